@@ -1,0 +1,35 @@
+//! Printing for a terminal: every string that may hold mail-derived text goes through
+//! the sanitizer; JSON is escaped so it cannot carry terminal controls either.
+
+use crate::sanitize;
+use serde::Serialize;
+
+pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    println!("{}", sanitize::json_for_terminal(&text));
+    Ok(())
+}
+
+/// One line of untrusted text, safe to print.
+pub fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+    sanitize::line(text)
+}
+
+/// Untrusted multi-line text, safe to print, indented for a thread.
+pub fn safe_block(text: &str, indent: &str) -> String {
+    sanitize::multiline(text)
+        .lines()
+        .map(|l| format!("{indent}{l}\n"))
+        .collect()
+}
+
+/// Cuts text to `width` characters with an ellipsis, for table columns.
+pub fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
+        s.push('…');
+        s
+    }
+}

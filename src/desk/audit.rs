@@ -1,0 +1,47 @@
+use super::{Desk, Result};
+use crate::model::{ChainBreak, ChainVerifier};
+use crate::store::StoreError;
+
+/// The outcome of checking the audit chain.
+#[derive(Debug)]
+pub enum AuditReport {
+    Intact { events: u64 },
+    Broken { checked: u64, reason: String },
+}
+
+impl Desk {
+    /// Walks the whole audit log and checks every hash link and the recorded head.
+    pub fn verify_audit(&self) -> Result<AuditReport> {
+        let mut verifier = ChainVerifier::new();
+        let mut broken: Option<ChainBreak> = None;
+        let walked = self.store.for_each_audit(|event| {
+            verifier.push(&event).map_err(|b| {
+                broken = Some(b);
+                StoreError::Corrupt("audit chain".into())
+            })
+        });
+        let checked = verifier.count();
+        if let Some(b) = broken {
+            return Ok(AuditReport::Broken {
+                checked,
+                reason: b.to_string(),
+            });
+        }
+        if let Err(e) = walked {
+            return match e {
+                StoreError::Corrupt(what) => Ok(AuditReport::Broken {
+                    checked,
+                    reason: format!("event {} fails its integrity check ({what})", checked + 1),
+                }),
+                other => Err(other.into()),
+            };
+        }
+        match verifier.finish(self.store.audit_head()?) {
+            Ok(events) => Ok(AuditReport::Intact { events }),
+            Err(b) => Ok(AuditReport::Broken {
+                checked,
+                reason: b.to_string(),
+            }),
+        }
+    }
+}

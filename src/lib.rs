@@ -1,0 +1,13 @@
+//! sealdesk: a self-hosted helpdesk for small teams in one binary, with privacy built in.
+//!
+//! Data flows one way: adapters (the CLI here; SSH and mail later) call operations in
+//! [`desk`], which go through the sealed [`store`]. [`model`] holds the plain types.
+
+pub mod cli;
+pub mod config;
+pub mod desk;
+pub mod model;
+pub mod sanitize;
+pub mod ssh;
+pub mod store;
+pub mod tui;

@@ -1,0 +1,29 @@
+use clap::Parser;
+use sealdesk::cli::{run, Cli};
+
+fn main() {
+    // A panic message may quote data; print only where it happened.
+    // Debug builds keep the full message for developers.
+    if !cfg!(debug_assertions) {
+        std::panic::set_hook(Box::new(|info| {
+            let at = info
+                .location()
+                .map(|l| format!("{}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            eprintln!("sealdesk: internal error at {at}; please report it (details are withheld because they may contain customer data)");
+        }));
+    }
+    let cli = Cli::parse();
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            // One line (the cause chain joined), cleaned of terminal controls.
+            eprintln!(
+                "sealdesk: error: {}",
+                sealdesk::sanitize::line(&format!("{e:#}"))
+            );
+            1
+        }
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,77 @@
+use super::{CustomerId, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// A person who writes to the desk. Everything here is their personal data and is
+/// sealed with their own data key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: CustomerId,
+    /// Normalised addresses (see [`normalize_email`]); the first is the primary one.
+    pub emails: Vec<String>,
+    pub name: String,
+    /// BCP 47 tag such as `de-AT`, when known.
+    pub locale: Option<String>,
+    pub flags: CustomerFlags,
+    pub created: Timestamp,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerFlags {
+    /// Under the configured age of consent: consent needs a guardian.
+    pub minor: bool,
+    /// Erasure is refused while set.
+    pub legal_hold: bool,
+    /// A customer with this address was erased before.
+    pub previously_erased: bool,
+}
+
+impl Customer {
+    pub fn new(email: &str, name: &str) -> Self {
+        Customer {
+            id: CustomerId::random(),
+            emails: vec![normalize_email(email)],
+            name: name.to_string(),
+            locale: None,
+            flags: CustomerFlags::default(),
+            created: Timestamp::now(),
+        }
+    }
+
+    pub fn primary_email(&self) -> &str {
+        self.emails.first().map(String::as_str).unwrap_or("")
+    }
+}
+
+/// Addresses compare case-insensitively in practice (RFC 5321 allows a case-sensitive
+/// local part, but no real mailbox provider uses one), so they are keyed in lower case.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().trim_matches(['<', '>']).to_lowercase()
+}
+
+/// A plausible address: one `@`, something on both sides, no spaces or controls.
+pub fn is_plausible_email(email: &str) -> bool {
+    let e = normalize_email(email);
+    match e.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_and_checks_addresses() {
+        assert_eq!(normalize_email(" <Ann@Example.COM> "), "ann@example.com");
+        assert!(is_plausible_email("ann@example.com"));
+        assert!(!is_plausible_email("ann example.com"));
+        assert!(!is_plausible_email("a@b@c"));
+        assert!(!is_plausible_email("@example.com"));
+    }
+}

@@ -1,0 +1,62 @@
+use std::path::PathBuf;
+
+/// Everything that can go wrong below the desk. Each message says what happened and
+/// what to do, because it reaches the admin as a one-line CLI error. None of them
+/// carries key material or customer plaintext.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no desk in {0}: run `sealdesk init` first, or point --data / SEALDESK_DATA at an existing data dir")]
+    NotInitialized(PathBuf),
+    #[error("{0} already holds a sealdesk setup; refusing to overwrite it (pick another --data / --keys, or move the old one away first)")]
+    AlreadyInitialized(PathBuf),
+    #[error("another sealdesk process holds this data dir ({0}); stop it (or talk to the running server) and try again")]
+    Locked(PathBuf),
+    #[error("no master key in {0}: point --keys / SEALDESK_KEYS at the keys dir that `sealdesk init` created for this data dir")]
+    KeysMissing(PathBuf),
+    #[error("the master key in {0} does not open this data dir: point --keys / SEALDESK_KEYS at the keys dir created together with it")]
+    WrongKey(PathBuf),
+    #[error("the master key in {0} is protected by a passphrase: give it with --passphrase-file FILE or the SEALDESK_PASSPHRASE environment variable")]
+    PassphraseRequired(PathBuf),
+    #[error("the passphrase does not unlock the master key in {0}: check --passphrase-file / SEALDESK_PASSPHRASE")]
+    WrongPassphrase(PathBuf),
+    #[error("{path} is accessible to other users (mode {mode:o}): run `chmod 600 {path}` (and `chmod 700` on its directory)")]
+    KeyFileExposed { path: PathBuf, mode: u32 },
+    #[error("key file {path} is damaged ({problem}): restore the keys dir from your key backup")]
+    KeyFile { path: PathBuf, problem: String },
+    #[error("the keyring in {0} belongs to another desk: point --keys at the keys dir created together with this data dir")]
+    KeyringMismatch(PathBuf),
+    #[error("a stored value failed its integrity check ({0}): the data dir was changed outside sealdesk or is damaged; restore it from a backup")]
+    Corrupt(String),
+    #[error("a stored value uses format version {0}, newer than this sealdesk understands: upgrade sealdesk")]
+    UnsupportedFormat(u8),
+    #[error("this customer's data was erased (their data key was destroyed)")]
+    Erased,
+    #[error("{context}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("database error: {0}; if it persists, restore the data dir from a backup")]
+    Db(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+impl StoreError {
+    pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> StoreError {
+        let context = context.into();
+        move |source| StoreError::Io { context, source }
+    }
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        match e {
+            sled::Error::Corruption { .. } => {
+                StoreError::Corrupt("the database files are damaged".into())
+            }
+            other => StoreError::Db(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,415 @@
+//! The sealed store: sled underneath, and nothing else in sealdesk touches sled.
+//!
+//! Every value is `bincode(serde)` then sealed (see [`envelope`]); sled keys are opaque
+//! ids or keyed hashes, never personal data. Records holding a customer's personal data
+//! are sealed with that customer's key from the [`keyring`]; workflow records with a key
+//! derived from the master key.
+//!
+//! Writes are not flushed one by one: callers group a whole operation and call
+//! [`Store::flush`] before telling anyone it succeeded.
+
+mod envelope;
+mod error;
+mod keyring;
+mod keys;
+mod records;
+
+pub use envelope::FORMAT_VERSION;
+pub use error::{Result, StoreError};
+pub use keys::{create_private_dir, KeyPaths};
+
+use crate::model::{AuditEvent, CustomerId, EventHash, Pseudonym};
+use envelope::{KeySlot, SealKey};
+use hmac::{Hmac, KeyInit, Mac};
+use keyring::Keyring;
+use keys::{KeyPurpose, MasterKey};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sha2::Sha256;
+use std::path::PathBuf;
+use std::sync::{Mutex, RwLock};
+use zeroize::Zeroizing;
+
+/// Where a desk lives: the data dir (sled) and the keys dir, kept apart.
+#[derive(Clone, Debug)]
+pub struct Paths {
+    pub data: PathBuf,
+    pub keys: PathBuf,
+}
+
+impl Paths {
+    pub fn db(&self) -> PathBuf {
+        self.data.join("db")
+    }
+    pub fn key_paths(&self) -> KeyPaths {
+        KeyPaths::new(&self.keys)
+    }
+}
+
+/// What `init` made, for the admin to note down.
+pub struct InitReport {
+    pub host_key_fingerprint: String,
+    pub passphrase_protected: bool,
+}
+
+/// A sled tree together with its name, which goes into every value's associated data.
+struct Table {
+    name: &'static str,
+    tree: sled::Tree,
+}
+
+struct Tables {
+    meta: Table,
+    customers: Table,
+    email_index: Table,
+    erased: Table,
+    tickets: Table,
+    subjects: Table,
+    customer_tickets: Table,
+    messages: Table,
+    attachments: Table,
+    agents: Table,
+    consents: Table,
+    requests: Table,
+    audit: Table,
+}
+
+impl Tables {
+    fn open(db: &sled::Db) -> Result<Self> {
+        let t = |name: &'static str| -> Result<Table> {
+            Ok(Table {
+                name,
+                tree: db.open_tree(name)?,
+            })
+        };
+        Ok(Tables {
+            meta: t("meta")?,
+            customers: t("customers")?,
+            email_index: t("email_index")?,
+            erased: t("erased")?,
+            tickets: t("tickets")?,
+            subjects: t("ticket_subjects")?,
+            customer_tickets: t("customer_tickets")?,
+            messages: t("messages")?,
+            attachments: t("attachments")?,
+            agents: t("agents")?,
+            consents: t("consents")?,
+            requests: t("requests")?,
+            audit: t("audit")?,
+        })
+    }
+}
+
+const META_DESK_ID: &[u8] = b"desk_id";
+const META_KEY_CHECK: &[u8] = b"key_check";
+const META_NEXT_TICKET: &[u8] = b"next_ticket";
+const META_AUDIT_HEAD: &[u8] = b"audit_head";
+const KEY_CHECK: &[u8] = b"sealdesk key check v1";
+
+pub struct Store {
+    paths: Paths,
+    db: sled::Db,
+    t: Tables,
+    master: SealKey,
+    index_key: Zeroizing<[u8; 32]>,
+    pseudonym_key: Zeroizing<[u8; 32]>,
+    keyring: RwLock<Keyring>,
+    /// Last ticket number handed out.
+    ticket_counter: Mutex<u64>,
+    /// (sequence number, hash) of the last audit event.
+    audit_head: Mutex<(u64, EventHash)>,
+}
+
+impl Store {
+    /// Creates a new desk: data dir, keys dir (master key, host key, empty keyring).
+    /// Refuses if either already holds a setup.
+    pub fn init(paths: &Paths, passphrase: Option<&str>) -> Result<InitReport> {
+        let kp = paths.key_paths();
+        if paths.db().exists() {
+            return Err(StoreError::AlreadyInitialized(paths.data.clone()));
+        }
+        for existing in [kp.master(), kp.keyring(), kp.host_key()] {
+            if existing.exists() {
+                return Err(StoreError::AlreadyInitialized(paths.keys.clone()));
+            }
+        }
+        create_private_dir(&paths.data)?;
+        create_private_dir(&paths.keys)?;
+
+        let master = MasterKey::generate();
+        let mut desk_id = [0u8; 16];
+        getrandom::fill(&mut desk_id).expect("the OS random source failed");
+        master.write(&kp.master(), passphrase)?;
+        let host_key_fingerprint = keys::write_host_key(&kp.host_key())?;
+        Keyring::create(&kp.keyring(), desk_id)?;
+
+        let db = open_db(paths)?;
+        let t = Tables::open(&db)?;
+        let seal = master.seal_key(KeyPurpose::Seal);
+        let put = |key: &[u8], value: &[u8]| -> Result<()> {
+            t.meta.tree.insert(
+                key,
+                envelope::seal(KeySlot::Master, &seal, t.meta.name, key, value),
+            )?;
+            Ok(())
+        };
+        put(META_DESK_ID, &desk_id)?;
+        put(META_KEY_CHECK, KEY_CHECK)?;
+        db.flush()?;
+        Ok(InitReport {
+            host_key_fingerprint,
+            passphrase_protected: passphrase.is_some(),
+        })
+    }
+
+    /// Opens an existing desk. Fails with a clear error when the data dir is missing or
+    /// locked by another process, or when the keys do not belong to it.
+    pub fn open(paths: &Paths, passphrase: Option<&str>) -> Result<Self> {
+        if !paths.db().join("conf").exists() {
+            return Err(StoreError::NotInitialized(paths.data.clone()));
+        }
+        let kp = paths.key_paths();
+        let master = MasterKey::read(&kp.master(), passphrase)?;
+        let db = open_db(paths)?;
+        let t = Tables::open(&db)?;
+        let seal = master.seal_key(KeyPurpose::Seal);
+
+        let check = t
+            .meta
+            .tree
+            .get(META_KEY_CHECK)?
+            .ok_or_else(|| StoreError::NotInitialized(paths.data.clone()))?;
+        match envelope::open(&seal, t.meta.name, META_KEY_CHECK, &check) {
+            Ok(v) if v == KEY_CHECK => {}
+            _ => return Err(StoreError::WrongKey(paths.keys.clone())),
+        }
+        let desk_id_sealed = t
+            .meta
+            .tree
+            .get(META_DESK_ID)?
+            .ok_or_else(|| StoreError::Corrupt("desk id missing".into()))?;
+        let desk_id: [u8; 16] = envelope::open(&seal, t.meta.name, META_DESK_ID, &desk_id_sealed)?
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("desk id".into()))?;
+        let keyring = Keyring::load(
+            &kp.keyring(),
+            desk_id,
+            master.seal_key(KeyPurpose::KeyringWrap),
+        )?;
+
+        let mut store = Store {
+            paths: paths.clone(),
+            index_key: master.derive(KeyPurpose::EmailIndex),
+            pseudonym_key: master.derive(KeyPurpose::Pseudonym),
+            master: seal,
+            keyring: RwLock::new(keyring),
+            ticket_counter: Mutex::new(0),
+            audit_head: Mutex::new((0, EventHash::GENESIS)),
+            db,
+            t,
+        };
+        let counter: u64 = store.get(&store.t.meta, META_NEXT_TICKET)?.unwrap_or(0);
+        let head: (u64, EventHash) = store
+            .get(&store.t.meta, META_AUDIT_HEAD)?
+            .unwrap_or((0, EventHash::GENESIS));
+        store.ticket_counter = Mutex::new(counter);
+        store.audit_head = Mutex::new(head);
+        Ok(store)
+    }
+
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    /// Makes every write so far durable. Call before acknowledging an operation.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// The keyed hash that stands for an email address in sled keys.
+    pub fn email_key(&self, email: &str) -> [u8; 32] {
+        let normalized = crate::model::normalize_email(email);
+        hmac32(&self.index_key, normalized.as_bytes())
+    }
+
+    /// The audit-log stand-in for a customer.
+    pub fn pseudonym(&self, id: &CustomerId) -> Pseudonym {
+        let h = hmac32(&self.pseudonym_key, id.as_bytes());
+        Pseudonym(format!("psn_{}", hex::encode(&h[..12])))
+    }
+
+    // ---- the generic sealed put/get every typed accessor goes through ----
+
+    fn put<T: Serialize + ?Sized>(
+        &self,
+        table: &Table,
+        key: &[u8],
+        slot: KeySlot,
+        value: &T,
+    ) -> Result<()> {
+        let plain = Zeroizing::new(
+            bincode::serde::encode_to_vec(value, bincode::config::standard())
+                .map_err(|e| StoreError::Db(format!("cannot encode a record: {e}")))?,
+        );
+        let sealed = match slot {
+            KeySlot::Master => envelope::seal(slot, &self.master, table.name, key, &plain),
+            KeySlot::Customer(id) => {
+                let ring = self.keyring.read().expect("keyring lock poisoned");
+                let cipher = ring.key(&id).ok_or(StoreError::Erased)?;
+                envelope::seal(slot, cipher, table.name, key, &plain)
+            }
+        };
+        table.tree.insert(key, sealed)?;
+        Ok(())
+    }
+
+    fn get<T: DeserializeOwned>(&self, table: &Table, key: &[u8]) -> Result<Option<T>> {
+        match table.tree.get(key)? {
+            Some(sealed) => self.decode(table, key, &sealed).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn decode<T: DeserializeOwned>(&self, table: &Table, key: &[u8], sealed: &[u8]) -> Result<T> {
+        let plain = Zeroizing::new(match envelope::slot_of(table.name, sealed)? {
+            KeySlot::Master => envelope::open(&self.master, table.name, key, sealed)?,
+            KeySlot::Customer(id) => {
+                let ring = self.keyring.read().expect("keyring lock poisoned");
+                match ring.key(&id) {
+                    Some(cipher) => envelope::open(cipher, table.name, key, sealed)?,
+                    None => {
+                        drop(ring);
+                        return Err(self.missing_key(table, key, &id));
+                    }
+                }
+            }
+        });
+        let (value, _) = bincode::serde::decode_from_slice(&plain, bincode::config::standard())
+            .map_err(|_| {
+                StoreError::Corrupt(format!(
+                    "tree {}, record {}: undecodable",
+                    table.name,
+                    hex::encode(key)
+                ))
+            })?;
+        Ok(value)
+    }
+
+    /// A value sealed for a customer whose key is gone: erased if that customer existed
+    /// (their record or tombstone is here), otherwise the header was tampered with.
+    fn missing_key(&self, table: &Table, key: &[u8], id: &CustomerId) -> StoreError {
+        let known = self
+            .t
+            .customers
+            .tree
+            .contains_key(id.as_bytes())
+            .unwrap_or(false)
+            || self
+                .t
+                .erased
+                .tree
+                .contains_key(id.as_bytes())
+                .unwrap_or(false);
+        if known {
+            StoreError::Erased
+        } else {
+            StoreError::Corrupt(format!(
+                "tree {}, record {}: unknown key",
+                table.name,
+                hex::encode(key)
+            ))
+        }
+    }
+
+    /// Decodes every value of a tree under `prefix`, in key order.
+    fn scan<T: DeserializeOwned>(
+        &self,
+        table: &Table,
+        prefix: &[u8],
+    ) -> Result<Vec<(Vec<u8>, Result<T>)>> {
+        let mut out = Vec::new();
+        for item in table.tree.scan_prefix(prefix) {
+            let (k, v) = item?;
+            let value = self.decode(table, &k, &v);
+            out.push((k.to_vec(), value));
+        }
+        Ok(out)
+    }
+
+    // ---- audit chain plumbing (the desk decides what to log) ----
+
+    /// Appends an event, filling in its sequence number and the previous event's hash.
+    pub fn append_audit(&self, mut event: AuditEvent) -> Result<AuditEvent> {
+        let mut head = self.audit_head.lock().expect("audit lock poisoned");
+        event.seq = head.0 + 1;
+        event.prev_hash = head.1;
+        let new_head = (event.seq, event.hash());
+        self.put(
+            &self.t.audit,
+            &event.seq.to_be_bytes(),
+            KeySlot::Master,
+            &event,
+        )?;
+        self.put(&self.t.meta, META_AUDIT_HEAD, KeySlot::Master, &new_head)?;
+        *head = new_head;
+        Ok(event)
+    }
+
+    /// The recorded head of the audit chain: (last sequence number, its hash).
+    pub fn audit_head(&self) -> Result<(u64, EventHash)> {
+        Ok(self
+            .get(&self.t.meta, META_AUDIT_HEAD)?
+            .unwrap_or((0, EventHash::GENESIS)))
+    }
+
+    /// Visits audit events in order. Stops at the first error (a tampered value).
+    pub fn for_each_audit(&self, mut visit: impl FnMut(AuditEvent) -> Result<()>) -> Result<()> {
+        for item in self.t.audit.tree.iter() {
+            let (k, v) = item?;
+            visit(self.decode(&self.t.audit, &k, &v)?)?;
+        }
+        Ok(())
+    }
+}
+
+fn hmac32(key: &[u8; 32], data: &[u8]) -> [u8; 32] {
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+fn open_db(paths: &Paths) -> Result<sled::Db> {
+    let db_path = paths.db();
+    let config = sled::Config::new()
+        .path(&db_path)
+        .cache_capacity(64 * 1024 * 1024);
+    // sled reports a held lock as a plain I/O error, and can panic on some damaged files.
+    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
+    match opened {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(sled::Error::Io(e))) if e.to_string().contains("could not acquire lock") => {
+            Err(StoreError::Locked(paths.data.clone()))
+        }
+        Ok(Err(e)) => Err(e.into()),
+        Err(_) => Err(StoreError::Corrupt(format!(
+            "the database in {} cannot be opened",
+            db_path.display()
+        ))),
+    }
+}
+
+// Sessions share one store across tasks.
+const _: fn() = || {
+    fn is_send_sync<T: Send + Sync>() {}
+    is_send_sync::<Store>();
+};
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("data", &self.paths.data)
+            .finish_non_exhaustive()
+    }
+}
