@@ -1,4 +1,4 @@
-use super::{Actor, Desk, DeskError, Result};
+use super::{Actor, Change, Desk, DeskError, Result};
 use crate::model::{is_valid_agent_name, Agent, AgentId, AgentRole, Timestamp};
 use russh::keys::PublicKey;
 
@@ -77,6 +77,7 @@ impl Desk {
         self.store.remove_agent(&agent.id)?;
         self.audit(actor, "agent.remove", vec![agent.id.to_string()], None)?;
         self.store.flush()?;
+        self.announce(Change::Agents);
         Ok(agent)
     }
 }

@@ -4,15 +4,34 @@
 mod agents;
 mod audit;
 mod customers;
+mod presence;
+mod queue;
 mod tickets;
+mod triage;
 
 pub use agents::fingerprint;
 pub use audit::AuditReport;
+pub use presence::{Activity, Viewer};
+pub use queue::{AssigneeFilter, QueueQuery, QueueRow, SortKey};
 pub use tickets::{NewTicket, ThreadEntry, TicketFilter};
 
 use crate::config::Config;
-use crate::model::{AuditEvent, Catalogue, CustomerId, EventHash, Timestamp};
+use crate::model::{AuditEvent, Catalogue, CustomerId, EventHash, TicketNo, Timestamp};
 use crate::store::{Store, StoreError};
+use queue::QueueIndex;
+use std::sync::{Mutex, RwLock};
+use tokio::sync::broadcast;
+
+/// What changed, announced to every open session so screens refresh without a keypress.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A ticket was created or changed (status, thread, anything).
+    Ticket(TicketNo),
+    /// Agents were added, removed or changed.
+    Agents,
+    /// Who is viewing or replying on a ticket changed.
+    Presence(TicketNo),
+}
 
 /// Who is acting, and from where: goes into every audit event.
 #[derive(Clone, Debug)]
@@ -53,16 +72,83 @@ pub struct Desk {
     store: Store,
     config: Config,
     catalogue: Catalogue,
+    /// Built on first use: the CLI rarely needs it, the TUI always.
+    queue: RwLock<Option<QueueIndex>>,
+    changes: broadcast::Sender<Change>,
+    presence: Mutex<presence::Presence>,
 }
 
 impl Desk {
     pub fn new(store: Store, config: Config) -> Desk {
         let catalogue = config.catalogue();
+        let (changes, _) = broadcast::channel(1024);
         Desk {
             store,
             config,
             catalogue,
+            queue: RwLock::new(None),
+            changes,
+            presence: Mutex::new(presence::Presence::default()),
         }
+    }
+
+    /// Subscribes to changes; a session that falls behind just reloads everything.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+
+    fn announce(&self, change: Change) {
+        // No receivers (the CLI) is fine.
+        let _ = self.changes.send(change);
+    }
+
+    /// The queue, filtered and sorted as asked.
+    pub fn queue(&self, query: &QueueQuery) -> Result<Vec<QueueRow>> {
+        self.ensure_queue_index()?;
+        let guard = self.queue.read().expect("queue lock poisoned");
+        Ok(guard
+            .as_ref()
+            .map(|idx| idx.query(query))
+            .unwrap_or_default())
+    }
+
+    /// The queue row of one ticket, if it exists.
+    pub fn queue_row(&self, number: TicketNo) -> Result<Option<QueueRow>> {
+        self.ensure_queue_index()?;
+        let guard = self.queue.read().expect("queue lock poisoned");
+        Ok(guard.as_ref().and_then(|idx| idx.get(number).cloned()))
+    }
+
+    fn ensure_queue_index(&self) -> Result<()> {
+        if self.queue.read().expect("queue lock poisoned").is_some() {
+            return Ok(());
+        }
+        let mut idx = QueueIndex::default();
+        let mut customers = std::collections::HashMap::new();
+        for t in self.store.tickets()? {
+            let c = customers
+                .entry(t.customer)
+                .or_insert_with(|| self.store.customer(&t.customer).ok().flatten());
+            idx.upsert(queue::QueueRow::new(t, c.as_ref()));
+        }
+        *self.queue.write().expect("queue lock poisoned") = Some(idx);
+        Ok(())
+    }
+
+    /// Re-reads one ticket into the queue index (if the index is built).
+    fn refresh_queue_row(&self, number: TicketNo) -> Result<()> {
+        let mut guard = self.queue.write().expect("queue lock poisoned");
+        let Some(idx) = guard.as_mut() else {
+            return Ok(());
+        };
+        match self.store.ticket(number)? {
+            Some(t) => {
+                let c = self.store.customer(&t.customer).ok().flatten();
+                idx.upsert(queue::QueueRow::new(t, c.as_ref()));
+            }
+            None => idx.remove(number),
+        }
+        Ok(())
     }
 
     pub fn store(&self) -> &Store {

@@ -1,4 +1,4 @@
-use super::{Actor, Desk, DeskError, Result};
+use super::{Actor, Change, Desk, DeskError, Result};
 use crate::model::{
     is_plausible_email, Author, Customer, Message, MessageKind, Priority, Status, Ticket, TicketNo,
     Timestamp,
@@ -79,6 +79,8 @@ impl Desk {
             Some(&customer.id),
         )?;
         self.store.flush()?;
+        self.refresh_queue_row(ticket.number)?;
+        self.announce(Change::Ticket(ticket.number));
         Ok((ticket, customer))
     }
 

@@ -17,6 +17,7 @@ mod records;
 pub use envelope::FORMAT_VERSION;
 pub use error::{Result, StoreError};
 pub use keys::{create_private_dir, KeyPaths};
+pub use records::ERASED_PLACEHOLDER;
 
 use crate::model::{AuditEvent, CustomerId, EventHash, Pseudonym};
 use envelope::{KeySlot, SealKey};

@@ -244,6 +244,32 @@ impl Store {
         )
     }
 
+    /// Moves every readable message of `from` to the end of `into`'s thread, each
+    /// re-sealed with the key that sealed it before. Erased messages stay behind.
+    pub fn move_thread(&self, from: TicketNo, into: TicketNo) -> Result<u32> {
+        let table = &self.t.messages;
+        let mut moved = 0;
+        for item in table.tree.scan_prefix(from.0.to_be_bytes()) {
+            let (key, sealed) = item?;
+            let KeySlot::Customer(owner) = super::envelope::slot_of(table.name, &sealed)? else {
+                return Err(StoreError::Corrupt(format!(
+                    "message {} is not sealed for a customer",
+                    hex::encode(&key)
+                )));
+            };
+            let mut message: Message = match self.decode(table, &key, &sealed) {
+                Ok(m) => m,
+                Err(StoreError::Erased) => continue,
+                Err(e) => return Err(e),
+            };
+            message.ticket = into;
+            self.append_message(&owner, &mut message)?;
+            table.tree.remove(&key)?;
+            moved += 1;
+        }
+        Ok(moved)
+    }
+
     /// The thread of a ticket, in order; an erased message reads as `Err(Erased)`.
     pub fn messages(&self, ticket: TicketNo) -> Result<Vec<Result<Message>>> {
         Ok(self
