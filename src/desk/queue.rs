@@ -127,7 +127,7 @@ impl QueueIndex {
                     .cmp(&a.ticket.updated)
                     .then(b.ticket.number.cmp(&a.ticket.number))
             }),
-            SortKey::Number => out.sort_by(|a, b| b.ticket.number.cmp(&a.ticket.number)),
+            SortKey::Number => out.sort_by_key(|r| std::cmp::Reverse(r.ticket.number)),
             SortKey::Priority => out.sort_by(|a, b| {
                 priority_rank(b.ticket.priority)
                     .cmp(&priority_rank(a.ticket.priority))
@@ -160,7 +160,7 @@ mod tests {
             number: TicketNo(n),
             subject: subject.into(),
             status,
-            priority: if n % 2 == 0 {
+            priority: if n.is_multiple_of(2) {
                 Priority::High
             } else {
                 Priority::Low
