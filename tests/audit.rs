@@ -9,15 +9,35 @@ use common::*;
 fn desk_with_events() -> TempDesk {
     let d = TempDesk::init();
     let key = public_key_line(7, "alice@laptop");
-    assert!(d.cli(&["agent", "add", "alice", "--key", &key]).status.success());
+    assert!(d
+        .cli(&["agent", "add", "alice", "--key", &key])
+        .status
+        .success());
     for i in 0..3 {
-        let out = d.cli(&["ticket", "create", "--from", &format!("c{i}@example.com"), "--subject", "Help", "--body", "hi"]);
+        let out = d.cli(&[
+            "ticket",
+            "create",
+            "--from",
+            &format!("c{i}@example.com"),
+            "--subject",
+            "Help",
+            "--body",
+            "hi",
+        ]);
         assert!(out.status.success(), "{}", stderr(&out));
     }
     assert!(d.cli(&["ticket", "show", "2"]).status.success());
     let out = d.cli(&["audit", "verify"]);
-    assert!(out.status.success(), "fresh log must verify: {}", stderr(&out));
-    assert!(stdout(&out).contains("intact: 5 events"), "{}", stdout(&out));
+    assert!(
+        out.status.success(),
+        "fresh log must verify: {}",
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("intact: 5 events"),
+        "{}",
+        stdout(&out)
+    );
     d
 }
 
@@ -33,8 +53,17 @@ fn key(seq: u64) -> [u8; 8] {
 
 fn assert_broken(d: &TempDesk) {
     let out = d.cli(&["audit", "verify"]);
-    assert_eq!(out.status.code(), Some(1), "verify must fail; stdout {}", stdout(&out));
-    assert!(stderr(&out).contains("audit log BROKEN"), "{}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "verify must fail; stdout {}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("audit log BROKEN"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!stderr(&out).contains("panicked"));
 }
 

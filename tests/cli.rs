@@ -15,7 +15,12 @@ fn init_creates_private_keys_and_refuses_to_run_twice() {
     let d = TempDesk::init();
     assert_eq!(mode(&d.keys), 0o700);
     assert_eq!(mode(&d.data), 0o700);
-    for f in ["master.key", "keyring", "ssh_host_ed25519_key", "ssh_host_ed25519_key.pub"] {
+    for f in [
+        "master.key",
+        "keyring",
+        "ssh_host_ed25519_key",
+        "ssh_host_ed25519_key.pub",
+    ] {
         assert_eq!(mode(&d.keys.join(f)), 0o600, "{f}");
     }
     let host = std::fs::read_to_string(d.keys.join("ssh_host_ed25519_key")).unwrap();
@@ -25,7 +30,11 @@ fn init_creates_private_keys_and_refuses_to_run_twice() {
 
     let again = d.cli(&["init"]);
     assert_clean_failure(&again, "already holds a sealdesk setup");
-    assert_eq!(std::fs::read(d.keys.join("master.key")).unwrap(), master_before, "init overwrote the key");
+    assert_eq!(
+        std::fs::read(d.keys.join("master.key")).unwrap(),
+        master_before,
+        "init overwrote the key"
+    );
 
     // Keys dir reused with a fresh data dir: refused too.
     let other = TempDesk::paths_only();
@@ -45,58 +54,141 @@ fn agents_tickets_and_customers_end_to_end() {
     let alice = public_key_line(1, "alice@laptop");
     let keyfile = d.dir.path().join("bob.pub");
     std::fs::write(&keyfile, format!("{}\n", public_key_line(2, "bob@desk"))).unwrap();
-    assert!(d.cli(&["agent", "add", "alice", "--key", &alice, "--role", "admin"]).status.success());
-    assert!(d.cli(&["agent", "add", "bob", "--key-file", keyfile.to_str().unwrap()]).status.success());
+    assert!(d
+        .cli(&["agent", "add", "alice", "--key", &alice, "--role", "admin"])
+        .status
+        .success());
+    assert!(d
+        .cli(&[
+            "agent",
+            "add",
+            "bob",
+            "--key-file",
+            keyfile.to_str().unwrap()
+        ])
+        .status
+        .success());
     let list = stdout(&d.cli(&["agent", "list", "--json"]));
     let agents: serde_json::Value = serde_json::from_str(&list).unwrap();
     assert_eq!(agents[0]["name"], "alice");
     assert_eq!(agents[0]["role"], "admin");
     assert_eq!(agents[1]["name"], "bob");
-    assert!(agents[1]["keys"][0].as_str().unwrap().starts_with("SHA256:"));
+    assert!(agents[1]["keys"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("SHA256:"));
 
     // One key, one agent.
-    assert_clean_failure(&d.cli(&["agent", "add", "carol", "--key", &alice]), "already registered to agent alice");
-    assert_clean_failure(&d.cli(&["agent", "add", "carol", "--key", "ssh-ed25519 nonsense"]), "not an OpenSSH public key");
-    assert_clean_failure(&d.cli(&["agent", "add", "Carol Smith", "--key", &public_key_line(3, "c")]), "invalid agent name");
+    assert_clean_failure(
+        &d.cli(&["agent", "add", "carol", "--key", &alice]),
+        "already registered to agent alice",
+    );
+    assert_clean_failure(
+        &d.cli(&["agent", "add", "carol", "--key", "ssh-ed25519 nonsense"]),
+        "not an OpenSSH public key",
+    );
+    assert_clean_failure(
+        &d.cli(&[
+            "agent",
+            "add",
+            "Carol Smith",
+            "--key",
+            &public_key_line(3, "c"),
+        ]),
+        "invalid agent name",
+    );
     assert!(d.cli(&["agent", "remove", "bob"]).status.success());
     assert_clean_failure(&d.cli(&["agent", "remove", "bob"]), "no agent named bob");
 
     // A ticket with the body on stdin, then one with --body.
     let out = d.cli_with(
-        &["ticket", "create", "--from", "Ann@Example.com", "--name", "Ann", "--subject", "Printer on fire"],
+        &[
+            "ticket",
+            "create",
+            "--from",
+            "Ann@Example.com",
+            "--name",
+            "Ann",
+            "--subject",
+            "Printer on fire",
+        ],
         &[],
         Some("It is on fire.\nPlease help."),
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("created ticket #1"));
-    assert!(d.cli(&["ticket", "create", "--from", "bo@example.com", "--subject", "Invoice", "--body", "Wrong total"]).status.success());
-    assert_clean_failure(&d.cli(&["ticket", "create", "--from", "not-an-address", "--subject", "x", "--body", "y"]), "not an email address");
+    assert!(d
+        .cli(&[
+            "ticket",
+            "create",
+            "--from",
+            "bo@example.com",
+            "--subject",
+            "Invoice",
+            "--body",
+            "Wrong total"
+        ])
+        .status
+        .success());
+    assert_clean_failure(
+        &d.cli(&[
+            "ticket",
+            "create",
+            "--from",
+            "not-an-address",
+            "--subject",
+            "x",
+            "--body",
+            "y",
+        ]),
+        "not an email address",
+    );
 
-    let list: serde_json::Value = serde_json::from_str(&stdout(&d.cli(&["ticket", "list", "--json"]))).unwrap();
+    let list: serde_json::Value =
+        serde_json::from_str(&stdout(&d.cli(&["ticket", "list", "--json"]))).unwrap();
     assert_eq!(list.as_array().unwrap().len(), 2);
     assert_eq!(list[0]["subject"], "Printer on fire");
     assert_eq!(list[0]["status"], "new");
-    let filtered: serde_json::Value =
-        serde_json::from_str(&stdout(&d.cli(&["ticket", "list", "--status", "closed", "--json"]))).unwrap();
+    let filtered: serde_json::Value = serde_json::from_str(&stdout(
+        &d.cli(&["ticket", "list", "--status", "closed", "--json"]),
+    ))
+    .unwrap();
     assert_eq!(filtered.as_array().unwrap().len(), 0);
     let bad = d.cli(&["ticket", "list", "--status", "later"]);
     assert!(!bad.status.success());
-    assert!(stderr(&bad).contains("use one of new, open, pending, solved, closed"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("use one of new, open, pending, solved, closed"),
+        "{}",
+        stderr(&bad)
+    );
 
-    let show: serde_json::Value = serde_json::from_str(&stdout(&d.cli(&["ticket", "show", "#1", "--json"]))).unwrap();
+    let show: serde_json::Value =
+        serde_json::from_str(&stdout(&d.cli(&["ticket", "show", "#1", "--json"]))).unwrap();
     assert_eq!(show["thread"][0]["kind"], "inbound");
     assert_eq!(show["thread"][0]["text"], "It is on fire.\nPlease help.");
     assert_eq!(show["thread"][0]["author"], "Ann <ann@example.com>");
     let text = stdout(&d.cli(&["ticket", "show", "1"]));
-    assert!(text.contains("Ticket #1: Printer on fire") && text.contains("── inbound · Ann <ann@example.com>"), "{text}");
+    assert!(
+        text.contains("Ticket #1: Printer on fire")
+            && text.contains("── inbound · Ann <ann@example.com>"),
+        "{text}"
+    );
     assert_clean_failure(&d.cli(&["ticket", "show", "99"]), "there is no ticket #99");
 
-    let cust: serde_json::Value =
-        serde_json::from_str(&stdout(&d.cli(&["customer", "show", "ANN@example.com", "--json"]))).unwrap();
+    let cust: serde_json::Value = serde_json::from_str(&stdout(&d.cli(&[
+        "customer",
+        "show",
+        "ANN@example.com",
+        "--json",
+    ])))
+    .unwrap();
     assert_eq!(cust["name"], "Ann");
     assert_eq!(cust["emails"][0], "ann@example.com");
     assert_eq!(cust["tickets"][0]["number"], 1);
-    assert_clean_failure(&d.cli(&["customer", "show", "nobody@example.com"]), "no customer with address");
+    assert_clean_failure(
+        &d.cli(&["customer", "show", "nobody@example.com"]),
+        "no customer with address",
+    );
 
     let verify = d.cli(&["audit", "verify"]);
     assert!(verify.status.success(), "{}", stderr(&verify));
@@ -106,7 +198,10 @@ fn agents_tickets_and_customers_end_to_end() {
 fn a_locked_data_dir_names_the_other_process() {
     let d = TempDesk::init();
     let held = sealdesk::store::Store::open(&d.paths(), None).unwrap();
-    assert_clean_failure(&d.cli(&["ticket", "list"]), "another sealdesk process holds this data dir");
+    assert_clean_failure(
+        &d.cli(&["ticket", "list"]),
+        "another sealdesk process holds this data dir",
+    );
     drop(held);
     assert!(d.cli(&["ticket", "list"]).status.success());
 }
@@ -123,7 +218,11 @@ fn wrong_keys_and_exposed_key_files_are_explained() {
     let out = d.cli_keys(&empty, &["ticket", "list"]);
     assert_clean_failure(&out, "no master key in");
 
-    std::fs::set_permissions(d.keys.join("master.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(
+        d.keys.join("master.key"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
     assert_clean_failure(&d.cli(&["ticket", "list"]), "chmod 600");
 }
 
@@ -134,12 +233,30 @@ fn passphrase_protected_master_key() {
     let out = d.cli_with(&["init"], &pass, None);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("protected by your passphrase"));
-    assert!(d.cli_with(&["ticket", "list"], &pass, None).status.success());
+    assert!(d
+        .cli_with(&["ticket", "list"], &pass, None)
+        .status
+        .success());
     assert_clean_failure(&d.cli(&["ticket", "list"]), "protected by a passphrase");
-    assert_clean_failure(&d.cli_with(&["ticket", "list"], &[("SEALDESK_PASSPHRASE", "wrong")], None), "does not unlock");
+    assert_clean_failure(
+        &d.cli_with(
+            &["ticket", "list"],
+            &[("SEALDESK_PASSPHRASE", "wrong")],
+            None,
+        ),
+        "does not unlock",
+    );
     let file = d.dir.path().join("pass.txt");
     std::fs::write(&file, "correct horse battery staple\n").unwrap();
-    assert!(d.cli(&["--passphrase-file", file.to_str().unwrap(), "ticket", "list"]).status.success());
+    assert!(d
+        .cli(&[
+            "--passphrase-file",
+            file.to_str().unwrap(),
+            "ticket",
+            "list"
+        ])
+        .status
+        .success());
     let missing = d.cli(&["--passphrase-file", "/nonexistent/pass", "ticket", "list"]);
     assert_clean_failure(&missing, "check --passphrase-file");
 }
@@ -147,7 +264,19 @@ fn passphrase_protected_master_key() {
 #[test]
 fn a_corrupt_value_gives_an_integrity_error_not_a_panic() {
     let d = TempDesk::init();
-    assert!(d.cli(&["ticket", "create", "--from", "a@example.com", "--subject", "s", "--body", "b"]).status.success());
+    assert!(d
+        .cli(&[
+            "ticket",
+            "create",
+            "--from",
+            "a@example.com",
+            "--subject",
+            "s",
+            "--body",
+            "b"
+        ])
+        .status
+        .success());
     {
         let db = sled::open(d.data.join("db")).unwrap();
         let t = db.open_tree("ticket_subjects").unwrap();
@@ -158,7 +287,10 @@ fn a_corrupt_value_gives_an_integrity_error_not_a_panic() {
         t.insert(k, v).unwrap();
         db.flush().unwrap();
     }
-    assert_clean_failure(&d.cli(&["ticket", "show", "1"]), "failed its integrity check");
+    assert_clean_failure(
+        &d.cli(&["ticket", "show", "1"]),
+        "failed its integrity check",
+    );
     assert_clean_failure(&d.cli(&["ticket", "list"]), "restore it from a backup");
 }
 
@@ -166,9 +298,19 @@ fn a_corrupt_value_gives_an_integrity_error_not_a_panic() {
 #[test]
 fn untrusted_text_never_reaches_the_terminal_raw() {
     let d = TempDesk::init();
-    let payload = "A\u{1b}]52;c;cHduZWQ=\u{7}B\u{1b}]0;title\u{7}C\u{1b}[2JD\u{9b}31mE\u{202e}F\u{7f}G";
+    let payload =
+        "A\u{1b}]52;c;cHduZWQ=\u{7}B\u{1b}]0;title\u{7}C\u{1b}[2JD\u{9b}31mE\u{202e}F\u{7f}G";
     let out = d.cli_with(
-        &["ticket", "create", "--from", "x@example.com", "--name", payload, "--subject", payload],
+        &[
+            "ticket",
+            "create",
+            "--from",
+            "x@example.com",
+            "--name",
+            payload,
+            "--subject",
+            payload,
+        ],
         &[],
         Some(payload),
     );
@@ -184,9 +326,15 @@ fn untrusted_text_never_reaches_the_terminal_raw() {
         let out = d.cli(&args);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         let text = stdout(&out);
-        let bad: Vec<char> = text.chars().filter(|&c| (c.is_control() && c != '\n') || sealdesk::sanitize::is_bidi_control(c)).collect();
+        let bad: Vec<char> = text
+            .chars()
+            .filter(|&c| (c.is_control() && c != '\n') || sealdesk::sanitize::is_bidi_control(c))
+            .collect();
         assert!(bad.is_empty(), "{args:?} printed {bad:?}");
-        assert!(text.contains('A') && text.contains('G'), "{args:?} lost the text: {text}");
+        assert!(
+            text.contains('A') && text.contains('G'),
+            "{args:?} lost the text: {text}"
+        );
     }
     // An error that quotes untrusted input is cleaned too.
     let out = d.cli(&["customer", "show", "evil\u{1b}[2J@example.com"]);

@@ -10,7 +10,11 @@ use sealdesk::model::*;
 use sealdesk::store::{Store, StoreError, ERASED_PLACEHOLDER};
 
 fn actor() -> Actor {
-    Actor { name: "test".into(), key_fingerprint: Some("SHA256:test".into()), source: "test".into() }
+    Actor {
+        name: "test".into(),
+        key_fingerprint: Some("SHA256:test".into()),
+        source: "test".into(),
+    }
 }
 
 fn new_store() -> (TempDesk, Store) {
@@ -25,7 +29,11 @@ fn sample_message(ticket: TicketNo, customer: &Customer, text: &str) -> Message 
         ticket,
         seq: 0,
         kind: MessageKind::Inbound,
-        author: Author::Customer { id: customer.id, address: customer.primary_email().into(), name: customer.name.clone() },
+        author: Author::Customer {
+            id: customer.id,
+            address: customer.primary_email().into(),
+            name: customer.name.clone(),
+        },
         at: Timestamp(1_700_000_000),
         text: text.into(),
         message_id: Some("abc@example.com".into()),
@@ -37,7 +45,10 @@ fn sample_message(ticket: TicketNo, customer: &Customer, text: &str) -> Message 
             content_type: "application/pdf".into(),
             size: 3,
         }],
-        delivery: Some(Delivery::Failed { at: Timestamp(5), reason: "550 no such user".into() }),
+        delivery: Some(Delivery::Failed {
+            at: Timestamp(5),
+            reason: "550 no such user".into(),
+        }),
     }
 }
 
@@ -65,7 +76,9 @@ fn every_model_type_round_trips_through_the_sealed_store() {
     store.put_ticket(&ticket).unwrap();
     let mut message = sample_message(ticket.number, &customer, "It burns.");
     store.append_message(&customer.id, &mut message).unwrap();
-    store.put_attachment(&customer.id, &message.attachments[0].id, b"pdf").unwrap();
+    store
+        .put_attachment(&customer.id, &message.attachments[0].id, b"pdf")
+        .unwrap();
 
     let agent = Agent {
         id: AgentId::random(),
@@ -85,7 +98,10 @@ fn every_model_type_round_trips_through_the_sealed_store() {
         categories: vec!["C001".into(), "C132".into()],
         state: ConsentState::Given,
         at: Timestamp(10),
-        actor: ConsentActor::Guardian { name: "Parent".into(), recorded_by: "alice".into() },
+        actor: ConsentActor::Guardian {
+            name: "Parent".into(),
+            recorded_by: "alice".into(),
+        },
         method: "email".into(),
         evidence: "Message-ID <abc@example.com>".into(),
         policy_version: "2026-01".into(),
@@ -100,9 +116,23 @@ fn every_model_type_round_trips_through_the_sealed_store() {
         status: RequestStatus::Denied,
         received: Timestamp(11),
         due: Timestamp(11).plus_days(30),
-        extension: Some(Extension { new_due: Timestamp(99), reason: "complex".into(), by: "alice".into(), at: Timestamp(12) }),
-        verification: Some(Verification { method: "emailed-code".into(), by: "alice".into(), at: Timestamp(13) }),
-        decision: Some(Decision { outcome: DecisionOutcome::Denied, reason: "legal hold".into(), by: "alice".into(), at: Timestamp(14) }),
+        extension: Some(Extension {
+            new_due: Timestamp(99),
+            reason: "complex".into(),
+            by: "alice".into(),
+            at: Timestamp(12),
+        }),
+        verification: Some(Verification {
+            method: "emailed-code".into(),
+            by: "alice".into(),
+            at: Timestamp(13),
+        }),
+        decision: Some(Decision {
+            outcome: DecisionOutcome::Denied,
+            reason: "legal hold".into(),
+            by: "alice".into(),
+            at: Timestamp(14),
+        }),
     };
     store.put_request(&request).unwrap();
 
@@ -125,23 +155,42 @@ fn every_model_type_round_trips_through_the_sealed_store() {
     // Everything reads back identically from a freshly opened store.
     let store = Store::open(&d.paths(), None).unwrap();
     assert_eq!(store.customer(&customer.id).unwrap().unwrap(), customer);
-    assert_eq!(store.customer_by_email("ANN@example.com").unwrap().unwrap(), customer);
-    assert_eq!(store.customer_by_email("ann@work.example").unwrap().unwrap(), customer);
+    assert_eq!(
+        store.customer_by_email("ANN@example.com").unwrap().unwrap(),
+        customer
+    );
+    assert_eq!(
+        store
+            .customer_by_email("ann@work.example")
+            .unwrap()
+            .unwrap(),
+        customer
+    );
     assert_eq!(store.ticket(ticket.number).unwrap().unwrap(), ticket);
-    assert_eq!(store.customer_tickets(&customer.id).unwrap(), vec![ticket.number]);
+    assert_eq!(
+        store.customer_tickets(&customer.id).unwrap(),
+        vec![ticket.number]
+    );
     let thread = store.messages(ticket.number).unwrap();
     assert_eq!(thread.len(), 1);
     assert_eq!(thread[0].as_ref().unwrap(), &message);
-    assert_eq!(store.attachment(&message.attachments[0].id).unwrap().unwrap(), b"pdf");
+    assert_eq!(
+        store
+            .attachment(&message.attachments[0].id)
+            .unwrap()
+            .unwrap(),
+        b"pdf"
+    );
     assert_eq!(store.agents().unwrap(), vec![agent]);
     assert_eq!(store.consents(&customer.id).unwrap(), vec![consent]);
     assert_eq!(store.request(&request.id).unwrap().unwrap(), request);
     let mut events = Vec::new();
-    store.for_each_audit(|e| {
-        events.push(e);
-        Ok(())
-    })
-    .unwrap();
+    store
+        .for_each_audit(|e| {
+            events.push(e);
+            Ok(())
+        })
+        .unwrap();
     assert_eq!(events, vec![event.clone()]);
     assert_eq!(store.audit_head().unwrap(), (1, event.hash()));
     assert_eq!(store.next_ticket_number().unwrap(), TicketNo(2));
@@ -166,8 +215,10 @@ fn no_plaintext_at_rest() {
                 },
             )
             .unwrap();
-        desk.add_note(&actor(), t.number, &format!("note about {canary}")).unwrap();
-        desk.add_reply(&actor(), t.number, &format!("reply quoting {canary}")).unwrap();
+        desk.add_note(&actor(), t.number, &format!("note about {canary}"))
+            .unwrap();
+        desk.add_reply(&actor(), t.number, &format!("reply quoting {canary}"))
+            .unwrap();
         let mut consent = ConsentRecord {
             customer: c.id,
             seq: 0,
@@ -181,7 +232,13 @@ fn no_plaintext_at_rest() {
             policy_version: "v1".into(),
         };
         desk.store().append_consent(&mut consent).unwrap();
-        desk.store().put_attachment(&c.id, &AttachmentId::random(), format!("file {canary}").as_bytes()).unwrap();
+        desk.store()
+            .put_attachment(
+                &c.id,
+                &AttachmentId::random(),
+                format!("file {canary}").as_bytes(),
+            )
+            .unwrap();
     }
     desk.store().flush().unwrap();
     drop(desk);
@@ -197,14 +254,27 @@ fn no_plaintext_at_rest() {
     use base64::Engine;
     let text = format!("prefix {canary} suffix");
     std::fs::write(planted.join("utf8"), &text).unwrap();
-    std::fs::write(planted.join("utf16"), text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
+    std::fs::write(
+        planted.join("utf16"),
+        text.encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
     for pad in 0..3 {
         let shifted = format!("{}{text}", "y".repeat(pad));
-        std::fs::write(planted.join(format!("b64-{pad}")), base64::engine::general_purpose::STANDARD.encode(shifted)).unwrap();
+        std::fs::write(
+            planted.join(format!("b64-{pad}")),
+            base64::engine::general_purpose::STANDARD.encode(shifted),
+        )
+        .unwrap();
     }
     let found = scan(&[&planted], &needles(canary));
     for name in ["utf8", "utf16", "b64-0", "b64-1", "b64-2"] {
-        assert!(found.iter().any(|(p, _)| p.ends_with(name)), "scanner missed {name}: {found:?}");
+        assert!(
+            found.iter().any(|(p, _)| p.ends_with(name)),
+            "scanner missed {name}: {found:?}"
+        );
     }
 }
 
@@ -213,10 +283,28 @@ fn flipped_bytes_moved_values_and_wrong_keys_are_rejected_cleanly() {
     let (d, store) = new_store();
     let desk = Desk::new(store, Config::default());
     let (t1, c1) = desk
-        .create_ticket(&actor(), NewTicket { from: "a@example.com", name: "A", subject: "one", body: "x", message_id: None })
+        .create_ticket(
+            &actor(),
+            NewTicket {
+                from: "a@example.com",
+                name: "A",
+                subject: "one",
+                body: "x",
+                message_id: None,
+            },
+        )
         .unwrap();
     let (t2, _) = desk
-        .create_ticket(&actor(), NewTicket { from: "b@example.com", name: "B", subject: "two", body: "y", message_id: None })
+        .create_ticket(
+            &actor(),
+            NewTicket {
+                from: "b@example.com",
+                name: "B",
+                subject: "two",
+                body: "y",
+                message_id: None,
+            },
+        )
         .unwrap();
     drop(desk);
 
@@ -239,14 +327,23 @@ fn flipped_bytes_moved_values_and_wrong_keys_are_rejected_cleanly() {
     assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
     assert!(err.to_string().contains("integrity check"), "{err}");
     let err = store.ticket(t2.number).unwrap_err();
-    assert!(matches!(err, StoreError::Corrupt(_)), "moved ciphertext accepted: {err:?}");
-    assert!(store.ticket(t1.number).unwrap().is_some(), "the original stays readable");
+    assert!(
+        matches!(err, StoreError::Corrupt(_)),
+        "moved ciphertext accepted: {err:?}"
+    );
+    assert!(
+        store.ticket(t1.number).unwrap().is_some(),
+        "the original stays readable"
+    );
     drop(store);
 
     // Another desk's keys: a clear error, not garbage or a panic.
     let other = TempDesk::paths_only();
     Store::init(&other.paths(), None).unwrap();
-    let mixed = sealdesk::store::Paths { data: d.data.clone(), keys: other.keys.clone() };
+    let mixed = sealdesk::store::Paths {
+        data: d.data.clone(),
+        keys: other.keys.clone(),
+    };
     let err = Store::open(&mixed, None).unwrap_err();
     assert!(matches!(err, StoreError::WrongKey(_)), "{err:?}");
     assert!(err.to_string().contains("--keys"), "{err}");
@@ -257,10 +354,28 @@ fn destroying_a_customer_key_erases_them_and_only_them_even_in_old_copies() {
     let (d, store) = new_store();
     let desk = Desk::new(store, Config::default());
     let (ta, a) = desk
-        .create_ticket(&actor(), NewTicket { from: "a@example.com", name: "Ann", subject: "A's subject", body: "A's body", message_id: None })
+        .create_ticket(
+            &actor(),
+            NewTicket {
+                from: "a@example.com",
+                name: "Ann",
+                subject: "A's subject",
+                body: "A's body",
+                message_id: None,
+            },
+        )
         .unwrap();
     let (tb, b) = desk
-        .create_ticket(&actor(), NewTicket { from: "b@example.com", name: "Bob", subject: "B's subject", body: "B's body", message_id: None })
+        .create_ticket(
+            &actor(),
+            NewTicket {
+                from: "b@example.com",
+                name: "Bob",
+                subject: "B's subject",
+                body: "B's body",
+                message_id: None,
+            },
+        )
         .unwrap();
     drop(desk);
     // A backup of the data dir taken before the erasure.
@@ -270,25 +385,60 @@ fn destroying_a_customer_key_erases_them_and_only_them_even_in_old_copies() {
 
     let store = Store::open(&d.paths(), None).unwrap();
     assert!(store.destroy_customer_key(&a.id).unwrap());
-    assert!(!store.destroy_customer_key(&a.id).unwrap(), "second destroy is a no-op");
+    assert!(
+        !store.destroy_customer_key(&a.id).unwrap(),
+        "second destroy is a no-op"
+    );
     drop(store);
 
     let keyring_after = std::fs::read(d.keys.join("keyring")).unwrap();
     assert!(keyring_after.len() < keyring_before.len());
-    assert!(!keyring_after.windows(16).any(|w| w == a.id.as_bytes()), "A's entry still in the live keyring");
+    assert!(
+        !keyring_after.windows(16).any(|w| w == a.id.as_bytes()),
+        "A's entry still in the live keyring"
+    );
     assert!(keyring_after.windows(16).any(|w| w == b.id.as_bytes()));
-    assert_eq!(std::fs::metadata(d.keys.join("keyring")).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(d.keys.join("keyring"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
 
     for data in [d.data.clone(), before] {
-        let store = Store::open(&sealdesk::store::Paths { data, keys: d.keys.clone() }, None).unwrap();
+        let store = Store::open(
+            &sealdesk::store::Paths {
+                data,
+                keys: d.keys.clone(),
+            },
+            None,
+        )
+        .unwrap();
         assert!(matches!(store.customer(&a.id), Err(StoreError::Erased)));
-        assert!(matches!(store.customer_by_email("a@example.com"), Err(StoreError::Erased)));
-        assert_eq!(store.ticket(ta.number).unwrap().unwrap().subject, ERASED_PLACEHOLDER);
-        assert!(matches!(store.messages(ta.number).unwrap()[0], Err(StoreError::Erased)));
+        assert!(matches!(
+            store.customer_by_email("a@example.com"),
+            Err(StoreError::Erased)
+        ));
+        assert_eq!(
+            store.ticket(ta.number).unwrap().unwrap().subject,
+            ERASED_PLACEHOLDER
+        );
+        assert!(matches!(
+            store.messages(ta.number).unwrap()[0],
+            Err(StoreError::Erased)
+        ));
         // B is untouched.
         assert_eq!(store.customer(&b.id).unwrap().unwrap().name, "Bob");
-        assert_eq!(store.ticket(tb.number).unwrap().unwrap().subject, "B's subject");
-        assert_eq!(store.messages(tb.number).unwrap()[0].as_ref().unwrap().text, "B's body");
+        assert_eq!(
+            store.ticket(tb.number).unwrap().unwrap().subject,
+            "B's subject"
+        );
+        assert_eq!(
+            store.messages(tb.number).unwrap()[0].as_ref().unwrap().text,
+            "B's body"
+        );
         let desk = Desk::new(store, Config::default());
         let (_, thread) = desk.ticket_thread(&actor(), ta.number).unwrap();
         assert!(matches!(thread[0], ThreadEntry::Erased));

@@ -156,8 +156,9 @@ fn init(g: &Global) -> Result<i32> {
 fn audit_verify(g: &Global) -> Result<i32> {
     let desk = g.open_desk()?;
     match desk.verify_audit()? {
-        AuditReport::Intact { events } => {
+        AuditReport::Intact { events, head } => {
             println!("audit log intact: {events} events, every hash link checks out");
+            println!("head: {head} (record it elsewhere to detect a rewritten log later)");
             Ok(0)
         }
         AuditReport::Broken { checked, reason } => {

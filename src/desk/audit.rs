@@ -1,11 +1,11 @@
 use super::{Desk, Result};
-use crate::model::{ChainBreak, ChainVerifier};
+use crate::model::{ChainBreak, ChainVerifier, EventHash};
 use crate::store::StoreError;
 
 /// The outcome of checking the audit chain.
 #[derive(Debug)]
 pub enum AuditReport {
-    Intact { events: u64 },
+    Intact { events: u64, head: EventHash },
     Broken { checked: u64, reason: String },
 }
 
@@ -36,8 +36,12 @@ impl Desk {
                 other => Err(other.into()),
             };
         }
-        match verifier.finish(self.store.audit_head()?) {
-            Ok(events) => Ok(AuditReport::Intact { events }),
+        let head = self.store.audit_head()?;
+        match verifier.finish(head) {
+            Ok(events) => Ok(AuditReport::Intact {
+                events,
+                head: head.1,
+            }),
             Err(b) => Ok(AuditReport::Broken {
                 checked,
                 reason: b.to_string(),

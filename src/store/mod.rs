@@ -426,15 +426,34 @@ mod tests {
     #[test]
     fn resealed_edit_is_caught_by_the_hash_chain() {
         let dir = tempfile::tempdir().unwrap();
-        let paths = Paths { data: dir.path().join("data"), keys: dir.path().join("keys") };
+        let paths = Paths {
+            data: dir.path().join("data"),
+            keys: dir.path().join("keys"),
+        };
         Store::init(&paths, None).unwrap();
         let desk = Desk::new(Store::open(&paths, None).unwrap(), Config::default());
-        let actor = Actor { name: "alice".into(), key_fingerprint: None, source: "test".into() };
+        let actor = Actor {
+            name: "alice".into(),
+            key_fingerprint: None,
+            source: "test".into(),
+        };
         for from in ["a@example.com", "b@example.com", "c@example.com"] {
-            desk.create_ticket(&actor, NewTicket { from, name: "", subject: "s", body: "b", message_id: None })
-                .unwrap();
+            desk.create_ticket(
+                &actor,
+                NewTicket {
+                    from,
+                    name: "",
+                    subject: "s",
+                    body: "b",
+                    message_id: None,
+                },
+            )
+            .unwrap();
         }
-        assert!(matches!(desk.verify_audit().unwrap(), AuditReport::Intact { events: 3 }));
+        assert!(matches!(
+            desk.verify_audit().unwrap(),
+            AuditReport::Intact { events: 3, .. }
+        ));
 
         let store = desk.store();
         let mut second = None;
@@ -448,7 +467,14 @@ mod tests {
             .unwrap();
         let mut edited = second.unwrap();
         edited.actor = "mallory".into();
-        store.put(&store.t.audit, &2u64.to_be_bytes(), KeySlot::Master, &edited).unwrap();
+        store
+            .put(
+                &store.t.audit,
+                &2u64.to_be_bytes(),
+                KeySlot::Master,
+                &edited,
+            )
+            .unwrap();
         match desk.verify_audit().unwrap() {
             AuditReport::Broken { checked, reason } => {
                 assert_eq!(checked, 2, "events 1 and 2 still link; 3 does not");

@@ -31,7 +31,10 @@ impl TempDesk {
     }
 
     pub fn paths(&self) -> sealdesk::store::Paths {
-        sealdesk::store::Paths { data: self.data.clone(), keys: self.keys.clone() }
+        sealdesk::store::Paths {
+            data: self.data.clone(),
+            keys: self.keys.clone(),
+        }
     }
 
     /// Runs the real binary against this desk.
@@ -41,27 +44,45 @@ impl TempDesk {
 
     /// Runs the real binary with this desk's data dir but another keys dir.
     pub fn cli_keys(&self, keys: &Path, args: &[&str]) -> Output {
-        let keyed = TempDesk { dir: tempfile::tempdir().unwrap(), data: self.data.clone(), keys: keys.into() };
+        let keyed = TempDesk {
+            dir: tempfile::tempdir().unwrap(),
+            data: self.data.clone(),
+            keys: keys.into(),
+        };
         keyed.cli(args)
     }
 
     pub fn cli_with(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_sealdesk"));
-        cmd.args(["--data", self.data.to_str().unwrap(), "--keys", self.keys.to_str().unwrap()])
-            .args(args)
-            .env_remove("SEALDESK_PASSPHRASE")
-            .env_remove("SEALDESK_DATA")
-            .env_remove("SEALDESK_KEYS")
-            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.args([
+            "--data",
+            self.data.to_str().unwrap(),
+            "--keys",
+            self.keys.to_str().unwrap(),
+        ])
+        .args(args)
+        .env_remove("SEALDESK_PASSPHRASE")
+        .env_remove("SEALDESK_DATA")
+        .env_remove("SEALDESK_KEYS")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
         for (k, v) in env {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().expect("run sealdesk");
         if let Some(input) = stdin {
             use std::io::Write;
-            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
         }
         child.wait_with_output().expect("wait for sealdesk")
     }
@@ -78,17 +99,33 @@ pub fn stderr(o: &Output) -> String {
 /// Asserts a failed command: non-zero exit, one clear line mentioning `needle`, no panic.
 pub fn assert_clean_failure(o: &Output, needle: &str) {
     let err = stderr(o);
-    assert!(!o.status.success(), "expected failure, got success; stdout: {}", stdout(o));
+    assert!(
+        !o.status.success(),
+        "expected failure, got success; stdout: {}",
+        stdout(o)
+    );
     assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
-    assert!(!err.contains("panicked") && !err.contains("internal error"), "panic: {err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "expected one line: {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("internal error"),
+        "panic: {err}"
+    );
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "expected one line: {err}"
+    );
 }
 
 /// The byte patterns a canary could hide as: UTF-8, UTF-16LE and base64 (at each of the
 /// three alignments, minus the edge characters that depend on neighbouring bytes).
 pub fn needles(canary: &str) -> Vec<Vec<u8>> {
     let mut out = vec![canary.as_bytes().to_vec()];
-    out.push(canary.encode_utf16().flat_map(|u| u.to_le_bytes()).collect());
+    out.push(
+        canary
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect(),
+    );
     for pad in 0..3 {
         let mut bytes = vec![b'x'; pad];
         bytes.extend_from_slice(canary.as_bytes());
