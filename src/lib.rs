@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod desk;
 pub mod model;
 pub mod sanitize;

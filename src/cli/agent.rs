@@ -1,6 +1,5 @@
-use super::output::print_json;
-use super::Global;
-use crate::desk::{fingerprint, Actor};
+use super::output::{print_json, Io};
+use crate::desk::{fingerprint, Actor, Desk};
 use crate::model::AgentRole;
 use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
@@ -45,8 +44,7 @@ impl From<RoleArg> for AgentRole {
     }
 }
 
-pub fn run(g: &Global, cmd: AgentCommand) -> Result<i32> {
-    let actor = Actor::local_admin();
+pub fn run(desk: &Desk, actor: &Actor, cmd: AgentCommand, io: &mut Io) -> Result<i32> {
     match cmd {
         AgentCommand::Add {
             name,
@@ -65,20 +63,19 @@ pub fn run(g: &Global, cmd: AgentCommand) -> Result<i32> {
                         .map(String::from),
                 );
             }
-            let desk = g.open_desk()?;
-            let agent = desk.add_agent(&actor, &name, role.into(), &keys)?;
-            println!(
+            let agent = desk.add_agent(actor, &name, role.into(), &keys)?;
+            writeln!(
+                io.out,
                 "added {} agent {} with {} key(s)",
                 agent.role.as_str(),
                 agent.name,
                 agent.keys.len()
-            );
+            )?;
             for k in &agent.keys {
-                println!("  {}", fingerprint(k));
+                writeln!(io.out, "  {}", fingerprint(k))?;
             }
         }
         AgentCommand::List { json } => {
-            let desk = g.open_desk()?;
             let agents = desk.agents()?;
             if json {
                 let rows: Vec<_> = agents
@@ -94,21 +91,29 @@ pub fn run(g: &Global, cmd: AgentCommand) -> Result<i32> {
                         })
                     })
                     .collect();
-                print_json(&rows)?;
+                print_json(io.out, &rows)?;
             } else if agents.is_empty() {
-                println!("no agents yet: sealdesk agent add NAME --key-file ~/.ssh/id_ed25519.pub");
+                writeln!(
+                    io.out,
+                    "no agents yet: sealdesk agent add NAME --key-file ~/.ssh/id_ed25519.pub"
+                )?;
             } else {
-                println!("{:<20} {:<6} KEYS", "NAME", "ROLE");
+                writeln!(io.out, "{:<20} {:<6} KEYS", "NAME", "ROLE")?;
                 for a in &agents {
                     let fps: Vec<String> = a.keys.iter().map(|k| fingerprint(k)).collect();
-                    println!("{:<20} {:<6} {}", a.name, a.role.as_str(), fps.join(", "));
+                    writeln!(
+                        io.out,
+                        "{:<20} {:<6} {}",
+                        a.name,
+                        a.role.as_str(),
+                        fps.join(", ")
+                    )?;
                 }
             }
         }
         AgentCommand::Remove { name } => {
-            let desk = g.open_desk()?;
-            let agent = desk.remove_agent(&actor, &name)?;
-            println!("removed agent {}", agent.name);
+            let agent = desk.remove_agent(actor, &name)?;
+            writeln!(io.out, "removed agent {}", agent.name)?;
         }
     }
     Ok(0)

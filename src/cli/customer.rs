@@ -1,7 +1,6 @@
-use super::output::{print_json, safe};
+use super::output::{print_json, safe, Io};
 use super::ticket::ticket_json;
-use super::Global;
-use crate::desk::Actor;
+use crate::desk::{Actor, Desk};
 use anyhow::Result;
 use clap::Subcommand;
 
@@ -15,44 +14,48 @@ pub enum CustomerCommand {
     },
 }
 
-pub fn run(g: &Global, cmd: CustomerCommand) -> Result<i32> {
-    let actor = Actor::local_admin();
+pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Result<i32> {
     match cmd {
         CustomerCommand::Show { email, json } => {
-            let desk = g.open_desk()?;
-            let (c, tickets) = desk.customer_by_email(&actor, &email)?;
+            let (c, tickets) = desk.customer_by_email(actor, &email)?;
             if json {
-                print_json(&serde_json::json!({
-                    "id": c.id.to_string(),
-                    "name": c.name,
-                    "emails": c.emails,
-                    "locale": c.locale,
-                    "flags": { "minor": c.flags.minor, "legal_hold": c.flags.legal_hold, "previously_erased": c.flags.previously_erased },
-                    "created": c.created.rfc3339(),
-                    "tickets": tickets.iter().map(ticket_json).collect::<Vec<_>>(),
-                }))?;
+                print_json(
+                    io.out,
+                    &serde_json::json!({
+                        "id": c.id.to_string(),
+                        "name": c.name,
+                        "emails": c.emails,
+                        "locale": c.locale,
+                        "flags": { "minor": c.flags.minor, "legal_hold": c.flags.legal_hold, "previously_erased": c.flags.previously_erased },
+                        "created": c.created.rfc3339(),
+                        "tickets": tickets.iter().map(ticket_json).collect::<Vec<_>>(),
+                    }),
+                )?;
             } else {
-                println!("Customer {}", c.id);
-                println!(
+                writeln!(io.out, "Customer {}", c.id)?;
+                writeln!(
+                    io.out,
                     "  name:      {}",
                     if c.name.is_empty() {
                         "-".into()
                     } else {
                         safe(&c.name)
                     }
-                );
-                println!(
+                )?;
+                writeln!(
+                    io.out,
                     "  addresses: {}",
                     c.emails
                         .iter()
                         .map(|e| safe(e).into_owned())
                         .collect::<Vec<_>>()
                         .join(", ")
-                );
-                println!(
+                )?;
+                writeln!(
+                    io.out,
                     "  locale:    {}",
                     c.locale.as_deref().map(safe).unwrap_or("-".into())
-                );
+                )?;
                 let mut flags = Vec::new();
                 if c.flags.minor {
                     flags.push("minor");
@@ -63,23 +66,25 @@ pub fn run(g: &Global, cmd: CustomerCommand) -> Result<i32> {
                 if c.flags.previously_erased {
                     flags.push("previously erased");
                 }
-                println!(
+                writeln!(
+                    io.out,
                     "  flags:     {}",
                     if flags.is_empty() {
                         "-".into()
                     } else {
                         flags.join(", ")
                     }
-                );
-                println!("  since:     {}", c.created);
-                println!("  tickets:   {}", tickets.len());
+                )?;
+                writeln!(io.out, "  since:     {}", c.created)?;
+                writeln!(io.out, "  tickets:   {}", tickets.len())?;
                 for t in &tickets {
-                    println!(
+                    writeln!(
+                        io.out,
                         "    {:>6}  {:<8} {}",
                         t.number.to_string(),
                         t.status.as_str(),
                         safe(&t.subject)
-                    );
+                    )?;
                 }
             }
         }

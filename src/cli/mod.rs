@@ -6,10 +6,13 @@ mod output;
 mod ticket;
 
 use crate::config::Config;
-use crate::desk::{AuditReport, Desk};
+use crate::control;
+use crate::desk::{Actor, AuditReport, Desk};
 use crate::store::{Paths, Store};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
+use output::Io;
+use std::io::Write;
 use std::path::PathBuf;
 use zeroize::Zeroizing;
 
@@ -119,12 +122,103 @@ impl Global {
 /// Runs a parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
     let g = &cli.global;
-    match cli.command {
-        Command::Init => init(g),
-        Command::Agent(cmd) => agent::run(g, cmd),
-        Command::Ticket(cmd) => ticket::run(g, cmd),
-        Command::Customer(cmd) => customer::run(g, cmd),
-        Command::Audit(AuditCommand::Verify) => audit_verify(g),
+    if let Command::Init = cli.command {
+        return init(g);
+    }
+    let stdin = match &cli.command {
+        Command::Ticket(cmd) if ticket::needs_stdin(cmd) => Some(ticket::read_stdin_body()?),
+        _ => None,
+    };
+    // A running server holds the store's lock: hand it the command instead.
+    let request = control::Request {
+        args: std::env::args().skip(1).collect(),
+        stdin: stdin.clone(),
+    };
+    if let Some(response) = control::forward(&g.data, &request)? {
+        let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+        out.write_all(response.stdout.as_bytes())?;
+        err.write_all(response.stderr.as_bytes())?;
+        return Ok(response.code);
+    }
+    let desk = g.open_desk()?;
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    execute(
+        &desk,
+        &Actor::local_admin(),
+        cli.command,
+        stdin,
+        &mut Io {
+            out: &mut out,
+            err: &mut err,
+        },
+    )
+}
+
+/// Runs one command against an open desk: directly from the CLI, or inside the server
+/// for a CLI that reached it over the control socket.
+pub fn execute(
+    desk: &Desk,
+    actor: &Actor,
+    command: Command,
+    stdin: Option<String>,
+    io: &mut Io,
+) -> Result<i32> {
+    match command {
+        Command::Init => bail!("a running server cannot run `init`: the desk exists already"),
+        Command::Agent(cmd) => agent::run(desk, actor, cmd, io),
+        Command::Ticket(cmd) => ticket::run(desk, actor, cmd, stdin, io),
+        Command::Customer(cmd) => customer::run(desk, actor, cmd, io),
+        Command::Audit(AuditCommand::Verify) => audit_verify(desk, io),
+    }
+}
+
+/// What the server runs for each control-socket request: the CLI command, against its
+/// own desk, audited as the local user who sent it.
+pub fn control_handler(desk: std::sync::Arc<Desk>) -> control::Handler {
+    std::sync::Arc::new(move |request, peer| {
+        let actor = Actor {
+            name: format!("cli:uid{}", peer.uid),
+            key_fingerprint: None,
+            source: format!(
+                "control socket pid {}",
+                peer.pid.map(|p| p.to_string()).unwrap_or("?".into())
+            ),
+        };
+        execute_request(&desk, &actor, request)
+    })
+}
+
+/// Executes a request that came over the control socket, capturing its output.
+pub fn execute_request(desk: &Desk, actor: &Actor, request: control::Request) -> control::Response {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let argv = std::iter::once("sealdesk".to_string()).chain(request.args);
+    let code = match Cli::try_parse_from(argv) {
+        Ok(cli) => {
+            let mut io = Io {
+                out: &mut out,
+                err: &mut err,
+            };
+            match execute(desk, actor, cli.command, request.stdin, &mut io) {
+                Ok(code) => code,
+                Err(e) => {
+                    let _ = writeln!(
+                        err,
+                        "sealdesk: error: {}",
+                        crate::sanitize::line(&format!("{e:#}"))
+                    );
+                    1
+                }
+            }
+        }
+        Err(e) => {
+            let _ = write!(err, "{e}");
+            2
+        }
+    };
+    control::Response {
+        stdout: String::from_utf8_lossy(&out).into_owned(),
+        stderr: String::from_utf8_lossy(&err).into_owned(),
+        code,
     }
 }
 
@@ -137,14 +231,12 @@ fn init(g: &Global) -> Result<i32> {
         "  keys dir: {} (back it up separately; never next to the data)",
         g.keys.display()
     );
-    println!(
-        "  master key: {}",
-        if report.passphrase_protected {
-            "protected by your passphrase (Argon2id)"
-        } else {
-            "not passphrase-protected"
-        }
-    );
+    let protection = if report.passphrase_protected {
+        "protected by your passphrase (Argon2id)"
+    } else {
+        "not passphrase-protected"
+    };
+    println!("  master key: {protection}");
     println!(
         "  SSH host key fingerprint: {}",
         report.host_key_fingerprint
@@ -153,17 +245,28 @@ fn init(g: &Global) -> Result<i32> {
     Ok(0)
 }
 
-fn audit_verify(g: &Global) -> Result<i32> {
-    let desk = g.open_desk()?;
+fn audit_verify(desk: &Desk, io: &mut Io) -> Result<i32> {
     match desk.verify_audit()? {
         AuditReport::Intact { events, head } => {
-            println!("audit log intact: {events} events, every hash link checks out");
-            println!("head: {head} (record it elsewhere to detect a rewritten log later)");
+            writeln!(
+                io.out,
+                "audit log intact: {events} events, every hash link checks out"
+            )?;
+            writeln!(
+                io.out,
+                "head: {head} (record it elsewhere to detect a rewritten log later)"
+            )?;
             Ok(0)
         }
         AuditReport::Broken { checked, reason } => {
-            eprintln!("sealdesk: audit log BROKEN after {checked} good events: {reason}");
-            eprintln!("The log was changed outside sealdesk. Keep this data dir as evidence and compare it with your backups.");
+            writeln!(
+                io.err,
+                "sealdesk: audit log BROKEN after {checked} good events: {reason}"
+            )?;
+            writeln!(
+                io.err,
+                "The log was changed outside sealdesk. Keep this data dir as evidence and compare it with your backups."
+            )?;
             Ok(1)
         }
     }

@@ -3,10 +3,18 @@
 
 use crate::sanitize;
 use serde::Serialize;
+use std::io::Write;
 
-pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+/// Where a command's output goes: the terminal, or a buffer sent back over the control
+/// socket when a running server executed it.
+pub struct Io<'a> {
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+}
+
+pub fn print_json<T: Serialize>(out: &mut dyn Write, value: &T) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(value)?;
-    println!("{}", sanitize::json_for_terminal(&text));
+    writeln!(out, "{}", sanitize::json_for_terminal(&text))?;
     Ok(())
 }
 

@@ -1,6 +1,5 @@
-use super::output::{fit, print_json, safe, safe_block};
-use super::Global;
-use crate::desk::{Actor, NewTicket, ThreadEntry, TicketFilter};
+use super::output::{fit, print_json, safe, safe_block, Io};
+use crate::desk::{Actor, Desk, NewTicket, ThreadEntry, TicketFilter};
 use crate::model::{Status, Ticket, TicketNo, Timestamp};
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
@@ -37,8 +36,19 @@ pub enum TicketCommand {
     },
 }
 
-pub fn run(g: &Global, cmd: TicketCommand) -> Result<i32> {
-    let actor = Actor::local_admin();
+/// Whether the command reads its body from stdin (read on the client side, so it also
+/// works when a running server executes the command).
+pub fn needs_stdin(cmd: &TicketCommand) -> bool {
+    matches!(cmd, TicketCommand::Create { body: None, .. })
+}
+
+pub fn run(
+    desk: &Desk,
+    actor: &Actor,
+    cmd: TicketCommand,
+    stdin: Option<String>,
+    io: &mut Io,
+) -> Result<i32> {
     match cmd {
         TicketCommand::Create {
             from,
@@ -46,13 +56,12 @@ pub fn run(g: &Global, cmd: TicketCommand) -> Result<i32> {
             subject,
             body,
         } => {
-            let body = match body {
-                Some(b) => b,
-                None => read_stdin_body()?,
+            let body = match body.or(stdin) {
+                Some(b) if !b.trim().is_empty() => b,
+                _ => bail!("the body is empty: pass --body TEXT or pipe the text on stdin"),
             };
-            let desk = g.open_desk()?;
             let (ticket, _) = desk.create_ticket(
-                &actor,
+                actor,
                 NewTicket {
                     from: &from,
                     name: &name,
@@ -61,23 +70,24 @@ pub fn run(g: &Global, cmd: TicketCommand) -> Result<i32> {
                     message_id: None,
                 },
             )?;
-            println!("created ticket {}", ticket.number);
+            writeln!(io.out, "created ticket {}", ticket.number)?;
         }
         TicketCommand::List { status, json } => {
-            let desk = g.open_desk()?;
-            let tickets = desk.list_tickets(&actor, &TicketFilter { status })?;
+            let tickets = desk.list_tickets(actor, &TicketFilter { status })?;
             if json {
-                print_json(&tickets.iter().map(ticket_json).collect::<Vec<_>>())?;
+                print_json(io.out, &tickets.iter().map(ticket_json).collect::<Vec<_>>())?;
             } else if tickets.is_empty() {
-                println!("no tickets");
+                writeln!(io.out, "no tickets")?;
             } else {
                 let now = Timestamp::now();
-                println!(
+                writeln!(
+                    io.out,
                     "{:>6}  {:<8} {:<7} {:>4}  {:<12} SUBJECT",
                     "#", "STATUS", "PRIO", "AGE", "ASSIGNEE"
-                );
+                )?;
                 for t in &tickets {
-                    println!(
+                    writeln!(
+                        io.out,
                         "{:>6}  {:<8} {:<7} {:>4}  {:<12} {}",
                         t.number.0,
                         t.status.as_str(),
@@ -85,26 +95,25 @@ pub fn run(g: &Global, cmd: TicketCommand) -> Result<i32> {
                         t.created.age_at(now),
                         fit(t.assignee.as_deref().unwrap_or("-"), 12),
                         fit(&safe(&t.subject), 60)
-                    );
+                    )?;
                 }
             }
         }
         TicketCommand::Show { number, json } => {
-            let desk = g.open_desk()?;
-            let (ticket, thread) = desk.ticket_thread(&actor, number)?;
+            let (ticket, thread) = desk.ticket_thread(actor, number)?;
             if json {
                 let mut v = ticket_json(&ticket);
                 v["thread"] = thread.iter().map(entry_json).collect();
-                print_json(&v)?;
+                print_json(io.out, &v)?;
             } else {
-                print_ticket(&ticket, &thread);
+                print_ticket(io, &ticket, &thread)?;
             }
         }
     }
     Ok(0)
 }
 
-fn read_stdin_body() -> Result<String> {
+pub fn read_stdin_body() -> Result<String> {
     use std::io::IsTerminal;
     if std::io::stdin().is_terminal() {
         eprintln!("(reading the body from stdin; end with Ctrl-D, or pass --body TEXT)");
@@ -153,9 +162,10 @@ fn entry_json(e: &ThreadEntry) -> serde_json::Value {
     }
 }
 
-fn print_ticket(t: &Ticket, thread: &[ThreadEntry]) {
-    println!("Ticket {}: {}", t.number, safe(&t.subject));
-    println!(
+fn print_ticket(io: &mut Io, t: &Ticket, thread: &[ThreadEntry]) -> Result<()> {
+    writeln!(io.out, "Ticket {}: {}", t.number, safe(&t.subject))?;
+    writeln!(
+        io.out,
         "status {} · priority {} · assignee {} · tags {} · opened {}",
         t.status,
         t.priority,
@@ -166,28 +176,31 @@ fn print_ticket(t: &Ticket, thread: &[ThreadEntry]) {
             t.tags.join(", ")
         },
         t.created
-    );
+    )?;
     for entry in thread {
-        println!();
+        writeln!(io.out)?;
         match entry {
             ThreadEntry::Message(m) => {
-                println!(
+                writeln!(
+                    io.out,
                     "── {} · {} · {}",
                     m.kind.as_str(),
                     safe(&m.author.display()),
                     m.at
-                );
+                )?;
                 for a in &m.attachments {
-                    println!(
+                    writeln!(
+                        io.out,
                         "   attachment: {} ({}, {} bytes)",
                         safe(&a.name),
                         safe(&a.content_type),
                         a.size
-                    );
+                    )?;
                 }
-                print!("{}", safe_block(&m.text, "   "));
+                write!(io.out, "{}", safe_block(&m.text, "   "))?;
             }
-            ThreadEntry::Erased => println!("── [erased]"),
+            ThreadEntry::Erased => writeln!(io.out, "── [erased]")?,
         }
     }
+    Ok(())
 }
