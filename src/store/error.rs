@@ -27,6 +27,8 @@ pub enum StoreError {
     KeyringMismatch(PathBuf),
     #[error("a stored value failed its integrity check ({0}): the data dir was changed outside sealdesk or is damaged; restore it from a backup")]
     Corrupt(String),
+    #[error("the database files are damaged ({0}): restore the data dir from a backup")]
+    Damaged(String),
     #[error("a stored value uses format version {0}, newer than this sealdesk understands: upgrade sealdesk")]
     UnsupportedFormat(u8),
     #[error("this customer's data was erased (their data key was destroyed)")]
@@ -53,9 +55,7 @@ impl StoreError {
 impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> Self {
         match e {
-            sled::Error::Corruption { .. } => {
-                StoreError::Corrupt("the database files are damaged".into())
-            }
+            sled::Error::Corruption { .. } => StoreError::Damaged("sled reports corruption".into()),
             other => StoreError::Db(other.to_string()),
         }
     }

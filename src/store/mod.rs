@@ -394,8 +394,8 @@ fn open_db(paths: &Paths) -> Result<sled::Db> {
             Err(StoreError::Locked(paths.data.clone()))
         }
         Ok(Err(e)) => Err(e.into()),
-        Err(_) => Err(StoreError::Corrupt(format!(
-            "the database in {} cannot be opened",
+        Err(_) => Err(StoreError::Damaged(format!(
+            "{} cannot be opened",
             db_path.display()
         ))),
     }
