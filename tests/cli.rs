@@ -340,3 +340,31 @@ fn untrusted_text_never_reaches_the_terminal_raw() {
     let out = d.cli(&["customer", "show", "evil\u{1b}[2J@example.com"]);
     assert!(!stderr(&out).contains('\u{1b}'));
 }
+
+#[test]
+fn damaged_database_files_are_reported_not_panicked_on() {
+    let d = TempDesk::init();
+    assert!(d
+        .cli(&[
+            "ticket",
+            "create",
+            "--from",
+            "a@example.com",
+            "--subject",
+            "s",
+            "--body",
+            "b"
+        ])
+        .status
+        .success());
+    let db_file = d.data.join("db").join("db");
+    let mut bytes = std::fs::read(&db_file).unwrap();
+    for i in (100..bytes.len()).step_by(97) {
+        bytes[i] ^= 0x5a;
+    }
+    std::fs::write(&db_file, bytes).unwrap();
+    assert_clean_failure(
+        &d.cli(&["ticket", "list"]),
+        "restore the data dir from a backup",
+    );
+}
