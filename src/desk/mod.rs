@@ -4,6 +4,7 @@
 mod agents;
 mod audit;
 mod customers;
+mod inbound;
 mod presence;
 mod queue;
 mod tickets;
@@ -11,6 +12,7 @@ mod triage;
 
 pub use agents::fingerprint;
 pub use audit::AuditReport;
+pub use inbound::{Filed, Incoming};
 pub use presence::{Activity, Viewer};
 pub use queue::{AssigneeFilter, QueueQuery, QueueRow, SortKey};
 pub use tickets::{NewTicket, ThreadEntry, TicketFilter};
@@ -70,12 +72,14 @@ pub type Result<T, E = DeskError> = std::result::Result<T, E>;
 
 pub struct Desk {
     store: Store,
-    config: Config,
-    catalogue: Catalogue,
+    /// Replaced whole by `config set` while serving.
+    config: RwLock<Config>,
+    catalogue: RwLock<Catalogue>,
     /// Built on first use: the CLI rarely needs it, the TUI always.
     queue: RwLock<Option<QueueIndex>>,
     changes: broadcast::Sender<Change>,
     presence: Mutex<presence::Presence>,
+    senders: Mutex<inbound::SenderLimiter>,
 }
 
 impl Desk {
@@ -84,11 +88,12 @@ impl Desk {
         let (changes, _) = broadcast::channel(1024);
         Desk {
             store,
-            config,
-            catalogue,
+            config: RwLock::new(config),
+            catalogue: RwLock::new(catalogue),
             queue: RwLock::new(None),
             changes,
             presence: Mutex::new(presence::Presence::default()),
+            senders: Mutex::new(inbound::SenderLimiter::default()),
         }
     }
 
@@ -155,12 +160,22 @@ impl Desk {
         &self.store
     }
 
-    pub fn config(&self) -> &Config {
-        &self.config
+    /// A snapshot of the current config.
+    pub fn config(&self) -> Config {
+        self.config.read().expect("config lock poisoned").clone()
     }
 
-    pub fn catalogue(&self) -> &Catalogue {
-        &self.catalogue
+    /// Puts a new config in force (after `config set`).
+    pub fn replace_config(&self, config: Config) {
+        *self.catalogue.write().expect("catalogue lock poisoned") = config.catalogue();
+        *self.config.write().expect("config lock poisoned") = config;
+    }
+
+    pub fn catalogue(&self) -> Catalogue {
+        self.catalogue
+            .read()
+            .expect("catalogue lock poisoned")
+            .clone()
     }
 
     /// Appends one audit event; `customer` is turned into its pseudonym.

@@ -117,6 +117,28 @@ impl Desk {
         }
         let mut t = self.load_ticket(number)?;
         let now = Timestamp::now();
+        let outbound = kind == MessageKind::Outbound;
+        // A reply threads in the customer's mail client: its own Message-ID, In-Reply-To
+        // the latest message with an id, References the thread's ids (the last 20).
+        let (message_id, in_reply_to, references) = if outbound {
+            let ids: Vec<String> = self
+                .store
+                .messages(number)?
+                .into_iter()
+                .flatten()
+                .filter_map(|m| m.message_id)
+                .collect();
+            let refs = ids[ids.len().saturating_sub(20)..].to_vec();
+            (
+                Some(crate::mail::new_message_id(
+                    &self.config().mail.message_id_domain(),
+                )),
+                ids.last().cloned(),
+                refs,
+            )
+        } else {
+            (None, None, Vec::new())
+        };
         let mut message = Message {
             ticket: number,
             seq: 0,
@@ -126,14 +148,26 @@ impl Desk {
             },
             at: now,
             text: text.to_string(),
-            message_id: None,
-            in_reply_to: None,
-            references: Vec::new(),
+            message_id,
+            in_reply_to,
+            references,
             attachments: Vec::new(),
-            delivery: (kind == MessageKind::Outbound)
-                .then_some(crate::model::Delivery::Queued { since: now }),
+            delivery: outbound.then_some(crate::model::Delivery::Queued { since: now }),
         };
-        self.store.append_message(&t.customer, &mut message)?;
+        let seq = self.store.append_message(&t.customer, &mut message)?;
+        if outbound {
+            if let Some(id) = &message.message_id {
+                self.store.index_message_id(id, number)?;
+            }
+            self.store.put_outbox(&crate::model::OutboxEntry {
+                ticket: number,
+                seq,
+                attempts: 0,
+                next_attempt: now,
+                last_error: None,
+                automatic: false,
+            })?;
+        }
         if kind == MessageKind::Outbound && t.status == Status::New {
             t.status = Status::Open;
         }

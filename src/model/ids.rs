@@ -57,6 +57,7 @@ opaque_id!(
 opaque_id!(AgentId, "agt");
 opaque_id!(AttachmentId, "att");
 opaque_id!(RequestId, "req");
+opaque_id!(QuarantineId, "qua");
 
 /// The human-friendly ticket number agents and customers quote: #1, #2, …
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Debug)]

@@ -6,6 +6,7 @@ mod catalogue;
 mod consent;
 mod customer;
 mod ids;
+mod mail;
 mod message;
 mod request;
 mod ticket;
@@ -16,7 +17,8 @@ pub use audit::{AuditEvent, ChainBreak, ChainVerifier, EventHash, Pseudonym};
 pub use catalogue::{Catalogue, CatalogueEntry};
 pub use consent::{ConsentActor, ConsentRecord, ConsentState};
 pub use customer::{is_plausible_email, normalize_email, Customer, CustomerFlags};
-pub use ids::{AgentId, AttachmentId, CustomerId, RequestId, TicketNo};
+pub use ids::{AgentId, AttachmentId, CustomerId, QuarantineId, RequestId, TicketNo};
+pub use mail::{OutboxEntry, QuarantineItem};
 pub use message::{Attachment, Author, Delivery, Message, MessageKind};
 pub use request::{
     Decision, DecisionOutcome, Extension, PrivacyRequest, RequestKind, RequestStatus, Verification,

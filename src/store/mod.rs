@@ -12,6 +12,7 @@ mod envelope;
 mod error;
 mod keyring;
 mod keys;
+mod mail;
 mod records;
 
 pub use envelope::FORMAT_VERSION;
@@ -73,6 +74,11 @@ struct Tables {
     consents: Table,
     requests: Table,
     audit: Table,
+    message_ids: Table,
+    seen_mail: Table,
+    raw_mail: Table,
+    quarantine: Table,
+    outbox: Table,
 }
 
 impl Tables {
@@ -97,6 +103,11 @@ impl Tables {
             consents: t("consents")?,
             requests: t("requests")?,
             audit: t("audit")?,
+            message_ids: t("message_ids")?,
+            seen_mail: t("seen_mail")?,
+            raw_mail: t("raw_mail")?,
+            quarantine: t("quarantine")?,
+            outbox: t("outbox")?,
         })
     }
 }

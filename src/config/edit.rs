@@ -1,0 +1,213 @@
+//! `sealdesk config get/set/list`: reading and changing single keys of the TOML file
+//! like `git config`, keeping the admin's comments and layout (toml_edit), refusing a
+//! value the desk could not load.
+
+use super::{Config, ConfigError};
+use std::path::Path;
+
+/// The keys `config get/set` know, with their kind and what they mean.
+pub const KEYS: &[(&str, Kind, &str)] = &[
+    (
+        "mail.ingest",
+        Kind::List,
+        "the desk's support addresses, comma-separated",
+    ),
+    (
+        "mail.from",
+        Kind::Text,
+        "From of replies, e.g. \"Support <support@example.com>\"",
+    ),
+    (
+        "mail.relay",
+        Kind::Text,
+        "relay URL: smtp://host:25, smtp://host:587?tls=starttls, smtps://user:pass@host:465",
+    ),
+    (
+        "mail.max_size",
+        Kind::Number,
+        "largest accepted message in bytes",
+    ),
+    (
+        "mail.rate_limit",
+        Kind::Number,
+        "messages per sender per hour before quarantine",
+    ),
+    (
+        "mail.ack_template",
+        Kind::Text,
+        "acknowledgement text for new tickets ({ticket}, {subject})",
+    ),
+    (
+        "server.ssh",
+        Kind::Text,
+        "SSH listen address, e.g. 0.0.0.0:2222",
+    ),
+    (
+        "server.smtp",
+        Kind::Text,
+        "SMTP/LMTP listen address, e.g. 127.0.0.1:2525",
+    ),
+    (
+        "server.idle_timeout_minutes",
+        Kind::Number,
+        "minutes before an idle SSH session is closed",
+    ),
+    (
+        "privacy.minor_age",
+        Kind::Number,
+        "below this age consent needs a guardian",
+    ),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Number,
+    List,
+}
+
+fn kind_of(key: &str) -> Result<Kind, String> {
+    KEYS.iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, kind, _)| *kind)
+        .ok_or_else(|| {
+            let known: Vec<&str> = KEYS.iter().map(|(k, _, _)| *k).collect();
+            format!("unknown key {key:?}: use one of {}", known.join(", "))
+        })
+}
+
+/// The current value of `key` in `config`, as `config get` prints it.
+pub fn get(config: &Config, key: &str) -> Result<String, String> {
+    kind_of(key)?;
+    let value = toml::Value::try_from(config).map_err(|e| e.to_string())?;
+    let mut node = &value;
+    for part in key.split('.') {
+        match node.get(part) {
+            Some(v) => node = v,
+            None => return Ok(String::new()),
+        }
+    }
+    Ok(match node {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Array(a) => a
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(String::from)
+                    .unwrap_or_else(|| v.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+        other => other.to_string(),
+    })
+}
+
+/// Sets `key` to `value` in the file at `path` (created if missing), after checking
+/// that the result loads. Returns the new config.
+pub fn set(path: &Path, key: &str, value: &str) -> Result<Config, ConfigError> {
+    let err = |problem: String| ConfigError {
+        path: path.into(),
+        problem,
+    };
+    let kind = kind_of(key).map_err(err)?;
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(err(format!("cannot read it ({e})"))),
+    };
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| err(one_line(&e.to_string())))?;
+    let item = match kind {
+        Kind::Text => toml_edit::value(value),
+        Kind::Number => toml_edit::value(
+            value
+                .trim()
+                .replace('_', "")
+                .parse::<i64>()
+                .map_err(|_| err(format!("{key} must be a whole number, not {value:?}")))?,
+        ),
+        Kind::List => {
+            let mut array = toml_edit::Array::new();
+            for v in value.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+                array.push(v);
+            }
+            toml_edit::value(array)
+        }
+    };
+    let (section, name) = key.split_once('.').expect("every key has a section");
+    if !doc.contains_table(section) {
+        doc[section] = toml_edit::table();
+    }
+    doc[section][name] = item;
+    let new_text = doc.to_string();
+    let config: Config = toml::from_str(&new_text).map_err(|e| err(one_line(&e.to_string())))?;
+    config.validate().map_err(err)?;
+    write_atomically(path, new_text.as_bytes())
+        .map_err(|e| err(format!("cannot write it ({e})")))?;
+    Ok(config)
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("toml.tmp");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_keeps_comments_and_get_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sealdesk.toml");
+        std::fs::write(&p, "# my desk\n[mail]\n# the limit\nmax_size = 1000\n").unwrap();
+        let c = set(&p, "mail.ingest", "Support@Example.com, help@example.com").unwrap();
+        assert_eq!(
+            get(&c, "mail.ingest").unwrap(),
+            "Support@Example.com,help@example.com"
+        );
+        assert!(c.mail.accepts("support@example.com"));
+        let c = set(&p, "mail.max_size", "2_000").unwrap();
+        assert_eq!(get(&c, "mail.max_size").unwrap(), "2000");
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(
+            text.contains("# my desk") && text.contains("# the limit"),
+            "{text}"
+        );
+        assert!(set(&p, "mail.max_size", "big")
+            .unwrap_err()
+            .to_string()
+            .contains("whole number"));
+        assert!(set(&p, "mail.nope", "x")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown key"));
+        assert!(set(&p, "mail.relay", "http://x")
+            .unwrap_err()
+            .to_string()
+            .contains("mail.relay"));
+        assert_eq!(
+            get(&Config::default(), "server.ssh").unwrap(),
+            "127.0.0.1:2222"
+        );
+    }
+}

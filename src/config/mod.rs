@@ -1,0 +1,229 @@
+//! The desk's TOML config file: `--config PATH`, or `sealdesk.toml` in the data dir.
+//! Absent means defaults. Unknown keys are errors, so a typo never silently does nothing.
+
+pub mod edit;
+
+use crate::model::{Catalogue, CatalogueEntry};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub mail: MailConfig,
+    pub server: ServerConfig,
+    pub privacy: PrivacyConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// The desk's support addresses: mail to any other recipient is refused.
+    pub ingest: Vec<String>,
+    /// The From of replies, e.g. `Support <support@example.com>`.
+    pub from: Option<String>,
+    /// The relay replies go through: `smtp://host:port`, `smtps://user:pass@host:465`,
+    /// `smtp://host:587?tls=starttls`.
+    pub relay: Option<String>,
+    /// Largest message accepted, in bytes.
+    pub max_size: usize,
+    /// Messages per sender per hour before further mail is quarantined.
+    pub rate_limit: u32,
+    /// Acknowledgement for new tickets; `{ticket}` and `{subject}` are filled in. None:
+    /// no acknowledgement.
+    pub ack_template: Option<String>,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            ingest: Vec::new(),
+            from: None,
+            relay: None,
+            max_size: 25 * 1024 * 1024,
+            rate_limit: 60,
+            ack_template: None,
+        }
+    }
+}
+
+impl MailConfig {
+    /// The bare address of `from`, lower-cased (`support@example.com`).
+    pub fn from_address(&self) -> Option<String> {
+        let from = self.from.as_deref()?;
+        let addr = match (from.rfind('<'), from.rfind('>')) {
+            (Some(a), Some(b)) if a < b => &from[a + 1..b],
+            _ => from,
+        };
+        Some(crate::model::normalize_email(addr))
+    }
+
+    /// The domain for Message-IDs we create.
+    pub fn message_id_domain(&self) -> String {
+        self.from_address()
+            .and_then(|a| a.split_once('@').map(|(_, d)| d.to_string()))
+            .unwrap_or_else(|| "sealdesk.invalid".into())
+    }
+
+    pub fn accepts(&self, recipient: &str) -> bool {
+        let r = crate::model::normalize_email(recipient);
+        self.ingest
+            .iter()
+            .any(|a| crate::model::normalize_email(a) == r)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Where agents connect with ssh.
+    pub ssh: String,
+    /// Where the SMTP/LMTP listener accepts mail (loopback by default: the MTA hands over).
+    pub smtp: String,
+    /// Minutes without input before an SSH session is closed.
+    pub idle_timeout_minutes: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            ssh: "127.0.0.1:2222".into(),
+            smtp: "127.0.0.1:2525".into(),
+            idle_timeout_minutes: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// Below this age a customer is a minor whose consent needs a guardian.
+    pub minor_age: u8,
+    /// Replace the shipped purpose catalogue.
+    pub purposes: Option<Vec<CatalogueEntry>>,
+    /// Replace the shipped category catalogue.
+    pub categories: Option<Vec<CatalogueEntry>>,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        PrivacyConfig {
+            minor_age: 14,
+            purposes: None,
+            categories: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("config {path}: {problem}")]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub problem: String,
+}
+
+impl Config {
+    pub fn default_path(data_dir: &Path) -> PathBuf {
+        data_dir.join("sealdesk.toml")
+    }
+
+    /// Loads the file if it exists; a missing default file means defaults.
+    pub fn load(path: &Path, must_exist: bool) -> Result<Config, ConfigError> {
+        let err = |problem: String| ConfigError {
+            path: path.into(),
+            problem,
+        };
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
+                return Ok(Config::default())
+            }
+            Err(e) => return Err(err(format!("cannot read it ({e}); check --config"))),
+        };
+        let config: Config = toml::from_str(&text).map_err(|e| err(one_line(&e.to_string())))?;
+        config.validate().map_err(err)?;
+        Ok(config)
+    }
+
+    /// Checks values serde cannot: addresses, URLs, the catalogue. Names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        self.catalogue()
+            .validate()
+            .map_err(|p| format!("privacy catalogue: {p}"))?;
+        for a in &self.mail.ingest {
+            if !crate::model::is_plausible_email(a) {
+                return Err(format!("mail.ingest: {a:?} is not an email address"));
+            }
+        }
+        if let Some(relay) = &self.mail.relay {
+            if !(relay.starts_with("smtp://") || relay.starts_with("smtps://")) {
+                return Err("mail.relay must be a URL like smtp://host:25, smtp://host:587?tls=starttls or smtps://user:pass@host:465".into());
+            }
+        }
+        if self.mail.from.is_some()
+            && self
+                .mail
+                .from_address()
+                .is_none_or(|a| !crate::model::is_plausible_email(&a))
+        {
+            return Err(
+                "mail.from must contain an address, e.g. \"Support <support@example.com>\"".into(),
+            );
+        }
+        for (key, addr) in [
+            ("server.ssh", &self.server.ssh),
+            ("server.smtp", &self.server.smtp),
+        ] {
+            if addr.parse::<std::net::SocketAddr>().is_err() {
+                return Err(format!(
+                    "{key}: {addr:?} is not an address like 127.0.0.1:2222"
+                ));
+            }
+        }
+        if self.mail.max_size == 0 {
+            return Err("mail.max_size must be above 0".into());
+        }
+        Ok(())
+    }
+
+    /// The purpose and category catalogue: the shipped default unless replaced here.
+    pub fn catalogue(&self) -> Catalogue {
+        let default = Catalogue::default();
+        Catalogue {
+            purposes: self.privacy.purposes.clone().unwrap_or(default.purposes),
+            categories: self
+                .privacy
+                .categories
+                .clone()
+                .unwrap_or(default.categories),
+        }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_overrides_and_names_bad_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sealdesk.toml");
+        assert_eq!(Config::load(&p, false).unwrap().privacy.minor_age, 14);
+        std::fs::write(
+            &p,
+            "[privacy]\nminor_age = 16\npurposes = [{ code = \"X1\", name = \"x\" }]\n",
+        )
+        .unwrap();
+        let c = Config::load(&p, true).unwrap();
+        assert_eq!(c.privacy.minor_age, 16);
+        assert_eq!(c.catalogue().purposes.len(), 1);
+        assert!(c.catalogue().category("C001").is_some());
+        std::fs::write(&p, "[privacy]\nminor_agee = 16\n").unwrap();
+        let e = Config::load(&p, true).unwrap_err().to_string();
+        assert!(e.contains("minor_agee"), "{e}");
+    }
+}

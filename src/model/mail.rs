@@ -1,0 +1,29 @@
+use super::{TicketNo, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// A message that could not (or must not) become a ticket message, kept sealed with the
+/// reason until an admin releases or deletes it. Nothing that arrives is dropped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuarantineItem {
+    pub id: super::QuarantineId,
+    pub received: Timestamp,
+    pub reason: String,
+    /// `smtp 203.0.113.5:4711` or `ingest`.
+    pub source: String,
+    /// The envelope sender, as given (untrusted).
+    pub envelope_from: String,
+    pub raw: Vec<u8>,
+}
+
+/// A reply waiting to go out (or to be retried) through the relay.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub ticket: TicketNo,
+    pub seq: u32,
+    pub attempts: u32,
+    pub next_attempt: Timestamp,
+    pub last_error: Option<String>,
+    /// Headers marking an automatic message (acknowledgements): never answered by
+    /// well-behaved autoresponders.
+    pub automatic: bool,
+}
