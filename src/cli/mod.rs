@@ -1,7 +1,9 @@
 //! The admin CLI: clap definitions and one small function per subcommand.
 
 mod agent;
+mod config;
 mod customer;
+mod mail;
 mod output;
 mod ticket;
 
@@ -62,6 +64,19 @@ pub enum Command {
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// File one RFC 5322 message from stdin (for MTA pipes, .forward, procmail,
+    /// fetchmail). Exits 0 once stored, 75 (EX_TEMPFAIL) when it could not be stored.
+    Ingest {
+        /// The envelope sender, if the MTA passes it (e.g. Postfix's ${sender}).
+        #[arg(long)]
+        from: Option<String>,
+    },
+    /// Messages that could not become tickets, kept with the reason.
+    #[command(subcommand)]
+    Quarantine(mail::QuarantineCommand),
+    /// Read and change the config file (sealdesk.toml), like `git config`.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -115,7 +130,11 @@ impl Global {
         let config = self.load_config()?;
         let pass = self.passphrase()?;
         let store = Store::open(&self.paths(), pass.as_deref().map(String::as_str))?;
-        Ok(Desk::new(store, config))
+        let config_path = self
+            .config
+            .clone()
+            .unwrap_or_else(|| Config::default_path(&self.data));
+        Ok(Desk::new(store, config).with_config_path(config_path))
     }
 }
 
@@ -125,15 +144,32 @@ pub fn run(cli: Cli) -> Result<i32> {
     if let Command::Init = cli.command {
         return init(g);
     }
-    let stdin = match &cli.command {
-        Command::Ticket(cmd) if ticket::needs_stdin(cmd) => Some(ticket::read_stdin_body()?),
+    let is_ingest = matches!(cli.command, Command::Ingest { .. });
+    let outcome = run_command(cli);
+    if is_ingest {
+        // An MTA retries on EX_TEMPFAIL; any other failure would bounce the mail.
+        if let Err(e) = &outcome {
+            eprintln!(
+                "sealdesk: error: {}",
+                crate::sanitize::line(&format!("{e:#}"))
+            );
+            return Ok(mail::EX_TEMPFAIL);
+        }
+    }
+    outcome
+}
+
+fn run_command(cli: Cli) -> Result<i32> {
+    let g = &cli.global;
+    let stdin: Option<Vec<u8>> = match &cli.command {
+        Command::Ingest { .. } => Some(read_stdin()?),
+        Command::Ticket(cmd) if ticket::needs_stdin(cmd) => {
+            Some(ticket::read_stdin_body()?.into_bytes())
+        }
         _ => None,
     };
     // A running server holds the store's lock: hand it the command instead.
-    let request = control::Request {
-        args: std::env::args().skip(1).collect(),
-        stdin: stdin.clone(),
-    };
+    let request = control::Request::new(std::env::args().skip(1).collect(), stdin.as_deref());
     if let Some(response) = control::forward(&g.data, &request)? {
         let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
         out.write_all(response.stdout.as_bytes())?;
@@ -154,21 +190,44 @@ pub fn run(cli: Cli) -> Result<i32> {
     )
 }
 
+fn read_stdin() -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut raw = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut raw)
+        .context("cannot read the message from stdin")?;
+    Ok(raw)
+}
+
 /// Runs one command against an open desk: directly from the CLI, or inside the server
 /// for a CLI that reached it over the control socket.
 pub fn execute(
     desk: &Desk,
     actor: &Actor,
     command: Command,
-    stdin: Option<String>,
+    stdin: Option<Vec<u8>>,
     io: &mut Io,
 ) -> Result<i32> {
+    let stdin_text = || -> Result<Option<String>> {
+        stdin
+            .clone()
+            .map(|b| String::from_utf8(b).context("stdin is not UTF-8 text"))
+            .transpose()
+    };
     match command {
         Command::Init => bail!("a running server cannot run `init`: the desk exists already"),
         Command::Agent(cmd) => agent::run(desk, actor, cmd, io),
-        Command::Ticket(cmd) => ticket::run(desk, actor, cmd, stdin, io),
+        Command::Ticket(cmd) => ticket::run(desk, actor, cmd, stdin_text()?, io),
         Command::Customer(cmd) => customer::run(desk, actor, cmd, io),
         Command::Audit(AuditCommand::Verify) => audit_verify(desk, io),
+        Command::Ingest { from } => mail::ingest(
+            desk,
+            from.as_deref(),
+            stdin.as_deref().unwrap_or_default(),
+            io,
+        ),
+        Command::Quarantine(cmd) => mail::quarantine(desk, actor, cmd, io),
+        Command::Config(cmd) => config::run(desk, actor, cmd, io),
     }
 }
 
@@ -176,13 +235,14 @@ pub fn execute(
 /// own desk, audited as the local user who sent it.
 pub fn control_handler(desk: std::sync::Arc<Desk>) -> control::Handler {
     std::sync::Arc::new(move |request, peer| {
+        let pid = peer
+            .pid
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "?".into());
         let actor = Actor {
             name: format!("cli:uid{}", peer.uid),
             key_fingerprint: None,
-            source: format!(
-                "control socket pid {}",
-                peer.pid.map(|p| p.to_string()).unwrap_or("?".into())
-            ),
+            source: format!("control socket pid {pid}"),
         };
         execute_request(&desk, &actor, request)
     })
@@ -191,14 +251,16 @@ pub fn control_handler(desk: std::sync::Arc<Desk>) -> control::Handler {
 /// Executes a request that came over the control socket, capturing its output.
 pub fn execute_request(desk: &Desk, actor: &Actor, request: control::Request) -> control::Response {
     let (mut out, mut err) = (Vec::new(), Vec::new());
+    let stdin = request.stdin();
     let argv = std::iter::once("sealdesk".to_string()).chain(request.args);
     let code = match Cli::try_parse_from(argv) {
         Ok(cli) => {
+            let is_ingest = matches!(cli.command, Command::Ingest { .. });
             let mut io = Io {
                 out: &mut out,
                 err: &mut err,
             };
-            match execute(desk, actor, cli.command, request.stdin, &mut io) {
+            match execute(desk, actor, cli.command, stdin, &mut io) {
                 Ok(code) => code,
                 Err(e) => {
                     let _ = writeln!(
@@ -206,7 +268,11 @@ pub fn execute_request(desk: &Desk, actor: &Actor, request: control::Request) ->
                         "sealdesk: error: {}",
                         crate::sanitize::line(&format!("{e:#}"))
                     );
-                    1
+                    if is_ingest {
+                        mail::EX_TEMPFAIL
+                    } else {
+                        1
+                    }
                 }
             }
         }

@@ -34,12 +34,25 @@ pub enum TicketCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Reply to the customer (queued and sent by the server); the body comes from
+    /// --body or stdin.
+    Reply {
+        number: TicketNo,
+        #[arg(long)]
+        body: Option<String>,
+        /// An internal note instead of a reply: never sent.
+        #[arg(long)]
+        note: bool,
+    },
 }
 
 /// Whether the command reads its body from stdin (read on the client side, so it also
 /// works when a running server executes the command).
 pub fn needs_stdin(cmd: &TicketCommand) -> bool {
-    matches!(cmd, TicketCommand::Create { body: None, .. })
+    matches!(
+        cmd,
+        TicketCommand::Create { body: None, .. } | TicketCommand::Reply { body: None, .. }
+    )
 }
 
 pub fn run(
@@ -99,6 +112,27 @@ pub fn run(
                 }
             }
         }
+        TicketCommand::Reply { number, body, note } => {
+            let body = match body.or(stdin) {
+                Some(b) if !b.trim().is_empty() => b,
+                _ => bail!("the reply is empty: pass --body TEXT or pipe the text on stdin"),
+            };
+            let message = if note {
+                desk.add_note(actor, number, &body)?
+            } else {
+                desk.add_reply(actor, number, &body)?
+            };
+            let what = if note {
+                "note"
+            } else {
+                "reply (queued for sending)"
+            };
+            writeln!(
+                io.out,
+                "added {what} to ticket {number} as message {}",
+                message.seq
+            )?;
+        }
         TicketCommand::Show { number, json } => {
             let (ticket, thread) = desk.ticket_thread(actor, number)?;
             if json {
@@ -154,6 +188,7 @@ fn entry_json(e: &ThreadEntry) -> serde_json::Value {
             "in_reply_to": m.in_reply_to,
             "references": m.references,
             "text": m.text,
+            "delivery": m.delivery.as_ref().map(delivery_text),
             "attachments": m.attachments.iter().map(|a| serde_json::json!({
                 "name": a.name, "content_type": a.content_type, "size": a.size,
             })).collect::<Vec<_>>(),
@@ -188,6 +223,9 @@ fn print_ticket(io: &mut Io, t: &Ticket, thread: &[ThreadEntry]) -> Result<()> {
                     safe(&m.author.display()),
                     m.at
                 )?;
+                if let Some(d) = &m.delivery {
+                    writeln!(io.out, "   delivery: {}", safe(&delivery_text(d)))?;
+                }
                 for a in &m.attachments {
                     writeln!(
                         io.out,
@@ -203,4 +241,14 @@ fn print_ticket(io: &mut Io, t: &Ticket, thread: &[ThreadEntry]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// "queued since …", "sent …", "failed …: reason".
+pub(super) fn delivery_text(d: &crate::model::Delivery) -> String {
+    use crate::model::Delivery;
+    match d {
+        Delivery::Queued { since } => format!("queued since {since}"),
+        Delivery::Sent { at } => format!("sent {at}"),
+        Delivery::Failed { at, reason } => format!("failed {at}: {reason}"),
+    }
 }

@@ -18,8 +18,25 @@ const MAX_FRAME: usize = 64 * 1024 * 1024;
 pub struct Request {
     /// The CLI arguments after the program name, parsed again by the server.
     pub args: Vec<String>,
-    /// What the client read from its stdin, for commands that take it.
-    pub stdin: Option<String>,
+    /// What the client read from its stdin (base64: raw mail need not be UTF-8).
+    pub stdin_base64: Option<String>,
+}
+
+impl Request {
+    pub fn new(args: Vec<String>, stdin: Option<&[u8]>) -> Request {
+        use base64::Engine;
+        Request {
+            args,
+            stdin_base64: stdin.map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
+        }
+    }
+
+    pub fn stdin(&self) -> Option<Vec<u8>> {
+        use base64::Engine;
+        self.stdin_base64
+            .as_ref()
+            .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -191,7 +208,11 @@ mod tests {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let handler: Handler = Arc::new(|req: Request, peer: Peer| Response {
-            stdout: format!("{} {}", req.args.join(" "), req.stdin.unwrap_or_default()),
+            stdout: format!(
+                "{} {:?}",
+                req.args.join(" "),
+                req.stdin().unwrap_or_default()
+            ),
             stderr: format!("uid {}", peer.uid),
             code: 3,
         });
@@ -216,7 +237,7 @@ mod tests {
         let response = forward(dir.path(), &request)
             .unwrap()
             .expect("server answers");
-        assert_eq!(response.stdout, "ticket list body");
+        assert_eq!(response.stdout, "ticket list [98, 111, 100, 121, 255]");
         assert_eq!(response.code, 3);
         assert!(response.stderr.starts_with("uid "));
 

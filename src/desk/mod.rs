@@ -74,6 +74,8 @@ pub struct Desk {
     store: Store,
     /// Replaced whole by `config set` while serving.
     config: RwLock<Config>,
+    /// Where `config set` writes.
+    config_path: std::path::PathBuf,
     catalogue: RwLock<Catalogue>,
     /// Built on first use: the CLI rarely needs it, the TUI always.
     queue: RwLock<Option<QueueIndex>>,
@@ -87,6 +89,7 @@ impl Desk {
         let catalogue = config.catalogue();
         let (changes, _) = broadcast::channel(1024);
         Desk {
+            config_path: Config::default_path(&store.paths().data),
             store,
             config: RwLock::new(config),
             catalogue: RwLock::new(catalogue),
@@ -158,6 +161,22 @@ impl Desk {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Uses another config file than `DATA/sealdesk.toml` (from `--config`).
+    pub fn with_config_path(mut self, path: std::path::PathBuf) -> Desk {
+        self.config_path = path;
+        self
+    }
+
+    /// Sets one config key in the file and puts the result in force.
+    pub fn set_config_key(&self, actor: &Actor, key: &str, value: &str) -> Result<Config> {
+        let config = crate::config::edit::set(&self.config_path, key, value)
+            .map_err(|e| DeskError::Invalid(e.to_string()))?;
+        self.replace_config(config.clone());
+        self.audit(actor, "config.set", vec![key.to_string()], None)?;
+        self.store.flush()?;
+        Ok(config)
     }
 
     /// A snapshot of the current config.

@@ -52,7 +52,16 @@ impl TempDesk {
         keyed.cli(args)
     }
 
+    /// Runs the real binary with raw bytes on stdin.
+    pub fn cli_raw_stdin(&self, args: &[&str], stdin: &[u8]) -> Output {
+        self.cli_bytes(args, &[], Some(stdin))
+    }
+
     pub fn cli_with(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+        self.cli_bytes(args, env, stdin.map(str::as_bytes))
+    }
+
+    pub fn cli_bytes(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_sealdesk"));
         cmd.args([
             "--data",
@@ -77,12 +86,7 @@ impl TempDesk {
         let mut child = cmd.spawn().expect("run sealdesk");
         if let Some(input) = stdin {
             use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
+            child.stdin.take().unwrap().write_all(input).unwrap();
         }
         child.wait_with_output().expect("wait for sealdesk")
     }
