@@ -196,10 +196,7 @@ mod tests {
     #[test]
     fn forwards_a_request_and_returns_the_response() {
         let dir = tempfile::tempdir().unwrap();
-        let request = Request {
-            args: vec!["ticket".into(), "list".into()],
-            stdin: Some("body".into()),
-        };
+        let request = Request::new(vec!["ticket".into(), "list".into()], Some(b"body\xff"));
         assert!(
             forward(dir.path(), &request).unwrap().is_none(),
             "no server: the CLI opens the store itself"
