@@ -84,7 +84,7 @@ impl Desk {
         }
         let mail = match parse::parse(incoming.raw) {
             Ok(m) => m,
-            Err(e) => return self.quarantine_mail(&incoming, format!("cannot be parsed: {e}")),
+            Err(e) => return self.quarantine_mail(&incoming, format!("cannot be filed: {e}")),
         };
         if apply_rules {
             if let Some(own) = config.from_address() {

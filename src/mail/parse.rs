@@ -65,7 +65,9 @@ pub struct Bounce {
 pub enum ParseError {
     #[error("not a mail message: no headers could be read")]
     Unreadable,
-    #[error("no sender address (From, Sender and Return-Path are all missing or invalid)")]
+    #[error(
+        "no usable sender address (From, Sender and Return-Path are missing or not addresses)"
+    )]
     NoSender,
 }
 
