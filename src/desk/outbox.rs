@@ -1,0 +1,244 @@
+//! The outbox: replies (and acknowledgements) waiting to go out through the relay. The
+//! sending itself is the mail layer's job; here the desk composes each mail from the
+//! thread and records what became of it, so the ticket shows queued / sent / failed.
+
+use super::{Change, Desk, DeskError, Result};
+use crate::model::{
+    Author, Delivery, Message, MessageKind, OutboxEntry, Ticket, TicketNo, Timestamp,
+};
+
+/// One mail ready to hand to the relay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutgoingReply {
+    pub ticket: TicketNo,
+    pub seq: u32,
+    pub from: String,
+    pub to: String,
+    pub subject: String,
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+    pub body: String,
+    /// An automatic message (acknowledgement): marked so autoresponders stay quiet.
+    pub automatic: bool,
+    /// For the `X-Loop` header: our own address.
+    pub loop_address: String,
+}
+
+/// Lines of the previous message quoted under a reply.
+const QUOTE_LINES: usize = 40;
+
+impl Desk {
+    /// Outbox entries whose time has come, composed as mail. An entry that cannot be
+    /// composed (customer erased, no `mail.from`) is failed on the ticket right away.
+    pub fn due_replies(&self, now: Timestamp) -> Result<Vec<OutgoingReply>> {
+        let mut out = Vec::new();
+        for entry in self.store.outbox()? {
+            if entry.next_attempt > now {
+                continue;
+            }
+            match self.compose(&entry) {
+                Ok(reply) => out.push(reply),
+                Err(reason) => self.reply_failed(entry.ticket, entry.seq, true, &reason, now)?,
+            }
+        }
+        Ok(out)
+    }
+
+    fn compose(&self, entry: &OutboxEntry) -> std::result::Result<OutgoingReply, String> {
+        let config = self.config().mail;
+        let from = config.from.clone().ok_or("mail.from is not set: `sealdesk config set mail.from \"Support <support@example.com>\"`")?;
+        let ticket = self
+            .store
+            .ticket(entry.ticket)
+            .map_err(|e| e.to_string())?
+            .ok_or("the ticket is gone")?;
+        let customer = match self.store.customer(&ticket.customer) {
+            Ok(Some(c)) => c,
+            _ => {
+                return Err(
+                    "the customer's data was erased or is missing; nothing to send to".into(),
+                )
+            }
+        };
+        let thread: Vec<Message> = self
+            .store
+            .messages(entry.ticket)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .flatten()
+            .collect();
+        let message = thread
+            .iter()
+            .find(|m| m.seq == entry.seq)
+            .ok_or("the reply is no longer readable")?;
+        let previous = thread
+            .iter()
+            .rev()
+            .find(|m| m.seq < entry.seq && m.kind == MessageKind::Inbound);
+        Ok(OutgoingReply {
+            ticket: entry.ticket,
+            seq: entry.seq,
+            from,
+            to: customer.primary_email().to_string(),
+            subject: reply_subject(&ticket),
+            message_id: message
+                .message_id
+                .clone()
+                .ok_or("the reply has no Message-ID")?,
+            in_reply_to: message.in_reply_to.clone(),
+            references: message.references.clone(),
+            body: quote_body(&message.text, previous),
+            automatic: entry.automatic,
+            loop_address: config.from_address().unwrap_or_default(),
+        })
+    }
+
+    /// The relay took the mail.
+    pub fn reply_sent(&self, ticket: TicketNo, seq: u32, at: Timestamp) -> Result<()> {
+        self.set_delivery(ticket, seq, Delivery::Sent { at })?;
+        self.store.remove_outbox(ticket, seq)?;
+        self.finish_delivery(ticket)
+    }
+
+    /// Sending failed: retried at `retry_at` unless `permanent`, when it is given up.
+    pub fn reply_failed(
+        &self,
+        ticket: TicketNo,
+        seq: u32,
+        permanent: bool,
+        reason: &str,
+        retry_at: Timestamp,
+    ) -> Result<()> {
+        let reason = crate::sanitize::line(reason).into_owned();
+        let entries = self.store.outbox()?;
+        let entry = entries.iter().find(|e| e.ticket == ticket && e.seq == seq);
+        if permanent || entry.is_none() {
+            self.set_delivery(
+                ticket,
+                seq,
+                Delivery::Failed {
+                    at: Timestamp::now(),
+                    reason,
+                },
+            )?;
+            self.store.remove_outbox(ticket, seq)?;
+        } else if let Some(e) = entry {
+            let mut next = e.clone();
+            next.attempts += 1;
+            next.next_attempt = retry_at;
+            next.last_error = Some(reason.clone());
+            self.store.put_outbox(&next)?;
+            self.set_delivery(
+                ticket,
+                seq,
+                Delivery::Queued {
+                    since: Timestamp::now(),
+                },
+            )?;
+        }
+        self.finish_delivery(ticket)
+    }
+
+    /// How many times an outbox entry was tried, for the backoff.
+    pub fn reply_attempts(&self, ticket: TicketNo, seq: u32) -> Result<u32> {
+        Ok(self
+            .store
+            .outbox()?
+            .into_iter()
+            .find(|e| e.ticket == ticket && e.seq == seq)
+            .map(|e| e.attempts)
+            .unwrap_or(0))
+    }
+
+    fn set_delivery(&self, ticket: TicketNo, seq: u32, delivery: Delivery) -> Result<()> {
+        let t = self
+            .store
+            .ticket(ticket)?
+            .ok_or_else(|| DeskError::NotFound(format!("ticket {ticket}")))?;
+        if let Some(mut m) = self.store.message(ticket, seq).ok().flatten() {
+            m.delivery = Some(delivery);
+            self.store.put_message(&t.customer, &m)?;
+        }
+        Ok(())
+    }
+
+    fn finish_delivery(&self, ticket: TicketNo) -> Result<()> {
+        self.store.flush()?;
+        self.announce(Change::Ticket(ticket));
+        Ok(())
+    }
+}
+
+/// `[#12] Printer on fire`: the tag lets replies thread even if a client drops headers.
+pub fn reply_subject(ticket: &Ticket) -> String {
+    let base = crate::mail::parse::base_subject(&ticket.subject);
+    format!("Re: [#{}] {}", ticket.number.0, base)
+}
+
+/// The reply, then the customer's last message quoted below it, as mail clients do.
+pub fn quote_body(text: &str, previous: Option<&Message>) -> String {
+    let mut body = text.trim_end().to_string();
+    body.push('\n');
+    if let Some(prev) = previous {
+        let who = match &prev.author {
+            Author::Customer { name, address, .. } if !name.is_empty() => {
+                format!("{name} <{address}>")
+            }
+            other => other.display(),
+        };
+        body.push_str(&format!("\nOn {}, {} wrote:\n", prev.at.rfc3339(), who));
+        let lines: Vec<&str> = prev.text.lines().collect();
+        for line in lines.iter().take(QUOTE_LINES) {
+            body.push_str(if line.is_empty() { ">" } else { "> " });
+            body.push_str(line);
+            body.push('\n');
+        }
+        if lines.len() > QUOTE_LINES {
+            body.push_str("> […]\n");
+        }
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CustomerId, Priority, Status};
+
+    #[test]
+    fn subjects_and_quotes() {
+        let t = Ticket {
+            number: TicketNo(12),
+            subject: "Re: Printer on fire".into(),
+            status: Status::Open,
+            priority: Priority::Normal,
+            assignee: None,
+            tags: vec![],
+            customer: CustomerId([0; 16]),
+            created: Timestamp(0),
+            updated: Timestamp(0),
+            due: None,
+        };
+        assert_eq!(reply_subject(&t), "Re: [#12] Printer on fire");
+        let prev = Message {
+            ticket: TicketNo(12),
+            seq: 1,
+            kind: MessageKind::Inbound,
+            author: Author::Customer {
+                id: CustomerId([0; 16]),
+                address: "ann@example.com".into(),
+                name: "Ann".into(),
+            },
+            at: Timestamp(0),
+            text: "It burns.\n\nHelp!".into(),
+            message_id: None,
+            in_reply_to: None,
+            references: vec![],
+            attachments: vec![],
+            delivery: None,
+        };
+        let body = quote_body("Unplug it.\n", Some(&prev));
+        assert_eq!(body, "Unplug it.\n\nOn 1970-01-01T00:00:00Z, Ann <ann@example.com> wrote:\n> It burns.\n>\n> Help!\n");
+    }
+}
