@@ -127,6 +127,7 @@ fn every_model_type_round_trips_through_the_sealed_store() {
             by: "alice".into(),
             at: Timestamp(13),
         }),
+        pending_code: Some(([7; 32], Timestamp(13))),
         decision: Some(Decision {
             outcome: DecisionOutcome::Denied,
             reason: "legal hold".into(),

@@ -6,6 +6,20 @@ use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]
 pub enum CustomerCommand {
+    /// Change a customer's name, locale or flags.
+    Set {
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        locale: Option<String>,
+        /// Under the age of consent: consent then needs a guardian.
+        #[arg(long)]
+        minor: Option<bool>,
+        /// While set, the customer cannot be erased.
+        #[arg(long)]
+        legal_hold: Option<bool>,
+    },
     /// Show a customer's profile and tickets.
     Show {
         email: String,
@@ -16,6 +30,37 @@ pub enum CustomerCommand {
 
 pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Result<i32> {
     match cmd {
+        CustomerCommand::Set {
+            email,
+            name,
+            locale,
+            minor,
+            legal_hold,
+        } => {
+            let mut c = desk.find_customer(actor, &email)?;
+            let mut what = Vec::new();
+            if let Some(n) = name {
+                c.name = n;
+                what.push("name");
+            }
+            if let Some(l) = locale {
+                c.locale = Some(l).filter(|l| !l.is_empty());
+                what.push("locale");
+            }
+            if let Some(m) = minor {
+                c.flags.minor = m;
+                what.push("minor");
+            }
+            if let Some(h) = legal_hold {
+                c.flags.legal_hold = h;
+                what.push("legal-hold");
+            }
+            if what.is_empty() {
+                anyhow::bail!("nothing to change: give --name, --locale, --minor true|false or --legal-hold true|false");
+            }
+            desk.update_customer(actor, c, &what.join(","))?;
+            writeln!(io.out, "updated {}", what.join(", "))?;
+        }
         CustomerCommand::Show { email, json } => {
             let (c, tickets) = desk.customer_by_email(actor, &email)?;
             if json {

@@ -5,6 +5,7 @@ mod config;
 mod customer;
 mod mail;
 mod output;
+mod privacy;
 mod ticket;
 
 use crate::config::Config;
@@ -77,6 +78,12 @@ pub enum Command {
     /// Read and change the config file (sealdesk.toml), like `git config`.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// A customer's consent ledger.
+    #[command(subcommand)]
+    Consent(privacy::ConsentCommand),
+    /// Privacy requests (access, export, correction, erasure…) and their deadlines.
+    #[command(subcommand)]
+    Request(privacy::RequestCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -228,6 +235,8 @@ pub fn execute(
         ),
         Command::Quarantine(cmd) => mail::quarantine(desk, actor, cmd, io),
         Command::Config(cmd) => config::run(desk, actor, cmd, io),
+        Command::Consent(cmd) => privacy::consent(desk, actor, cmd, io),
+        Command::Request(cmd) => privacy::request(desk, actor, cmd, io),
     }
 }
 

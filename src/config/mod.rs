@@ -99,6 +99,18 @@ impl Default for ServerConfig {
 pub struct PrivacyConfig {
     /// Below this age a customer is a minor whose consent needs a guardian.
     pub minor_age: u8,
+    /// Days to answer access and export requests (Taiwan PDPA art. 13: 15).
+    pub access_days: u32,
+    /// Days to answer correction and erasure requests (PDPA: 30).
+    pub correction_days: u32,
+    /// Days to answer consent withdrawals and marketing objections.
+    pub objection_days: u32,
+    /// Days one extension adds.
+    pub extension_days: u32,
+    /// Days an export archive stays in the exports dir before it is deleted.
+    pub export_retention_days: u32,
+    /// Anonymise closed tickets this many days after their last update; 0 = never.
+    pub anonymise_closed_after_days: u32,
     /// Replace the shipped purpose catalogue.
     pub purposes: Option<Vec<CatalogueEntry>>,
     /// Replace the shipped category catalogue.
@@ -109,6 +121,12 @@ impl Default for PrivacyConfig {
     fn default() -> Self {
         PrivacyConfig {
             minor_age: 14,
+            access_days: 15,
+            correction_days: 30,
+            objection_days: 15,
+            extension_days: 30,
+            export_retention_days: 7,
+            anonymise_closed_after_days: 0,
             purposes: None,
             categories: None,
         }

@@ -3,20 +3,24 @@
 
 mod agents;
 mod audit;
+mod consent;
 mod customers;
 mod inbound;
 mod outbox;
 mod presence;
 mod queue;
+mod requests;
 mod tickets;
 mod triage;
 
 pub use agents::fingerprint;
 pub use audit::AuditReport;
+pub use consent::{NewConsent, PurposeState};
 pub use inbound::{Filed, Incoming};
 pub use outbox::OutgoingReply;
 pub use presence::{Activity, Viewer};
 pub use queue::{AssigneeFilter, QueueQuery, QueueRow, SortKey};
+pub use requests::{is_finished, urgency, Urgency};
 pub use tickets::{NewTicket, ThreadEntry, TicketFilter};
 
 use crate::config::Config;

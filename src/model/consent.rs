@@ -23,14 +23,7 @@ pub struct ConsentRecord {
     pub policy_version: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ConsentState {
-    Given,
-    Refused,
-    Withdrawn,
-    Expired,
-}
+word_enum!(ConsentState { Given => "given", Refused => "refused", Withdrawn => "withdrawn", Expired => "expired" });
 
 /// Who recorded or gave the consent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,29 +15,34 @@ pub struct PrivacyRequest {
     pub due: Timestamp,
     pub extension: Option<Extension>,
     pub verification: Option<Verification>,
+    /// SHA-256 of the one-time code mailed to the customer's known address, while one
+    /// is outstanding, and when it was sent.
+    pub pending_code: Option<([u8; 32], Timestamp)>,
     pub decision: Option<Decision>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RequestKind {
-    Access,
-    Export,
-    Correction,
-    Erasure,
-    ConsentWithdrawal,
-    MarketingObjection,
-}
+word_enum!(
+    /// What the data subject asked for.
+    RequestKind {
+        Access => "access",
+        Export => "export",
+        Correction => "correction",
+        Erasure => "erasure",
+        ConsentWithdrawal => "consent-withdrawal",
+        MarketingObjection => "marketing-objection",
+    }
+);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RequestStatus {
-    Unverified,
-    Verified,
-    InProgress,
-    Completed,
-    Denied,
-}
+word_enum!(
+    /// Identity unverified → verified → in progress → completed, or denied with a reason.
+    RequestStatus {
+        Unverified => "unverified",
+        Verified => "verified",
+        InProgress => "in-progress",
+        Completed => "completed",
+        Denied => "denied",
+    }
+);
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Extension {

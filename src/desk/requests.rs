@@ -1,0 +1,359 @@
+//! Privacy requests with deadlines: identity unverified → verified → in progress →
+//! completed, or denied with a reason; one extension with a reason.
+
+use super::{Actor, Desk, DeskError, Result};
+use crate::model::{
+    Customer, Decision, DecisionOutcome, Extension, PrivacyRequest, RequestId, RequestKind,
+    RequestStatus, TicketNo, Timestamp, Verification,
+};
+use sha2::{Digest, Sha256};
+
+/// How long an emailed verification code stays valid.
+const CODE_VALID_SECS: i64 = 24 * 3600;
+
+impl Desk {
+    fn deadline_days(&self, kind: RequestKind) -> u32 {
+        let p = self.config().privacy;
+        match kind {
+            RequestKind::Access | RequestKind::Export => p.access_days,
+            RequestKind::Correction | RequestKind::Erasure => p.correction_days,
+            RequestKind::ConsentWithdrawal | RequestKind::MarketingObjection => p.objection_days,
+        }
+    }
+
+    pub fn open_request(
+        &self,
+        actor: &Actor,
+        customer: &Customer,
+        kind: RequestKind,
+        ticket: Option<TicketNo>,
+    ) -> Result<PrivacyRequest> {
+        if let Some(n) = ticket {
+            if self.store.ticket(n)?.is_none() {
+                return Err(DeskError::NotFound(format!("there is no ticket {n}")));
+            }
+        }
+        let received = Timestamp::now();
+        let request = PrivacyRequest {
+            id: RequestId::random(),
+            customer: customer.id,
+            ticket,
+            kind,
+            status: RequestStatus::Unverified,
+            received,
+            due: received.plus_days(self.deadline_days(kind) as i64),
+            extension: None,
+            verification: None,
+            pending_code: None,
+            decision: None,
+        };
+        self.store.put_request(&request)?;
+        self.audit(
+            actor,
+            "request.open",
+            vec![request.id.to_string(), format!("kind={kind}")],
+            Some(&customer.id),
+        )?;
+        self.store.flush()?;
+        if let Some(n) = ticket {
+            self.refresh_queue_row(n)?;
+        }
+        Ok(request)
+    }
+
+    pub fn request(&self, id: &RequestId) -> Result<PrivacyRequest> {
+        self.store.request(id)?.ok_or_else(|| {
+            DeskError::NotFound(format!(
+                "there is no request {id}: see `sealdesk request list`"
+            ))
+        })
+    }
+
+    /// Every request, the most urgent open one first, finished ones last.
+    pub fn requests(&self) -> Result<Vec<PrivacyRequest>> {
+        let mut all = self.store.requests()?;
+        all.sort_by_key(|r| (is_finished(r), r.due, r.received));
+        Ok(all)
+    }
+
+    fn save_request(
+        &self,
+        actor: &Actor,
+        request: &PrivacyRequest,
+        action: &str,
+        detail: String,
+    ) -> Result<()> {
+        self.store.put_request(request)?;
+        self.audit(
+            actor,
+            action,
+            vec![request.id.to_string(), detail],
+            Some(&request.customer),
+        )?;
+        self.store.flush()?;
+        if let Some(n) = request.ticket {
+            self.refresh_queue_row(n)?;
+        }
+        Ok(())
+    }
+
+    /// An agent records how identity was verified (e.g. "called back on the number on file").
+    pub fn verify_request(
+        &self,
+        actor: &Actor,
+        id: &RequestId,
+        method: &str,
+    ) -> Result<PrivacyRequest> {
+        let mut r = self.request(id)?;
+        expect_status(&r, &[RequestStatus::Unverified], "verify")?;
+        if method.trim().is_empty() {
+            return Err(DeskError::Invalid(
+                "say how the identity was verified: --method TEXT".into(),
+            ));
+        }
+        r.status = RequestStatus::Verified;
+        r.verification = Some(Verification {
+            method: method.trim().into(),
+            by: actor.name.clone(),
+            at: Timestamp::now(),
+        });
+        r.pending_code = None;
+        self.save_request(actor, &r, "request.verify", "method=agent".into())?;
+        Ok(r)
+    }
+
+    /// Creates a one-time code and queues it by mail to the customer's known address (as
+    /// a reply on the request's ticket); only its hash is kept on the request.
+    pub fn send_verification_code(&self, actor: &Actor, id: &RequestId) -> Result<PrivacyRequest> {
+        let mut r = self.request(id)?;
+        expect_status(&r, &[RequestStatus::Unverified], "send a code for")?;
+        let mut n = [0u8; 4];
+        getrandom::fill(&mut n).expect("the OS random source failed");
+        let code = format!("{:06}", u32::from_be_bytes(n) % 1_000_000);
+        r.pending_code = Some((hash_code(&r.id, &code), Timestamp::now()));
+        let ticket = match r.ticket {
+            Some(t) => t,
+            None => self
+                .store
+                .customer_tickets(&r.customer)?
+                .last()
+                .copied()
+                .ok_or_else(|| {
+                    DeskError::Invalid(
+                        "this customer has no ticket to write to: open the request from a ticket"
+                            .into(),
+                    )
+                })?,
+        };
+        let text = format!(
+            "To confirm that this privacy request ({}) comes from you, reply with this code or give it to our agent:\n\n    {code}\n\nThe code is valid for 24 hours. If you did not ask for this, ignore this message.",
+            r.kind
+        );
+        self.add_reply(actor, ticket, &text)?;
+        self.save_request(actor, &r, "request.code-sent", String::new())?;
+        Ok(r)
+    }
+
+    /// Checks a code the customer gave back; verifies the request when it matches.
+    pub fn confirm_code(
+        &self,
+        actor: &Actor,
+        id: &RequestId,
+        code: &str,
+    ) -> Result<PrivacyRequest> {
+        let mut r = self.request(id)?;
+        expect_status(&r, &[RequestStatus::Unverified], "confirm")?;
+        let Some((hash, sent)) = r.pending_code else {
+            return Err(DeskError::Invalid(
+                "no code was sent for this request: send one first".into(),
+            ));
+        };
+        if Timestamp::now().0 - sent.0 > CODE_VALID_SECS {
+            return Err(DeskError::Invalid(
+                "the code has expired: send a new one".into(),
+            ));
+        }
+        if hash_code(&r.id, code.trim()) != hash {
+            self.audit(
+                actor,
+                "request.code-wrong",
+                vec![r.id.to_string()],
+                Some(&r.customer),
+            )?;
+            self.store.flush()?;
+            return Err(DeskError::Invalid(
+                "the code does not match: check it, or send a new one".into(),
+            ));
+        }
+        r.status = RequestStatus::Verified;
+        r.pending_code = None;
+        r.verification = Some(Verification {
+            method: "emailed one-time code".into(),
+            by: actor.name.clone(),
+            at: Timestamp::now(),
+        });
+        self.save_request(actor, &r, "request.verify", "method=code".into())?;
+        Ok(r)
+    }
+
+    pub fn start_request(&self, actor: &Actor, id: &RequestId) -> Result<PrivacyRequest> {
+        let mut r = self.request(id)?;
+        expect_status(&r, &[RequestStatus::Verified], "start")?;
+        r.status = RequestStatus::InProgress;
+        self.save_request(actor, &r, "request.start", String::new())?;
+        Ok(r)
+    }
+
+    /// Moves the due date once, with a reason (which is told to the customer).
+    pub fn extend_request(
+        &self,
+        actor: &Actor,
+        id: &RequestId,
+        reason: &str,
+    ) -> Result<PrivacyRequest> {
+        let mut r = self.request(id)?;
+        expect_status(
+            &r,
+            &[
+                RequestStatus::Unverified,
+                RequestStatus::Verified,
+                RequestStatus::InProgress,
+            ],
+            "extend",
+        )?;
+        if r.extension.is_some() {
+            return Err(DeskError::Invalid(
+                "this request was extended once already; the law allows one extension".into(),
+            ));
+        }
+        if reason.trim().is_empty() {
+            return Err(DeskError::Invalid(
+                "an extension needs a reason: --reason TEXT".into(),
+            ));
+        }
+        let new_due = r.due.plus_days(self.config().privacy.extension_days as i64);
+        r.extension = Some(Extension {
+            new_due,
+            reason: reason.trim().into(),
+            by: actor.name.clone(),
+            at: Timestamp::now(),
+        });
+        r.due = new_due;
+        self.save_request(actor, &r, "request.extend", String::new())?;
+        Ok(r)
+    }
+
+    pub fn complete_request(
+        &self,
+        actor: &Actor,
+        id: &RequestId,
+        note: &str,
+    ) -> Result<PrivacyRequest> {
+        self.decide(actor, id, DecisionOutcome::Completed, note)
+    }
+
+    /// Refuses a request; the reason is required and recorded.
+    pub fn deny_request(
+        &self,
+        actor: &Actor,
+        id: &RequestId,
+        reason: &str,
+    ) -> Result<PrivacyRequest> {
+        if reason.trim().is_empty() {
+            return Err(DeskError::Invalid(
+                "a refusal needs a reason: --reason TEXT".into(),
+            ));
+        }
+        self.decide(actor, id, DecisionOutcome::Denied, reason)
+    }
+
+    fn decide(
+        &self,
+        actor: &Actor,
+        id: &RequestId,
+        outcome: DecisionOutcome,
+        reason: &str,
+    ) -> Result<PrivacyRequest> {
+        let mut r = self.request(id)?;
+        let allowed: &[RequestStatus] = match outcome {
+            DecisionOutcome::Completed => &[RequestStatus::Verified, RequestStatus::InProgress],
+            DecisionOutcome::Denied => &[
+                RequestStatus::Unverified,
+                RequestStatus::Verified,
+                RequestStatus::InProgress,
+            ],
+        };
+        expect_status(
+            &r,
+            allowed,
+            if outcome == DecisionOutcome::Completed {
+                "complete"
+            } else {
+                "deny"
+            },
+        )?;
+        r.status = if outcome == DecisionOutcome::Completed {
+            RequestStatus::Completed
+        } else {
+            RequestStatus::Denied
+        };
+        r.decision = Some(Decision {
+            outcome,
+            reason: reason.trim().into(),
+            by: actor.name.clone(),
+            at: Timestamp::now(),
+        });
+        let action = if outcome == DecisionOutcome::Completed {
+            "request.complete"
+        } else {
+            "request.deny"
+        };
+        self.save_request(actor, &r, action, String::new())?;
+        Ok(r)
+    }
+}
+
+pub fn is_finished(r: &PrivacyRequest) -> bool {
+    matches!(r.status, RequestStatus::Completed | RequestStatus::Denied)
+}
+
+/// How urgent an open request is at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Urgency {
+    Overdue,
+    DueSoon,
+    OnTime,
+    Finished,
+}
+
+pub fn urgency(r: &PrivacyRequest, now: Timestamp) -> Urgency {
+    if is_finished(r) {
+        Urgency::Finished
+    } else if r.due < now {
+        Urgency::Overdue
+    } else if r.due.0 - now.0 <= 3 * 86_400 {
+        Urgency::DueSoon
+    } else {
+        Urgency::OnTime
+    }
+}
+
+fn expect_status(r: &PrivacyRequest, allowed: &[RequestStatus], verb: &str) -> Result<()> {
+    if allowed.contains(&r.status) {
+        return Ok(());
+    }
+    let words: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+    Err(DeskError::Invalid(format!(
+        "cannot {verb} request {}: it is {}, and only a request that is {} can be",
+        r.id,
+        r.status,
+        words.join(" or ")
+    )))
+}
+
+fn hash_code(id: &RequestId, code: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(id.as_bytes());
+    h.update(code.as_bytes());
+    h.finalize().into()
+}
