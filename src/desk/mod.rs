@@ -8,6 +8,7 @@ mod presence;
 mod queue;
 mod tickets;
 mod triage;
+mod views;
 
 pub use agents::fingerprint;
 pub use audit::AuditReport;
