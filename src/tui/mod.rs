@@ -14,6 +14,8 @@ mod keymap;
 mod popups;
 mod screens;
 mod status;
+#[cfg(test)]
+mod tests;
 pub mod theme;
 
 pub use app::{App, SessionInfo};

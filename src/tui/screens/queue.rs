@@ -453,6 +453,11 @@ impl QueueScreen {
         let mut state = TableState::default().with_selected(Some(self.selected - self.offset));
         frame.render_stateful_widget(table, table_area, &mut state);
     }
+
+    #[cfg(test)]
+    pub(crate) fn set_rows_for_test(&mut self, rows: Vec<QueueRow>) {
+        self.rows = rows;
+    }
 }
 
 /// The cells of one row; every text from mail is sanitised here.
