@@ -213,6 +213,22 @@ impl App {
         self.sync_presence();
     }
 
+    /// Reloads every screen. For when changes were missed: the desk's change channel
+    /// drops the oldest for a session that falls behind (`RecvError::Lagged`).
+    pub fn resync(&mut self) {
+        let ctx = ctx!(self);
+        let top = self.screens.len() - 1;
+        let mut action = None;
+        for (i, screen) in self.screens.iter_mut().enumerate() {
+            let said = screen.refresh(&ctx);
+            if i == top {
+                action = said;
+            }
+        }
+        self.run(action);
+        self.sync_presence();
+    }
+
     /// About once a second: ages move on and messages expire.
     pub fn tick(&mut self) {
         self.now = Timestamp::now();

@@ -451,6 +451,15 @@ fn changes_from_other_sessions_show_up() {
     assert!(s.contains("#1 was updated"), "{s}");
     assert!(s.contains("also here: bob (viewing)"), "{s}");
 
+    // Alice missed changes (her channel lagged): resync catches up.
+    fx.desk
+        .add_note(&actor("bob"), n, "Missed this one.")
+        .unwrap();
+    while changes.try_recv().is_ok() {}
+    assert!(!screen(&mut alice).contains("Missed this one."));
+    alice.resync();
+    assert!(screen(&mut alice).contains("Missed this one."));
+
     // Bob leaves; so does his presence.
     code(&mut bob, KeyCode::Esc);
     deliver(&mut changes, &mut alice);

@@ -120,6 +120,21 @@ impl CustomerScreen {
         None
     }
 
+    /// Re-reads the page (an audited view), after changes may have been missed.
+    pub fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
+        let selected = self.tickets.get(self.selected).map(|t| t.number);
+        match ctx.desk.customer_view(&ctx.session.actor, self.customer.id) {
+            Ok((customer, tickets)) => {
+                self.customer = customer;
+                self.tickets = tickets;
+            }
+            Err(e) => return Some(Action::Error(e.to_string())),
+        }
+        let found = selected.and_then(|n| self.tickets.iter().position(|t| t.number == n));
+        self.selected = found.unwrap_or(0);
+        None
+    }
+
     /// Keeps the ticket list current from the queue index, which needs no audited
     /// re-read of the customer.
     pub fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {

@@ -68,6 +68,15 @@ impl Screen {
         }
     }
 
+    /// Re-reads everything the screen shows.
+    pub fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
+        match self {
+            Screen::Queue(s) => s.refresh(ctx),
+            Screen::Ticket(s) => s.refresh(ctx),
+            Screen::Customer(s) => s.refresh(ctx),
+        }
+    }
+
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
         match self {
             Screen::Queue(s) => s.draw(frame, area, look),

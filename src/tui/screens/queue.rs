@@ -346,6 +346,11 @@ impl QueueScreen {
         self.reload(ctx, false)
     }
 
+    /// Re-reads everything, after changes may have been missed.
+    pub fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
+        self.reload(ctx, true)
+    }
+
     pub fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
         match change {
             Change::Ticket(_) => self.reload(ctx, true),

@@ -355,6 +355,13 @@ impl TicketScreen {
         }
     }
 
+    /// Re-reads everything, after changes may have been missed.
+    pub fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
+        self.viewers = ctx.desk.viewers(self.ticket.number, ctx.session.id);
+        let problem = self.reload(ctx).err();
+        problem.map(|e| Action::Error(e.to_string()))
+    }
+
     pub fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
         match change {
             Change::Ticket(n) if *n == self.ticket.number => match self.reload(ctx) {
