@@ -12,6 +12,7 @@ mod queue;
 mod requests;
 mod tickets;
 mod triage;
+mod views;
 
 pub use agents::fingerprint;
 pub use audit::AuditReport;

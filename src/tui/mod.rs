@@ -1,5 +1,21 @@
-//! The agents' terminal UI: our own input events, themes, and (to come) the screens.
-//! Nothing here depends on russh or crossterm types.
+//! The agents' terminal UI: our own input events, themes, and the screens.
+//! Nothing here depends on russh or crossterm types, and nothing here touches the
+//! store: screens call [`crate::desk`] operations only.
+//!
+//! Layout: [`app`] owns the screen stack and is what the SSH session drives;
+//! `screens/` are the full-size views (one file each), `popups/` the dialogs over them;
+//! `keymap` holds the key tables that drive both key handling and help.
 
+mod action;
+pub mod app;
+mod display;
 pub mod event;
+mod keymap;
+mod popups;
+mod screens;
+mod status;
+#[cfg(test)]
+mod tests;
 pub mod theme;
+
+pub use app::{App, SessionInfo};

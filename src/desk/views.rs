@@ -1,0 +1,136 @@
+//! Operations the agents' terminal UI needs beyond triage: a customer's page looked up
+//! by id (the TUI follows links, it does not type addresses) and the agent's own theme.
+
+use super::{Actor, Change, Desk, DeskError, Result};
+use crate::model::{Customer, CustomerId, Ticket};
+
+impl Desk {
+    /// A customer's profile and tickets (newest first), by id; the view is audited.
+    pub fn customer_view(&self, actor: &Actor, id: CustomerId) -> Result<(Customer, Vec<Ticket>)> {
+        let customer = self.store.customer(&id)?.ok_or_else(|| {
+            DeskError::NotFound(
+                "this customer's data is gone (erased or never stored): nothing to show".into(),
+            )
+        })?;
+        let mut tickets = Vec::new();
+        for number in self.store.customer_tickets(&id)? {
+            if let Some(ticket) = self.store.ticket(number)? {
+                tickets.push(ticket);
+            }
+        }
+        tickets.sort_by_key(|t| std::cmp::Reverse(t.number));
+        self.audit(actor, "customer.view", vec![id.to_string()], Some(&id))?;
+        self.store.flush()?;
+        Ok((customer, tickets))
+    }
+
+    /// Remembers the theme an agent picked, for their next session.
+    ///
+    /// The name is only checked for shape here; the TUI stores a theme after it loaded.
+    pub fn set_agent_theme(&self, actor: &Actor, agent_name: &str, theme: &str) -> Result<()> {
+        let plausible = !theme.is_empty()
+            && theme.len() <= 64
+            && theme
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !plausible {
+            return Err(DeskError::Invalid(format!(
+                "theme name {:?} is not allowed: use lowercase letters, digits and '-'",
+                crate::sanitize::line(theme)
+            )));
+        }
+        let mut agent = self.store.agent_by_name(agent_name)?.ok_or_else(|| {
+            DeskError::NotFound(format!(
+                "no agent named {}: see `sealdesk agent list`",
+                crate::sanitize::line(agent_name)
+            ))
+        })?;
+        if agent.theme.as_deref() == Some(theme) {
+            return Ok(());
+        }
+        agent.theme = Some(theme.to_string());
+        self.store.put_agent(&agent)?;
+        self.audit(
+            actor,
+            "agent.theme",
+            vec![agent.id.to_string(), format!("theme={theme}")],
+            None,
+        )?;
+        self.store.flush()?;
+        self.announce(Change::Agents);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::desk::NewTicket;
+    use crate::model::AgentRole;
+    use crate::store::{Paths, Store};
+    use russh::keys::ssh_key::{private::Ed25519Keypair, PrivateKey};
+
+    fn desk(dir: &std::path::Path) -> Desk {
+        let paths = Paths {
+            data: dir.join("data"),
+            keys: dir.join("keys"),
+        };
+        Store::init(&paths, None).unwrap();
+        // sled's flusher thread may hold the lock a moment after `init` returns.
+        for _ in 0..100 {
+            match Store::open(&paths, None) {
+                Err(crate::store::StoreError::Locked(_)) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                opened => return Desk::new(opened.unwrap(), Config::default()),
+            }
+        }
+        panic!("the store stayed locked after init");
+    }
+
+    #[test]
+    fn customer_view_lists_their_tickets_and_is_audited() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path());
+        let actor = Actor::local_admin();
+        let new = |subject| NewTicket {
+            from: "ann@example.com",
+            name: "Ann",
+            subject,
+            body: "hi",
+            message_id: None,
+        };
+        let (first, customer) = desk.create_ticket(&actor, new("one")).unwrap();
+        let (second, _) = desk.create_ticket(&actor, new("two")).unwrap();
+        let (found, tickets) = desk.customer_view(&actor, customer.id).unwrap();
+        assert_eq!(found.name, "Ann");
+        let numbers: Vec<_> = tickets.iter().map(|t| t.number).collect();
+        assert_eq!(numbers, [second.number, first.number]);
+        let mut actions = Vec::new();
+        desk.store()
+            .for_each_audit(|e| {
+                actions.push(e.action);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(actions.last().map(String::as_str), Some("customer.view"));
+        assert!(desk.customer_view(&actor, CustomerId::random()).is_err());
+    }
+
+    #[test]
+    fn agent_theme_is_stored_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path());
+        let actor = Actor::local_admin();
+        let key = PrivateKey::from(Ed25519Keypair::from_seed(&[7; 32]));
+        let line = key.public_key().to_openssh().unwrap();
+        desk.add_agent(&actor, "alice", AgentRole::Agent, &[line])
+            .unwrap();
+        desk.set_agent_theme(&actor, "alice", "light").unwrap();
+        let alice = desk.store().agent_by_name("alice").unwrap().unwrap();
+        assert_eq!(alice.theme.as_deref(), Some("light"));
+        assert!(desk.set_agent_theme(&actor, "alice", "../x").is_err());
+        assert!(desk.set_agent_theme(&actor, "nobody", "light").is_err());
+    }
+}

@@ -1,0 +1,122 @@
+//! Dialogs drawn over the current screen: help, pickers, one-line prompts,
+//! confirmations and the reply/note editor. A popup takes every key while it is open
+//! and answers with an [`Outcome`]; it never touches the desk itself, so the screen that
+//! opened it stays the one place its operation happens.
+
+mod editor;
+mod help;
+mod picker;
+mod prompt;
+
+pub(crate) use editor::Editor;
+pub(crate) use help::HelpPopup;
+pub(crate) use picker::Picker;
+pub(crate) use prompt::{Confirm, Prompt};
+
+use super::action::Action;
+use super::event::KeyEvent;
+use super::theme::{Role, Theme};
+use ratatui::layout::Rect;
+use ratatui::widgets::{Block, Clear};
+use ratatui::Frame;
+
+pub(crate) enum Popup {
+    Help(HelpPopup),
+    Picker(Picker),
+    Prompt(Prompt),
+    Confirm(Confirm),
+    /// Boxed: the text area is large next to the other popups.
+    Editor(Box<Editor>),
+}
+
+/// What a popup's key press amounts to.
+pub(crate) enum Outcome {
+    /// Still open.
+    Stay,
+    /// Closed without an answer.
+    Close,
+    /// Closed with an answer for the app to carry out.
+    Done(Action),
+}
+
+impl Popup {
+    pub fn handle(&mut self, key: KeyEvent) -> Outcome {
+        match self {
+            Popup::Help(p) => p.handle(key),
+            Popup::Picker(p) => p.handle(key),
+            Popup::Prompt(p) => p.handle(key),
+            Popup::Confirm(p) => p.handle(key),
+            Popup::Editor(p) => p.handle(key),
+        }
+    }
+
+    /// Pasted text goes to popups that take text; the others ignore it.
+    pub fn paste(&mut self, text: &str) {
+        match self {
+            Popup::Prompt(p) => p.paste(text),
+            Popup::Editor(p) => p.paste(text),
+            Popup::Help(_) | Popup::Picker(_) | Popup::Confirm(_) => {}
+        }
+    }
+
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        match self {
+            Popup::Help(p) => p.draw(frame, area, theme),
+            Popup::Picker(p) => p.draw(frame, area, theme),
+            Popup::Prompt(p) => p.draw(frame, area, theme),
+            Popup::Confirm(p) => p.draw(frame, area, theme),
+            Popup::Editor(p) => p.draw(frame, area, theme),
+        }
+    }
+
+    /// Keys for the status line while this popup is open.
+    pub fn hints(&self) -> Vec<(String, &'static str)> {
+        match self {
+            Popup::Help(_) => help::hints(),
+            Popup::Picker(_) => picker::hints(),
+            Popup::Prompt(_) => prompt::prompt_hints(),
+            Popup::Confirm(_) => prompt::confirm_hints(),
+            Popup::Editor(p) => p.hints(),
+        }
+    }
+}
+
+/// A `width` × `height` box centred in `area`, shrunk to fit it.
+pub(crate) fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}
+
+/// Clears `area` and draws the popup frame; returns the inner area.
+pub(crate) fn frame_popup(frame: &mut Frame, area: Rect, theme: &Theme, title: &str) -> Rect {
+    frame.render_widget(Clear, area);
+    let block = Block::bordered()
+        .title(format!(" {title} "))
+        .style(theme.style(Role::Popup))
+        .border_style(theme.style(Role::BorderFocused))
+        .title_style(theme.style(Role::Title));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn centered_fits_inside_any_area() {
+        let area = Rect::new(2, 3, 10, 4);
+        let r = centered(area, 40, 20);
+        assert_eq!(r, area);
+        let r = centered(Rect::new(0, 0, 80, 24), 20, 4);
+        assert_eq!(r, Rect::new(30, 10, 20, 4));
+        assert_eq!(centered(Rect::new(5, 5, 0, 0), 3, 3), Rect::new(5, 5, 0, 0));
+    }
+}

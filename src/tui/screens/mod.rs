@@ -1,0 +1,157 @@
+//! The full-size screens of the stack: the queue at the bottom, tickets and customers
+//! opened on top. Each screen handles keys (through its key table), reacts to desk
+//! changes, and draws itself; the app only routes to the one on top.
+
+pub(crate) mod customer;
+pub(crate) mod queue;
+pub(crate) mod ticket;
+
+use super::action::{Action, Choice};
+use super::app::SessionInfo;
+use super::event::KeyEvent;
+use super::keymap::HelpSection;
+use super::theme::Theme;
+use crate::desk::{Change, Desk};
+use crate::model::{TicketNo, Timestamp};
+use ratatui::layout::Rect;
+use ratatui::Frame;
+
+/// What a screen may use while handling an event: the desk and who is acting.
+pub(crate) struct Ctx<'a> {
+    pub desk: &'a Desk,
+    pub session: &'a SessionInfo,
+}
+
+/// What a screen needs to draw: the theme and the time ages are measured against.
+pub(crate) struct Look<'a> {
+    pub theme: &'a Theme,
+    pub now: Timestamp,
+}
+
+pub(crate) enum Screen {
+    Queue(queue::QueueScreen),
+    Ticket(ticket::TicketScreen),
+    Customer(customer::CustomerScreen),
+}
+
+impl Screen {
+    pub fn handle_key(&mut self, ctx: &Ctx, key: KeyEvent) -> Option<Action> {
+        match self {
+            Screen::Queue(s) => s.handle_key(ctx, key),
+            Screen::Ticket(s) => s.handle_key(ctx, key),
+            Screen::Customer(s) => s.handle_key(key),
+        }
+    }
+
+    pub fn paste(&mut self, ctx: &Ctx, text: &str) -> Option<Action> {
+        match self {
+            Screen::Queue(s) => s.paste(ctx, text),
+            Screen::Ticket(_) | Screen::Customer(_) => None,
+        }
+    }
+
+    pub fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
+        match self {
+            Screen::Queue(s) => s.choose(ctx, choice),
+            Screen::Ticket(s) => s.choose(ctx, choice),
+            Screen::Customer(_) => None,
+        }
+    }
+
+    /// Refreshes what the screen shows after `change`. The app shows the returned
+    /// message only for the screen on top.
+    pub fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
+        match self {
+            Screen::Queue(s) => s.on_change(ctx, change),
+            Screen::Ticket(s) => s.on_change(ctx, change),
+            Screen::Customer(s) => s.on_change(ctx, change),
+        }
+    }
+
+    /// Re-reads everything the screen shows.
+    pub fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
+        match self {
+            Screen::Queue(s) => s.refresh(ctx),
+            Screen::Ticket(s) => s.refresh(ctx),
+            Screen::Customer(s) => s.refresh(ctx),
+        }
+    }
+
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
+        match self {
+            Screen::Queue(s) => s.draw(frame, area, look),
+            Screen::Ticket(s) => s.draw(frame, area, look),
+            Screen::Customer(s) => s.draw(frame, area, look),
+        }
+    }
+
+    pub fn help(&self) -> Vec<HelpSection> {
+        match self {
+            Screen::Queue(s) => s.help(),
+            Screen::Ticket(_) => ticket::help(),
+            Screen::Customer(_) => customer::help(),
+        }
+    }
+
+    pub fn hints(&self) -> Vec<(String, &'static str)> {
+        match self {
+            Screen::Queue(s) => s.hints(),
+            Screen::Ticket(_) => ticket::hints(),
+            Screen::Customer(_) => customer::hints(),
+        }
+    }
+
+    /// This screen's part of the breadcrumb ("Queue", "#12", a customer's name).
+    pub fn crumb(&self) -> String {
+        match self {
+            Screen::Queue(_) => "Queue".into(),
+            Screen::Ticket(s) => s.number().to_string(),
+            Screen::Customer(s) => s.crumb(),
+        }
+    }
+
+    /// True while the screen is taking typed text (queue search), so global keys such
+    /// as `T` and `?` are typed rather than acted on.
+    pub fn captures_text(&self) -> bool {
+        matches!(self, Screen::Queue(s) if s.searching())
+    }
+
+    /// The ticket this screen shows, for presence.
+    pub fn ticket(&self) -> Option<TicketNo> {
+        match self {
+            Screen::Ticket(s) => Some(s.number()),
+            Screen::Queue(_) | Screen::Customer(_) => None,
+        }
+    }
+}
+
+/// Keeps `selected` inside a window of `height` rows starting at `offset`, and returns
+/// the new offset. Screens with long lists draw only that window.
+pub(crate) fn scroll_window(selected: usize, offset: usize, height: usize, len: usize) -> usize {
+    let height = height.max(1);
+    let offset = if selected < offset {
+        selected
+    } else if selected >= offset + height {
+        selected + 1 - height
+    } else {
+        offset
+    };
+    offset.min(len.saturating_sub(height))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scroll_window;
+
+    #[test]
+    fn window_follows_the_selection() {
+        assert_eq!(scroll_window(0, 0, 10, 100), 0);
+        assert_eq!(scroll_window(9, 0, 10, 100), 0);
+        assert_eq!(scroll_window(10, 0, 10, 100), 1);
+        assert_eq!(scroll_window(99_999, 0, 20, 100_000), 99_980);
+        assert_eq!(scroll_window(5, 50, 10, 100), 5);
+        // The list shrank under the window: show its end, not empty rows.
+        assert_eq!(scroll_window(3, 40, 10, 12), 2);
+        assert_eq!(scroll_window(0, 0, 0, 0), 0);
+    }
+}

@@ -1,0 +1,487 @@
+//! The queue: every ticket the filters let through, one row each.
+//!
+//! The desk's in-memory index does the filtering, so search runs on every keystroke.
+//! Drawing builds cells only for the rows in view: with 100,000 tickets the table is
+//! still a screenful of `Row`s.
+
+use super::{scroll_window, Ctx, Look};
+use crate::desk::{AssigneeFilter, Change, QueueQuery, QueueRow, SortKey};
+use crate::model::{Status, TicketNo};
+use crate::sanitize;
+use crate::tui::action::{Action, Choice};
+use crate::tui::display::{due_cell, priority_role, status_role};
+use crate::tui::event::{KeyCode, KeyEvent};
+use crate::tui::keymap::{self, bind, ch, ctrl, key, lookup, Binding, HelpSection};
+use crate::tui::popups::{Picker, Popup, Prompt};
+use crate::tui::theme::Role;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
+use ratatui::Frame;
+
+#[derive(Clone, Copy)]
+enum QueueKey {
+    Down,
+    Up,
+    PageDown,
+    PageUp,
+    Top,
+    Bottom,
+    Open,
+    Search,
+    StatusFilter,
+    AssigneeFilter,
+    TagFilter,
+    Sort,
+    ClearSearch,
+    Quit,
+}
+
+const KEYS: &[Binding<QueueKey>] = &[
+    bind(
+        &[ch('j'), key(KeyCode::Down)],
+        QueueKey::Down,
+        "next ticket",
+        None,
+    ),
+    bind(
+        &[ch('k'), key(KeyCode::Up)],
+        QueueKey::Up,
+        "previous ticket",
+        None,
+    ),
+    bind(
+        &[key(KeyCode::PageDown)],
+        QueueKey::PageDown,
+        "page down",
+        None,
+    ),
+    bind(&[key(KeyCode::PageUp)], QueueKey::PageUp, "page up", None),
+    bind(
+        &[ch('g'), key(KeyCode::Home)],
+        QueueKey::Top,
+        "first ticket",
+        None,
+    ),
+    bind(
+        &[ch('G'), key(KeyCode::End)],
+        QueueKey::Bottom,
+        "last ticket",
+        None,
+    ),
+    bind(
+        &[key(KeyCode::Enter)],
+        QueueKey::Open,
+        "open the ticket",
+        Some("open"),
+    ),
+    bind(
+        &[ch('/')],
+        QueueKey::Search,
+        "search subject, customer and tags",
+        Some("search"),
+    ),
+    bind(
+        &[ch('f')],
+        QueueKey::StatusFilter,
+        "filter by status",
+        Some("status"),
+    ),
+    bind(
+        &[ch('a')],
+        QueueKey::AssigneeFilter,
+        "cycle assignee filter: anyone, mine, unassigned",
+        None,
+    ),
+    bind(&[ch('t')], QueueKey::TagFilter, "filter by tag", None),
+    bind(
+        &[ch('s')],
+        QueueKey::Sort,
+        "cycle sort: updated, number, priority, due",
+        Some("sort"),
+    ),
+    bind(
+        &[key(KeyCode::Esc)],
+        QueueKey::ClearSearch,
+        "clear the search",
+        None,
+    ),
+    bind(&[ch('q')], QueueKey::Quit, "quit sealdesk", Some("quit")),
+];
+
+#[derive(Clone, Copy)]
+enum SearchKey {
+    Keep,
+    Clear,
+    DeleteChar,
+    ClearText,
+    Down,
+    Up,
+}
+
+/// Keys while typing a search; any other character is added to it.
+const SEARCH_KEYS: &[Binding<SearchKey>] = &[
+    bind(
+        &[key(KeyCode::Enter)],
+        SearchKey::Keep,
+        "keep the search, back to the list",
+        Some("done"),
+    ),
+    bind(
+        &[key(KeyCode::Esc)],
+        SearchKey::Clear,
+        "clear the search",
+        Some("clear"),
+    ),
+    bind(
+        &[key(KeyCode::Backspace)],
+        SearchKey::DeleteChar,
+        "delete a character",
+        None,
+    ),
+    bind(&[ctrl('u')], SearchKey::ClearText, "clear the text", None),
+    bind(&[key(KeyCode::Down)], SearchKey::Down, "next ticket", None),
+    bind(&[key(KeyCode::Up)], SearchKey::Up, "previous ticket", None),
+];
+
+/// Which statuses the queue shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum StatusFilter {
+    /// Everything but closed: the work still to do.
+    #[default]
+    NotClosed,
+    Only(Status),
+    All,
+}
+
+impl StatusFilter {
+    fn statuses(self) -> Vec<Status> {
+        match self {
+            StatusFilter::NotClosed => Vec::new(),
+            StatusFilter::Only(status) => vec![status],
+            StatusFilter::All => Status::ALL.to_vec(),
+        }
+    }
+
+    fn label(self) -> String {
+        match self {
+            StatusFilter::NotClosed => "not closed".into(),
+            StatusFilter::Only(status) => status.to_string(),
+            StatusFilter::All => "all".into(),
+        }
+    }
+}
+
+pub(crate) struct QueueScreen {
+    query: QueueQuery,
+    status_filter: StatusFilter,
+    rows: Vec<QueueRow>,
+    selected: usize,
+    /// First row in view; kept by `draw`, which knows the height.
+    offset: usize,
+    /// Rows in view at the last draw, for paging.
+    page: usize,
+    searching: bool,
+}
+
+impl QueueScreen {
+    /// The default queue: every ticket not closed, most recently updated first.
+    pub fn open(ctx: &Ctx) -> (QueueScreen, Option<Action>) {
+        let mut screen = QueueScreen {
+            query: QueueQuery::default(),
+            status_filter: StatusFilter::default(),
+            rows: Vec::new(),
+            selected: 0,
+            offset: 0,
+            page: 10,
+            searching: false,
+        };
+        let problem = screen.reload(ctx, false);
+        (screen, problem)
+    }
+
+    pub fn searching(&self) -> bool {
+        self.searching
+    }
+
+    fn selected_number(&self) -> Option<TicketNo> {
+        self.rows.get(self.selected).map(|row| row.ticket.number)
+    }
+
+    /// Re-runs the query, keeping the selected ticket selected if it is still listed;
+    /// otherwise keeps the position (`keep_position`) or goes to the top.
+    fn reload(&mut self, ctx: &Ctx, keep_position: bool) -> Option<Action> {
+        let before = self.selected_number();
+        match ctx.desk.queue(&self.query) {
+            Ok(rows) => self.rows = rows,
+            Err(e) => return Some(Action::Error(e.to_string())),
+        }
+        let found = before.and_then(|n| self.rows.iter().position(|r| r.ticket.number == n));
+        self.selected = match found {
+            Some(i) => i,
+            None if keep_position => self.selected.min(self.rows.len().saturating_sub(1)),
+            None => 0,
+        };
+        None
+    }
+
+    pub fn handle_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
+        if self.searching {
+            return self.handle_search_key(ctx, pressed);
+        }
+        let last = self.rows.len().saturating_sub(1);
+        match lookup(KEYS, pressed)? {
+            QueueKey::Down => self.selected = (self.selected + 1).min(last),
+            QueueKey::Up => self.selected = self.selected.saturating_sub(1),
+            QueueKey::PageDown => self.selected = (self.selected + self.page).min(last),
+            QueueKey::PageUp => self.selected = self.selected.saturating_sub(self.page),
+            QueueKey::Top => self.selected = 0,
+            QueueKey::Bottom => self.selected = last,
+            QueueKey::Open => return self.selected_number().map(Action::OpenTicket),
+            QueueKey::Search => self.searching = true,
+            QueueKey::StatusFilter => return Some(Action::popup(self.status_picker())),
+            QueueKey::AssigneeFilter => {
+                self.query.assignee = match self.query.assignee {
+                    AssigneeFilter::Anyone => AssigneeFilter::Agent,
+                    AssigneeFilter::Agent => AssigneeFilter::Unassigned,
+                    AssigneeFilter::Unassigned => AssigneeFilter::Anyone,
+                };
+                self.query.agent = Some(ctx.session.agent.name.clone());
+                return self.reload(ctx, false);
+            }
+            QueueKey::TagFilter => {
+                let current = self.query.tag.clone().unwrap_or_default();
+                let prompt = Prompt::new("Filter by tag (empty: any tag)", &current, |tag| {
+                    Action::Choice(Choice::TagFilter(tag))
+                });
+                return Some(Action::popup(Popup::Prompt(prompt)));
+            }
+            QueueKey::Sort => {
+                self.query.sort = match self.query.sort {
+                    SortKey::Updated => SortKey::Number,
+                    SortKey::Number => SortKey::Priority,
+                    SortKey::Priority => SortKey::Due,
+                    SortKey::Due => SortKey::Updated,
+                };
+                return self.reload(ctx, false);
+            }
+            QueueKey::ClearSearch if !self.query.text.is_empty() => {
+                self.query.text.clear();
+                return self.reload(ctx, false);
+            }
+            QueueKey::ClearSearch => {}
+            QueueKey::Quit => return Some(Action::Quit),
+        }
+        None
+    }
+
+    fn handle_search_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
+        let last = self.rows.len().saturating_sub(1);
+        match lookup(SEARCH_KEYS, pressed) {
+            Some(SearchKey::Keep) => self.searching = false,
+            Some(SearchKey::Clear) => {
+                self.searching = false;
+                self.query.text.clear();
+                return self.reload(ctx, false);
+            }
+            Some(SearchKey::DeleteChar) => {
+                self.query.text.pop();
+                return self.reload(ctx, false);
+            }
+            Some(SearchKey::ClearText) => {
+                self.query.text.clear();
+                return self.reload(ctx, false);
+            }
+            Some(SearchKey::Down) => self.selected = (self.selected + 1).min(last),
+            Some(SearchKey::Up) => self.selected = self.selected.saturating_sub(1),
+            None => match pressed.code {
+                KeyCode::Char(c)
+                    if !pressed.mods.ctrl && !pressed.mods.alt && !sanitize::is_unsafe(c) =>
+                {
+                    self.query.text.push(c);
+                    return self.reload(ctx, false);
+                }
+                _ => {}
+            },
+        }
+        None
+    }
+
+    /// Pasting while searching searches for the pasted text.
+    pub fn paste(&mut self, ctx: &Ctx, text: &str) -> Option<Action> {
+        if !self.searching {
+            return None;
+        }
+        self.query.text.push_str(&sanitize::line(text));
+        self.reload(ctx, false)
+    }
+
+    fn status_picker(&self) -> Popup {
+        let mut filters = vec![StatusFilter::NotClosed];
+        filters.extend(Status::ALL.iter().map(|&s| StatusFilter::Only(s)));
+        filters.push(StatusFilter::All);
+        let selected = filters
+            .iter()
+            .position(|&f| f == self.status_filter)
+            .unwrap_or(0);
+        let items = filters
+            .into_iter()
+            .map(|f| (f.label(), Action::Choice(Choice::StatusFilter(f))))
+            .collect();
+        Popup::Picker(Picker::new("Show tickets", items, selected))
+    }
+
+    pub fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
+        match choice {
+            Choice::StatusFilter(filter) => {
+                self.status_filter = filter;
+                self.query.statuses = filter.statuses();
+            }
+            Choice::TagFilter(tag) => {
+                let tag = tag.trim().to_lowercase();
+                self.query.tag = (!tag.is_empty()).then_some(tag);
+            }
+            _ => return None,
+        }
+        self.reload(ctx, false)
+    }
+
+    /// Re-reads everything, after changes may have been missed.
+    pub fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
+        self.reload(ctx, true)
+    }
+
+    pub fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
+        match change {
+            Change::Ticket(_) => self.reload(ctx, true),
+            Change::Agents | Change::Presence(_) => None,
+        }
+    }
+
+    pub fn help(&self) -> Vec<HelpSection> {
+        vec![
+            keymap::help_section("Queue", KEYS),
+            keymap::help_section("While searching (after /)", SEARCH_KEYS),
+        ]
+    }
+
+    pub fn hints(&self) -> Vec<(String, &'static str)> {
+        if self.searching {
+            keymap::hints(SEARCH_KEYS)
+        } else {
+            keymap::hints(KEYS)
+        }
+    }
+
+    fn filter_summary(&self) -> String {
+        let assignee = match self.query.assignee {
+            AssigneeFilter::Anyone => "anyone",
+            AssigneeFilter::Agent => "mine",
+            AssigneeFilter::Unassigned => "unassigned",
+        };
+        let sort = match self.query.sort {
+            SortKey::Updated => "updated",
+            SortKey::Number => "number",
+            SortKey::Priority => "priority",
+            SortKey::Due => "due",
+        };
+        let tag = match &self.query.tag {
+            Some(tag) => format!(" · tag: {}", sanitize::line(tag)),
+            None => String::new(),
+        };
+        format!(
+            " {} · {assignee}{tag} · sort: {sort} ",
+            self.status_filter.label()
+        )
+    }
+
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
+        let theme = look.theme;
+        let block = Block::bordered()
+            .title(format!(" Queue ({}) ", self.rows.len()))
+            .title_top(Line::from(self.filter_summary()).right_aligned())
+            .title_style(theme.style(Role::Title))
+            .border_style(theme.style(Role::BorderFocused));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+
+        let show_search = self.searching || !self.query.text.is_empty();
+        let [search, table_area] = Layout::vertical([
+            Constraint::Length(u16::from(show_search)),
+            Constraint::Fill(1),
+        ])
+        .areas(inner);
+        if show_search {
+            let mut spans = vec![
+                Span::styled("/ ", theme.style(Role::Header)),
+                Span::styled(self.query.text.clone(), theme.style(Role::Input)),
+            ];
+            if self.searching {
+                spans.push(Span::styled(" ", theme.style(Role::InputCursor)));
+            }
+            frame.render_widget(Paragraph::new(Line::from(spans)), search);
+        }
+        if self.rows.is_empty() {
+            let text = Line::styled("No tickets match these filters.", theme.style(Role::Muted));
+            frame.render_widget(Paragraph::new(text), table_area);
+            return;
+        }
+
+        // One line goes to the header row.
+        self.page = (table_area.height as usize).saturating_sub(1).max(1);
+        self.offset = scroll_window(self.selected, self.offset, self.page, self.rows.len());
+        let end = (self.offset + self.page).min(self.rows.len());
+        let visible = &self.rows[self.offset..end];
+        let number_width = visible
+            .iter()
+            .map(|r| r.ticket.number.to_string().len())
+            .max()
+            .unwrap_or(2);
+        let rows = visible.iter().map(|row| queue_row(row, look));
+        let widths = [
+            Constraint::Length(number_width as u16),
+            Constraint::Length(7),
+            Constraint::Length(6),
+            Constraint::Length(4),
+            Constraint::Fill(1),
+            Constraint::Fill(2),
+            Constraint::Length(10),
+            Constraint::Length(5),
+        ];
+        let header = Row::new([
+            "#", "status", "prio", "age", "customer", "subject", "assignee", "due",
+        ])
+        .style(theme.style(Role::Header));
+        let table = Table::new(rows, widths)
+            .header(header)
+            .row_highlight_style(theme.style(Role::Selected));
+        let mut state = TableState::default().with_selected(Some(self.selected - self.offset));
+        frame.render_stateful_widget(table, table_area, &mut state);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn set_rows_for_test(&mut self, rows: Vec<QueueRow>) {
+        self.rows = rows;
+    }
+}
+
+/// The cells of one row; every text from mail is sanitised here.
+fn queue_row<'a>(row: &'a QueueRow, look: &Look) -> Row<'a> {
+    let theme = look.theme;
+    let t = &row.ticket;
+    let (due, due_role) = due_cell(t.due, look.now);
+    let assignee = match &t.assignee {
+        Some(name) => Cell::from(sanitize::line(name)),
+        None => Cell::from("-").style(theme.style(Role::Muted)),
+    };
+    Row::new([
+        Cell::from(t.number.to_string()),
+        Cell::from(t.status.as_str()).style(theme.style(status_role(t.status))),
+        Cell::from(t.priority.as_str()).style(theme.style(priority_role(t.priority))),
+        Cell::from(t.created.age_at(look.now)).style(theme.style(Role::Muted)),
+        Cell::from(sanitize::line(&row.customer_label)),
+        Cell::from(sanitize::line(&t.subject)),
+        assignee,
+        Cell::from(due).style(theme.style(due_role)),
+    ])
+}

@@ -1,0 +1,781 @@
+//! Whole-app tests: a real desk on disk, our key events in, ratatui's TestBackend out.
+
+use super::app::{App, SessionInfo};
+use super::event::{Event, KeyCode, KeyEvent, Modifiers};
+use super::screens::queue::QueueScreen;
+use super::screens::{Ctx, Look};
+use super::theme::{Role, Theme};
+use crate::config::Config;
+use crate::desk::{Actor, Change, Desk, NewTicket, QueueRow, ThreadEntry};
+use crate::model::{
+    AgentRole, Attachment, AttachmentId, Author, CustomerId, Message, MessageKind, Priority,
+    Status, Ticket, TicketNo, Timestamp,
+};
+use crate::sanitize::is_bidi_control;
+use crate::store::{Paths, Store};
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::Terminal;
+use russh::keys::ssh_key::{private::Ed25519Keypair, PrivateKey};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    desk: Arc<Desk>,
+}
+
+/// A desk on disk with two agents: alice (agent) and bob (admin).
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = Paths {
+        data: dir.path().join("data"),
+        keys: dir.path().join("keys"),
+    };
+    Store::init(&paths, None).unwrap();
+    let desk = Desk::new(open_store(&paths), Config::default());
+    for (seed, name, role) in [(1, "alice", AgentRole::Agent), (2, "bob", AgentRole::Admin)] {
+        let key = PrivateKey::from(Ed25519Keypair::from_seed(&[seed; 32]));
+        let line = key.public_key().to_openssh().unwrap();
+        desk.add_agent(&Actor::local_admin(), name, role, &[line])
+            .unwrap();
+    }
+    Fixture {
+        dir,
+        desk: Arc::new(desk),
+    }
+}
+
+/// Opens the store `init` just made. sled's flusher thread may hold the file lock for
+/// a moment after `init` drops its handle, so a lock error is retried briefly.
+fn open_store(paths: &Paths) -> Store {
+    for _ in 0..100 {
+        match Store::open(paths, None) {
+            Err(crate::store::StoreError::Locked(_)) => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            opened => return opened.unwrap(),
+        }
+    }
+    panic!("the store stayed locked after init");
+}
+
+impl Fixture {
+    fn ticket(&self, from: &str, name: &str, subject: &str, body: &str) -> TicketNo {
+        let new = NewTicket {
+            from,
+            name,
+            subject,
+            body,
+            message_id: None,
+        };
+        let (ticket, _) = self.desk.create_ticket(&actor("mail"), new).unwrap();
+        ticket.number
+    }
+
+    fn session(&self, name: &str, id: u64) -> SessionInfo {
+        SessionInfo {
+            id,
+            agent: self.desk.store().agent_by_name(name).unwrap().unwrap(),
+            actor: actor(name),
+        }
+    }
+
+    fn app(&self, name: &str, id: u64) -> App {
+        self.app_with_themes(name, id, self.dir.path().join("no-themes"))
+    }
+
+    fn app_with_themes(&self, name: &str, id: u64, themes: PathBuf) -> App {
+        let session = self.session(name, id);
+        App::new(self.desk.clone(), session, Theme::default(), themes, false)
+    }
+
+    fn status(&self, n: TicketNo) -> Status {
+        self.desk.queue_row(n).unwrap().unwrap().ticket.status
+    }
+
+    fn thread(&self, n: TicketNo) -> Vec<Message> {
+        let (_, thread) = self.desk.ticket_thread(&actor("test"), n).unwrap();
+        thread
+            .into_iter()
+            .filter_map(|e| match e {
+                ThreadEntry::Message(m) => Some(*m),
+                ThreadEntry::Erased => None,
+            })
+            .collect()
+    }
+}
+
+fn actor(name: &str) -> Actor {
+    Actor {
+        name: name.into(),
+        key_fingerprint: None,
+        source: "test".into(),
+    }
+}
+
+fn press(app: &mut App, key: KeyEvent) {
+    app.handle(Event::Key(key));
+}
+
+fn code(app: &mut App, code: KeyCode) {
+    press(app, KeyEvent::plain(code));
+}
+
+/// Types each character as a plain key press.
+fn keys(app: &mut App, text: &str) {
+    for c in text.chars() {
+        code(app, KeyCode::Char(c));
+    }
+}
+
+fn render(app: &mut App, width: u16, height: u16) -> Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| app.draw(frame)).unwrap();
+    terminal.backend().buffer().clone()
+}
+
+/// The buffer as text, one cell one character, rows separated by newlines.
+fn text(buffer: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            out.push(buffer[(x, y)].symbol().chars().next().unwrap_or(' '));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn screen(app: &mut App) -> String {
+    text(&render(app, 80, 24))
+}
+
+/// Column and row where `needle` starts on screen.
+fn locate(buffer: &Buffer, needle: &str) -> Option<(u16, u16)> {
+    let needle: Vec<char> = needle.chars().collect();
+    text(buffer).lines().enumerate().find_map(|(y, row)| {
+        let row: Vec<char> = row.chars().collect();
+        let x = row
+            .windows(needle.len())
+            .position(|w| w == needle.as_slice())?;
+        Some((x as u16, y as u16))
+    })
+}
+
+/// The row of the buffer that contains `needle`.
+fn row_with<'a>(screen: &'a str, needle: &str) -> &'a str {
+    screen
+        .lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no row contains {needle:?}:\n{screen}"))
+}
+
+/// Feeds every change the desk announced to `app`, as the SSH loop will.
+fn deliver(changes: &mut broadcast::Receiver<Change>, app: &mut App) {
+    while let Ok(change) = changes.try_recv() {
+        app.on_change(change);
+    }
+}
+
+#[test]
+fn queue_shows_the_tickets() {
+    let fx = fixture();
+    let first = fx.ticket("ann@example.com", "Ann Lee", "Printer on fire", "help");
+    fx.ticket("bo@example.com", "", "Invoice wrong", "see attached");
+    let mut app = fx.app("alice", 1);
+    let s = screen(&mut app);
+    assert!(s.contains("Printer on fire"), "{s}");
+    assert!(s.contains("Invoice wrong"), "{s}");
+    assert!(s.contains("Ann Lee"), "{s}");
+    assert!(s.contains("Queue (2)"), "{s}");
+    assert!(row_with(&s, "Printer").contains(&first.to_string()));
+    assert!(row_with(&s, "Printer").contains("new"));
+    assert!(s.contains("alice (agent)"), "who is logged in: {s}");
+    assert!(
+        row_with(&s, "alice (agent)").contains("Enter open"),
+        "hints: {s}"
+    );
+}
+
+#[test]
+fn enter_opens_the_ticket_and_the_thread_tells_kinds_apart() {
+    let fx = fixture();
+    let n = fx.ticket("ann@example.com", "Ann", "Printer on fire", "It smokes.");
+    fx.desk
+        .add_reply(&actor("bob"), n, "Unplug it, please.")
+        .unwrap();
+    fx.desk
+        .add_note(&actor("bob"), n, "Third time this month.")
+        .unwrap();
+    let mut app = fx.app("alice", 1);
+    code(&mut app, KeyCode::Enter);
+    let buffer = render(&mut app, 80, 24);
+    let s = text(&buffer);
+    for wanted in [
+        "Printer on fire",
+        "It smokes.",
+        "Unplug it, please.",
+        "Third time this month.",
+        "queued",
+        "Queue › #1",
+        "customer: Ann <ann@example.com>",
+    ] {
+        assert!(s.contains(wanted), "{wanted:?} missing:\n{s}");
+    }
+    let theme = Theme::default();
+    for (label, role) in [
+        ("┃ inbound", Role::MsgInbound),
+        ("┃ reply", Role::MsgOutbound),
+        ("┃ note", Role::MsgNote),
+    ] {
+        let (x, y) = locate(&buffer, label).unwrap_or_else(|| panic!("{label}:\n{s}"));
+        assert_eq!(buffer[(x, y)].fg, theme.style(role).fg.unwrap(), "{label}");
+    }
+    assert!(row_with(&s, "┃ reply").contains("bob"));
+}
+
+#[test]
+fn status_picker_sets_pending() {
+    let fx = fixture();
+    let n = fx.ticket("ann@example.com", "Ann", "Printer on fire", "help");
+    let mut app = fx.app("alice", 1);
+    code(&mut app, KeyCode::Enter);
+    keys(&mut app, "S");
+    let s = screen(&mut app);
+    assert!(s.contains("Status of #1") && s.contains("pending"), "{s}");
+    // The picker starts on the current status, "new"; pending is two down.
+    keys(&mut app, "jj");
+    code(&mut app, KeyCode::Enter);
+    assert_eq!(fx.status(n), Status::Pending);
+    let s = screen(&mut app);
+    assert!(s.contains("#1 is now pending"), "{s}");
+    assert!(row_with(&s, "assignee:").contains("pending"), "{s}");
+}
+
+#[test]
+fn reply_is_typed_in_the_editor_and_sent_with_ctrl_s() {
+    let fx = fixture();
+    let n = fx.ticket("ann@example.com", "Ann", "Printer on fire", "help");
+    let mut app = fx.app("alice", 1);
+    code(&mut app, KeyCode::Enter);
+    keys(&mut app, "r");
+    let s = screen(&mut app);
+    assert!(s.contains("Reply to #1"), "{s}");
+    keys(&mut app, "Turn it off");
+    code(&mut app, KeyCode::Enter);
+    app.handle(Event::Paste("and on again.".into()));
+    press(&mut app, KeyEvent::ctrl('s'));
+    let thread = fx.thread(n);
+    let reply = thread.last().unwrap();
+    assert_eq!(reply.kind, MessageKind::Outbound);
+    assert_eq!(reply.text, "Turn it off\nand on again.");
+    assert_eq!(
+        reply.author,
+        Author::Agent {
+            name: "alice".into()
+        }
+    );
+    let s = screen(&mut app);
+    assert!(!s.contains("Reply to #1"), "the editor closed: {s}");
+    assert!(row_with(&s, "┃ reply").contains("queued"), "{s}");
+    assert!(s.contains("and on again."), "{s}");
+    // A reply opens a new ticket.
+    assert_eq!(fx.status(n), Status::Open);
+}
+
+#[test]
+fn a_note_is_not_a_reply() {
+    let fx = fixture();
+    let n = fx.ticket("ann@example.com", "Ann", "Printer on fire", "help");
+    let mut app = fx.app("alice", 1);
+    code(&mut app, KeyCode::Enter);
+    keys(&mut app, "n");
+    let s = screen(&mut app);
+    assert!(s.contains("Internal note on #1"), "{s}");
+    assert!(s.contains("never sent"), "{s}");
+    keys(&mut app, "Customer is on holiday");
+    press(&mut app, KeyEvent::new(KeyCode::Enter, Modifiers::ALT));
+    keys(&mut app, "r");
+    keys(&mut app, "Dear Ann");
+    press(&mut app, KeyEvent::ctrl('s'));
+    let kinds: Vec<MessageKind> = fx.thread(n).iter().map(|m| m.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            MessageKind::Inbound,
+            MessageKind::Note,
+            MessageKind::Outbound
+        ]
+    );
+    let buffer = render(&mut app, 80, 24);
+    let s = text(&buffer);
+    let note = locate(&buffer, "┃ note").unwrap();
+    let reply = locate(&buffer, "┃ reply").unwrap();
+    assert_ne!(buffer[note].style(), buffer[reply].style());
+    assert!(
+        !row_with(&s, "┃ note").contains("queued"),
+        "notes are never sent"
+    );
+    assert!(row_with(&s, "┃ reply").contains("queued"));
+}
+
+#[test]
+fn slash_filters_as_you_type() {
+    let fx = fixture();
+    fx.ticket("ann@example.com", "Ann", "Printer on fire", "help");
+    fx.ticket("bo@example.com", "Bo", "Invoice wrong", "help");
+    let mut app = fx.app("alice", 1);
+    keys(&mut app, "/i");
+    let s = screen(&mut app);
+    assert!(s.contains("Printer") && s.contains("Invoice"), "{s}");
+    keys(&mut app, "nv");
+    let s = screen(&mut app);
+    assert!(s.contains("Invoice") && !s.contains("Printer"), "{s}");
+    assert!(s.contains("/ inv"), "{s}");
+    // While searching, letters are text: `q` must not quit, `?` must not open help.
+    keys(&mut app, "q?");
+    assert!(!app.should_quit());
+    let s = screen(&mut app);
+    assert!(s.contains("No tickets match"), "{s}");
+    code(&mut app, KeyCode::Esc);
+    let s = screen(&mut app);
+    assert!(s.contains("Printer") && s.contains("Invoice"), "{s}");
+}
+
+#[test]
+fn queue_filters_by_assignee_and_status() {
+    let fx = fixture();
+    let mine = fx.ticket("ann@example.com", "Ann", "Mine to do", "x");
+    fx.ticket("bo@example.com", "Bo", "Nobody's yet", "x");
+    let done = fx.ticket("cy@example.com", "Cy", "Long closed", "x");
+    fx.desk.assign(&actor("bob"), mine, Some("alice")).unwrap();
+    fx.desk
+        .set_status(&actor("bob"), done, Status::Closed)
+        .unwrap();
+    let mut app = fx.app("alice", 1);
+    let s = screen(&mut app);
+    assert!(
+        s.contains("Mine to do") && !s.contains("Long closed"),
+        "{s}"
+    );
+    keys(&mut app, "a");
+    let s = screen(&mut app);
+    assert!(
+        s.contains("Mine to do") && !s.contains("Nobody's yet"),
+        "{s}"
+    );
+    keys(&mut app, "a");
+    let s = screen(&mut app);
+    assert!(
+        !s.contains("Mine to do") && s.contains("Nobody's yet"),
+        "{s}"
+    );
+    keys(&mut app, "a");
+    // Status picker: not closed, new, open, pending, solved, closed, all.
+    keys(&mut app, "fG");
+    code(&mut app, KeyCode::Enter);
+    let s = screen(&mut app);
+    assert!(s.contains("Long closed") && s.contains("Queue (3)"), "{s}");
+}
+
+#[test]
+fn help_lists_every_key_of_the_screen() {
+    let fx = fixture();
+    fx.ticket("ann@example.com", "Ann", "Printer on fire", "help");
+    let mut app = fx.app("alice", 1);
+    keys(&mut app, "?");
+    let s = text(&render(&mut app, 120, 50));
+    for wanted in [
+        "/",
+        "search subject, customer and tags",
+        "Ctrl-C",
+        "quit sealdesk",
+    ] {
+        assert!(s.contains(wanted), "{wanted:?}:\n{s}");
+    }
+    keys(&mut app, "q");
+    assert!(!app.should_quit(), "q closes help, it does not quit");
+    code(&mut app, KeyCode::Enter);
+    keys(&mut app, "?");
+    let s = text(&render(&mut app, 120, 50));
+    for section in app.help_sections() {
+        for (keys, help) in section.rows {
+            let row = row_with(&s, help);
+            assert!(row.contains(&keys), "{keys} for {help}:\n{s}");
+        }
+    }
+    assert!(s.contains("merge into another ticket"), "{s}");
+}
+
+#[test]
+fn changes_from_other_sessions_show_up() {
+    let fx = fixture();
+    let n = fx.ticket("ann@example.com", "Ann", "Printer on fire", "help");
+    let mut changes = fx.desk.subscribe();
+    let mut alice = fx.app("alice", 1);
+    let mut bob = fx.app("bob", 2);
+
+    // Bob changes the status: Alice's queue follows without a key press.
+    code(&mut bob, KeyCode::Enter);
+    keys(&mut bob, "Sjjj");
+    code(&mut bob, KeyCode::Enter);
+    assert_eq!(fx.status(n), Status::Solved);
+    deliver(&mut changes, &mut alice);
+    let s = screen(&mut alice);
+    assert!(row_with(&s, "Printer on fire").contains("solved"), "{s}");
+
+    // Mail arrives: a new ticket, announced, selection stays on #1.
+    fx.ticket("bo@example.com", "Bo", "Second problem", "x");
+    fx.ticket("cy@example.com", "Cy", "Third problem", "x");
+    deliver(&mut changes, &mut alice);
+    let s = screen(&mut alice);
+    assert!(s.contains("2 new tickets"), "{s}");
+    assert!(s.contains("Third problem"), "{s}");
+    code(&mut alice, KeyCode::Enter);
+    let s = screen(&mut alice);
+    assert!(s.contains("Queue › #1"), "selection kept by number: {s}");
+
+    // Both on #1; Bob starts replying: Alice sees it, then sees the reply.
+    deliver(&mut changes, &mut alice);
+    keys(&mut bob, "r");
+    deliver(&mut changes, &mut alice);
+    let s = screen(&mut alice);
+    assert!(s.contains("also here: bob (replying)"), "{s}");
+    keys(&mut bob, "On it.");
+    press(&mut bob, KeyEvent::ctrl('s'));
+    deliver(&mut changes, &mut alice);
+    let s = screen(&mut alice);
+    assert!(s.contains("On it."), "{s}");
+    assert!(s.contains("#1 was updated"), "{s}");
+    assert!(s.contains("also here: bob (viewing)"), "{s}");
+
+    // Alice missed changes (her channel lagged): resync catches up.
+    fx.desk
+        .add_note(&actor("bob"), n, "Missed this one.")
+        .unwrap();
+    while changes.try_recv().is_ok() {}
+    assert!(!screen(&mut alice).contains("Missed this one."));
+    alice.resync();
+    assert!(screen(&mut alice).contains("Missed this one."));
+
+    // Bob leaves; so does his presence.
+    code(&mut bob, KeyCode::Esc);
+    deliver(&mut changes, &mut alice);
+    assert!(!screen(&mut alice).contains("also here"));
+    drop(alice);
+    assert!(fx.desk.viewers(n, 99).is_empty(), "a closed session leaves");
+}
+
+#[test]
+fn assign_tags_priority_and_merge() {
+    let fx = fixture();
+    let a = fx.ticket("ann@example.com", "Ann", "Printer on fire", "help");
+    let b = fx.ticket("ann@example.com", "Ann", "Printer still on fire", "again");
+    let mut app = fx.app("alice", 1);
+    // Queue sorted by last update: #2 first, #1 second.
+    keys(&mut app, "j");
+    code(&mut app, KeyCode::Enter);
+    keys(&mut app, "a");
+    let row = |fx: &Fixture, n| fx.desk.queue_row(n).unwrap().unwrap().ticket;
+    assert_eq!(row(&fx, a).assignee.as_deref(), Some("alice"));
+    // A: unassign, alice (me), bob.
+    keys(&mut app, "AG");
+    code(&mut app, KeyCode::Enter);
+    assert_eq!(row(&fx, a).assignee.as_deref(), Some("bob"));
+    keys(&mut app, "pG");
+    code(&mut app, KeyCode::Enter);
+    assert_eq!(row(&fx, a).priority, Priority::Urgent);
+    keys(&mut app, "tHardware, urgent-ish");
+    code(&mut app, KeyCode::Enter);
+    assert_eq!(row(&fx, a).tags, ["hardware", "urgent-ish"]);
+    let s = screen(&mut app);
+    assert!(s.contains("tags: hardware, urgent-ish"), "{s}");
+
+    keys(&mut app, "m1");
+    code(&mut app, KeyCode::Enter);
+    assert!(screen(&mut app).contains("cannot be merged into itself"));
+    keys(&mut app, "m2");
+    code(&mut app, KeyCode::Enter);
+    let s = screen(&mut app);
+    assert!(s.contains("Merge #1 into #2"), "{s}");
+    keys(&mut app, "y");
+    assert_eq!(row(&fx, a).status, Status::Closed);
+    let moved = fx.thread(b);
+    assert!(moved.iter().any(|m| m.text == "help"), "the thread moved");
+}
+
+#[test]
+fn customer_screen_lists_their_tickets() {
+    let fx = fixture();
+    fx.ticket("ann@example.com", "Ann Lee", "Printer on fire", "help");
+    fx.ticket("bo@example.com", "Bo", "Unrelated", "x");
+    fx.ticket("ann@example.com", "Ann Lee", "Scanner too", "help");
+    let mut app = fx.app("alice", 1);
+    code(&mut app, KeyCode::Enter);
+    keys(&mut app, "c");
+    let s = screen(&mut app);
+    for wanted in [
+        "Customer: Ann Lee",
+        "ann@example.com",
+        "Printer on fire",
+        "Scanner too",
+        "Privacy: consent, requests, export (coming)",
+        "Queue › #3 › Ann Lee",
+    ] {
+        assert!(s.contains(wanted), "{wanted:?}:\n{s}");
+    }
+    assert!(!s.contains("Unrelated"), "{s}");
+    // Newest first: the second row is #1.
+    keys(&mut app, "j");
+    code(&mut app, KeyCode::Enter);
+    let s = screen(&mut app);
+    assert!(s.contains("Queue › #3 › Ann Lee › #1"), "{s}");
+    code(&mut app, KeyCode::Esc);
+    code(&mut app, KeyCode::Esc);
+    code(&mut app, KeyCode::Esc);
+    assert!(screen(&mut app).contains("Queue (3)"));
+}
+
+#[test]
+fn q_quits_only_from_the_queue_and_ctrl_c_from_anywhere() {
+    let fx = fixture();
+    fx.ticket("ann@example.com", "Ann", "Printer on fire", "help");
+    let mut app = fx.app("alice", 1);
+    code(&mut app, KeyCode::Enter);
+    keys(&mut app, "q");
+    assert!(!app.should_quit());
+    keys(&mut app, "q");
+    assert!(app.should_quit());
+
+    let mut app = fx.app("alice", 2);
+    code(&mut app, KeyCode::Enter);
+    keys(&mut app, "rhalf a reply");
+    press(&mut app, KeyEvent::ctrl('c'));
+    assert!(app.should_quit());
+}
+
+#[test]
+fn theme_picker_applies_and_remembers_the_choice() {
+    let fx = fixture();
+    let themes = fx.dir.path().join("themes");
+    std::fs::create_dir(&themes).unwrap();
+    std::fs::write(themes.join("zzz-broken.toml"), "this is not toml [").unwrap();
+    let mut app = fx.app_with_themes("alice", 1, themes);
+    keys(&mut app, "T");
+    let s = screen(&mut app);
+    assert!(s.contains("high-contrast") && s.contains("mono"), "{s}");
+    // dark, high-contrast, light, mono, zzz-broken
+    keys(&mut app, "jjj");
+    code(&mut app, KeyCode::Enter);
+    let buffer = render(&mut app, 80, 24);
+    assert!(text(&buffer).contains("theme mono"), "{}", text(&buffer));
+    assert!(buffer
+        .content()
+        .iter()
+        .all(|c| c.fg == ratatui::style::Color::Reset));
+    let alice = fx.desk.store().agent_by_name("alice").unwrap().unwrap();
+    assert_eq!(alice.theme.as_deref(), Some("mono"));
+
+    keys(&mut app, "TG");
+    code(&mut app, KeyCode::Enter);
+    let s = screen(&mut app);
+    assert!(s.contains("zzz-broken.toml"), "the warning is shown: {s}");
+    let alice = fx.desk.store().agent_by_name("alice").unwrap().unwrap();
+    assert_eq!(
+        alice.theme.as_deref(),
+        Some("mono"),
+        "a broken theme is not saved"
+    );
+}
+
+#[test]
+fn every_size_renders_without_panic() {
+    let fx = fixture();
+    let n = fx.ticket(
+        "ann@example.com",
+        "Ann",
+        "Printer on fire",
+        &"long line ".repeat(50),
+    );
+    fx.desk.add_note(&actor("bob"), n, "note").unwrap();
+    let sizes = [
+        (80, 24),
+        (200, 50),
+        (20, 5),
+        (10, 3),
+        (1, 1),
+        (0, 0),
+        (3, 40),
+    ];
+    let mut app = fx.app("alice", 1);
+    let steps: [&dyn Fn(&mut App); 6] = [
+        &|_| {},
+        &|app| keys(app, "?"),
+        &|app| {
+            keys(app, "q");
+            code(app, KeyCode::Enter)
+        },
+        &|app| keys(app, "rhello"),
+        &|app| {
+            code(app, KeyCode::Esc);
+            keys(app, "y");
+            keys(app, "S")
+        },
+        &|app| {
+            code(app, KeyCode::Esc);
+            keys(app, "c")
+        },
+    ];
+    for step in steps {
+        step(&mut app);
+        for (w, h) in sizes {
+            render(&mut app, w, h);
+            app.handle(Event::Resize { cols: w, rows: h });
+        }
+    }
+    let s = text(&render(&mut app, 80, 24));
+    assert!(s.contains("Customer: Ann"), "{s}");
+}
+
+#[test]
+fn escape_sequences_from_mail_never_reach_the_terminal() {
+    const PAYLOADS: &str = "osc52\u{1b}]52;c;ZWNobyBwd25lZA==\u{7} title\u{1b}]0;owned\u{1b}\\ \
+         title2\u{1b}]2;owned\u{7} clear\u{1b}[2J c1\u{9b}31m rlo\u{202e}gnp.exe \
+         bell\u{7} del\u{7f} nel\u{85} end";
+    let fx = fixture();
+    let subject = format!("Subject {PAYLOADS}");
+    let n = fx.ticket(
+        "evil@example.com",
+        &format!("Eve {PAYLOADS}"),
+        &subject,
+        &format!("Body {PAYLOADS}\nline two\u{1b}[31m red"),
+    );
+    // An inbound message with a hostile attachment name, as the mail parser could store.
+    let customer = fx.desk.queue_row(n).unwrap().unwrap().ticket.customer;
+    let mut message = Message {
+        ticket: n,
+        seq: 0,
+        kind: MessageKind::Inbound,
+        author: Author::Customer {
+            id: customer,
+            address: "evil@example.com".into(),
+            name: format!("Eve {PAYLOADS}"),
+        },
+        at: Timestamp::now(),
+        text: format!("Second {PAYLOADS}"),
+        message_id: None,
+        in_reply_to: None,
+        references: Vec::new(),
+        attachments: vec![Attachment {
+            id: AttachmentId::random(),
+            name: format!("file {PAYLOADS}.pdf"),
+            content_type: "application/pdf\u{1b}[2J".into(),
+            size: 2048,
+        }],
+        delivery: None,
+    };
+    fx.desk
+        .store()
+        .append_message(&customer, &mut message)
+        .unwrap();
+
+    let mut app = fx.app("alice", 1);
+    let mut screens = Vec::new();
+    screens.push(render(&mut app, 200, 50));
+    code(&mut app, KeyCode::Enter);
+    screens.push(render(&mut app, 200, 50));
+    screens.push(render(&mut app, 80, 24));
+    keys(&mut app, "m");
+    keys(&mut app, &n.0.to_string());
+    code(&mut app, KeyCode::Enter);
+    keys(&mut app, "c");
+    screens.push(render(&mut app, 200, 50));
+
+    let all: String = screens.iter().map(text).collect();
+    for wanted in [
+        "Subject osc52",
+        "Body osc52",
+        "Second osc52",
+        "file osc52",
+        "Eve osc52",
+    ] {
+        assert!(all.contains(wanted), "{wanted:?} was drawn:\n{all}");
+    }
+    assert!(all.contains("gnp.exe") && all.contains(" end"), "{all}");
+    // Whole sequences go, not just their ESC: no argument is left behind as junk.
+    for junk in ["ZWNv", "owned", "[2J", "31m", "[31m"] {
+        assert!(!all.contains(junk), "{junk:?} left on screen:\n{all}");
+    }
+    for buffer in &screens {
+        for cell in buffer.content() {
+            for c in cell.symbol().chars() {
+                assert!(
+                    !c.is_control() && !is_bidi_control(c),
+                    "{c:?} reached the terminal:\n{}",
+                    text(buffer)
+                );
+            }
+        }
+    }
+}
+
+/// 100,000 tickets: a key and a redraw build a screenful of rows, not 100,000.
+#[test]
+fn a_huge_queue_draws_only_the_rows_in_view() {
+    let fx = fixture();
+    let session = fx.session("alice", 1);
+    let ctx = Ctx {
+        desk: &fx.desk,
+        session: &session,
+    };
+    let (mut queue, problem) = QueueScreen::open(&ctx);
+    assert!(problem.is_none());
+    let rows: Vec<QueueRow> = (1..=100_000)
+        .rev()
+        .map(|i| {
+            let ticket = Ticket {
+                number: TicketNo(i),
+                subject: format!("Subject {i}"),
+                status: Status::Open,
+                priority: Priority::Normal,
+                assignee: None,
+                tags: Vec::new(),
+                customer: CustomerId::random(),
+                created: Timestamp(i as i64),
+                updated: Timestamp(i as i64),
+                due: None,
+            };
+            QueueRow::new(ticket, None)
+        })
+        .collect();
+    queue.set_rows_for_test(rows);
+    let theme = Theme::default();
+    let look = Look {
+        theme: &theme,
+        now: Timestamp::now(),
+    };
+    let started = std::time::Instant::now();
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    queue.handle_key(&ctx, KeyEvent::plain(KeyCode::End));
+    terminal
+        .draw(|frame| queue.draw(frame, frame.area(), &look))
+        .unwrap();
+    for _ in 0..5 {
+        queue.handle_key(&ctx, KeyEvent::plain(KeyCode::PageUp));
+    }
+    terminal
+        .draw(|frame| queue.draw(frame, frame.area(), &look))
+        .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    let s = text(terminal.backend().buffer());
+    assert!(s.contains("Queue (100000)"), "{s}");
+    // 21 rows fit under the header: End selects #1, five pages up select #106, and the
+    // window starts there.
+    assert!(s.contains("Subject 106") && s.contains("Subject 86"), "{s}");
+    assert!(
+        !s.contains("Subject 107") && !s.contains("Subject 85"),
+        "{s}"
+    );
+}
