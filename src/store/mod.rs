@@ -397,18 +397,27 @@ fn open_db(paths: &Paths) -> Result<sled::Db> {
     let config = sled::Config::new()
         .path(&db_path)
         .cache_capacity(64 * 1024 * 1024);
-    // sled reports a held lock as a plain I/O error, and can panic on some damaged files.
-    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
-    match opened {
-        Ok(Ok(db)) => Ok(db),
-        Ok(Err(sled::Error::Io(e))) if e.to_string().contains("could not acquire lock") => {
-            Err(StoreError::Locked(paths.data.clone()))
-        }
-        Ok(Err(e)) => Err(e.into()),
-        Err(_) => Err(StoreError::Damaged(format!(
-            "{} cannot be opened",
-            db_path.display()
-        ))),
+    // sled's background flusher can hold the lock for a moment after a `Db` in this
+    // process was dropped (init, then open): retry briefly before calling it taken.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(1500);
+    loop {
+        // sled reports a held lock as a plain I/O error, and can panic on damaged files.
+        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
+        return match opened {
+            Ok(Ok(db)) => Ok(db),
+            Ok(Err(sled::Error::Io(e))) if e.to_string().contains("could not acquire lock") => {
+                if std::time::Instant::now() < deadline {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    continue;
+                }
+                Err(StoreError::Locked(paths.data.clone()))
+            }
+            Ok(Err(e)) => Err(e.into()),
+            Err(_) => Err(StoreError::Damaged(format!(
+                "{} cannot be opened",
+                db_path.display()
+            ))),
+        };
     }
 }
 
