@@ -6,6 +6,17 @@ use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]
 pub enum CustomerCommand {
+    /// Cancel the account and erase the customer for good (crypto-shredding). Asks you
+    /// to type the address; --yes for scripts.
+    Cancel {
+        email: String,
+        /// Do not ask: the address given counts as typed.
+        #[arg(long)]
+        yes: bool,
+        /// The address as typed at the prompt (filled in by the CLI).
+        #[arg(long, hide = true)]
+        confirm: Option<String>,
+    },
     /// Change a customer's name, locale or flags.
     Set {
         email: String,
@@ -30,6 +41,24 @@ pub enum CustomerCommand {
 
 pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Result<i32> {
     match cmd {
+        CustomerCommand::Cancel {
+            email,
+            yes,
+            confirm,
+        } => {
+            let typed = match (yes, confirm) {
+                (true, _) => email.clone(),
+                (false, Some(t)) => t,
+                (false, None) => anyhow::bail!("erasure needs confirmation: run it in a terminal to type the address, or pass --yes"),
+            };
+            let counts =
+                desk.cancel_customer(actor, crate::model::AgentRole::Admin, &email, &typed)?;
+            writeln!(
+                io.out,
+                "erased: {} messages turned into placeholders, {} attachments, {} original mails and {} consent records deleted; the customer's key is destroyed",
+                counts.messages, counts.attachments, counts.raw_mails, counts.consents
+            )?;
+        }
         CustomerCommand::Set {
             email,
             name,
@@ -135,4 +164,30 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
         }
     }
     Ok(0)
+}
+
+/// For `customer cancel` without --yes: shows what will happen and asks for the address.
+/// Returns the extra arguments to pass on (`--confirm TYPED`).
+pub fn confirm_cancel_interactively(cmd: &CustomerCommand) -> Result<Option<Vec<String>>> {
+    use std::io::{BufRead, IsTerminal, Write as _};
+    let CustomerCommand::Cancel {
+        email,
+        yes: false,
+        confirm: None,
+    } = cmd
+    else {
+        return Ok(None);
+    };
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "erasure needs confirmation: run it in a terminal to type the address, or pass --yes"
+        );
+    }
+    let mut err = std::io::stderr();
+    writeln!(err, "This erases {} for good: profile, addresses, consents, attachments and original mails are deleted, their messages become \"[erased]\", and backups cannot show their data any more. A confirmation mail goes out first.", safe(email))?;
+    write!(err, "Type the customer's address to confirm: ")?;
+    err.flush()?;
+    let mut typed = String::new();
+    std::io::stdin().lock().read_line(&mut typed)?;
+    Ok(Some(vec!["--confirm".into(), typed.trim().to_string()]))
 }

@@ -78,6 +78,15 @@ pub enum Command {
     /// Read and change the config file (sealdesk.toml), like `git config`.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Write a consistent snapshot of the data (works while the server runs). The keys
+    /// are not inside: keep them apart (see README).
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup into an empty data dir, with today's keys dir; erasures done
+    /// since the backup are applied again.
+    Restore { file: PathBuf },
     /// A customer's consent ledger.
     #[command(subcommand)]
     Consent(privacy::ConsentCommand),
@@ -148,8 +157,10 @@ impl Global {
 /// Runs a parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
     let g = &cli.global;
-    if let Command::Init = cli.command {
-        return init(g);
+    match &cli.command {
+        Command::Init => return init(g),
+        Command::Restore { file } => return restore(g, file),
+        _ => {}
     }
     let is_ingest = matches!(cli.command, Command::Ingest { .. });
     let outcome = run_command(cli);
@@ -175,8 +186,18 @@ fn run_command(cli: Cli) -> Result<i32> {
         }
         _ => None,
     };
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut command = cli.command;
+    if let Command::Customer(cmd) = &command {
+        if let Some(extra) = customer::confirm_cancel_interactively(cmd)? {
+            args.extend(extra);
+            command =
+                Cli::try_parse_from(std::iter::once("sealdesk".to_string()).chain(args.clone()))?
+                    .command;
+        }
+    }
     // A running server holds the store's lock: hand it the command instead.
-    let request = control::Request::new(std::env::args().skip(1).collect(), stdin.as_deref());
+    let request = control::Request::new(args, stdin.as_deref());
     if let Some(response) = control::forward(&g.data, &request)? {
         let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
         out.write_all(response.stdout.as_bytes())?;
@@ -188,7 +209,7 @@ fn run_command(cli: Cli) -> Result<i32> {
     execute(
         &desk,
         &Actor::local_admin(),
-        cli.command,
+        command,
         stdin,
         &mut Io {
             out: &mut out,
@@ -235,6 +256,21 @@ pub fn execute(
         ),
         Command::Quarantine(cmd) => mail::quarantine(desk, actor, cmd, io),
         Command::Config(cmd) => config::run(desk, actor, cmd, io),
+        Command::Backup { out } => {
+            let summary = desk.backup(actor, &out)?;
+            writeln!(
+                io.out,
+                "backup written to {}: {} records in {} trees, {} bytes (values stay sealed; the keys are not inside)",
+                out.display(),
+                summary.records,
+                summary.trees,
+                summary.bytes
+            )?;
+            Ok(0)
+        }
+        Command::Restore { .. } => {
+            bail!("stop the server first: a restore goes into an empty data dir")
+        }
         Command::Consent(cmd) => privacy::consent(desk, actor, cmd, io),
         Command::Request(cmd) => privacy::request(desk, actor, cmd, io),
     }
@@ -317,6 +353,20 @@ fn init(g: &Global) -> Result<i32> {
         report.host_key_fingerprint
     );
     println!("Next: sealdesk agent add NAME --key-file ~/.ssh/id_ed25519.pub --role admin");
+    Ok(0)
+}
+
+fn restore(g: &Global, file: &std::path::Path) -> Result<i32> {
+    let pass = g.passphrase()?;
+    let (summary, reapplied) =
+        Store::restore(file, &g.paths(), pass.as_deref().map(String::as_str))?;
+    println!(
+        "restored {} records in {} trees into {}",
+        summary.records,
+        summary.trees,
+        g.data.display()
+    );
+    println!("re-applied {reapplied} erasure(s) done since the backup was taken");
     Ok(0)
 }
 

@@ -12,6 +12,7 @@ impl Desk {
         role: AgentRole,
         keys: &[String],
     ) -> Result<Agent> {
+        let _op = self.store.op();
         if !is_valid_agent_name(name) {
             return Err(DeskError::Invalid(format!(
                 "invalid agent name {:?}: use 1-32 lower-case letters, digits, '-', '_' or '.', starting with a letter (it is also the SSH user name)",
@@ -68,6 +69,7 @@ impl Desk {
     }
 
     pub fn remove_agent(&self, actor: &Actor, name: &str) -> Result<Agent> {
+        let _op = self.store.op();
         let agent = self.store.agent_by_name(name)?.ok_or_else(|| {
             DeskError::NotFound(format!(
                 "no agent named {}: see `sealdesk agent list`",

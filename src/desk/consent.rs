@@ -33,6 +33,7 @@ impl Desk {
         customer: &Customer,
         new: NewConsent<'_>,
     ) -> Result<ConsentRecord> {
+        let _op = self.store.op();
         let catalogue = self.catalogue();
         if catalogue.purpose(new.purpose).is_none() {
             let codes: Vec<&str> = catalogue.purposes.iter().map(|p| p.code.as_str()).collect();
@@ -150,6 +151,7 @@ impl Desk {
         mut customer: Customer,
         what: &str,
     ) -> Result<Customer> {
+        let _op = self.store.op();
         self.store.put_customer(&customer)?;
         self.audit(
             actor,

@@ -73,6 +73,7 @@ impl Desk {
     }
 
     fn file_mail(&self, incoming: Incoming<'_>, apply_rules: bool) -> Result<Filed> {
+        let _op = self.store.op();
         let config = self.config().mail;
         if apply_rules && incoming.raw.len() > config.max_size {
             let reason = format!(
@@ -384,6 +385,7 @@ impl Desk {
             next_attempt: Timestamp::now(),
             last_error: None,
             automatic: true,
+            composed: None,
         })?;
         Ok(())
     }
@@ -407,6 +409,7 @@ impl Desk {
 
     /// Files a quarantined message after all, skipping the size, loop and rate rules.
     pub fn release_quarantine(&self, actor: &Actor, id: &QuarantineId) -> Result<Filed> {
+        let _op = self.store.op();
         let item = self.quarantine_item(actor, id)?;
         let filed = self.file_mail(
             Incoming {
@@ -430,6 +433,7 @@ impl Desk {
     }
 
     pub fn delete_quarantine(&self, actor: &Actor, id: &QuarantineId) -> Result<()> {
+        let _op = self.store.op();
         if !self.store.remove_quarantine(id)? {
             return Err(DeskError::NotFound(format!(
                 "nothing in quarantine with id {id}: see `sealdesk quarantine list`"

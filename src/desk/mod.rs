@@ -5,6 +5,7 @@ mod agents;
 mod audit;
 mod consent;
 mod customers;
+mod erasure;
 mod inbound;
 mod outbox;
 mod presence;
@@ -178,12 +179,24 @@ impl Desk {
 
     /// Sets one config key in the file and puts the result in force.
     pub fn set_config_key(&self, actor: &Actor, key: &str, value: &str) -> Result<Config> {
+        let _op = self.store.op();
         let config = crate::config::edit::set(&self.config_path, key, value)
             .map_err(|e| DeskError::Invalid(e.to_string()))?;
         self.replace_config(config.clone());
         self.audit(actor, "config.set", vec![key.to_string()], None)?;
         self.store.flush()?;
         Ok(config)
+    }
+
+    /// A consistent backup of the data (values stay sealed), audited.
+    pub fn backup(
+        &self,
+        actor: &Actor,
+        out: &std::path::Path,
+    ) -> Result<crate::store::BackupSummary> {
+        self.audit(actor, "backup.create", vec![], None)?;
+        self.store.flush()?;
+        Ok(self.store.backup(out)?)
     }
 
     /// A snapshot of the current config.

@@ -48,6 +48,21 @@ impl Desk {
     fn compose(&self, entry: &OutboxEntry) -> std::result::Result<OutgoingReply, String> {
         let config = self.config().mail;
         let from = config.from.clone().ok_or("mail.from is not set: `sealdesk config set mail.from \"Support <support@example.com>\"`")?;
+        if let Some(c) = &entry.composed {
+            return Ok(OutgoingReply {
+                ticket: entry.ticket,
+                seq: entry.seq,
+                from,
+                to: c.to.clone(),
+                subject: c.subject.clone(),
+                message_id: c.message_id.clone(),
+                in_reply_to: None,
+                references: Vec::new(),
+                body: c.body.clone(),
+                automatic: entry.automatic,
+                loop_address: config.from_address().unwrap_or_default(),
+            });
+        }
         let ticket = self
             .store
             .ticket(entry.ticket)
@@ -96,6 +111,7 @@ impl Desk {
 
     /// The relay took the mail.
     pub fn reply_sent(&self, ticket: TicketNo, seq: u32, at: Timestamp) -> Result<()> {
+        let _op = self.store.op();
         self.set_delivery(ticket, seq, Delivery::Sent { at })?;
         self.store.remove_outbox(ticket, seq)?;
         self.finish_delivery(ticket)
@@ -110,6 +126,7 @@ impl Desk {
         reason: &str,
         retry_at: Timestamp,
     ) -> Result<()> {
+        let _op = self.store.op();
         let reason = crate::sanitize::line(reason).into_owned();
         let entries = self.store.outbox()?;
         let entry = entries.iter().find(|e| e.ticket == ticket && e.seq == seq);
@@ -152,6 +169,9 @@ impl Desk {
     }
 
     fn set_delivery(&self, ticket: TicketNo, seq: u32, delivery: Delivery) -> Result<()> {
+        if ticket.0 == 0 {
+            return Ok(()); // a composed mail: no ticket message to update
+        }
         let t = self
             .store
             .ticket(ticket)?

@@ -83,6 +83,7 @@ impl Desk {
         action: &str,
         detail: String,
     ) -> Result<()> {
+        let _op = self.store.op();
         self.store.put_request(request)?;
         self.audit(
             actor,
@@ -125,6 +126,7 @@ impl Desk {
     /// Creates a one-time code and queues it by mail to the customer's known address (as
     /// a reply on the request's ticket); only its hash is kept on the request.
     pub fn send_verification_code(&self, actor: &Actor, id: &RequestId) -> Result<PrivacyRequest> {
+        let _op = self.store.op();
         let mut r = self.request(id)?;
         expect_status(&r, &[RequestStatus::Unverified], "send a code for")?;
         let mut n = [0u8; 4];

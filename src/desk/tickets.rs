@@ -28,6 +28,7 @@ pub enum ThreadEntry {
 
 impl Desk {
     pub fn create_ticket(&self, actor: &Actor, new: NewTicket<'_>) -> Result<(Ticket, Customer)> {
+        let _op = self.store.op();
         if !is_plausible_email(new.from) {
             return Err(DeskError::Invalid(format!(
                 "{:?} is not an email address: give --from someone@example.com",
@@ -89,7 +90,9 @@ impl Desk {
         if let Some(c) = self.store.customer_by_email(email)? {
             return Ok(c);
         }
-        let customer = Customer::new(email, name.trim());
+        let mut customer = Customer::new(email, name.trim());
+        // Someone who was erased before starts afresh, flagged, without anything old.
+        customer.flags.previously_erased = self.store.is_suppressed(email)?;
         self.store.insert_customer(&customer)?;
         Ok(customer)
     }

@@ -20,6 +20,7 @@ impl Desk {
         action: &str,
         detail: Vec<String>,
     ) -> Result<Ticket> {
+        let _op = self.store.op();
         ticket.updated = Timestamp::now();
         self.store.put_ticket(&ticket)?;
         let mut targets = vec![ticket.number.to_string()];
@@ -110,6 +111,7 @@ impl Desk {
         text: &str,
         kind: MessageKind,
     ) -> Result<Message> {
+        let _op = self.store.op();
         if text.trim().is_empty() {
             return Err(DeskError::Invalid(
                 "the text is empty: write something first".into(),
@@ -166,6 +168,7 @@ impl Desk {
                 next_attempt: now,
                 last_error: None,
                 automatic: false,
+                composed: None,
             })?;
         }
         if kind == MessageKind::Outbound && t.status == Status::New {
@@ -183,6 +186,7 @@ impl Desk {
     /// Moves the whole thread of `from` to the end of `into`, closes `from` with a note
     /// pointing to `into`. Messages stay sealed with the key of whoever they belong to.
     pub fn merge(&self, actor: &Actor, from: TicketNo, into: TicketNo) -> Result<Ticket> {
+        let _op = self.store.op();
         if from == into {
             return Err(DeskError::Invalid(
                 "a ticket cannot be merged into itself: pick another ticket".into(),

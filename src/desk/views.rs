@@ -28,6 +28,7 @@ impl Desk {
     ///
     /// The name is only checked for shape here; the TUI stores a theme after it loaded.
     pub fn set_agent_theme(&self, actor: &Actor, agent_name: &str, theme: &str) -> Result<()> {
+        let _op = self.store.op();
         let plausible = !theme.is_empty()
             && theme.len() <= 64
             && theme

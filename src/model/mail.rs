@@ -26,4 +26,16 @@ pub struct OutboxEntry {
     /// Headers marking an automatic message (acknowledgements): never answered by
     /// well-behaved autoresponders.
     pub automatic: bool,
+    /// A mail composed in advance, not tied to a readable ticket message: the erasure
+    /// confirmation, which must still go out after the customer's key is destroyed.
+    /// Sealed with the master key and deleted once sent or given up.
+    pub composed: Option<ComposedMail>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComposedMail {
+    pub to: String,
+    pub subject: String,
+    pub message_id: String,
+    pub body: String,
 }

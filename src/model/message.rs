@@ -54,6 +54,8 @@ pub enum Author {
         name: String,
     },
     System,
+    /// Written by a customer who has since been erased.
+    Erased,
 }
 
 impl Author {
@@ -65,6 +67,7 @@ impl Author {
             Author::Customer { address, .. } => address.clone(),
             Author::Agent { name } => name.clone(),
             Author::System => "system".into(),
+            Author::Erased => crate::model::ERASED.into(),
         }
     }
 }

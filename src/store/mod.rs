@@ -8,14 +8,18 @@
 //! Writes are not flushed one by one: callers group a whole operation and call
 //! [`Store::flush`] before telling anyone it succeeded.
 
+mod backup;
 mod envelope;
+mod erasure;
 mod error;
 mod keyring;
 mod keys;
 mod mail;
 mod records;
 
+pub use backup::{BackupSummary, OpGuard};
 pub use envelope::FORMAT_VERSION;
+pub use erasure::{ErasureCounts, ErasureRecord};
 pub use error::{Result, StoreError};
 pub use keys::{create_private_dir, KeyPaths};
 pub use records::ERASED_PLACEHOLDER;
@@ -79,6 +83,7 @@ struct Tables {
     raw_mail: Table,
     quarantine: Table,
     outbox: Table,
+    suppressed: Table,
 }
 
 impl Tables {
@@ -108,6 +113,7 @@ impl Tables {
             raw_mail: t("raw_mail")?,
             quarantine: t("quarantine")?,
             outbox: t("outbox")?,
+            suppressed: t("suppressed")?,
         })
     }
 }
@@ -130,6 +136,9 @@ pub struct Store {
     ticket_counter: Mutex<u64>,
     /// (sequence number, hash) of the last audit event.
     audit_head: Mutex<(u64, EventHash)>,
+    desk_id: [u8; 16],
+    /// Operations share it; a backup takes it alone (see `backup`).
+    gate: RwLock<()>,
 }
 
 impl Store {
@@ -217,6 +226,8 @@ impl Store {
             keyring: RwLock::new(keyring),
             ticket_counter: Mutex::new(0),
             audit_head: Mutex::new((0, EventHash::GENESIS)),
+            desk_id,
+            gate: RwLock::new(()),
             db,
             t,
         };
@@ -353,6 +364,7 @@ impl Store {
 
     /// Appends an event, filling in its sequence number and the previous event's hash.
     pub fn append_audit(&self, mut event: AuditEvent) -> Result<AuditEvent> {
+        let _op = self.op();
         let mut head = self.audit_head.lock().expect("audit lock poisoned");
         event.seq = head.0 + 1;
         event.prev_hash = head.1;

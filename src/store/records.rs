@@ -22,7 +22,7 @@ struct TicketWorkflow {
 }
 
 /// Shown in place of personal data whose key has been destroyed.
-pub const ERASED_PLACEHOLDER: &str = "[erased]";
+pub const ERASED_PLACEHOLDER: &str = crate::model::ERASED;
 
 fn message_key(ticket: TicketNo, seq: u32) -> [u8; 12] {
     let mut k = [0u8; 12];
