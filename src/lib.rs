@@ -3,6 +3,7 @@
 //! Data flows one way: adapters (the CLI here; SSH and mail later) call operations in
 //! [`desk`], which go through the sealed [`store`]. [`model`] holds the plain types.
 
+pub mod archive;
 pub mod cli;
 pub mod config;
 pub mod control;

@@ -6,6 +6,17 @@ use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]
 pub enum CustomerCommand {
+    /// Export everything held about a customer as one .tar.gz (JSON, original mails,
+    /// attachments, a readable index.html, SHA256SUMS).
+    Export {
+        email: String,
+        /// Where to write it (default: DATA/exports/…).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// The privacy request this answers.
+        #[arg(long)]
+        request: Option<crate::model::RequestId>,
+    },
     /// Cancel the account and erase the customer for good (crypto-shredding). Asks you
     /// to type the address; --yes for scripts.
     Cancel {
@@ -41,6 +52,35 @@ pub enum CustomerCommand {
 
 pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Result<i32> {
     match cmd {
+        CustomerCommand::Export {
+            email,
+            out,
+            request,
+        } => {
+            let c = desk.find_customer(actor, &email)?;
+            let files = desk.export_customer(actor, &c, request)?;
+            let out = match out {
+                Some(p) => p,
+                None => {
+                    let dir = crate::archive::exports_dir(&desk.store().paths().data);
+                    crate::store::create_private_dir(&dir)?;
+                    dir.join(format!(
+                        "{}-{}.tar.gz",
+                        c.id,
+                        crate::model::Timestamp::now().0
+                    ))
+                }
+            };
+            let size = crate::archive::write_tar_gz(&files, &out).map_err(|e| {
+                anyhow::anyhow!("cannot write {} ({e}): pick another --out", out.display())
+            })?;
+            writeln!(
+                io.out,
+                "exported {} files ({size} bytes) to {}",
+                files.len(),
+                out.display()
+            )?;
+        }
         CustomerCommand::Cancel {
             email,
             yes,

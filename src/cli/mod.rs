@@ -187,6 +187,7 @@ fn run_command(cli: Cli) -> Result<i32> {
         _ => None,
     };
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    absolutize_out_paths(&mut args)?;
     let mut command = cli.command;
     if let Command::Customer(cmd) = &command {
         if let Some(extra) = customer::confirm_cancel_interactively(cmd)? {
@@ -216,6 +217,17 @@ fn run_command(cli: Cli) -> Result<i32> {
             err: &mut err,
         },
     )
+}
+
+/// A running server may have another working directory: `--out` paths go to it whole.
+fn absolutize_out_paths(args: &mut [String]) -> Result<()> {
+    let cwd = std::env::current_dir()?;
+    for i in 1..args.len() {
+        if args[i - 1] == "--out" && !args[i].starts_with('/') {
+            args[i] = cwd.join(&args[i]).to_string_lossy().into_owned();
+        }
+    }
+    Ok(())
 }
 
 fn read_stdin() -> Result<Vec<u8>> {

@@ -6,57 +6,26 @@ use super::{Config, ConfigError};
 use std::path::Path;
 
 /// The keys `config get/set` know, with their kind and what they mean.
+#[rustfmt::skip]
 pub const KEYS: &[(&str, Kind, &str)] = &[
-    (
-        "mail.ingest",
-        Kind::List,
-        "the desk's support addresses, comma-separated",
-    ),
-    (
-        "mail.from",
-        Kind::Text,
-        "From of replies, e.g. \"Support <support@example.com>\"",
-    ),
-    (
-        "mail.relay",
-        Kind::Text,
-        "relay URL: smtp://host:25, smtp://host:587?tls=starttls, smtps://user:pass@host:465",
-    ),
-    (
-        "mail.max_size",
-        Kind::Number,
-        "largest accepted message in bytes",
-    ),
-    (
-        "mail.rate_limit",
-        Kind::Number,
-        "messages per sender per hour before quarantine",
-    ),
-    (
-        "mail.ack_template",
-        Kind::Text,
-        "acknowledgement text for new tickets ({ticket}, {subject})",
-    ),
-    (
-        "server.ssh",
-        Kind::Text,
-        "SSH listen address, e.g. 0.0.0.0:2222",
-    ),
-    (
-        "server.smtp",
-        Kind::Text,
-        "SMTP/LMTP listen address, e.g. 127.0.0.1:2525",
-    ),
-    (
-        "server.idle_timeout_minutes",
-        Kind::Number,
-        "minutes before an idle SSH session is closed",
-    ),
-    (
-        "privacy.minor_age",
-        Kind::Number,
-        "below this age consent needs a guardian",
-    ),
+    ("mail.ingest", Kind::List, "the desk's support addresses, comma-separated"),
+    ("mail.from", Kind::Text, "From of replies, e.g. \"Support <support@example.com>\""),
+    ("mail.relay", Kind::Text, "relay URL: smtp://host:25, smtp://host:587?tls=starttls, smtps://user:pass@host:465"),
+    ("mail.max_size", Kind::Number, "largest accepted message in bytes"),
+    ("mail.rate_limit", Kind::Number, "messages per sender per hour before quarantine"),
+    ("mail.ack_template", Kind::Text, "acknowledgement text for new tickets ({ticket}, {subject})"),
+    ("server.ssh", Kind::Text, "SSH listen address, e.g. 0.0.0.0:2222"),
+    ("server.smtp", Kind::Text, "SMTP/LMTP listen address, e.g. 127.0.0.1:2525"),
+    ("server.idle_timeout_minutes", Kind::Number, "minutes before an idle SSH session is closed"),
+    ("privacy.minor_age", Kind::Number, "below this age consent needs a guardian"),
+    ("privacy.access_days", Kind::Number, "days to answer access and export requests"),
+    ("privacy.correction_days", Kind::Number, "days to answer correction and erasure requests"),
+    ("privacy.objection_days", Kind::Number, "days to answer consent withdrawals and marketing objections"),
+    ("privacy.extension_days", Kind::Number, "days one extension adds"),
+    ("privacy.export_retention_days", Kind::Number, "days before an export archive is deleted"),
+    ("privacy.anonymise_closed_after_days", Kind::Number, "anonymise closed tickets after this many days (0 = never)"),
+    ("privacy.controller", Kind::Text, "who is responsible for the data, named in exports"),
+    ("privacy.recipients", Kind::List, "who else receives customer data, comma-separated"),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -111,6 +111,10 @@ pub struct PrivacyConfig {
     pub export_retention_days: u32,
     /// Anonymise closed tickets this many days after their last update; 0 = never.
     pub anonymise_closed_after_days: u32,
+    /// Who is responsible for the data (named in every export).
+    pub controller: String,
+    /// Who else receives customers' data (processors, e.g. the mail relay's operator).
+    pub recipients: Vec<String>,
     /// Replace the shipped purpose catalogue.
     pub purposes: Option<Vec<CatalogueEntry>>,
     /// Replace the shipped category catalogue.
@@ -127,6 +131,8 @@ impl Default for PrivacyConfig {
             extension_days: 30,
             export_retention_days: 7,
             anonymise_closed_after_days: 0,
+            controller: String::new(),
+            recipients: Vec::new(),
             purposes: None,
             categories: None,
         }

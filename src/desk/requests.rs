@@ -315,6 +315,30 @@ impl Desk {
     }
 }
 
+/// A request as JSON, for the CLI and for exports.
+pub fn request_json(r: &PrivacyRequest, now: Timestamp) -> serde_json::Value {
+    serde_json::json!({
+        "id": r.id.to_string(),
+        "kind": r.kind.as_str(),
+        "status": r.status.as_str(),
+        "ticket": r.ticket.map(|t| t.0),
+        "received": r.received.rfc3339(),
+        "due": r.due.rfc3339(),
+        "urgency": match urgency(r, now) {
+            Urgency::Overdue => "overdue",
+            Urgency::DueSoon => "due-soon",
+            Urgency::OnTime => "on-time",
+            Urgency::Finished => "finished",
+        },
+        "extended": r.extension.as_ref().map(|e| serde_json::json!({ "reason": e.reason, "by": e.by, "at": e.at.rfc3339() })),
+        "verification": r.verification.as_ref().map(|v| serde_json::json!({ "method": v.method, "by": v.by, "at": v.at.rfc3339() })),
+        "code_pending": r.pending_code.is_some(),
+        "decision": r.decision.as_ref().map(|d| serde_json::json!({
+            "outcome": format!("{:?}", d.outcome).to_lowercase(), "reason": d.reason, "by": d.by, "at": d.at.rfc3339()
+        })),
+    })
+}
+
 pub fn is_finished(r: &PrivacyRequest) -> bool {
     matches!(r.status, RequestStatus::Completed | RequestStatus::Denied)
 }

@@ -1,0 +1,66 @@
+//! Writing an export as one `.tar.gz`, and sweeping expired exports.
+
+use crate::desk::ExportFile;
+use std::path::{Path, PathBuf};
+
+/// Writes the files under a top directory named after the archive; mode 0600, refuses
+/// to overwrite.
+pub fn write_tar_gz(files: &[ExportFile], out: &Path) -> std::io::Result<u64> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(out)?;
+    let gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+    let mut tar = tar::Builder::new(gz);
+    let top = out
+        .file_name()
+        .and_then(|n| n.to_str())
+        .map(|n| {
+            n.trim_end_matches(".tar.gz")
+                .trim_end_matches(".tgz")
+                .to_string()
+        })
+        .unwrap_or_else(|| "export".into());
+    let now = crate::model::Timestamp::now().0.max(0) as u64;
+    for f in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(f.bytes.len() as u64);
+        header.set_mode(0o600);
+        header.set_mtime(now);
+        header.set_cksum();
+        tar.append_data(&mut header, format!("{top}/{}", f.path), &f.bytes[..])?;
+    }
+    let gz = tar.into_inner()?;
+    let file = gz.finish()?;
+    file.sync_all()?;
+    Ok(file.metadata()?.len())
+}
+
+/// Where exports made from the TUI (and by default from the CLI) go.
+pub fn exports_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("exports")
+}
+
+/// Deletes exports older than `days`; returns how many.
+pub fn sweep_exports(dir: &Path, days: u32) -> std::io::Result<usize> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(0);
+    };
+    let limit = std::time::Duration::from_secs(days as u64 * 86_400);
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= limit);
+        if old && e.path().is_file() {
+            std::fs::remove_file(e.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
