@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod control;
 pub mod desk;
+pub mod mail;
 pub mod model;
 pub mod sanitize;
 pub mod ssh;
