@@ -470,6 +470,25 @@ async fn raw_sequence_errors() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_too_many_recipients_are_deferred() {
+    let server = Server::start(SmtpOptions {
+        max_recipients: 2,
+        ..options()
+    })
+    .await;
+    let mut c = Raw::connect(server.addr).await;
+    c.send(
+        b"EHLO x\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<support@desk.test>\r\n\
+          RCPT TO:<help@desk.test>\r\nRCPT TO:<support@desk.test>\r\n",
+    )
+    .await;
+    let replies = c.replies(5).await;
+    assert_eq!(codes(&replies), ["250", "250", "250", "250", "452"]);
+    assert_eq!(replies[4], "452 4.5.3 Too many recipients");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_garbage_does_not_kill_the_server() {
     let server = Server::start(options()).await;
     let mut c = Raw::connect(server.addr).await;
@@ -560,25 +579,50 @@ async fn raw_idle_timeout_and_connection_limit() {
     );
     assert!(first.closed().await);
     // The slot is free again (the session may need a moment to let go of it).
-    let mut third = None;
-    for _ in 0..50 {
-        let mut probe = TcpStream::connect(server.addr).await.unwrap();
+    assert!(greeted_within(server.addr, Duration::from_secs(5)).await);
+    server.stop().await;
+}
+
+/// Waits until the server greets a new connection (a slot is free).
+async fn greeted_within(addr: SocketAddr, limit: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
+        let mut probe = TcpStream::connect(addr).await.unwrap();
         let mut greeting = [0u8; 3];
-        probe.read_exact(&mut greeting).await.unwrap();
-        if &greeting == b"220" {
-            third = Some(probe);
-            break;
+        if probe.read_exact(&mut greeting).await.is_ok() && &greeting == b"220" {
+            return true;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let (read, writer) = third.expect("a free slot").into_split();
-    let mut third = Raw {
-        reader: BufReader::new(read),
-        writer,
-    };
-    third.reply().await; // the rest of the greeting
-    third.send(b"QUIT\r\n").await;
-    assert_eq!(codes(&third.replies(1).await), ["221"]);
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_a_client_that_never_reads_is_dropped() {
+    let server = Server::start(SmtpOptions {
+        idle_timeout: Duration::from_millis(300),
+        max_connections: 1,
+        ..options()
+    })
+    .await;
+    let mut flood = TcpStream::connect(server.addr).await.unwrap();
+    let flooding = tokio::spawn(async move {
+        let noops = b"NOOP\r\n".repeat(10_000);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        // Writes until the server gives up on us and closes: then the write fails.
+        while tokio::time::Instant::now() < deadline {
+            let write = tokio::time::timeout(Duration::from_secs(1), flood.write_all(&noops));
+            if let Ok(Err(_)) = write.await {
+                return true;
+            }
+        }
+        false
+    });
+    assert!(
+        flooding.await.unwrap(),
+        "the server closed the stalled connection"
+    );
+    assert!(greeted_within(server.addr, Duration::from_secs(5)).await);
     server.stop().await;
 }
 

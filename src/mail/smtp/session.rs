@@ -28,6 +28,8 @@ const MAX_REASON: usize = 200;
 enum End {
     Eof,
     Timeout,
+    /// The client stopped reading our replies (its window stayed full).
+    Stalled,
     Shutdown,
     Io(std::io::Error),
 }
@@ -85,6 +87,7 @@ pub(super) async fn run(
     match session.converse().await {
         Ok(()) | Err(End::Eof) => tracing::debug!(%peer, "smtp connection closed"),
         Err(End::Io(e)) => tracing::debug!(%peer, "smtp connection failed: {e}"),
+        Err(End::Stalled) => tracing::debug!(%peer, "smtp client stopped reading, closed"),
         Err(End::Timeout | End::Shutdown) => {}
     }
 }
@@ -104,12 +107,15 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<R, W> {
             Err(End::Shutdown) => Some(("4.3.2", "Service shutting down, try again later")),
             _ => None,
         };
+        // After a stall there is no point in a goodbye: nobody reads it.
         if let Some((status, text)) = goodbye {
             tracing::debug!(peer = %self.peer, "smtp: {text}");
             let line = format!("421 {status} {} {text}", self.options.hostname);
             let _ = self.reply(&line).await;
         }
-        let _ = self.writer.flush().await;
+        if !matches!(result, Err(End::Stalled | End::Io(_))) {
+            let _ = self.flush().await;
+        }
         result
     }
 
@@ -141,7 +147,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<R, W> {
             }
             Command::Helo(name) => {
                 self.greeted(name, false);
-                self.ok(&format!("250 {host}")).await
+                self.answer(&format!("250 {host}")).await
             }
             Command::Ehlo(name) => {
                 self.greeted(name, false);
@@ -156,12 +162,14 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<R, W> {
             Command::Data => self.data().await,
             Command::Rset => {
                 self.transaction = None;
-                self.ok("250 2.0.0 OK").await
+                self.answer("250 2.0.0 OK").await
             }
-            Command::Noop => self.ok("250 2.0.0 OK").await,
+            Command::Noop => self.answer("250 2.0.0 OK").await,
             Command::Vrfy => {
-                self.ok("252 2.5.0 Cannot VRFY user, but will accept message and attempt delivery")
-                    .await
+                self.answer(
+                    "252 2.5.0 Cannot VRFY user, but will accept message and attempt delivery",
+                )
+                .await
             }
             Command::Help => {
                 let lhlo = if self.options.lmtp == LmtpMode::Off {
@@ -172,7 +180,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<R, W> {
                 let help = format!(
                     "214 2.0.0 Commands: HELO EHLO{lhlo} MAIL RCPT DATA RSET NOOP VRFY QUIT"
                 );
-                self.ok(&help).await
+                self.answer(&help).await
             }
             Command::Quit => {
                 self.reply(&format!("221 2.0.0 {host} closing connection"))
@@ -222,13 +230,13 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<R, W> {
                 "552 5.3.4 Message size exceeds fixed maximum message size ({} octets)",
                 self.options.max_size
             );
-            return self.ok(&reply).await;
+            return self.answer(&reply).await;
         }
         self.transaction = Some(Transaction {
             from,
             rcpts: Vec::new(),
         });
-        self.ok("250 2.1.0 Sender OK").await
+        self.answer("250 2.1.0 Sender OK").await
     }
 
     async fn rcpt(&mut self, to: String) -> Result<Flow, End> {
@@ -236,13 +244,13 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<R, W> {
             return self.error("503 5.5.1 Send MAIL FROM first").await;
         };
         if transaction.rcpts.len() >= self.options.max_recipients {
-            return self.ok("452 4.5.3 Too many recipients").await;
+            return self.answer("452 4.5.3 Too many recipients").await;
         }
         if !self.sink.accepts_recipient(&to) {
-            return self.ok("550 5.1.1 No such mailbox here").await;
+            return self.answer("550 5.1.1 No such mailbox here").await;
         }
         transaction.rcpts.push(to);
-        self.ok("250 2.1.5 Recipient OK").await
+        self.answer("250 2.1.5 Recipient OK").await
     }
 
     async fn data(&mut self) -> Result<Flow, End> {
@@ -368,8 +376,8 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<R, W> {
         Ok((size <= max).then_some(data))
     }
 
-    /// A successful or neutral reply.
-    async fn ok(&mut self, line: &str) -> Result<Flow, End> {
+    /// A reply that is not the client's mistake (success, or a refusal on our side).
+    async fn answer(&mut self, line: &str) -> Result<Flow, End> {
         self.reply(line).await?;
         Ok(Flow::Continue)
     }
@@ -390,12 +398,19 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<R, W> {
         Ok(Flow::Close)
     }
 
+    /// Queues a reply line; it goes out at the next flush (or when the buffer fills).
     async fn reply(&mut self, line: &str) -> Result<(), End> {
-        self.writer
-            .write_all(line.as_bytes())
-            .await
-            .map_err(End::Io)?;
-        self.writer.write_all(b"\r\n").await.map_err(End::Io)
+        let idle = self.options.idle_timeout;
+        let writer = &mut self.writer;
+        let write = async {
+            writer.write_all(line.as_bytes()).await?;
+            writer.write_all(b"\r\n").await
+        };
+        stall_guard(idle, write).await
+    }
+
+    async fn flush(&mut self) -> Result<(), End> {
+        stall_guard(self.options.idle_timeout, self.writer.flush()).await
     }
 
     async fn read_command(&mut self) -> Result<CommandLine, End> {
@@ -442,7 +457,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<R, W> {
         if !self.reader.buffer().is_empty() {
             return Ok(());
         }
-        self.writer.flush().await.map_err(End::Io)?;
+        self.flush().await?;
         let read = tokio::time::timeout(self.options.idle_timeout, self.reader.fill_buf());
         tokio::select! {
             read = read => match read {
@@ -454,6 +469,18 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<R, W> {
             // Also fires when serve() is gone (the sender dropped).
             _ = self.stopped.wait_for(|stop| *stop) => Err(End::Shutdown),
         }
+    }
+}
+
+/// A write that the client does not drain within the idle timeout ends the session,
+/// so a client that pipelines without reading cannot hold a connection slot forever.
+async fn stall_guard(
+    idle: std::time::Duration,
+    write: impl std::future::Future<Output = std::io::Result<()>>,
+) -> Result<(), End> {
+    match tokio::time::timeout(idle, write).await {
+        Err(_) => Err(End::Stalled),
+        Ok(result) => result.map_err(End::Io),
     }
 }
 
