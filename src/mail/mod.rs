@@ -1,16 +1,11 @@
-//! Mail in and out. `parse` turns raw RFC 5322 bytes into plain values for the desk;
-//! the desk decides where they go (`desk::inbound`).
+//! Mail in and out. [`parse`] turns raw RFC 5322 bytes into plain values for the desk,
+//! which decides where they go (`desk::inbound`). [`smtp`] receives customers' mail over
+//! SMTP or LMTP and hands each message to a [`smtp::MailSink`]; [`send`] delivers agents'
+//! replies through an SMTP relay; [`outbox`] drives the desk's outbox through it. The
+//! transports move bytes and report outcomes, so each side is testable without the other.
 
 pub mod parse;
+pub mod send;
+pub mod smtp;
 
-/// A fresh, unique Message-ID (without angle brackets) in `domain`.
-pub fn new_message_id(domain: &str) -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the OS random source failed");
-    format!(
-        "{}.{}@{}",
-        crate::model::Timestamp::now().0,
-        hex::encode(bytes),
-        domain
-    )
-}
+pub use send::new_message_id;
