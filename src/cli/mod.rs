@@ -3,6 +3,7 @@
 mod agent;
 mod customer;
 mod output;
+mod serve;
 mod ticket;
 
 use crate::config::Config;
@@ -59,6 +60,8 @@ pub enum Command {
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Run the SSH server agents log in to; stops on Ctrl-C or SIGTERM.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -125,6 +128,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Ticket(cmd) => ticket::run(g, cmd),
         Command::Customer(cmd) => customer::run(g, cmd),
         Command::Audit(AuditCommand::Verify) => audit_verify(g),
+        Command::Serve(args) => serve::run(g, args),
     }
 }
 

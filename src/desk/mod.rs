@@ -6,6 +6,7 @@ mod audit;
 mod customers;
 mod presence;
 mod queue;
+mod sessions;
 mod tickets;
 mod triage;
 
