@@ -241,6 +241,15 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The screen with its colours and attributes as escape sequences.
+    fn styled_screen(&self) -> String {
+        let out = run(
+            self.command().args(["capture-pane", "-p", "-e", "-t", "t"]),
+            WAIT,
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Polls the screen until it shows `text`.
     fn wait_for(&self, text: &str) -> String {
         let deadline = Instant::now() + WAIT;
@@ -378,6 +387,7 @@ fn an_agent_sees_the_queue_and_quits() {
     let screen = tmux.wait_for("Printer is on fire");
     assert!(screen.contains("sealdesk · alice"), "{screen}");
     assert!(screen.contains("#1"), "{screen}");
+    assert!(tmux.styled_screen().contains("\x1b[38;"), "drawn in colour");
 
     tmux.send_keys("q");
     let screen = tmux.wait_for("[exit 0]");
@@ -409,4 +419,24 @@ fn shutdown_restores_terminals_and_says_why() {
     // intact audit chain.
     let verified = desk.cli(&["audit", "verify"]);
     assert!(verified.contains("intact"), "{verified}");
+}
+
+#[test]
+fn no_color_from_the_client_drops_colours() {
+    let desk = TestDesk::new();
+    let key = desk.keygen("alice");
+    desk.add_agent("alice", &key);
+    let server = desk.serve();
+
+    let tmux = Tmux::start(
+        &desk,
+        &interactive_ssh(&server, &key, "alice", &["-o", "SetEnv=NO_COLOR=1"]),
+    );
+    tmux.wait_for("The queue is empty.");
+    let styled = tmux.styled_screen();
+    assert!(!styled.contains("\x1b[38;"), "{styled:?}");
+    assert!(!styled.contains("\x1b[48;"), "{styled:?}");
+    assert!(styled.contains("\x1b[1m"), "bold stays: {styled:?}");
+    tmux.send_keys("q");
+    tmux.wait_for("[exit 0]");
 }

@@ -20,14 +20,14 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use tokio::time::{sleep, timeout};
+use tokio::time::{sleep, sleep_until, timeout, Instant};
 
 /// Limits and timeouts of the SSH server.
 #[derive(Clone, Debug)]
 pub struct ServerOptions {
     /// A session without input for this long is ended (clock ticks don't count).
     pub idle_timeout: Duration,
-    /// A connection must log in within this time.
+    /// A connection must log in within this time from connecting.
     pub login_timeout: Duration,
     /// Refused authentication requests per connection before it is dropped.
     pub max_auth_attempts: usize,
@@ -238,8 +238,8 @@ async fn serve_connection(
     }
     let mut stop = state.shutdown.clone();
     let login_timeout = state.opts.login_timeout;
+    let login_deadline = Instant::now() + login_timeout;
 
-    // The version exchange happens here, bounded by russh's inactivity timeout.
     let running = tokio::select! {
         started = run_stream(config, socket, handler) => match started {
             Ok(running) => running,
@@ -248,6 +248,10 @@ async fn serve_connection(
                 return;
             }
         },
+        () = sleep_until(login_deadline) => {
+            tracing::info!(peer = %peer, "no SSH handshake within {login_timeout:?}; closing");
+            return;
+        }
         () = stopped(&mut stop) => return,
     };
     let handle = running.handle();
@@ -255,7 +259,7 @@ async fn serve_connection(
 
     let logged_in = || trail.lock().expect("auth trail lock poisoned").logged_in;
     let login_expired = async {
-        sleep(login_timeout).await;
+        sleep_until(login_deadline).await;
         if logged_in() {
             std::future::pending::<()>().await;
         }
@@ -298,5 +302,138 @@ async fn serve_connection(
                 tracing::error!(peer = %peer, error = %e, "cannot audit a refused login");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config as DeskConfig;
+    use crate::store::{Paths, Store};
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    use tokio::sync::oneshot;
+    use tokio::task::JoinHandle;
+
+    const WAIT: Duration = Duration::from_secs(5);
+
+    struct Running {
+        _dir: tempfile::TempDir,
+        addr: SocketAddr,
+        stop: oneshot::Sender<()>,
+        task: JoinHandle<Result<()>>,
+    }
+
+    async fn start(opts: ServerOptions) -> Running {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            data: dir.path().join("data"),
+            keys: dir.path().join("keys"),
+        };
+        Store::init(&paths, None).unwrap();
+        let desk = Arc::new(Desk::new(
+            Store::open(&paths, None).unwrap(),
+            DeskConfig::default(),
+        ));
+        let server = SshServer::bind(
+            desk,
+            &paths.key_paths().host_key(),
+            "127.0.0.1:0".parse().unwrap(),
+            opts,
+            super::super::placeholder::factory(),
+        )
+        .await
+        .unwrap();
+        assert!(server.host_key_fingerprint().starts_with("SHA256:"));
+        let addr = server.local_addr();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async {
+            let _ = stopped.await;
+        }));
+        Running {
+            _dir: dir,
+            addr,
+            stop,
+            task,
+        }
+    }
+
+    /// Connects and reads the server's version line; `None` if it hung up instead.
+    async fn connect(addr: SocketAddr) -> (TcpStream, Option<String>) {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let mut line = String::new();
+        let read = timeout(WAIT, BufReader::new(&mut stream).read_line(&mut line))
+            .await
+            .expect("the server neither greeted nor hung up");
+        let greeted = matches!(read, Ok(n) if n > 0);
+        (stream, greeted.then_some(line))
+    }
+
+    /// Reads until the server closes the connection.
+    async fn closed_by_server(stream: &mut TcpStream) -> bool {
+        let mut buf = Vec::new();
+        let read = timeout(WAIT, tokio::io::AsyncReadExt::read_to_end(stream, &mut buf)).await;
+        read.is_ok()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn connections_over_the_per_source_limit_are_refused_at_once() {
+        let server = start(ServerOptions {
+            max_connections_per_ip: 2,
+            ..ServerOptions::default()
+        })
+        .await;
+        let (first, greeting) = connect(server.addr).await;
+        assert!(greeting.unwrap().starts_with("SSH-2.0-sealdesk"));
+        let (_second, greeting) = connect(server.addr).await;
+        assert!(greeting.is_some());
+        let (_third, greeting) = connect(server.addr).await;
+        assert_eq!(greeting, None, "over the limit: closed without a word");
+
+        // A freed place can be taken again.
+        drop(first);
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if connect(server.addr).await.1.is_some() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the place was never freed");
+            sleep(Duration::from_millis(20)).await;
+        }
+
+        server.stop.send(()).unwrap();
+        timeout(WAIT * 2, server.task)
+            .await
+            .expect("shutdown finishes")
+            .unwrap()
+            .unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn silent_connections_are_closed_after_the_login_timeout() {
+        let server = start(ServerOptions {
+            login_timeout: Duration::from_millis(300),
+            ..ServerOptions::default()
+        })
+        .await;
+        let started = Instant::now();
+        let (mut stream, greeting) = connect(server.addr).await;
+        assert!(greeting.is_some());
+        assert!(closed_by_server(&mut stream).await, "still open");
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn shutdown_closes_open_connections_and_stops_listening() {
+        let server = start(ServerOptions::default()).await;
+        let (mut stream, greeting) = connect(server.addr).await;
+        assert!(greeting.is_some());
+        server.stop.send(()).unwrap();
+        timeout(WAIT * 2, server.task)
+            .await
+            .expect("shutdown finishes")
+            .unwrap()
+            .unwrap();
+        assert!(closed_by_server(&mut stream).await);
+        assert!(TcpStream::connect(server.addr).await.is_err());
     }
 }

@@ -286,7 +286,8 @@ mod tests {
     #[derive(Default)]
     struct Seen {
         events: Vec<Event>,
-        draws: usize,
+        /// How many events each frame reflected.
+        drawn: Vec<usize>,
         reloads: usize,
     }
 
@@ -301,8 +302,9 @@ mod tests {
         fn tick(&mut self) {}
         fn draw(&mut self, frame: &mut ratatui::Frame) {
             let mut seen = self.0.lock().unwrap();
-            seen.draws += 1;
-            let text = format!("keys={}", seen.events.len());
+            let count = seen.events.len();
+            seen.drawn.push(count);
+            let text = format!("keys={count}");
             frame.render_widget(Paragraph::new(text), frame.area());
         }
         fn should_quit(&self) -> bool {
@@ -316,6 +318,7 @@ mod tests {
 
     struct Harness {
         _dir: tempfile::TempDir,
+        desk: Arc<Desk>,
         seen: Arc<Mutex<Seen>>,
         input: mpsc::Sender<Input>,
         stop: watch::Sender<bool>,
@@ -339,7 +342,7 @@ mod tests {
         let (stop, stop_rx) = watch::channel(false);
         let (out_tx, out) = mpsc::channel(1);
         let setup = Setup {
-            desk,
+            desk: Arc::clone(&desk),
             ui: Box::new(FakeUi(Arc::clone(&seen))),
             size: (40, 5),
             input: input_rx,
@@ -351,6 +354,7 @@ mod tests {
         let task = tokio::spawn(run(setup, out_tx));
         Harness {
             _dir: dir,
+            desk,
             seen,
             input,
             stop,
@@ -420,22 +424,41 @@ mod tests {
         for _ in 0..300 {
             h.input.send(Input::Bytes(b"a".to_vec())).await.unwrap();
         }
+        wait_until(&h.seen, |seen| seen.events.len() == 300).await;
+        // The first frame fills the only slot; nothing more was drawn meanwhile.
+        assert_eq!(h.seen.lock().unwrap().drawn.len(), 1);
+        h.next().await;
+        // Once the slot is free, the next frame shows the state as it is now.
+        wait_until(&h.seen, |seen| seen.drawn.last() == Some(&300)).await;
+        assert!(h.seen.lock().unwrap().drawn.len() <= 2);
+        h.input.send(Input::Bytes(b"q".to_vec())).await.unwrap();
+        h.until_last().await;
+    }
+
+    async fn wait_until(seen: &Mutex<Seen>, done: impl Fn(&Seen) -> bool) {
         timeout(WAIT, async {
-            while h.seen.lock().unwrap().events.len() < 300 {
+            while !done(&seen.lock().unwrap()) {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
         })
         .await
-        .expect("input handled while output is stalled");
-        // One frame sits in the slot; no other was drawn meanwhile.
-        assert!(h.seen.lock().unwrap().draws <= 2);
-        let _stale = h.next().await;
-        // The next frame shows the state as it is now (only the changed cells are sent).
-        let latest = frame_text(h.next().await);
-        assert!(latest.contains("300"), "{latest:?}");
-        assert!(h.seen.lock().unwrap().draws <= 4);
-        h.input.send(Input::Bytes(b"q".to_vec())).await.unwrap();
-        h.until_last().await;
+        .expect("condition never met");
+    }
+
+    #[tokio::test]
+    async fn a_session_that_missed_changes_reloads() {
+        use crate::desk::Activity;
+        use crate::model::TicketNo;
+        let h = harness(Duration::from_secs(60));
+        // Running (and so subscribed) once it has drawn.
+        wait_until(&h.seen, |seen| !seen.drawn.is_empty()).await;
+        // Far more announcements than the desk keeps, with no chance to read them
+        // in between (this test runtime has one thread and we never yield).
+        for i in 0..3000u64 {
+            h.desk
+                .set_presence(99, "bob", Some((TicketNo(i % 2 + 1), Activity::Viewing)));
+        }
+        wait_until(&h.seen, |seen| seen.reloads > 0).await;
     }
 
     #[tokio::test]
