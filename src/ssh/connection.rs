@@ -176,6 +176,7 @@ impl Connection {
                 idle_timeout: self.state.opts.idle_timeout,
                 session_id,
                 agent: login.agent.name.clone(),
+                agent_id: login.agent.id,
             },
             session.handle(),
             channel,

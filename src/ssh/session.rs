@@ -10,7 +10,8 @@
 use super::input::{InputParser, ESC_TIMEOUT};
 use super::terminal::{SshTerminal, LEAVE};
 use super::ui::SessionUi;
-use crate::desk::Desk;
+use crate::desk::{Change, Desk};
+use crate::model::AgentId;
 use crate::tui::event::Event;
 use russh::server::Handle;
 use russh::ChannelId;
@@ -44,6 +45,8 @@ pub struct Setup {
     pub idle_timeout: Duration,
     pub session_id: u64,
     pub agent: String,
+    /// Which agent logged in; the session ends if this agent is removed.
+    pub agent_id: AgentId,
 }
 
 /// Why a session ended.
@@ -52,6 +55,8 @@ enum Ending {
     Quit,
     Shutdown,
     Idle(Duration),
+    /// The agent was removed from the desk while logged in.
+    Removed,
     /// The client closed the channel or the connection went away.
     ClientGone,
 }
@@ -65,6 +70,9 @@ impl Ending {
                 "sealdesk: disconnected after {} without input\r\n",
                 describe(after)
             )),
+            Ending::Removed => {
+                Some("sealdesk: your agent account was removed; the session was closed\r\n".into())
+            }
             Ending::Quit | Ending::ClientGone => None,
         }
     }
@@ -167,6 +175,7 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
             }
             change = changes.recv(), if changes_open => {
                 match change {
+                    Ok(Change::Agents) if !agent_exists(&s.desk, s.agent_id) => break Ending::Removed,
                     Ok(change) => s.ui.on_change(change),
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::debug!(session = s.session_id, missed, "session fell behind desk changes; reloading");
@@ -206,6 +215,14 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
             exit_status: ending.exit_status(),
         })
         .await;
+}
+
+/// Whether the agent may still be logged in. If the agents cannot be read, the
+/// session goes on: a storage hiccup should not throw everyone out.
+fn agent_exists(desk: &Desk, id: AgentId) -> bool {
+    desk.agents()
+        .map(|agents| agents.iter().any(|a| a.id == id))
+        .unwrap_or(true)
 }
 
 /// Resolves once the server shuts down (or is gone).
@@ -259,6 +276,8 @@ fn describe(d: Duration) -> String {
 mod tests {
     use super::*;
     use crate::config::Config;
+    use crate::desk::Actor;
+    use crate::model::AgentRole;
     use crate::store::{Paths, Store};
     use crate::tui::event::{KeyCode, KeyEvent};
     use ratatui::widgets::Paragraph;
@@ -337,6 +356,15 @@ mod tests {
             Store::open(&paths, None).unwrap(),
             Config::default(),
         ));
+        let agent_id = desk
+            .add_agent(
+                &Actor::local_admin(),
+                "alice",
+                AgentRole::Agent,
+                &[ALICE_KEY.into()],
+            )
+            .unwrap()
+            .id;
         let seen = Arc::new(Mutex::new(Seen::default()));
         let (input, input_rx) = mpsc::channel(INPUT_QUEUE_FOR_TESTS);
         let (stop, stop_rx) = watch::channel(false);
@@ -350,6 +378,7 @@ mod tests {
             idle_timeout,
             session_id: 1,
             agent: "alice".into(),
+            agent_id,
         };
         let task = tokio::spawn(run(setup, out_tx));
         Harness {
@@ -364,6 +393,8 @@ mod tests {
     }
 
     const INPUT_QUEUE_FOR_TESTS: usize = 64;
+    const ALICE_KEY: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJpWdfMIIkoCT5SfccXAHoEeN6MGtjGffGlVpazBgpG7 alice";
     const WAIT: Duration = Duration::from_secs(5);
 
     impl Harness {
@@ -459,6 +490,16 @@ mod tests {
                 .set_presence(99, "bob", Some((TicketNo(i % 2 + 1), Activity::Viewing)));
         }
         wait_until(&h.seen, |seen| seen.reloads > 0).await;
+    }
+
+    #[tokio::test]
+    async fn removing_the_agent_ends_the_session() {
+        let mut h = harness(Duration::from_secs(60));
+        h.next().await;
+        h.desk.remove_agent(&Actor::local_admin(), "alice").unwrap();
+        let (_, last, status) = h.until_last().await;
+        assert_eq!(status, 1);
+        assert!(last.contains("account was removed"), "{last:?}");
     }
 
     #[tokio::test]
