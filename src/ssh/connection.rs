@@ -92,19 +92,19 @@ impl Connection {
             }
         };
         let fp = fingerprint(key);
-        let refused = match check_key(&agents, user, key) {
+        let (peer, user_shown) = (self.peer, shown_user(user));
+        match check_key(&agents, user, key) {
             KeyCheck::Accept(agent) => return Some(agent.clone()),
-            KeyCheck::Unknown => "unknown key",
+            KeyCheck::Unknown => {
+                tracing::info!(%peer, user = %user_shown, key = %fp, "login refused: unknown key");
+            }
             KeyCheck::WrongUser { owner } => {
-                tracing::info!(peer = %self.peer, user = %shown_user(user), key = %fp, owner, "login refused: key belongs to another agent");
-                "key belongs to another agent"
+                tracing::info!(%peer, user = %user_shown, key = %fp, owner, "login refused: the key belongs to another agent");
             }
             KeyCheck::NeedsSecondFactor(agent) => {
-                tracing::warn!(peer = %self.peer, agent = %agent.name, key = %fp, "login refused: agent has a second factor configured, which this server does not support yet");
-                "second factor not supported yet"
+                tracing::warn!(%peer, agent = %agent.name, key = %fp, "login refused: the agent has a second factor, which this server cannot check yet");
             }
-        };
-        tracing::info!(peer = %self.peer, user = %shown_user(user), key = %fp, reason = refused, "login refused");
+        }
         self.trail
             .lock()
             .expect("auth trail lock poisoned")
