@@ -343,6 +343,7 @@ fn unknown_keys_and_other_agents_keys_are_refused() {
     // Removed before the server starts: carol's key must not work.
     desk.add_agent("carol", &carol_key);
     desk.cli(&["agent", "remove", "carol"]);
+    let events_before = audit_events(&desk);
     let server = desk.serve();
 
     for (key, user, what) in [
@@ -364,6 +365,20 @@ fn unknown_keys_and_other_agents_keys_are_refused() {
         let out = run(server.ssh(key, user).arg("-T"), WAIT);
         assert_eq!(out.status.code(), Some(1), "{user}");
     }
+
+    // Five refused connections and two logins, each one audit event.
+    assert!(server.terminate().success());
+    assert_eq!(audit_events(&desk), events_before + 7);
+}
+
+/// The number of events in the (intact) audit log.
+fn audit_events(desk: &TestDesk) -> u64 {
+    let out = desk.cli(&["audit", "verify"]);
+    // "audit log intact: N events, …"
+    out.strip_prefix("audit log intact: ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected audit verify output: {out}"))
 }
 
 #[test]
@@ -415,10 +430,9 @@ fn shutdown_restores_terminals_and_says_why() {
     );
     assert!(!screen.contains("The queue is empty."), "{screen}");
 
-    // The store was flushed and closed: the CLI opens it, and the logins are in the
-    // intact audit chain.
-    let verified = desk.cli(&["audit", "verify"]);
-    assert!(verified.contains("intact"), "{verified}");
+    // The store was flushed and closed: the CLI opens it, and the login is in the
+    // intact audit chain (after `agent add`).
+    assert_eq!(audit_events(&desk), 2);
 }
 
 #[test]
