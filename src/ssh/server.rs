@@ -78,7 +78,7 @@ pub async fn serve(
     addr: SocketAddr,
     opts: ServerOptions,
     ui: UiFactory,
-    shutdown: impl Future<Output = ()>,
+    shutdown: impl Future,
 ) -> Result<()> {
     let server = SshServer::bind(desk, host_key_path, addr, opts, ui).await?;
     tracing::info!(addr = %server.local_addr(), host_key = %server.host_key_fingerprint(), "SSH server listening");
@@ -125,7 +125,7 @@ impl SshServer {
 
     /// Accepts connections until `shutdown` resolves; then every session restores its
     /// agent's terminal and says why it ends, connections close, and the store is flushed.
-    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<()> {
+    pub async fn run(self, shutdown: impl Future) -> Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let port = self.local_addr().port();
         let state = Arc::new(ServerState {
@@ -142,7 +142,7 @@ impl SshServer {
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
-                () = &mut shutdown => break,
+                _ = &mut shutdown => break,
                 accepted = self.listener.accept() => match accepted {
                     Ok((socket, peer)) => match limiter.try_acquire(peer.ip()) {
                         Ok(slot) => {
