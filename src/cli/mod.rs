@@ -6,6 +6,7 @@ mod customer;
 mod mail;
 mod output;
 mod privacy;
+mod serve;
 mod ticket;
 
 use crate::config::Config;
@@ -87,18 +88,40 @@ pub enum Command {
     /// Restore a backup into an empty data dir, with today's keys dir; erasures done
     /// since the backup are applied again.
     Restore { file: PathBuf },
+    /// Retention rules (config `privacy.anonymise_closed_after_days`, export expiry); the
+    /// server runs them daily.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
     /// A customer's consent ledger.
     #[command(subcommand)]
     Consent(privacy::ConsentCommand),
     /// Privacy requests (access, export, correction, erasure…) and their deadlines.
     #[command(subcommand)]
     Request(privacy::RequestCommand),
+    /// Run the desk: the SSH server agents log in to, the SMTP/LMTP listener, the
+    /// outbox and the control socket; stops on Ctrl-C or SIGTERM.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Subcommand, Debug)]
 pub enum AuditCommand {
     /// Check the hash chain; exits 0 only if it is intact.
     Verify,
+    /// Every event, as JSON (customers appear only as pseudonyms).
+    Export {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RetentionCommand {
+    /// Apply the retention rules now.
+    Run {
+        /// Show what would be anonymised, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 impl Global {
@@ -160,6 +183,12 @@ pub fn run(cli: Cli) -> Result<i32> {
     match &cli.command {
         Command::Init => return init(g),
         Command::Restore { file } => return restore(g, file),
+        Command::Serve(_) => {
+            let Command::Serve(args) = cli.command else {
+                unreachable!()
+            };
+            return serve::run(&cli.global, args);
+        }
         _ => {}
     }
     let is_ingest = matches!(cli.command, Command::Ingest { .. });
@@ -285,6 +314,28 @@ pub fn execute(
         }
         Command::Consent(cmd) => privacy::consent(desk, actor, cmd, io),
         Command::Request(cmd) => privacy::request(desk, actor, cmd, io),
+        Command::Serve(_) => bail!("the server is running already"),
+        Command::Retention(RetentionCommand::Run { dry_run }) => {
+            let report = desk.run_retention(actor, dry_run, crate::model::Timestamp::now())?;
+            writeln!(io.out, "{report}")?;
+            for n in &report.tickets {
+                writeln!(io.out, "  {n}")?;
+            }
+            Ok(0)
+        }
+        Command::Audit(AuditCommand::Export { json: _ }) => {
+            let mut events = Vec::new();
+            desk.store().for_each_audit(|e| {
+                events.push(serde_json::json!({
+                    "seq": e.seq, "at": e.at.rfc3339(), "actor": e.actor, "key_fingerprint": e.key_fingerprint,
+                    "source": e.source, "action": e.action, "targets": e.targets,
+                    "customer": e.customer.map(|p| p.0), "prev_hash": e.prev_hash.to_string(),
+                }));
+                Ok(())
+            })?;
+            output::print_json(io.out, &events)?;
+            Ok(0)
+        }
     }
 }
 

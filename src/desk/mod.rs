@@ -12,6 +12,8 @@ mod outbox;
 mod presence;
 mod queue;
 mod requests;
+mod retention;
+mod sessions;
 mod tickets;
 mod triage;
 mod views;
@@ -25,6 +27,7 @@ pub use outbox::OutgoingReply;
 pub use presence::{Activity, Viewer};
 pub use queue::{AssigneeFilter, QueueQuery, QueueRow, SortKey};
 pub use requests::{is_finished, request_json, urgency, Urgency};
+pub use retention::RetentionReport;
 pub use tickets::{NewTicket, ThreadEntry, TicketFilter};
 
 use crate::config::Config;

@@ -4,8 +4,10 @@
 //! replies through an SMTP relay; [`outbox`] drives the desk's outbox through it. The
 //! transports move bytes and report outcomes, so each side is testable without the other.
 
+pub mod outbox;
 pub mod parse;
 pub mod send;
+pub mod sink;
 pub mod smtp;
 
 pub use send::new_message_id;

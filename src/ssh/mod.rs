@@ -1,4 +1,19 @@
-//! The SSH front end. For now: turning the raw bytes a terminal sends into our own
-//! [`crate::tui::event::Event`]s.
+//! The SSH front end: agents run `ssh -p 2222 NAME@desk` and get the terminal UI.
+//!
+//! [`server`] accepts connections within [`limits`]; each is a [`connection`] that
+//! authenticates with [`auth`] and turns session channels into [`session`] tasks, which
+//! draw a [`ui::SessionUi`] on an in-memory [`terminal`] and parse keys with [`input`].
 
+mod auth;
+mod connection;
 pub mod input;
+mod limits;
+#[cfg(test)]
+mod placeholder;
+mod server;
+mod session;
+mod terminal;
+pub mod ui;
+
+pub use server::{serve, ServerOptions, SshServer};
+pub use ui::{app_factory, SessionUi, UiContext, UiFactory};

@@ -217,3 +217,33 @@ fn erased_message(m: Message) -> Message {
         ..m
     }
 }
+
+impl Store {
+    /// Anonymises one ticket (retention): subject and every readable message become
+    /// placeholders, attachments and original mails are deleted. Workflow stays.
+    /// Returns the number of messages anonymised.
+    pub fn anonymise_ticket(&self, number: crate::model::TicketNo) -> Result<usize> {
+        let key = number.0.to_be_bytes();
+        self.put(&self.t.subjects, &key, KeySlot::Master, ERASED)?;
+        let mut count = 0;
+        for item in self.t.messages.tree.scan_prefix(key) {
+            let (k, sealed) = item?;
+            if matches!(
+                envelope::slot_of(self.t.messages.name, &sealed),
+                Ok(KeySlot::Master)
+            ) {
+                continue; // already a placeholder, or a system note without personal data
+            }
+            let Ok(m) = self.decode::<Message>(&self.t.messages, &k, &sealed) else {
+                continue;
+            };
+            for a in &m.attachments {
+                self.t.attachments.tree.remove(a.id.as_bytes())?;
+            }
+            self.t.raw_mail.tree.remove(&k)?;
+            self.put(&self.t.messages, &k, KeySlot::Master, &erased_message(m))?;
+            count += 1;
+        }
+        Ok(count)
+    }
+}

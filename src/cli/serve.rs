@@ -1,0 +1,212 @@
+//! `sealdesk serve`: the SSH server agents log in to, the SMTP/LMTP listener, the outbox
+//! worker, the control socket for the CLI, and daily housekeeping, in one process.
+
+use super::Global;
+use crate::desk::Desk;
+use crate::ssh::{app_factory, ServerOptions, SshServer};
+use anyhow::{Context, Result};
+use clap::Args;
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Where agents connect, ADDR:PORT (default: server.ssh in the config, 127.0.0.1:2222).
+    #[arg(long = "ssh", env = "SEALDESK_SSH")]
+    pub ssh: Option<SocketAddr>,
+    /// Where the MTA hands mail over by SMTP or LMTP (default: server.smtp, 127.0.0.1:2525).
+    #[arg(long = "smtp", env = "SEALDESK_SMTP")]
+    pub smtp: Option<SocketAddr>,
+    /// The colour themes directory (the shipped themes are built in).
+    #[arg(long, env = "SEALDESK_THEMES", default_value = "themes")]
+    pub themes: std::path::PathBuf,
+}
+
+pub fn run(g: &Global, args: ServeArgs) -> Result<i32> {
+    init_logging();
+    let desk = Arc::new(g.open_desk()?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(g, args, Arc::clone(&desk), shutdown_signal()))?;
+    desk.store().flush()?;
+    Ok(0)
+}
+
+/// Runs every part of the server until `shutdown` resolves (also used by `demo`).
+pub async fn serve(
+    g: &Global,
+    args: ServeArgs,
+    desk: Arc<Desk>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<()> {
+    let config = desk.config();
+    let ssh_addr = match args.ssh {
+        Some(a) => a,
+        None => config
+            .server
+            .ssh
+            .parse()
+            .context("server.ssh in the config is not ADDR:PORT")?,
+    };
+    let smtp_addr = match args.smtp {
+        Some(a) => a,
+        None => config
+            .server
+            .smtp
+            .parse()
+            .context("server.smtp in the config is not ADDR:PORT")?,
+    };
+    let options = ServerOptions {
+        idle_timeout: Duration::from_secs(config.server.idle_timeout_minutes.max(1) * 60),
+        ..ServerOptions::default()
+    };
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+
+    let server = SshServer::bind(
+        Arc::clone(&desk),
+        &g.paths().key_paths().host_key(),
+        ssh_addr,
+        options,
+        app_factory(args.themes.clone()),
+    )
+    .await?;
+    let smtp_listener = tokio::net::TcpListener::bind(smtp_addr)
+        .await
+        .with_context(|| format!("cannot listen for mail on {smtp_addr}: pick another --smtp"))?;
+    let smtp_local = smtp_listener.local_addr()?;
+    print_welcome(&desk, &server, smtp_local)?;
+
+    let smtp_options = crate::mail::smtp::SmtpOptions {
+        hostname: config.mail.message_id_domain(),
+        max_size: config.mail.max_size,
+        ..Default::default()
+    };
+    let sink = Arc::new(crate::mail::sink::DeskSink {
+        desk: Arc::clone(&desk),
+    });
+    let smtp = tokio::spawn(crate::mail::smtp::serve(
+        smtp_listener,
+        smtp_options,
+        sink,
+        stopped(),
+    ));
+    let control = {
+        let data = g.data.clone();
+        let handler = super::control_handler(Arc::clone(&desk));
+        let stop = stopped();
+        tokio::spawn(async move { crate::control::listen(&data, handler, stop).await })
+    };
+    let outbox = tokio::spawn(crate::mail::outbox::run(
+        Arc::clone(&desk),
+        Duration::from_secs(5),
+        stopped(),
+    ));
+    let housekeeping = tokio::spawn(housekeeping(Arc::clone(&desk), stopped()));
+
+    let ssh = tokio::spawn(server.run(stopped()));
+    shutdown.await;
+    let _ = stop_tx.send(true);
+    for (name, task) in [("smtp", smtp), ("control", control)] {
+        if let Ok(Err(e)) = task.await {
+            tracing::warn!("{name} stopped with an error: {e}");
+        }
+    }
+    let _ = outbox.await;
+    let _ = housekeeping.await;
+    if let Ok(Err(e)) = ssh.await {
+        tracing::warn!("ssh stopped with an error: {e}");
+    }
+    desk.store().flush()?;
+    Ok(())
+}
+
+/// Once at start and then daily: retention rules and expired exports.
+async fn housekeeping(desk: Arc<Desk>, shutdown: impl std::future::Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    loop {
+        let d = Arc::clone(&desk);
+        let done = tokio::task::spawn_blocking(move || d.daily_housekeeping()).await;
+        match done {
+            Ok(Ok(report)) => tracing::info!("housekeeping: {report}"),
+            Ok(Err(e)) => tracing::warn!("housekeeping failed: {e}"),
+            Err(e) => tracing::warn!("housekeeping failed: {e}"),
+        }
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = tokio::time::sleep(Duration::from_secs(24 * 3600)) => {}
+        }
+    }
+}
+
+/// Log lines go to stderr; `SEALDESK_LOG` takes a filter such as `debug` or
+/// `info,russh=debug`.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SEALDESK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,russh=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .try_init();
+}
+
+fn print_welcome(desk: &Desk, server: &SshServer, smtp: SocketAddr) -> Result<()> {
+    let addr = server.local_addr();
+    let host = if addr.ip().is_unspecified() {
+        "<this-host>".to_string()
+    } else {
+        addr.ip().to_string()
+    };
+    println!("sealdesk: SSH server listening on {addr}");
+    println!("  host key: {}", server.host_key_fingerprint());
+    let agents = desk.agents()?;
+    if agents.is_empty() {
+        println!("  no agents yet: `sealdesk agent add NAME --key-file ~/.ssh/id_ed25519.pub` (works while serving)");
+    } else {
+        println!("  agents log in with:");
+        for agent in &agents {
+            println!("    ssh -p {} {}@{host}", addr.port(), agent.name);
+        }
+    }
+    let ingest = desk.config().mail.ingest;
+    println!(
+        "  mail (SMTP/LMTP) on {smtp} for: {}",
+        if ingest.is_empty() {
+            "nobody yet — `sealdesk config set mail.ingest support@example.com`".to_string()
+        } else {
+            ingest.join(", ")
+        }
+    );
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let terminated = async {
+        match term.as_mut() {
+            Some(term) => {
+                term.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminated => {}
+    }
+    tracing::info!("signal received; shutting down");
+}

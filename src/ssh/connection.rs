@@ -1,0 +1,398 @@
+//! One SSH connection: authentication, then session channels turned into sessions.
+//!
+//! This is russh's [`Handler`]: it decides, and hands the long-running work to
+//! [`session`](super::session) tasks, so it never blocks on a slow client.
+
+use super::auth::{check_key, fingerprint, shown_user, AuthTrail, KeyCheck};
+use super::session::{self, Input, Setup};
+use super::ui::{UiContext, UiFactory};
+use super::ServerOptions;
+use crate::desk::{Actor, Desk};
+use crate::model::Agent;
+use russh::keys::PublicKey;
+use russh::server::{
+    Auth, ChannelOpenHandle, Handler, Msg, PublicKeyOffer, Session, VerifiedPublicKey,
+};
+use russh::{Channel, ChannelId, Pty};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, watch};
+
+/// Session channels one connection may hold (OpenSSH multiplexing opens several).
+const MAX_CHANNELS: usize = 4;
+/// Input chunks queued for a session; when full, reading from this client waits.
+const INPUT_QUEUE: usize = 64;
+
+/// What every connection shares.
+pub struct ServerState {
+    pub desk: Arc<Desk>,
+    pub ui: UiFactory,
+    pub opts: ServerOptions,
+    /// The port we listen on, for the hint shown to clients without a terminal.
+    pub port: u16,
+    /// Becomes `true` when the server shuts down.
+    pub shutdown: watch::Receiver<bool>,
+    pub next_session: AtomicU64,
+}
+
+/// The agent a connection logged in as.
+struct Login {
+    agent: Agent,
+    key_fingerprint: String,
+}
+
+/// A session channel, from open until close.
+#[derive(Default)]
+struct ChannelState {
+    /// Columns and rows, once the client asked for a pty.
+    pty: Option<(u32, u32)>,
+    no_color: bool,
+    /// A shell or command was requested; the channel takes no second one.
+    started: bool,
+    /// Set while a session runs; dropping it ends the session.
+    input: Option<mpsc::Sender<Input>>,
+}
+
+pub struct Connection {
+    state: Arc<ServerState>,
+    peer: SocketAddr,
+    trail: Arc<Mutex<AuthTrail>>,
+    login: Option<Login>,
+    channels: HashMap<ChannelId, ChannelState>,
+    /// Number of running sessions, so shutdown can wait for them to say goodbye.
+    live_sessions: Arc<watch::Sender<usize>>,
+}
+
+impl Connection {
+    pub fn new(
+        state: Arc<ServerState>,
+        peer: SocketAddr,
+        trail: Arc<Mutex<AuthTrail>>,
+        live_sessions: Arc<watch::Sender<usize>>,
+    ) -> Connection {
+        Connection {
+            state,
+            peer,
+            trail,
+            login: None,
+            channels: HashMap::new(),
+            live_sessions,
+        }
+    }
+
+    /// Looks the key up against the agents as they are now.
+    fn check(&self, user: &str, key: &PublicKey) -> Option<Agent> {
+        let agents = match self.state.desk.agents() {
+            Ok(agents) => agents,
+            Err(e) => {
+                tracing::error!(peer = %self.peer, error = %e, "cannot read agents; refusing login");
+                return None;
+            }
+        };
+        let fp = fingerprint(key);
+        let (peer, user_shown) = (self.peer, shown_user(user));
+        match check_key(&agents, user, key) {
+            KeyCheck::Accept(agent) => return Some(agent.clone()),
+            KeyCheck::Unknown => {
+                tracing::info!(%peer, user = %user_shown, key = %fp, "login refused: unknown key");
+            }
+            KeyCheck::WrongUser { owner } => {
+                tracing::info!(%peer, user = %user_shown, key = %fp, owner, "login refused: the key belongs to another agent");
+            }
+            KeyCheck::NeedsSecondFactor(agent) => {
+                tracing::warn!(%peer, agent = %agent.name, key = %fp, "login refused: the agent has a second factor, which this server cannot check yet");
+            }
+        }
+        self.trail
+            .lock()
+            .expect("auth trail lock poisoned")
+            .refuse(user, fp);
+        None
+    }
+
+    /// Tells a client without a terminal what to do instead, and closes the channel.
+    fn explain_and_close(
+        &self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), russh::Error> {
+        let name = self
+            .login
+            .as_ref()
+            .map_or("NAME", |l| l.agent.name.as_str());
+        let line = format!(
+            "sealdesk: this is an interactive desk; connect with a terminal (ssh -t -p {} {name}@<host>)\r\n",
+            self.state.port
+        );
+        session.channel_success(channel)?;
+        session.data(channel, line.into_bytes())?;
+        session.exit_status_request(channel, 1)?;
+        session.eof(channel)?;
+        session.close(channel)
+    }
+
+    fn start_session(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), russh::Error> {
+        let (Some(login), Some(ch)) = (&self.login, self.channels.get_mut(&channel)) else {
+            return session.channel_failure(channel);
+        };
+        let Some(size) = ch.pty else {
+            return session.channel_failure(channel);
+        };
+        if ch.started {
+            return session.channel_failure(channel);
+        }
+        ch.started = true;
+        let session_id = self.state.next_session.fetch_add(1, Ordering::Relaxed);
+        let ui = (self.state.ui)(UiContext {
+            desk: Arc::clone(&self.state.desk),
+            session_id,
+            agent: login.agent.clone(),
+            actor: Actor {
+                name: login.agent.name.clone(),
+                key_fingerprint: Some(login.key_fingerprint.clone()),
+                source: format!("ssh {}", self.peer),
+            },
+            no_color: ch.no_color,
+        });
+        let (input_tx, input_rx) = mpsc::channel(INPUT_QUEUE);
+        ch.input = Some(input_tx);
+        session.channel_success(channel)?;
+
+        self.live_sessions.send_modify(|n| *n += 1);
+        let live = Arc::clone(&self.live_sessions);
+        session::start(
+            Setup {
+                desk: Arc::clone(&self.state.desk),
+                ui,
+                size,
+                input: input_rx,
+                shutdown: self.state.shutdown.clone(),
+                idle_timeout: self.state.opts.idle_timeout,
+                session_id,
+                agent: login.agent.name.clone(),
+                agent_id: login.agent.id,
+            },
+            session.handle(),
+            channel,
+            move || live.send_modify(|n| *n -= 1),
+        );
+        Ok(())
+    }
+
+    fn input_for(&self, channel: ChannelId) -> Option<mpsc::Sender<Input>> {
+        self.channels.get(&channel)?.input.clone()
+    }
+}
+
+impl Handler for Connection {
+    type Error = russh::Error;
+
+    async fn auth_publickey_offered(
+        &mut self,
+        user: &str,
+        offer: PublicKeyOffer<'_>,
+    ) -> Result<Auth, Self::Error> {
+        // Probing only: the signature is checked next, then `auth_publickey` decides.
+        Ok(match self.check(user, offer.public_key) {
+            Some(_) => Auth::Accept,
+            None => Auth::reject(),
+        })
+    }
+
+    async fn auth_publickey(
+        &mut self,
+        user: &str,
+        key: VerifiedPublicKey<'_>,
+    ) -> Result<Auth, Self::Error> {
+        // Checked again: the agent may have been removed since the probe.
+        let Some(agent) = self.check(user, key.public_key) else {
+            return Ok(Auth::reject());
+        };
+        let key_fingerprint = fingerprint(key.public_key);
+        let actor = Actor {
+            name: agent.name.clone(),
+            key_fingerprint: Some(key_fingerprint.clone()),
+            source: format!("ssh {}", self.peer),
+        };
+        // A login that cannot be audited does not happen.
+        if let Err(e) = self.state.desk.record_login(&actor) {
+            tracing::error!(peer = %self.peer, agent = %agent.name, error = %e, "cannot audit the login; refusing it");
+            return Ok(Auth::reject());
+        }
+        tracing::info!(peer = %self.peer, agent = %agent.name, key = %key_fingerprint, "login accepted");
+        self.trail
+            .lock()
+            .expect("auth trail lock poisoned")
+            .logged_in = true;
+        self.login = Some(Login {
+            agent,
+            key_fingerprint,
+        });
+        Ok(Auth::Accept)
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        channel: Channel<Msg>,
+        reply: ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if self.login.is_none() || self.channels.len() >= MAX_CHANNELS {
+            return Ok(()); // dropping `reply` refuses the channel
+        }
+        // Input arrives through `data` below; the Channel's own queue is not read.
+        self.channels.insert(channel.id(), ChannelState::default());
+        reply.accept().await;
+        Ok(())
+    }
+
+    async fn pty_request(
+        &mut self,
+        channel: ChannelId,
+        _term: &str,
+        col_width: u32,
+        row_height: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _modes: &[(Pty, u32)],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        match self.channels.get_mut(&channel) {
+            Some(ch) if !ch.started => {
+                ch.pty = Some((col_width, row_height));
+                session.channel_success(channel)
+            }
+            _ => session.channel_failure(channel),
+        }
+    }
+
+    async fn env_request(
+        &mut self,
+        channel: ChannelId,
+        variable_name: &str,
+        variable_value: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        match self.channels.get_mut(&channel) {
+            Some(ch) if variable_name == "NO_COLOR" => {
+                ch.no_color = crate::tui::theme::no_color_requested(Some(variable_value));
+                session.channel_success(channel)
+            }
+            _ => session.channel_failure(channel),
+        }
+    }
+
+    async fn shell_request(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        match self.channels.get_mut(&channel) {
+            Some(ch) if ch.started => session.channel_failure(channel),
+            Some(ch) if ch.pty.is_none() => {
+                ch.started = true;
+                self.explain_and_close(channel, session)
+            }
+            Some(_) => self.start_session(channel, session),
+            None => session.channel_failure(channel),
+        }
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        _command: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        match self.channels.get_mut(&channel) {
+            Some(ch) if !ch.started => {
+                ch.started = true;
+                self.explain_and_close(channel, session)
+            }
+            _ => session.channel_failure(channel),
+        }
+    }
+
+    async fn subsystem_request(
+        &mut self,
+        channel: ChannelId,
+        _name: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_failure(channel)
+    }
+
+    async fn x11_request(
+        &mut self,
+        channel: ChannelId,
+        _single_connection: bool,
+        _x11_auth_protocol: &str,
+        _x11_auth_cookie: &str,
+        _x11_screen_number: u32,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_failure(channel)
+    }
+
+    async fn window_change_request(
+        &mut self,
+        channel: ChannelId,
+        col_width: u32,
+        row_height: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(input) = self.input_for(channel) {
+            let _ = input
+                .send(Input::Resize {
+                    cols: col_width,
+                    rows: row_height,
+                })
+                .await;
+        } else if let Some(ch) = self.channels.get_mut(&channel) {
+            ch.pty = ch.pty.map(|_| (col_width, row_height));
+        }
+        Ok(())
+    }
+
+    async fn data(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(input) = self.input_for(channel) {
+            // Waits while the session is busy: backpressure on this client only.
+            let _ = input.send(Input::Bytes(data.to_vec())).await;
+        }
+        Ok(())
+    }
+
+    async fn channel_eof(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        // The agent's input ended (`ssh -t host < /dev/null`): nothing more will be typed.
+        if let Some(ch) = self.channels.get_mut(&channel) {
+            ch.input = None;
+        }
+        Ok(())
+    }
+
+    async fn channel_close(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.channels.remove(&channel);
+        Ok(())
+    }
+}

@@ -1,0 +1,570 @@
+//! One interactive session: a task that owns the terminal, the input parser and the UI,
+//! and reacts to input, desk changes, a clock tick, resizes and shutdown.
+//!
+//! Output is bounded. Frames go to a writer task through a channel of one slot, and the
+//! writer awaits SSH flow control, so a slow client holds at most the frame being sent
+//! and one more. While both are taken the session keeps handling input and only marks
+//! the screen dirty; the next draw renders the latest state, so a slow client gets fewer
+//! frames, never a backlog, and never a partial one.
+
+use super::input::{InputParser, ESC_TIMEOUT};
+use super::terminal::{SshTerminal, LEAVE};
+use super::ui::SessionUi;
+use crate::desk::{Change, Desk};
+use crate::model::AgentId;
+use crate::tui::event::Event;
+use russh::server::Handle;
+use russh::ChannelId;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::time::{sleep_until, Instant, MissedTickBehavior};
+
+/// At most one frame per this interval (about 60 a second): a burst of keys or
+/// changes becomes one redraw.
+const FRAME_INTERVAL: Duration = Duration::from_millis(16);
+const TICK: Duration = Duration::from_secs(1);
+
+/// What the connection hands to a running session.
+#[derive(Debug)]
+pub enum Input {
+    /// Bytes the agent's terminal sent.
+    Bytes(Vec<u8>),
+    /// A window-change request.
+    Resize { cols: u32, rows: u32 },
+}
+
+/// Everything a session needs; the connection builds it on `shell`.
+pub struct Setup {
+    pub desk: Arc<Desk>,
+    pub ui: Box<dyn SessionUi>,
+    /// The pty's size from the pty request.
+    pub size: (u32, u32),
+    pub input: mpsc::Receiver<Input>,
+    pub shutdown: watch::Receiver<bool>,
+    pub idle_timeout: Duration,
+    pub session_id: u64,
+    pub agent: String,
+    /// Which agent logged in; the session ends if this agent is removed.
+    pub agent_id: AgentId,
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    Quit,
+    Shutdown,
+    Idle(Duration),
+    /// The agent was removed from the desk while logged in.
+    Removed,
+    /// The client closed the channel or the connection went away.
+    ClientGone,
+}
+
+impl Ending {
+    /// The line shown after the screen is restored, if any.
+    fn farewell(self) -> Option<String> {
+        match self {
+            Ending::Shutdown => Some("sealdesk: server shutting down\r\n".into()),
+            Ending::Idle(after) => Some(format!(
+                "sealdesk: disconnected after {} without input\r\n",
+                describe(after)
+            )),
+            Ending::Removed => {
+                Some("sealdesk: your agent account was removed; the session was closed\r\n".into())
+            }
+            Ending::Quit | Ending::ClientGone => None,
+        }
+    }
+
+    fn exit_status(self) -> u32 {
+        match self {
+            Ending::Quit => 0,
+            _ => 1,
+        }
+    }
+}
+
+enum Output {
+    Frame(Vec<u8>),
+    /// The last bytes, then exit status, EOF and close.
+    Last {
+        bytes: Vec<u8>,
+        exit_status: u32,
+    },
+}
+
+/// Runs a session in its own task. Whatever happens to it, even a panic in the UI, the
+/// agent's terminal is restored, the channel closed and the agent's presence cleared;
+/// then `done` runs.
+pub fn start(
+    setup: Setup,
+    handle: Handle,
+    channel: ChannelId,
+    done: impl FnOnce() + Send + 'static,
+) {
+    let (out_tx, out_rx) = mpsc::channel(1);
+    let writer = tokio::spawn(write_frames(handle.clone(), channel, out_rx));
+    let (desk, session_id, agent) = (
+        Arc::clone(&setup.desk),
+        setup.session_id,
+        setup.agent.clone(),
+    );
+    let session = tokio::spawn(run(setup, out_tx));
+    tokio::spawn(async move {
+        let outcome = session.await;
+        // The writer ends once the session's sender is gone and its queue is sent.
+        let _ = writer.await;
+        if let Err(e) = outcome {
+            tracing::error!(session = session_id, agent = %agent, panic = e.is_panic(), "session task failed");
+            let mut last = LEAVE.to_vec();
+            last.extend_from_slice(b"sealdesk: internal error; the session was closed\r\n");
+            let _ = handle.data(channel, last).await;
+            let _ = handle.exit_status_request(channel, 1).await;
+            let _ = handle.eof(channel).await;
+            let _ = handle.close(channel).await;
+        }
+        desk.set_presence(session_id, &agent, None);
+        done();
+    });
+}
+
+async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
+    let mut term = SshTerminal::new(s.size.0, s.size.1);
+    let mut parser = InputParser::new();
+    let mut changes = s.desk.subscribe();
+    let mut changes_open = true;
+    let mut tick = tokio::time::interval_at(Instant::now() + TICK, TICK);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+
+    let mut dirty = true;
+    let mut next_frame = Instant::now();
+    let mut last_input = Instant::now();
+    let mut esc_deadline: Option<Instant> = None;
+    tracing::info!(session = s.session_id, agent = %s.agent, cols = term.size().0, rows = term.size().1, "session started");
+
+    let ending = loop {
+        if s.ui.should_quit() {
+            break Ending::Quit;
+        }
+        let idle_at = last_input + s.idle_timeout;
+        tokio::select! {
+            () = stopped(&mut s.shutdown) => break Ending::Shutdown,
+            input = s.input.recv() => match input {
+                None => break Ending::ClientGone,
+                Some(Input::Bytes(bytes)) => {
+                    last_input = Instant::now();
+                    for event in parser.feed(&bytes) {
+                        s.ui.handle(event);
+                    }
+                    esc_deadline = parser.has_pending().then(|| last_input + ESC_TIMEOUT);
+                    dirty = true;
+                }
+                Some(Input::Resize { cols, rows }) => {
+                    let (cols, rows) = term.resize(cols, rows);
+                    s.ui.handle(Event::Resize { cols, rows });
+                    dirty = true;
+                }
+            },
+            _ = sleep_until(esc_deadline.unwrap_or(idle_at)), if esc_deadline.is_some() => {
+                esc_deadline = None;
+                for event in parser.flush_timeout() {
+                    s.ui.handle(event);
+                }
+                dirty = true;
+            }
+            change = changes.recv(), if changes_open => {
+                match change {
+                    Ok(Change::Agents) if !agent_exists(&s.desk, s.agent_id) => break Ending::Removed,
+                    Ok(change) => s.ui.on_change(change),
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::debug!(session = s.session_id, missed, "session fell behind desk changes; reloading");
+                        s.ui.reload();
+                    }
+                    Err(broadcast::error::RecvError::Closed) => changes_open = false,
+                }
+                dirty = true;
+            }
+            _ = tick.tick() => {
+                s.ui.tick();
+                dirty = true;
+            }
+            _ = sleep_until(idle_at) => break Ending::Idle(s.idle_timeout),
+            slot = frame_slot(&out, next_frame), if dirty => {
+                let Ok(slot) = slot else {
+                    break Ending::ClientGone;
+                };
+                term.draw(|frame| s.ui.draw(frame));
+                slot.send(Output::Frame(term.take_output()));
+                dirty = false;
+                next_frame = Instant::now() + FRAME_INTERVAL;
+            }
+        }
+    };
+
+    // The connection may be waiting to hand us input; let it go before we wait on output.
+    drop(s.input);
+    tracing::info!(session = s.session_id, agent = %s.agent, ending = ?ending, "session ended");
+    let mut bytes = term.leave();
+    if let Some(line) = ending.farewell() {
+        bytes.extend_from_slice(line.as_bytes());
+    }
+    let _ = out
+        .send(Output::Last {
+            bytes,
+            exit_status: ending.exit_status(),
+        })
+        .await;
+}
+
+/// Whether the agent may still be logged in. If the agents cannot be read, the
+/// session goes on: a storage hiccup should not throw everyone out.
+fn agent_exists(desk: &Desk, id: AgentId) -> bool {
+    desk.agents()
+        .map(|agents| agents.iter().any(|a| a.id == id))
+        .unwrap_or(true)
+}
+
+/// Resolves once the server shuts down (or is gone).
+pub async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    // The guard `wait_for` returns must not live across an await: it is not `Send`.
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+/// Room for the next frame: not before `not_before`, and only once the writer has
+/// taken the previous one.
+async fn frame_slot(
+    out: &mpsc::Sender<Output>,
+    not_before: Instant,
+) -> Result<mpsc::Permit<'_, Output>, mpsc::error::SendError<()>> {
+    sleep_until(not_before).await;
+    out.reserve().await
+}
+
+/// Sends frames in order, each awaiting the client's SSH window, then closes the channel.
+async fn write_frames(handle: Handle, channel: ChannelId, mut frames: mpsc::Receiver<Output>) {
+    while let Some(output) = frames.recv().await {
+        match output {
+            Output::Frame(bytes) if bytes.is_empty() => {}
+            Output::Frame(bytes) => {
+                if handle.data(channel, bytes).await.is_err() {
+                    return; // the connection is gone
+                }
+            }
+            Output::Last { bytes, exit_status } => {
+                let _ = handle.data(channel, bytes).await;
+                let _ = handle.exit_status_request(channel, exit_status).await;
+                let _ = handle.eof(channel).await;
+                let _ = handle.close(channel).await;
+                return;
+            }
+        }
+    }
+}
+
+/// "30 minutes", "45 seconds": for the idle message.
+fn describe(d: Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        s if s >= 120 && s % 60 == 0 => format!("{} minutes", s / 60),
+        1 => "1 second".into(),
+        s => format!("{s} seconds"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::desk::Actor;
+    use crate::model::AgentRole;
+    use crate::store::{Paths, Store};
+    use crate::tui::event::{KeyCode, KeyEvent};
+    use ratatui::widgets::Paragraph;
+    use std::sync::Mutex;
+    use tokio::time::timeout;
+
+    #[test]
+    fn endings() {
+        assert_eq!(Ending::Quit.exit_status(), 0);
+        assert_eq!(Ending::Quit.farewell(), None);
+        assert_eq!(Ending::ClientGone.farewell(), None);
+        assert_eq!(
+            Ending::Shutdown.farewell().unwrap(),
+            "sealdesk: server shutting down\r\n"
+        );
+        assert_eq!(Ending::Shutdown.exit_status(), 1);
+        assert_eq!(
+            Ending::Idle(Duration::from_secs(1800)).farewell().unwrap(),
+            "sealdesk: disconnected after 30 minutes without input\r\n"
+        );
+        assert_eq!(describe(Duration::from_secs(90)), "90 seconds");
+        assert_eq!(describe(Duration::from_secs(1)), "1 second");
+    }
+
+    #[derive(Default)]
+    struct Seen {
+        events: Vec<Event>,
+        /// How many events each frame reflected.
+        drawn: Vec<usize>,
+        reloads: usize,
+    }
+
+    /// Records what it is told; quits on `q`; draws how many keys it has seen.
+    struct FakeUi(Arc<Mutex<Seen>>);
+
+    impl SessionUi for FakeUi {
+        fn handle(&mut self, event: Event) {
+            self.0.lock().unwrap().events.push(event);
+        }
+        fn on_change(&mut self, _change: crate::desk::Change) {}
+        fn tick(&mut self) {}
+        fn draw(&mut self, frame: &mut ratatui::Frame) {
+            let mut seen = self.0.lock().unwrap();
+            let count = seen.events.len();
+            seen.drawn.push(count);
+            let text = format!("keys={count}");
+            frame.render_widget(Paragraph::new(text), frame.area());
+        }
+        fn should_quit(&self) -> bool {
+            let q = Event::Key(KeyEvent::plain(KeyCode::Char('q')));
+            self.0.lock().unwrap().events.contains(&q)
+        }
+        fn reload(&mut self) {
+            self.0.lock().unwrap().reloads += 1;
+        }
+    }
+
+    struct Harness {
+        _dir: tempfile::TempDir,
+        desk: Arc<Desk>,
+        seen: Arc<Mutex<Seen>>,
+        input: mpsc::Sender<Input>,
+        stop: watch::Sender<bool>,
+        out: mpsc::Receiver<Output>,
+        task: tokio::task::JoinHandle<()>,
+    }
+
+    fn harness(idle_timeout: Duration) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            data: dir.path().join("data"),
+            keys: dir.path().join("keys"),
+        };
+        Store::init(&paths, None).unwrap();
+        let desk = Arc::new(Desk::new(
+            Store::open(&paths, None).unwrap(),
+            Config::default(),
+        ));
+        let agent_id = desk
+            .add_agent(
+                &Actor::local_admin(),
+                "alice",
+                AgentRole::Agent,
+                &[ALICE_KEY.into()],
+            )
+            .unwrap()
+            .id;
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let (input, input_rx) = mpsc::channel(INPUT_QUEUE_FOR_TESTS);
+        let (stop, stop_rx) = watch::channel(false);
+        let (out_tx, out) = mpsc::channel(1);
+        let setup = Setup {
+            desk: Arc::clone(&desk),
+            ui: Box::new(FakeUi(Arc::clone(&seen))),
+            size: (40, 5),
+            input: input_rx,
+            shutdown: stop_rx,
+            idle_timeout,
+            session_id: 1,
+            agent: "alice".into(),
+            agent_id,
+        };
+        let task = tokio::spawn(run(setup, out_tx));
+        Harness {
+            _dir: dir,
+            desk,
+            seen,
+            input,
+            stop,
+            out,
+            task,
+        }
+    }
+
+    const INPUT_QUEUE_FOR_TESTS: usize = 64;
+    const ALICE_KEY: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJpWdfMIIkoCT5SfccXAHoEeN6MGtjGffGlVpazBgpG7 alice";
+    const WAIT: Duration = Duration::from_secs(5);
+
+    impl Harness {
+        async fn next(&mut self) -> Output {
+            timeout(WAIT, self.out.recv())
+                .await
+                .expect("no output in time")
+                .expect("session output closed")
+        }
+
+        /// Reads frames until the last output; returns all frame bytes and the last one.
+        async fn until_last(&mut self) -> (String, String, u32) {
+            let mut frames = Vec::new();
+            loop {
+                match self.next().await {
+                    Output::Frame(bytes) => frames.extend(bytes),
+                    Output::Last { bytes, exit_status } => {
+                        return (
+                            String::from_utf8_lossy(&frames).into_owned(),
+                            String::from_utf8_lossy(&bytes).into_owned(),
+                            exit_status,
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    fn frame_text(output: Output) -> String {
+        match output {
+            Output::Frame(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Output::Last { .. } => panic!("expected a frame"),
+        }
+    }
+
+    #[tokio::test]
+    async fn quit_restores_the_terminal_with_status_zero() {
+        let mut h = harness(Duration::from_secs(60));
+        let first = frame_text(h.next().await);
+        assert!(
+            first.starts_with("\x1b[?1049h"),
+            "enters the alternate screen"
+        );
+        assert!(first.contains("keys=0"));
+        h.input.send(Input::Bytes(b"xq".to_vec())).await.unwrap();
+        let (_, last, status) = h.until_last().await;
+        assert_eq!(status, 0);
+        assert!(last.ends_with(LEAVE_TEXT), "{last:?}");
+        timeout(WAIT, h.task).await.unwrap().unwrap();
+    }
+
+    const LEAVE_TEXT: &str = "\x1b[?25h\x1b[?1049l";
+
+    #[tokio::test]
+    async fn slow_client_gets_the_latest_frame_not_a_backlog() {
+        let mut h = harness(Duration::from_secs(60));
+        // Nobody reads frames while 300 keys arrive: the session keeps taking input.
+        for _ in 0..300 {
+            h.input.send(Input::Bytes(b"a".to_vec())).await.unwrap();
+        }
+        wait_until(&h.seen, |seen| seen.events.len() == 300).await;
+        // The first frame fills the only slot; nothing more was drawn meanwhile.
+        assert_eq!(h.seen.lock().unwrap().drawn.len(), 1);
+        h.next().await;
+        // Once the slot is free, the next frame shows the state as it is now.
+        wait_until(&h.seen, |seen| seen.drawn.last() == Some(&300)).await;
+        assert!(h.seen.lock().unwrap().drawn.len() <= 2);
+        h.input.send(Input::Bytes(b"q".to_vec())).await.unwrap();
+        h.until_last().await;
+    }
+
+    async fn wait_until(seen: &Mutex<Seen>, done: impl Fn(&Seen) -> bool) {
+        timeout(WAIT, async {
+            while !done(&seen.lock().unwrap()) {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("condition never met");
+    }
+
+    #[tokio::test]
+    async fn a_session_that_missed_changes_reloads() {
+        use crate::desk::Activity;
+        use crate::model::TicketNo;
+        let h = harness(Duration::from_secs(60));
+        // Running (and so subscribed) once it has drawn.
+        wait_until(&h.seen, |seen| !seen.drawn.is_empty()).await;
+        // Far more announcements than the desk keeps, with no chance to read them
+        // in between (this test runtime has one thread and we never yield).
+        for i in 0..3000u64 {
+            h.desk
+                .set_presence(99, "bob", Some((TicketNo(i % 2 + 1), Activity::Viewing)));
+        }
+        wait_until(&h.seen, |seen| seen.reloads > 0).await;
+    }
+
+    #[tokio::test]
+    async fn removing_the_agent_ends_the_session() {
+        let mut h = harness(Duration::from_secs(60));
+        h.next().await;
+        h.desk.remove_agent(&Actor::local_admin(), "alice").unwrap();
+        let (_, last, status) = h.until_last().await;
+        assert_eq!(status, 1);
+        assert!(last.contains("account was removed"), "{last:?}");
+    }
+
+    #[tokio::test]
+    async fn shutdown_says_why() {
+        let mut h = harness(Duration::from_secs(60));
+        h.next().await;
+        h.stop.send(true).unwrap();
+        let (_, last, status) = h.until_last().await;
+        assert_eq!(status, 1);
+        assert!(
+            last.ends_with(&format!("{LEAVE_TEXT}sealdesk: server shutting down\r\n")),
+            "{last:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn idle_sessions_end() {
+        let mut h = harness(Duration::from_millis(300));
+        let (_, last, status) = h.until_last().await;
+        assert_eq!(status, 1);
+        assert!(last.contains("without input"), "{last:?}");
+    }
+
+    #[tokio::test]
+    async fn lone_esc_becomes_esc_after_the_timeout() {
+        let h = harness(Duration::from_secs(60));
+        h.input.send(Input::Bytes(b"\x1b".to_vec())).await.unwrap();
+        timeout(WAIT, async {
+            loop {
+                if !h.seen.lock().unwrap().events.is_empty() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("the ESC was flushed");
+        assert_eq!(
+            h.seen.lock().unwrap().events,
+            [Event::Key(KeyEvent::plain(KeyCode::Esc))]
+        );
+    }
+
+    #[tokio::test]
+    async fn resize_reaches_the_ui_and_repaints() {
+        let mut h = harness(Duration::from_secs(60));
+        h.next().await;
+        h.input
+            .send(Input::Resize { cols: 60, rows: 10 })
+            .await
+            .unwrap();
+        let frame = frame_text(h.next().await);
+        assert!(frame.contains("keys=1"), "{frame:?}");
+        assert_eq!(
+            h.seen.lock().unwrap().events,
+            [Event::Resize { cols: 60, rows: 10 }]
+        );
+    }
+
+    #[tokio::test]
+    async fn client_gone_ends_the_session() {
+        let mut h = harness(Duration::from_secs(60));
+        // Replacing the sender drops the only one the session listens to.
+        h.input = mpsc::channel(1).0;
+        let (_, _, status) = timeout(WAIT, h.until_last()).await.unwrap();
+        assert_eq!(status, 1);
+    }
+}

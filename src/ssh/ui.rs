@@ -1,0 +1,92 @@
+//! The contract between the SSH server and whatever a session shows.
+//!
+//! The server owns the terminal, the input parser and the timing; the UI only reacts to
+//! plain values and draws into a ratatui [`Frame`](ratatui::Frame). That keeps the UI
+//! testable without SSH, and the server testable with a tiny fake UI.
+
+use crate::desk::{Actor, Change, Desk};
+use crate::model::Agent;
+use crate::tui::event::Event;
+use std::sync::Arc;
+
+/// What a session shows. The TUI's App implements it; tests use a tiny fake.
+pub trait SessionUi: Send {
+    /// A key, paste or resize from the agent's terminal.
+    fn handle(&mut self, event: Event);
+    /// Something on the desk changed (another session, mail, the CLI).
+    fn on_change(&mut self, change: Change);
+    /// Called once a second, for clocks, "due in" countdowns and expiring messages.
+    fn tick(&mut self);
+    fn draw(&mut self, frame: &mut ratatui::Frame);
+    /// Checked after every event; `true` ends the session cleanly.
+    fn should_quit(&self) -> bool;
+    /// The session fell behind the desk's change announcements and missed some, so
+    /// anything shown may be stale: reload it all. The default does nothing, which
+    /// leaves stale data on screen until the next change; the App should override it.
+    fn reload(&mut self) {}
+}
+
+/// Builds the UI for a logged-in agent.
+pub type UiFactory = Arc<dyn Fn(UiContext) -> Box<dyn SessionUi> + Send + Sync>;
+
+/// Everything a UI needs to know about the session it serves.
+pub struct UiContext {
+    pub desk: Arc<Desk>,
+    /// Unique while the server runs; the key for [`Desk::set_presence`].
+    pub session_id: u64,
+    pub agent: Agent,
+    /// Who acts in this session, for every desk operation (goes into the audit log).
+    pub actor: Actor,
+    /// The agent's client asked for no colour (NO_COLOR sent with `SetEnv`/`SendEnv`).
+    pub no_color: bool,
+}
+
+/// The agents' TUI as a session's UI.
+impl SessionUi for crate::tui::App {
+    fn handle(&mut self, event: Event) {
+        crate::tui::App::handle(self, event)
+    }
+    fn on_change(&mut self, change: Change) {
+        crate::tui::App::on_change(self, change)
+    }
+    fn tick(&mut self) {
+        crate::tui::App::tick(self)
+    }
+    fn draw(&mut self, frame: &mut ratatui::Frame) {
+        crate::tui::App::draw(self, frame)
+    }
+    fn should_quit(&self) -> bool {
+        crate::tui::App::should_quit(self)
+    }
+    fn reload(&mut self) {
+        self.resync()
+    }
+}
+
+/// Builds the real TUI for each session, with the agent's theme from `themes_dir`
+/// (shipped themes are built in, so a missing dir still works).
+pub fn app_factory(themes_dir: std::path::PathBuf) -> UiFactory {
+    Arc::new(move |ctx: UiContext| {
+        let name = ctx
+            .agent
+            .theme
+            .clone()
+            .unwrap_or_else(|| crate::tui::theme::DEFAULT_THEME.to_string());
+        let (theme, warning) = crate::tui::theme::load_theme(&themes_dir, &name, ctx.no_color);
+        if let Some(w) = warning {
+            tracing::warn!("{}", crate::sanitize::line(&w));
+        }
+        let session = crate::tui::SessionInfo {
+            id: ctx.session_id,
+            agent: ctx.agent,
+            actor: ctx.actor,
+        };
+        Box::new(crate::tui::App::new(
+            ctx.desk,
+            session,
+            theme,
+            themes_dir.clone(),
+            ctx.no_color,
+        )) as Box<dyn SessionUi>
+    })
+}
