@@ -7,6 +7,7 @@ pub mod archive;
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod demo;
 pub mod desk;
 pub mod mail;
 pub mod model;

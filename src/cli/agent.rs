@@ -66,9 +66,9 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: AgentCommand, io: &mut Io) -> Result
             let agent = desk.add_agent(actor, &name, role.into(), &keys)?;
             writeln!(
                 io.out,
-                "added {} agent {} with {} key(s)",
-                agent.role.as_str(),
+                "added agent {} (role {}) with {} key(s)",
                 agent.name,
+                agent.role.as_str(),
                 agent.keys.len()
             )?;
             for k in &agent.keys {

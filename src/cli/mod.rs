@@ -3,6 +3,7 @@
 mod agent;
 mod config;
 mod customer;
+mod demo;
 mod mail;
 mod output;
 mod privacy;
@@ -101,6 +102,8 @@ pub enum Command {
     /// Run the desk: the SSH server agents log in to, the SMTP/LMTP listener, the
     /// outbox and the control socket; stops on Ctrl-C or SIGTERM.
     Serve(serve::ServeArgs),
+    /// A throwaway desk with demo data on loopback; prints the ssh line. Ctrl-C stops it.
+    Demo(demo::DemoArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -188,6 +191,12 @@ pub fn run(cli: Cli) -> Result<i32> {
                 unreachable!()
             };
             return serve::run(&cli.global, args);
+        }
+        Command::Demo(_) => {
+            let Command::Demo(args) = cli.command else {
+                unreachable!()
+            };
+            return demo::run(args);
         }
         _ => {}
     }
@@ -314,7 +323,7 @@ pub fn execute(
         }
         Command::Consent(cmd) => privacy::consent(desk, actor, cmd, io),
         Command::Request(cmd) => privacy::request(desk, actor, cmd, io),
-        Command::Serve(_) => bail!("the server is running already"),
+        Command::Serve(_) | Command::Demo(_) => bail!("the server is running already"),
         Command::Retention(RetentionCommand::Run { dry_run }) => {
             let report = desk.run_retention(actor, dry_run, crate::model::Timestamp::now())?;
             writeln!(io.out, "{report}")?;

@@ -25,6 +25,16 @@ pub struct ServeArgs {
     pub themes: std::path::PathBuf,
 }
 
+impl ServeArgs {
+    pub fn new(ssh: SocketAddr, smtp: SocketAddr) -> ServeArgs {
+        ServeArgs {
+            ssh: Some(ssh),
+            smtp: Some(smtp),
+            themes: "themes".into(),
+        }
+    }
+}
+
 pub fn run(g: &Global, args: ServeArgs) -> Result<i32> {
     init_logging();
     let desk = Arc::new(g.open_desk()?);
@@ -32,16 +42,24 @@ pub fn run(g: &Global, args: ServeArgs) -> Result<i32> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(g, args, Arc::clone(&desk), shutdown_signal()))?;
+    let welcome_desk = Arc::clone(&desk);
+    let ready: Ready = Box::new(move |ssh, fingerprint, smtp| {
+        print_welcome(&welcome_desk, ssh, fingerprint, smtp)
+    });
+    runtime.block_on(serve(g, args, Arc::clone(&desk), ready, shutdown_signal()))?;
     desk.store().flush()?;
     Ok(0)
 }
+
+/// Called once everything listens: (SSH address, host key fingerprint, SMTP address).
+pub type Ready = Box<dyn FnOnce(SocketAddr, String, SocketAddr) -> Result<()> + Send>;
 
 /// Runs every part of the server until `shutdown` resolves (also used by `demo`).
 pub async fn serve(
     g: &Global,
     args: ServeArgs,
     desk: Arc<Desk>,
+    ready: Ready,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<()> {
     let config = desk.config();
@@ -85,7 +103,11 @@ pub async fn serve(
         .await
         .with_context(|| format!("cannot listen for mail on {smtp_addr}: pick another --smtp"))?;
     let smtp_local = smtp_listener.local_addr()?;
-    print_welcome(&desk, &server, smtp_local)?;
+    ready(
+        server.local_addr(),
+        server.host_key_fingerprint().to_string(),
+        smtp_local,
+    )?;
 
     let smtp_options = crate::mail::smtp::SmtpOptions {
         hostname: config.mail.message_id_domain(),
@@ -162,15 +184,19 @@ fn init_logging() {
         .try_init();
 }
 
-fn print_welcome(desk: &Desk, server: &SshServer, smtp: SocketAddr) -> Result<()> {
-    let addr = server.local_addr();
+fn print_welcome(
+    desk: &Desk,
+    addr: SocketAddr,
+    fingerprint: String,
+    smtp: SocketAddr,
+) -> Result<()> {
     let host = if addr.ip().is_unspecified() {
         "<this-host>".to_string()
     } else {
         addr.ip().to_string()
     };
     println!("sealdesk: SSH server listening on {addr}");
-    println!("  host key: {}", server.host_key_fingerprint());
+    println!("  host key: {fingerprint}");
     let agents = desk.agents()?;
     if agents.is_empty() {
         println!("  no agents yet: `sealdesk agent add NAME --key-file ~/.ssh/id_ed25519.pub` (works while serving)");

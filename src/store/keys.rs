@@ -204,6 +204,40 @@ pub fn write_host_key(path: &Path) -> Result<String> {
     Ok(key.public_key().fingerprint(Default::default()).to_string())
 }
 
+/// Generates an ed25519 key pair for a *user* (the demo's agent): private key in
+/// OpenSSH format at `path` (0600), public key at `path.pub`; returns the public line.
+pub fn write_user_key(path: &Path) -> Result<String> {
+    use russh::keys::ssh_key::{private::Ed25519Keypair, LineEnding, PrivateKey};
+    let mut seed = Zeroizing::new([0u8; 32]);
+    getrandom::fill(seed.as_mut()).expect("the OS random source failed");
+    let mut key = PrivateKey::from(Ed25519Keypair::from_seed(&seed));
+    key.set_comment("sealdesk demo");
+    let err = |e: russh::keys::ssh_key::Error| StoreError::KeyFile {
+        path: path.into(),
+        problem: e.to_string(),
+    };
+    write_secret_file(
+        path,
+        key.to_openssh(LineEnding::LF).map_err(err)?.as_bytes(),
+    )?;
+    let public = key.public_key().to_openssh().map_err(err)?;
+    write_secret_file(
+        &path.with_extension("pub"),
+        format!("{public}\n").as_bytes(),
+    )?;
+    Ok(public)
+}
+
+/// A public key line nobody holds the private half of (demo agents who never log in).
+pub fn demo_public_key(comment: &str) -> String {
+    use russh::keys::ssh_key::{private::Ed25519Keypair, PrivateKey};
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).expect("the OS random source failed");
+    let mut key = PrivateKey::from(Ed25519Keypair::from_seed(&seed));
+    key.set_comment(comment);
+    key.public_key().to_openssh().unwrap_or_default()
+}
+
 /// Creates a directory (and parents) with mode 0700, or checks an existing one.
 pub fn create_private_dir(dir: &Path) -> Result<()> {
     use std::os::unix::fs::DirBuilderExt;

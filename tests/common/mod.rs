@@ -2,6 +2,8 @@
 //! a byte scanner for plaintext at rest.
 #![allow(dead_code)]
 
+pub mod live;
+
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use std::path::{Path, PathBuf};

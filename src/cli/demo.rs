@@ -1,0 +1,183 @@
+//! `sealdesk demo`: a throwaway desk with demo data, the user's SSH key registered, the
+//! server on loopback, and the exact `ssh` line to paste. Ctrl-C stops it.
+
+use super::serve::{serve, shutdown_signal, Ready, ServeArgs};
+use super::Global;
+use crate::config::Config;
+use crate::desk::{Actor, Desk};
+use crate::model::{is_valid_agent_name, AgentRole};
+use crate::store::{Paths, Store};
+use anyhow::{Context, Result};
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Where agents connect; if the port is taken, a free one is used.
+    #[arg(long = "ssh", default_value = "127.0.0.1:2222")]
+    pub ssh: SocketAddr,
+    /// Where the demo accepts mail (SMTP/LMTP for support@desk.example).
+    #[arg(long = "smtp", default_value = "127.0.0.1:2525")]
+    pub smtp: SocketAddr,
+    /// Keep the demo desk in this directory (default: a temp dir, deleted on exit).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+pub fn run(args: DemoArgs) -> Result<i32> {
+    let (dir, throwaway) = match &args.dir {
+        Some(d) => (d.clone(), false),
+        None => {
+            let mut r = [0u8; 6];
+            getrandom::fill(&mut r).expect("the OS random source failed");
+            (
+                std::env::temp_dir().join(format!("sealdesk-demo-{}", hex::encode(r))),
+                true,
+            )
+        }
+    };
+    let result = run_in(&dir, args);
+    if throwaway {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    result
+}
+
+fn run_in(dir: &Path, args: DemoArgs) -> Result<i32> {
+    let paths = Paths {
+        data: dir.join("data"),
+        keys: dir.join("keys"),
+    };
+    if !paths.db().exists() {
+        Store::init(&paths, None)?;
+    }
+    let desk = Arc::new(Desk::new(Store::open(&paths, None)?, Config::default()));
+    let me = Actor::local_admin();
+    if desk.store().tickets()?.is_empty() {
+        desk.set_config_key(&me, "mail.ingest", "support@desk.example")?;
+        desk.set_config_key(&me, "mail.from", "Demo Support <support@desk.example>")?;
+        desk.set_config_key(
+            &me,
+            "mail.ack_template",
+            "Thanks, we got your message and filed it as ticket {ticket}.",
+        )?;
+        crate::demo::populate(&desk)?;
+    }
+    let name = agent_name();
+    let (key_line, generated) = user_key(dir)?;
+    if desk.store().agent_by_name(&name)?.is_none() {
+        desk.add_agent(
+            &me,
+            &name,
+            AgentRole::Admin,
+            std::slice::from_ref(&key_line),
+        )?;
+    }
+    if desk.store().agent_by_name("alice")?.is_none() {
+        // A second agent, so assignment has someone to pick (no key that logs in).
+        let other = crate::store::demo_public_key("alice@demo");
+        desk.add_agent(&me, "alice", AgentRole::Agent, &[other])?;
+    }
+
+    let ssh = free_or(args.ssh);
+    let smtp = free_or(args.smtp);
+    let g = Global {
+        data: paths.data.clone(),
+        keys: paths.keys.clone(),
+        passphrase_file: None,
+        config: None,
+    };
+    let ready: Ready = Box::new(move |ssh, fingerprint, smtp| {
+        let identity = generated
+            .as_ref()
+            .map(|p| format!(" -i {}", p.display()))
+            .unwrap_or_default();
+        println!(
+            "sealdesk demo is running with {} tickets.",
+            crate::demo::MAIL_COUNT
+        );
+        println!("  host key: {fingerprint}");
+        println!("  mail to support@desk.example over SMTP at {smtp}");
+        if let Some(p) = &generated {
+            println!(
+                "  no SSH key found in ~/.ssh, so one was generated: {}",
+                p.display()
+            );
+        }
+        println!();
+        println!("Log in with:");
+        println!();
+        println!(
+            "    ssh -p {}{identity} -o StrictHostKeyChecking=accept-new {name}@{}",
+            ssh.port(),
+            ssh.ip()
+        );
+        println!();
+        println!("Press Ctrl-C here to stop the demo.");
+        Ok(())
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(
+        &g,
+        ServeArgs::new(ssh, smtp),
+        Arc::clone(&desk),
+        ready,
+        shutdown_signal(),
+    ))?;
+    Ok(0)
+}
+
+/// The requested address if its port is free, else the same IP with a free port.
+fn free_or(addr: SocketAddr) -> SocketAddr {
+    match std::net::TcpListener::bind(addr) {
+        Ok(_) => addr,
+        Err(_) => SocketAddr::new(addr.ip(), 0),
+    }
+}
+
+/// The login name as an agent name ($USER when it is valid, else "demo").
+fn agent_name() -> String {
+    let user = std::env::var("USER").unwrap_or_default().to_lowercase();
+    if is_valid_agent_name(&user) {
+        user
+    } else {
+        "demo".into()
+    }
+}
+
+/// The user's public key from ~/.ssh (ed25519 first), or a newly generated key pair in
+/// the demo dir (returned as the path to pass with -i).
+fn user_key(dir: &Path) -> Result<(String, Option<PathBuf>)> {
+    if let Some(home) = std::env::var_os("HOME") {
+        let ssh = Path::new(&home).join(".ssh");
+        let mut candidates: Vec<PathBuf> = ["id_ed25519.pub", "id_ecdsa.pub", "id_rsa.pub"]
+            .iter()
+            .map(|f| ssh.join(f))
+            .collect();
+        if let Ok(entries) = std::fs::read_dir(&ssh) {
+            let mut others: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "pub"))
+                .collect();
+            others.sort();
+            candidates.extend(others);
+        }
+        for path in candidates {
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                let line = text.lines().next().unwrap_or("").trim().to_string();
+                if russh::keys::PublicKey::from_openssh(&line).is_ok() {
+                    return Ok((line, None));
+                }
+            }
+        }
+    }
+    let private = dir.join("demo_ed25519");
+    let public = crate::store::write_user_key(&private)?;
+    Ok((public, Some(private)))
+}

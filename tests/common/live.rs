@@ -1,0 +1,340 @@
+//! Helpers for end-to-end tests against a running `sealdesk serve`: the real binary,
+//! the real OpenSSH client, and tmux as the agent's terminal.
+#![allow(dead_code)]
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_sealdesk");
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A desk in a temporary directory, driven through the CLI.
+pub struct TestDesk {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestDesk {
+    pub fn new() -> TestDesk {
+        let desk = TestDesk {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        desk.cli(&["init"]);
+        desk
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--data")
+            .arg(self.path("data"))
+            .arg("--keys")
+            .arg(self.path("keys"));
+        for var in [
+            "SEALDESK_PASSPHRASE",
+            "SEALDESK_PASSPHRASE_FILE",
+            "SEALDESK_CONFIG",
+            "SEALDESK_SSH",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd
+    }
+
+    /// Runs a CLI command that must succeed; returns its stdout.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = run(self.command().args(args), WAIT);
+        assert!(
+            out.status.success(),
+            "sealdesk {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A new ed25519 key pair; returns the private key's path.
+    pub fn keygen(&self, name: &str) -> PathBuf {
+        let key = self.path(name);
+        let out = run(
+            Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+                .arg(&key),
+            WAIT,
+        );
+        assert!(out.status.success(), "ssh-keygen failed");
+        key
+    }
+
+    pub fn add_agent(&self, name: &str, key: &Path) {
+        let public = key.with_extension("pub");
+        self.cli(&["agent", "add", name, "--key-file", public.to_str().unwrap()]);
+    }
+
+    pub fn serve(&self) -> Server {
+        let mut child = self
+            .command()
+            .args(["serve", "--ssh", "127.0.0.1:0", "--smtp", "127.0.0.1:0"])
+            .env("SEALDESK_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sealdesk serve");
+        let (lines_tx, lines) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            port: 0,
+            banner: String::new(),
+            smtp_port: 0,
+        };
+        let deadline = Instant::now() + WAIT;
+        while server.port == 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = lines
+                .recv_timeout(left)
+                .expect("the server never said where it listens");
+            server.banner.push_str(&line);
+            server.banner.push('\n');
+            if let Some(addr) = line.strip_prefix("sealdesk: SSH server listening on ") {
+                server.port = addr.rsplit(':').next().unwrap().parse().unwrap();
+            }
+        }
+        // The rest of the banner (fingerprint, ssh lines, mail) follows at once.
+        while let Ok(line) = lines.recv_timeout(Duration::from_millis(300)) {
+            if let Some(rest) = line.trim().strip_prefix("mail (SMTP/LMTP) on ") {
+                let addr = rest.split_whitespace().next().unwrap_or("");
+                server.smtp_port = addr.rsplit(':').next().unwrap_or("0").parse().unwrap_or(0);
+            }
+            server.banner.push_str(&line);
+            server.banner.push('\n');
+        }
+        server
+    }
+}
+
+/// A running `sealdesk serve`, killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+    pub banner: String,
+    /// Where the SMTP/LMTP listener accepts mail.
+    pub smtp_port: u16,
+}
+
+impl Server {
+    pub fn ssh(&self, key: &Path, user: &str) -> Command {
+        let mut cmd = Command::new("ssh");
+        cmd.args(["-F", "/dev/null", "-p", &self.port.to_string(), "-i"])
+            .arg(key)
+            .args([
+                "-o",
+                "IdentitiesOnly=yes",
+                "-o",
+                "IdentityAgent=none",
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "LogLevel=ERROR",
+                "-o",
+                "ConnectTimeout=10",
+            ])
+            .arg(format!("{user}@127.0.0.1"))
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Asks the server to stop as the CLI's signal handling would, and waits for it.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server did not stop");
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a command to completion within `limit`, killing it if it hangs.
+pub fn run(cmd: &mut Command, limit: Duration) -> Output {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let id = child.id();
+    let (done_tx, done) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = done_tx.send(child.wait_with_output());
+    });
+    match done.recv_timeout(limit) {
+        Ok(out) => out.expect("wait"),
+        Err(_) => {
+            let _ = Command::new("kill")
+                .args(["-KILL", &id.to_string()])
+                .status();
+            panic!("command did not finish within {limit:?}: {cmd:?}");
+        }
+    }
+}
+
+/// tmux on a private socket, standing in for the agent's terminal; killed when dropped.
+pub struct Tmux {
+    socket: PathBuf,
+}
+
+impl Tmux {
+    /// Runs `command` in a 100×30 window; the shell keeps the window open afterwards
+    /// and prints the exit status.
+    pub fn start(desk: &TestDesk, command: &str) -> Tmux {
+        Tmux::start_named(desk, "tmux", command)
+    }
+
+    /// Like [`Tmux::start`], on its own socket, for a second terminal.
+    pub fn start_named(desk: &TestDesk, name: &str, command: &str) -> Tmux {
+        let tmux = Tmux {
+            socket: desk.path(&format!("{name}.sock")),
+        };
+        let shell = format!("{command}; echo \"[exit $?]\"; sleep 60");
+        let out = run(
+            tmux.command()
+                .args(["new-session", "-d", "-s", "t", "-x", "100", "-y", "30"])
+                .arg(shell),
+            WAIT,
+        );
+        assert!(
+            out.status.success(),
+            "tmux: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tmux
+    }
+
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new("tmux");
+        cmd.arg("-S").arg(&self.socket).env_remove("TMUX");
+        cmd
+    }
+
+    pub fn screen(&self) -> String {
+        let out = run(self.command().args(["capture-pane", "-p", "-t", "t"]), WAIT);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The screen with its colours and attributes as escape sequences.
+    pub fn styled_screen(&self) -> String {
+        let out = run(
+            self.command().args(["capture-pane", "-p", "-e", "-t", "t"]),
+            WAIT,
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Polls the screen until it shows `text`.
+    pub fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the screen never showed {text:?}; it shows:\n{screen}"
+            );
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn send_keys(&self, keys: &str) {
+        run(self.command().args(["send-keys", "-t", "t", keys]), WAIT);
+    }
+
+    /// Types text literally (no key-name interpretation).
+    pub fn type_text(&self, text: &str) {
+        run(
+            self.command().args(["send-keys", "-t", "t", "-l", text]),
+            WAIT,
+        );
+    }
+
+    /// Resizes the terminal, as a user dragging the window would.
+    pub fn resize(&self, cols: u16, rows: u16) {
+        let (x, y) = (cols.to_string(), rows.to_string());
+        run(
+            self.command()
+                .args(["resize-window", "-t", "t", "-x", &x, "-y", &y]),
+            WAIT,
+        );
+    }
+
+    /// Polls until `pred` holds for the screen; returns it and how long it took.
+    pub fn wait_until(
+        &self,
+        what: &str,
+        limit: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) -> (String, Duration) {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if pred(&screen) {
+                return (screen, start.elapsed());
+            }
+            assert!(
+                start.elapsed() < limit,
+                "the screen never showed {what} within {limit:?}; it shows:\n{screen}"
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = run(self.command().arg("kill-server"), WAIT);
+    }
+}
+
+pub fn interactive_ssh(server: &Server, key: &Path, user: &str, extra: &[&str]) -> String {
+    let cmd = server.ssh(key, user);
+    let mut words: Vec<String> = vec![
+        cmd.get_program().to_string_lossy().into_owned(),
+        "-t".into(),
+    ];
+    words.extend(extra.iter().map(|s| s.to_string()));
+    words.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+    words.join(" ")
+}
