@@ -1,0 +1,361 @@
+//! Mail end to end against a running `sealdesk serve`: a real SMTP client (Python's
+//! smtplib) over TCP, threading and the spoofing rule, replies delivered to a real SMTP
+//! server on loopback and checked header by header, `sealdesk ingest` through the
+//! control socket, and SIGKILL in the middle of a burst losing nothing acknowledged.
+
+mod common;
+
+use common::live::*;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// A minimal SMTP server standing in for the relay: accepts everything, keeps each DATA.
+struct Sink {
+    port: u16,
+    received: Arc<Mutex<Vec<Vec<u8>>>>,
+}
+
+impl Sink {
+    fn start() -> Sink {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let store = Arc::clone(&received);
+        thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let store = Arc::clone(&store);
+                thread::spawn(move || {
+                    let mut out = stream.try_clone().unwrap();
+                    let mut reader = BufReader::new(stream);
+                    let _ = out.write_all(b"220 sink ESMTP\r\n");
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let upper = line.to_ascii_uppercase();
+                        if upper.starts_with("EHLO") {
+                            let _ = out.write_all(b"250-sink\r\n250 8BITMIME\r\n");
+                        } else if upper.starts_with("DATA") {
+                            let _ = out.write_all(b"354 go on\r\n");
+                            let mut data = Vec::new();
+                            loop {
+                                let mut l = Vec::new();
+                                if reader.read_until(b'\n', &mut l).unwrap_or(0) == 0 {
+                                    return;
+                                }
+                                if l == b".\r\n" {
+                                    break;
+                                }
+                                data.extend_from_slice(if l.starts_with(b"..") {
+                                    &l[1..]
+                                } else {
+                                    &l
+                                });
+                            }
+                            store.lock().unwrap().push(data);
+                            let _ = out.write_all(b"250 queued\r\n");
+                        } else if upper.starts_with("QUIT") {
+                            let _ = out.write_all(b"221 bye\r\n");
+                            return;
+                        } else {
+                            let _ = out.write_all(b"250 ok\r\n");
+                        }
+                    }
+                });
+            }
+        });
+        Sink { port, received }
+    }
+
+    fn wait_for_mail(&self, n: usize) -> Vec<Vec<u8>> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let got = self.received.lock().unwrap().clone();
+            if got.len() >= n {
+                return got;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the relay received {} of {n} mails",
+                got.len()
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// Sends one raw message with Python's smtplib; Ok or the client's error text.
+fn smtp_send(port: u16, from: &str, to: &str, raw: &str) -> Result<(), String> {
+    let script = "import smtplib,sys\ns=smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=20)\ns.sendmail(sys.argv[2], [sys.argv[3]], sys.stdin.buffer.read())\ns.quit()\n";
+    let mut child = Command::new("python3")
+        .args(["-c", script, &port.to_string(), from, to])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 is needed for these tests: apt-get install python3");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(raw.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn mail(from: &str, subject: &str, id: &str, extra: &str, body: &str) -> String {
+    format!("From: {from}\r\nTo: support@desk.example\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n{extra}\r\n{body}\r\n")
+}
+
+fn tickets(desk: &TestDesk) -> serde_json::Value {
+    serde_json::from_str(&desk.cli(&["ticket", "list", "--status", "new", "--json"])).unwrap()
+}
+
+fn configured_desk(relay_port: Option<u16>) -> TestDesk {
+    let desk = TestDesk::new();
+    desk.cli(&["config", "set", "mail.ingest", "support@desk.example"]);
+    desk.cli(&[
+        "config",
+        "set",
+        "mail.from",
+        "Support <support@desk.example>",
+    ]);
+    if let Some(p) = relay_port {
+        desk.cli(&[
+            "config",
+            "set",
+            "mail.relay",
+            &format!("smtp://127.0.0.1:{p}"),
+        ]);
+    }
+    desk
+}
+
+#[test]
+fn mail_becomes_threaded_tickets_and_replies_go_out_as_proper_replies() {
+    let sink = Sink::start();
+    let desk = configured_desk(Some(sink.port));
+    let server = desk.serve();
+    assert!(server.smtp_port > 0, "banner: {}", server.banner);
+    let port = server.smtp_port;
+
+    smtp_send(
+        port,
+        "ann@example.com",
+        "support@desk.example",
+        &mail(
+            "Ann <ann@example.com>",
+            "Printer on fire",
+            "m1@example.com",
+            "",
+            "It burns.",
+        ),
+    )
+    .unwrap();
+    let list = tickets(&desk);
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "the ticket is there as soon as 250 came back"
+    );
+    assert_eq!(list[0]["subject"], "Printer on fire");
+
+    let reply = mail(
+        "ann@example.com",
+        "Re: Printer on fire",
+        "m2@example.com",
+        "In-Reply-To: <m1@example.com>\r\nReferences: <m1@example.com>\r\n",
+        "Still burning.",
+    );
+    smtp_send(port, "ann@example.com", "support@desk.example", &reply).unwrap();
+    let spoof = mail(
+        "mallory@evil.example",
+        "Re: [#1] Printer on fire",
+        "x@evil.example",
+        "",
+        "let me in",
+    );
+    smtp_send(port, "mallory@evil.example", "support@desk.example", &spoof).unwrap();
+    let list = tickets(&desk);
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    let t1: serde_json::Value =
+        serde_json::from_str(&desk.cli(&["ticket", "show", "1", "--json"])).unwrap();
+    assert_eq!(
+        t1["thread"].as_array().unwrap().len(),
+        2,
+        "the reply joined #1"
+    );
+    let t2: serde_json::Value =
+        serde_json::from_str(&desk.cli(&["ticket", "show", "2", "--json"])).unwrap();
+    assert_eq!(
+        t2["thread"][0]["author"], "mallory@evil.example",
+        "the stranger got a ticket of their own"
+    );
+
+    // Mail for an address that is not ours is refused at RCPT.
+    let refused = smtp_send(
+        port,
+        "ann@example.com",
+        "someone@else.example",
+        &mail("ann@example.com", "x", "m9@example.com", "", "x"),
+    );
+    assert!(refused.unwrap_err().contains("SMTPRecipientsRefused"));
+
+    // An agent's reply (from the CLI, through the control socket) reaches the relay.
+    desk.cli(&["ticket", "reply", "1", "--body", "Please unplug it."]);
+    let got = sink.wait_for_mail(1);
+    let out = sealdesk::mail::parse::parse(&got[0]).expect("a well-formed mail");
+    assert_eq!(out.from, "support@desk.example");
+    assert_eq!(out.to, vec!["ann@example.com"]);
+    assert_eq!(out.subject, "Re: [#1] Printer on fire");
+    assert_eq!(out.in_reply_to, vec!["m2@example.com"]);
+    assert_eq!(out.references, vec!["m1@example.com", "m2@example.com"]);
+    assert!(out
+        .message_id
+        .as_deref()
+        .unwrap()
+        .ends_with("@desk.example"));
+    assert!(out.text.contains("Please unplug it."), "{}", out.text);
+    assert!(
+        out.text.contains("> Still burning."),
+        "quotes the customer's last message: {}",
+        out.text
+    );
+    let raw = String::from_utf8_lossy(&got[0]);
+    assert!(raw.contains("X-Loop: support@desk.example"), "{raw}");
+    assert!(raw.contains("Date: "));
+    // The ticket shows it sent, and the customer's answer to it threads by References.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let t: serde_json::Value =
+            serde_json::from_str(&desk.cli(&["ticket", "show", "1", "--json"])).unwrap();
+        if t["thread"][2]["delivery"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("sent")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never marked sent: {}",
+            t["thread"][2]
+        );
+        thread::sleep(Duration::from_millis(100));
+    }
+    let ours = out.message_id.unwrap();
+    let answer = mail(
+        "ann@example.com",
+        "Re: [#1] Printer on fire",
+        "m3@example.com",
+        &format!("In-Reply-To: <{ours}>\r\n"),
+        "Done, thanks.",
+    );
+    smtp_send(port, "ann@example.com", "support@desk.example", &answer).unwrap();
+    let t1: serde_json::Value =
+        serde_json::from_str(&desk.cli(&["ticket", "show", "1", "--json"])).unwrap();
+    assert_eq!(t1["thread"].as_array().unwrap().len(), 4);
+
+    // `sealdesk ingest` while the server runs goes through the control socket.
+    let mut child = desk
+        .command()
+        .arg("ingest")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(mail("cy@example.com", "Via the pipe", "p1@example.com", "", "hi").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("new ticket #3"));
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn sigkill_in_a_burst_loses_no_acknowledged_message() {
+    let desk = configured_desk(None);
+    let mut server = desk.serve();
+    let port = server.smtp_port;
+    // Four concurrent connections, 60 messages each; every 250 is printed as it comes.
+    let script = r#"
+import smtplib, sys, threading
+port = int(sys.argv[1])
+lock = threading.Lock()
+def worker(w):
+    try:
+        s = smtplib.SMTP('127.0.0.1', port, timeout=20)
+        for i in range(60):
+            subj = 'burst-%d-%d' % (w, i)
+            msg = 'From: c%d@example.com\r\nTo: support@desk.example\r\nSubject: %s\r\nMessage-ID: <%s@example.com>\r\n\r\nbody %s\r\n' % (w, subj, subj, 'x' * 2000)
+            s.sendmail('c%d@example.com' % w, ['support@desk.example'], msg)
+            with lock:
+                print('OK ' + subj, flush=True)
+    except Exception as e:
+        with lock:
+            print('STOP %d %s' % (w, type(e).__name__), flush=True)
+ts = [threading.Thread(target=worker, args=(w,)) for w in range(4)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+"#;
+    let mut client = Command::new("python3")
+        .args(["-u", "-c", script, &port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3");
+    let mut acked = Vec::new();
+    let mut lines = BufReader::new(client.stdout.take().unwrap()).lines();
+    while let Some(Ok(line)) = lines.next() {
+        if let Some(subject) = line.strip_prefix("OK ") {
+            acked.push(subject.to_string());
+            if acked.len() == 40 {
+                // Mid-burst: no warning, no flush, no goodbye.
+                server.child.kill().unwrap();
+                server.child.wait().unwrap();
+            }
+        }
+    }
+    client.wait().unwrap();
+    assert!(
+        acked.len() >= 40,
+        "only {} acknowledged before the kill",
+        acked.len()
+    );
+    assert!(
+        acked.len() < 240,
+        "the kill came too late to interrupt the burst"
+    );
+
+    // The CLI finds the stale control socket, opens the store itself, and every
+    // acknowledged message is there.
+    let mut stored_subjects = Vec::new();
+    let list = tickets(&desk);
+    for t in list.as_array().unwrap() {
+        stored_subjects.push(t["subject"].as_str().unwrap().to_string());
+    }
+    for s in &acked {
+        assert!(
+            stored_subjects.contains(s),
+            "acknowledged {s} was lost ({} stored)",
+            stored_subjects.len()
+        );
+    }
+    let verify = desk.cli(&["audit", "verify"]);
+    assert!(verify.contains("intact"), "{verify}");
+}
