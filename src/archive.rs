@@ -6,14 +6,8 @@ use std::path::{Path, PathBuf};
 /// Writes the files under a top directory named after the archive; mode 0600, refuses
 /// to overwrite.
 pub fn write_tar_gz(files: &[ExportFile], out: &Path) -> std::io::Result<u64> {
+    use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(out)?;
-    let gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
-    let mut tar = tar::Builder::new(gz);
     let top = out
         .file_name()
         .and_then(|n| n.to_str())
@@ -23,6 +17,21 @@ pub fn write_tar_gz(files: &[ExportFile], out: &Path) -> std::io::Result<u64> {
                 .to_string()
         })
         .unwrap_or_else(|| "export".into());
+    let bytes = tar_gz_bytes(files, &top)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(out)?;
+    file.write_all(&bytes)?;
+    file.sync_all()?;
+    Ok(bytes.len() as u64)
+}
+
+/// The archive in memory, every file under the directory `top`.
+pub fn tar_gz_bytes(files: &[ExportFile], top: &str) -> std::io::Result<Vec<u8>> {
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut tar = tar::Builder::new(gz);
     let now = crate::model::Timestamp::now().0.max(0) as u64;
     for f in files {
         let mut header = tar::Header::new_gnu();
@@ -32,10 +41,7 @@ pub fn write_tar_gz(files: &[ExportFile], out: &Path) -> std::io::Result<u64> {
         header.set_cksum();
         tar.append_data(&mut header, format!("{top}/{}", f.path), &f.bytes[..])?;
     }
-    let gz = tar.into_inner()?;
-    let file = gz.finish()?;
-    file.sync_all()?;
-    Ok(file.metadata()?.len())
+    tar.into_inner()?.finish()
 }
 
 /// Where exports made from the TUI (and by default from the CLI) go.

@@ -359,3 +359,90 @@ ts = [threading.Thread(target=worker, args=(w,)) for w in range(4)]
     let verify = desk.cli(&["audit", "verify"]);
     assert!(verify.contains("intact"), "{verify}");
 }
+
+#[test]
+fn exports_and_erasure_confirmations_are_mailed_to_the_customer() {
+    let sink = Sink::start();
+    let desk = configured_desk(Some(sink.port));
+    let server = desk.serve();
+    smtp_send(
+        server.smtp_port,
+        "ann@example.com",
+        "support@desk.example",
+        &mail(
+            "Ann <ann@example.com>",
+            "My data please",
+            "d1@example.com",
+            "",
+            "Send me a copy.",
+        ),
+    )
+    .unwrap();
+    let open = desk.cli(&[
+        "request",
+        "open",
+        "ann@example.com",
+        "--kind",
+        "export",
+        "--ticket",
+        "1",
+    ]);
+    let id = open.split_whitespace().next().unwrap().to_string();
+    let out = desk.dir.path().join("ann.tar.gz");
+    // Not before the requester's identity is verified.
+    let refused = desk
+        .command()
+        .args([
+            "customer",
+            "export",
+            "ann@example.com",
+            "--out",
+            out.to_str().unwrap(),
+            "--request",
+            &id,
+            "--mail",
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("identity is not verified"));
+    desk.cli(&[
+        "request",
+        "verify",
+        &id,
+        "--method",
+        "called back on the number on file",
+    ]);
+    let out2 = desk.dir.path().join("ann2.tar.gz");
+    let said = desk.cli(&[
+        "customer",
+        "export",
+        "ann@example.com",
+        "--out",
+        out2.to_str().unwrap(),
+        "--request",
+        &id,
+        "--mail",
+    ]);
+    assert!(said.contains("queued by mail to ann@example.com"), "{said}");
+    let got = sink.wait_for_mail(1);
+    let m = sealdesk::mail::parse::parse(&got[0]).unwrap();
+    assert_eq!(m.to, vec!["ann@example.com"]);
+    assert_eq!(m.subject, "Your data export");
+    assert_eq!(m.attachments.len(), 1);
+    assert_eq!(m.attachments[0].name, "ann2.tar.gz");
+    assert_eq!(
+        m.attachments[0].bytes,
+        std::fs::read(&out2).unwrap(),
+        "the archive arrives intact"
+    );
+
+    // Cancellation: the confirmation goes out even though the customer is erased by then.
+    desk.cli(&["customer", "cancel", "ann@example.com", "--yes"]);
+    let got = sink.wait_for_mail(2);
+    let c = sealdesk::mail::parse::parse(&got[1]).unwrap();
+    assert_eq!(c.to, vec!["ann@example.com"]);
+    assert_eq!(c.subject, "Your account has been cancelled");
+    assert!(String::from_utf8_lossy(&got[1]).contains("Auto-Submitted: auto-replied"));
+    assert!(server.terminate().success());
+}

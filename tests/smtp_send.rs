@@ -98,6 +98,7 @@ fn mail() -> OutgoingMail {
         ),
         date: SystemTime::now(),
         extra_headers: vec![("Auto-Submitted".into(), "auto-replied".into())],
+        attachments: Vec::new(),
     }
 }
 

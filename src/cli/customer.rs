@@ -16,6 +16,10 @@ pub enum CustomerCommand {
         /// The privacy request this answers.
         #[arg(long)]
         request: Option<crate::model::RequestId>,
+        /// Also mail the archive to the customer's address (needs --request with a
+        /// verified identity; within mail.max_size).
+        #[arg(long, requires = "request")]
+        mail: bool,
     },
     /// Cancel the account and erase the customer for good (crypto-shredding). Asks you
     /// to type the address; --yes for scripts.
@@ -56,6 +60,7 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
             email,
             out,
             request,
+            mail,
         } => {
             let c = desk.find_customer(actor, &email)?;
             let files = desk.export_customer(actor, &c, request)?;
@@ -80,6 +85,15 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
                 files.len(),
                 out.display()
             )?;
+            if let (true, Some(request)) = (mail, request) {
+                let name = out
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "export.tar.gz".into());
+                let bytes = std::fs::read(&out)?;
+                desk.mail_export(actor, &c, &request, &name, bytes)?;
+                writeln!(io.out, "queued by mail to {}", safe(c.primary_email()))?;
+            }
         }
         CustomerCommand::Cancel {
             email,

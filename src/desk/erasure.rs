@@ -62,6 +62,7 @@ impl Desk {
                     to: customer.primary_email().to_string(),
                     subject: "Your account has been cancelled".into(),
                     message_id: crate::mail::new_message_id(&self.config().mail.message_id_domain()),
+                    attachment: None,
                     body: "As you asked, we have cancelled your account and erased the personal data we held about you, including our copies in backups.\n\nThis is the last message you will receive from us about it.\n".into(),
                 }),
             })?;

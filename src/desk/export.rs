@@ -382,3 +382,83 @@ fn index_html(profile: &Value, manifest: &Value, tickets: &[Value], consents: &[
     h.push_str("<p>Every file in this archive is listed with its SHA-256 in SHA256SUMS.</p></body></html>\n");
     h
 }
+
+impl Desk {
+    /// Queues an export archive by mail to the customer's known address. Only for a
+    /// request whose requester's identity was verified, and only within `mail.max_size`;
+    /// the archive waits sealed with the customer's key and is deleted once sent.
+    pub fn mail_export(
+        &self,
+        actor: &Actor,
+        customer: &Customer,
+        request: &RequestId,
+        file_name: &str,
+        archive: Vec<u8>,
+    ) -> Result<()> {
+        use crate::model::{
+            ComposedAttachment, ComposedMail, OutboxEntry, RequestStatus, TicketNo,
+        };
+        let _op = self.store.op();
+        let r = self.request(request)?;
+        if r.customer != customer.id {
+            return Err(super::DeskError::Invalid(
+                "that request belongs to another customer".into(),
+            ));
+        }
+        if !matches!(
+            r.status,
+            RequestStatus::Verified | RequestStatus::InProgress | RequestStatus::Completed
+        ) {
+            return Err(super::DeskError::Invalid(format!(
+                "the requester's identity is not verified (request is {}): verify it first, then mail the export",
+                r.status
+            )));
+        }
+        let config = self.config().mail;
+        if config.from.is_none() {
+            return Err(super::DeskError::Invalid(
+                "mail.from is not set, so nothing can be mailed: `sealdesk config set mail.from …`"
+                    .into(),
+            ));
+        }
+        if archive.len() > config.max_size {
+            return Err(super::DeskError::Invalid(format!(
+                "the archive is {} bytes, over mail.max_size ({}): hand it over another way; it is in the exports dir",
+                archive.len(),
+                config.max_size
+            )));
+        }
+        let id = crate::model::AttachmentId::random();
+        self.store.put_attachment(&customer.id, &id, &archive)?;
+        let mut n = [0u8; 4];
+        getrandom::fill(&mut n).expect("the OS random source failed");
+        self.store.put_outbox(&OutboxEntry {
+            ticket: TicketNo(0),
+            seq: u32::from_be_bytes(n),
+            attempts: 0,
+            next_attempt: Timestamp::now(),
+            last_error: None,
+            automatic: true,
+            composed: Some(ComposedMail {
+                to: customer.primary_email().to_string(),
+                subject: "Your data export".into(),
+                message_id: crate::mail::new_message_id(&config.message_id_domain()),
+                body: "As you asked, attached is a copy of the personal data we hold about you: open index.html inside the archive for a readable overview; the JSON files are machine-readable, and SHA256SUMS lets you check that nothing was changed.\n".into(),
+                attachment: Some(ComposedAttachment {
+                    id,
+                    owner: customer.id,
+                    name: file_name.to_string(),
+                    content_type: "application/gzip".into(),
+                }),
+            }),
+        })?;
+        self.audit(
+            actor,
+            "customer.export-mailed",
+            vec![request.to_string(), format!("bytes={}", archive.len())],
+            Some(&customer.id),
+        )?;
+        self.store.flush()?;
+        Ok(())
+    }
+}

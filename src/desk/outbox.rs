@@ -23,6 +23,8 @@ pub struct OutgoingReply {
     pub automatic: bool,
     /// For the `X-Loop` header: our own address.
     pub loop_address: String,
+    /// (file name, content type, bytes): a data export mailed to the customer.
+    pub attachments: Vec<(String, String, Vec<u8>)>,
 }
 
 /// Lines of the previous message quoted under a reply.
@@ -49,7 +51,18 @@ impl Desk {
         let config = self.config().mail;
         let from = config.from.clone().ok_or("mail.from is not set: `sealdesk config set mail.from \"Support <support@example.com>\"`")?;
         if let Some(c) = &entry.composed {
+            let mut attachments = Vec::new();
+            if let Some(a) = &c.attachment {
+                let bytes = self
+                    .store
+                    .attachment(&a.id)
+                    .ok()
+                    .flatten()
+                    .ok_or("the attachment is gone (erased or expired)")?;
+                attachments.push((a.name.clone(), a.content_type.clone(), bytes));
+            }
             return Ok(OutgoingReply {
+                attachments,
                 ticket: entry.ticket,
                 seq: entry.seq,
                 from,
@@ -106,12 +119,14 @@ impl Desk {
             body: quote_body(&message.text, previous),
             automatic: entry.automatic,
             loop_address: config.from_address().unwrap_or_default(),
+            attachments: Vec::new(),
         })
     }
 
     /// The relay took the mail.
     pub fn reply_sent(&self, ticket: TicketNo, seq: u32, at: Timestamp) -> Result<()> {
         let _op = self.store.op();
+        self.drop_composed_attachment(ticket, seq)?;
         self.set_delivery(ticket, seq, Delivery::Sent { at })?;
         self.store.remove_outbox(ticket, seq)?;
         self.finish_delivery(ticket)
@@ -131,6 +146,7 @@ impl Desk {
         let entries = self.store.outbox()?;
         let entry = entries.iter().find(|e| e.ticket == ticket && e.seq == seq);
         if permanent || entry.is_none() {
+            self.drop_composed_attachment(ticket, seq)?;
             self.set_delivery(
                 ticket,
                 seq,
@@ -155,6 +171,19 @@ impl Desk {
             )?;
         }
         self.finish_delivery(ticket)
+    }
+
+    /// A mailed export's archive is deleted once the mail is sent or given up.
+    fn drop_composed_attachment(&self, ticket: TicketNo, seq: u32) -> Result<()> {
+        let entry = self
+            .store
+            .outbox()?
+            .into_iter()
+            .find(|e| e.ticket == ticket && e.seq == seq);
+        if let Some(a) = entry.and_then(|e| e.composed).and_then(|c| c.attachment) {
+            self.store.remove_attachment(&a.id)?;
+        }
+        Ok(())
     }
 
     /// How many times an outbox entry was tried, for the backoff.

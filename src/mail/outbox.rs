@@ -83,5 +83,14 @@ fn to_mail(r: &OutgoingReply) -> OutgoingMail {
         body: r.body.clone(),
         date: std::time::SystemTime::now(),
         extra_headers,
+        attachments: r
+            .attachments
+            .iter()
+            .map(|(name, content_type, bytes)| super::send::MailAttachment {
+                name: name.clone(),
+                content_type: content_type.clone(),
+                bytes: bytes.clone(),
+            })
+            .collect(),
     }
 }

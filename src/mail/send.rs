@@ -8,7 +8,7 @@
 mod message;
 mod relay;
 
-pub use message::{build_message, OutgoingMail};
+pub use message::{build_message, MailAttachment, OutgoingMail};
 pub use relay::{RelayConfig, RelayError, Security};
 
 use crate::sanitize;

@@ -38,4 +38,14 @@ pub struct ComposedMail {
     pub subject: String,
     pub message_id: String,
     pub body: String,
+    /// A file to send along, stored apart (sealed with its owner's key).
+    pub attachment: Option<ComposedAttachment>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComposedAttachment {
+    pub id: super::AttachmentId,
+    pub owner: super::CustomerId,
+    pub name: String,
+    pub content_type: String,
 }

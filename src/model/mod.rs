@@ -54,7 +54,7 @@ pub use catalogue::{Catalogue, CatalogueEntry};
 pub use consent::{ConsentActor, ConsentRecord, ConsentState};
 pub use customer::{is_plausible_email, normalize_email, Customer, CustomerFlags};
 pub use ids::{AgentId, AttachmentId, CustomerId, QuarantineId, RequestId, TicketNo};
-pub use mail::{ComposedMail, OutboxEntry, QuarantineItem};
+pub use mail::{ComposedAttachment, ComposedMail, OutboxEntry, QuarantineItem};
 pub use message::{Attachment, Author, Delivery, Message, MessageKind};
 pub use request::{
     Decision, DecisionOutcome, Extension, PrivacyRequest, RequestKind, RequestStatus, Verification,

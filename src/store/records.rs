@@ -293,6 +293,11 @@ impl Store {
         )
     }
 
+    pub fn remove_attachment(&self, id: &AttachmentId) -> Result<()> {
+        self.t.attachments.tree.remove(id.as_bytes())?;
+        Ok(())
+    }
+
     pub fn attachment(&self, id: &AttachmentId) -> Result<Option<Vec<u8>>> {
         self.get(&self.t.attachments, id.as_bytes())
     }

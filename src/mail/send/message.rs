@@ -30,6 +30,16 @@ pub struct OutgoingMail {
     /// More headers, e.g. `X-Loop` or `Auto-Submitted: auto-replied` on
     /// acknowledgements. May not replace a header this module sets.
     pub extra_headers: Vec<(String, String)>,
+    /// Files sent along (a data export); the message becomes multipart/mixed.
+    pub attachments: Vec<MailAttachment>,
+}
+
+/// A file attached to an outbound message.
+#[derive(Clone, Debug)]
+pub struct MailAttachment {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 /// Headers we set ourselves; an extra header of the same name would be a duplicate.
@@ -70,9 +80,25 @@ pub fn build_message(mail: &OutgoingMail) -> Result<Message, SendError> {
     for (name, value) in &mail.extra_headers {
         builder = builder.raw_header(extra_header(name, value)?);
     }
-    builder
-        .singlepart(SinglePart::plain(mail.body.clone()))
-        .map_err(|e| SendError::permanent(format!("cannot build the message: {e}")))
+    let built = if mail.attachments.is_empty() {
+        builder.singlepart(SinglePart::plain(mail.body.clone()))
+    } else {
+        let mut parts =
+            lettre::message::MultiPart::mixed().singlepart(SinglePart::plain(mail.body.clone()));
+        for a in &mail.attachments {
+            let content_type = lettre::message::header::ContentType::parse(&a.content_type)
+                .unwrap_or(
+                    lettre::message::header::ContentType::parse("application/octet-stream")
+                        .expect("a valid type"),
+                );
+            let name = sanitize::line(&a.name).replace(['/', '\\', '"'], "_");
+            parts = parts.singlepart(
+                lettre::message::Attachment::new(name).body(a.bytes.clone(), content_type),
+            );
+        }
+        builder.multipart(parts)
+    };
+    built.map_err(|e| SendError::permanent(format!("cannot build the message: {e}")))
 }
 
 fn mailbox(field: &str, text: &str) -> Result<Mailbox, SendError> {
@@ -142,7 +168,24 @@ mod tests {
                 ("Auto-Submitted".into(), "auto-replied".into()),
                 ("X-Loop".into(), "support@example.com".into()),
             ],
+            attachments: Vec::new(),
         }
+    }
+
+    #[test]
+    fn attachments_make_a_mixed_message() {
+        let mut m = mail();
+        m.attachments.push(MailAttachment {
+            name: "export.tar.gz".into(),
+            content_type: "application/gzip".into(),
+            bytes: vec![0x1f, 0x8b, 0, 1, 2],
+        });
+        let text = formatted(&m);
+        let parsed = crate::mail::parse::parse(text.as_bytes()).unwrap();
+        assert!(parsed.text.contains("we are on it"));
+        assert_eq!(parsed.attachments.len(), 1);
+        assert_eq!(parsed.attachments[0].name, "export.tar.gz");
+        assert_eq!(parsed.attachments[0].bytes, vec![0x1f, 0x8b, 0, 1, 2]);
     }
 
     fn formatted(mail: &OutgoingMail) -> String {
