@@ -5,26 +5,9 @@
 mod common;
 
 use common::*;
-use serde_json::Value;
 
 const ANN: &str = "AnnCanary7Qx";
 const BOB: &str = "BobCanary3Zp";
-
-fn ok(d: &TempDesk, args: &[&str]) -> String {
-    let out = d.cli(args);
-    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    stdout(&out)
-}
-
-fn json(d: &TempDesk, args: &[&str]) -> Value {
-    serde_json::from_str(&ok(d, args)).unwrap()
-}
-
-fn ingest(d: &TempDesk, raw: &str) -> String {
-    let out = d.cli_with(&["ingest"], &[], Some(raw));
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    stdout(&out)
-}
 
 fn mail_with_attachment(from: &str, canary: &str, id: &str) -> String {
     format!(

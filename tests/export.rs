@@ -8,17 +8,6 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
-fn ok(d: &TempDesk, args: &[&str]) -> String {
-    let out = d.cli(args);
-    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    stdout(&out)
-}
-
-fn ingest(d: &TempDesk, raw: &str) {
-    let out = d.cli_with(&["ingest"], &[], Some(raw));
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-}
-
 /// Unpacks a .tar.gz into path → bytes (paths without the top directory).
 fn unpack(path: &std::path::Path) -> BTreeMap<String, Vec<u8>> {
     let gz = flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap());

@@ -4,29 +4,11 @@
 mod common;
 
 use common::*;
-use serde_json::Value;
 
 fn mail(from: &str, subject: &str, message_id: &str, extra: &str, body: &str) -> String {
     format!(
         "From: {from}\r\nTo: support@desk.example\r\nSubject: {subject}\r\nMessage-ID: <{message_id}>\r\n{extra}Date: Sun, 22 Nov 2026 10:00:00 +0000\r\n\r\n{body}\r\n"
     )
-}
-
-fn ingest(d: &TempDesk, raw: &str) -> String {
-    let out = d.cli_with(&["ingest"], &[], Some(raw));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "ingest failed: {}",
-        stderr(&out)
-    );
-    stdout(&out)
-}
-
-fn json(d: &TempDesk, args: &[&str]) -> Value {
-    let out = d.cli(args);
-    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    serde_json::from_str(&stdout(&out)).unwrap()
 }
 
 #[test]

@@ -5,18 +5,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-fn json(d: &TempDesk, args: &[&str]) -> Value {
-    let out = d.cli(args);
-    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    serde_json::from_str(&stdout(&out)).unwrap()
-}
-
-fn ok(d: &TempDesk, args: &[&str]) -> String {
-    let out = d.cli(args);
-    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    stdout(&out)
-}
-
 fn desk_with_customer() -> TempDesk {
     let d = TempDesk::init();
     ok(

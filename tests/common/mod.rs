@@ -94,6 +94,31 @@ impl TempDesk {
     }
 }
 
+/// Runs a command that must succeed; returns its stdout.
+pub fn ok(d: &TempDesk, args: &[&str]) -> String {
+    let out = d.cli(args);
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    stdout(&out)
+}
+
+/// Runs a command that must succeed and print JSON.
+pub fn json(d: &TempDesk, args: &[&str]) -> serde_json::Value {
+    let text = ok(d, args);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {text}"))
+}
+
+/// Files one message with `sealdesk ingest`, which must exit 0; returns its stdout.
+pub fn ingest(d: &TempDesk, raw: &str) -> String {
+    let out = d.cli_with(&["ingest"], &[], Some(raw));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "ingest failed: {}",
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
