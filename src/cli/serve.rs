@@ -83,6 +83,13 @@ pub async fn serve(
         idle_timeout: Duration::from_secs(config.server.idle_timeout_minutes.max(1) * 60),
         ..ServerOptions::default()
     };
+    // Build the queue index now, so the first agent to log in does not wait for it.
+    let warm = Arc::clone(&desk);
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = warm.queue(&crate::desk::QueueQuery::default()) {
+            tracing::warn!("cannot build the queue index: {e}");
+        }
+    });
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = move || {
         let mut rx = stop_rx.clone();
