@@ -2,9 +2,10 @@
 //! keeps screens from reaching into each other: a screen returns an [`Action`] and the
 //! app, the one place that owns the screen stack, carries it out.
 
-use super::popups::Popup;
+use super::popups::{FormAnswer, Popup};
 use super::screens::queue::StatusFilter;
-use crate::model::{CustomerId, MessageKind, Priority, Status, TicketNo};
+use super::screens::request::RequestStep;
+use crate::model::{CustomerId, MessageKind, Priority, RequestId, RequestKind, Status, TicketNo};
 
 pub(crate) enum Action {
     Quit,
@@ -12,6 +13,17 @@ pub(crate) enum Action {
     Back,
     OpenTicket(TicketNo),
     OpenCustomer(CustomerId),
+    /// The consent ledger of a customer.
+    OpenConsent(CustomerId),
+    /// Every privacy request, most urgent first.
+    OpenRequests,
+    OpenRequest(RequestId),
+    /// The audit log (admins only).
+    OpenAudit,
+    /// The global search, as typed: an address, part of a name, or a ticket number.
+    Find(String),
+    /// Several actions in order, e.g. an error for the status line and the form again.
+    Many(Vec<Action>),
     /// Boxed: popups carry actions of their own (a picker's choices).
     Popup(Box<Popup>),
     /// Show the keys of the screen on top.
@@ -43,6 +55,17 @@ pub(crate) enum Choice {
     StatusFilter(StatusFilter),
     /// The tag to filter the queue by, as typed; empty clears the filter.
     TagFilter(String),
+    /// The consent form's answers, to record for the customer on screen.
+    Consent(FormAnswer),
+    /// Open a privacy request of this kind for the ticket or customer on screen.
+    NewRequest(RequestKind),
+    /// A step on the request on screen, with the text it needs (method, code, reason,
+    /// note; empty for steps that need none).
+    RequestStep(RequestStep, String),
+    /// The address typed to confirm erasing the customer on screen.
+    Erase(String),
+    /// The audit filter form's answers.
+    AuditFilter(FormAnswer),
 }
 
 impl Action {

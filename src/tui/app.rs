@@ -7,14 +7,18 @@
 use super::action::Action;
 use super::event::{Event, KeyEvent};
 use super::keymap::{self, bind, ch, ctrl, lookup, Binding, HelpSection};
-use super::popups::{HelpPopup, Outcome, Picker, Popup};
+use super::popups::{HelpPopup, Outcome, Picker, Popup, Prompt};
+use super::screens::audit::AuditScreen;
+use super::screens::consent::ConsentScreen;
 use super::screens::customer::CustomerScreen;
 use super::screens::queue::QueueScreen;
+use super::screens::request::RequestScreen;
+use super::screens::requests::RequestsScreen;
 use super::screens::ticket::TicketScreen;
 use super::screens::{Ctx, Look, Screen};
 use super::status::{StatusLine, StatusView};
 use super::theme::{self, Role, Theme};
-use crate::desk::{Activity, Actor, Change, Desk, QueueQuery, SortKey};
+use crate::desk::{Activity, Actor, Change, Desk, Found, QueueQuery, SortKey};
 use crate::model::{Agent, AgentRole, Status, TicketNo, Timestamp};
 use ratatui::layout::{Constraint, Layout};
 use ratatui::widgets::Block;
@@ -33,6 +37,7 @@ pub struct SessionInfo {
 #[derive(Clone, Copy, PartialEq)]
 enum GlobalKey {
     Help,
+    Find,
     Theme,
     Quit,
 }
@@ -44,6 +49,12 @@ const GLOBAL_KEYS: &[Binding<GlobalKey>] = &[
         GlobalKey::Help,
         "show the keys of this screen",
         Some("help"),
+    ),
+    bind(
+        &[ch('F')],
+        GlobalKey::Find,
+        "find a customer or ticket (address, name, number)",
+        None,
     ),
     bind(&[ch('T')], GlobalKey::Theme, "choose a colour theme", None),
     bind(
@@ -167,6 +178,11 @@ impl App {
         } else if global.is_some() && !self.top().captures_text() {
             match global {
                 Some(GlobalKey::Help) => Some(Action::Help),
+                Some(GlobalKey::Find) => Some(Action::popup(Popup::Prompt(Prompt::new(
+                    "Find: an address, part of a name, or a ticket number",
+                    "",
+                    Action::Find,
+                )))),
                 _ => Some(Action::PickTheme),
             }
         } else {
@@ -297,6 +313,9 @@ impl App {
             Action::Back => {
                 if self.screens.len() > 1 {
                     self.screens.pop();
+                    let ctx = ctx!(self);
+                    let top = self.screens.last_mut().expect("the queue is always there");
+                    return top.revealed(&ctx);
                 }
             }
             Action::OpenTicket(n) => match TicketScreen::open(&ctx!(self), n) {
@@ -307,6 +326,29 @@ impl App {
                 Ok(screen) => self.screens.push(Screen::Customer(screen)),
                 Err(e) => return Some(Action::Error(e.to_string())),
             },
+            Action::OpenConsent(id) => match ConsentScreen::open(&ctx!(self), id) {
+                Ok(screen) => self.screens.push(Screen::Consent(screen)),
+                Err(e) => return Some(Action::Error(e.to_string())),
+            },
+            Action::OpenRequests => match RequestsScreen::open(&ctx!(self)) {
+                Ok(screen) => self.screens.push(Screen::Requests(screen)),
+                Err(e) => return Some(Action::Error(e.to_string())),
+            },
+            Action::OpenRequest(id) => match RequestScreen::open(&ctx!(self), id) {
+                Ok(screen) => self.screens.push(Screen::Request(screen)),
+                Err(e) => return Some(Action::Error(e.to_string())),
+            },
+            // The desk refuses agents, with the reason, and audits each look.
+            Action::OpenAudit => match AuditScreen::open(&ctx!(self)) {
+                Ok(screen) => self.screens.push(Screen::Audit(screen)),
+                Err(e) => return Some(Action::Error(e.to_string())),
+            },
+            Action::Find(text) => return Some(self.find(&text)),
+            Action::Many(actions) => {
+                for action in actions {
+                    self.run(Some(action));
+                }
+            }
             Action::Popup(popup) => self.popup = Some(*popup),
             Action::Help => {
                 let sections = self.help_sections();
@@ -324,6 +366,23 @@ impl App {
             }
         }
         None
+    }
+
+    /// The global search (audited in the desk): one match opens, several are listed.
+    fn find(&self, text: &str) -> Action {
+        match self.desk.search(&self.session.actor, text) {
+            Ok(Found::Ticket(n)) => Action::OpenTicket(n),
+            Ok(Found::Customers(found)) if found.len() == 1 => Action::OpenCustomer(found[0].0),
+            Ok(Found::Customers(found)) => {
+                let title = format!("{} customers match", found.len());
+                let items = found
+                    .into_iter()
+                    .map(|(id, label)| (label, Action::OpenCustomer(id)))
+                    .collect();
+                Action::popup(Popup::Picker(Picker::new(title, items, 0)))
+            }
+            Err(e) => Action::Error(e.to_string()),
+        }
     }
 
     fn theme_picker(&self) -> Picker {

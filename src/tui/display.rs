@@ -37,9 +37,19 @@ pub(crate) fn due_cell(due: Option<Timestamp>, now: Timestamp) -> (String, Role)
 
 /// "2026-11-22 10:35 (3h ago)": minutes are precise enough to tell messages apart.
 pub(crate) fn when(at: Timestamp, now: Timestamp) -> String {
+    format!("{} ({} ago)", minute(at), at.age_at(now))
+}
+
+/// "2026-11-22 10:35" (UTC), for tables where the age would not fit.
+pub(crate) fn minute(at: Timestamp) -> String {
     let stamp = at.rfc3339();
-    let short = stamp.get(..16).unwrap_or(&stamp).replace('T', " ");
-    format!("{short} ({} ago)", at.age_at(now))
+    stamp.get(..16).unwrap_or(&stamp).replace('T', " ")
+}
+
+/// "2026-11-22" (UTC).
+pub(crate) fn day(at: Timestamp) -> String {
+    let stamp = at.rfc3339();
+    stamp.get(..10).unwrap_or(&stamp).to_string()
 }
 
 /// "512 B", "12 KB", "3.4 MB".
@@ -134,6 +144,8 @@ mod tests {
             when(Timestamp(0), Timestamp(7_200)),
             "1970-01-01 00:00 (2h ago)"
         );
+        assert_eq!(minute(Timestamp(60)), "1970-01-01 00:01");
+        assert_eq!(day(Timestamp(86_400)), "1970-01-02");
         let now = Timestamp(1_000_000);
         assert_eq!(due_cell(None, now).0, "-");
         assert_eq!(

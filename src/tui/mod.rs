@@ -4,7 +4,8 @@
 //!
 //! Layout: [`app`] owns the screen stack and is what the SSH session drives;
 //! `screens/` are the full-size views (one file each), `popups/` the dialogs over them;
-//! `keymap` holds the key tables that drive both key handling and help.
+//! `keymap` holds the key tables that drive both key handling and help; `privacy` what
+//! the privacy screens share (opening requests, writing exports, due-date wording).
 
 mod action;
 pub mod app;
@@ -12,6 +13,9 @@ mod display;
 pub mod event;
 mod keymap;
 mod popups;
+mod privacy;
+#[cfg(test)]
+mod privacy_tests;
 mod screens;
 mod status;
 #[cfg(test)]

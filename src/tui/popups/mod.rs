@@ -1,14 +1,16 @@
 //! Dialogs drawn over the current screen: help, pickers, one-line prompts,
-//! confirmations and the reply/note editor. A popup takes every key while it is open
+//! confirmations, small forms and the reply/note editor. A popup takes every key while it is open
 //! and answers with an [`Outcome`]; it never touches the desk itself, so the screen that
 //! opened it stays the one place its operation happens.
 
 mod editor;
+mod form;
 mod help;
 mod picker;
 mod prompt;
 
 pub(crate) use editor::Editor;
+pub(crate) use form::{Form, FormAnswer};
 pub(crate) use help::HelpPopup;
 pub(crate) use picker::Picker;
 pub(crate) use prompt::{Confirm, Prompt};
@@ -27,6 +29,8 @@ pub(crate) enum Popup {
     Confirm(Confirm),
     /// Boxed: the text area is large next to the other popups.
     Editor(Box<Editor>),
+    /// Boxed: a form holds several fields and their options.
+    Form(Box<Form>),
 }
 
 /// What a popup's key press amounts to.
@@ -47,6 +51,7 @@ impl Popup {
             Popup::Prompt(p) => p.handle(key),
             Popup::Confirm(p) => p.handle(key),
             Popup::Editor(p) => p.handle(key),
+            Popup::Form(p) => p.handle(key),
         }
     }
 
@@ -55,6 +60,7 @@ impl Popup {
         match self {
             Popup::Prompt(p) => p.paste(text),
             Popup::Editor(p) => p.paste(text),
+            Popup::Form(p) => p.paste(text),
             Popup::Help(_) | Popup::Picker(_) | Popup::Confirm(_) => {}
         }
     }
@@ -66,6 +72,7 @@ impl Popup {
             Popup::Prompt(p) => p.draw(frame, area, theme),
             Popup::Confirm(p) => p.draw(frame, area, theme),
             Popup::Editor(p) => p.draw(frame, area, theme),
+            Popup::Form(p) => p.draw(frame, area, theme),
         }
     }
 
@@ -77,6 +84,7 @@ impl Popup {
             Popup::Prompt(_) => prompt::prompt_hints(),
             Popup::Confirm(_) => prompt::confirm_hints(),
             Popup::Editor(p) => p.hints(),
+            Popup::Form(_) => form::hints(),
         }
     }
 }

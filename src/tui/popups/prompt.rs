@@ -1,5 +1,6 @@
-//! The two small questions: a one-line text prompt (tags, a ticket number) and a yes/no
-//! confirmation before something that cannot be undone.
+//! The two small questions: a one-line text prompt (tags, a ticket number), optionally
+//! under a paragraph that explains what answering does, and a yes/no confirmation before
+//! something that cannot be undone.
 
 use super::{centered, frame_popup, Outcome};
 use crate::tui::action::Action;
@@ -54,6 +55,8 @@ pub(super) fn prompt_hints() -> Vec<(String, &'static str)> {
 /// Asks for one line of text; what to do with it is decided when the prompt is made.
 pub(crate) struct Prompt {
     title: String,
+    /// Shown above the input: what the answer leads to.
+    detail: Option<String>,
     text: String,
     submit: fn(String) -> Action,
 }
@@ -62,9 +65,16 @@ impl Prompt {
     pub fn new(title: impl Into<String>, initial: &str, submit: fn(String) -> Action) -> Self {
         Prompt {
             title: title.into(),
+            detail: None,
             text: crate::sanitize::line(initial).into_owned(),
             submit,
         }
+    }
+
+    /// Explains, above the input, what answering will do.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
     }
 
     pub fn handle(&mut self, pressed: KeyEvent) -> Outcome {
@@ -93,8 +103,28 @@ impl Prompt {
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let width = (self.title.chars().count() as u16 + 6).clamp(40, 70);
-        let inner = frame_popup(frame, centered(area, width, 3), theme, &self.title);
+        let width = match self.detail {
+            Some(_) => 72,
+            None => (self.title.chars().count() as u16 + 6).clamp(40, 70),
+        };
+        let detail: Vec<Line> = match &self.detail {
+            Some(text) => {
+                let room = width.saturating_sub(2) as usize;
+                let mut lines: Vec<Line> =
+                    crate::tui::display::wrap(&crate::sanitize::line(text), room)
+                        .into_iter()
+                        .map(Line::from)
+                        .collect();
+                lines.push(Line::default());
+                lines
+            }
+            None => Vec::new(),
+        };
+        let height = detail.len() as u16 + 3;
+        let inner = frame_popup(frame, centered(area, width, height), theme, &self.title);
+        let [detail_area, inner] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
+        frame.render_widget(Paragraph::new(detail), detail_area);
         // Show the end of a long line, where the agent is typing.
         let room = (inner.width as usize).saturating_sub(1);
         let mut shown = self.text.as_str();

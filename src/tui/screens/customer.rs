@@ -1,16 +1,18 @@
-//! One customer: who they are and every ticket they opened.
-//!
-//! The privacy tools (consent ledger, requests, export) will hook in below the
-//! profile; for now a placeholder line marks the spot.
+//! One customer: who they are, every ticket they opened, and the privacy tools for
+//! them: their consent ledger (`C`), a new privacy request (`P`), an export of
+//! everything held about them (`E`), and cancelling their account with erasure (`X`,
+//! admins only, after typing their address).
 
 use super::{scroll_window, Ctx, Look};
-use crate::desk::{Change, DeskError};
-use crate::model::{Customer, CustomerId, Ticket};
+use crate::desk::{is_finished, Change, DeskError};
+use crate::model::{AgentRole, Customer, CustomerId, Ticket};
 use crate::sanitize;
-use crate::tui::action::Action;
+use crate::tui::action::{Action, Choice};
 use crate::tui::display::{priority_role, status_role};
 use crate::tui::event::{KeyCode, KeyEvent};
 use crate::tui::keymap::{self, bind, ch, key, lookup, Binding, HelpSection};
+use crate::tui::popups::{Popup, Prompt};
+use crate::tui::privacy;
 use crate::tui::theme::Role;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -24,6 +26,10 @@ enum CustomerKey {
     Top,
     Bottom,
     Open,
+    Consent,
+    Request,
+    Export,
+    Cancel,
     Back,
 }
 
@@ -59,6 +65,30 @@ const KEYS: &[Binding<CustomerKey>] = &[
         Some("open"),
     ),
     bind(
+        &[ch('C')],
+        CustomerKey::Consent,
+        "consent: per purpose, since when, and the history",
+        Some("consent"),
+    ),
+    bind(
+        &[ch('P')],
+        CustomerKey::Request,
+        "open a privacy request for this customer",
+        Some("request"),
+    ),
+    bind(
+        &[ch('E')],
+        CustomerKey::Export,
+        "export all their data into an archive",
+        Some("export"),
+    ),
+    bind(
+        &[ch('X')],
+        CustomerKey::Cancel,
+        "cancel the account and erase the customer (admins only)",
+        Some("erase"),
+    ),
+    bind(
         &[key(KeyCode::Esc), ch('q')],
         CustomerKey::Back,
         "back",
@@ -78,6 +108,8 @@ pub(crate) struct CustomerScreen {
     customer: Customer,
     /// Newest first.
     tickets: Vec<Ticket>,
+    /// Their privacy requests not yet completed or denied.
+    open_requests: usize,
     selected: usize,
     offset: usize,
 }
@@ -86,9 +118,11 @@ impl CustomerScreen {
     /// Loads the customer's page (an audited view).
     pub fn open(ctx: &Ctx, id: CustomerId) -> Result<CustomerScreen, DeskError> {
         let (customer, tickets) = ctx.desk.customer_view(&ctx.session.actor, id)?;
+        let open_requests = count_open_requests(ctx, id)?;
         Ok(CustomerScreen {
             customer,
             tickets,
+            open_requests,
             selected: 0,
             offset: 0,
         })
@@ -102,7 +136,7 @@ impl CustomerScreen {
         sanitize::line(name).chars().take(24).collect()
     }
 
-    pub fn handle_key(&mut self, pressed: KeyEvent) -> Option<Action> {
+    pub fn handle_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
         let last = self.tickets.len().saturating_sub(1);
         match lookup(KEYS, pressed)? {
             CustomerKey::Down => self.selected = (self.selected + 1).min(last),
@@ -115,9 +149,74 @@ impl CustomerScreen {
                     .get(self.selected)
                     .map(|t| Action::OpenTicket(t.number))
             }
+            CustomerKey::Consent => return Some(Action::OpenConsent(self.customer.id)),
+            CustomerKey::Request => {
+                return Some(privacy::kind_picker(format!(
+                    "New privacy request from {}",
+                    self.crumb()
+                )))
+            }
+            CustomerKey::Export => {
+                return Some(privacy::exported(privacy::export(
+                    ctx,
+                    &self.customer,
+                    None,
+                )))
+            }
+            CustomerKey::Cancel => return Some(self.confirm_cancel(ctx)),
             CustomerKey::Back => return Some(Action::Back),
         }
         None
+    }
+
+    /// Shows what erasure will do and asks for the customer's address to be typed;
+    /// agents are told at once that only an admin can.
+    fn confirm_cancel(&self, ctx: &Ctx) -> Action {
+        if ctx.session.agent.role != AgentRole::Admin {
+            return Action::Error("only an admin can erase a customer: ask an admin".into());
+        }
+        let email = self.customer.primary_email();
+        let preview = match ctx.desk.erasure_preview(&ctx.session.actor, email) {
+            Ok(preview) => preview,
+            Err(e) => return Action::Error(e.to_string()),
+        };
+        let prompt = Prompt::new(
+            format!("Type {} to erase this customer", sanitize::line(email)),
+            "",
+            |typed| Action::Choice(Choice::Erase(typed)),
+        )
+        .with_detail(preview);
+        Action::popup(Popup::Prompt(prompt))
+    }
+
+    pub fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
+        match choice {
+            Choice::NewRequest(kind) => {
+                let done = privacy::open_request(ctx, &self.customer, kind, None);
+                self.open_requests = count_open_requests(ctx, self.customer.id).unwrap_or(0);
+                Some(done)
+            }
+            Choice::Erase(typed) => {
+                let erased = ctx.desk.cancel_customer(
+                    &ctx.session.actor,
+                    ctx.session.agent.role,
+                    self.customer.primary_email(),
+                    &typed,
+                );
+                Some(match erased {
+                    // The customer is gone: so is their page.
+                    Ok(counts) => Action::Many(vec![
+                        Action::Back,
+                        Action::Info(format!(
+                            "customer erased: {} messages now \"[erased]\", {} consent records and {} attachments deleted, their key destroyed",
+                            counts.messages, counts.consents, counts.attachments
+                        )),
+                    ]),
+                    Err(e) => Action::Error(e.to_string()),
+                })
+            }
+            _ => None,
+        }
     }
 
     /// Re-reads the page (an audited view), after changes may have been missed.
@@ -128,6 +227,10 @@ impl CustomerScreen {
                 self.customer = customer;
                 self.tickets = tickets;
             }
+            Err(e) => return Some(Action::Error(e.to_string())),
+        }
+        match count_open_requests(ctx, self.customer.id) {
+            Ok(n) => self.open_requests = n,
             Err(e) => return Some(Action::Error(e.to_string())),
         }
         let found = selected.and_then(|n| self.tickets.iter().position(|t| t.number == n));
@@ -253,10 +356,49 @@ impl CustomerScreen {
                 Span::raw(format!("{} ago", c.created.age_at(look.now))),
             ]),
             Line::from(vec![label("flags:     "), flags]),
-            Line::styled(
-                "Privacy: consent, requests, export (coming)",
-                theme.style(Role::Muted),
-            ),
+            self.privacy_line(look),
         ]
     }
+
+    /// Open requests, and the keys of the privacy tools.
+    fn privacy_line(&self, look: &Look) -> Line<'static> {
+        let theme = look.theme;
+        let requests = match self.open_requests {
+            0 => Span::styled("no open requests", theme.style(Role::Muted)),
+            1 => Span::styled("1 open request", theme.style(Role::DueSoon)),
+            n => Span::styled(format!("{n} open requests"), theme.style(Role::DueSoon)),
+        };
+        let muted = theme.style(Role::Muted);
+        let mut spans = vec![
+            Span::styled("privacy:   ", muted),
+            requests,
+            Span::styled(" ·", muted),
+        ];
+        // From the key table, so the line cannot promise a key that does something else.
+        let tools = KEYS.iter().filter(|b| {
+            matches!(
+                b.action,
+                CustomerKey::Consent
+                    | CustomerKey::Request
+                    | CustomerKey::Export
+                    | CustomerKey::Cancel
+            )
+        });
+        for binding in tools {
+            if let (Some(first), Some(hint)) = (binding.keys.first(), binding.hint) {
+                spans.push(Span::styled(format!(" {first}"), theme.style(Role::Header)));
+                spans.push(Span::styled(format!(" {hint} "), muted));
+            }
+        }
+        Line::from(spans)
+    }
+}
+
+/// How many of the customer's privacy requests are still open.
+fn count_open_requests(ctx: &Ctx, id: CustomerId) -> Result<usize, DeskError> {
+    let requests = ctx.desk.requests()?;
+    Ok(requests
+        .iter()
+        .filter(|r| r.customer == id && !is_finished(r))
+        .count())
 }

@@ -1,9 +1,13 @@
-//! The full-size screens of the stack: the queue at the bottom, tickets and customers
-//! opened on top. Each screen handles keys (through its key table), reacts to desk
+//! The full-size screens of the stack: the queue at the bottom, tickets, customers and
+//! the privacy screens (consent, requests, audit log) opened on top. Each screen handles keys (through its key table), reacts to desk
 //! changes, and draws itself; the app only routes to the one on top.
 
+pub(crate) mod audit;
+pub(crate) mod consent;
 pub(crate) mod customer;
 pub(crate) mod queue;
+pub(crate) mod request;
+pub(crate) mod requests;
 pub(crate) mod ticket;
 
 use super::action::{Action, Choice};
@@ -32,6 +36,10 @@ pub(crate) enum Screen {
     Queue(queue::QueueScreen),
     Ticket(ticket::TicketScreen),
     Customer(customer::CustomerScreen),
+    Consent(consent::ConsentScreen),
+    Requests(requests::RequestsScreen),
+    Request(request::RequestScreen),
+    Audit(audit::AuditScreen),
 }
 
 impl Screen {
@@ -39,14 +47,18 @@ impl Screen {
         match self {
             Screen::Queue(s) => s.handle_key(ctx, key),
             Screen::Ticket(s) => s.handle_key(ctx, key),
-            Screen::Customer(s) => s.handle_key(key),
+            Screen::Customer(s) => s.handle_key(ctx, key),
+            Screen::Consent(s) => s.handle_key(ctx, key),
+            Screen::Requests(s) => s.handle_key(key),
+            Screen::Request(s) => s.handle_key(ctx, key),
+            Screen::Audit(s) => s.handle_key(ctx, key),
         }
     }
 
     pub fn paste(&mut self, ctx: &Ctx, text: &str) -> Option<Action> {
         match self {
             Screen::Queue(s) => s.paste(ctx, text),
-            Screen::Ticket(_) | Screen::Customer(_) => None,
+            _ => None,
         }
     }
 
@@ -54,7 +66,11 @@ impl Screen {
         match self {
             Screen::Queue(s) => s.choose(ctx, choice),
             Screen::Ticket(s) => s.choose(ctx, choice),
-            Screen::Customer(_) => None,
+            Screen::Customer(s) => s.choose(ctx, choice),
+            Screen::Consent(s) => s.choose(ctx, choice),
+            Screen::Requests(_) => None,
+            Screen::Request(s) => s.choose(ctx, choice),
+            Screen::Audit(s) => s.choose(ctx, choice),
         }
     }
 
@@ -65,6 +81,21 @@ impl Screen {
             Screen::Queue(s) => s.on_change(ctx, change),
             Screen::Ticket(s) => s.on_change(ctx, change),
             Screen::Customer(s) => s.on_change(ctx, change),
+            Screen::Requests(s) => s.on_change(ctx, change),
+            Screen::Request(s) => s.on_change(ctx, change),
+            // Consent changes are not announced; the audit log is re-read on `r` only.
+            Screen::Consent(_) | Screen::Audit(_) => None,
+        }
+    }
+
+    /// The screen above this one was closed: catch up on what may have changed there
+    /// without an announcement (cheap, unaudited reads only).
+    pub fn revealed(&mut self, ctx: &Ctx) -> Option<Action> {
+        match self {
+            Screen::Queue(s) => s.reload_markers(ctx),
+            Screen::Requests(s) => s.refresh(ctx),
+            Screen::Request(s) => s.refresh(ctx),
+            _ => None,
         }
     }
 
@@ -74,6 +105,10 @@ impl Screen {
             Screen::Queue(s) => s.refresh(ctx),
             Screen::Ticket(s) => s.refresh(ctx),
             Screen::Customer(s) => s.refresh(ctx),
+            Screen::Consent(s) => s.refresh(ctx),
+            Screen::Requests(s) => s.refresh(ctx),
+            Screen::Request(s) => s.refresh(ctx),
+            Screen::Audit(s) => s.refresh(ctx),
         }
     }
 
@@ -82,6 +117,10 @@ impl Screen {
             Screen::Queue(s) => s.draw(frame, area, look),
             Screen::Ticket(s) => s.draw(frame, area, look),
             Screen::Customer(s) => s.draw(frame, area, look),
+            Screen::Consent(s) => s.draw(frame, area, look),
+            Screen::Requests(s) => s.draw(frame, area, look),
+            Screen::Request(s) => s.draw(frame, area, look),
+            Screen::Audit(s) => s.draw(frame, area, look),
         }
     }
 
@@ -90,6 +129,10 @@ impl Screen {
             Screen::Queue(s) => s.help(),
             Screen::Ticket(_) => ticket::help(),
             Screen::Customer(_) => customer::help(),
+            Screen::Consent(_) => consent::help(),
+            Screen::Requests(_) => requests::help(),
+            Screen::Request(_) => request::help(),
+            Screen::Audit(_) => audit::help(),
         }
     }
 
@@ -98,6 +141,10 @@ impl Screen {
             Screen::Queue(s) => s.hints(),
             Screen::Ticket(_) => ticket::hints(),
             Screen::Customer(_) => customer::hints(),
+            Screen::Consent(_) => consent::hints(),
+            Screen::Requests(_) => requests::hints(),
+            Screen::Request(_) => request::hints(),
+            Screen::Audit(_) => audit::hints(),
         }
     }
 
@@ -107,6 +154,10 @@ impl Screen {
             Screen::Queue(_) => "Queue".into(),
             Screen::Ticket(s) => s.number().to_string(),
             Screen::Customer(s) => s.crumb(),
+            Screen::Consent(s) => s.crumb(),
+            Screen::Requests(_) => "Requests".into(),
+            Screen::Request(s) => s.crumb(),
+            Screen::Audit(_) => "Audit log".into(),
         }
     }
 
@@ -120,7 +171,7 @@ impl Screen {
     pub fn ticket(&self) -> Option<TicketNo> {
         match self {
             Screen::Ticket(s) => Some(s.number()),
-            Screen::Queue(_) | Screen::Customer(_) => None,
+            _ => None,
         }
     }
 }

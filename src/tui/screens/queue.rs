@@ -3,10 +3,14 @@
 //! The desk's in-memory index does the filtering, so search runs on every keystroke.
 //! Drawing builds cells only for the rows in view: with 100,000 tickets the table is
 //! still a screenful of `Row`s.
+//!
+//! Tickets that carry an open privacy request are marked `§` (`§!` when overdue). The
+//! set of those tickets is read once when the queue opens and when the desk announces a
+//! change, never per row and never per search keystroke.
 
 use super::{scroll_window, Ctx, Look};
-use crate::desk::{AssigneeFilter, Change, QueueQuery, QueueRow, SortKey};
-use crate::model::{Status, TicketNo};
+use crate::desk::{AssigneeFilter, Change, QueueQuery, QueueRow, SortKey, Urgency};
+use crate::model::{Status, TicketNo, Timestamp};
 use crate::sanitize;
 use crate::tui::action::{Action, Choice};
 use crate::tui::display::{due_cell, priority_role, status_role};
@@ -18,6 +22,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
+use std::collections::HashMap;
 
 #[derive(Clone, Copy)]
 enum QueueKey {
@@ -34,6 +39,8 @@ enum QueueKey {
     TagFilter,
     Sort,
     ClearSearch,
+    Requests,
+    Audit,
     Quit,
 }
 
@@ -106,6 +113,18 @@ const KEYS: &[Binding<QueueKey>] = &[
         "clear the search",
         None,
     ),
+    bind(
+        &[ch('R')],
+        QueueKey::Requests,
+        "privacy requests, most urgent first",
+        Some("requests"),
+    ),
+    bind(
+        &[ch('L')],
+        QueueKey::Audit,
+        "the audit log (admins only)",
+        None,
+    ),
     bind(&[ch('q')], QueueKey::Quit, "quit sealdesk", Some("quit")),
 ];
 
@@ -176,6 +195,8 @@ pub(crate) struct QueueScreen {
     query: QueueQuery,
     status_filter: StatusFilter,
     rows: Vec<QueueRow>,
+    /// Tickets with an open privacy request, and how urgent the most urgent one is.
+    requests: HashMap<TicketNo, Urgency>,
     selected: usize,
     /// First row in view; kept by `draw`, which knows the height.
     offset: usize,
@@ -191,13 +212,15 @@ impl QueueScreen {
             query: QueueQuery::default(),
             status_filter: StatusFilter::default(),
             rows: Vec::new(),
+            requests: HashMap::new(),
             selected: 0,
             offset: 0,
             page: 10,
             searching: false,
         };
         let problem = screen.reload(ctx, false);
-        (screen, problem)
+        let markers = screen.reload_markers(ctx);
+        (screen, problem.or(markers))
     }
 
     pub fn searching(&self) -> bool {
@@ -223,6 +246,17 @@ impl QueueScreen {
             None => 0,
         };
         None
+    }
+
+    /// Re-reads which tickets carry an open privacy request.
+    pub fn reload_markers(&mut self, ctx: &Ctx) -> Option<Action> {
+        match ctx.desk.open_request_tickets(Timestamp::now()) {
+            Ok(requests) => {
+                self.requests = requests;
+                None
+            }
+            Err(e) => Some(Action::Error(e.to_string())),
+        }
     }
 
     pub fn handle_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
@@ -270,6 +304,8 @@ impl QueueScreen {
                 return self.reload(ctx, false);
             }
             QueueKey::ClearSearch => {}
+            QueueKey::Requests => return Some(Action::OpenRequests),
+            QueueKey::Audit => return Some(Action::OpenAudit),
             QueueKey::Quit => return Some(Action::Quit),
         }
         None
@@ -348,12 +384,13 @@ impl QueueScreen {
 
     /// Re-reads everything, after changes may have been missed.
     pub fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
-        self.reload(ctx, true)
+        let problem = self.reload(ctx, true);
+        problem.or(self.reload_markers(ctx))
     }
 
     pub fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
         match change {
-            Change::Ticket(_) => self.reload(ctx, true),
+            Change::Ticket(_) => self.refresh(ctx),
             Change::Agents | Change::Presence(_) => None,
         }
     }
@@ -437,9 +474,12 @@ impl QueueScreen {
             .map(|r| r.ticket.number.to_string().len())
             .max()
             .unwrap_or(2);
-        let rows = visible.iter().map(|row| queue_row(row, look));
+        let rows = visible
+            .iter()
+            .map(|row| queue_row(row, self.requests.get(&row.ticket.number), look));
         let widths = [
             Constraint::Length(number_width as u16),
+            Constraint::Length(2),
             Constraint::Length(7),
             Constraint::Length(6),
             Constraint::Length(4),
@@ -449,7 +489,7 @@ impl QueueScreen {
             Constraint::Length(5),
         ];
         let header = Row::new([
-            "#", "status", "prio", "age", "customer", "subject", "assignee", "due",
+            "#", "§", "status", "prio", "age", "customer", "subject", "assignee", "due",
         ])
         .style(theme.style(Role::Header));
         let table = Table::new(rows, widths)
@@ -465,10 +505,17 @@ impl QueueScreen {
     }
 }
 
-/// The cells of one row; every text from mail is sanitised here.
-fn queue_row<'a>(row: &'a QueueRow, look: &Look) -> Row<'a> {
+/// The cells of one row; every text from mail is sanitised here. `request` is the
+/// urgency of the ticket's most urgent open privacy request, if it has one.
+fn queue_row<'a>(row: &'a QueueRow, request: Option<&Urgency>, look: &Look) -> Row<'a> {
     let theme = look.theme;
     let t = &row.ticket;
+    let marker = match request {
+        None => Cell::from(""),
+        Some(Urgency::Overdue) => Cell::from("§!").style(theme.style(Role::Overdue)),
+        Some(Urgency::DueSoon) => Cell::from("§").style(theme.style(Role::DueSoon)),
+        Some(_) => Cell::from("§").style(theme.style(Role::Tag)),
+    };
     let (due, due_role) = due_cell(t.due, look.now);
     let assignee = match &t.assignee {
         Some(name) => Cell::from(sanitize::line(name)),
@@ -476,6 +523,7 @@ fn queue_row<'a>(row: &'a QueueRow, look: &Look) -> Row<'a> {
     };
     Row::new([
         Cell::from(t.number.to_string()),
+        marker,
         Cell::from(t.status.as_str()).style(theme.style(status_role(t.status))),
         Cell::from(t.priority.as_str()).style(theme.style(priority_role(t.priority))),
         Cell::from(t.created.age_at(look.now)).style(theme.style(Role::Muted)),

@@ -1,5 +1,6 @@
 //! One ticket: its header, the whole thread, and what an agent does to it (reply, note,
-//! assign, status, priority, tags, merge).
+//! assign, status, priority, tags, merge), plus the customer's consent (`C`) and "this
+//! mail is a privacy request" (`P`).
 //!
 //! Inbound mail, replies and internal notes must never be mistaken for each other, so
 //! each entry has a role-coloured header line and gutter *and* a word saying what it is
@@ -14,6 +15,7 @@ use crate::tui::display::{delivery, human_size, priority_role, status_role, when
 use crate::tui::event::{KeyCode, KeyEvent};
 use crate::tui::keymap::{self, bind, ch, key, lookup, Binding, HelpSection};
 use crate::tui::popups::{Confirm, Editor, Picker, Popup, Prompt};
+use crate::tui::privacy;
 use crate::tui::theme::{Role, Theme};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -37,6 +39,8 @@ enum TicketKey {
     Tags,
     Merge,
     Customer,
+    Consent,
+    PrivacyRequest,
     Back,
 }
 
@@ -106,6 +110,18 @@ const KEYS: &[Binding<TicketKey>] = &[
         None,
     ),
     bind(&[ch('c')], TicketKey::Customer, "open the customer", None),
+    bind(
+        &[ch('C')],
+        TicketKey::Consent,
+        "the customer's consent: per purpose, since when",
+        None,
+    ),
+    bind(
+        &[ch('P')],
+        TicketKey::PrivacyRequest,
+        "this mail is a privacy request: open one, pick its kind",
+        None,
+    ),
     bind(
         &[key(KeyCode::Esc), ch('q')],
         TicketKey::Back,
@@ -227,6 +243,12 @@ impl TicketScreen {
                 return Some(Action::popup(Popup::Prompt(prompt)));
             }
             TicketKey::Customer => return Some(Action::OpenCustomer(self.ticket.customer)),
+            TicketKey::Consent => return Some(Action::OpenConsent(self.ticket.customer)),
+            TicketKey::PrivacyRequest => {
+                return Some(privacy::kind_picker(format!(
+                    "{n} is a privacy request of kind"
+                )))
+            }
             TicketKey::Back => return Some(Action::Back),
         }
         None
@@ -313,7 +335,14 @@ impl TicketScreen {
                     }
                 }
             }
-            Choice::StatusFilter(_) | Choice::TagFilter(_) => None,
+            Choice::NewRequest(kind) => {
+                // The desk needs the customer record; reading it is an audited view.
+                Some(match desk.customer_view(actor, self.ticket.customer) {
+                    Ok((customer, _)) => privacy::open_request(ctx, &customer, kind, Some(n)),
+                    Err(e) => Action::Error(e.to_string()),
+                })
+            }
+            _ => None,
         }
     }
 
