@@ -1,7 +1,7 @@
 //! `sealdesk ingest` (one message from an MTA pipe) and `sealdesk quarantine …`.
 
 use super::output::{print_json, safe, Io};
-use crate::desk::{Actor, Desk, Filed, Incoming};
+use crate::desk::{Actor, Desk, Incoming};
 use crate::model::QuarantineId;
 use anyhow::{bail, Result};
 use clap::Subcommand;
@@ -39,20 +39,8 @@ pub fn ingest(desk: &Desk, envelope_from: Option<&str>, raw: &[u8], io: &mut Io)
         envelope_from,
         source: "ingest",
     })?;
-    writeln!(io.out, "{}", describe(&filed))?;
+    writeln!(io.out, "{}", filed)?;
     Ok(0)
-}
-
-pub fn describe(filed: &Filed) -> String {
-    match filed {
-        Filed::NewTicket(n) => format!("filed as new ticket {n}"),
-        Filed::Appended(n) => format!("filed into ticket {n}"),
-        Filed::Duplicate(n) => {
-            format!("already filed in ticket {n} (same Message-ID from the same sender)")
-        }
-        Filed::BounceNoted(n) => format!("delivery failure noted on ticket {n}"),
-        Filed::Quarantined(id, reason) => format!("quarantined as {id}: {}", safe(reason)),
-    }
 }
 
 pub fn quarantine(desk: &Desk, actor: &Actor, cmd: QuarantineCommand, io: &mut Io) -> Result<i32> {
@@ -111,7 +99,7 @@ pub fn quarantine(desk: &Desk, actor: &Actor, cmd: QuarantineCommand, io: &mut I
         }
         QuarantineCommand::Release { id } => {
             let filed = desk.release_quarantine(actor, &id)?;
-            writeln!(io.out, "released {id}: {}", describe(&filed))?;
+            writeln!(io.out, "released {id}: {}", filed)?;
         }
         QuarantineCommand::Delete { id } => {
             desk.delete_quarantine(actor, &id)?;

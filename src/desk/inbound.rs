@@ -31,6 +31,23 @@ pub enum Filed {
     Quarantined(QuarantineId, String),
 }
 
+impl std::fmt::Display for Filed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Filed::NewTicket(n) => write!(f, "filed as new ticket {n}"),
+            Filed::Appended(n) => write!(f, "filed into ticket {n}"),
+            Filed::Duplicate(n) => write!(
+                f,
+                "already filed in ticket {n} (same Message-ID from the same sender)"
+            ),
+            Filed::BounceNoted(n) => write!(f, "delivery failure noted on ticket {n}"),
+            Filed::Quarantined(id, reason) => {
+                write!(f, "quarantined as {id}: {}", crate::sanitize::line(reason))
+            }
+        }
+    }
+}
+
 /// Per-sender sliding window of arrival times.
 #[derive(Default)]
 pub(super) struct SenderLimiter {

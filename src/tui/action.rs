@@ -20,6 +20,8 @@ pub(crate) enum Action {
     OpenRequest(RequestId),
     /// The audit log (admins only).
     OpenAudit,
+    /// Quarantined mail (admins only).
+    OpenQuarantine,
     /// The global search, as typed: an address, part of a name, or a ticket number.
     Find(String),
     /// Several actions in order, e.g. an error for the status line and the form again.
@@ -40,6 +42,10 @@ pub(crate) enum Action {
 
 /// What the agent picked or typed in a popup.
 pub(crate) enum Choice {
+    /// File a quarantined message after all.
+    QuarantineRelease(crate::model::QuarantineId),
+    /// Confirmed: delete a quarantined message for good.
+    QuarantineDelete(crate::model::QuarantineId),
     Status(Status),
     Priority(Priority),
     /// An agent's name, or `None` to unassign.

@@ -11,6 +11,7 @@ use super::popups::{HelpPopup, Outcome, Picker, Popup, Prompt};
 use super::screens::audit::AuditScreen;
 use super::screens::consent::ConsentScreen;
 use super::screens::customer::CustomerScreen;
+use super::screens::quarantine::QuarantineScreen;
 use super::screens::queue::QueueScreen;
 use super::screens::request::RequestScreen;
 use super::screens::requests::RequestsScreen;
@@ -341,6 +342,10 @@ impl App {
             // The desk refuses agents, with the reason, and audits each look.
             Action::OpenAudit => match AuditScreen::open(&ctx!(self)) {
                 Ok(screen) => self.screens.push(Screen::Audit(screen)),
+                Err(e) => return Some(Action::Error(e.to_string())),
+            },
+            Action::OpenQuarantine => match QuarantineScreen::open(&ctx!(self)) {
+                Ok(screen) => self.screens.push(Screen::Quarantine(screen)),
                 Err(e) => return Some(Action::Error(e.to_string())),
             },
             Action::Find(text) => return Some(self.find(&text)),

@@ -705,3 +705,52 @@ fn a_long_audit_log_shows_its_newest_events_and_says_so() {
         "{s}"
     );
 }
+
+#[test]
+fn quarantine_is_for_admins_who_release_or_delete() {
+    use crate::desk::Incoming;
+    let fx = fixture();
+    for raw in [
+        "Subject: no sender at all\r\n\r\nbody\r\n",
+        "Subject: also anonymous\r\n\r\nbody\r\n",
+    ] {
+        let incoming = Incoming {
+            raw: raw.as_bytes(),
+            envelope_from: Some("x@example.com"),
+            source: "test",
+        };
+        assert!(matches!(
+            fx.desk.receive_mail(incoming).unwrap(),
+            crate::desk::Filed::Quarantined(..)
+        ));
+    }
+    let mut alice = fx.app("alice", 1);
+    keys(&mut alice, "Q");
+    let s = wide(&mut alice);
+    assert!(
+        s.contains("only an admin can look at the quarantine"),
+        "{s}"
+    );
+
+    let mut bob = fx.app("bob", 2);
+    keys(&mut bob, "Q");
+    let s = wide(&mut bob);
+    assert!(s.contains("Quarantine (2)"), "{s}");
+    assert!(s.contains("no usable sender"), "the reason is shown: {s}");
+    assert!(
+        s.contains("Subject:"),
+        "the headers of the selected message: {s}"
+    );
+    // Release fails with the reason (no sender); the message stays.
+    keys(&mut bob, "r");
+    let s = wide(&mut bob);
+    assert!(s.contains("still cannot be filed"), "{s}");
+    assert_eq!(fx.desk.quarantine().unwrap().len(), 2);
+    // Delete asks first; yes deletes.
+    keys(&mut bob, "d");
+    assert!(wide(&mut bob).contains("Delete qua_"));
+    keys(&mut bob, "y");
+    let s = wide(&mut bob);
+    assert!(s.contains("Quarantine (1)"), "{s}");
+    assert_eq!(fx.desk.quarantine().unwrap().len(), 1);
+}

@@ -5,6 +5,7 @@
 pub(crate) mod audit;
 pub(crate) mod consent;
 pub(crate) mod customer;
+pub(crate) mod quarantine;
 pub(crate) mod queue;
 pub(crate) mod request;
 pub(crate) mod requests;
@@ -40,6 +41,7 @@ pub(crate) enum Screen {
     Requests(requests::RequestsScreen),
     Request(request::RequestScreen),
     Audit(audit::AuditScreen),
+    Quarantine(quarantine::QuarantineScreen),
 }
 
 impl Screen {
@@ -52,6 +54,7 @@ impl Screen {
             Screen::Requests(s) => s.handle_key(key),
             Screen::Request(s) => s.handle_key(ctx, key),
             Screen::Audit(s) => s.handle_key(ctx, key),
+            Screen::Quarantine(s) => s.handle_key(key),
         }
     }
 
@@ -71,6 +74,7 @@ impl Screen {
             Screen::Requests(_) => None,
             Screen::Request(s) => s.choose(ctx, choice),
             Screen::Audit(s) => s.choose(ctx, choice),
+            Screen::Quarantine(s) => s.choose(ctx, choice),
         }
     }
 
@@ -85,6 +89,7 @@ impl Screen {
             Screen::Request(s) => s.on_change(ctx, change),
             // Consent changes are not announced; the audit log is re-read on `r` only.
             Screen::Consent(_) | Screen::Audit(_) => None,
+            Screen::Quarantine(s) => s.on_change(ctx, change),
         }
     }
 
@@ -109,6 +114,7 @@ impl Screen {
             Screen::Requests(s) => s.refresh(ctx),
             Screen::Request(s) => s.refresh(ctx),
             Screen::Audit(s) => s.refresh(ctx),
+            Screen::Quarantine(s) => s.refresh(ctx),
         }
     }
 
@@ -121,6 +127,7 @@ impl Screen {
             Screen::Requests(s) => s.draw(frame, area, look),
             Screen::Request(s) => s.draw(frame, area, look),
             Screen::Audit(s) => s.draw(frame, area, look),
+            Screen::Quarantine(s) => s.draw(frame, area, look),
         }
     }
 
@@ -133,6 +140,7 @@ impl Screen {
             Screen::Requests(_) => requests::help(),
             Screen::Request(_) => request::help(),
             Screen::Audit(_) => audit::help(),
+            Screen::Quarantine(_) => quarantine::help(),
         }
     }
 
@@ -145,6 +153,7 @@ impl Screen {
             Screen::Requests(_) => requests::hints(),
             Screen::Request(_) => request::hints(),
             Screen::Audit(_) => audit::hints(),
+            Screen::Quarantine(_) => quarantine::hints(),
         }
     }
 
@@ -158,6 +167,7 @@ impl Screen {
             Screen::Requests(_) => "Requests".into(),
             Screen::Request(s) => s.crumb(),
             Screen::Audit(_) => "Audit log".into(),
+            Screen::Quarantine(_) => "Quarantine".into(),
         }
     }
 

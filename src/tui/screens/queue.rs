@@ -40,6 +40,7 @@ enum QueueKey {
     Sort,
     ClearSearch,
     Requests,
+    Quarantine,
     Audit,
     Quit,
 }
@@ -123,6 +124,12 @@ const KEYS: &[Binding<QueueKey>] = &[
         &[ch('L')],
         QueueKey::Audit,
         "the audit log (admins only)",
+        None,
+    ),
+    bind(
+        &[ch('Q')],
+        QueueKey::Quarantine,
+        "quarantined mail (admins only)",
         None,
     ),
     bind(&[ch('q')], QueueKey::Quit, "quit sealdesk", Some("quit")),
@@ -306,6 +313,7 @@ impl QueueScreen {
             QueueKey::ClearSearch => {}
             QueueKey::Requests => return Some(Action::OpenRequests),
             QueueKey::Audit => return Some(Action::OpenAudit),
+            QueueKey::Quarantine => return Some(Action::OpenQuarantine),
             QueueKey::Quit => return Some(Action::Quit),
         }
         None
