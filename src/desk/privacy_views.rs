@@ -549,3 +549,18 @@ mod tests {
             .is_err());
     }
 }
+
+impl Desk {
+    /// A free-text filter of the queue that the agent kept (Enter): audited as a search,
+    /// with the number of matches and never the text itself.
+    pub fn record_queue_search(&self, actor: &Actor, matches: usize) -> Result<()> {
+        self.audit(
+            actor,
+            "queue.search",
+            vec![format!("matches={matches}")],
+            None,
+        )?;
+        self.store.flush()?;
+        Ok(())
+    }
+}

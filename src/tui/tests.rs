@@ -780,3 +780,31 @@ fn a_huge_queue_draws_only_the_rows_in_view() {
         "{s}"
     );
 }
+
+#[test]
+fn a_kept_queue_search_is_audited_without_its_text() {
+    let fx = fixture();
+    fx.ticket("ann@example.com", "Ann", "Invoice wrong", "x");
+    fx.ticket("bo@example.com", "Bo", "Printer", "y");
+    let mut app = fx.app("alice", 1);
+    keys(&mut app, "/invoice");
+    code(&mut app, KeyCode::Enter);
+    let mut found = Vec::new();
+    fx.desk
+        .store()
+        .for_each_audit(|e| {
+            if e.action == "queue.search" {
+                found.push(e);
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(found.len(), 1, "one event for the kept search");
+    assert_eq!(found[0].targets, vec!["matches=1".to_string()]);
+    assert_eq!(found[0].actor, "alice");
+    let text = format!("{:?}", found[0]);
+    assert!(
+        !text.to_lowercase().contains("invoice"),
+        "the search text is not logged: {text}"
+    );
+}

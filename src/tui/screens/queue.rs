@@ -322,7 +322,17 @@ impl QueueScreen {
     fn handle_search_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
         let last = self.rows.len().saturating_sub(1);
         match lookup(SEARCH_KEYS, pressed) {
-            Some(SearchKey::Keep) => self.searching = false,
+            Some(SearchKey::Keep) => {
+                self.searching = false;
+                if !self.query.text.trim().is_empty() {
+                    let kept = ctx
+                        .desk
+                        .record_queue_search(&ctx.session.actor, self.rows.len());
+                    if let Err(e) = kept {
+                        return Some(Action::Error(e.to_string()));
+                    }
+                }
+            }
             Some(SearchKey::Clear) => {
                 self.searching = false;
                 self.query.text.clear();
