@@ -351,6 +351,21 @@ impl Desk {
     }
 }
 
+impl Desk {
+    /// A free-text filter of the queue that the agent kept (Enter): audited as a search,
+    /// with the number of matches and never the text itself.
+    pub fn record_queue_search(&self, actor: &Actor, matches: usize) -> Result<()> {
+        self.audit(
+            actor,
+            "queue.search",
+            vec![format!("matches={matches}")],
+            None,
+        )?;
+        self.store.flush()?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -547,20 +562,5 @@ mod tests {
         assert!(desk
             .audit_page(&actor, AgentRole::Admin, &bad, 100)
             .is_err());
-    }
-}
-
-impl Desk {
-    /// A free-text filter of the queue that the agent kept (Enter): audited as a search,
-    /// with the number of matches and never the text itself.
-    pub fn record_queue_search(&self, actor: &Actor, matches: usize) -> Result<()> {
-        self.audit(
-            actor,
-            "queue.search",
-            vec![format!("matches={matches}")],
-            None,
-        )?;
-        self.store.flush()?;
-        Ok(())
     }
 }
