@@ -6,6 +6,7 @@ mod customer;
 mod mail;
 mod output;
 mod privacy;
+mod qr;
 mod serve;
 mod ticket;
 

@@ -18,7 +18,7 @@ mod tickets;
 mod triage;
 mod views;
 
-pub use agents::fingerprint;
+pub use agents::{fingerprint, AgentChanges, AgentUpdate, SecondFactor};
 pub use audit::AuditReport;
 pub use consent::{NewConsent, PurposeState};
 pub use export::{ExportFile, EXPORT_SCHEMA_VERSION};
@@ -242,5 +242,42 @@ impl Desk {
             prev_hash: EventHash::GENESIS,
         })?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::store::{Paths, StoreError};
+
+    /// A new desk in `dir`, for tests of desk operations.
+    pub(crate) fn desk(dir: &std::path::Path) -> Desk {
+        let paths = Paths {
+            data: dir.join("data"),
+            keys: dir.join("keys"),
+        };
+        Store::init(&paths, None).unwrap();
+        // sled's flusher thread may hold the lock a moment after `init` returns.
+        for _ in 0..100 {
+            match Store::open(&paths, None) {
+                Err(StoreError::Locked(_)) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                opened => return Desk::new(opened.unwrap(), Config::default()),
+            }
+        }
+        panic!("the store stayed locked after init");
+    }
+
+    /// The audit log, oldest first.
+    pub(crate) fn audit_events(desk: &Desk) -> Vec<AuditEvent> {
+        let mut events = Vec::new();
+        desk.store()
+            .for_each_audit(|e| {
+                events.push(e);
+                Ok(())
+            })
+            .unwrap();
+        events
     }
 }
