@@ -28,6 +28,7 @@ pub use presence::{Activity, Viewer};
 pub use queue::{AssigneeFilter, QueueQuery, QueueRow, SortKey};
 pub use requests::{is_finished, request_json, urgency, Urgency};
 pub use retention::RetentionReport;
+pub use sessions::{CodeCheck, LoginRefusal};
 pub use tickets::{NewTicket, ThreadEntry, TicketFilter};
 
 use crate::config::Config;
@@ -95,6 +96,8 @@ pub struct Desk {
     changes: broadcast::Sender<Change>,
     presence: Mutex<presence::Presence>,
     senders: Mutex<inbound::SenderLimiter>,
+    /// The last TOTP step each agent logged in with: a code is good once.
+    used_code_steps: Mutex<sessions::UsedCodeSteps>,
 }
 
 impl Desk {
@@ -110,6 +113,7 @@ impl Desk {
             changes,
             presence: Mutex::new(presence::Presence::default()),
             senders: Mutex::new(inbound::SenderLimiter::default()),
+            used_code_steps: Mutex::new(sessions::UsedCodeSteps::default()),
         }
     }
 
