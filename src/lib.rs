@@ -14,4 +14,5 @@ pub mod model;
 pub mod sanitize;
 pub mod ssh;
 pub mod store;
+pub mod totp;
 pub mod tui;

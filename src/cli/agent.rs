@@ -1,9 +1,10 @@
 use super::output::{print_json, Io};
-use crate::desk::{fingerprint, Actor, Desk};
+use crate::desk::{fingerprint, Actor, AgentChanges, AgentUpdate, Desk, SecondFactor};
 use crate::model::AgentRole;
-use anyhow::{Context, Result};
-use clap::{Subcommand, ValueEnum};
-use std::path::PathBuf;
+use crate::tui::theme;
+use anyhow::{bail, Context, Result};
+use clap::{ArgGroup, Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
 
 #[derive(Subcommand, Debug)]
 pub enum AgentCommand {
@@ -27,6 +28,31 @@ pub enum AgentCommand {
     },
     /// Remove an agent; their keys stop working at once.
     Remove { name: String },
+    /// Change an agent's second factor, colour theme or role.
+    #[command(group(
+        ArgGroup::new("change")
+            .required(true)
+            .multiple(true)
+            .args(["totp", "no_totp", "theme", "role"])
+    ))]
+    Set {
+        name: String,
+        /// Ask for a code from an authenticator app at login, besides the key. Prints a
+        /// new secret as a QR code, this once; replaces any earlier secret.
+        #[arg(long, conflicts_with = "no_totp")]
+        totp: bool,
+        /// Let the key alone log in again.
+        #[arg(long)]
+        no_totp: bool,
+        /// The colour theme their sessions start with (they can change it with T).
+        #[arg(long, value_name = "NAME")]
+        theme: Option<String>,
+        #[arg(long, value_enum)]
+        role: Option<RoleArg>,
+        /// Where custom themes are (as for `serve`; the shipped themes are built in).
+        #[arg(long, env = "SEALDESK_THEMES", default_value = "themes")]
+        themes: PathBuf,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -98,14 +124,16 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: AgentCommand, io: &mut Io) -> Result
                     "no agents yet: sealdesk agent add NAME --key-file ~/.ssh/id_ed25519.pub"
                 )?;
             } else {
-                writeln!(io.out, "{:<20} {:<6} KEYS", "NAME", "ROLE")?;
+                writeln!(io.out, "{:<20} {:<6} {:<4} KEYS", "NAME", "ROLE", "TOTP")?;
                 for a in &agents {
                     let fps: Vec<String> = a.keys.iter().map(|k| fingerprint(k)).collect();
+                    let totp = if a.totp_secret.is_some() { "yes" } else { "no" };
                     writeln!(
                         io.out,
-                        "{:<20} {:<6} {}",
+                        "{:<20} {:<6} {:<4} {}",
                         a.name,
                         a.role.as_str(),
+                        totp,
                         fps.join(", ")
                     )?;
                 }
@@ -115,6 +143,94 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: AgentCommand, io: &mut Io) -> Result
             let agent = desk.remove_agent(actor, &name)?;
             writeln!(io.out, "removed agent {}", agent.name)?;
         }
+        AgentCommand::Set {
+            name,
+            totp,
+            no_totp,
+            theme,
+            role,
+            themes,
+        } => {
+            if let Some(theme) = &theme {
+                check_theme(&themes, theme)?;
+            }
+            let changes = AgentChanges {
+                second_factor: match (totp, no_totp) {
+                    (true, _) => Some(SecondFactor::Enrol),
+                    (_, true) => Some(SecondFactor::Remove),
+                    _ => None,
+                },
+                theme,
+                role: role.map(AgentRole::from),
+            };
+            let update = desk.set_agent(actor, &name, &changes)?;
+            print_update(&changes, &update, io)?;
+        }
     }
     Ok(0)
+}
+
+/// A theme must exist (shipped, or a file in `dir`) and load, or the agent would get
+/// the default one with a warning at every login.
+fn check_theme(dir: &Path, name: &str) -> Result<()> {
+    let available = theme::available_themes(dir);
+    if !available.iter().any(|t| t == name) {
+        bail!(
+            "no theme named {:?}: pick one of {} (custom themes are NAME.toml files in {}; set --themes or SEALDESK_THEMES)",
+            crate::sanitize::line(name),
+            available.join(", "),
+            dir.display()
+        );
+    }
+    if let (_, Some(problem)) = theme::load_theme(dir, name, false) {
+        bail!("theme {name} does not load: {problem}");
+    }
+    Ok(())
+}
+
+fn print_update(changes: &AgentChanges, update: &AgentUpdate, io: &mut Io) -> Result<()> {
+    let agent = &update.agent;
+    let name = &agent.name;
+    if let Some(uri) = &update.enrolment {
+        let what = if update.had_second_factor {
+            "replaced (the old authenticator entry no longer works)"
+        } else {
+            "enrolled"
+        };
+        writeln!(io.out, "{name}: second factor {what}.")?;
+        writeln!(
+            io.out,
+            "Scan this QR code with an authenticator app, or add the URI below by hand:"
+        )?;
+        writeln!(io.out)?;
+        let qr = super::qr::draw(uri).context("cannot draw the QR code")?;
+        writeln!(io.out, "{qr}")?;
+        writeln!(io.out)?;
+        writeln!(io.out, "{}", uri.as_str())?;
+        writeln!(io.out)?;
+        writeln!(
+            io.out,
+            "This is the only time the secret is shown: sealdesk keeps it sealed and cannot show it again."
+        )?;
+        writeln!(
+            io.out,
+            "From their next login {name} needs their SSH key and a code from the app. Lost the app? Run `sealdesk agent set {name} --totp` again."
+        )?;
+    } else if changes.second_factor == Some(SecondFactor::Remove) {
+        if update.had_second_factor {
+            writeln!(
+                io.out,
+                "{name}: second factor removed; their SSH key alone logs in again"
+            )?;
+        } else {
+            writeln!(io.out, "{name}: had no second factor; nothing to remove")?;
+        }
+    }
+    if let Some(theme) = &changes.theme {
+        writeln!(io.out, "{name}: theme {theme} (from their next session)")?;
+    }
+    if changes.role.is_some() {
+        writeln!(io.out, "{name}: role {}", agent.role.as_str())?;
+    }
+    Ok(())
 }

@@ -7,6 +7,7 @@ mod demo;
 mod mail;
 mod output;
 mod privacy;
+mod qr;
 mod serve;
 mod ticket;
 

@@ -19,7 +19,7 @@ mod tickets;
 mod triage;
 mod views;
 
-pub use agents::fingerprint;
+pub use agents::{fingerprint, AgentChanges, AgentUpdate, SecondFactor};
 pub use audit::AuditReport;
 pub use consent::{NewConsent, PurposeState};
 pub use export::{ExportFile, EXPORT_SCHEMA_VERSION};
@@ -30,6 +30,7 @@ pub use privacy_views::{AuditFilter, AuditPage, ConsentPage, Found, RequestRow};
 pub use queue::{AssigneeFilter, QueueQuery, QueueRow, SortKey};
 pub use requests::{is_finished, request_json, urgency, Urgency};
 pub use retention::RetentionReport;
+pub use sessions::{CodeCheck, LoginRefusal};
 pub use tickets::{NewTicket, ThreadEntry, TicketFilter};
 
 use crate::config::Config;
@@ -97,6 +98,8 @@ pub struct Desk {
     changes: broadcast::Sender<Change>,
     presence: Mutex<presence::Presence>,
     senders: Mutex<inbound::SenderLimiter>,
+    /// The last TOTP step each agent logged in with: a code is good once.
+    used_code_steps: Mutex<sessions::UsedCodeSteps>,
 }
 
 impl Desk {
@@ -112,6 +115,7 @@ impl Desk {
             changes,
             presence: Mutex::new(presence::Presence::default()),
             senders: Mutex::new(inbound::SenderLimiter::default()),
+            used_code_steps: Mutex::new(sessions::UsedCodeSteps::default()),
         }
     }
 
@@ -244,5 +248,42 @@ impl Desk {
             prev_hash: EventHash::GENESIS,
         })?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::store::{Paths, StoreError};
+
+    /// A new desk in `dir`, for tests of desk operations.
+    pub(crate) fn desk(dir: &std::path::Path) -> Desk {
+        let paths = Paths {
+            data: dir.join("data"),
+            keys: dir.join("keys"),
+        };
+        Store::init(&paths, None).unwrap();
+        // sled's flusher thread may hold the lock a moment after `init` returns.
+        for _ in 0..100 {
+            match Store::open(&paths, None) {
+                Err(StoreError::Locked(_)) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                opened => return Desk::new(opened.unwrap(), Config::default()),
+            }
+        }
+        panic!("the store stayed locked after init");
+    }
+
+    /// The audit log, oldest first.
+    pub(crate) fn audit_events(desk: &Desk) -> Vec<AuditEvent> {
+        let mut events = Vec::new();
+        desk.store()
+            .for_each_audit(|e| {
+                events.push(e);
+                Ok(())
+            })
+            .unwrap();
+        events
     }
 }

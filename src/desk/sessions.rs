@@ -1,25 +1,77 @@
-//! Logins over SSH, as the audit log records them.
+//! Logins over SSH, as the audit log records them, and the second factor's codes.
 
 use super::{Actor, Desk, Result};
+use crate::model::AgentId;
+use std::collections::HashMap;
 
 /// Longest client-supplied user name kept in a refusal event.
 const USER_KEPT_MAX: usize = 64;
 
+/// Why a login over SSH was refused, as the audit log gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginRefusal {
+    /// The key is unknown, or belongs to another agent.
+    Key,
+    /// The key was good; the verification code was not.
+    WrongCode,
+    /// The key was good; the code was right but had logged this agent in already.
+    ReusedCode,
+    /// The key was good; the connection ended without a code.
+    NoCode,
+    /// The agent was removed, or their second factor changed, between key and code.
+    AgentChanged,
+}
+
+impl LoginRefusal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginRefusal::Key => "key refused",
+            LoginRefusal::WrongCode => "wrong code",
+            LoginRefusal::ReusedCode => "code already used",
+            LoginRefusal::NoCode => "no code given",
+            LoginRefusal::AgentChanged => "agent changed during login",
+        }
+    }
+}
+
+/// The answer to a verification code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeCheck {
+    Accepted,
+    Wrong,
+    /// Right, but its time step logged this agent in before: codes are good once
+    /// (RFC 6238 §5.2), so one seen over a shoulder cannot be used again.
+    Reused,
+    /// The agent is gone or has no second factor any more.
+    NotEnrolled,
+}
+
+/// The last time step each agent logged in with. In memory: a restart forgets it, which
+/// reopens at most the one or two steps still within the skew.
+pub(super) type UsedCodeSteps = HashMap<AgentId, u64>;
+
 impl Desk {
-    /// An agent logged in over SSH (`actor` carries the key fingerprint and the peer).
-    pub fn record_login(&self, actor: &Actor) -> Result<()> {
-        self.audit(actor, "agent.login", Vec::new(), None)?;
+    /// An agent logged in over SSH (`actor` carries the key fingerprint and the peer);
+    /// `with_code` if they also gave a verification code.
+    pub fn record_login(&self, actor: &Actor, with_code: bool) -> Result<()> {
+        let targets = if with_code {
+            vec!["second-factor=totp".to_string()]
+        } else {
+            Vec::new()
+        };
+        self.audit(actor, "agent.login", targets, None)?;
         self.store.flush()?;
         Ok(())
     }
 
-    /// A key offered over SSH was refused. `user` is whatever name the client asked
-    /// for, so it is cleaned and cut before it is kept; `source` is `ssh ADDR:PORT`.
+    /// A login over SSH was refused. `user` is whatever name the client asked for, so
+    /// it is cleaned and cut before it is kept; `source` is `ssh ADDR:PORT`.
     pub fn record_login_refused(
         &self,
         user: &str,
         key_fingerprint: &str,
         source: &str,
+        reason: LoginRefusal,
     ) -> Result<()> {
         let user: String = crate::sanitize::line(user)
             .chars()
@@ -33,11 +85,48 @@ impl Desk {
         self.audit(
             &actor,
             "agent.login-refused",
-            vec![format!("user={user}")],
+            vec![
+                format!("user={user}"),
+                format!("reason={}", reason.as_str()),
+            ],
             None,
         )?;
         self.store.flush()?;
         Ok(())
+    }
+
+    /// Checks a verification code against the agent's TOTP secret as stored now (see
+    /// [`crate::totp`]). An accepted code's time step is used up for this agent.
+    pub fn check_login_code(
+        &self,
+        agent: AgentId,
+        code: &str,
+        unix_time: u64,
+    ) -> Result<CodeCheck> {
+        let Some(secret) = self
+            .store
+            .agents()?
+            .into_iter()
+            .find(|a| a.id == agent)
+            .and_then(|a| a.totp_secret)
+        else {
+            return Ok(CodeCheck::NotEnrolled);
+        };
+        let secret = zeroize::Zeroizing::new(secret);
+        let Some(step) = crate::totp::verify(&secret, code, unix_time) else {
+            return Ok(CodeCheck::Wrong);
+        };
+        let mut used = self
+            .used_code_steps
+            .lock()
+            .expect("used code steps lock poisoned");
+        match used.get(&agent) {
+            Some(&last) if step <= last => Ok(CodeCheck::Reused),
+            _ => {
+                used.insert(agent, step);
+                Ok(CodeCheck::Accepted)
+            }
+        }
     }
 }
 
@@ -45,7 +134,11 @@ impl Desk {
 mod tests {
     use super::*;
     use crate::config::Config;
+    use crate::desk::tests::desk;
+    use crate::desk::{AgentChanges, SecondFactor};
+    use crate::model::AgentRole;
     use crate::store::{Paths, Store};
+    use russh::keys::ssh_key::{private::Ed25519Keypair, PrivateKey};
 
     #[test]
     fn logins_and_refusals_are_audited() {
@@ -61,10 +154,15 @@ mod tests {
             key_fingerprint: Some("SHA256:abc".into()),
             source: "ssh 192.0.2.1:5000".into(),
         };
-        desk.record_login(&alice).unwrap();
+        desk.record_login(&alice, false).unwrap();
         let hostile = format!("ev\x1b[31mil\n{}", "x".repeat(200));
-        desk.record_login_refused(&hostile, "SHA256:def", "ssh 192.0.2.9:6000")
-            .unwrap();
+        desk.record_login_refused(
+            &hostile,
+            "SHA256:def",
+            "ssh 192.0.2.9:6000",
+            LoginRefusal::Key,
+        )
+        .unwrap();
 
         let mut events = Vec::new();
         desk.store
@@ -83,9 +181,82 @@ mod tests {
         let user = &events[1].targets[0];
         assert!(user.starts_with("user=evil x"), "{user}");
         assert_eq!(user.chars().count(), "user=".len() + USER_KEPT_MAX);
+        assert_eq!(events[1].targets[1], "reason=key refused");
         assert!(matches!(
             desk.verify_audit().unwrap(),
             super::super::AuditReport::Intact { events: 2, .. }
         ));
+    }
+
+    #[test]
+    fn a_code_is_good_once_and_only_for_its_agent() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path());
+        let admin = Actor::local_admin();
+        let key = PrivateKey::from(Ed25519Keypair::from_seed(&[5; 32]));
+        let line = key.public_key().to_openssh().unwrap();
+        let alice = desk
+            .add_agent(&admin, "alice", AgentRole::Agent, &[line])
+            .unwrap();
+        let now = 1_700_000_000;
+        assert_eq!(
+            desk.check_login_code(alice.id, "123456", now).unwrap(),
+            CodeCheck::NotEnrolled
+        );
+
+        let enrol = AgentChanges {
+            second_factor: Some(SecondFactor::Enrol),
+            ..AgentChanges::default()
+        };
+        desk.set_agent(&admin, "alice", &enrol).unwrap();
+        let secret = desk.agent_named("alice").unwrap().totp_secret.unwrap();
+        let code_at = |t: u64| {
+            totp_rs::Builder::new()
+                .with_secret(secret.clone())
+                .build()
+                .unwrap()
+                .generate(t)
+                .to_string()
+        };
+
+        // The previous step's code (a slow typist) is fine; it is then used up, and
+        // so is every step before it.
+        assert_eq!(
+            desk.check_login_code(alice.id, &code_at(now - 30), now)
+                .unwrap(),
+            CodeCheck::Accepted
+        );
+        assert_eq!(
+            desk.check_login_code(alice.id, &code_at(now - 30), now)
+                .unwrap(),
+            CodeCheck::Reused
+        );
+        assert_eq!(
+            desk.check_login_code(alice.id, &code_at(now), now).unwrap(),
+            CodeCheck::Accepted
+        );
+        assert_eq!(
+            desk.check_login_code(alice.id, &code_at(now - 30), now)
+                .unwrap(),
+            CodeCheck::Reused
+        );
+        assert_eq!(
+            desk.check_login_code(alice.id, &code_at(now - 90), now)
+                .unwrap(),
+            CodeCheck::Wrong
+        );
+        assert_eq!(
+            desk.check_login_code(alice.id, &code_at(now + 30), now)
+                .unwrap(),
+            CodeCheck::Accepted
+        );
+
+        // A new secret makes the old codes wrong.
+        desk.set_agent(&admin, "alice", &enrol).unwrap();
+        assert_eq!(
+            desk.check_login_code(alice.id, &code_at(now + 60), now + 60)
+                .unwrap(),
+            CodeCheck::Wrong
+        );
     }
 }

@@ -29,23 +29,8 @@ impl Desk {
     /// The name is only checked for shape here; the TUI stores a theme after it loaded.
     pub fn set_agent_theme(&self, actor: &Actor, agent_name: &str, theme: &str) -> Result<()> {
         let _op = self.store.op();
-        let plausible = !theme.is_empty()
-            && theme.len() <= 64
-            && theme
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !plausible {
-            return Err(DeskError::Invalid(format!(
-                "theme name {:?} is not allowed: use lowercase letters, digits and '-'",
-                crate::sanitize::line(theme)
-            )));
-        }
-        let mut agent = self.store.agent_by_name(agent_name)?.ok_or_else(|| {
-            DeskError::NotFound(format!(
-                "no agent named {}: see `sealdesk agent list`",
-                crate::sanitize::line(agent_name)
-            ))
-        })?;
+        super::agents::check_theme_name(theme)?;
+        let mut agent = self.agent_named(agent_name)?;
         if agent.theme.as_deref() == Some(theme) {
             return Ok(());
         }
@@ -66,29 +51,10 @@ impl Desk {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
+    use crate::desk::tests::desk;
     use crate::desk::NewTicket;
     use crate::model::AgentRole;
-    use crate::store::{Paths, Store};
     use russh::keys::ssh_key::{private::Ed25519Keypair, PrivateKey};
-
-    fn desk(dir: &std::path::Path) -> Desk {
-        let paths = Paths {
-            data: dir.join("data"),
-            keys: dir.join("keys"),
-        };
-        Store::init(&paths, None).unwrap();
-        // sled's flusher thread may hold the lock a moment after `init` returns.
-        for _ in 0..100 {
-            match Store::open(&paths, None) {
-                Err(crate::store::StoreError::Locked(_)) => {
-                    std::thread::sleep(std::time::Duration::from_millis(20))
-                }
-                opened => return Desk::new(opened.unwrap(), Config::default()),
-            }
-        }
-        panic!("the store stayed locked after init");
-    }
 
     #[test]
     fn customer_view_lists_their_tickets_and_is_audited() {

@@ -1,9 +1,10 @@
-//! Who may log in: public keys only, each key as the one agent it belongs to.
+//! Who may log in: public keys, each key as the one agent it belongs to, and for agents
+//! with a second factor a verification code after the key (see [`crate::totp`]).
 //!
-//! Agents are read from the desk on every attempt, so `agent add` / `agent remove`
-//! take effect at the next login without a restart.
+//! Agents are read from the desk on every attempt, so `agent add` / `agent remove` /
+//! `agent set` take effect at the next login without a restart.
 
-use crate::model::Agent;
+use crate::model::{Agent, AgentId};
 use russh::keys::{HashAlg, PublicKey};
 
 /// Longest client-supplied user name kept for logs and the audit log.
@@ -21,9 +22,6 @@ pub enum KeyCheck<'a> {
     WrongUser {
         owner: &'a str,
     },
-    /// The agent matches but has a second factor configured, which this server cannot
-    /// check yet; refusing is the only safe answer.
-    NeedsSecondFactor(&'a Agent),
     Unknown,
 }
 
@@ -37,9 +35,6 @@ pub fn check_key<'a>(agents: &'a [Agent], user: &str, key: &PublicKey) -> KeyChe
     };
     if owner.name != user {
         return KeyCheck::WrongUser { owner: &owner.name };
-    }
-    if owner.totp_secret.is_some() {
-        return KeyCheck::NeedsSecondFactor(owner);
     }
     KeyCheck::Accept(owner)
 }
@@ -71,7 +66,37 @@ pub struct AuthTrail {
     pub user: String,
     /// Fingerprints of refused keys, without repeats, at most [`REFUSED_KEPT`].
     pub refused: Vec<String>,
+    /// A key accepted for an agent with a second factor, who still owes a code.
+    pub awaiting_code: Option<AwaitingCode>,
     pub logged_in: bool,
+}
+
+/// The first factor done: the agent's key was accepted on this connection. Only this
+/// opens keyboard-interactive, and only for the same user name.
+#[derive(Clone, Debug)]
+pub struct AwaitingCode {
+    pub agent_id: AgentId,
+    /// Also the SSH user name.
+    pub agent_name: String,
+    pub key_fingerprint: String,
+    /// Codes refused so far; each was audited as it happened.
+    pub codes_refused: usize,
+}
+
+impl AwaitingCode {
+    pub fn new(agent: &Agent, key_fingerprint: String) -> AwaitingCode {
+        AwaitingCode {
+            agent_id: agent.id,
+            agent_name: agent.name.clone(),
+            key_fingerprint,
+            codes_refused: 0,
+        }
+    }
+
+    /// Whether a keyboard-interactive request for `user` continues this login.
+    pub fn is_for(&self, user: &str) -> bool {
+        self.agent_name == user
+    }
 }
 
 impl AuthTrail {
@@ -86,7 +111,7 @@ impl AuthTrail {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AgentId, AgentRole, Timestamp};
+    use crate::model::{AgentRole, Timestamp};
     use russh::keys::ssh_key::private::Ed25519Keypair;
     use russh::keys::PrivateKey;
 
@@ -154,15 +179,18 @@ mod tests {
     }
 
     #[test]
-    fn second_factor_agents_are_refused_for_now() {
+    fn second_factor_agents_pass_the_key_check_and_owe_a_code() {
         let k = key(9);
         let mut alice = agent("alice", &[&k]);
         alice.totp_secret = Some(vec![1, 2, 3]);
         let agents = vec![alice];
-        assert!(matches!(
-            check_key(&agents, "alice", &k),
-            KeyCheck::NeedsSecondFactor(_)
-        ));
+        let KeyCheck::Accept(alice) = check_key(&agents, "alice", &k) else {
+            panic!("the key is alice's");
+        };
+        let awaiting = AwaitingCode::new(alice, fingerprint(&k));
+        assert!(awaiting.is_for("alice"));
+        assert!(!awaiting.is_for("bob"));
+        assert!(!awaiting.is_for("Alice"));
     }
 
     #[test]

@@ -3,17 +3,18 @@
 //! This is russh's [`Handler`]: it decides, and hands the long-running work to
 //! [`session`](super::session) tasks, so it never blocks on a slow client.
 
-use super::auth::{check_key, fingerprint, shown_user, AuthTrail, KeyCheck};
+use super::auth::{check_key, fingerprint, shown_user, AuthTrail, AwaitingCode, KeyCheck};
 use super::session::{self, Input, Setup};
 use super::ui::{UiContext, UiFactory};
 use super::ServerOptions;
-use crate::desk::{Actor, Desk};
+use crate::desk::{Actor, CodeCheck, Desk, LoginRefusal};
 use crate::model::Agent;
 use russh::keys::PublicKey;
 use russh::server::{
-    Auth, ChannelOpenHandle, Handler, Msg, PublicKeyOffer, Session, VerifiedPublicKey,
+    Auth, ChannelOpenHandle, Handler, Msg, PublicKeyOffer, Response, Session, VerifiedPublicKey,
 };
-use russh::{Channel, ChannelId, Pty};
+use russh::{Channel, ChannelId, MethodKind, MethodSet, Pty};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,6 +25,8 @@ use tokio::sync::{mpsc, watch};
 const MAX_CHANNELS: usize = 4;
 /// Input chunks queued for a session; when full, reading from this client waits.
 const INPUT_QUEUE: usize = 64;
+/// What an agent with a second factor is asked for once their key is accepted.
+const CODE_PROMPT: &str = "Verification code: ";
 
 /// What every connection shares.
 pub struct ServerState {
@@ -100,9 +103,6 @@ impl Connection {
             }
             KeyCheck::WrongUser { owner } => {
                 tracing::info!(%peer, user = %user_shown, key = %fp, owner, "login refused: the key belongs to another agent");
-            }
-            KeyCheck::NeedsSecondFactor(agent) => {
-                tracing::warn!(%peer, agent = %agent.name, key = %fp, "login refused: the agent has a second factor, which this server cannot check yet");
             }
         }
         self.trail
@@ -185,6 +185,75 @@ impl Connection {
         Ok(())
     }
 
+    /// Lets the agent in: audited first, as a login that cannot be audited does not
+    /// happen.
+    fn log_in(&mut self, agent: Agent, key_fingerprint: String, with_code: bool) -> Auth {
+        let actor = Actor {
+            name: agent.name.clone(),
+            key_fingerprint: Some(key_fingerprint.clone()),
+            source: format!("ssh {}", self.peer),
+        };
+        if let Err(e) = self.state.desk.record_login(&actor, with_code) {
+            tracing::error!(peer = %self.peer, agent = %agent.name, error = %e, "cannot audit the login; refusing it");
+            return Auth::reject();
+        }
+        tracing::info!(peer = %self.peer, agent = %agent.name, key = %key_fingerprint, second_factor = with_code, "login accepted");
+        self.trail
+            .lock()
+            .expect("auth trail lock poisoned")
+            .logged_in = true;
+        self.login = Some(Login {
+            agent,
+            key_fingerprint,
+        });
+        Auth::Accept
+    }
+
+    /// The code was right: in, as the agent is now (their record may have changed
+    /// since the key was checked).
+    fn log_in_with_code(&mut self, awaiting: &AwaitingCode) -> Auth {
+        let agent = match self.state.desk.agents() {
+            Ok(agents) => agents.into_iter().find(|a| a.id == awaiting.agent_id),
+            Err(e) => {
+                tracing::error!(peer = %self.peer, error = %e, "cannot read agents; refusing login");
+                None
+            }
+        };
+        match agent {
+            Some(agent) => self.log_in(agent, awaiting.key_fingerprint.clone(), true),
+            None => self.refuse_code(awaiting, LoginRefusal::AgentChanged),
+        }
+    }
+
+    /// A code refused: logged without the code, audited at once, and answered like a
+    /// refused key (russh counts it against `max_auth_attempts` and pads it to
+    /// `auth_rejection_time`). Only keyboard-interactive remains on offer.
+    fn refuse_code(&mut self, awaiting: &AwaitingCode, reason: LoginRefusal) -> Auth {
+        tracing::info!(peer = %self.peer, agent = %awaiting.agent_name, key = %awaiting.key_fingerprint, reason = reason.as_str(), "login refused: verification code not accepted");
+        if let Some(a) = self
+            .trail
+            .lock()
+            .expect("auth trail lock poisoned")
+            .awaiting_code
+            .as_mut()
+        {
+            a.codes_refused += 1;
+        }
+        let source = format!("ssh {}", self.peer);
+        if let Err(e) = self.state.desk.record_login_refused(
+            &awaiting.agent_name,
+            &awaiting.key_fingerprint,
+            &source,
+            reason,
+        ) {
+            tracing::error!(peer = %self.peer, error = %e, "cannot audit a refused code");
+        }
+        Auth::Reject {
+            proceed_with_methods: Some(MethodSet::from(&[MethodKind::KeyboardInteractive][..])),
+            partial_success: false,
+        }
+    }
+
     fn input_for(&self, channel: ChannelId) -> Option<mpsc::Sender<Input>> {
         self.channels.get(&channel)?.input.clone()
     }
@@ -215,26 +284,69 @@ impl Handler for Connection {
             return Ok(Auth::reject());
         };
         let key_fingerprint = fingerprint(key.public_key);
-        let actor = Actor {
-            name: agent.name.clone(),
-            key_fingerprint: Some(key_fingerprint.clone()),
-            source: format!("ssh {}", self.peer),
-        };
-        // A login that cannot be audited does not happen.
-        if let Err(e) = self.state.desk.record_login(&actor) {
-            tracing::error!(peer = %self.peer, agent = %agent.name, error = %e, "cannot audit the login; refusing it");
-            return Ok(Auth::reject());
+        if agent.totp_secret.is_none() {
+            return Ok(self.log_in(agent, key_fingerprint, false));
         }
-        tracing::info!(peer = %self.peer, agent = %agent.name, key = %key_fingerprint, "login accepted");
+        // The first of two factors: the client is told so, and that only
+        // keyboard-interactive remains. This does not count as a refusal.
+        tracing::info!(peer = %self.peer, agent = %agent.name, key = %key_fingerprint, "key accepted; asking for a verification code");
         self.trail
             .lock()
             .expect("auth trail lock poisoned")
-            .logged_in = true;
-        self.login = Some(Login {
-            agent,
-            key_fingerprint,
-        });
-        Ok(Auth::Accept)
+            .awaiting_code = Some(AwaitingCode::new(&agent, key_fingerprint));
+        Ok(Auth::Reject {
+            proceed_with_methods: Some(MethodSet::from(&[MethodKind::KeyboardInteractive][..])),
+            partial_success: true,
+        })
+    }
+
+    async fn auth_keyboard_interactive<'a>(
+        &'a mut self,
+        user: &str,
+        _submethods: &str,
+        response: Option<Response<'a>>,
+    ) -> Result<Auth, Self::Error> {
+        let awaiting = self
+            .trail
+            .lock()
+            .expect("auth trail lock poisoned")
+            .awaiting_code
+            .clone()
+            .filter(|a| a.is_for(user));
+        let Some(awaiting) = awaiting else {
+            // Never a way in by itself: a code only follows this connection's key.
+            tracing::info!(peer = %self.peer, user = %shown_user(user), "keyboard-interactive refused: no key accepted for this user first");
+            return Ok(Auth::reject());
+        };
+        let Some(mut answers) = response else {
+            return Ok(Auth::Partial {
+                name: Cow::Borrowed(""),
+                instructions: Cow::Borrowed(""),
+                prompts: Cow::Borrowed(&[(Cow::Borrowed(CODE_PROMPT), false)]),
+            });
+        };
+        let code = answers
+            .next()
+            .map(|a| zeroize::Zeroizing::new(String::from_utf8_lossy(&a).into_owned()))
+            .unwrap_or_default();
+        let now = crate::model::Timestamp::now().0.max(0) as u64;
+        let refusal = match self
+            .state
+            .desk
+            .check_login_code(awaiting.agent_id, &code, now)
+        {
+            Ok(CodeCheck::Accepted) => {
+                return Ok(self.log_in_with_code(&awaiting));
+            }
+            Ok(CodeCheck::Wrong) => LoginRefusal::WrongCode,
+            Ok(CodeCheck::Reused) => LoginRefusal::ReusedCode,
+            Ok(CodeCheck::NotEnrolled) => LoginRefusal::AgentChanged,
+            Err(e) => {
+                tracing::error!(peer = %self.peer, agent = %awaiting.agent_name, error = %e, "cannot check a verification code; refusing it");
+                LoginRefusal::WrongCode
+            }
+        };
+        Ok(self.refuse_code(&awaiting, refusal))
     }
 
     async fn channel_open_session(

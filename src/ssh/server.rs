@@ -6,7 +6,7 @@ use super::connection::{Connection, ServerState};
 use super::limits::{ConnectionLimiter, ConnectionSlot};
 use super::session::stopped;
 use super::ui::UiFactory;
-use crate::desk::Desk;
+use crate::desk::{Desk, LoginRefusal};
 use anyhow::{Context, Result};
 use russh::keys::{HashAlg, PrivateKey};
 use russh::server::{run_stream, Config};
@@ -201,6 +201,8 @@ fn load_host_key(path: &Path) -> Result<PrivateKey> {
 fn russh_config(host_key: PrivateKey, opts: &ServerOptions) -> Config {
     Config {
         server_id: SshId::Standard("SSH-2.0-sealdesk".into()),
+        // Public keys only; keyboard-interactive is offered after the key of an agent
+        // with a second factor (see `Connection::auth_publickey`). Never passwords.
         methods: MethodSet::from(&[MethodKind::PublicKey][..]),
         auth_rejection_time: opts.auth_rejection_time,
         // OpenSSH first asks with "none" to learn the methods; no need to make it wait.
@@ -297,8 +299,24 @@ async fn serve_connection(
     let trail = std::mem::take(&mut *trail.lock().expect("auth trail lock poisoned"));
     if !trail.logged_in {
         let source = format!("ssh {peer}");
-        for key in &trail.refused {
-            if let Err(e) = state.desk.record_login_refused(&trail.user, key, &source) {
+        let refused = trail
+            .refused
+            .iter()
+            .map(|key| (trail.user.as_str(), key.as_str(), LoginRefusal::Key));
+        // A good key and then no code at all (refused codes were audited as they came).
+        let no_code = trail
+            .awaiting_code
+            .as_ref()
+            .filter(|a| a.codes_refused == 0)
+            .map(|a| {
+                (
+                    a.agent_name.as_str(),
+                    a.key_fingerprint.as_str(),
+                    LoginRefusal::NoCode,
+                )
+            });
+        for (user, key, reason) in refused.chain(no_code) {
+            if let Err(e) = state.desk.record_login_refused(user, key, &source, reason) {
                 tracing::error!(peer = %peer, error = %e, "cannot audit a refused login");
             }
         }
@@ -318,6 +336,7 @@ mod tests {
 
     struct Running {
         _dir: tempfile::TempDir,
+        desk: Arc<Desk>,
         addr: SocketAddr,
         stop: oneshot::Sender<()>,
         task: JoinHandle<Result<()>>,
@@ -335,7 +354,7 @@ mod tests {
             DeskConfig::default(),
         ));
         let server = SshServer::bind(
-            desk,
+            Arc::clone(&desk),
             &paths.key_paths().host_key(),
             "127.0.0.1:0".parse().unwrap(),
             opts,
@@ -351,6 +370,7 @@ mod tests {
         }));
         Running {
             _dir: dir,
+            desk,
             addr,
             stop,
             task,
@@ -435,5 +455,192 @@ mod tests {
             .unwrap();
         assert!(closed_by_server(&mut stream).await);
         assert!(TcpStream::connect(server.addr).await.is_err());
+    }
+
+    /// A client that trusts any host key: these tests are about authentication.
+    struct TrustingClient;
+
+    impl russh::client::Handler for TrustingClient {
+        type Error = russh::Error;
+
+        async fn check_server_key(
+            &mut self,
+            _key: &russh::keys::PublicKeyOrCertificate,
+        ) -> Result<bool, Self::Error> {
+            Ok(true)
+        }
+    }
+
+    async fn client(addr: SocketAddr) -> russh::client::Handle<TrustingClient> {
+        let config = Arc::new(russh::client::Config::default());
+        timeout(WAIT, russh::client::connect(config, addr, TrustingClient))
+            .await
+            .expect("handshake in time")
+            .expect("handshake")
+    }
+
+    /// Starts a server with alice enrolled in the second factor; returns her key and a
+    /// function giving the code for a moment.
+    async fn start_with_totp_agent() -> (Running, Arc<PrivateKey>, impl Fn(u64) -> String) {
+        use crate::desk::{Actor, AgentChanges, SecondFactor};
+        use russh::keys::ssh_key::private::Ed25519Keypair;
+        let server = start(ServerOptions {
+            auth_rejection_time: Duration::from_millis(50),
+            ..ServerOptions::default()
+        })
+        .await;
+        let key = Arc::new(PrivateKey::from(Ed25519Keypair::from_seed(&[11; 32])));
+        let admin = Actor::local_admin();
+        let line = key.public_key().to_openssh().unwrap();
+        server
+            .desk
+            .add_agent(&admin, "alice", crate::model::AgentRole::Agent, &[line])
+            .unwrap();
+        let enrol = AgentChanges {
+            second_factor: Some(SecondFactor::Enrol),
+            ..AgentChanges::default()
+        };
+        server.desk.set_agent(&admin, "alice", &enrol).unwrap();
+        let secret = server.desk.agents().unwrap()[0]
+            .totp_secret
+            .clone()
+            .unwrap();
+        let code_at = move |t: u64| {
+            totp_rs::Builder::new()
+                .with_secret(secret.clone())
+                .build()
+                .unwrap()
+                .generate(t)
+                .to_string()
+        };
+        (server, key, code_at)
+    }
+
+    fn now() -> u64 {
+        crate::model::Timestamp::now().0 as u64
+    }
+
+    fn refused(result: &russh::client::KeyboardInteractiveAuthResponse) -> bool {
+        matches!(
+            result,
+            russh::client::KeyboardInteractiveAuthResponse::Failure {
+                partial_success: false,
+                ..
+            }
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_key_then_a_code_and_never_a_code_alone() {
+        use russh::client::KeyboardInteractiveAuthResponse as Kbd;
+        use russh::keys::PrivateKeyWithHashAlg;
+        let (server, key, code_at) = start_with_totp_agent().await;
+        let mut c = client(server.addr).await;
+
+        // Keyboard-interactive first: refused outright, publickey is what is on offer.
+        let first = c
+            .authenticate_keyboard_interactive_start("alice", None)
+            .await
+            .unwrap();
+        assert!(refused(&first), "{first:?}");
+
+        // The key is half of it: partial success, keyboard-interactive is what is left.
+        let half = c
+            .authenticate_publickey("alice", PrivateKeyWithHashAlg::new(Arc::clone(&key), None))
+            .await
+            .unwrap();
+        assert_eq!(
+            half,
+            russh::client::AuthResult::Failure {
+                remaining_methods: MethodSet::from(&[MethodKind::KeyboardInteractive][..]),
+                partial_success: true,
+            }
+        );
+
+        // Not for another user name on the same connection.
+        let other = c
+            .authenticate_keyboard_interactive_start("bob", None)
+            .await
+            .unwrap();
+        assert!(refused(&other), "{other:?}");
+
+        let Kbd::InfoRequest { prompts, .. } = c
+            .authenticate_keyboard_interactive_start("alice", None)
+            .await
+            .unwrap()
+        else {
+            panic!("no prompt for alice");
+        };
+        assert_eq!(prompts.len(), 1);
+        assert_eq!(prompts[0].prompt, "Verification code: ");
+        assert!(!prompts[0].echo, "the code is not echoed");
+
+        // Wrong, then right (the previous step's code: a slow typist).
+        let wrong = format!(
+            "{:06}",
+            (code_at(now()).parse::<u32>().unwrap() + 1) % 1_000_000
+        );
+        let answer = c
+            .authenticate_keyboard_interactive_respond(vec![wrong])
+            .await
+            .unwrap();
+        assert!(refused(&answer), "{answer:?}");
+        assert!(matches!(
+            c.authenticate_keyboard_interactive_start("alice", None)
+                .await
+                .unwrap(),
+            Kbd::InfoRequest { .. }
+        ));
+        let answer = c
+            .authenticate_keyboard_interactive_respond(vec![code_at(now() - 30)])
+            .await
+            .unwrap();
+        assert!(matches!(answer, Kbd::Success), "{answer:?}");
+
+        // One refused code audited with its reason, then the login.
+        let mut events = Vec::new();
+        server
+            .desk
+            .store()
+            .for_each_audit(|e| {
+                events.push(e);
+                Ok(())
+            })
+            .unwrap();
+        let tail: Vec<_> = events
+            .iter()
+            .rev()
+            .take(2)
+            .map(|e| (e.action.as_str(), e.targets.clone()))
+            .collect();
+        assert_eq!(
+            tail,
+            [
+                ("agent.login", vec!["second-factor=totp".to_string()]),
+                (
+                    "agent.login-refused",
+                    vec!["user=alice".to_string(), "reason=wrong code".to_string()]
+                ),
+            ]
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn codes_alone_run_into_the_attempt_limit() {
+        let (server, _key, _code_at) = start_with_totp_agent().await;
+        let mut c = client(server.addr).await;
+        let max = ServerOptions::default().max_auth_attempts;
+        for _ in 0..max {
+            let answer = c
+                .authenticate_keyboard_interactive_start("alice", None)
+                .await
+                .unwrap();
+            assert!(refused(&answer), "{answer:?}");
+        }
+        // Once the limit is reached the server hangs up.
+        let last = c
+            .authenticate_keyboard_interactive_start("alice", None)
+            .await;
+        assert!(last.is_err(), "{last:?}");
     }
 }
