@@ -4,6 +4,7 @@
 //! [`desk`], which go through the sealed [`store`]. [`model`] holds the plain types.
 
 pub mod archive;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod control;

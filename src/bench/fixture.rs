@@ -1,0 +1,313 @@
+//! Throwaway desks filled quickly: records go straight through the store's typed
+//! accessors (the same sealing and keys as the desk's operations) and are flushed once
+//! at the end, instead of one fsync per ticket as a live desk would.
+
+use super::mailgen::{Words, SUPPORT};
+use super::ssh_client::AgentKey;
+use super::{note, Place, Rng, Scratch};
+use crate::config::Config;
+use crate::desk::{Actor, Desk};
+use crate::model::{
+    AgentRole, Attachment, AttachmentId, AuditEvent, Author, Customer, EventHash, Message,
+    MessageKind, Priority, Status, Ticket, Timestamp,
+};
+use crate::store::{create_private_dir, Paths, Store};
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Who the benchmark's own actions are audited as.
+pub fn bench_actor() -> Actor {
+    Actor {
+        name: "cli:bench".into(),
+        key_fingerprint: None,
+        source: "sealdesk bench".into(),
+    }
+}
+
+/// A desk in a scratch dir: data (and, once set up, keys) on the disk under test.
+pub struct BenchDesk {
+    scratch: Scratch,
+    /// Keys live here while the desk is filled, if the machine has a RAM disk.
+    ram: Option<Scratch>,
+    pub paths: Paths,
+}
+
+impl BenchDesk {
+    /// A new desk accepting mail for [`SUPPORT`]. With `keys_in_ram`, the keys dir
+    /// starts on the RAM disk so that creating thousands of customers (one keyring
+    /// fsync each) is quick; call [`move_keys`](Self::move_keys) before measuring.
+    pub fn create(place: &Place, label: &str, keys_in_ram: bool) -> Result<BenchDesk> {
+        let scratch = Scratch::new(&place.dir, label)
+            .with_context(|| format!("cannot create a scratch dir in {}", place.dir.display()))?;
+        let ram = match (&place.ram, keys_in_ram) {
+            (Some(dir), true) => Some(Scratch::new(dir, label)?),
+            _ => None,
+        };
+        let keys = match &ram {
+            Some(r) => r.path().join("keys"),
+            None => scratch.path().join("keys"),
+        };
+        let paths = Paths {
+            data: scratch.path().join("data"),
+            keys,
+        };
+        Store::init(&paths, None)?;
+        std::fs::write(
+            Config::default_path(&paths.data),
+            format!("[mail]\ningest = [\"{SUPPORT}\"]\n"),
+        )?;
+        Ok(BenchDesk {
+            scratch,
+            ram,
+            paths,
+        })
+    }
+
+    /// The scratch dir (for logs and exports next to the desk).
+    pub fn dir(&self) -> &Path {
+        self.scratch.path()
+    }
+
+    pub fn open(&self) -> Result<Desk> {
+        let path = Config::default_path(&self.paths.data);
+        let config = Config::load(&path, true)?;
+        let store = Store::open(&self.paths, None)?;
+        Ok(Desk::new(store, config).with_config_path(path))
+    }
+
+    /// Moves the keys dir from the RAM disk next to the data, so what is measured
+    /// afterwards (key loading, erasure's keyring rewrite) uses the real disk.
+    pub fn move_keys(&mut self) -> Result<()> {
+        let Some(ram) = self.ram.take() else {
+            return Ok(());
+        };
+        let target: PathBuf = self.scratch.path().join("keys");
+        create_private_dir(&target)?;
+        for entry in std::fs::read_dir(&self.paths.keys)? {
+            let entry = entry?;
+            let to = target.join(entry.file_name());
+            std::fs::copy(entry.path(), &to)?;
+            std::fs::File::open(&to)?.sync_all()?;
+        }
+        self.paths.keys = target;
+        drop(ram);
+        Ok(())
+    }
+}
+
+/// Registers `n` agents (admins), each with a fresh key.
+pub fn add_agents(desk: &Desk, n: usize) -> Result<Vec<AgentKey>> {
+    (0..n)
+        .map(|i| {
+            let key = AgentKey::generate(&format!("agent{i:02}"));
+            desk.add_agent(
+                &bench_actor(),
+                &key.name,
+                AgentRole::Admin,
+                &[key.public_line()],
+            )?;
+            Ok(key)
+        })
+        .collect()
+}
+
+/// Creates `n` customers with made-up names and addresses.
+pub fn add_customers(
+    store: &Store,
+    rng: &mut Rng,
+    n: usize,
+    offset: usize,
+) -> Result<Vec<Customer>> {
+    (0..n)
+        .map(|i| {
+            let (name, email) = Words::person(rng, offset + i);
+            let mut c = Customer::new(&email, &name);
+            c.created = Timestamp(Timestamp::now().0 - 400 * 86_400);
+            store.insert_customer(&c)?;
+            Ok(c)
+        })
+        .collect()
+}
+
+/// What a made-up ticket looks like.
+pub struct TicketPlan<'a> {
+    pub customer: &'a Customer,
+    pub subject: String,
+    pub status: Status,
+    pub priority: Priority,
+    pub assignee: Option<String>,
+    pub tags: Vec<String>,
+    pub created: Timestamp,
+    pub updated: Timestamp,
+    /// Thread: the customer's first mail, then alternately an agent's reply and the
+    /// customer's answer, this many messages in all.
+    pub messages: usize,
+    /// Bytes of text per message.
+    pub text_len: usize,
+    /// Attach a file of this many bytes to the first message.
+    pub attachment: Option<usize>,
+}
+
+/// Writes one ticket with its thread, original mails and audit event, as mail arriving
+/// and agents answering would have (unflushed).
+pub fn add_ticket(store: &Store, rng: &mut Rng, plan: &TicketPlan<'_>) -> Result<Ticket> {
+    let c = plan.customer;
+    let ticket = Ticket {
+        number: store.next_ticket_number()?,
+        subject: plan.subject.clone(),
+        status: plan.status,
+        priority: plan.priority,
+        assignee: plan.assignee.clone(),
+        tags: plan.tags.clone(),
+        customer: c.id,
+        created: plan.created,
+        updated: plan.updated,
+        due: None,
+    };
+    store.put_ticket(&ticket)?;
+    for i in 0..plan.messages {
+        let inbound = i % 2 == 0;
+        let text = Words::body(rng, plan.text_len);
+        let mut attachments = Vec::new();
+        if let (0, Some(len)) = (i, plan.attachment) {
+            let id = AttachmentId::random();
+            let mut bytes = vec![0u8; len];
+            rng.fill(&mut bytes);
+            store.put_attachment(&c.id, &id, &bytes)?;
+            attachments.push(Attachment {
+                id,
+                name: "screenshot.png".into(),
+                content_type: "image/png".into(),
+                size: len as u64,
+            });
+        }
+        let message_id = format!("{}.{i}.{:x}@example.com", ticket.number, rng.next_u64());
+        let mut message = Message {
+            ticket: ticket.number,
+            seq: 0,
+            kind: if inbound {
+                MessageKind::Inbound
+            } else {
+                MessageKind::Outbound
+            },
+            author: if inbound {
+                Author::Customer {
+                    id: c.id,
+                    address: c.primary_email().into(),
+                    name: c.name.clone(),
+                }
+            } else {
+                Author::Agent {
+                    name: plan.assignee.clone().unwrap_or_else(|| "agent00".into()),
+                }
+            },
+            at: plan.created,
+            text: text.clone(),
+            message_id: Some(message_id.clone()),
+            in_reply_to: None,
+            references: Vec::new(),
+            attachments,
+            delivery: None,
+        };
+        let seq = store.append_message(&c.id, &mut message)?;
+        if inbound {
+            let raw = format!(
+                "From: {} <{}>\r\nTo: {SUPPORT}\r\nSubject: {}\r\nMessage-ID: <{message_id}>\r\n\r\n{text}",
+                c.name,
+                c.primary_email(),
+                plan.subject
+            );
+            store.put_raw_mail(&c.id, ticket.number, seq, raw.as_bytes())?;
+        }
+        store.index_message_id(&message_id, ticket.number)?;
+    }
+    audit(
+        store,
+        "mail.new-ticket",
+        &ticket.number.to_string(),
+        Some(c),
+    )?;
+    Ok(ticket)
+}
+
+/// One audit event, unflushed.
+pub fn audit(store: &Store, action: &str, target: &str, customer: Option<&Customer>) -> Result<()> {
+    store.append_audit(AuditEvent {
+        seq: 0,
+        at: Timestamp::now(),
+        actor: "system".into(),
+        key_fingerprint: None,
+        source: "smtp 127.0.0.1:40000".into(),
+        action: action.into(),
+        targets: vec![target.into()],
+        customer: customer.map(|c| store.pseudonym(&c.id)),
+        prev_hash: EventHash::GENESIS,
+    })?;
+    Ok(())
+}
+
+/// A queue like a busy desk's: `tickets` over `customers`, created over the last 120
+/// days, most closed or solved, some assigned to `agents`, a few tagged.
+pub fn fill_queue(
+    store: &Store,
+    rng: &mut Rng,
+    tickets: usize,
+    customers: usize,
+    agents: &[String],
+) -> Result<()> {
+    let started = Instant::now();
+    let people = add_customers(store, rng, customers, 0)?;
+    note(&format!(
+        "{customers} customers in {:.1} s",
+        started.elapsed().as_secs_f64()
+    ));
+    let now = Timestamp::now().0;
+    const TAGS: &[&str] = &["billing", "bug", "refund", "vip", "shipping", "gdpr"];
+    for i in 0..tickets {
+        let created = now - 120 * 86_400 + (i as i64 * 120 * 86_400 / tickets as i64);
+        let updated = (created + rng.below(5 * 86_400) as i64).min(now - 3_600);
+        let status = match rng.below(100) {
+            0..=9 => Status::New,
+            10..=39 => Status::Open,
+            40..=54 => Status::Pending,
+            55..=69 => Status::Solved,
+            _ => Status::Closed,
+        };
+        let priority = match rng.below(20) {
+            0 => Priority::Urgent,
+            1..=3 => Priority::High,
+            4..=15 => Priority::Normal,
+            _ => Priority::Low,
+        };
+        let assignee = (status != Status::New && rng.chance(80)).then(|| rng.pick(agents).clone());
+        let tags = if rng.chance(25) {
+            vec![rng.pick(TAGS).to_string()]
+        } else {
+            Vec::new()
+        };
+        let plan = TicketPlan {
+            customer: &people[rng.below(people.len() as u64) as usize],
+            subject: Words::subject(rng),
+            status,
+            priority,
+            assignee,
+            tags,
+            created: Timestamp(created),
+            updated: Timestamp(updated),
+            messages: 1,
+            text_len: 600,
+            attachment: None,
+        };
+        add_ticket(store, rng, &plan)?;
+        if (i + 1) % 25_000 == 0 {
+            note(&format!(
+                "{} tickets in {:.1} s",
+                i + 1,
+                started.elapsed().as_secs_f64()
+            ));
+        }
+    }
+    store.flush()?;
+    Ok(())
+}

@@ -1,0 +1,468 @@
+//! `sealdesk bench queue`: a desk with a big queue, then (a) queue filtering per
+//! keystroke, (b) server start-up until the first login and the first frame, (c)
+//! keypress → frame latency in a real SSH session, (d) server memory with 1 and with
+//! many sessions, (e) new mail → the agent's screen with 1 and with many sessions.
+
+use super::fixture::{add_agents, fill_queue, BenchDesk};
+use super::probe::mail_to_screen;
+use super::screen::Screen;
+use super::server::{Memory, Server};
+use super::ssh_client::{loopback_source, AgentKey, Terminal};
+use super::stats::{fmt_bytes, fmt_duration, Samples, Table};
+use super::{note, Place, Rng};
+use crate::desk::{AssigneeFilter, Desk, QueueQuery, SortKey};
+use crate::model::Status;
+use anyhow::{bail, Context, Result};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Words typed into the search, one prefix per keystroke: common, rarer, a name with
+/// a non-ASCII letter, a domain, and one that matches nothing.
+const SEARCH_WORDS: &[&str] = &["invoice", "password", "müller", "example.org", "zebra"];
+/// The server allows this many connections per client address.
+const PER_ADDRESS: usize = 8;
+const COLS: u16 = 120;
+const ROWS: u16 = 40;
+const FRAME_WAIT: Duration = Duration::from_secs(120);
+
+#[derive(Clone, Debug)]
+pub struct QueueArgs {
+    pub tickets: usize,
+    pub customers: usize,
+    /// Keystrokes timed in the session.
+    pub keys: usize,
+    /// Concurrent sessions for the memory figure.
+    pub sessions: usize,
+    /// Server starts timed.
+    pub runs: usize,
+    /// Probe mails per session count.
+    pub probes: usize,
+}
+
+pub fn run(place: &Place, args: &QueueArgs) -> Result<()> {
+    let started = Instant::now();
+    let mut bench = BenchDesk::create(place, "queue", true)?;
+    let desk = bench.open()?;
+    let agents = add_agents(&desk, args.sessions.max(1))?;
+    let assignees: Vec<String> = agents.iter().take(8).map(|a| a.name.clone()).collect();
+    fill_queue(
+        desk.store(),
+        &mut Rng::new(42),
+        args.tickets,
+        args.customers,
+        &assignees,
+    )?;
+    let setup = started.elapsed();
+    note(&format!("desk filled in {:.1} s", setup.as_secs_f64()));
+
+    let mut filters = filter_table(&desk, &agents[0].name)?;
+    filters.setup(format!(
+        "{} tickets, {} customers, {} agents; desk built in {:.1} s (one flush at the end)",
+        args.tickets,
+        args.customers,
+        agents.len(),
+        setup.as_secs_f64()
+    ));
+    filters.print();
+    drop(desk);
+    bench.move_keys()?;
+
+    let key_file = bench.dir().join("agent.key");
+    agents[0].write_private(&key_file)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    startup_table(&runtime, &bench, &agents[0], &key_file, args)?.print();
+    for table in live_tables(&runtime, &bench, &agents, args)? {
+        table.print();
+    }
+    Ok(())
+}
+
+/// (a) `desk.queue` as the queue screen calls it: per search keystroke and per filter.
+fn filter_table(desk: &Desk, agent: &str) -> Result<Table> {
+    let mut table = Table::timing("bench queue (a): filtering the queue, per keystroke");
+    let t = Instant::now();
+    let all = desk.queue(&QueueQuery::default())?.len();
+    table.row(vec![
+        "build the index (first use)".into(),
+        fmt_duration(t.elapsed()),
+        "-".into(),
+        "1".into(),
+        format!("{all} tickets not closed"),
+    ]);
+    let mut every_key = Samples::new();
+    for word in SEARCH_WORDS {
+        let mut samples = Samples::new();
+        let mut counts = Vec::new();
+        let prefixes: Vec<&str> = word
+            .char_indices()
+            .map(|(i, c)| &word[..i + c.len_utf8()])
+            .collect();
+        for prefix in &prefixes {
+            let q = QueueQuery {
+                text: prefix.to_string(),
+                ..QueueQuery::default()
+            };
+            for _ in 0..5 {
+                let t = Instant::now();
+                let rows = desk.queue(&q)?;
+                samples.push(t.elapsed());
+                if counts.len() < prefixes.len() && samples.len() % 5 == 1 {
+                    counts.push(rows.len());
+                }
+            }
+        }
+        every_key.extend(&samples);
+        table.samples(
+            &format!("search {word:?}, each prefix"),
+            &samples,
+            &format!(
+                "{} prefixes ×5; rows {} → {}",
+                prefixes.len(),
+                counts.first().unwrap_or(&0),
+                counts.last().unwrap_or(&0)
+            ),
+        );
+    }
+    table.samples("search, every keystroke above", &every_key, "");
+    let filters: Vec<(&str, QueueQuery)> = vec![
+        ("status = open", status(&[Status::Open])),
+        ("status = new", status(&[Status::New])),
+        ("status = closed", status(&[Status::Closed])),
+        ("all statuses", status(Status::ALL)),
+        (
+            "assignee = unassigned",
+            QueueQuery {
+                assignee: AssigneeFilter::Unassigned,
+                ..QueueQuery::default()
+            },
+        ),
+        (
+            "assignee = mine",
+            QueueQuery {
+                assignee: AssigneeFilter::Agent,
+                agent: Some(agent.into()),
+                ..QueueQuery::default()
+            },
+        ),
+        (
+            "tag = billing",
+            QueueQuery {
+                tag: Some("billing".into()),
+                ..QueueQuery::default()
+            },
+        ),
+        (
+            "sort by priority",
+            QueueQuery {
+                sort: SortKey::Priority,
+                ..QueueQuery::default()
+            },
+        ),
+        (
+            "sort by due",
+            QueueQuery {
+                sort: SortKey::Due,
+                ..QueueQuery::default()
+            },
+        ),
+    ];
+    for (what, q) in filters {
+        let mut samples = Samples::new();
+        let mut rows = 0;
+        for _ in 0..20 {
+            let t = Instant::now();
+            rows = desk.queue(&q)?.len();
+            samples.push(t.elapsed());
+        }
+        table.samples(what, &samples, &format!("{rows} rows"));
+    }
+    Ok(table)
+}
+
+fn status(statuses: &[Status]) -> QueueQuery {
+    QueueQuery {
+        statuses: statuses.to_vec(),
+        ..QueueQuery::default()
+    }
+}
+
+/// A whole queue frame: the title at the top and the status line at the bottom.
+fn full_frame(screen: &Screen) -> bool {
+    screen.contains("Queue (") && screen.contains("(admin)")
+}
+
+/// (b) From spawning `sealdesk serve` to: the listening banner; the first login with
+/// the real OpenSSH client (no pty: the one-line explanation); the first full frame
+/// of a pty session (the queue index is built on this first use).
+fn startup_table(
+    runtime: &tokio::runtime::Runtime,
+    bench: &BenchDesk,
+    agent: &AgentKey,
+    key_file: &Path,
+    args: &QueueArgs,
+) -> Result<Table> {
+    let (mut listening, mut login, mut frame) = (Samples::new(), Samples::new(), Samples::new());
+    for run in 0..args.runs {
+        note(&format!("server start {}/{}", run + 1, args.runs));
+        let server = Server::start(&bench.paths, &bench.dir().join(format!("start-{run}.log")))?;
+        listening.push(server.listening - server.spawned);
+        login.push(openssh_login(&server, key_file, &agent.name)? - server.spawned);
+        let shown = runtime.block_on(async {
+            let mut term = Terminal::open(
+                server.ssh,
+                loopback_source(0, PER_ADDRESS),
+                agent,
+                COLS,
+                ROWS,
+            )
+            .await?;
+            let at = term.wait_for(FRAME_WAIT, full_frame).await?;
+            term.close().await;
+            anyhow::Ok(at)
+        })?;
+        frame.push(shown - server.spawned);
+        server.stop()?;
+    }
+    let mut table =
+        Table::timing("bench queue (b): server start-up, from spawning `sealdesk serve`");
+    table.setup(format!(
+        "the desk above, {} starts, page cache warm",
+        args.runs
+    ));
+    table.samples("SSH port listening (banner printed)", &listening, "");
+    table.samples(
+        "first login accepted",
+        &login,
+        "OpenSSH `ssh -T -o BatchMode=yes`: explanation line received",
+    );
+    table.samples(
+        "first full queue frame",
+        &frame,
+        "russh client, pty 120×40, after the login above; builds the queue index",
+    );
+    Ok(table)
+}
+
+/// Logs in with the real `ssh` client without a pty; when the server's explanation
+/// line arrived.
+fn openssh_login(server: &Server, key: &Path, user: &str) -> Result<Instant> {
+    let mut child = Command::new("ssh")
+        .args([
+            "-F",
+            "/dev/null",
+            "-T",
+            "-p",
+            &server.ssh.port().to_string(),
+            "-i",
+        ])
+        .arg(key)
+        .args([
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "IdentityAgent=none",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "LogLevel=ERROR",
+            "-o",
+            "ConnectTimeout=30",
+        ])
+        .arg(format!("{user}@127.0.0.1"))
+        .arg("true")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot run ssh (is the OpenSSH client installed?)")?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout is piped")).read_line(&mut line)?;
+    let at = Instant::now();
+    let _ = child.wait();
+    if !line.contains("interactive desk") {
+        bail!("ssh did not get the explanation line; it printed {line:?}");
+    }
+    Ok(at)
+}
+
+/// (c), (d), (e) on one running server.
+fn live_tables(
+    runtime: &tokio::runtime::Runtime,
+    bench: &BenchDesk,
+    agents: &[AgentKey],
+    args: &QueueArgs,
+) -> Result<Vec<Table>> {
+    let server = Server::start(&bench.paths, &bench.dir().join("live.log"))?;
+    let result = runtime.block_on(live(&server, agents, args));
+    server.stop()?;
+    result
+}
+
+async fn live(server: &Server, agents: &[AgentKey], args: &QueueArgs) -> Result<Vec<Table>> {
+    let idle_memory = server.memory()?;
+    let mut term = Terminal::open(
+        server.ssh,
+        loopback_source(0, PER_ADDRESS),
+        &agents[0],
+        COLS,
+        ROWS,
+    )
+    .await?;
+    term.wait_for(FRAME_WAIT, full_frame).await?;
+    term.drain(Duration::from_millis(500)).await?;
+    let one_memory = server.memory()?;
+
+    // Output with nobody typing (clock ticks) would pass for an answer to a key.
+    let quiet_for = Duration::from_secs(3);
+    let (before, before_styles) = (term.chunks, term.style_only);
+    let deadline = Instant::now() + quiet_for;
+    while let Some(_at) = term
+        .next_output(deadline.saturating_duration_since(Instant::now()))
+        .await?
+    {}
+    let idle_chunks = term.chunks - before;
+    let idle_styles = term.style_only - before_styles;
+
+    note(&format!("{} keystrokes", args.keys));
+    let (mut j_first, mut j_done) = (Samples::new(), Samples::new());
+    for _ in 0..args.keys {
+        let (first, done) = keystroke(&mut term, b"j").await?;
+        j_first.push(first);
+        j_done.push(done);
+    }
+    let (mut s_first, mut s_done) = (Samples::new(), Samples::new());
+    press(&mut term, b"/").await?;
+    for _ in 0..3 {
+        for word in SEARCH_WORDS {
+            for c in word.chars() {
+                let mut buf = [0u8; 4];
+                let (first, done) =
+                    keystroke(&mut term, c.encode_utf8(&mut buf).as_bytes()).await?;
+                s_first.push(first);
+                s_done.push(done);
+            }
+            press(&mut term, b"\x15").await?; // Ctrl-U: clear the search text
+        }
+    }
+    press(&mut term, b"\r").await?; // leave the (empty) search
+    press(&mut term, b"g").await?; // back to the top, where new tickets appear
+
+    note(&format!("{} probe mails with one session", args.probes));
+    let probes_one = mail_to_screen(&mut term, server.smtp, args.probes, "one").await?;
+
+    note(&format!("opening {} sessions", args.sessions));
+    let mut others = Vec::new();
+    for i in 1..args.sessions {
+        let agent = &agents[i % agents.len()];
+        let mut t = Terminal::open(
+            server.ssh,
+            loopback_source(i, PER_ADDRESS),
+            agent,
+            COLS,
+            ROWS,
+        )
+        .await
+        .with_context(|| format!("session {}", i + 1))?;
+        t.wait_for(FRAME_WAIT, full_frame).await?;
+        others.push(t.keep_open());
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let many_memory = server.memory()?;
+    note(&format!(
+        "{} probe mails with {} sessions",
+        args.probes, args.sessions
+    ));
+    let probes_many = mail_to_screen(&mut term, server.smtp, args.probes, "many").await?;
+    let after_memory = server.memory()?;
+    term.close().await;
+    for t in others {
+        t.abort();
+    }
+
+    let mut latency = Table::timing("bench queue (c): keypress → frame, real SSH session");
+    latency.setup(format!(
+        "russh client, pty {COLS}×{ROWS}, on the desk above; one key at a time, the next once output was quiet for 25 ms"
+    ));
+    latency.setup(format!(
+        "with nobody typing, in {}s: {idle_chunks} chunks drawing something (0: every one after a key answers it), {idle_styles} drawing nothing (colour resets, cursor hiding: ignored)",
+        quiet_for.as_secs()
+    ));
+    latency.samples("`j` → first byte of the answer", &j_first, "");
+    latency.samples("`j` → last byte of the answer", &j_done, "");
+    latency.samples(
+        "search keystroke → first byte",
+        &s_first,
+        "typing the search words, 3 rounds; each key re-filters the whole queue",
+    );
+    latency.samples("search keystroke → last byte", &s_done, "");
+
+    let mut memory = Table::new(
+        "bench queue (d): server memory (VmRSS)",
+        &["sessions", "VmRSS", "VmHWM (peak)", "note"],
+    );
+    memory.setup(format!(
+        "`sealdesk serve` on the desk above; pty {COLS}×{ROWS} sessions, each past its first frame"
+    ));
+    let mem_row = |what: &str, m: Memory, note: &str| {
+        vec![
+            what.to_string(),
+            fmt_bytes(m.rss),
+            fmt_bytes(m.hwm),
+            note.to_string(),
+        ]
+    };
+    memory.row(mem_row("0 (started, no login yet)", idle_memory, ""));
+    memory.row(mem_row("1", one_memory, "queue index built"));
+    memory.row(mem_row(
+        &args.sessions.to_string(),
+        many_memory,
+        "all idle at their first frame",
+    ));
+    memory.row(mem_row(
+        &args.sessions.to_string(),
+        after_memory,
+        "after the probe mails below",
+    ));
+
+    let mut fanout =
+        Table::timing("bench queue (e): new mail → an agent's screen, on the desk above");
+    fanout.setup("one SMTP connection, one probe at a time; until the subject is on the screen of session 1 (queue sorted by update)");
+    probes_one.add_rows(&mut fanout, "1 session open", "");
+    probes_many.add_rows(
+        &mut fanout,
+        &format!("{} sessions open", args.sessions),
+        "every session re-filters the queue on each change",
+    );
+    Ok(vec![latency, memory, fanout])
+}
+
+/// Types `bytes`; times the first and the last output answering it (output goes quiet
+/// for 25 ms after the last, longer than the server's 16 ms frame interval).
+async fn keystroke(term: &mut Terminal, bytes: &[u8]) -> Result<(Duration, Duration)> {
+    let sent = Instant::now();
+    term.type_bytes(bytes).await?;
+    let first = term
+        .next_output(Duration::from_secs(10))
+        .await?
+        .context("no output answered the key")?;
+    let last = term
+        .drain(Duration::from_millis(25))
+        .await?
+        .unwrap_or(first);
+    Ok((first - sent, last - sent))
+}
+
+/// Types `bytes` untimed and lets the answer (if any) pass.
+async fn press(term: &mut Terminal, bytes: &[u8]) -> Result<()> {
+    term.type_bytes(bytes).await?;
+    term.drain(Duration::from_millis(200)).await?;
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! The real `sealdesk serve`, started from this same binary on a benchmark desk, with
+//! ports picked by the OS and its log in a file next to the desk.
+
+use crate::store::Paths;
+use anyhow::{bail, Context, Result};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const START_LIMIT: Duration = Duration::from_secs(120);
+
+/// Environment that would point the child at another desk or change its behaviour.
+const SEALDESK_ENV: &[&str] = &[
+    "SEALDESK_DATA",
+    "SEALDESK_KEYS",
+    "SEALDESK_PASSPHRASE",
+    "SEALDESK_PASSPHRASE_FILE",
+    "SEALDESK_CONFIG",
+    "SEALDESK_SSH",
+    "SEALDESK_SMTP",
+    "SEALDESK_THEMES",
+    "SEALDESK_LOG",
+];
+
+/// The sealdesk binary running this benchmark, with a desk's paths and a clean
+/// environment.
+pub fn sealdesk(paths: &Paths) -> Result<Command> {
+    let exe = std::env::current_exe().context("cannot find the sealdesk binary")?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("--data")
+        .arg(&paths.data)
+        .arg("--keys")
+        .arg(&paths.keys);
+    for var in SEALDESK_ENV {
+        cmd.env_remove(var);
+    }
+    Ok(cmd)
+}
+
+pub struct Server {
+    child: Child,
+    pub ssh: SocketAddr,
+    pub smtp: SocketAddr,
+    /// When the process was spawned.
+    pub spawned: Instant,
+    /// When it printed that the SSH server listens.
+    pub listening: Instant,
+}
+
+/// Resident memory of a process, from /proc.
+#[derive(Clone, Copy, Debug)]
+pub struct Memory {
+    pub rss: u64,
+    /// The peak so far.
+    pub hwm: u64,
+}
+
+impl Server {
+    /// Starts `sealdesk serve` on loopback ports of the OS's choosing; returns once it
+    /// has said where it listens. Its log goes to `log`.
+    pub fn start(paths: &Paths, log: &Path) -> Result<Server> {
+        let log_file = std::fs::File::create(log)
+            .with_context(|| format!("cannot create {}", log.display()))?;
+        let spawned = Instant::now();
+        let mut child = sealdesk(paths)?
+            .args(["serve", "--ssh", "127.0.0.1:0", "--smtp", "127.0.0.1:0"])
+            .current_dir(&paths.data)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log_file)
+            .spawn()
+            .context("cannot start sealdesk serve")?;
+        let (tx, lines) = mpsc::channel();
+        let stdout = child.stdout.take().expect("stdout is piped");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                // Keep reading after the banner so the pipe never fills.
+                let _ = tx.send((line, Instant::now()));
+            }
+        });
+        let mut ssh = None;
+        let mut smtp = None;
+        let mut listening = spawned;
+        while ssh.is_none() || smtp.is_none() {
+            let left = START_LIMIT.saturating_sub(spawned.elapsed());
+            let Ok((line, at)) = lines.recv_timeout(left) else {
+                let _ = child.kill();
+                bail!(
+                    "sealdesk serve did not say where it listens within {START_LIMIT:?}; see {}",
+                    log.display()
+                );
+            };
+            if let Some(addr) = line.strip_prefix("sealdesk: SSH server listening on ") {
+                ssh = Some(addr.trim().parse().context("SSH address in the banner")?);
+                listening = at;
+            }
+            if let Some(rest) = line.trim().strip_prefix("mail (SMTP/LMTP) on ") {
+                let addr = rest.split_whitespace().next().unwrap_or("");
+                smtp = Some(addr.parse().context("SMTP address in the banner")?);
+            }
+        }
+        Ok(Server {
+            child,
+            ssh: ssh.expect("set above"),
+            smtp: smtp.expect("set above"),
+            spawned,
+            listening,
+        })
+    }
+
+    /// Waits until the control socket exists: `sealdesk ingest` and the other CLI
+    /// commands reach the server through it, and it opens just after the banner.
+    pub fn wait_for_control_socket(&self, data: &Path) -> Result<()> {
+        let socket = crate::control::socket_path(data);
+        let deadline = Instant::now() + START_LIMIT;
+        while !socket.exists() {
+            if Instant::now() > deadline {
+                bail!(
+                    "the server's control socket {} never appeared",
+                    socket.display()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Ok(())
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn memory(&self) -> Result<Memory> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .context("cannot read the server's /proc status")?;
+        let field = |name: &str| -> Result<u64> {
+            let line = status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .with_context(|| format!("no {name} in /proc status"))?;
+            let kib: u64 = line
+                .split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse().ok())
+                .with_context(|| format!("unreadable {name}"))?;
+            Ok(kib * 1024)
+        };
+        Ok(Memory {
+            rss: field("VmRSS:")?,
+            hwm: field("VmHWM:")?,
+        })
+    }
+
+    /// Stops the server as an admin would (SIGTERM) and waits for it to exit.
+    pub fn stop(mut self) -> Result<()> {
+        let pid = self.pid().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if self.child.try_wait()?.is_some() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        bail!("sealdesk serve did not stop within a minute of SIGTERM")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}

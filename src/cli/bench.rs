@@ -1,0 +1,222 @@
+//! `sealdesk bench …`: benchmarks on throwaway desks in a scratch dir (never the data
+//! dir). Run them on a release build; see BENCHMARKS.md for figures and how to read them.
+
+use crate::bench::ingest::IngestArgs;
+use crate::bench::mailgen::MailSize;
+use crate::bench::privacy::PrivacyArgs;
+use crate::bench::queue::QueueArgs;
+use crate::bench::{self, Place};
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Where the throwaway desks go (default: the system temp dir). The disk under it is
+    /// the disk measured.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub what: BenchCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Queue filtering per keystroke, server start-up, keypress → frame latency over SSH,
+    /// server memory with 1 and many sessions, new mail → screen, on a big desk.
+    Queue {
+        #[arg(long, default_value_t = 100_000)]
+        tickets: usize,
+        #[arg(long, default_value_t = 10_000)]
+        customers: usize,
+        /// Keystrokes timed in the SSH session.
+        #[arg(long, default_value_t = 300)]
+        keystrokes: usize,
+        /// Concurrent SSH sessions for the memory figure.
+        #[arg(long, default_value_t = 50)]
+        sessions: usize,
+        /// Server starts timed.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Probe mails timed to the screen, with 1 and with all sessions open.
+        #[arg(long, default_value_t = 20)]
+        probes: usize,
+    },
+    /// Durable ingest throughput over SMTP and `sealdesk ingest`, the in-memory bound,
+    /// and mail → agent's screen latency.
+    Ingest {
+        #[arg(long, default_value_t = 10_000)]
+        messages: usize,
+        /// Message size: 4k (text, some HTML) or 100k (with an attachment).
+        #[arg(long, default_value = "4k", value_parser = MailSize::parse)]
+        size: MailSize,
+        /// Concurrent SMTP connections to measure, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,4,8")]
+        connections: Vec<usize>,
+        /// Concurrent `sealdesk ingest` processes to measure, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "4,8")]
+        processes: Vec<usize>,
+        /// Messages sent through processes per measurement.
+        #[arg(long, default_value_t = 1_000)]
+        process_messages: usize,
+        /// Probe mails timed from the 250 to an agent's screen (0: skip).
+        #[arg(long, default_value_t = 100)]
+        probes: usize,
+        /// Fresh desks per throughput measurement.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
+    /// Export and erasure of one customer among many, and audit verification.
+    Privacy {
+        /// Tickets of each customer exported and erased.
+        #[arg(long, default_value_t = 1_000)]
+        tickets: usize,
+        /// Messages per ticket.
+        #[arg(long, default_value_t = 3)]
+        messages: usize,
+        /// Other customers' tickets (2 messages each).
+        #[arg(long, default_value_t = 20_000)]
+        others: usize,
+        #[arg(long, default_value_t = 2_000)]
+        other_customers: usize,
+        /// Customers exported and erased, and audit verifications.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        audit_events: usize,
+    },
+}
+
+pub fn run(args: BenchArgs) -> Result<i32> {
+    let place = Place::new(args.dir);
+    println!("# sealdesk bench ({})", machine());
+    if cfg!(debug_assertions) {
+        println!("WARNING: a debug build; figures mean little. Use `cargo build --release`.");
+    }
+    println!("scratch dir: {}", place.dir.display());
+    match args.what {
+        BenchCommand::Queue {
+            tickets,
+            customers,
+            keystrokes,
+            sessions,
+            runs,
+            probes,
+        } => bench::queue::run(
+            &place,
+            &QueueArgs {
+                tickets,
+                customers: customers.clamp(1, tickets.max(1)),
+                keys: keystrokes,
+                sessions: sessions.max(1),
+                runs: runs.max(1),
+                probes,
+            },
+        )?,
+        BenchCommand::Ingest {
+            messages,
+            size,
+            connections,
+            processes,
+            process_messages,
+            probes,
+            runs,
+        } => bench::ingest::run(
+            &place,
+            &IngestArgs {
+                messages: messages.max(1),
+                size,
+                connections,
+                processes,
+                process_messages,
+                probes,
+                runs: runs.max(1),
+            },
+        )?,
+        BenchCommand::Privacy {
+            tickets,
+            messages,
+            others,
+            other_customers,
+            runs,
+            audit_events,
+        } => bench::privacy::run(
+            &place,
+            &PrivacyArgs {
+                tickets,
+                messages: messages.max(1),
+                others,
+                other_customers,
+                runs: runs.max(1),
+                audit_events,
+            },
+        )?,
+    }
+    println!("\nfinished; load average now {}", load_average());
+    Ok(0)
+}
+
+/// Cores, memory and load, for the report.
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse::<u64>().ok())
+        })
+        .map_or("?".into(), |kib| {
+            format!("{:.1} GiB", kib as f64 / 1_048_576.0)
+        });
+    format!(
+        "{cores} cores, {memory}, load average {} at start",
+        load_average()
+    )
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::{Cli, Command};
+    use clap::{CommandFactory, Parser};
+
+    /// Option names must not collide with the global ones (`--keys`, `--data`…).
+    #[test]
+    fn every_bench_command_parses() {
+        Cli::command().debug_assert();
+        for args in [
+            &[
+                "sealdesk",
+                "bench",
+                "queue",
+                "--keystrokes",
+                "5",
+                "--tickets",
+                "10",
+            ][..],
+            &[
+                "sealdesk",
+                "bench",
+                "--dir",
+                "/tmp",
+                "ingest",
+                "--size",
+                "100k",
+                "--connections",
+                "2,3",
+            ],
+            &["sealdesk", "bench", "privacy", "--audit-events", "10"],
+        ] {
+            let cli = Cli::try_parse_from(args).expect("parses");
+            assert!(matches!(cli.command, Command::Bench(_)), "{args:?}");
+        }
+        assert!(Cli::try_parse_from(["sealdesk", "bench", "ingest", "--size", "3k"]).is_err());
+    }
+}
