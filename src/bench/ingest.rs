@@ -218,7 +218,7 @@ async fn probes(server: &Server, agent: &AgentKey, n: usize) -> Result<(ToScreen
         .and_then(|rest| rest.split(')').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
-    let samples = mail_to_screen(&mut term, server.smtp, n, "ingest").await?;
+    let samples = mail_to_screen(&mut term, server, n, "ingest").await?;
     term.close().await;
     Ok((samples, tickets))
 }

@@ -1,15 +1,18 @@
 //! From mail to an agent's eyes: a message goes in over SMTP while an agent's session
 //! is open, and we time from the end of its DATA, and from the 250 that acknowledged
-//! it, until the agent's screen shows its subject.
+//! it, until the agent's screen shows its subject; and what the server's CPU spent.
 
 use super::mailgen;
+use super::server::Server;
 use super::smtp_client::SmtpClient;
 use super::ssh_client::Terminal;
-use super::stats::{Samples, Table};
+use super::stats::{fmt_duration, Samples, Table};
 use super::Rng;
 use anyhow::{Context, Result};
-use std::net::SocketAddr;
 use std::time::Duration;
+
+/// How long one probe may take to reach the screen before we stop probing.
+const PROBE_LIMIT: Duration = Duration::from_secs(60);
 
 /// Times from the end of DATA, and from the 250, to the subject on the screen.
 pub struct ToScreen {
@@ -18,15 +21,27 @@ pub struct ToScreen {
     pub from_ack: Samples,
     /// How often the screen showed it before the 250 arrived.
     pub before_ack: usize,
+    /// Server CPU time (all threads) from sending a probe until the server is idle again.
+    pub cpu: Samples,
+    /// Probes that had not reached the screen after [`PROBE_LIMIT`] (probing stops).
+    pub missed: usize,
 }
 
 impl ToScreen {
-    /// Two rows: from the end of DATA, and from the 250.
+    /// Rows: from the end of DATA, from the 250, and the server's CPU per probe.
     pub fn add_rows(&self, table: &mut Table, label: &str, note: &str) {
+        let missed = if self.missed > 0 {
+            format!(
+                "; a probe had not reached the screen after {}: stopped",
+                fmt_duration(PROBE_LIMIT)
+            )
+        } else {
+            String::new()
+        };
         table.samples(
             &format!("{label}: end of DATA → subject on screen"),
             &self.from_data,
-            note,
+            &format!("{note}{missed}"),
         );
         table.samples(
             &format!("{label}: 250 → subject on screen"),
@@ -37,26 +52,36 @@ impl ToScreen {
                 self.from_ack.len()
             ),
         );
+        table.samples(
+            &format!("{label}: server CPU per new ticket"),
+            &self.cpu,
+            "user + system, all threads, until the server is idle again",
+        );
     }
 }
 
-/// Sends `n` probe messages one after another, each with a fresh subject, and times
-/// each until the screen shows the subject. The terminal must show the top of a queue
-/// sorted by last update (the default).
+/// Sends `n` probe messages one after another, each with a fresh subject, once the
+/// server is idle, and times each until the screen shows the subject. The terminal
+/// must show the top of a queue sorted by last update (the default).
 pub async fn mail_to_screen(
     term: &mut Terminal,
-    smtp: SocketAddr,
+    server: &Server,
     n: usize,
     tag: &str,
 ) -> Result<ToScreen> {
-    let mut client = SmtpClient::connect(smtp).await?;
+    let mut client = SmtpClient::connect(server.smtp).await?;
     let mut rng = Rng::new(0xbeef ^ n as u64);
     let mut times = ToScreen {
         from_data: Samples::new(),
         from_ack: Samples::new(),
         before_ack: 0,
+        cpu: Samples::new(),
+        missed: 0,
     };
     for i in 0..n {
+        server.wait_idle().await?;
+        term.drain(Duration::from_millis(40)).await?;
+        let cpu_before = server.cpu_time()?;
         let subject = format!("{tag} probe {i} {:04x}", rng.below(0x10000));
         let mail = mailgen::probe(i, &subject);
         // The SMTP side runs in its own task so the screen is read the whole time.
@@ -65,21 +90,27 @@ pub async fn mail_to_screen(
             (client, acked)
         });
         let seen = term
-            .wait_for(Duration::from_secs(30), |s| s.contains(&subject))
-            .await
-            .with_context(|| format!("probe {i} never reached the screen"))?;
+            .wait_until(PROBE_LIMIT, |s| s.contains(&subject))
+            .await?;
         let (back, sent) = send.await.context("the SMTP task failed")?;
         client = back;
         let sent = sent?;
         let acked = sent
             .acked
             .with_context(|| format!("probe {i} was not accepted"))?;
+        let Some(seen) = seen else {
+            times.missed += 1;
+            break;
+        };
         times
             .from_data
             .push(seen.saturating_duration_since(sent.data_end));
         times.from_ack.push(seen.saturating_duration_since(acked));
         times.before_ack += usize::from(seen < acked);
-        term.drain(Duration::from_millis(40)).await?;
+        server.wait_idle().await?;
+        times
+            .cpu
+            .push(server.cpu_time()?.saturating_sub(cpu_before));
     }
     client.quit().await;
     Ok(times)

@@ -75,10 +75,7 @@ pub fn run(place: &Place, args: &QueueArgs) -> Result<()> {
         .enable_all()
         .build()?;
     startup_table(&runtime, &bench, &agents[0], &key_file, args)?.print();
-    for table in live_tables(&runtime, &bench, &agents, args)? {
-        table.print();
-    }
-    Ok(())
+    live_tables(&runtime, &bench, &agents, args)
 }
 
 /// (a) `desk.queue` as the queue screen calls it: per search keystroke and per filter.
@@ -293,20 +290,20 @@ fn openssh_login(server: &Server, key: &Path, user: &str) -> Result<Instant> {
     Ok(at)
 }
 
-/// (c), (d), (e) on one running server.
+/// (c), (d), (e) on one running server; each table is printed once measured.
 fn live_tables(
     runtime: &tokio::runtime::Runtime,
     bench: &BenchDesk,
     agents: &[AgentKey],
     args: &QueueArgs,
-) -> Result<Vec<Table>> {
+) -> Result<()> {
     let server = Server::start(&bench.paths, &bench.dir().join("live.log"))?;
     let result = runtime.block_on(live(&server, agents, args));
     server.stop()?;
     result
 }
 
-async fn live(server: &Server, agents: &[AgentKey], args: &QueueArgs) -> Result<Vec<Table>> {
+async fn live(server: &Server, agents: &[AgentKey], args: &QueueArgs) -> Result<()> {
     let idle_memory = server.memory()?;
     let mut term = Terminal::open(
         server.ssh,
@@ -318,47 +315,17 @@ async fn live(server: &Server, agents: &[AgentKey], args: &QueueArgs) -> Result<
     .await?;
     term.wait_for(FRAME_WAIT, full_frame).await?;
     term.drain(Duration::from_millis(500)).await?;
+    server.wait_idle().await?;
     let one_memory = server.memory()?;
 
-    // Output with nobody typing (clock ticks) would pass for an answer to a key.
-    let quiet_for = Duration::from_secs(3);
-    let (before, before_styles) = (term.chunks, term.style_only);
-    let deadline = Instant::now() + quiet_for;
-    while let Some(_at) = term
-        .next_output(deadline.saturating_duration_since(Instant::now()))
-        .await?
-    {}
-    let idle_chunks = term.chunks - before;
-    let idle_styles = term.style_only - before_styles;
+    keystroke_table(&mut term, args).await?.print();
 
-    note(&format!("{} keystrokes", args.keys));
-    let (mut j_first, mut j_done) = (Samples::new(), Samples::new());
-    for _ in 0..args.keys {
-        let (first, done) = keystroke(&mut term, b"j").await?;
-        j_first.push(first);
-        j_done.push(done);
-    }
-    let (mut s_first, mut s_done) = (Samples::new(), Samples::new());
-    press(&mut term, b"/").await?;
-    for _ in 0..3 {
-        for word in SEARCH_WORDS {
-            for c in word.chars() {
-                let mut buf = [0u8; 4];
-                let (first, done) =
-                    keystroke(&mut term, c.encode_utf8(&mut buf).as_bytes()).await?;
-                s_first.push(first);
-                s_done.push(done);
-            }
-            press(&mut term, b"\x15").await?; // Ctrl-U: clear the search text
-        }
-    }
-    press(&mut term, b"\r").await?; // leave the (empty) search
     press(&mut term, b"g").await?; // back to the top, where new tickets appear
-
     note(&format!("{} probe mails with one session", args.probes));
-    let probes_one = mail_to_screen(&mut term, server.smtp, args.probes, "one").await?;
+    let probes_one = mail_to_screen(&mut term, server, args.probes, "one").await?;
 
     note(&format!("opening {} sessions", args.sessions));
+    let opening = Instant::now();
     let mut others = Vec::new();
     for i in 1..args.sessions {
         let agent = &agents[i % agents.len()];
@@ -374,42 +341,16 @@ async fn live(server: &Server, agents: &[AgentKey], args: &QueueArgs) -> Result<
         t.wait_for(FRAME_WAIT, full_frame).await?;
         others.push(t.keep_open());
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let opened = opening.elapsed();
+    server.wait_idle().await?;
     let many_memory = server.memory()?;
-    note(&format!(
-        "{} probe mails with {} sessions",
-        args.probes, args.sessions
-    ));
-    let probes_many = mail_to_screen(&mut term, server.smtp, args.probes, "many").await?;
-    let after_memory = server.memory()?;
-    term.close().await;
-    for t in others {
-        t.abort();
-    }
-
-    let mut latency = Table::timing("bench queue (c): keypress → frame, real SSH session");
-    latency.setup(format!(
-        "russh client, pty {COLS}×{ROWS}, on the desk above; one key at a time, the next once output was quiet for 25 ms"
-    ));
-    latency.setup(format!(
-        "with nobody typing, in {}s: {idle_chunks} chunks drawing something (0: every one after a key answers it), {idle_styles} drawing nothing (colour resets, cursor hiding: ignored)",
-        quiet_for.as_secs()
-    ));
-    latency.samples("`j` → first byte of the answer", &j_first, "");
-    latency.samples("`j` → last byte of the answer", &j_done, "");
-    latency.samples(
-        "search keystroke → first byte",
-        &s_first,
-        "typing the search words, 3 rounds; each key re-filters the whole queue",
-    );
-    latency.samples("search keystroke → last byte", &s_done, "");
 
     let mut memory = Table::new(
         "bench queue (d): server memory (VmRSS)",
         &["sessions", "VmRSS", "VmHWM (peak)", "note"],
     );
     memory.setup(format!(
-        "`sealdesk serve` on the desk above; pty {COLS}×{ROWS} sessions, each past its first frame"
+        "`sealdesk serve` on the desk above; pty {COLS}×{ROWS} sessions, each past its first frame, server idle"
     ));
     let mem_row = |what: &str, m: Memory, note: &str| {
         vec![
@@ -424,24 +365,89 @@ async fn live(server: &Server, agents: &[AgentKey], args: &QueueArgs) -> Result<
     memory.row(mem_row(
         &args.sessions.to_string(),
         many_memory,
-        "all idle at their first frame",
+        &format!(
+            "opened one after another in {} (each waited for its first frame)",
+            fmt_duration(opened)
+        ),
     ));
-    memory.row(mem_row(
-        &args.sessions.to_string(),
-        after_memory,
-        "after the probe mails below",
+    memory.print();
+
+    note(&format!(
+        "{} probe mails with {} sessions",
+        args.probes, args.sessions
     ));
+    let probes_many = mail_to_screen(&mut term, server, args.probes, "many").await?;
+    term.close().await;
+    for t in others {
+        t.abort();
+    }
 
     let mut fanout =
         Table::timing("bench queue (e): new mail → an agent's screen, on the desk above");
-    fanout.setup("one SMTP connection, one probe at a time; until the subject is on the screen of session 1 (queue sorted by update)");
+    fanout.setup("one SMTP connection, one probe at a time once the server is idle; until the subject is on the screen of session 1 (queue sorted by update)");
     probes_one.add_rows(&mut fanout, "1 session open", "");
     probes_many.add_rows(
         &mut fanout,
         &format!("{} sessions open", args.sessions),
         "every session re-filters the queue on each change",
     );
-    Ok(vec![latency, memory, fanout])
+    fanout.print();
+    Ok(())
+}
+
+/// (c) Keystrokes in the queue: moving down, and typing a search.
+async fn keystroke_table(term: &mut Terminal, args: &QueueArgs) -> Result<Table> {
+    // Output with nobody typing (clock ticks) could pass for an answer to a key.
+    let quiet_for = Duration::from_secs(3);
+    let (before, before_nothing) = (term.chunks, term.style_only);
+    let deadline = Instant::now() + quiet_for;
+    while term
+        .next_output(deadline.saturating_duration_since(Instant::now()))
+        .await?
+        .is_some()
+    {}
+    let idle_chunks = term.chunks - before;
+    let idle_nothing = term.style_only - before_nothing;
+
+    note(&format!("{} keystrokes", args.keys));
+    let (mut j_first, mut j_done) = (Samples::new(), Samples::new());
+    for _ in 0..args.keys {
+        let (first, done) = keystroke(term, b"j").await?;
+        j_first.push(first);
+        j_done.push(done);
+    }
+    let (mut s_first, mut s_done) = (Samples::new(), Samples::new());
+    press(term, b"/").await?;
+    for _ in 0..3 {
+        for word in SEARCH_WORDS {
+            for c in word.chars() {
+                let mut buf = [0u8; 4];
+                let (first, done) = keystroke(term, c.encode_utf8(&mut buf).as_bytes()).await?;
+                s_first.push(first);
+                s_done.push(done);
+            }
+            press(term, b"\x15").await?; // Ctrl-U: clear the search text
+        }
+    }
+    press(term, b"\r").await?; // leave the (empty) search
+
+    let mut latency = Table::timing("bench queue (c): keypress → frame, real SSH session");
+    latency.setup(format!(
+        "russh client, pty {COLS}×{ROWS}, on the desk above; one key at a time, the next once output was quiet for 25 ms"
+    ));
+    latency.setup(format!(
+        "with nobody typing, in {}s: {idle_chunks} chunks drawing something (0: every one after a key answers it), {idle_nothing} drawing nothing (colour resets, cursor hiding: ignored)",
+        quiet_for.as_secs()
+    ));
+    latency.samples("`j` → first byte of the answer", &j_first, "");
+    latency.samples("`j` → last byte of the answer", &j_done, "");
+    latency.samples(
+        "search keystroke → first byte",
+        &s_first,
+        "typing the search words, 3 rounds; each key re-filters the whole queue",
+    );
+    latency.samples("search keystroke → last byte", &s_done, "");
+    Ok(latency)
 }
 
 /// Types `bytes`; times the first and the last output answering it (output goes quiet

@@ -11,6 +11,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const START_LIMIT: Duration = Duration::from_secs(120);
+/// Linux reports CPU times in these (USER_HZ, 100 on every mainstream architecture).
+const CLOCK_TICKS_PER_SECOND: u64 = 100;
 
 /// Environment that would point the child at another desk or change its behaviour.
 const SEALDESK_ENV: &[&str] = &[
@@ -126,6 +128,37 @@ impl Server {
             std::thread::sleep(Duration::from_millis(5));
         }
         Ok(())
+    }
+
+    /// CPU time the server used so far, user and system, all threads.
+    pub fn cpu_time(&self) -> Result<Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))
+            .context("cannot read the server's /proc stat")?;
+        // Fields after the command name (which is in parentheses and may hold spaces):
+        // state is field 3, utime 14, stime 15, in clock ticks.
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<u64> = after
+            .split_whitespace()
+            .skip(1)
+            .map(|f| f.parse().unwrap_or(0))
+            .collect();
+        let ticks = fields.get(10).copied().unwrap_or(0) + fields.get(11).copied().unwrap_or(0);
+        Ok(Duration::from_millis(ticks * 1000 / CLOCK_TICKS_PER_SECOND))
+    }
+
+    /// Waits until the server uses (almost) no CPU for a moment: nothing queued.
+    pub async fn wait_idle(&self) -> Result<()> {
+        let deadline = Instant::now() + START_LIMIT;
+        loop {
+            let before = self.cpu_time()?;
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            if self.cpu_time()?.saturating_sub(before) <= Duration::from_millis(10) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("the server stayed busy for {START_LIMIT:?}");
+            }
+        }
     }
 
     pub fn pid(&self) -> u32 {

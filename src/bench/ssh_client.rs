@@ -176,16 +176,28 @@ impl Terminal {
         within: Duration,
         done: impl Fn(&Screen) -> bool,
     ) -> Result<Instant> {
+        match self.wait_until(within, done).await? {
+            Some(at) => Ok(at),
+            None => bail!(
+                "the screen did not show what was expected within {within:?}; it shows:\n{}",
+                self.screen.text()
+            ),
+        }
+    }
+
+    /// Like [`wait_for`](Self::wait_for), but `None` when `within` passed first.
+    pub async fn wait_until(
+        &mut self,
+        within: Duration,
+        done: impl Fn(&Screen) -> bool,
+    ) -> Result<Option<Instant>> {
         let deadline = Instant::now() + within;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.next_output(left).await? {
-                Some(at) if done(&self.screen) => return Ok(at),
+                Some(at) if done(&self.screen) => return Ok(Some(at)),
                 Some(_) => {}
-                None => bail!(
-                    "the screen did not show what was expected within {within:?}; it shows:\n{}",
-                    self.screen.text()
-                ),
+                None => return Ok(None),
             }
         }
     }
