@@ -147,7 +147,7 @@ pub fn run(place: &Place, args: &IngestArgs) -> Result<()> {
     if let Some((samples, tickets)) = screen {
         let mut t = Table::timing("bench ingest (d): new mail → subject on an open agent's screen");
         t.setup(format!(
-            "the desk of the last SMTP run ({tickets} tickets), one agent session (pty 120×40, queue sorted by update), one probe at a time"
+            "the desk of the last SMTP run ({tickets} tickets), one agent session (pty 120×40, queue sorted by update, `g` to the top before each), one probe at a time once the server is idle"
         ));
         samples.add_rows(&mut t, "probe", "");
         t.print();

@@ -42,6 +42,11 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
+        // SEALDESK_BENCH_KEEP=1 keeps desks and server logs for a look afterwards.
+        if std::env::var_os("SEALDESK_BENCH_KEEP").is_some() {
+            note(&format!("kept {}", self.path.display()));
+            return;
+        }
         let _ = std::fs::remove_dir_all(&self.path);
     }
 }

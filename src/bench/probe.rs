@@ -62,7 +62,7 @@ impl ToScreen {
 
 /// Sends `n` probe messages one after another, each with a fresh subject, once the
 /// server is idle, and times each until the screen shows the subject. The terminal
-/// must show the top of a queue sorted by last update (the default).
+/// must show a queue sorted by last update (the default).
 pub async fn mail_to_screen(
     term: &mut Terminal,
     server: &Server,
@@ -79,6 +79,10 @@ pub async fn mail_to_screen(
         missed: 0,
     };
     for i in 0..n {
+        // New tickets go on top, and the selection stays on the ticket it was on: after
+        // a screenful of new tickets it would push the newest out of view. The agent
+        // goes back to the top first, as one watching for new mail would.
+        term.type_bytes(b"g").await?;
         server.wait_idle().await?;
         term.drain(Duration::from_millis(40)).await?;
         let cpu_before = server.cpu_time()?;
@@ -99,6 +103,10 @@ pub async fn mail_to_screen(
             .acked
             .with_context(|| format!("probe {i} was not accepted"))?;
         let Some(seen) = seen else {
+            super::note(&format!(
+                "probe {i} ({subject}) not on screen after {PROBE_LIMIT:?}; the screen shows:\n{}",
+                term.screen.text()
+            ));
             times.missed += 1;
             break;
         };

@@ -320,7 +320,6 @@ async fn live(server: &Server, agents: &[AgentKey], args: &QueueArgs) -> Result<
 
     keystroke_table(&mut term, args).await?.print();
 
-    press(&mut term, b"g").await?; // back to the top, where new tickets appear
     note(&format!("{} probe mails with one session", args.probes));
     let probes_one = mail_to_screen(&mut term, server, args.probes, "one").await?;
 
@@ -384,7 +383,7 @@ async fn live(server: &Server, agents: &[AgentKey], args: &QueueArgs) -> Result<
 
     let mut fanout =
         Table::timing("bench queue (e): new mail → an agent's screen, on the desk above");
-    fanout.setup("one SMTP connection, one probe at a time once the server is idle; until the subject is on the screen of session 1 (queue sorted by update)");
+    fanout.setup("one SMTP connection, one probe at a time once the server is idle; until the subject is on the screen of session 1 (queue sorted by update, `g` to the top before each)");
     probes_one.add_rows(&mut fanout, "1 session open", "");
     probes_many.add_rows(
         &mut fanout,
