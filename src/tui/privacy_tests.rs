@@ -754,3 +754,57 @@ fn quarantine_is_for_admins_who_release_or_delete() {
     assert!(s.contains("Quarantine (1)"), "{s}");
     assert_eq!(fx.desk.quarantine().unwrap().len(), 1);
 }
+
+#[test]
+fn an_export_is_mailed_only_once_identity_is_verified() {
+    let fx = fixture();
+    let n = fx.ticket("ann@example.com", "Ann", "Send me my data", "x");
+    let ann = fx.customer("ann@example.com");
+    fx.desk
+        .set_config_key(
+            &actor("test"),
+            "mail.from",
+            "Support <support@desk.example>",
+        )
+        .unwrap();
+    let r = fx
+        .desk
+        .open_request(&actor("test"), &ann, RequestKind::Export, Some(n))
+        .unwrap();
+    let mut app = fx.app("bob", 2);
+    keys(&mut app, "R");
+    code(&mut app, KeyCode::Enter);
+    keys(&mut app, "M");
+    let s = wide(&mut app);
+    assert!(
+        s.contains("not mailed") && s.contains("identity is not"),
+        "{s}"
+    );
+    let composed = |fx: &Fixture| {
+        fx.desk
+            .store()
+            .outbox()
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.composed.is_some())
+            .count()
+    };
+    assert_eq!(composed(&fx), 0);
+    fx.desk
+        .verify_request(&actor("test"), &r.id, "called back")
+        .unwrap();
+    keys(&mut app, "M");
+    let s = wide(&mut app);
+    assert!(s.contains("queued by mail to ann@example.com"), "{s}");
+    let outbox = fx.desk.store().outbox().unwrap();
+    let mail = outbox
+        .iter()
+        .find_map(|e| e.composed.clone())
+        .expect("a composed mail");
+    assert_eq!(mail.to, "ann@example.com");
+    assert!(mail
+        .attachment
+        .expect("the archive")
+        .name
+        .ends_with(".tar.gz"));
+}

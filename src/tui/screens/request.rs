@@ -43,6 +43,7 @@ pub(crate) enum RequestStep {
 enum RequestKey {
     Step(RequestStep),
     Export,
+    MailExport,
     Ticket,
     Customer,
     Back,
@@ -96,6 +97,12 @@ const KEYS: &[Binding<RequestKey>] = &[
         RequestKey::Export,
         "export now (access and export requests)",
         Some("export"),
+    ),
+    bind(
+        &[ch('M')],
+        RequestKey::MailExport,
+        "export and mail it to the customer's address (identity verified)",
+        None,
     ),
     bind(&[ch('t')], RequestKey::Ticket, "open its ticket", None),
     bind(&[ch('u')], RequestKey::Customer, "open the customer", None),
@@ -164,6 +171,7 @@ impl RequestScreen {
                 |t| Action::Choice(Choice::RequestStep(RequestStep::Deny, t)),
             ),
             RequestKey::Export => Some(self.export(ctx)),
+            RequestKey::MailExport => Some(self.mail_export(ctx)),
             RequestKey::Ticket => r.ticket.map(Action::OpenTicket).or_else(|| {
                 Some(Action::Error(
                     "this request has no ticket: u opens the customer".into(),
@@ -185,6 +193,49 @@ impl RequestScreen {
         match ctx.desk.customer_view(&ctx.session.actor, r.customer) {
             Ok((customer, _)) => exported(export(ctx, &customer, Some(r.id))),
             Err(e) => Action::Error(e.to_string()),
+        }
+    }
+
+    /// Writes the export to the exports dir, then queues it by mail to the customer's
+    /// known address (the desk refuses unless identity was verified and it fits
+    /// `mail.max_size`).
+    fn mail_export(&self, ctx: &Ctx) -> Action {
+        let r = &self.row.request;
+        if !matches!(r.kind, RequestKind::Access | RequestKind::Export) {
+            return Action::Error(format!(
+                "a {} request is not answered with an export",
+                r.kind
+            ));
+        }
+        let customer = match ctx.desk.customer_view(&ctx.session.actor, r.customer) {
+            Ok((c, _)) => c,
+            Err(e) => return Action::Error(e.to_string()),
+        };
+        let path = match export(ctx, &customer, Some(r.id)) {
+            Ok(p) => p,
+            Err(e) => return Action::Error(e),
+        };
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) => return Action::Error(format!("cannot read {} ({e})", path.display())),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match ctx
+            .desk
+            .mail_export(&ctx.session.actor, &customer, &r.id, &name, bytes)
+        {
+            Ok(()) => Action::Info(format!(
+                "export written to {} and queued by mail to {}",
+                path.display(),
+                crate::sanitize::line(customer.primary_email())
+            )),
+            Err(e) => Action::Error(format!(
+                "export written to {}, not mailed: {e}",
+                path.display()
+            )),
         }
     }
 
