@@ -101,7 +101,7 @@ const KEYS: &[Binding<RequestKey>] = &[
     bind(
         &[ch('M')],
         RequestKey::MailExport,
-        "export and mail it to the customer's address (identity verified)",
+        "mail the export to the customer",
         None,
     ),
     bind(&[ch('t')], RequestKey::Ticket, "open its ticket", None),
