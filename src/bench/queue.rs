@@ -388,7 +388,7 @@ async fn live(server: &Server, agents: &[AgentKey], args: &QueueArgs) -> Result<
     probes_many.add_rows(
         &mut fanout,
         &format!("{} sessions open", args.sessions),
-        "every session re-filters the queue on each change",
+        "each session moves the one changed row in its view (no re-query)",
     );
     fanout.print();
     Ok(())
@@ -443,7 +443,7 @@ async fn keystroke_table(term: &mut Terminal, args: &QueueArgs) -> Result<Table>
     latency.samples(
         "search keystroke → first byte",
         &s_first,
-        "typing the search words, 3 rounds; each key re-filters the whole queue",
+        "typing the search words, 3 rounds; each key narrows the rows listed, Ctrl-U re-queries",
     );
     latency.samples("search keystroke → last byte", &s_done, "");
     Ok(latency)

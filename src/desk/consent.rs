@@ -160,8 +160,10 @@ impl Desk {
             Some(&customer.id),
         )?;
         self.store.flush()?;
+        // Open queues show the new name on the customer's tickets.
         for n in self.store.customer_tickets(&customer.id)? {
             self.refresh_queue_row(n)?;
+            self.announce(super::Change::Ticket(n));
         }
         customer.emails.dedup();
         Ok(customer)

@@ -27,7 +27,7 @@ pub use inbound::{Filed, Incoming};
 pub use outbox::OutgoingReply;
 pub use presence::{Activity, Viewer};
 pub use privacy_views::{AuditFilter, AuditPage, ConsentPage, Found, RequestRow};
-pub use queue::{AssigneeFilter, QueueQuery, QueueRow, SortKey};
+pub use queue::{AssigneeFilter, QueueQuery, QueueRow, QueueView, SharedRow, SortKey};
 pub use requests::{is_finished, request_json, urgency, Urgency};
 pub use retention::RetentionReport;
 pub use sessions::{CodeCheck, LoginRefusal};
@@ -130,7 +130,7 @@ impl Desk {
     }
 
     /// The queue, filtered and sorted as asked.
-    pub fn queue(&self, query: &QueueQuery) -> Result<Vec<QueueRow>> {
+    pub fn queue(&self, query: &QueueQuery) -> Result<Vec<SharedRow>> {
         self.ensure_queue_index()?;
         let guard = self.queue.read().expect("queue lock poisoned");
         Ok(guard
@@ -140,10 +140,20 @@ impl Desk {
     }
 
     /// The queue row of one ticket, if it exists.
-    pub fn queue_row(&self, number: TicketNo) -> Result<Option<QueueRow>> {
+    pub fn queue_row(&self, number: TicketNo) -> Result<Option<SharedRow>> {
         self.ensure_queue_index()?;
         let guard = self.queue.read().expect("queue lock poisoned");
         Ok(guard.as_ref().and_then(|idx| idx.get(number).cloned()))
+    }
+
+    /// The highest ticket number there is (0 on an empty desk).
+    pub fn newest_ticket(&self) -> Result<TicketNo> {
+        self.ensure_queue_index()?;
+        let guard = self.queue.read().expect("queue lock poisoned");
+        Ok(guard
+            .as_ref()
+            .and_then(QueueIndex::newest)
+            .unwrap_or(TicketNo(0)))
     }
 
     fn ensure_queue_index(&self) -> Result<()> {

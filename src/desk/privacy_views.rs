@@ -177,7 +177,7 @@ impl Desk {
         if let Some(n) = ticket {
             if let Some(row) = self.queue_row(n)? {
                 if row.ticket.customer == request.customer {
-                    return Ok(row.customer_label);
+                    return Ok(row.customer_label.clone());
                 }
             }
         }
@@ -297,7 +297,7 @@ impl Desk {
             let erased = row.customer_label == crate::store::ERASED_PLACEHOLDER;
             if !erased && row.customer_label.to_lowercase().contains(&needle) {
                 seen.entry(row.ticket.customer)
-                    .or_insert(row.customer_label);
+                    .or_insert_with(|| row.customer_label.clone());
             }
         }
         let mut matches: Vec<(CustomerId, String)> = seen.into_iter().collect();

@@ -19,8 +19,8 @@ use super::screens::ticket::TicketScreen;
 use super::screens::{Ctx, Look, Screen};
 use super::status::{StatusLine, StatusView};
 use super::theme::{self, Role, Theme};
-use crate::desk::{Activity, Actor, Change, Desk, Found, QueueQuery, SortKey};
-use crate::model::{Agent, AgentRole, Status, TicketNo, Timestamp};
+use crate::desk::{Activity, Actor, Change, Desk, Found};
+use crate::model::{Agent, AgentRole, TicketNo, Timestamp};
 use ratatui::layout::{Constraint, Layout};
 use ratatui::widgets::Block;
 use ratatui::Frame;
@@ -109,16 +109,7 @@ impl App {
             session: &session,
         };
         let (queue, problem) = QueueScreen::open(&ctx);
-        let everything = QueueQuery {
-            statuses: Status::ALL.to_vec(),
-            sort: SortKey::Number,
-            ..QueueQuery::default()
-        };
-        let newest = desk
-            .queue(&everything)
-            .ok()
-            .and_then(|rows| rows.first().map(|row| row.ticket.number))
-            .unwrap_or(TicketNo(0));
+        let newest = desk.newest_ticket().unwrap_or(TicketNo(0));
         let mut app = App {
             desk,
             session,

@@ -467,7 +467,7 @@ fn admins_cancel_an_account_after_typing_the_address() {
         .desk
         .find_customer(&actor("test"), "ann@example.com")
         .is_err());
-    let ticket = fx.desk.queue_row(n).unwrap().unwrap().ticket;
+    let ticket = fx.desk.queue_row(n).unwrap().unwrap().ticket.clone();
     assert_eq!(ticket.subject, "[erased]");
     let s = wide(&mut app);
     assert!(s.contains("customer erased"), "{s}");

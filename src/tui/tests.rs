@@ -468,6 +468,68 @@ fn changes_from_other_sessions_show_up() {
     assert!(fx.desk.viewers(n, 99).is_empty(), "a closed session leaves");
 }
 
+/// A filtered, searched queue follows other agents' changes ticket by ticket: rows come
+/// in when they start to match, leave when they stop, move when the sort says so, and
+/// the selection stays on the ticket it was on.
+#[test]
+fn a_filtered_queue_follows_changes_one_ticket_at_a_time() {
+    let fx = fixture();
+    let printer = fx.ticket("ann@example.com", "Ann", "Printer on fire", "x");
+    let invoice = fx.ticket("bo@example.com", "Bo", "Invoice wrong", "x");
+    let scanner = fx.ticket("cy@example.com", "Cy", "Scanner on fire", "x");
+    fx.desk
+        .assign(&actor("bob"), printer, Some("alice"))
+        .unwrap();
+    fx.desk
+        .assign(&actor("bob"), scanner, Some("alice"))
+        .unwrap();
+    let mut changes = fx.desk.subscribe();
+    let mut alice = fx.app("alice", 1);
+    // Mine, sorted by priority (updated → number → priority), searching "fire".
+    keys(&mut alice, "ass/fire");
+    code(&mut alice, KeyCode::Enter);
+    let s = screen(&mut alice);
+    assert!(s.contains("Queue (2)") && !s.contains("Invoice"), "{s}");
+    assert!(s.contains("sort: priority"), "{s}");
+    // The printer ticket (first row) stays selected.
+
+    // The invoice ticket becomes Alice's, urgent, tagged "fire": it comes in on top.
+    fx.desk
+        .assign(&actor("bob"), invoice, Some("alice"))
+        .unwrap();
+    fx.desk
+        .set_priority(&actor("bob"), invoice, Priority::Urgent)
+        .unwrap();
+    fx.desk
+        .set_tags(&actor("bob"), invoice, &["fire".to_string()])
+        .unwrap();
+    deliver(&mut changes, &mut alice);
+    let s = screen(&mut alice);
+    assert!(s.contains("Queue (3)"), "{s}");
+    let order: Vec<usize> = ["Invoice wrong", "Printer on fire", "Scanner on fire"]
+        .iter()
+        .map(|t| s.find(t).unwrap_or_else(|| panic!("{t}: {s}")))
+        .collect();
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "most urgent first: {s}"
+    );
+
+    // The scanner ticket is closed: it leaves. The selection stayed on the printer.
+    fx.desk
+        .set_status(&actor("bob"), scanner, Status::Closed)
+        .unwrap();
+    deliver(&mut changes, &mut alice);
+    let s = screen(&mut alice);
+    assert!(s.contains("Queue (2)") && !s.contains("Scanner"), "{s}");
+    code(&mut alice, KeyCode::Enter);
+    let s = screen(&mut alice);
+    assert!(
+        s.contains(&format!("Queue › {printer}")),
+        "selection kept on the printer ticket: {s}"
+    );
+}
+
 #[test]
 fn assign_tags_priority_and_merge() {
     let fx = fixture();
@@ -478,7 +540,7 @@ fn assign_tags_priority_and_merge() {
     keys(&mut app, "j");
     code(&mut app, KeyCode::Enter);
     keys(&mut app, "a");
-    let row = |fx: &Fixture, n| fx.desk.queue_row(n).unwrap().unwrap().ticket;
+    let row = |fx: &Fixture, n| fx.desk.queue_row(n).unwrap().unwrap().ticket.clone();
     assert_eq!(row(&fx, a).assignee.as_deref(), Some("alice"));
     // A: unassign, alice (me), bob.
     keys(&mut app, "AG");

@@ -250,9 +250,9 @@ impl CustomerScreen {
         };
         let listed = self.tickets.iter().position(|t| t.number == *number);
         match (row, listed) {
-            (Some(row), Some(i)) => self.tickets[i] = row.ticket,
+            (Some(row), Some(i)) => self.tickets[i] = row.ticket.clone(),
             (Some(row), None) if row.ticket.customer == self.customer.id => {
-                self.tickets.push(row.ticket);
+                self.tickets.push(row.ticket.clone());
                 self.tickets.sort_by_key(|t| std::cmp::Reverse(t.number));
             }
             _ => {}

@@ -1,15 +1,17 @@
 //! The queue: every ticket the filters let through, one row each.
 //!
-//! The desk's in-memory index does the filtering, so search runs on every keystroke.
-//! Drawing builds cells only for the rows in view: with 100,000 tickets the table is
-//! still a screenful of `Row`s.
+//! The desk's in-memory index does the filtering, so search runs on every keystroke;
+//! typing on only narrows the rows already listed. The rows are shared with the index
+//! (no copy per session), and a change to one ticket moves that one row
+//! ([`QueueView::apply`]) rather than re-running the query. Drawing builds cells only
+//! for the rows in view: with 100,000 tickets the table is still a screenful of `Row`s.
 //!
 //! Tickets that carry an open privacy request are marked `§` (`§!` when overdue). The
 //! set of those tickets is read once when the queue opens and when the desk announces a
 //! change, never per row and never per search keystroke.
 
 use super::{scroll_window, Ctx, Look};
-use crate::desk::{AssigneeFilter, Change, QueueQuery, QueueRow, SortKey, Urgency};
+use crate::desk::{AssigneeFilter, Change, QueueQuery, QueueRow, QueueView, SortKey, Urgency};
 use crate::model::{Status, TicketNo, Timestamp};
 use crate::sanitize;
 use crate::tui::action::{Action, Choice};
@@ -201,7 +203,7 @@ impl StatusFilter {
 pub(crate) struct QueueScreen {
     query: QueueQuery,
     status_filter: StatusFilter,
-    rows: Vec<QueueRow>,
+    rows: QueueView,
     /// Tickets with an open privacy request, and how urgent the most urgent one is.
     requests: HashMap<TicketNo, Urgency>,
     selected: usize,
@@ -218,7 +220,7 @@ impl QueueScreen {
         let mut screen = QueueScreen {
             query: QueueQuery::default(),
             status_filter: StatusFilter::default(),
-            rows: Vec::new(),
+            rows: QueueView::default(),
             requests: HashMap::new(),
             selected: 0,
             offset: 0,
@@ -243,16 +245,46 @@ impl QueueScreen {
     fn reload(&mut self, ctx: &Ctx, keep_position: bool) -> Option<Action> {
         let before = self.selected_number();
         match ctx.desk.queue(&self.query) {
-            Ok(rows) => self.rows = rows,
+            Ok(rows) => self.rows = QueueView::new(rows),
             Err(e) => return Some(Action::Error(e.to_string())),
         }
-        let found = before.and_then(|n| self.rows.iter().position(|r| r.ticket.number == n));
-        self.selected = match found {
+        self.reselect(before, keep_position);
+        None
+    }
+
+    /// After the search text changed from `before`: typing on filters the rows already
+    /// listed; anything else re-runs the query.
+    fn search_changed(&mut self, ctx: &Ctx, before: &QueueQuery) -> Option<Action> {
+        if !self.query.narrows(before) {
+            return self.reload(ctx, false);
+        }
+        let selected = self.selected_number();
+        self.rows.narrow(&self.query);
+        self.reselect(selected, false);
+        None
+    }
+
+    /// Selects ticket `number` if listed; otherwise keeps the position
+    /// (`keep_position`) or goes to the top.
+    fn reselect(&mut self, number: Option<TicketNo>, keep_position: bool) {
+        self.selected = match number.and_then(|n| self.rows.position(n)) {
             Some(i) => i,
             None if keep_position => self.selected.min(self.rows.len().saturating_sub(1)),
             None => 0,
         };
-        None
+    }
+
+    /// One ticket changed: moves its row (in, out or along the list) without
+    /// re-running the query; the selection stays on the same ticket.
+    fn ticket_changed(&mut self, ctx: &Ctx, number: TicketNo) -> Option<Action> {
+        let row = match ctx.desk.queue_row(number) {
+            Ok(row) => row,
+            Err(e) => return Some(Action::Error(e.to_string())),
+        };
+        let selected = self.selected_number();
+        self.rows.apply(&self.query, number, row);
+        self.reselect(selected, true);
+        self.reload_markers(ctx)
     }
 
     /// Re-reads which tickets carry an open privacy request.
@@ -352,8 +384,9 @@ impl QueueScreen {
                 KeyCode::Char(c)
                     if !pressed.mods.ctrl && !pressed.mods.alt && !sanitize::is_unsafe(c) =>
                 {
+                    let before = self.query.clone();
                     self.query.text.push(c);
-                    return self.reload(ctx, false);
+                    return self.search_changed(ctx, &before);
                 }
                 _ => {}
             },
@@ -366,8 +399,9 @@ impl QueueScreen {
         if !self.searching {
             return None;
         }
+        let before = self.query.clone();
         self.query.text.push_str(&sanitize::line(text));
-        self.reload(ctx, false)
+        self.search_changed(ctx, &before)
     }
 
     fn status_picker(&self) -> Popup {
@@ -408,7 +442,7 @@ impl QueueScreen {
 
     pub fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
         match change {
-            Change::Ticket(_) => self.refresh(ctx),
+            Change::Ticket(number) => self.ticket_changed(ctx, *number),
             Change::Agents | Change::Presence(_) => None,
         }
     }
@@ -486,7 +520,7 @@ impl QueueScreen {
         self.page = (table_area.height as usize).saturating_sub(1).max(1);
         self.offset = scroll_window(self.selected, self.offset, self.page, self.rows.len());
         let end = (self.offset + self.page).min(self.rows.len());
-        let visible = &self.rows[self.offset..end];
+        let visible = &self.rows.rows()[self.offset..end];
         let number_width = visible
             .iter()
             .map(|r| r.ticket.number.to_string().len())
@@ -519,7 +553,7 @@ impl QueueScreen {
 
     #[cfg(test)]
     pub(crate) fn set_rows_for_test(&mut self, rows: Vec<QueueRow>) {
-        self.rows = rows;
+        self.rows = QueueView::new(rows.into_iter().map(std::sync::Arc::new).collect());
     }
 }
 

@@ -174,7 +174,7 @@ impl TicketScreen {
 
     fn load_customer_label(&self, ctx: &Ctx) -> String {
         match ctx.desk.queue_row(self.ticket.number) {
-            Ok(Some(row)) => row.customer_label,
+            Ok(Some(row)) => row.customer_label.clone(),
             _ => String::new(),
         }
     }
