@@ -123,3 +123,113 @@ pub async fn mail_to_screen(
     client.quit().await;
     Ok(times)
 }
+
+/// A burst of mail while sessions are open: how fast it was acknowledged, and how long
+/// after the last 250 the watching agent's queue had every new ticket.
+pub struct Burst {
+    pub mails: usize,
+    pub connections: usize,
+    /// From the first MAIL FROM to the last 250.
+    pub acked_in: Duration,
+    /// From the last 250 until the queue's count on screen includes every new ticket.
+    pub on_screen_after: Option<Duration>,
+    /// Server CPU (all threads) from the start until it is idle again.
+    pub cpu: Duration,
+}
+
+impl Burst {
+    pub fn add_rows(&self, table: &mut Table, label: &str) {
+        let rate = self.mails as f64 / self.acked_in.as_secs_f64().max(1e-9);
+        let mut add = |what: &str, value: String, note: String| {
+            table.row(vec![
+                format!("{label}: {what}"),
+                value,
+                "-".into(),
+                "1".into(),
+                note,
+            ]);
+        };
+        add(
+            "burst of mail, first MAIL FROM → last 250",
+            fmt_duration(self.acked_in),
+            format!(
+                "{} mails over {} SMTP connections at once: {rate:.0} msg/s",
+                self.mails, self.connections
+            ),
+        );
+        add(
+            "burst of mail, last 250 → every new ticket counted on screen",
+            self.on_screen_after
+                .map_or_else(|| "not within 60 s".to_string(), fmt_duration),
+            "the queue's title shows the new count".into(),
+        );
+        add(
+            "burst of mail, server CPU per mail",
+            fmt_duration(self.cpu / self.mails.max(1) as u32),
+            "user + system, all threads, until idle again".into(),
+        );
+    }
+}
+
+/// Sends `mails` messages over `connections` SMTP connections at once while `term`
+/// watches the queue, and times until the queue's count covers them all.
+pub async fn burst_to_screen(
+    term: &mut Terminal,
+    server: &Server,
+    mails: usize,
+    connections: usize,
+    tag: &str,
+) -> Result<Burst> {
+    server.wait_idle().await?;
+    term.drain(Duration::from_millis(40)).await?;
+    let text = term.screen.text();
+    let before =
+        queue_count(&text).with_context(|| format!("no queue count on the screen:\n{text}"))?;
+    let expected = format!("Queue ({})", before + mails);
+    let cpu_before = server.cpu_time()?;
+    let started = std::time::Instant::now();
+    let mut senders = Vec::new();
+    for c in 0..connections {
+        let addr = server.smtp;
+        let tag = tag.to_string();
+        let count = mails / connections + usize::from(c < mails % connections);
+        senders.push(tokio::spawn(async move {
+            let mut client = SmtpClient::connect(addr).await?;
+            let mut last_ack = None;
+            for k in 0..count {
+                let i = 1_000_000 + c * 100_000 + k;
+                let mail = mailgen::probe(i, &format!("{tag} burst {c}.{k}"));
+                let sent = client.send(&mail).await?;
+                last_ack = Some(
+                    sent.acked
+                        .with_context(|| format!("burst mail {i} refused"))?,
+                );
+            }
+            client.quit().await;
+            anyhow::Ok(last_ack)
+        }));
+    }
+    let seen = term
+        .wait_until(PROBE_LIMIT, |s| s.contains(&expected))
+        .await?;
+    let mut last_ack = None;
+    for sender in senders {
+        let acked = sender.await.context("an SMTP task failed")??;
+        last_ack = last_ack.max(acked);
+    }
+    let last_ack = last_ack.context("no mail was sent")?;
+    server.wait_idle().await?;
+    Ok(Burst {
+        mails,
+        connections,
+        acked_in: last_ack.saturating_duration_since(started),
+        on_screen_after: seen.map(|at| at.saturating_duration_since(last_ack)),
+        cpu: server.cpu_time()?.saturating_sub(cpu_before),
+    })
+}
+
+/// The number in the queue's title, "Queue (123)".
+fn queue_count(screen: &str) -> Option<usize> {
+    let rest = &screen[screen.find("Queue (")? + "Queue (".len()..];
+    rest[..rest.find(')')?].parse().ok()
+}

@@ -4,14 +4,14 @@
 //! many sessions, (e) new mail → the agent's screen with 1 and with many sessions.
 
 use super::fixture::{add_agents, fill_queue, BenchDesk};
-use super::probe::mail_to_screen;
+use super::probe::{burst_to_screen, mail_to_screen};
 use super::screen::Screen;
 use super::server::{Memory, Server};
 use super::ssh_client::{loopback_source, AgentKey, Terminal};
 use super::stats::{fmt_bytes, fmt_duration, Samples, Table};
 use super::{note, Place, Rng};
-use crate::desk::{AssigneeFilter, Desk, QueueQuery, SortKey};
-use crate::model::Status;
+use crate::desk::{AssigneeFilter, Desk, QueueQuery, QueueView, SortKey};
+use crate::model::{Status, TicketNo};
 use anyhow::{bail, Context, Result};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -26,6 +26,8 @@ const PER_ADDRESS: usize = 8;
 const COLS: u16 = 120;
 const ROWS: u16 = 40;
 const FRAME_WAIT: Duration = Duration::from_secs(120);
+/// SMTP connections the burst of mail is sent over at once.
+const BURST_CONNECTIONS: usize = 4;
 
 #[derive(Clone, Debug)]
 pub struct QueueArgs {
@@ -39,6 +41,8 @@ pub struct QueueArgs {
     pub runs: usize,
     /// Probe mails per session count.
     pub probes: usize,
+    /// Mails in the burst sent with every session open.
+    pub burst: usize,
 }
 
 pub fn run(place: &Place, args: &QueueArgs) -> Result<()> {
@@ -76,6 +80,50 @@ pub fn run(place: &Place, args: &QueueArgs) -> Result<()> {
         .build()?;
     startup_table(&runtime, &bench, &agents[0], &key_file, args)?.print();
     live_tables(&runtime, &bench, &agents, args)
+}
+
+/// (a, continued) What a session does instead of a query: narrow its rows as the search
+/// is typed on, and move one changed ticket's row.
+fn view_rows(desk: &Desk, table: &mut Table) -> Result<()> {
+    let mut narrowing = Samples::new();
+    for word in SEARCH_WORDS {
+        for _ in 0..5 {
+            let mut q = QueueQuery::default();
+            let mut view = QueueView::new(desk.queue(&q)?);
+            for c in word.chars() {
+                q.text.push(c);
+                let t = Instant::now();
+                view.narrow(&q);
+                narrowing.push(t.elapsed());
+            }
+        }
+    }
+    table.samples(
+        "search, typing on (the screen narrows its rows)",
+        &narrowing,
+        "each keystroke of the 5 words ×5, from the full open queue",
+    );
+    let q = QueueQuery::default();
+    let mut view = QueueView::new(desk.queue(&q)?);
+    let newest = desk.newest_ticket()?.0;
+    let mut rng = Rng::new(7);
+    let mut samples = Samples::new();
+    for _ in 0..200 {
+        let n = TicketNo(1 + rng.below(newest));
+        let row = desk.queue_row(n)?;
+        let t = Instant::now();
+        view.apply(&q, n, row);
+        samples.push(t.elapsed());
+    }
+    table.samples(
+        "one changed ticket → a session's view",
+        &samples,
+        &format!(
+            "{} rows listed; what each session does per change",
+            view.len()
+        ),
+    );
+    Ok(())
 }
 
 /// (a) `desk.queue` as the queue screen calls it: per search keystroke and per filter.
@@ -177,6 +225,7 @@ fn filter_table(desk: &Desk, agent: &str) -> Result<Table> {
         }
         table.samples(what, &samples, &format!("{rows} rows"));
     }
+    view_rows(desk, &mut table)?;
     Ok(table)
 }
 
@@ -376,6 +425,11 @@ async fn live(server: &Server, agents: &[AgentKey], args: &QueueArgs) -> Result<
         args.probes, args.sessions
     ));
     let probes_many = mail_to_screen(&mut term, server, args.probes, "many").await?;
+    note(&format!(
+        "a burst of {} mails with {} sessions",
+        args.burst, args.sessions
+    ));
+    let burst = burst_to_screen(&mut term, server, args.burst, BURST_CONNECTIONS, "burst").await?;
     term.close().await;
     for t in others {
         t.abort();
@@ -390,6 +444,7 @@ async fn live(server: &Server, agents: &[AgentKey], args: &QueueArgs) -> Result<
         &format!("{} sessions open", args.sessions),
         "each session moves the one changed row in its view (no re-query)",
     );
+    burst.add_rows(&mut fanout, &format!("{} sessions open", args.sessions));
     fanout.print();
     Ok(())
 }

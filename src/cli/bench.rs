@@ -41,6 +41,9 @@ pub enum BenchCommand {
         /// Probe mails timed to the screen, with 1 and with all sessions open.
         #[arg(long, default_value_t = 20)]
         probes: usize,
+        /// Mails sent at once (4 SMTP connections) with all sessions open.
+        #[arg(long, default_value_t = 500)]
+        burst: usize,
     },
     /// Durable ingest throughput over SMTP and `sealdesk ingest`, the in-memory bound,
     /// and mail → agent's screen latency.
@@ -102,6 +105,7 @@ pub fn run(args: BenchArgs) -> Result<i32> {
             sessions,
             runs,
             probes,
+            burst,
         } => bench::queue::run(
             &place,
             &QueueArgs {
@@ -111,6 +115,7 @@ pub fn run(args: BenchArgs) -> Result<i32> {
                 sessions: sessions.max(1),
                 runs: runs.max(1),
                 probes,
+                burst: burst.max(1),
             },
         )?,
         BenchCommand::Ingest {

@@ -41,7 +41,7 @@ use std::sync::{Mutex, RwLock};
 use tokio::sync::broadcast;
 
 /// What changed, announced to every open session so screens refresh without a keypress.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Change {
     /// A ticket was created or changed (status, thread, anything).
     Ticket(TicketNo),

@@ -197,14 +197,22 @@ impl QueueIndex {
 }
 
 /// One session's queue: the rows its query lets through, in its order.
+///
+/// The ticket numbers are kept beside the rows, in a plain array: finding a changed
+/// ticket scans 8 bytes per row instead of following a pointer per row (that scan was
+/// most of a change's cost with 50 sessions on 100,000 tickets).
 #[derive(Default)]
 pub struct QueueView {
+    numbers: Vec<TicketNo>,
     rows: Vec<SharedRow>,
 }
 
 impl QueueView {
     pub fn new(rows: Vec<SharedRow>) -> QueueView {
-        QueueView { rows }
+        QueueView {
+            numbers: rows.iter().map(|r| r.ticket.number).collect(),
+            rows,
+        }
     }
 
     pub fn rows(&self) -> &[SharedRow] {
@@ -224,7 +232,7 @@ impl QueueView {
     }
 
     pub fn position(&self, number: TicketNo) -> Option<usize> {
-        self.rows.iter().position(|r| r.ticket.number == number)
+        self.numbers.iter().position(|&n| n == number)
     }
 
     /// Keeps only the rows `q` still matches (for a query that [`narrows`] the one this
@@ -234,21 +242,43 @@ impl QueueView {
     pub fn narrow(&mut self, q: &QueueQuery) {
         let matcher = q.matcher();
         self.rows.retain(|r| matcher.matches(r));
+        self.numbers = self.rows.iter().map(|r| r.ticket.number).collect();
     }
 
     /// Ticket `number` is now `row` (`None`: gone): drops its old row and, if `q`
-    /// matches the new one, puts it in its place. One pass to find the old row and a
-    /// binary search for the new place: no query, no copy of the queue.
+    /// matches the new one, puts it in its place. A scan of the numbers to find the old
+    /// row, a binary search for the new place, and one shift of the rows between the
+    /// two: no query, no copy of the queue.
     pub fn apply(&mut self, q: &QueueQuery, number: TicketNo, row: Option<SharedRow>) {
-        if let Some(i) = self.position(number) {
-            self.rows.remove(i);
-        }
-        let Some(row) = row else { return };
-        if q.matcher().matches(&row) {
-            let at = self
-                .rows
-                .partition_point(|r| q.order(r, &row) == Ordering::Less);
-            self.rows.insert(at, row);
+        let old = self.position(number);
+        let new = row.filter(|r| q.matcher().matches(r));
+        let before = |r: &SharedRow, new: &SharedRow| q.order(r, new) == Ordering::Less;
+        match (old, new) {
+            (None, None) => {}
+            (Some(i), None) => {
+                self.numbers.remove(i);
+                self.rows.remove(i);
+            }
+            (None, Some(new)) => {
+                let at = self.rows.partition_point(|r| before(r, &new));
+                self.numbers.insert(at, number);
+                self.rows.insert(at, new);
+            }
+            (Some(i), Some(new)) => {
+                // The others stay sorted around the old row; find the new place among
+                // them, left or right of it, and shift the rows in between by one.
+                let left = self.rows[..i].partition_point(|r| before(r, &new));
+                if left < i {
+                    self.rows[left..=i].rotate_right(1);
+                    self.numbers[left..=i].rotate_right(1);
+                    self.rows[left] = new;
+                } else {
+                    let right = i + self.rows[i + 1..].partition_point(|r| before(r, &new));
+                    self.rows[i..=right].rotate_left(1);
+                    self.numbers[i..=right].rotate_left(1);
+                    self.rows[right] = new;
+                }
+            }
         }
     }
 }
@@ -430,6 +460,13 @@ mod tests {
                 let fresh: Vec<u64> = idx.query(q).iter().map(|r| r.ticket.number.0).collect();
                 let kept: Vec<u64> = view.rows().iter().map(|r| r.ticket.number.0).collect();
                 assert_eq!(kept, fresh, "round {round}, query {q:?}");
+                for (i, r) in view.rows().iter().enumerate() {
+                    assert_eq!(
+                        view.position(r.ticket.number),
+                        Some(i),
+                        "numbers beside rows"
+                    );
+                }
             }
         }
         assert!(

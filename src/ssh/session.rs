@@ -23,6 +23,10 @@ use tokio::time::{sleep_until, Instant, MissedTickBehavior};
 /// At most one frame per this interval (about 60 a second): a burst of keys or
 /// changes becomes one redraw.
 const FRAME_INTERVAL: Duration = Duration::from_millis(16);
+/// Frames nobody typed for (desk changes, the clock) come at most this often: a
+/// burst of mail with 50 agents watching redraws each screen ten times a second, not
+/// sixty. The first change after a quiet spell is drawn at once.
+const CALM_FRAME_INTERVAL: Duration = Duration::from_millis(100);
 const TICK: Duration = Duration::from_secs(1);
 
 /// What the connection hands to a running session.
@@ -138,7 +142,10 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
 
     let mut dirty = true;
+    // The agent typed (or resized) since the last frame: draw at the fast pace.
+    let mut urgent = true;
     let mut next_frame = Instant::now();
+    let mut next_calm_frame = Instant::now();
     let mut last_input = Instant::now();
     let mut esc_deadline: Option<Instant> = None;
     tracing::info!(session = s.session_id, agent = %s.agent, cols = term.size().0, rows = term.size().1, "session started");
@@ -159,11 +166,13 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
                     }
                     esc_deadline = parser.has_pending().then(|| last_input + ESC_TIMEOUT);
                     dirty = true;
+                    urgent = true;
                 }
                 Some(Input::Resize { cols, rows }) => {
                     let (cols, rows) = term.resize(cols, rows);
                     s.ui.handle(Event::Resize { cols, rows });
                     dirty = true;
+                    urgent = true;
                 }
             },
             _ = sleep_until(esc_deadline.unwrap_or(idle_at)), if esc_deadline.is_some() => {
@@ -172,16 +181,19 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
                     s.ui.handle(event);
                 }
                 dirty = true;
+                urgent = true;
             }
             change = changes.recv(), if changes_open => {
-                match change {
-                    Ok(Change::Agents) if !agent_exists(&s.desk, s.agent_id) => break Ending::Removed,
-                    Ok(change) => s.ui.on_change(change),
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        tracing::debug!(session = s.session_id, missed, "session fell behind desk changes; reloading");
-                        s.ui.reload();
-                    }
-                    Err(broadcast::error::RecvError::Closed) => changes_open = false,
+                let batch = drain_changes(change, &mut changes);
+                changes_open = !batch.closed;
+                if batch.changes.contains(&Change::Agents) && !agent_exists(&s.desk, s.agent_id) {
+                    break Ending::Removed;
+                }
+                if let Some(missed) = batch.missed {
+                    tracing::debug!(session = s.session_id, missed, "session fell behind desk changes; reloading");
+                    s.ui.reload();
+                } else if !batch.changes.is_empty() {
+                    s.ui.on_changes(&batch.changes);
                 }
                 dirty = true;
             }
@@ -190,14 +202,16 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
                 dirty = true;
             }
             _ = sleep_until(idle_at) => break Ending::Idle(s.idle_timeout),
-            slot = frame_slot(&out, next_frame), if dirty => {
+            slot = frame_slot(&out, if urgent { next_frame } else { next_calm_frame }), if dirty => {
                 let Ok(slot) = slot else {
                     break Ending::ClientGone;
                 };
                 term.draw(|frame| s.ui.draw(frame));
                 slot.send(Output::Frame(term.take_output()));
                 dirty = false;
+                urgent = false;
                 next_frame = Instant::now() + FRAME_INTERVAL;
+                next_calm_frame = Instant::now() + CALM_FRAME_INTERVAL;
             }
         }
     };
@@ -215,6 +229,51 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
             exit_status: ending.exit_status(),
         })
         .await;
+}
+
+/// The most changes taken in one go; more wait for the next turn of the loop.
+const MAX_BATCH: usize = 1024;
+
+/// Changes that were waiting together: handled in one go, drawn once.
+#[derive(Debug, Default, PartialEq)]
+struct ChangeBatch {
+    changes: Vec<Change>,
+    /// Some announcements were dropped before this session read them (it fell behind).
+    missed: Option<u64>,
+    /// The desk's channel is gone (the server is shutting down).
+    closed: bool,
+}
+
+/// `first` and every change already waiting behind it. A burst of mail then costs each
+/// session one pass and one frame, not one per message.
+fn drain_changes(
+    first: Result<Change, broadcast::error::RecvError>,
+    changes: &mut broadcast::Receiver<Change>,
+) -> ChangeBatch {
+    use broadcast::error::{RecvError, TryRecvError};
+    let mut batch = ChangeBatch::default();
+    let mut next = first;
+    loop {
+        match next {
+            Ok(change) => batch.changes.push(change),
+            Err(RecvError::Lagged(missed)) => {
+                batch.missed = Some(batch.missed.unwrap_or(0) + missed);
+            }
+            Err(RecvError::Closed) => {
+                batch.closed = true;
+                return batch;
+            }
+        }
+        if batch.changes.len() >= MAX_BATCH {
+            return batch;
+        }
+        next = match changes.try_recv() {
+            Ok(change) => Ok(change),
+            Err(TryRecvError::Empty) => return batch,
+            Err(TryRecvError::Lagged(missed)) => Err(RecvError::Lagged(missed)),
+            Err(TryRecvError::Closed) => Err(RecvError::Closed),
+        };
+    }
 }
 
 /// Whether the agent may still be logged in. If the agents cannot be read, the
@@ -566,5 +625,42 @@ mod tests {
         h.input = mpsc::channel(1).0;
         let (_, _, status) = timeout(WAIT, h.until_last()).await.unwrap();
         assert_eq!(status, 1);
+    }
+
+    #[test]
+    fn waiting_changes_are_taken_together_and_a_fall_behind_is_reported() {
+        use crate::model::TicketNo;
+        let (tx, mut rx) = broadcast::channel(4);
+        for n in 1..=3 {
+            tx.send(Change::Ticket(TicketNo(n))).unwrap();
+        }
+        let first = rx
+            .try_recv()
+            .map_err(|_| broadcast::error::RecvError::Closed);
+        let batch = drain_changes(first, &mut rx);
+        let want: Vec<Change> = (1..=3).map(|n| Change::Ticket(TicketNo(n))).collect();
+        assert_eq!(batch.changes, want);
+        assert_eq!((batch.missed, batch.closed), (None, false));
+
+        // Six sent into a channel of four: the two oldest are lost, and that is said.
+        for n in 1..=6 {
+            tx.send(Change::Ticket(TicketNo(n))).unwrap();
+        }
+        let first = match rx.try_recv() {
+            Err(broadcast::error::TryRecvError::Lagged(m)) => {
+                Err(broadcast::error::RecvError::Lagged(m))
+            }
+            other => panic!("expected a lag, got {other:?}"),
+        };
+        let batch = drain_changes(first, &mut rx);
+        assert_eq!(batch.missed, Some(2));
+        assert_eq!(batch.changes.len(), 4);
+
+        tx.send(Change::Agents).unwrap();
+        drop(tx);
+        let first = Ok(rx.try_recv().unwrap());
+        let batch = drain_changes(first, &mut rx);
+        assert_eq!(batch.changes, vec![Change::Agents]);
+        assert!(batch.closed, "the sender is gone: the server is stopping");
     }
 }

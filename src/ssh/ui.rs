@@ -15,6 +15,13 @@ pub trait SessionUi: Send {
     fn handle(&mut self, event: Event);
     /// Something on the desk changed (another session, mail, the CLI).
     fn on_change(&mut self, change: Change);
+    /// Several changes arrived together (a burst of mail): the App handles them in one
+    /// pass. The default takes them one at a time.
+    fn on_changes(&mut self, changes: &[Change]) {
+        for change in changes {
+            self.on_change(change.clone());
+        }
+    }
     /// Called once a second, for clocks, "due in" countdowns and expiring messages.
     fn tick(&mut self);
     fn draw(&mut self, frame: &mut ratatui::Frame);
@@ -48,6 +55,9 @@ impl SessionUi for crate::tui::App {
     }
     fn on_change(&mut self, change: Change) {
         crate::tui::App::on_change(self, change)
+    }
+    fn on_changes(&mut self, changes: &[Change]) {
+        crate::tui::App::on_changes(self, changes)
     }
     fn tick(&mut self) {
         crate::tui::App::tick(self)

@@ -530,6 +530,49 @@ fn a_filtered_queue_follows_changes_one_ticket_at_a_time() {
     );
 }
 
+/// A burst of mail (more than BURST tickets at once) reloads the queue once, and still
+/// counts every new ticket; a small batch with repeats handles each ticket once.
+#[test]
+fn a_burst_of_changes_reaches_the_queue_in_one_pass() {
+    let fx = fixture();
+    fx.ticket("ann@example.com", "Ann", "First", "x");
+    let mut changes = fx.desk.subscribe();
+    let mut alice = fx.app("alice", 1);
+    let burst = crate::tui::app::BURST + 6;
+    for i in 0..burst {
+        fx.ticket(&format!("c{i}@example.com"), "", &format!("Burst {i}"), "x");
+    }
+    let mut batch = Vec::new();
+    while let Ok(change) = changes.try_recv() {
+        batch.push(change);
+    }
+    assert!(batch.len() > crate::tui::app::BURST, "{}", batch.len());
+    alice.on_changes(&batch);
+    // The selection stayed on the first ticket, now at the bottom; back to the top.
+    keys(&mut alice, "g");
+    let s = text(&render(&mut alice, 120, 100));
+    assert!(s.contains(&format!("Queue ({})", burst + 1)), "{s}");
+    assert!(s.contains(&format!("{burst} new tickets")), "{s}");
+    assert!(s.contains(&format!("Burst {}", burst - 1)), "{s}");
+
+    // A few changes, each twice: applied once each, counted once each.
+    let a = fx.ticket("x@example.com", "", "Later one", "x");
+    let b = fx.ticket("y@example.com", "", "Later two", "x");
+    let twice = [
+        Change::Ticket(a),
+        Change::Ticket(b),
+        Change::Ticket(a),
+        Change::Ticket(b),
+    ];
+    while changes.try_recv().is_ok() {}
+    alice.on_changes(&twice);
+    let s = text(&render(&mut alice, 120, 100));
+    assert!(s.contains(&format!("Queue ({})", burst + 3)), "{s}");
+    // The count restarted when Alice pressed a key (she has seen the earlier ones).
+    assert!(s.contains(" 2 new tickets"), "{s}");
+    assert!(s.contains("Later one") && s.contains("Later two"), "{s}");
+}
+
 #[test]
 fn assign_tags_priority_and_merge() {
     let fx = fixture();
