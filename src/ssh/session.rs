@@ -23,9 +23,10 @@ use tokio::time::{sleep_until, Instant, MissedTickBehavior};
 /// At most one frame per this interval (about 60 a second): a burst of keys or
 /// changes becomes one redraw.
 const FRAME_INTERVAL: Duration = Duration::from_millis(16);
-/// Frames nobody typed for (desk changes, the clock) come at most this often: a
-/// burst of mail with 50 agents watching redraws each screen ten times a second, not
-/// sixty. The first change after a quiet spell is drawn at once.
+/// Frames for desk changes nobody typed for come at most this often after the last
+/// such frame: a burst of mail with 50 agents watching redraws each screen ten times a
+/// second, not sixty. The first change after a quiet spell is drawn at once, and keys
+/// are never held back.
 const CALM_FRAME_INTERVAL: Duration = Duration::from_millis(100);
 const TICK: Duration = Duration::from_secs(1);
 
@@ -144,6 +145,8 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
     let mut dirty = true;
     // The agent typed (or resized) since the last frame: draw at the fast pace.
     let mut urgent = true;
+    // A desk change is waiting to be drawn.
+    let mut changed = false;
     let mut next_frame = Instant::now();
     let mut next_calm_frame = Instant::now();
     let mut last_input = Instant::now();
@@ -196,22 +199,26 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
                     s.ui.on_changes(&batch.changes);
                 }
                 dirty = true;
+                changed = true;
             }
             _ = tick.tick() => {
                 s.ui.tick();
                 dirty = true;
             }
             _ = sleep_until(idle_at) => break Ending::Idle(s.idle_timeout),
-            slot = frame_slot(&out, if urgent { next_frame } else { next_calm_frame }), if dirty => {
+            slot = frame_slot(&out, frame_due(urgent, changed, next_frame, next_calm_frame)), if dirty => {
                 let Ok(slot) = slot else {
                     break Ending::ClientGone;
                 };
                 term.draw(|frame| s.ui.draw(frame));
                 slot.send(Output::Frame(term.take_output()));
                 dirty = false;
-                urgent = false;
                 next_frame = Instant::now() + FRAME_INTERVAL;
-                next_calm_frame = Instant::now() + CALM_FRAME_INTERVAL;
+                if changed && !urgent {
+                    next_calm_frame = Instant::now() + CALM_FRAME_INTERVAL;
+                }
+                urgent = false;
+                changed = false;
             }
         }
     };
@@ -292,6 +299,21 @@ pub async fn stopped(shutdown: &mut watch::Receiver<bool>) {
 
 /// Room for the next frame: not before `not_before`, and only once the writer has
 /// taken the previous one.
+/// When the next frame may be drawn: keys at the fast pace; desk changes alone no
+/// sooner than [`CALM_FRAME_INTERVAL`] after the last frame drawn for changes alone.
+fn frame_due(
+    urgent: bool,
+    changed: bool,
+    next_frame: Instant,
+    next_calm_frame: Instant,
+) -> Instant {
+    if changed && !urgent {
+        next_frame.max(next_calm_frame)
+    } else {
+        next_frame
+    }
+}
+
 async fn frame_slot(
     out: &mpsc::Sender<Output>,
     not_before: Instant,
@@ -662,5 +684,23 @@ mod tests {
         let batch = drain_changes(first, &mut rx);
         assert_eq!(batch.changes, vec![Change::Agents]);
         assert!(batch.closed, "the sender is gone: the server is stopping");
+    }
+
+    #[test]
+    fn changes_alone_are_drawn_at_the_calm_pace_keys_never_wait() {
+        let now = Instant::now();
+        let fast = now + FRAME_INTERVAL;
+        let calm = now + CALM_FRAME_INTERVAL;
+        assert_eq!(frame_due(true, false, fast, calm), fast, "a key");
+        assert_eq!(
+            frame_due(true, true, fast, calm),
+            fast,
+            "a key with a change"
+        );
+        assert_eq!(frame_due(false, true, fast, calm), calm, "changes alone");
+        assert_eq!(frame_due(false, false, fast, calm), fast, "the clock");
+        // After a quiet spell the calm deadline has long passed: drawn at once.
+        let past = now - CALM_FRAME_INTERVAL;
+        assert_eq!(frame_due(false, true, now, past), now);
     }
 }
