@@ -34,7 +34,9 @@ impl TestDesk {
         cmd.arg("--data")
             .arg(self.path("data"))
             .arg("--keys")
-            .arg(self.path("keys"));
+            .arg(self.path("keys"))
+            // Only the shipped themes, unless a test puts files here.
+            .env("SEALDESK_THEMES", self.path("themes"));
         for var in [
             "SEALDESK_PASSPHRASE",
             "SEALDESK_PASSPHRASE_FILE",
@@ -46,9 +48,13 @@ impl TestDesk {
         cmd
     }
 
+    pub fn try_cli(&self, args: &[&str]) -> Output {
+        run(self.command().args(args), WAIT)
+    }
+
     /// Runs a CLI command that must succeed; returns its stdout.
     pub fn cli(&self, args: &[&str]) -> String {
-        let out = run(self.command().args(args), WAIT);
+        let out = self.try_cli(args);
         assert!(
             out.status.success(),
             "sealdesk {args:?} failed: {}",
@@ -75,6 +81,11 @@ impl TestDesk {
         self.cli(&["agent", "add", name, "--key-file", public.to_str().unwrap()]);
     }
 
+    /// Every audit event, as `audit export --json` gives them.
+    pub fn audit(&self) -> Vec<serde_json::Value> {
+        serde_json::from_str(&self.cli(&["audit", "export", "--json"])).unwrap()
+    }
+
     pub fn serve(&self) -> Server {
         let mut child = self
             .command()
@@ -82,28 +93,39 @@ impl TestDesk {
             .env("SEALDESK_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("start sealdesk serve");
+        // Its welcome on stdout, its log on stderr: both read as they come, so the
+        // server never blocks on a full pipe, and kept to explain a failure.
         let (lines_tx, lines) = mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if lines_tx.send(line).is_err() {
-                    break;
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        for output in [
+            Box::new(stdout) as Box<dyn BufRead + Send>,
+            Box::new(stderr),
+        ] {
+            let lines_tx = lines_tx.clone();
+            thread::spawn(move || {
+                for line in output.lines().map_while(Result::ok) {
+                    if lines_tx.send(line).is_err() {
+                        break;
+                    }
                 }
-            }
-        });
+            });
+        }
         let mut server = Server {
             child,
             port: 0,
             banner: String::new(),
             smtp_port: 0,
+            lines,
         };
         let deadline = Instant::now() + WAIT;
         while server.port == 0 {
             let left = deadline.saturating_duration_since(Instant::now());
-            let line = lines
+            let line = server
+                .lines
                 .recv_timeout(left)
                 .expect("the server never said where it listens");
             server.banner.push_str(&line);
@@ -113,7 +135,7 @@ impl TestDesk {
             }
         }
         // The rest of the banner (fingerprint, ssh lines, mail) follows at once.
-        while let Ok(line) = lines.recv_timeout(Duration::from_millis(300)) {
+        while let Ok(line) = server.lines.recv_timeout(Duration::from_millis(300)) {
             if let Some(rest) = line.trim().strip_prefix("mail (SMTP/LMTP) on ") {
                 let addr = rest.split_whitespace().next().unwrap_or("");
                 server.smtp_port = addr.rsplit(':').next().unwrap_or("0").parse().unwrap_or(0);
@@ -132,31 +154,47 @@ pub struct Server {
     pub banner: String,
     /// Where the SMTP/LMTP listener accepts mail.
     pub smtp_port: u16,
+    /// What it printed (its log) after the banner.
+    lines: mpsc::Receiver<String>,
 }
 
 impl Server {
+    /// The log lines printed since the last call, to explain a failure.
+    pub fn log(&self) -> String {
+        self.lines.try_iter().collect::<Vec<_>>().join("\n")
+    }
+
+    /// The `ssh` command line for `user` with `key` and nothing else: no agent, no
+    /// config, no known hosts. Without `batch` it may ask for a code.
+    pub fn ssh_words(&self, key: &Path, user: &str, batch: bool) -> Vec<String> {
+        let mut words: Vec<String> = ["ssh", "-F", "/dev/null", "-p"].map(String::from).to_vec();
+        words.push(self.port.to_string());
+        words.push("-i".into());
+        words.push(key.to_string_lossy().into_owned());
+        for option in [
+            "IdentitiesOnly=yes",
+            "IdentityAgent=none",
+            "StrictHostKeyChecking=no",
+            "UserKnownHostsFile=/dev/null",
+            "PreferredAuthentications=publickey,keyboard-interactive",
+            "LogLevel=ERROR",
+            "ConnectTimeout=10",
+        ] {
+            words.push("-o".into());
+            words.push(option.into());
+        }
+        if batch {
+            words.extend(["-o".into(), "BatchMode=yes".into()]);
+        }
+        words.push(format!("{user}@127.0.0.1"));
+        words
+    }
+
+    /// `ssh` that never prompts (BatchMode): the key is all it can offer.
     pub fn ssh(&self, key: &Path, user: &str) -> Command {
-        let mut cmd = Command::new("ssh");
-        cmd.args(["-F", "/dev/null", "-p", &self.port.to_string(), "-i"])
-            .arg(key)
-            .args([
-                "-o",
-                "IdentitiesOnly=yes",
-                "-o",
-                "IdentityAgent=none",
-                "-o",
-                "StrictHostKeyChecking=no",
-                "-o",
-                "UserKnownHostsFile=/dev/null",
-                "-o",
-                "BatchMode=yes",
-                "-o",
-                "LogLevel=ERROR",
-                "-o",
-                "ConnectTimeout=10",
-            ])
-            .arg(format!("{user}@127.0.0.1"))
-            .stdin(Stdio::null());
+        let words = self.ssh_words(key, user, true);
+        let mut cmd = Command::new(&words[0]);
+        cmd.args(&words[1..]).stdin(Stdio::null());
         cmd
     }
 
@@ -288,6 +326,12 @@ impl Tmux {
             self.command().args(["send-keys", "-t", "t", "-l", text]),
             WAIT,
         );
+    }
+
+    /// Types `text`, then Enter.
+    pub fn type_line(&self, text: &str) {
+        self.type_text(text);
+        self.send_keys("Enter");
     }
 
     /// Resizes the terminal, as a user dragging the window would.
