@@ -16,16 +16,7 @@ fn mail_with_attachment(from: &str, canary: &str, id: &str) -> String {
 }
 
 fn populated() -> TempDesk {
-    let d = TempDesk::init();
-    ok(
-        &d,
-        &[
-            "config",
-            "set",
-            "mail.from",
-            "Support <support@desk.example>",
-        ],
-    );
+    let d = TempDesk::with_support_address();
     ingest(
         &d,
         &mail_with_attachment("ann@example.com", ANN, "a1@example.com"),

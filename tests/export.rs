@@ -97,16 +97,7 @@ fn validate(files: &BTreeMap<String, Vec<u8>>, path: &str, def: &str, schema: &V
 
 #[test]
 fn export_is_complete_valid_and_holds_nobody_else() {
-    let d = TempDesk::init();
-    ok(
-        &d,
-        &[
-            "config",
-            "set",
-            "mail.from",
-            "Support <support@desk.example>",
-        ],
-    );
+    let d = TempDesk::with_support_address();
     ok(
         &d,
         &[

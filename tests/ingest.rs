@@ -13,16 +13,7 @@ fn mail(from: &str, subject: &str, message_id: &str, extra: &str, body: &str) ->
 
 #[test]
 fn mail_threads_into_tickets_and_spoofed_tags_do_not() {
-    let d = TempDesk::init();
-    assert!(d
-        .cli(&[
-            "config",
-            "set",
-            "mail.from",
-            "Support <support@desk.example>"
-        ])
-        .status
-        .success());
+    let d = TempDesk::with_support_address();
 
     let first = ingest(
         &d,

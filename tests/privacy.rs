@@ -6,16 +6,7 @@ use common::*;
 use serde_json::Value;
 
 fn desk_with_customer() -> TempDesk {
-    let d = TempDesk::init();
-    ok(
-        &d,
-        &[
-            "config",
-            "set",
-            "mail.from",
-            "Support <support@desk.example>",
-        ],
-    );
+    let d = TempDesk::with_support_address();
     ok(
         &d,
         &[

@@ -32,6 +32,21 @@ impl TempDesk {
         d
     }
 
+    /// A new desk whose mail goes out as `Support <support@desk.example>`.
+    pub fn with_support_address() -> TempDesk {
+        let d = TempDesk::init();
+        ok(
+            &d,
+            &[
+                "config",
+                "set",
+                "mail.from",
+                "Support <support@desk.example>",
+            ],
+        );
+        d
+    }
+
     pub fn paths(&self) -> sealdesk::store::Paths {
         sealdesk::store::Paths {
             data: self.data.clone(),
