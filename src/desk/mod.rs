@@ -272,14 +272,20 @@ pub(crate) mod tests {
             data: dir.join("data"),
             keys: dir.join("keys"),
         };
-        Store::init(&paths, None).unwrap();
-        // sled's flusher thread may hold the lock a moment after `init` returns.
+        Desk::new(new_store(&paths), Config::default())
+    }
+
+    /// Makes a new store at `paths` and opens it. sled's flusher thread may hold the
+    /// file lock for a moment after `init` drops its handle, so a lock error is retried
+    /// briefly.
+    pub(crate) fn new_store(paths: &Paths) -> Store {
+        Store::init(paths, None).unwrap();
         for _ in 0..100 {
-            match Store::open(&paths, None) {
+            match Store::open(paths, None) {
                 Err(StoreError::Locked(_)) => {
                     std::thread::sleep(std::time::Duration::from_millis(20))
                 }
-                opened => return Desk::new(opened.unwrap(), Config::default()),
+                opened => return opened.unwrap(),
             }
         }
         panic!("the store stayed locked after init");

@@ -369,27 +369,9 @@ impl Desk {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
+    use crate::desk::tests::desk;
     use crate::desk::NewTicket;
     use crate::model::RequestKind;
-    use crate::store::{Paths, Store};
-
-    fn desk(dir: &std::path::Path) -> Desk {
-        let paths = Paths {
-            data: dir.join("data"),
-            keys: dir.join("keys"),
-        };
-        Store::init(&paths, None).unwrap();
-        for _ in 0..100 {
-            match Store::open(&paths, None) {
-                Err(crate::store::StoreError::Locked(_)) => {
-                    std::thread::sleep(std::time::Duration::from_millis(20))
-                }
-                opened => return Desk::new(opened.unwrap(), Config::default()),
-            }
-        }
-        panic!("the store stayed locked after init");
-    }
 
     fn ticket(desk: &Desk, from: &str, name: &str, message_id: Option<&str>) -> TicketNo {
         let new = NewTicket {

@@ -133,22 +133,15 @@ impl Desk {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
     use crate::desk::tests::desk;
     use crate::desk::{AgentChanges, SecondFactor};
     use crate::model::AgentRole;
-    use crate::store::{Paths, Store};
     use russh::keys::ssh_key::{private::Ed25519Keypair, PrivateKey};
 
     #[test]
     fn logins_and_refusals_are_audited() {
         let dir = tempfile::tempdir().unwrap();
-        let paths = Paths {
-            data: dir.path().join("data"),
-            keys: dir.path().join("keys"),
-        };
-        Store::init(&paths, None).unwrap();
-        let desk = Desk::new(Store::open(&paths, None).unwrap(), Config::default());
+        let desk = desk(dir.path());
         let alice = Actor {
             name: "alice".into(),
             key_fingerprint: Some("SHA256:abc".into()),

@@ -327,7 +327,7 @@ async fn serve_connection(
 mod tests {
     use super::*;
     use crate::config::Config as DeskConfig;
-    use crate::store::{Paths, Store};
+    use crate::store::Paths;
     use tokio::io::{AsyncBufReadExt, BufReader};
     use tokio::sync::oneshot;
     use tokio::task::JoinHandle;
@@ -348,9 +348,8 @@ mod tests {
             data: dir.path().join("data"),
             keys: dir.path().join("keys"),
         };
-        Store::init(&paths, None).unwrap();
         let desk = Arc::new(Desk::new(
-            Store::open(&paths, None).unwrap(),
+            crate::desk::tests::new_store(&paths),
             DeskConfig::default(),
         ));
         let server = SshServer::bind(

@@ -359,7 +359,7 @@ mod tests {
     use crate::config::Config;
     use crate::desk::Actor;
     use crate::model::AgentRole;
-    use crate::store::{Paths, Store};
+    use crate::store::Paths;
     use crate::tui::event::{KeyCode, KeyEvent};
     use ratatui::widgets::Paragraph;
     use std::sync::Mutex;
@@ -432,9 +432,8 @@ mod tests {
             data: dir.path().join("data"),
             keys: dir.path().join("keys"),
         };
-        Store::init(&paths, None).unwrap();
         let desk = Arc::new(Desk::new(
-            Store::open(&paths, None).unwrap(),
+            crate::desk::tests::new_store(&paths),
             Config::default(),
         ));
         let agent_id = desk

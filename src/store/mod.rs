@@ -450,20 +450,14 @@ impl std::fmt::Debug for Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::desk::{Actor, AuditReport, Desk, NewTicket};
+    use crate::desk::{Actor, AuditReport, NewTicket};
 
     /// Someone holding the master key can re-seal an edited event so that it passes
     /// authentication; the hash chain must still expose the edit.
     #[test]
     fn resealed_edit_is_caught_by_the_hash_chain() {
         let dir = tempfile::tempdir().unwrap();
-        let paths = Paths {
-            data: dir.path().join("data"),
-            keys: dir.path().join("keys"),
-        };
-        Store::init(&paths, None).unwrap();
-        let desk = Desk::new(Store::open(&paths, None).unwrap(), Config::default());
+        let desk = crate::desk::tests::desk(dir.path());
         let actor = Actor {
             name: "alice".into(),
             key_fingerprint: None,

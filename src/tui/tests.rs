@@ -12,7 +12,7 @@ use crate::model::{
     Status, Ticket, TicketNo, Timestamp,
 };
 use crate::sanitize::is_bidi_control;
-use crate::store::{Paths, Store};
+use crate::store::Paths;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::Terminal;
@@ -33,8 +33,7 @@ pub(super) fn fixture() -> Fixture {
         data: dir.path().join("data"),
         keys: dir.path().join("keys"),
     };
-    Store::init(&paths, None).unwrap();
-    let desk = Desk::new(open_store(&paths), Config::default());
+    let desk = Desk::new(crate::desk::tests::new_store(&paths), Config::default());
     for (seed, name, role) in [(1, "alice", AgentRole::Agent), (2, "bob", AgentRole::Admin)] {
         let key = PrivateKey::from(Ed25519Keypair::from_seed(&[seed; 32]));
         let line = key.public_key().to_openssh().unwrap();
@@ -45,20 +44,6 @@ pub(super) fn fixture() -> Fixture {
         dir,
         desk: Arc::new(desk),
     }
-}
-
-/// Opens the store `init` just made. sled's flusher thread may hold the file lock for
-/// a moment after `init` drops its handle, so a lock error is retried briefly.
-fn open_store(paths: &Paths) -> Store {
-    for _ in 0..100 {
-        match Store::open(paths, None) {
-            Err(crate::store::StoreError::Locked(_)) => {
-                std::thread::sleep(std::time::Duration::from_millis(20))
-            }
-            opened => return opened.unwrap(),
-        }
-    }
-    panic!("the store stayed locked after init");
 }
 
 impl Fixture {
