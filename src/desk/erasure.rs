@@ -3,7 +3,7 @@
 //! turned into "[erased]" placeholders, so ticket counts and statistics survive.
 
 use super::{Actor, Change, Desk, DeskError, Result};
-use crate::model::{AgentRole, ComposedMail, OutboxEntry, TicketNo, Timestamp};
+use crate::model::{AgentRole, ComposedMail, TicketNo};
 use crate::store::ErasureCounts;
 
 impl Desk {
@@ -49,22 +49,12 @@ impl Desk {
         // The confirmation goes first: composed now, while the address can still be read,
         // and kept in the outbox (master-sealed) only until it is sent.
         if self.config().mail.from.is_some() {
-            let mut n = [0u8; 4];
-            getrandom::fill(&mut n).expect("the OS random source failed");
-            self.store.put_outbox(&OutboxEntry {
-                ticket: TicketNo(0),
-                seq: u32::from_be_bytes(n),
-                attempts: 0,
-                next_attempt: Timestamp::now(),
-                last_error: None,
-                automatic: true,
-                composed: Some(ComposedMail {
-                    to: customer.primary_email().to_string(),
-                    subject: "Your account has been cancelled".into(),
-                    message_id: crate::mail::new_message_id(&self.config().mail.message_id_domain()),
-                    attachment: None,
-                    body: "As you asked, we have cancelled your account and erased the personal data we held about you, including our copies in backups.\n\nThis is the last message you will receive from us about it.\n".into(),
-                }),
+            self.queue_composed(ComposedMail {
+                to: customer.primary_email().to_string(),
+                subject: "Your account has been cancelled".into(),
+                message_id: crate::mail::new_message_id(&self.config().mail.message_id_domain()),
+                attachment: None,
+                body: "As you asked, we have cancelled your account and erased the personal data we held about you, including our copies in backups.\n\nThis is the last message you will receive from us about it.\n".into(),
             })?;
             self.store.flush()?;
         }

@@ -395,9 +395,7 @@ impl Desk {
         file_name: &str,
         archive: Vec<u8>,
     ) -> Result<()> {
-        use crate::model::{
-            ComposedAttachment, ComposedMail, OutboxEntry, RequestStatus, TicketNo,
-        };
+        use crate::model::{ComposedAttachment, ComposedMail, RequestStatus};
         let _op = self.store.op();
         let r = self.request(request)?;
         if r.customer != customer.id {
@@ -430,26 +428,16 @@ impl Desk {
         }
         let id = crate::model::AttachmentId::random();
         self.store.put_attachment(&customer.id, &id, &archive)?;
-        let mut n = [0u8; 4];
-        getrandom::fill(&mut n).expect("the OS random source failed");
-        self.store.put_outbox(&OutboxEntry {
-            ticket: TicketNo(0),
-            seq: u32::from_be_bytes(n),
-            attempts: 0,
-            next_attempt: Timestamp::now(),
-            last_error: None,
-            automatic: true,
-            composed: Some(ComposedMail {
-                to: customer.primary_email().to_string(),
-                subject: "Your data export".into(),
-                message_id: crate::mail::new_message_id(&config.message_id_domain()),
-                body: "As you asked, attached is a copy of the personal data we hold about you: open index.html inside the archive for a readable overview; the JSON files are machine-readable, and SHA256SUMS lets you check that nothing was changed.\n".into(),
-                attachment: Some(ComposedAttachment {
-                    id,
-                    owner: customer.id,
-                    name: file_name.to_string(),
-                    content_type: "application/gzip".into(),
-                }),
+        self.queue_composed(ComposedMail {
+            to: customer.primary_email().to_string(),
+            subject: "Your data export".into(),
+            message_id: crate::mail::new_message_id(&config.message_id_domain()),
+            body: "As you asked, attached is a copy of the personal data we hold about you: open index.html inside the archive for a readable overview; the JSON files are machine-readable, and SHA256SUMS lets you check that nothing was changed.\n".into(),
+            attachment: Some(ComposedAttachment {
+                id,
+                owner: customer.id,
+                name: file_name.to_string(),
+                content_type: "application/gzip".into(),
             }),
         })?;
         self.audit(

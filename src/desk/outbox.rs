@@ -4,7 +4,7 @@
 
 use super::{Change, Desk, DeskError, Result};
 use crate::model::{
-    Author, Delivery, Message, MessageKind, OutboxEntry, Ticket, TicketNo, Timestamp,
+    Author, ComposedMail, Delivery, Message, MessageKind, OutboxEntry, Ticket, TicketNo, Timestamp,
 };
 
 /// One mail ready to hand to the relay.
@@ -174,6 +174,24 @@ impl Desk {
     }
 
     /// A mailed export's archive is deleted once the mail is sent or given up.
+    /// Queues a mail composed whole, outside any ticket (a confirmation, an export):
+    /// ticket 0 and a random sequence number, sealed with the master key in the outbox
+    /// only until it is sent.
+    pub(super) fn queue_composed(&self, mail: ComposedMail) -> Result<()> {
+        let mut n = [0u8; 4];
+        getrandom::fill(&mut n).expect("the OS random source failed");
+        self.store.put_outbox(&OutboxEntry {
+            ticket: TicketNo(0),
+            seq: u32::from_be_bytes(n),
+            attempts: 0,
+            next_attempt: Timestamp::now(),
+            last_error: None,
+            automatic: true,
+            composed: Some(mail),
+        })?;
+        Ok(())
+    }
+
     fn drop_composed_attachment(&self, ticket: TicketNo, seq: u32) -> Result<()> {
         let entry = self
             .store
