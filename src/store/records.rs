@@ -24,6 +24,11 @@ struct TicketWorkflow {
 /// Shown in place of personal data whose key has been destroyed.
 pub const ERASED_PLACEHOLDER: &str = crate::model::ERASED;
 
+/// The highest key that starts with `prefix`: the last record of a sequence.
+fn last_key_under(tree: &sled::Tree, prefix: &[u8]) -> Result<Option<sled::IVec>> {
+    Ok(tree.scan_prefix(prefix).keys().next_back().transpose()?)
+}
+
 fn message_key(ticket: TicketNo, seq: u32) -> [u8; 12] {
     let mut k = [0u8; 12];
     k[..8].copy_from_slice(&ticket.0.to_be_bytes());
@@ -214,15 +219,7 @@ impl Store {
     /// sets and returns its position.
     pub fn append_message(&self, customer: &CustomerId, message: &mut Message) -> Result<u32> {
         let prefix = message.ticket.0.to_be_bytes();
-        let last = self
-            .t
-            .messages
-            .tree
-            .scan_prefix(prefix)
-            .keys()
-            .next_back()
-            .transpose()?;
-        let seq = match last {
+        let seq = match last_key_under(&self.t.messages.tree, &prefix)? {
             Some(k) if k.len() == 12 => {
                 u32::from_be_bytes(k[8..12].try_into().expect("checked length")) + 1
             }
@@ -331,15 +328,7 @@ impl Store {
     /// Appends to the customer's ledger; sets and returns the record's position.
     pub fn append_consent(&self, record: &mut ConsentRecord) -> Result<u64> {
         let prefix = record.customer.as_bytes();
-        let last = self
-            .t
-            .consents
-            .tree
-            .scan_prefix(prefix)
-            .keys()
-            .next_back()
-            .transpose()?;
-        let seq = match last {
+        let seq = match last_key_under(&self.t.consents.tree, prefix)? {
             Some(k) if k.len() == 24 => {
                 u64::from_be_bytes(k[16..24].try_into().expect("checked length")) + 1
             }
