@@ -184,16 +184,7 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
                     "  locale:    {}",
                     c.locale.as_deref().map(safe).unwrap_or("-".into())
                 )?;
-                let mut flags = Vec::new();
-                if c.flags.minor {
-                    flags.push("minor");
-                }
-                if c.flags.legal_hold {
-                    flags.push("legal hold");
-                }
-                if c.flags.previously_erased {
-                    flags.push("previously erased");
-                }
+                let flags = c.flags.labels();
                 writeln!(
                     io.out,
                     "  flags:     {}",

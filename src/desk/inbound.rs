@@ -6,7 +6,7 @@ use super::{Actor, Change, Desk, DeskError, Result};
 use crate::mail::parse::{self, ParsedMail};
 use crate::model::{
     Attachment, AttachmentId, Author, Customer, Delivery, Message, MessageKind, OutboxEntry,
-    Priority, QuarantineId, QuarantineItem, Status, Ticket, TicketNo, Timestamp,
+    QuarantineId, QuarantineItem, Status, Ticket, TicketNo, Timestamp,
 };
 use std::collections::{HashMap, VecDeque};
 
@@ -152,18 +152,8 @@ impl Desk {
                     s if s.is_empty() => "(no subject)".to_string(),
                     s => s,
                 };
-                let ticket = Ticket {
-                    number: self.store.next_ticket_number()?,
-                    subject,
-                    status: Status::New,
-                    priority: Priority::Normal,
-                    assignee: None,
-                    tags: Vec::new(),
-                    customer: customer.id,
-                    created: now,
-                    updated: now,
-                    due: None,
-                };
+                let ticket =
+                    Ticket::new(self.store.next_ticket_number()?, subject, customer.id, now);
                 (ticket, true)
             }
         };

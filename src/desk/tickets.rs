@@ -1,7 +1,6 @@
 use super::{Actor, Change, Desk, DeskError, Result};
 use crate::model::{
-    is_plausible_email, Author, Customer, Message, MessageKind, Priority, Status, Ticket, TicketNo,
-    Timestamp,
+    is_plausible_email, Author, Customer, Message, MessageKind, Status, Ticket, TicketNo, Timestamp,
 };
 use crate::store::StoreError;
 
@@ -42,18 +41,12 @@ impl Desk {
         }
         let customer = self.find_or_create_customer(new.from, new.name)?;
         let now = Timestamp::now();
-        let ticket = Ticket {
-            number: self.store.next_ticket_number()?,
-            subject: new.subject.trim().to_string(),
-            status: Status::New,
-            priority: Priority::Normal,
-            assignee: None,
-            tags: Vec::new(),
-            customer: customer.id,
-            created: now,
-            updated: now,
-            due: None,
-        };
+        let ticket = Ticket::new(
+            self.store.next_ticket_number()?,
+            new.subject.trim().to_string(),
+            customer.id,
+            now,
+        );
         self.store.put_ticket(&ticket)?;
         let mut message = Message {
             ticket: ticket.number,

@@ -25,6 +25,20 @@ pub struct CustomerFlags {
     pub previously_erased: bool,
 }
 
+impl CustomerFlags {
+    /// The flags that are set, as words ("minor", "legal hold", "previously erased").
+    pub fn labels(&self) -> Vec<&'static str> {
+        [
+            (self.minor, "minor"),
+            (self.legal_hold, "legal hold"),
+            (self.previously_erased, "previously erased"),
+        ]
+        .into_iter()
+        .filter_map(|(set, label)| set.then_some(label))
+        .collect()
+    }
+}
+
 impl Customer {
     pub fn new(email: &str, name: &str) -> Self {
         Customer {

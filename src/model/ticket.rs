@@ -24,6 +24,24 @@ word_enum!(
 );
 word_enum!(Priority { Low => "low", Normal => "normal", High => "high", Urgent => "urgent" });
 
+impl Ticket {
+    /// A new ticket as it starts: new, normal priority, nobody's, no tags, no due date.
+    pub fn new(number: TicketNo, subject: String, customer: CustomerId, now: Timestamp) -> Ticket {
+        Ticket {
+            number,
+            subject,
+            status: Status::New,
+            priority: Priority::Normal,
+            assignee: None,
+            tags: Vec::new(),
+            customer,
+            created: now,
+            updated: now,
+            due: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -322,16 +322,7 @@ impl CustomerScreen {
             .iter()
             .map(|e| sanitize::line(e).into_owned())
             .collect();
-        let mut flags = Vec::new();
-        if c.flags.minor {
-            flags.push("minor");
-        }
-        if c.flags.legal_hold {
-            flags.push("legal hold");
-        }
-        if c.flags.previously_erased {
-            flags.push("previously erased");
-        }
+        let flags = c.flags.labels();
         let flags = if flags.is_empty() {
             Span::styled("none", theme.style(Role::Muted))
         } else {
