@@ -100,6 +100,9 @@ pub struct Desk {
     senders: Mutex<inbound::SenderLimiter>,
     /// The last TOTP step each agent logged in with: a code is good once.
     used_code_steps: Mutex<sessions::UsedCodeSteps>,
+    /// Goes up whenever a privacy request is stored, so screens showing request
+    /// markers re-read them only when there is something new.
+    request_generation: std::sync::atomic::AtomicU64,
 }
 
 impl Desk {
@@ -116,6 +119,7 @@ impl Desk {
             presence: Mutex::new(presence::Presence::default()),
             senders: Mutex::new(inbound::SenderLimiter::default()),
             used_code_steps: Mutex::new(sessions::UsedCodeSteps::default()),
+            request_generation: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -127,6 +131,18 @@ impl Desk {
     fn announce(&self, change: Change) {
         // No receivers (the CLI) is fine.
         let _ = self.changes.send(change);
+    }
+
+    /// How many times privacy requests were stored through this desk: unchanged means
+    /// request markers read before are still current.
+    pub fn request_generation(&self) -> u64 {
+        self.request_generation
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn requests_changed(&self) {
+        self.request_generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// The queue, filtered and sorted as asked.

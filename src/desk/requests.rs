@@ -48,6 +48,7 @@ impl Desk {
             decision: None,
         };
         self.store.put_request(&request)?;
+        self.requests_changed();
         self.audit(
             actor,
             "request.open",
@@ -85,6 +86,7 @@ impl Desk {
     ) -> Result<()> {
         let _op = self.store.op();
         self.store.put_request(request)?;
+        self.requests_changed();
         self.audit(
             actor,
             action,

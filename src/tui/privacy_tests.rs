@@ -278,6 +278,26 @@ fn a_request_from_a_ticket_is_verified_extended_and_completed_by_keys() {
     assert!(!row_with(&s, "What do you hold").contains('§'), "{s}");
 }
 
+/// A request opened elsewhere (the CLI, another agent) marks the ticket in a queue that
+/// is already open, as soon as the change is announced.
+#[test]
+fn a_request_opened_elsewhere_marks_an_open_queue() {
+    let fx = fixture();
+    let n = fx.ticket("ann@example.com", "Ann", "What do you hold on me?", "GDPR");
+    let mut changes = fx.desk.subscribe();
+    let mut app = fx.app("alice", 1);
+    assert!(!row_with(&screen(&mut app), "What do you hold").contains('§'));
+    let ann = fx.customer("ann@example.com");
+    let request = fx
+        .desk
+        .open_request(&actor("bob"), &ann, RequestKind::Access, Some(n))
+        .unwrap();
+    fx.desk.announce_request(&request);
+    crate::tui::tests::deliver(&mut changes, &mut app);
+    let s = screen(&mut app);
+    assert!(row_with(&s, "What do you hold").contains('§'), "{s}");
+}
+
 #[test]
 fn deny_needs_a_reason_and_export_answers_an_export_request() {
     let fx = fixture();

@@ -7,8 +7,9 @@
 //! for the rows in view: with 100,000 tickets the table is still a screenful of `Row`s.
 //!
 //! Tickets that carry an open privacy request are marked `§` (`§!` when overdue). The
-//! set of those tickets is read once when the queue opens and when the desk announces a
-//! change, never per row and never per search keystroke.
+//! set of those tickets is read when the queue opens, and again on a desk change only
+//! if a request was stored since or the markers are a minute old (urgency moves with
+//! the clock): never per row, per search keystroke, or per arriving mail.
 
 use super::{scroll_window, Ctx, Look};
 use crate::desk::{AssigneeFilter, Change, QueueQuery, QueueRow, QueueView, SortKey, Urgency};
@@ -25,6 +26,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
 use std::collections::HashMap;
+
+/// Request markers older than this are re-read on the next desk change.
+const MARKERS_MAX_AGE_SECS: i64 = 60;
 
 #[derive(Clone, Copy)]
 enum QueueKey {
@@ -206,6 +210,8 @@ pub(crate) struct QueueScreen {
     rows: QueueView,
     /// Tickets with an open privacy request, and how urgent the most urgent one is.
     requests: HashMap<TicketNo, Urgency>,
+    /// The desk's request generation and the time when `requests` was read.
+    markers_read: (u64, Timestamp),
     selected: usize,
     /// First row in view; kept by `draw`, which knows the height.
     offset: usize,
@@ -222,6 +228,7 @@ impl QueueScreen {
             status_filter: StatusFilter::default(),
             rows: QueueView::default(),
             requests: HashMap::new(),
+            markers_read: (0, Timestamp(0)),
             selected: 0,
             offset: 0,
             page: 10,
@@ -284,14 +291,26 @@ impl QueueScreen {
         let selected = self.selected_number();
         self.rows.apply(&self.query, number, row);
         self.reselect(selected, true);
-        self.reload_markers(ctx)
+        let (generation, read_at) = self.markers_read;
+        let stale = generation != ctx.desk.request_generation()
+            || Timestamp::now().0 - read_at.0 >= MARKERS_MAX_AGE_SECS;
+        if stale {
+            self.reload_markers(ctx)
+        } else {
+            None
+        }
     }
 
     /// Re-reads which tickets carry an open privacy request.
     pub fn reload_markers(&mut self, ctx: &Ctx) -> Option<Action> {
-        match ctx.desk.open_request_tickets(Timestamp::now()) {
+        // Read the generation first: a request stored meanwhile makes the next change
+        // read again.
+        let generation = ctx.desk.request_generation();
+        let now = Timestamp::now();
+        match ctx.desk.open_request_tickets(now) {
             Ok(requests) => {
                 self.requests = requests;
+                self.markers_read = (generation, now);
                 None
             }
             Err(e) => Some(Action::Error(e.to_string())),
