@@ -8,8 +8,6 @@ mod auth;
 mod connection;
 pub mod input;
 mod limits;
-#[cfg(test)]
-mod placeholder;
 mod server;
 mod session;
 mod terminal;

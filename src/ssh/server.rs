@@ -357,7 +357,7 @@ mod tests {
             &paths.key_paths().host_key(),
             "127.0.0.1:0".parse().unwrap(),
             opts,
-            super::super::placeholder::factory(),
+            super::super::ui::app_factory(dir.path().join("themes")),
         )
         .await
         .unwrap();
