@@ -18,11 +18,12 @@ use crate::model::{
     Attachment, AttachmentId, Author, CustomerId, Message, MessageKind, TicketNo, Timestamp,
 };
 use anyhow::{bail, Context, Result};
+use parking_lot::Mutex;
 use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug)]
@@ -257,7 +258,7 @@ fn process_batch(paths: &crate::store::Paths, mails: &[Mail], workers: usize) ->
                             .write_all(&mail.raw)?;
                         let out = child.wait_with_output()?;
                         let done = Instant::now();
-                        let mut r = results.lock().expect("results lock");
+                        let mut r = results.lock();
                         if out.status.code() == Some(0) {
                             r.accepted += 1;
                             r.latency.push(done - sent);
@@ -280,7 +281,7 @@ fn process_batch(paths: &crate::store::Paths, mails: &[Mail], workers: usize) ->
         }
         anyhow::Ok(())
     })?;
-    Ok(results.into_inner().expect("results lock"))
+    Ok(results.into_inner())
 }
 
 fn process_table(place: &Place, mails: &[Mail], args: &IngestArgs) -> Result<Table> {

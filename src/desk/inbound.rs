@@ -115,11 +115,7 @@ impl Desk {
             }
             let now = Timestamp::now().0;
             let key = self.store.email_key(&mail.from);
-            if !self.senders.lock().expect("limiter lock poisoned").admit(
-                key,
-                now,
-                config.rate_limit,
-            ) {
+            if !self.senders.lock().admit(key, now, config.rate_limit) {
                 let reason = format!("rate limit: more than {} messages in an hour from this sender (mail.rate_limit)", config.rate_limit);
                 return self.quarantine_mail(&incoming, reason);
             }

@@ -36,8 +36,8 @@ pub use tickets::{NewTicket, ThreadEntry, TicketFilter};
 use crate::config::Config;
 use crate::model::{AuditEvent, Catalogue, CustomerId, EventHash, TicketNo, Timestamp};
 use crate::store::{Store, StoreError};
+use parking_lot::{Mutex, RwLock};
 use queue::QueueIndex;
-use std::sync::{Mutex, RwLock};
 use tokio::sync::broadcast;
 
 /// What changed, announced to every open session so screens refresh without a keypress.
@@ -148,7 +148,7 @@ impl Desk {
     /// The queue, filtered and sorted as asked.
     pub fn queue(&self, query: &QueueQuery) -> Result<Vec<SharedRow>> {
         self.ensure_queue_index()?;
-        let guard = self.queue.read().expect("queue lock poisoned");
+        let guard = self.queue.read();
         Ok(guard
             .as_ref()
             .map(|idx| idx.query(query))
@@ -158,14 +158,14 @@ impl Desk {
     /// The queue row of one ticket, if it exists.
     pub fn queue_row(&self, number: TicketNo) -> Result<Option<SharedRow>> {
         self.ensure_queue_index()?;
-        let guard = self.queue.read().expect("queue lock poisoned");
+        let guard = self.queue.read();
         Ok(guard.as_ref().and_then(|idx| idx.get(number).cloned()))
     }
 
     /// The highest ticket number there is (0 on an empty desk).
     pub fn newest_ticket(&self) -> Result<TicketNo> {
         self.ensure_queue_index()?;
-        let guard = self.queue.read().expect("queue lock poisoned");
+        let guard = self.queue.read();
         Ok(guard
             .as_ref()
             .and_then(QueueIndex::newest)
@@ -173,7 +173,7 @@ impl Desk {
     }
 
     fn ensure_queue_index(&self) -> Result<()> {
-        if self.queue.read().expect("queue lock poisoned").is_some() {
+        if self.queue.read().is_some() {
             return Ok(());
         }
         let mut idx = QueueIndex::default();
@@ -184,13 +184,13 @@ impl Desk {
                 .or_insert_with(|| self.store.customer(&t.customer).ok().flatten());
             idx.upsert(queue::QueueRow::new(t, c.as_ref()));
         }
-        *self.queue.write().expect("queue lock poisoned") = Some(idx);
+        *self.queue.write() = Some(idx);
         Ok(())
     }
 
     /// Re-reads one ticket into the queue index (if the index is built).
     fn refresh_queue_row(&self, number: TicketNo) -> Result<()> {
-        let mut guard = self.queue.write().expect("queue lock poisoned");
+        let mut guard = self.queue.write();
         let Some(idx) = guard.as_mut() else {
             return Ok(());
         };
@@ -238,20 +238,17 @@ impl Desk {
 
     /// A snapshot of the current config.
     pub fn config(&self) -> Config {
-        self.config.read().expect("config lock poisoned").clone()
+        self.config.read().clone()
     }
 
     /// Puts a new config in force (after `config set`).
     pub fn replace_config(&self, config: Config) {
-        *self.catalogue.write().expect("catalogue lock poisoned") = config.catalogue();
-        *self.config.write().expect("config lock poisoned") = config;
+        *self.catalogue.write() = config.catalogue();
+        *self.config.write() = config;
     }
 
     pub fn catalogue(&self) -> Catalogue {
-        self.catalogue
-            .read()
-            .expect("catalogue lock poisoned")
-            .clone()
+        self.catalogue.read().clone()
     }
 
     /// Appends one audit event; `customer` is turned into its pseudonym.

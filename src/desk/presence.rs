@@ -25,7 +25,7 @@ pub(super) struct Presence {
 impl Desk {
     /// Records where a session is; `None` when it left every ticket (or disconnected).
     pub fn set_presence(&self, session: u64, agent: &str, at: Option<(TicketNo, Activity)>) {
-        let mut p = self.presence.lock().expect("presence lock poisoned");
+        let mut p = self.presence.lock();
         let before = p.sessions.get(&session).map(|(_, n, a)| (*n, *a));
         if before == at {
             return;
@@ -42,7 +42,7 @@ impl Desk {
 
     /// Everyone on a ticket except `session` itself.
     pub fn viewers(&self, number: TicketNo, except_session: u64) -> Vec<Viewer> {
-        let p = self.presence.lock().expect("presence lock poisoned");
+        let p = self.presence.lock();
         let mut v: Vec<Viewer> = p
             .sessions
             .iter()

@@ -116,10 +116,7 @@ impl Desk {
         let Some(step) = crate::totp::verify(&secret, code, unix_time) else {
             return Ok(CodeCheck::Wrong);
         };
-        let mut used = self
-            .used_code_steps
-            .lock()
-            .expect("used code steps lock poisoned");
+        let mut used = self.used_code_steps.lock();
         match used.get(&agent) {
             Some(&last) if step <= last => Ok(CodeCheck::Reused),
             _ => {

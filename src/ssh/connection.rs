@@ -9,6 +9,7 @@ use super::ui::{UiContext, UiFactory};
 use super::ServerOptions;
 use crate::desk::{Actor, CodeCheck, Desk, LoginRefusal};
 use crate::model::Agent;
+use parking_lot::Mutex;
 use russh::keys::PublicKey;
 use russh::server::{
     Auth, ChannelOpenHandle, Handler, Msg, PublicKeyOffer, Response, Session, VerifiedPublicKey,
@@ -18,7 +19,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 
 /// Session channels one connection may hold (OpenSSH multiplexing opens several).
@@ -105,10 +106,7 @@ impl Connection {
                 tracing::info!(%peer, user = %user_shown, key = %fp, owner, "login refused: the key belongs to another agent");
             }
         }
-        self.trail
-            .lock()
-            .expect("auth trail lock poisoned")
-            .refuse(user, fp);
+        self.trail.lock().refuse(user, fp);
         None
     }
 
@@ -198,10 +196,7 @@ impl Connection {
             return Auth::reject();
         }
         tracing::info!(peer = %self.peer, agent = %agent.name, key = %key_fingerprint, second_factor = with_code, "login accepted");
-        self.trail
-            .lock()
-            .expect("auth trail lock poisoned")
-            .logged_in = true;
+        self.trail.lock().logged_in = true;
         self.login = Some(Login {
             agent,
             key_fingerprint,
@@ -230,13 +225,7 @@ impl Connection {
     /// `auth_rejection_time`). Only keyboard-interactive remains on offer.
     fn refuse_code(&mut self, awaiting: &AwaitingCode, reason: LoginRefusal) -> Auth {
         tracing::info!(peer = %self.peer, agent = %awaiting.agent_name, key = %awaiting.key_fingerprint, reason = reason.as_str(), "login refused: verification code not accepted");
-        if let Some(a) = self
-            .trail
-            .lock()
-            .expect("auth trail lock poisoned")
-            .awaiting_code
-            .as_mut()
-        {
+        if let Some(a) = self.trail.lock().awaiting_code.as_mut() {
             a.codes_refused += 1;
         }
         let source = format!("ssh {}", self.peer);
@@ -290,10 +279,7 @@ impl Handler for Connection {
         // The first of two factors: the client is told so, and that only
         // keyboard-interactive remains. This does not count as a refusal.
         tracing::info!(peer = %self.peer, agent = %agent.name, key = %key_fingerprint, "key accepted; asking for a verification code");
-        self.trail
-            .lock()
-            .expect("auth trail lock poisoned")
-            .awaiting_code = Some(AwaitingCode::new(&agent, key_fingerprint));
+        self.trail.lock().awaiting_code = Some(AwaitingCode::new(&agent, key_fingerprint));
         Ok(Auth::Reject {
             proceed_with_methods: Some(MethodSet::from(&[MethodKind::KeyboardInteractive][..])),
             partial_success: true,
@@ -309,7 +295,6 @@ impl Handler for Connection {
         let awaiting = self
             .trail
             .lock()
-            .expect("auth trail lock poisoned")
             .awaiting_code
             .clone()
             .filter(|a| a.is_for(user));

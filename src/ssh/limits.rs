@@ -1,9 +1,10 @@
 //! Caps on concurrent connections, checked right after `accept` so a flood from one
 //! address costs a socket and a map entry, never a key exchange.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Why a connection was turned away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +48,7 @@ impl ConnectionLimiter {
     /// Admits a connection from `ip` if both limits allow it.
     pub fn try_acquire(self: &Arc<Self>, ip: IpAddr) -> Result<ConnectionSlot, LimitHit> {
         let source = source_of(ip);
-        let mut open = self.open.lock().expect("limiter lock poisoned");
+        let mut open = self.open.lock();
         if open.total >= self.total {
             return Err(LimitHit::Total { open: open.total });
         }
@@ -66,19 +67,19 @@ impl ConnectionLimiter {
     /// Open connections from the source `ip` counts as.
     #[cfg(test)]
     fn open_from(&self, ip: IpAddr) -> usize {
-        let open = self.open.lock().expect("limiter lock poisoned");
+        let open = self.open.lock();
         open.by_source.get(&source_of(ip)).copied().unwrap_or(0)
     }
 
     #[cfg(test)]
     fn open_total(&self) -> usize {
-        self.open.lock().expect("limiter lock poisoned").total
+        self.open.lock().total
     }
 }
 
 impl Drop for ConnectionSlot {
     fn drop(&mut self) {
-        let mut open = self.limiter.open.lock().expect("limiter lock poisoned");
+        let mut open = self.limiter.open.lock();
         open.total = open.total.saturating_sub(1);
         if let Some(count) = open.by_source.get_mut(&self.source) {
             *count -= 1;
@@ -134,7 +135,7 @@ mod tests {
         drop((second, again, other));
         assert_eq!(limiter.open_total(), 0);
         assert_eq!(limiter.open_from(a), 0);
-        assert!(limiter.open.lock().unwrap().by_source.is_empty());
+        assert!(limiter.open.lock().by_source.is_empty());
     }
 
     #[test]

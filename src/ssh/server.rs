@@ -8,6 +8,7 @@ use super::session::stopped;
 use super::ui::UiFactory;
 use crate::desk::{Desk, LoginRefusal};
 use anyhow::{Context, Result};
+use parking_lot::Mutex;
 use russh::keys::{HashAlg, PrivateKey};
 use russh::server::{run_stream, Config};
 use russh::{Disconnect, MethodKind, MethodSet, SshId};
@@ -15,7 +16,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -259,7 +260,7 @@ async fn serve_connection(
     let handle = running.handle();
     tokio::pin!(running);
 
-    let logged_in = || trail.lock().expect("auth trail lock poisoned").logged_in;
+    let logged_in = || trail.lock().logged_in;
     let login_expired = async {
         sleep_until(login_deadline).await;
         if logged_in() {
@@ -296,7 +297,7 @@ async fn serve_connection(
         tracing::debug!(peer = %peer, error = %e, "connection ended with an error");
     }
 
-    let trail = std::mem::take(&mut *trail.lock().expect("auth trail lock poisoned"));
+    let trail = std::mem::take(&mut *trail.lock());
     if !trail.logged_in {
         let source = format!("ssh {peer}");
         let refused = trail

@@ -361,8 +361,8 @@ mod tests {
     use crate::model::AgentRole;
     use crate::store::Paths;
     use crate::tui::event::{KeyCode, KeyEvent};
+    use parking_lot::Mutex;
     use ratatui::widgets::Paragraph;
-    use std::sync::Mutex;
     use tokio::time::timeout;
 
     #[test]
@@ -396,12 +396,12 @@ mod tests {
 
     impl SessionUi for FakeUi {
         fn handle(&mut self, event: Event) {
-            self.0.lock().unwrap().events.push(event);
+            self.0.lock().events.push(event);
         }
         fn on_change(&mut self, _change: crate::desk::Change) {}
         fn tick(&mut self) {}
         fn draw(&mut self, frame: &mut ratatui::Frame) {
-            let mut seen = self.0.lock().unwrap();
+            let mut seen = self.0.lock();
             let count = seen.events.len();
             seen.drawn.push(count);
             let text = format!("keys={count}");
@@ -409,10 +409,10 @@ mod tests {
         }
         fn should_quit(&self) -> bool {
             let q = Event::Key(KeyEvent::plain(KeyCode::Char('q')));
-            self.0.lock().unwrap().events.contains(&q)
+            self.0.lock().events.contains(&q)
         }
         fn reload(&mut self) {
-            self.0.lock().unwrap().reloads += 1;
+            self.0.lock().reloads += 1;
         }
     }
 
@@ -537,18 +537,18 @@ mod tests {
         }
         wait_until(&h.seen, |seen| seen.events.len() == 300).await;
         // The first frame fills the only slot; nothing more was drawn meanwhile.
-        assert_eq!(h.seen.lock().unwrap().drawn.len(), 1);
+        assert_eq!(h.seen.lock().drawn.len(), 1);
         h.next().await;
         // Once the slot is free, the next frame shows the state as it is now.
         wait_until(&h.seen, |seen| seen.drawn.last() == Some(&300)).await;
-        assert!(h.seen.lock().unwrap().drawn.len() <= 2);
+        assert!(h.seen.lock().drawn.len() <= 2);
         h.input.send(Input::Bytes(b"q".to_vec())).await.unwrap();
         h.until_last().await;
     }
 
     async fn wait_until(seen: &Mutex<Seen>, done: impl Fn(&Seen) -> bool) {
         timeout(WAIT, async {
-            while !done(&seen.lock().unwrap()) {
+            while !done(&seen.lock()) {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
         })
@@ -609,7 +609,7 @@ mod tests {
         h.input.send(Input::Bytes(b"\x1b".to_vec())).await.unwrap();
         timeout(WAIT, async {
             loop {
-                if !h.seen.lock().unwrap().events.is_empty() {
+                if !h.seen.lock().events.is_empty() {
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(5)).await;
@@ -618,7 +618,7 @@ mod tests {
         .await
         .expect("the ESC was flushed");
         assert_eq!(
-            h.seen.lock().unwrap().events,
+            h.seen.lock().events,
             [Event::Key(KeyEvent::plain(KeyCode::Esc))]
         );
     }
@@ -633,10 +633,7 @@ mod tests {
             .unwrap();
         let frame = frame_text(h.next().await);
         assert!(frame.contains("keys=1"), "{frame:?}");
-        assert_eq!(
-            h.seen.lock().unwrap().events,
-            [Event::Resize { cols: 60, rows: 10 }]
-        );
+        assert_eq!(h.seen.lock().events, [Event::Resize { cols: 60, rows: 10 }]);
     }
 
     #[tokio::test]

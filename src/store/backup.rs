@@ -7,11 +7,11 @@
 
 use super::error::{Result, StoreError};
 use super::{open_db, Paths, Store, Tables};
+use parking_lot::RwLockReadGuard;
 use sha2::{Digest, Sha256};
 use std::cell::Cell;
 use std::io::{Read, Write};
 use std::path::Path;
-use std::sync::RwLockReadGuard;
 
 const MAGIC: &[u8] = b"SEALDESK-BACKUP v1\n";
 
@@ -49,14 +49,14 @@ impl Store {
             v
         });
         OpGuard {
-            _shared: (depth == 0).then(|| self.gate.read().expect("operation gate poisoned")),
+            _shared: (depth == 0).then(|| self.gate.read()),
         }
     }
 
     /// Writes a snapshot of every tree to `out` (created new, mode 0600).
     pub fn backup(&self, out: &Path) -> Result<BackupSummary> {
         use std::os::unix::fs::OpenOptionsExt;
-        let _exclusive = self.gate.write().expect("operation gate poisoned");
+        let _exclusive = self.gate.write();
         self.flush()?;
         let ctx = || format!("cannot write the backup {}", out.display());
         let file = std::fs::OpenOptions::new()

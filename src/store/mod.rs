@@ -29,11 +29,11 @@ use envelope::{KeySlot, SealKey};
 use hmac::{Hmac, KeyInit, Mac};
 use keyring::Keyring;
 use keys::{KeyPurpose, MasterKey};
+use parking_lot::{Mutex, RwLock};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::Sha256;
 use std::path::PathBuf;
-use std::sync::{Mutex, RwLock};
 use zeroize::Zeroizing;
 
 /// Where a desk lives: the data dir (sled) and the keys dir, kept apart.
@@ -278,7 +278,7 @@ impl Store {
         let sealed = match slot {
             KeySlot::Master => envelope::seal(slot, &self.master, table.name, key, &plain),
             KeySlot::Customer(id) => {
-                let ring = self.keyring.read().expect("keyring lock poisoned");
+                let ring = self.keyring.read();
                 let cipher = ring.key(&id).ok_or(StoreError::Erased)?;
                 envelope::seal(slot, cipher, table.name, key, &plain)
             }
@@ -298,7 +298,7 @@ impl Store {
         let plain = Zeroizing::new(match envelope::slot_of(table.name, sealed)? {
             KeySlot::Master => envelope::open(&self.master, table.name, key, sealed)?,
             KeySlot::Customer(id) => {
-                let ring = self.keyring.read().expect("keyring lock poisoned");
+                let ring = self.keyring.read();
                 match ring.key(&id) {
                     Some(cipher) => envelope::open(cipher, table.name, key, sealed)?,
                     None => {
@@ -365,7 +365,7 @@ impl Store {
     /// Appends an event, filling in its sequence number and the previous event's hash.
     pub fn append_audit(&self, mut event: AuditEvent) -> Result<AuditEvent> {
         let _op = self.op();
-        let mut head = self.audit_head.lock().expect("audit lock poisoned");
+        let mut head = self.audit_head.lock();
         event.seq = head.0 + 1;
         event.prev_hash = head.1;
         let new_head = (event.seq, event.hash());

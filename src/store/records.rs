@@ -49,10 +49,7 @@ impl Store {
     /// Creates the customer's data key (durably, in the keyring), then their record and
     /// one email-index entry per address.
     pub fn insert_customer(&self, customer: &Customer) -> Result<()> {
-        self.keyring
-            .write()
-            .expect("keyring lock poisoned")
-            .add(customer.id)?;
+        self.keyring.write().add(customer.id)?;
         self.put_customer(customer)
     }
 
@@ -103,10 +100,7 @@ impl Store {
 
     /// Whether the customer's data key still exists.
     pub fn has_customer_key(&self, id: &CustomerId) -> bool {
-        self.keyring
-            .read()
-            .expect("keyring lock poisoned")
-            .contains(id)
+        self.keyring.read().contains(id)
     }
 
     /// Crypto-shredding: destroys the customer's data key (rewriting the keyring
@@ -120,20 +114,14 @@ impl Store {
             &Timestamp::now(),
         )?;
         self.flush()?;
-        self.keyring
-            .write()
-            .expect("keyring lock poisoned")
-            .destroy(id)
+        self.keyring.write().destroy(id)
     }
 
     // ---- tickets ----
 
     /// Hands out the next ticket number (#1, #2, …).
     pub fn next_ticket_number(&self) -> Result<TicketNo> {
-        let mut counter = self
-            .ticket_counter
-            .lock()
-            .expect("ticket counter lock poisoned");
+        let mut counter = self.ticket_counter.lock();
         let next = *counter + 1;
         self.put(&self.t.meta, META_NEXT_TICKET, KeySlot::Master, &next)?;
         *counter = next;
