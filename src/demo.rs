@@ -63,6 +63,7 @@ pub fn populate(desk: &Desk) -> anyhow::Result<usize> {
         name: "demo".into(),
         key_fingerprint: None,
         source: "sealdesk demo".into(),
+        kind: crate::desk::ActorKind::System,
     };
     let mut n = 0;
     let mut send = |name: &str,
@@ -131,11 +132,7 @@ pub fn populate(desk: &Desk) -> anyhow::Result<usize> {
         Some("demo0@mail.example"),
     )?;
 
-    let agent = Actor {
-        name: "alice".into(),
-        key_fingerprint: None,
-        source: "sealdesk demo".into(),
-    };
+    let agent = Actor::agent("alice", None, "sealdesk demo");
     let t = |k: u64| TicketNo(k);
     desk.add_reply(&agent, t(1), "Hi Ann,\n\nplease keep it unplugged; we will send a technician tomorrow between 9 and 12.\n\nAlice")?;
     desk.add_note(

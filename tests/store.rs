@@ -14,6 +14,7 @@ fn actor() -> Actor {
         name: "test".into(),
         key_fingerprint: Some("SHA256:test".into()),
         source: "test".into(),
+        kind: sealdesk::desk::ActorKind::LocalAdmin,
     }
 }
 
@@ -59,10 +60,11 @@ fn every_model_type_round_trips_through_the_sealed_store() {
     customer.locale = Some("de-AT".into());
     customer.flags.minor = true;
     customer.emails.push("ann@work.example".into());
-    store.insert_customer(&customer).unwrap();
+    let mut tx = store.begin();
+    tx.insert_customer(&customer).unwrap();
 
     let ticket = Ticket {
-        number: store.next_ticket_number().unwrap(),
+        number: tx.next_ticket_number(),
         subject: "Printer on fire".into(),
         status: Status::Pending,
         priority: Priority::Urgent,
@@ -73,11 +75,10 @@ fn every_model_type_round_trips_through_the_sealed_store() {
         updated: Timestamp(2),
         due: Some(Timestamp(3)),
     };
-    store.put_ticket(&ticket).unwrap();
+    tx.put_ticket(&ticket).unwrap();
     let mut message = sample_message(ticket.number, &customer, "It burns.");
-    store.append_message(&customer.id, &mut message).unwrap();
-    store
-        .put_attachment(&customer.id, &message.attachments[0].id, b"pdf")
+    tx.append_message(&customer.id, &mut message).unwrap();
+    tx.put_attachment(&customer.id, &message.attachments[0].id, b"pdf")
         .unwrap();
 
     let agent = Agent {
@@ -89,7 +90,7 @@ fn every_model_type_round_trips_through_the_sealed_store() {
         totp_secret: Some(vec![1, 2, 3]),
         created: Timestamp(9),
     };
-    store.put_agent(&agent).unwrap();
+    tx.put_agent(&agent).unwrap();
 
     let mut consent = ConsentRecord {
         customer: customer.id,
@@ -106,7 +107,7 @@ fn every_model_type_round_trips_through_the_sealed_store() {
         evidence: "Message-ID <abc@example.com>".into(),
         policy_version: "2026-01".into(),
     };
-    store.append_consent(&mut consent).unwrap();
+    tx.append_consent(&mut consent).unwrap();
 
     let request = PrivacyRequest {
         id: RequestId::random(),
@@ -135,22 +136,22 @@ fn every_model_type_round_trips_through_the_sealed_store() {
             at: Timestamp(14),
         }),
     };
-    store.put_request(&request).unwrap();
+    tx.put_request(&request).unwrap();
 
-    let event = store
-        .append_audit(AuditEvent {
-            seq: 0,
-            at: Timestamp(15),
-            actor: "alice".into(),
-            key_fingerprint: Some("SHA256:x".into()),
-            source: "ssh 127.0.0.1:5000".into(),
-            action: "ticket.view".into(),
-            targets: vec!["#1".into()],
-            customer: Some(store.pseudonym(&customer.id)),
-            prev_hash: EventHash::GENESIS,
-        })
-        .unwrap();
-    store.flush().unwrap();
+    tx.audit(AuditEvent {
+        seq: 0,
+        at: Timestamp(15),
+        actor: "alice".into(),
+        key_fingerprint: Some("SHA256:x".into()),
+        source: "ssh 127.0.0.1:5000".into(),
+        action: "ticket.view".into(),
+        targets: vec!["#1".into()],
+        customer: Some(store.pseudonym(&customer.id)),
+        prev_hash: EventHash::GENESIS,
+    });
+    let (commit, mut events) = store.commit(tx).unwrap();
+    store.wait_durable(commit).unwrap();
+    let event = events.remove(0);
     drop(store);
 
     // Everything reads back identically from a freshly opened store.
@@ -194,7 +195,7 @@ fn every_model_type_round_trips_through_the_sealed_store() {
         .unwrap();
     assert_eq!(events, vec![event.clone()]);
     assert_eq!(store.audit_head().unwrap(), (1, event.hash()));
-    assert_eq!(store.next_ticket_number().unwrap(), TicketNo(2));
+    assert_eq!(store.begin().next_ticket_number(), TicketNo(2));
 }
 
 #[test]
@@ -232,14 +233,15 @@ fn no_plaintext_at_rest() {
             evidence: format!("Message-ID <{canary}.{i}@mail.example>"),
             policy_version: "v1".into(),
         };
-        desk.store().append_consent(&mut consent).unwrap();
-        desk.store()
-            .put_attachment(
-                &c.id,
-                &AttachmentId::random(),
-                format!("file {canary}").as_bytes(),
-            )
-            .unwrap();
+        let mut tx = desk.store().begin();
+        tx.append_consent(&mut consent).unwrap();
+        tx.put_attachment(
+            &c.id,
+            &AttachmentId::random(),
+            format!("file {canary}").as_bytes(),
+        )
+        .unwrap();
+        desk.store().commit(tx).unwrap();
     }
     desk.store().flush().unwrap();
     drop(desk);

@@ -11,7 +11,7 @@ use crate::model::{
     AgentRole, Attachment, AttachmentId, AuditEvent, Author, Customer, EventHash, Message,
     MessageKind, Priority, Status, Ticket, Timestamp,
 };
-use crate::store::{create_private_dir, Paths, Store};
+use crate::store::{create_private_dir, Paths, Store, Tx};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -22,6 +22,7 @@ pub fn bench_actor() -> Actor {
         name: "cli:bench".into(),
         key_fingerprint: None,
         source: "sealdesk bench".into(),
+        kind: crate::desk::ActorKind::LocalAdmin,
     }
 }
 
@@ -112,9 +113,45 @@ pub fn add_agents(desk: &Desk, n: usize) -> Result<Vec<AgentKey>> {
         .collect()
 }
 
+/// Writes a made-up desk straight through the store's units of work, a few hundred
+/// records to a commit, without the desk's locks (nothing else runs meanwhile).
+pub struct Filler<'s> {
+    store: &'s Store,
+    tx: Tx<'s>,
+    staged: usize,
+}
+
+impl<'s> Filler<'s> {
+    pub fn new(store: &'s Store) -> Filler<'s> {
+        Filler {
+            store,
+            tx: store.begin(),
+            staged: 0,
+        }
+    }
+
+    /// Counts one record; commits every few hundred.
+    fn step(&mut self) -> Result<()> {
+        self.staged += 1;
+        if self.staged >= 256 {
+            let full = std::mem::replace(&mut self.tx, self.store.begin());
+            self.store.commit(full)?;
+            self.staged = 0;
+        }
+        Ok(())
+    }
+
+    /// Commits what is left and flushes once.
+    pub fn finish(self) -> Result<()> {
+        self.store.commit(self.tx)?;
+        self.store.flush()?;
+        Ok(())
+    }
+}
+
 /// Creates `n` customers with made-up names and addresses.
 pub fn add_customers(
-    store: &Store,
+    fill: &mut Filler<'_>,
     rng: &mut Rng,
     n: usize,
     offset: usize,
@@ -124,7 +161,8 @@ pub fn add_customers(
             let (name, email) = Words::person(rng, offset + i);
             let mut c = Customer::new(&email, &name);
             c.created = Timestamp(Timestamp::now().0 - 400 * 86_400);
-            store.insert_customer(&c)?;
+            fill.tx.insert_customer(&c)?;
+            fill.step()?;
             Ok(c)
         })
         .collect()
@@ -151,10 +189,11 @@ pub struct TicketPlan<'a> {
 
 /// Writes one ticket with its thread, original mails and audit event, as mail arriving
 /// and agents answering would have (unflushed).
-pub fn add_ticket(store: &Store, rng: &mut Rng, plan: &TicketPlan<'_>) -> Result<Ticket> {
+pub fn add_ticket(fill: &mut Filler<'_>, rng: &mut Rng, plan: &TicketPlan<'_>) -> Result<Ticket> {
     let c = plan.customer;
+    let tx = &mut fill.tx;
     let ticket = Ticket {
-        number: store.next_ticket_number()?,
+        number: tx.next_ticket_number(),
         subject: plan.subject.clone(),
         status: plan.status,
         priority: plan.priority,
@@ -165,7 +204,7 @@ pub fn add_ticket(store: &Store, rng: &mut Rng, plan: &TicketPlan<'_>) -> Result
         updated: plan.updated,
         due: None,
     };
-    store.put_ticket(&ticket)?;
+    tx.put_ticket(&ticket)?;
     for i in 0..plan.messages {
         let inbound = i % 2 == 0;
         let text = Words::body(rng, plan.text_len);
@@ -174,7 +213,7 @@ pub fn add_ticket(store: &Store, rng: &mut Rng, plan: &TicketPlan<'_>) -> Result
             let id = AttachmentId::random();
             let mut bytes = vec![0u8; len];
             rng.fill(&mut bytes);
-            store.put_attachment(&c.id, &id, &bytes)?;
+            tx.put_attachment(&c.id, &id, &bytes)?;
             attachments.push(Attachment {
                 id,
                 name: "screenshot.png".into(),
@@ -210,7 +249,7 @@ pub fn add_ticket(store: &Store, rng: &mut Rng, plan: &TicketPlan<'_>) -> Result
             attachments,
             delivery: None,
         };
-        let seq = store.append_message(&c.id, &mut message)?;
+        let seq = tx.append_message(&c.id, &mut message)?;
         if inbound {
             let raw = format!(
                 "From: {} <{}>\r\nTo: {SUPPORT}\r\nSubject: {}\r\nMessage-ID: <{message_id}>\r\n\r\n{text}",
@@ -218,22 +257,23 @@ pub fn add_ticket(store: &Store, rng: &mut Rng, plan: &TicketPlan<'_>) -> Result
                 c.primary_email(),
                 plan.subject
             );
-            store.put_raw_mail(&c.id, ticket.number, seq, raw.as_bytes())?;
+            tx.put_raw_mail(&c.id, ticket.number, seq, raw.as_bytes())?;
         }
-        store.index_message_id(&message_id, ticket.number)?;
+        tx.index_message_id(&message_id, ticket.number)?;
     }
-    audit(
-        store,
-        "mail.new-ticket",
-        &ticket.number.to_string(),
-        Some(c),
-    )?;
+    audit(fill, "mail.new-ticket", &ticket.number.to_string(), Some(c))?;
     Ok(ticket)
 }
 
 /// One audit event, unflushed.
-pub fn audit(store: &Store, action: &str, target: &str, customer: Option<&Customer>) -> Result<()> {
-    store.append_audit(AuditEvent {
+pub fn audit(
+    fill: &mut Filler<'_>,
+    action: &str,
+    target: &str,
+    customer: Option<&Customer>,
+) -> Result<()> {
+    let store = fill.store;
+    fill.tx.audit(AuditEvent {
         seq: 0,
         at: Timestamp::now(),
         actor: "system".into(),
@@ -243,8 +283,8 @@ pub fn audit(store: &Store, action: &str, target: &str, customer: Option<&Custom
         targets: vec![target.into()],
         customer: customer.map(|c| store.pseudonym(&c.id)),
         prev_hash: EventHash::GENESIS,
-    })?;
-    Ok(())
+    });
+    fill.step()
 }
 
 /// A queue like a busy desk's: `tickets` over `customers`, created over the last 120
@@ -257,7 +297,8 @@ pub fn fill_queue(
     agents: &[String],
 ) -> Result<()> {
     let started = Instant::now();
-    let people = add_customers(store, rng, customers, 0)?;
+    let mut fill = Filler::new(store);
+    let people = add_customers(&mut fill, rng, customers, 0)?;
     note(&format!(
         "{customers} customers in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -299,7 +340,7 @@ pub fn fill_queue(
             text_len: 600,
             attachment: None,
         };
-        add_ticket(store, rng, &plan)?;
+        add_ticket(&mut fill, rng, &plan)?;
         if (i + 1) % 25_000 == 0 {
             note(&format!(
                 "{} tickets in {:.1} s",
@@ -308,6 +349,5 @@ pub fn fill_queue(
             ));
         }
     }
-    store.flush()?;
-    Ok(())
+    fill.finish()
 }

@@ -1,14 +1,13 @@
 //! `sealdesk bench privacy`: (a) exporting and (b) erasing one customer with many
 //! tickets among many other customers' tickets; (c) verifying a long audit chain.
 
-use super::fixture::{self, add_customers, add_ticket, bench_actor, BenchDesk, TicketPlan};
+use super::fixture::{self, add_customers, add_ticket, bench_actor, BenchDesk, Filler, TicketPlan};
 use super::mailgen::Words;
 use super::server::sealdesk;
 use super::stats::{fmt_bytes, fmt_duration, Samples, Table};
 use super::{note, Place, Rng};
 use crate::desk::AuditReport;
-use crate::model::{AgentRole, Customer, Priority, Status, Timestamp};
-use crate::store::Store;
+use crate::model::{Customer, Priority, Status, Timestamp};
 use anyhow::{bail, Result};
 use std::time::Instant;
 
@@ -34,7 +33,7 @@ pub fn run(place: &Place, args: &PrivacyArgs) -> Result<()> {
 
 /// Tickets for `customer` spread over the last two years, mostly closed.
 fn add_history(
-    store: &Store,
+    fill: &mut Filler<'_>,
     rng: &mut Rng,
     customer: &Customer,
     tickets: usize,
@@ -60,7 +59,7 @@ fn add_history(
             text_len: 800,
             attachment: rng.chance(5).then_some(20 * 1024),
         };
-        add_ticket(store, rng, &plan)?;
+        add_ticket(fill, rng, &plan)?;
     }
     Ok(())
 }
@@ -69,9 +68,9 @@ fn customer_table(place: &Place, args: &PrivacyArgs) -> Result<Table> {
     let started = Instant::now();
     let mut bench = BenchDesk::create(place, "privacy", true)?;
     let desk = bench.open()?;
-    let store = desk.store();
+    let mut fill = Filler::new(desk.store());
     let mut rng = Rng::new(11);
-    let subjects = add_customers(store, &mut rng, args.runs, 1_000_000)?;
+    let subjects = add_customers(&mut fill, &mut rng, args.runs, 1_000_000)?;
     for (i, c) in subjects.iter().enumerate() {
         note(&format!(
             "customer {} of {}: {} tickets",
@@ -79,18 +78,18 @@ fn customer_table(place: &Place, args: &PrivacyArgs) -> Result<Table> {
             subjects.len(),
             args.tickets
         ));
-        add_history(store, &mut rng, c, args.tickets, args.messages)?;
+        add_history(&mut fill, &mut rng, c, args.tickets, args.messages)?;
     }
     note(&format!(
         "{} tickets of {} other customers",
         args.others, args.other_customers
     ));
-    let others = add_customers(store, &mut rng, args.other_customers.max(1), 0)?;
+    let others = add_customers(&mut fill, &mut rng, args.other_customers.max(1), 0)?;
     for i in 0..args.others {
         let c = &others[i % others.len()];
-        add_history(store, &mut rng, c, 1, 2)?;
+        add_history(&mut fill, &mut rng, c, 1, 2)?;
     }
-    store.flush()?;
+    fill.finish()?;
     let setup = started.elapsed();
     drop(desk);
     bench.move_keys()?;
@@ -125,7 +124,7 @@ fn customer_table(place: &Place, args: &PrivacyArgs) -> Result<Table> {
         total.push(collected + written);
         files = export.len();
         let t = Instant::now();
-        let counts = desk.cancel_customer(&actor, AgentRole::Admin, email, email)?;
+        let counts = desk.cancel_customer(&actor, email, email)?;
         erase.push(t.elapsed());
         erased_messages = counts.messages;
     }
@@ -154,9 +153,9 @@ fn customer_table(place: &Place, args: &PrivacyArgs) -> Result<Table> {
 fn audit_table(place: &Place, args: &PrivacyArgs) -> Result<Table> {
     let bench = BenchDesk::create(place, "audit", false)?;
     let desk = bench.open()?;
-    let store = desk.store();
+    let mut fill = Filler::new(desk.store());
     let mut rng = Rng::new(5);
-    let customers = add_customers(store, &mut rng, 100, 0)?;
+    let customers = add_customers(&mut fill, &mut rng, 100, 0)?;
     note(&format!("{} audit events", args.audit_events));
     const ACTIONS: &[&str] = &[
         "mail.new-ticket",
@@ -169,13 +168,13 @@ fn audit_table(place: &Place, args: &PrivacyArgs) -> Result<Table> {
     for i in 0..args.audit_events {
         let customer = (i % 5 != 4).then(|| &customers[i % customers.len()]);
         fixture::audit(
-            store,
+            &mut fill,
             ACTIONS[i % ACTIONS.len()],
             &format!("#{}", i / 3 + 1),
             customer,
         )?;
     }
-    store.flush()?;
+    fill.finish()?;
     let built = started.elapsed();
 
     let mut in_process = Samples::new();

@@ -105,8 +105,7 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
                 (false, Some(t)) => t,
                 (false, None) => anyhow::bail!("erasure needs confirmation: run it in a terminal to type the address, or pass --yes"),
             };
-            let counts =
-                desk.cancel_customer(actor, crate::model::AgentRole::Admin, &email, &typed)?;
+            let counts = desk.cancel_customer(actor, &email, &typed)?;
             writeln!(
                 io.out,
                 "erased: {} messages turned into placeholders, {} attachments, {} original mails and {} consent records deleted; the customer's key is destroyed",

@@ -181,7 +181,12 @@ impl Global {
             .config
             .clone()
             .unwrap_or_else(|| Config::default_path(&self.data));
-        Ok(Desk::new(store, config).with_config_path(config_path))
+        let desk = Desk::new(store, config).with_config_path(config_path);
+        let resumed = desk.resume_erasures()?;
+        if resumed > 0 {
+            eprintln!("sealdesk: finished {resumed} erasure(s) that were interrupted (see `sealdesk audit export`: customer.erase.resumed)");
+        }
+        Ok(desk)
     }
 }
 
@@ -348,15 +353,17 @@ pub fn execute(
             Ok(0)
         }
         Command::Audit(AuditCommand::Export { json: _ }) => {
-            let mut events = Vec::new();
-            desk.store().for_each_audit(|e| {
-                events.push(serde_json::json!({
-                    "seq": e.seq, "at": e.at.rfc3339(), "actor": e.actor, "key_fingerprint": e.key_fingerprint,
-                    "source": e.source, "action": e.action, "targets": e.targets,
-                    "customer": e.customer.map(|p| p.0), "prev_hash": e.prev_hash.to_string(),
-                }));
-                Ok(())
-            })?;
+            let events: Vec<serde_json::Value> = desk
+                .export_audit(actor)?
+                .into_iter()
+                .map(|e| {
+                    serde_json::json!({
+                        "seq": e.seq, "at": e.at.rfc3339(), "actor": e.actor, "key_fingerprint": e.key_fingerprint,
+                        "source": e.source, "action": e.action, "targets": e.targets,
+                        "customer": e.customer.map(|p| p.0), "prev_hash": e.prev_hash.to_string(),
+                    })
+                })
+                .collect();
             output::print_json(io.out, &events)?;
             Ok(0)
         }
@@ -374,7 +381,8 @@ pub fn control_handler(desk: std::sync::Arc<Desk>) -> control::Handler {
         let actor = Actor {
             name: format!("cli:uid{}", peer.uid),
             key_fingerprint: None,
-            source: format!("control socket pid {pid}"),
+            source: format!("control socket pid {pid} (admin: OS user of the server)"),
+            kind: crate::desk::ActorKind::LocalAdmin,
         };
         execute_request(&desk, &actor, request)
     })

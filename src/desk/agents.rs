@@ -1,3 +1,4 @@
+use super::write::Hold;
 use super::{Actor, Change, Desk, DeskError, Result};
 use crate::model::{is_valid_agent_name, Agent, AgentId, AgentRole, Timestamp};
 use russh::keys::PublicKey;
@@ -40,7 +41,7 @@ impl Desk {
         role: AgentRole,
         keys: &[String],
     ) -> Result<Agent> {
-        let _op = self.store.op();
+        self.require_admin(actor, "add agents")?;
         if !is_valid_agent_name(name) {
             return Err(DeskError::Invalid(format!(
                 "invalid agent name {:?}: use 1-32 lower-case letters, digits, '-', '_' or '.', starting with a letter (it is also the SSH user name)",
@@ -54,6 +55,7 @@ impl Desk {
             .iter()
             .map(|k| parse_public_key(k))
             .collect::<Result<Vec<_>>>()?;
+        self.write(actor, &[Hold::Settings], |u| {
         let existing = self.store.agents()?;
         if existing.iter().any(|a| a.name == name) {
             return Err(DeskError::Conflict(format!(
@@ -76,20 +78,20 @@ impl Desk {
             id: AgentId::random(),
             name: name.into(),
             role,
-            keys: parsed.into_iter().map(|(line, _)| line).collect(),
+            keys: parsed.iter().map(|(line, _)| line.clone()).collect(),
             theme: None,
             totp_secret: None,
             created: Timestamp::now(),
         };
-        self.store.put_agent(&agent)?;
-        self.audit(
-            actor,
+        u.tx.put_agent(&agent)?;
+        u.audit(
             "agent.add",
             vec![agent.id.to_string(), format!("role={}", role.as_str())],
             None,
-        )?;
-        self.store.flush()?;
+        );
+        u.announce(Change::Agents);
         Ok(agent)
+        })
     }
 
     pub fn agents(&self) -> Result<Vec<Agent>> {
@@ -97,13 +99,14 @@ impl Desk {
     }
 
     pub fn remove_agent(&self, actor: &Actor, name: &str) -> Result<Agent> {
-        let _op = self.store.op();
-        let agent = self.agent_named(name)?;
-        self.store.remove_agent(&agent.id)?;
-        self.audit(actor, "agent.remove", vec![agent.id.to_string()], None)?;
-        self.store.flush()?;
-        self.announce(Change::Agents);
-        Ok(agent)
+        self.require_admin(actor, "remove agents")?;
+        self.write(actor, &[Hold::Settings], |u| {
+            let agent = self.agent_named(name)?;
+            u.tx.remove_agent(&agent.id)?;
+            u.audit("agent.remove", vec![agent.id.to_string()], None);
+            u.announce(Change::Agents);
+            Ok(agent)
+        })
     }
 
     /// Changes an agent's second factor, theme and role at once. Enrolling draws a new
@@ -116,64 +119,66 @@ impl Desk {
         name: &str,
         changes: &AgentChanges,
     ) -> Result<AgentUpdate> {
-        let _op = self.store.op();
+        self.require_admin(actor, "change agents")?;
         if let Some(theme) = &changes.theme {
             check_theme_name(theme)?;
         }
-        let mut agent = self.agent_named(name)?;
-        let had_second_factor = agent.totp_secret.is_some();
-        let mut enrolment = None;
-        let mut events: Vec<(&str, Vec<String>)> = Vec::new();
-        match changes.second_factor {
-            Some(SecondFactor::Enrol) => {
-                let secret = crate::totp::generate_secret();
-                let uri = crate::totp::otpauth_uri(&agent.name, &secret)
-                    .map_err(|e| DeskError::Invalid(format!("cannot make the TOTP URI: {e}")))?;
-                agent.totp_secret = Some(secret.to_vec());
-                enrolment = Some(uri);
-                events.push(("agent.totp-enrol", vec![agent.id.to_string()]));
+        self.write(actor, &[Hold::Settings], |u| {
+            let mut agent = self.agent_named(name)?;
+            let had_second_factor = agent.totp_secret.is_some();
+            let mut enrolment = None;
+            let mut events: Vec<(&str, Vec<String>)> = Vec::new();
+            match changes.second_factor {
+                Some(SecondFactor::Enrol) => {
+                    let secret = crate::totp::generate_secret();
+                    let uri = crate::totp::otpauth_uri(&agent.name, &secret).map_err(|e| {
+                        DeskError::Invalid(format!("cannot make the TOTP URI: {e}"))
+                    })?;
+                    agent.totp_secret = Some(secret.to_vec());
+                    enrolment = Some(uri);
+                    events.push(("agent.totp-enrol", vec![agent.id.to_string()]));
+                }
+                Some(SecondFactor::Remove) if had_second_factor => {
+                    agent.totp_secret = None;
+                    events.push(("agent.totp-remove", vec![agent.id.to_string()]));
+                }
+                Some(SecondFactor::Remove) | None => {}
             }
-            Some(SecondFactor::Remove) if had_second_factor => {
-                agent.totp_secret = None;
-                events.push(("agent.totp-remove", vec![agent.id.to_string()]));
+            let mut settings = Vec::new();
+            if let Some(theme) = changes.theme.as_deref() {
+                if agent.theme.as_deref() != Some(theme) {
+                    agent.theme = Some(theme.to_string());
+                    settings.push(format!("theme={theme}"));
+                }
             }
-            Some(SecondFactor::Remove) | None => {}
-        }
-        let mut settings = Vec::new();
-        if let Some(theme) = changes.theme.as_deref() {
-            if agent.theme.as_deref() != Some(theme) {
-                agent.theme = Some(theme.to_string());
-                settings.push(format!("theme={theme}"));
+            if let Some(role) = changes.role {
+                if agent.role != role {
+                    agent.role = role;
+                    settings.push(format!("role={}", role.as_str()));
+                }
             }
-        }
-        if let Some(role) = changes.role {
-            if agent.role != role {
-                agent.role = role;
-                settings.push(format!("role={}", role.as_str()));
+            if !settings.is_empty() {
+                let mut targets = vec![agent.id.to_string()];
+                targets.extend(settings);
+                events.push(("agent.set", targets));
             }
-        }
-        if !settings.is_empty() {
-            let mut targets = vec![agent.id.to_string()];
-            targets.extend(settings);
-            events.push(("agent.set", targets));
-        }
-        if events.is_empty() {
-            return Ok(AgentUpdate {
+            if events.is_empty() {
+                return Ok(AgentUpdate {
+                    agent,
+                    enrolment,
+                    had_second_factor,
+                });
+            }
+            u.tx.put_agent(&agent)?;
+            for (action, targets) in events {
+                u.audit(action, targets, None);
+            }
+            u.announce(Change::Agents);
+            Ok(AgentUpdate {
                 agent,
                 enrolment,
                 had_second_factor,
-            });
-        }
-        self.store.put_agent(&agent)?;
-        for (action, targets) in events {
-            self.audit(actor, action, targets, None)?;
-        }
-        self.store.flush()?;
-        self.announce(Change::Agents);
-        Ok(AgentUpdate {
-            agent,
-            enrolment,
-            had_second_factor,
+            })
         })
     }
 

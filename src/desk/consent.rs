@@ -1,6 +1,7 @@
 //! The consent ledger: append-only, one entry per event, the latest per purpose is in
 //! force. "May we use this person's data for purpose X, and since when?" in one call.
 
+use super::write::Hold;
 use super::{Actor, Desk, DeskError, Result};
 use crate::model::{
     CatalogueEntry, ConsentActor, ConsentRecord, ConsentState, Customer, Timestamp,
@@ -33,7 +34,6 @@ impl Desk {
         customer: &Customer,
         new: NewConsent<'_>,
     ) -> Result<ConsentRecord> {
-        let _op = self.store.op();
         let catalogue = self.catalogue();
         if catalogue.purpose(new.purpose).is_none() {
             let codes: Vec<&str> = catalogue.purposes.iter().map(|p| p.code.as_str()).collect();
@@ -78,7 +78,7 @@ impl Desk {
                 name: actor.name.clone(),
             },
         };
-        let mut record = ConsentRecord {
+        let record = ConsentRecord {
             customer: customer.id,
             seq: 0,
             purpose: new.purpose.to_string(),
@@ -90,18 +90,24 @@ impl Desk {
             evidence: new.evidence.trim().to_string(),
             policy_version: new.policy_version.trim().to_string(),
         };
-        self.store.append_consent(&mut record)?;
-        self.audit(
-            actor,
-            "consent.record",
-            vec![
-                format!("purpose={}", record.purpose),
-                format!("state={}", record.state),
-            ],
-            Some(&customer.id),
-        )?;
-        self.store.flush()?;
-        Ok(record)
+        self.write(actor, &[Hold::Customer(customer.id)], |u| {
+            if self.store.customer(&customer.id)?.is_none() {
+                return Err(DeskError::NotFound(
+                    "this customer's data is gone (erased meanwhile): nothing was recorded".into(),
+                ));
+            }
+            let mut record = record.clone();
+            u.tx.append_consent(&mut record)?;
+            u.audit(
+                "consent.record",
+                vec![
+                    format!("purpose={}", record.purpose),
+                    format!("state={}", record.state),
+                ],
+                Some(&customer.id),
+            );
+            Ok(record)
+        })
     }
 
     /// Per purpose of the catalogue, the entry in force; then the whole ledger, oldest
@@ -124,8 +130,7 @@ impl Desk {
                 }
             })
             .collect();
-        self.audit(actor, "consent.view", vec![], Some(&customer.id))?;
-        self.store.flush()?;
+        self.audit_only(actor, "consent.view", vec![], Some(&customer.id))?;
         Ok((states, ledger))
     }
 
@@ -134,8 +139,7 @@ impl Desk {
         match self.store.customer_by_email(email)? {
             Some(c) => Ok(c),
             None => {
-                self.audit(actor, "customer.search", vec!["no match".into()], None)?;
-                self.store.flush()?;
+                self.audit_only(actor, "customer.search", vec!["no match".into()], None)?;
                 Err(DeskError::NotFound(format!(
                     "no customer with address {}: check the spelling",
                     crate::sanitize::line(email)
@@ -151,21 +155,42 @@ impl Desk {
         mut customer: Customer,
         what: &str,
     ) -> Result<Customer> {
-        let _op = self.store.op();
-        self.store.put_customer(&customer)?;
-        self.audit(
-            actor,
-            "customer.update",
-            vec![what.to_string()],
-            Some(&customer.id),
-        )?;
-        self.store.flush()?;
-        // Open queues show the new name on the customer's tickets.
-        for n in self.store.customer_tickets(&customer.id)? {
-            self.refresh_queue_row(n)?;
-            self.announce(super::Change::Ticket(n));
-        }
         customer.emails.dedup();
+        let mut holds = vec![Hold::Customer(customer.id)];
+        holds.extend(
+            customer
+                .emails
+                .iter()
+                .map(|e| Hold::Address(self.store.email_key(e))),
+        );
+        self.write(actor, &holds, |u| {
+            if self.store.customer(&customer.id)?.is_none() {
+                return Err(DeskError::NotFound(
+                    "this customer's data is gone (erased meanwhile): nothing was changed".into(),
+                ));
+            }
+            for email in &customer.emails {
+                if let Some(other) = self.store.customer_by_email(email)? {
+                    if other.id != customer.id {
+                        return Err(DeskError::Conflict(format!(
+                            "{} belongs to another customer already: merge them instead",
+                            crate::sanitize::line(email)
+                        )));
+                    }
+                }
+            }
+            u.tx.put_customer(&customer)?;
+            u.audit(
+                "customer.update",
+                vec![what.to_string()],
+                Some(&customer.id),
+            );
+            // Open queues show the new name on the customer's tickets.
+            for n in self.store.customer_tickets(&customer.id)? {
+                u.touch(n);
+            }
+            Ok(())
+        })?;
         Ok(customer)
     }
 }

@@ -7,8 +7,7 @@ impl Desk {
         let found = self.store.customer_by_email(email)?;
         let Some(customer) = found else {
             // The address itself is never logged: only that a look-up found nothing.
-            self.audit(actor, "customer.search", vec!["no match".into()], None)?;
-            self.store.flush()?;
+            self.audit_only(actor, "customer.search", vec!["no match".into()], None)?;
             return Err(DeskError::NotFound(format!(
                 "no customer with address {}: check the spelling, or see `sealdesk ticket list`",
                 crate::sanitize::line(email)
@@ -20,13 +19,12 @@ impl Desk {
                 tickets.push(t);
             }
         }
-        self.audit(
+        self.audit_only(
             actor,
             "customer.view",
             vec![customer.id.to_string()],
             Some(&customer.id),
         )?;
-        self.store.flush()?;
         Ok((customer, tickets))
     }
 }

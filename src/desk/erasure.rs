@@ -2,9 +2,10 @@
 //! mail first, then their key is destroyed and everything sealed for them is deleted or
 //! turned into "[erased]" placeholders, so ticket counts and statistics survive.
 
-use super::{Actor, Change, Desk, DeskError, Result};
-use crate::model::{AgentRole, ComposedMail, TicketNo};
-use crate::store::ErasureCounts;
+use super::write::Hold;
+use super::{Actor, Desk, DeskError, Result};
+use crate::model::{ComposedMail, TicketNo};
+use crate::store::{ErasureCounts, ErasureRecord};
 
 impl Desk {
     /// What cancelling this customer will do, in words, for the confirmation prompt.
@@ -21,19 +22,18 @@ impl Desk {
 
     /// Cancels the account of the customer with this address. `typed` must repeat the
     /// address (the confirmation), and only admins may do it.
+    ///
+    /// All or nothing across a crash: the decision is journalled (durably, in the keys
+    /// dir) before anything is erased; the erasure itself is one unit of work holding
+    /// the whole desk; the key is destroyed once that unit is durable. A crash at any
+    /// point is finished at the next start ([`Desk::resume_erasures`]).
     pub fn cancel_customer(
         &self,
         actor: &Actor,
-        role: AgentRole,
         email: &str,
         typed: &str,
     ) -> Result<ErasureCounts> {
-        let _op = self.store.op();
-        if role != AgentRole::Admin {
-            return Err(DeskError::Invalid(
-                "only an admin can erase a customer: ask an admin".into(),
-            ));
-        }
+        self.require_admin(actor, "erase a customer")?;
         let customer = self.find_customer(actor, email)?;
         if crate::model::normalize_email(typed) != crate::model::normalize_email(email) {
             return Err(DeskError::Invalid(
@@ -45,42 +45,65 @@ impl Desk {
                 "refused: this customer is under legal hold; lift it first (`sealdesk customer set EMAIL --legal-hold false`) once the hold ends".into(),
             ));
         }
-        let tickets: Vec<TicketNo> = self.store.customer_tickets(&customer.id)?;
         // The confirmation goes first: composed now, while the address can still be read,
         // and kept in the outbox (master-sealed) only until it is sent.
         if self.config().mail.from.is_some() {
-            self.queue_composed(ComposedMail {
-                to: customer.primary_email().to_string(),
-                subject: "Your account has been cancelled".into(),
-                message_id: crate::mail::new_message_id(&self.config().mail.message_id_domain()),
-                attachment: None,
-                body: "As you asked, we have cancelled your account and erased the personal data we held about you, including our copies in backups.\n\nThis is the last message you will receive from us about it.\n".into(),
+            let domain = self.config().mail.message_id_domain();
+            self.write(actor, &[Hold::Customer(customer.id)], |u| {
+                self.queue_composed(
+                    u,
+                    ComposedMail {
+                        to: customer.primary_email().to_string(),
+                        subject: "Your account has been cancelled".into(),
+                        message_id: crate::mail::new_message_id(&domain),
+                        attachment: None,
+                        body: "As you asked, we have cancelled your account and erased the personal data we held about you, including our copies in backups.\n\nThis is the last message you will receive from us about it.\n".into(),
+                    },
+                )
             })?;
-            self.store.flush()?;
         }
-        let pseudonym_target = customer.id;
-        self.audit(
-            actor,
-            "customer.erase.start",
-            vec![format!("tickets={}", tickets.len())],
-            Some(&pseudonym_target),
-        )?;
-        let counts = self.store.erase_customer(&customer.id, &customer.emails)?;
-        self.audit(
-            actor,
-            "customer.erase",
-            vec![
-                format!("messages={}", counts.messages),
-                format!("attachments={}", counts.attachments),
-                format!("consents={}", counts.consents),
-            ],
-            Some(&pseudonym_target),
-        )?;
-        self.store.flush()?;
-        for n in tickets {
-            self.refresh_queue_row(n)?;
-            self.announce(Change::Ticket(n));
+        let record = self.store.journal_erasure(&customer.id, &customer.emails)?;
+        self.erase(actor, &record, "customer.erase")
+    }
+
+    /// Finishes every journalled erasure that a crash interrupted; reported in the log
+    /// and the audit. Run when the desk opens.
+    pub fn resume_erasures(&self) -> Result<usize> {
+        let unfinished = self.store.unfinished_erasures()?;
+        let system = Actor::system("start-up: an erasure was interrupted");
+        for record in &unfinished {
+            tracing::warn!(
+                "finishing the erasure of {} that was interrupted",
+                self.store.pseudonym(&record.customer)
+            );
+            self.erase(&system, record, "customer.erase.resumed")?;
         }
-        Ok(counts)
+        Ok(unfinished.len())
+    }
+
+    fn erase(&self, actor: &Actor, record: &ErasureRecord, action: &str) -> Result<ErasureCounts> {
+        let id = record.customer;
+        self.write(actor, &[Hold::Everything], |u| {
+            let tickets: Vec<TicketNo> = self.store.customer_tickets(&id)?;
+            let counts = u.tx.erase_customer(record)?;
+            u.audit(
+                action,
+                vec![
+                    format!("tickets={}", tickets.len()),
+                    format!("messages={}", counts.messages),
+                    format!("attachments={}", counts.attachments),
+                    format!("consents={}", counts.consents),
+                ],
+                Some(&id),
+            );
+            for &n in &tickets {
+                u.touch(n);
+            }
+            u.after_commit(move |desk| {
+                desk.store.destroy_customer_key(&id)?;
+                Ok(())
+            });
+            Ok(counts)
+        })
     }
 }

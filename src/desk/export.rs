@@ -224,13 +224,12 @@ impl Desk {
             bytes: sums.into_bytes(),
         });
 
-        self.audit(
+        self.audit_only(
             actor,
             "customer.export",
             vec![format!("files={}", files.len())],
             Some(&customer.id),
         )?;
-        self.store.flush()?;
         Ok(files)
     }
 }
@@ -396,7 +395,6 @@ impl Desk {
         archive: Vec<u8>,
     ) -> Result<()> {
         use crate::model::{ComposedAttachment, ComposedMail, RequestStatus};
-        let _op = self.store.op();
         let r = self.request(request)?;
         if r.customer != customer.id {
             return Err(super::DeskError::Invalid(
@@ -426,27 +424,30 @@ impl Desk {
                 config.max_size
             )));
         }
-        let id = crate::model::AttachmentId::random();
-        self.store.put_attachment(&customer.id, &id, &archive)?;
-        self.queue_composed(ComposedMail {
-            to: customer.primary_email().to_string(),
-            subject: "Your data export".into(),
-            message_id: crate::mail::new_message_id(&config.message_id_domain()),
-            body: "As you asked, attached is a copy of the personal data we hold about you: open index.html inside the archive for a readable overview; the JSON files are machine-readable, and SHA256SUMS lets you check that nothing was changed.\n".into(),
-            attachment: Some(ComposedAttachment {
-                id,
-                owner: customer.id,
-                name: file_name.to_string(),
-                content_type: "application/gzip".into(),
-            }),
-        })?;
-        self.audit(
-            actor,
-            "customer.export-mailed",
-            vec![request.to_string(), format!("bytes={}", archive.len())],
-            Some(&customer.id),
-        )?;
-        self.store.flush()?;
-        Ok(())
+        self.write(actor, &[super::write::Hold::Customer(customer.id)], |u| {
+            let id = crate::model::AttachmentId::random();
+            u.tx.put_attachment(&customer.id, &id, &archive)?;
+            self.queue_composed(
+                u,
+                ComposedMail {
+                    to: customer.primary_email().to_string(),
+                    subject: "Your data export".into(),
+                    message_id: crate::mail::new_message_id(&config.message_id_domain()),
+                    body: "As you asked, attached is a copy of the personal data we hold about you: open index.html inside the archive for a readable overview; the JSON files are machine-readable, and SHA256SUMS lets you check that nothing was changed.\n".into(),
+                    attachment: Some(ComposedAttachment {
+                        id,
+                        owner: customer.id,
+                        name: file_name.to_string(),
+                        content_type: "application/gzip".into(),
+                    }),
+                },
+            )?;
+            u.audit(
+                "customer.export-mailed",
+                vec![request.to_string(), format!("bytes={}", archive.len())],
+                Some(&customer.id),
+            );
+            Ok(())
+        })
     }
 }

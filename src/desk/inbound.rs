@@ -2,7 +2,8 @@
 //! Nothing that arrives is dropped; a message is acknowledged (250, exit 0) only after
 //! this returns, and everything it wrote is flushed by then.
 
-use super::{Actor, Change, Desk, DeskError, Result};
+use super::write::{Hold, Unit};
+use super::{Actor, Desk, DeskError, Result};
 use crate::mail::parse::{self, ParsedMail};
 use crate::model::{
     Attachment, AttachmentId, Author, Customer, Delivery, Message, MessageKind, OutboxEntry,
@@ -73,15 +74,6 @@ impl SenderLimiter {
     }
 }
 
-/// What "system" actions look like in the audit log.
-fn system_actor(source: &str) -> Actor {
-    Actor {
-        name: "system".into(),
-        key_fingerprint: None,
-        source: crate::sanitize::line(source).into_owned(),
-    }
-}
-
 impl Desk {
     /// Files one arriving message. Errors mean nothing was stored (the caller answers
     /// 451 / exits 75 so the sender retries).
@@ -90,56 +82,101 @@ impl Desk {
     }
 
     fn file_mail(&self, incoming: Incoming<'_>, apply_rules: bool) -> Result<Filed> {
-        let _op = self.store.op();
+        let actor = Actor::system(incoming.source);
+        let mail = match self.check_mail(&incoming, apply_rules) {
+            Ok(mail) => mail,
+            Err(reason) => {
+                return self.write(&actor, &[], |u| {
+                    quarantine_mail(u, &incoming, reason.clone())
+                });
+            }
+        };
+        let holds = self.holds_for(&mail)?;
+        self.write(&actor, &holds, |u| self.file_checked(u, &incoming, &mail))
+    }
+
+    /// Parses a message and applies the rules that quarantine it (size, loop, rate);
+    /// `Err` is the reason to quarantine it.
+    fn check_mail(
+        &self,
+        incoming: &Incoming<'_>,
+        apply_rules: bool,
+    ) -> std::result::Result<ParsedMail, String> {
         let config = self.config().mail;
         if apply_rules && incoming.raw.len() > config.max_size {
-            let reason = format!(
+            return Err(format!(
                 "over the size limit ({} bytes > mail.max_size {})",
                 incoming.raw.len(),
                 config.max_size
-            );
-            return self.quarantine_mail(&incoming, reason);
+            ));
         }
-        let mail = match parse::parse(incoming.raw) {
-            Ok(m) => m,
-            Err(e) => return self.quarantine_mail(&incoming, format!("cannot be filed: {e}")),
-        };
+        let mail = parse::parse(incoming.raw).map_err(|e| format!("cannot be filed: {e}"))?;
         if apply_rules {
             if let Some(own) = config.from_address() {
                 if mail.from == own || mail.noise.x_loop.iter().any(|l| l.contains(&own)) {
-                    return self.quarantine_mail(
-                        &incoming,
-                        "a loop: this is the desk's own mail coming back".into(),
-                    );
+                    return Err("a loop: this is the desk's own mail coming back".into());
                 }
             }
             let now = Timestamp::now().0;
             let key = self.store.email_key(&mail.from);
             if !self.senders.lock().admit(key, now, config.rate_limit) {
-                let reason = format!("rate limit: more than {} messages in an hour from this sender (mail.rate_limit)", config.rate_limit);
-                return self.quarantine_mail(&incoming, reason);
+                return Err(format!("rate limit: more than {} messages in an hour from this sender (mail.rate_limit)", config.rate_limit));
             }
         }
+        Ok(mail)
+    }
+
+    /// What filing `mail` will hold: the sender's address, and every ticket it may
+    /// thread into (looked up now, checked again once held).
+    fn holds_for(&self, mail: &ParsedMail) -> Result<Vec<Hold>> {
+        let mut holds = vec![Hold::Address(self.store.email_key(&mail.from))];
+        let ids = mail.in_reply_to.iter().chain(mail.references.iter().rev());
+        let bounced = mail.bounce.iter().flat_map(|b| b.original_ids.iter());
+        for id in ids.chain(bounced).take(64) {
+            if let Some(n) = self.store.ticket_for_message_id(id)? {
+                holds.push(Hold::Ticket(n));
+            }
+        }
+        if let Some(n) = parse::ticket_tag(&mail.subject) {
+            holds.push(Hold::Ticket(TicketNo(n)));
+        }
+        Ok(holds)
+    }
+
+    /// Files a parsed message that passed the rules, inside its unit of work.
+    fn file_checked(
+        &self,
+        u: &mut Unit<'_>,
+        incoming: &Incoming<'_>,
+        mail: &ParsedMail,
+    ) -> Result<Filed> {
+        u.hold(Hold::Address(self.store.email_key(&mail.from)))?;
         if let Some(id) = &mail.message_id {
             if let Some((ticket, _)) = self.store.seen_mail(&mail.from, id)? {
                 return Ok(Filed::Duplicate(ticket));
             }
         }
         if let Some(bounce) = &mail.bounce {
-            return self.note_bounce(&incoming, &mail, bounce);
+            return self.note_bounce(u, incoming, mail, bounce);
         }
-        self.file_parsed(&incoming, &mail, &config)
+        self.file_parsed(u, incoming, mail)
     }
 
     fn file_parsed(
         &self,
+        u: &mut Unit<'_>,
         incoming: &Incoming<'_>,
         mail: &ParsedMail,
-        config: &crate::config::MailConfig,
     ) -> Result<Filed> {
-        let actor = system_actor(incoming.source);
-        let customer = self.find_or_create_customer(&mail.from, &mail.from_name)?;
-        let existing = self.thread_target(mail, &customer)?;
+        let config = self.config().mail;
+        // Threading first (it may ask for tickets not held yet, which runs the unit
+        // again), and only then a new customer's key.
+        let known = self.store.customer_by_email(&mail.from)?;
+        let existing = self.thread_target(u, mail, known.as_ref())?;
+        let customer = match known {
+            Some(c) => c,
+            None => super::tickets::find_or_create_customer(u, &mail.from, &mail.from_name)?,
+        };
         let now = Timestamp::now();
         let (mut ticket, is_new) = match existing {
             Some(t) => (t, false),
@@ -148,8 +185,7 @@ impl Desk {
                     s if s.is_empty() => "(no subject)".to_string(),
                     s => s,
                 };
-                let ticket =
-                    Ticket::new(self.store.next_ticket_number()?, subject, customer.id, now);
+                let ticket = Ticket::new(u.tx.next_ticket_number(), subject, customer.id, now);
                 (ticket, true)
             }
         };
@@ -157,12 +193,16 @@ impl Desk {
             ticket.status = Status::Open;
         }
         ticket.updated = now;
-        self.store.put_ticket(&ticket)?;
+        if is_new {
+            u.tx.put_ticket(&ticket)?;
+        } else {
+            u.tx.put_workflow(&ticket)?;
+        }
 
         let mut attachments = Vec::new();
         for a in &mail.attachments {
             let id = AttachmentId::random();
-            self.store.put_attachment(&customer.id, &id, &a.bytes)?;
+            u.tx.put_attachment(&customer.id, &id, &a.bytes)?;
             attachments.push(Attachment {
                 id,
                 name: a.name.clone(),
@@ -188,33 +228,24 @@ impl Desk {
             delivery: None,
         };
         // Sealed with the author's key: their words are their personal data.
-        let seq = self.store.append_message(&customer.id, &mut message)?;
-        self.store
-            .put_raw_mail(&customer.id, ticket.number, seq, incoming.raw)?;
+        let seq = u.tx.append_message(&customer.id, &mut message)?;
+        u.tx.put_raw_mail(&customer.id, ticket.number, seq, incoming.raw)?;
         if let Some(id) = &mail.message_id {
-            self.store.index_message_id(id, ticket.number)?;
-            self.store
-                .mark_mail_seen(&mail.from, id, (ticket.number, seq))?;
+            u.tx.index_message_id(id, ticket.number)?;
+            u.tx.mark_mail_seen(&mail.from, id, (ticket.number, seq))?;
         }
         let action = if is_new {
             "mail.new-ticket"
         } else {
             "mail.reply"
         };
-        self.audit(
-            &actor,
-            action,
-            vec![ticket.number.to_string()],
-            Some(&customer.id),
-        )?;
+        u.audit(action, vec![ticket.number.to_string()], Some(&customer.id));
         if is_new && !mail.noise.is_automatic() {
             if let (Some(template), Some(_)) = (&config.ack_template, &config.from) {
-                self.queue_acknowledgement(&ticket, template, &mail.message_id)?;
+                self.queue_acknowledgement(u, &ticket, template, &mail.message_id)?;
             }
         }
-        self.store.flush()?;
-        self.refresh_queue_row(ticket.number)?;
-        self.announce(Change::Ticket(ticket.number));
+        u.touch(ticket.number);
         Ok(if is_new {
             Filed::NewTicket(ticket.number)
         } else {
@@ -226,16 +257,23 @@ impl Desk {
     /// every Message-ID the desk received or sent; else by a `[#N]` subject tag, but only
     /// when the sender already takes part in that ticket (anyone can type `[#N]`). A
     /// reply to a closed ticket opens a new one.
-    fn thread_target(&self, mail: &ParsedMail, sender: &Customer) -> Result<Option<Ticket>> {
+    fn thread_target(
+        &self,
+        u: &mut Unit<'_>,
+        mail: &ParsedMail,
+        sender: Option<&Customer>,
+    ) -> Result<Option<Ticket>> {
         let ids = mail.in_reply_to.iter().chain(mail.references.iter().rev());
         for id in ids {
             if let Some(n) = self.store.ticket_for_message_id(id)? {
+                u.hold(Hold::Ticket(n))?;
                 if let Some(t) = self.store.ticket(n)? {
                     return Ok((t.status != Status::Closed).then_some(t));
                 }
             }
         }
-        if let Some(n) = parse::ticket_tag(&mail.subject) {
+        if let (Some(n), Some(sender)) = (parse::ticket_tag(&mail.subject), sender) {
+            u.hold(Hold::Ticket(TicketNo(n)))?;
             if let Some(t) = self.store.ticket(TicketNo(n))? {
                 if t.status != Status::Closed && self.is_participant(&t, sender)? {
                     return Ok(Some(t));
@@ -263,6 +301,7 @@ impl Desk {
 
     fn note_bounce(
         &self,
+        u: &mut Unit<'_>,
         incoming: &Incoming<'_>,
         mail: &ParsedMail,
         bounce: &parse::Bounce,
@@ -275,15 +314,13 @@ impl Desk {
             }
         }
         let Some((number, bounced_id)) = target else {
-            return self.quarantine_mail(
+            return quarantine_mail(
+                u,
                 incoming,
                 "a delivery failure report for a message this desk did not send".into(),
             );
         };
-        let ticket = self
-            .store
-            .ticket(number)?
-            .ok_or_else(|| DeskError::NotFound(format!("ticket {number}")))?;
+        let ticket = super::triage::load_ticket(u, number)?;
         let now = Timestamp::now();
         // Mark the reply that bounced.
         for m in self.store.messages(number)?.into_iter().flatten() {
@@ -295,7 +332,7 @@ impl Desk {
                     at: now,
                     reason: format!("bounced: {}", bounce.diagnostic),
                 });
-                self.store.put_message(&ticket.customer, &failed)?;
+                u.tx.rewrite_message(&failed)?;
             }
         }
         let mut note = Message {
@@ -314,45 +351,24 @@ impl Desk {
             attachments: Vec::new(),
             delivery: None,
         };
-        let seq = self.store.append_message(&ticket.customer, &mut note)?;
+        // The report may quote the customer's address: sealed with their key.
+        let seq = u.tx.append_message(&ticket.customer, &mut note)?;
         if let Some(id) = &mail.message_id {
-            self.store.mark_mail_seen(&mail.from, id, (number, seq))?;
+            u.tx.mark_mail_seen(&mail.from, id, (number, seq))?;
         }
-        self.audit(
-            &system_actor(incoming.source),
+        u.audit(
             "mail.bounce",
             vec![number.to_string()],
             Some(&ticket.customer),
-        )?;
-        self.store.flush()?;
-        self.refresh_queue_row(number)?;
-        self.announce(Change::Ticket(number));
+        );
+        u.touch(number);
         Ok(Filed::BounceNoted(number))
-    }
-
-    fn quarantine_mail(&self, incoming: &Incoming<'_>, reason: String) -> Result<Filed> {
-        let item = QuarantineItem {
-            id: QuarantineId::random(),
-            received: Timestamp::now(),
-            reason: reason.clone(),
-            source: incoming.source.to_string(),
-            envelope_from: incoming.envelope_from.unwrap_or("").to_string(),
-            raw: incoming.raw.to_vec(),
-        };
-        self.store.put_quarantine(&item)?;
-        self.audit(
-            &system_actor(incoming.source),
-            "mail.quarantine",
-            vec![item.id.to_string()],
-            None,
-        )?;
-        self.store.flush()?;
-        Ok(Filed::Quarantined(item.id, reason))
     }
 
     /// An automatic acknowledgement for a new ticket, queued like a reply.
     fn queue_acknowledgement(
         &self,
+        u: &mut Unit<'_>,
         ticket: &Ticket,
         template: &str,
         in_reply_to: &Option<String>,
@@ -377,11 +393,11 @@ impl Desk {
                 since: Timestamp::now(),
             }),
         };
-        let seq = self.store.append_message(&ticket.customer, &mut message)?;
+        let seq = u.tx.append_message(&ticket.customer, &mut message)?;
         if let Some(id) = &message.message_id {
-            self.store.index_message_id(id, ticket.number)?;
+            u.tx.index_message_id(id, ticket.number)?;
         }
-        self.store.put_outbox(&OutboxEntry {
+        u.tx.put_outbox(&OutboxEntry {
             ticket: ticket.number,
             seq,
             attempts: 0,
@@ -400,52 +416,87 @@ impl Desk {
     }
 
     pub fn quarantine_item(&self, actor: &Actor, id: &QuarantineId) -> Result<QuarantineItem> {
-        let item = self.store.quarantine_item(id)?.ok_or_else(|| {
-            DeskError::NotFound(format!(
-                "nothing in quarantine with id {id}: see `sealdesk quarantine list`"
-            ))
-        })?;
-        self.audit(actor, "quarantine.view", vec![id.to_string()], None)?;
-        self.store.flush()?;
+        self.require_admin(actor, "read quarantined mail")?;
+        let item = self.find_quarantined(id)?;
+        self.audit_only(actor, "quarantine.view", vec![id.to_string()], None)?;
         Ok(item)
     }
 
+    fn find_quarantined(&self, id: &QuarantineId) -> Result<QuarantineItem> {
+        self.store.quarantine_item(id)?.ok_or_else(|| {
+            DeskError::NotFound(format!(
+                "nothing in quarantine with id {id}: see `sealdesk quarantine list`"
+            ))
+        })
+    }
+
     /// Files a quarantined message after all, skipping the size, loop and rate rules.
+    /// One unit: the message is filed and leaves the quarantine together, or neither.
     pub fn release_quarantine(&self, actor: &Actor, id: &QuarantineId) -> Result<Filed> {
-        let _op = self.store.op();
-        let item = self.quarantine_item(actor, id)?;
-        let filed = self.file_mail(
-            Incoming {
-                raw: &item.raw,
-                envelope_from: Some(&item.envelope_from),
-                source: &item.source,
-            },
-            false,
-        )?;
-        if let Filed::Quarantined(copy, reason) = &filed {
-            // Still not fileable: keep the original, drop the new copy.
-            self.store.remove_quarantine(copy)?;
-            return Err(DeskError::Invalid(format!(
-                "{id} still cannot be filed ({reason}): inspect it with `sealdesk quarantine show {id} --raw`, or delete it"
-            )));
-        }
-        self.store.remove_quarantine(id)?;
-        self.audit(actor, "quarantine.release", vec![id.to_string()], None)?;
-        self.store.flush()?;
-        Ok(filed)
+        self.require_admin(actor, "release quarantined mail")?;
+        let item = self.find_quarantined(id)?;
+        let incoming = Incoming {
+            raw: &item.raw,
+            envelope_from: Some(&item.envelope_from),
+            source: &item.source,
+        };
+        let mail = self.check_mail(&incoming, false).map_err(|reason| {
+            DeskError::Invalid(format!(
+                "{id} still cannot be filed ({}): inspect it with `sealdesk quarantine show {id} --raw`, or delete it",
+                crate::sanitize::line(&reason)
+            ))
+        })?;
+        let mut holds = self.holds_for(&mail)?;
+        holds.push(Hold::Settings);
+        self.write(actor, &holds, |u| {
+            u.hold(Hold::Settings)?;
+            if !u.tx.remove_quarantine(id)? {
+                return Err(DeskError::NotFound(format!(
+                    "nothing in quarantine with id {id}: it was released or deleted meanwhile"
+                )));
+            }
+            u.audit("quarantine.view", vec![id.to_string()], None);
+            let filed = self.file_checked(u, &incoming, &mail)?;
+            if let Filed::Quarantined(_, reason) = &filed {
+                // Still not fileable (a bounce for mail the desk never sent): the
+                // whole unit is dropped, so the original stays where it was.
+                return Err(DeskError::Invalid(format!(
+                    "{id} still cannot be filed ({}): inspect it with `sealdesk quarantine show {id} --raw`, or delete it",
+                    crate::sanitize::line(reason)
+                )));
+            }
+            u.audit("quarantine.release", vec![id.to_string()], None);
+            Ok(filed)
+        })
     }
 
     pub fn delete_quarantine(&self, actor: &Actor, id: &QuarantineId) -> Result<()> {
-        let _op = self.store.op();
-        if !self.store.remove_quarantine(id)? {
-            return Err(DeskError::NotFound(format!(
-                "nothing in quarantine with id {id}: see `sealdesk quarantine list`"
-            )));
-        }
-        self.audit(actor, "quarantine.delete", vec![id.to_string()], None)?;
-        self.store.flush()?;
-        Ok(())
+        self.require_admin(actor, "delete quarantined mail")?;
+        self.write(actor, &[Hold::Settings], |u| {
+            if !u.tx.remove_quarantine(id)? {
+                return Err(DeskError::NotFound(format!(
+                    "nothing in quarantine with id {id}: see `sealdesk quarantine list`"
+                )));
+            }
+            u.audit("quarantine.delete", vec![id.to_string()], None);
+            Ok(())
+        })
     }
+}
+
+/// Stages a message in quarantine with the reason.
+fn quarantine_mail(u: &mut Unit<'_>, incoming: &Incoming<'_>, reason: String) -> Result<Filed> {
+    let item = QuarantineItem {
+        id: QuarantineId::random(),
+        received: Timestamp::now(),
+        reason: reason.clone(),
+        source: incoming.source.to_string(),
+        envelope_from: incoming.envelope_from.unwrap_or("").to_string(),
+        raw: incoming.raw.to_vec(),
+    };
+    u.tx.put_quarantine(&item)?;
+    u.audit("mail.quarantine", vec![item.id.to_string()], None);
+    Ok(Filed::Quarantined(item.id, reason))
 }
 
 #[cfg(test)]

@@ -18,6 +18,9 @@ mod sessions;
 mod tickets;
 mod triage;
 mod views;
+mod write;
+#[cfg(test)]
+mod write_tests;
 
 pub use agents::{fingerprint, AgentChanges, AgentUpdate, SecondFactor};
 pub use audit::AuditReport;
@@ -34,11 +37,12 @@ pub use sessions::{CodeCheck, LoginRefusal};
 pub use tickets::{NewTicket, ThreadEntry, TicketFilter};
 
 use crate::config::Config;
-use crate::model::{AuditEvent, Catalogue, CustomerId, EventHash, TicketNo, Timestamp};
+use crate::model::{AgentRole, Catalogue, TicketNo};
 use crate::store::{Store, StoreError};
 use parking_lot::{Mutex, RwLock};
 use queue::QueueIndex;
 use tokio::sync::broadcast;
+use write::{Hold, Stripes};
 
 /// What changed, announced to every open session so screens refresh without a keypress.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -51,23 +55,62 @@ pub enum Change {
     Presence(TicketNo),
 }
 
-/// Who is acting, and from where: goes into every audit event.
+/// Who is acting, and from where: goes into every audit event. What they may do is
+/// looked up by the desk at the moment of each operation (see [`Desk::require_admin`]),
+/// never carried here, so a role change takes effect in open sessions at once.
 #[derive(Clone, Debug)]
 pub struct Actor {
-    /// Agent name, or `cli:<user>` for the admin CLI.
+    /// Agent name, `cli:<user>` for the admin CLI, `system` for the desk itself.
     pub name: String,
     pub key_fingerprint: Option<String>,
     pub source: String,
+    pub kind: ActorKind,
+}
+
+/// What kind of actor: decides where the desk looks up their rights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActorKind {
+    /// An agent logged in over SSH: rights are the agent record's current role.
+    Agent,
+    /// Someone at the server's shell who can read the keys dir: an admin by access.
+    LocalAdmin,
+    /// The desk itself (arriving mail, housekeeping).
+    System,
 }
 
 impl Actor {
-    /// The local admin running the CLI.
+    /// The local admin running the CLI: whoever can read the keys dir holds every key,
+    /// so the desk treats them as an admin, and the audit log says so.
     pub fn local_admin() -> Actor {
         let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
         Actor {
             name: format!("cli:{}", crate::sanitize::line(&user)),
             key_fingerprint: None,
-            source: format!("local pid {}", std::process::id()),
+            source: format!(
+                "local pid {} (admin: OS user with the keys dir)",
+                std::process::id()
+            ),
+            kind: ActorKind::LocalAdmin,
+        }
+    }
+
+    /// An agent, by name (their role is looked up when they act).
+    pub fn agent(name: &str, key_fingerprint: Option<String>, source: &str) -> Actor {
+        Actor {
+            name: name.to_string(),
+            key_fingerprint,
+            source: source.to_string(),
+            kind: ActorKind::Agent,
+        }
+    }
+
+    /// The desk itself, e.g. for arriving mail (`source`: where it came from).
+    pub fn system(source: &str) -> Actor {
+        Actor {
+            name: "system".into(),
+            key_fingerprint: None,
+            source: crate::sanitize::line(source).into_owned(),
+            kind: ActorKind::System,
         }
     }
 }
@@ -82,6 +125,13 @@ pub enum DeskError {
     Invalid(String),
     #[error("{0}")]
     Conflict(String),
+    /// The actor's current role does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A unit of work needs a lock it did not take; it is run again with it (never
+    /// leaves `Desk::write`).
+    #[error("internal: a unit of work needs more locks")]
+    NeedsLocks,
 }
 
 pub type Result<T, E = DeskError> = std::result::Result<T, E>;
@@ -94,7 +144,11 @@ pub struct Desk {
     config_path: std::path::PathBuf,
     catalogue: RwLock<Catalogue>,
     /// Built on first use: the CLI rarely needs it, the TUI always.
-    queue: RwLock<Option<QueueIndex>>,
+    queue: RwLock<QueueSlot>,
+    /// One builder of the queue index at a time.
+    queue_build: Mutex<()>,
+    /// What units of work hold (see `write`).
+    stripes: Stripes,
     changes: broadcast::Sender<Change>,
     presence: Mutex<presence::Presence>,
     senders: Mutex<inbound::SenderLimiter>,
@@ -114,7 +168,9 @@ impl Desk {
             store,
             config: RwLock::new(config),
             catalogue: RwLock::new(catalogue),
-            queue: RwLock::new(None),
+            queue: RwLock::new(QueueSlot::default()),
+            queue_build: Mutex::new(()),
+            stripes: Stripes::default(),
             changes,
             presence: Mutex::new(presence::Presence::default()),
             senders: Mutex::new(inbound::SenderLimiter::default()),
@@ -148,8 +204,9 @@ impl Desk {
     /// The queue, filtered and sorted as asked.
     pub fn queue(&self, query: &QueueQuery) -> Result<Vec<SharedRow>> {
         self.ensure_queue_index()?;
-        let guard = self.queue.read();
-        Ok(guard
+        let slot = self.queue.read();
+        Ok(slot
+            .built
             .as_ref()
             .map(|idx| idx.query(query))
             .unwrap_or_default())
@@ -158,54 +215,130 @@ impl Desk {
     /// The queue row of one ticket, if it exists.
     pub fn queue_row(&self, number: TicketNo) -> Result<Option<SharedRow>> {
         self.ensure_queue_index()?;
-        let guard = self.queue.read();
-        Ok(guard.as_ref().and_then(|idx| idx.get(number).cloned()))
+        let slot = self.queue.read();
+        Ok(slot.built.as_ref().and_then(|idx| idx.get(number).cloned()))
     }
 
     /// The highest ticket number there is (0 on an empty desk).
     pub fn newest_ticket(&self) -> Result<TicketNo> {
         self.ensure_queue_index()?;
-        let guard = self.queue.read();
-        Ok(guard
+        let slot = self.queue.read();
+        Ok(slot
+            .built
             .as_ref()
             .and_then(QueueIndex::newest)
             .unwrap_or(TicketNo(0)))
     }
 
+    /// Builds the queue index once. The store is read without holding the queue lock;
+    /// rows refreshed meanwhile are kept aside and applied after, newest read winning.
     fn ensure_queue_index(&self) -> Result<()> {
-        if self.queue.read().is_some() {
+        if self.queue.read().built.is_some() {
             return Ok(());
         }
-        let mut idx = QueueIndex::default();
-        let mut customers = std::collections::HashMap::new();
-        for t in self.store.tickets()? {
-            let c = customers
-                .entry(t.customer)
-                .or_insert_with(|| self.store.customer(&t.customer).ok().flatten());
-            idx.upsert(queue::QueueRow::new(t, c.as_ref()));
+        let _builder = self.queue_build.lock();
+        if self.queue.read().built.is_some() {
+            return Ok(());
         }
-        *self.queue.write() = Some(idx);
+        self.queue.write().building = true;
+        let version = self.store.commits();
+        let built = (|| -> Result<QueueIndex> {
+            let mut idx = QueueIndex::default();
+            let mut customers = std::collections::HashMap::new();
+            for t in self.store.tickets()? {
+                let c = customers
+                    .entry(t.customer)
+                    .or_insert_with(|| self.store.customer(&t.customer).ok().flatten());
+                let number = t.number;
+                idx.apply_read(number, version, Some(queue::QueueRow::new(t, c.as_ref())));
+            }
+            Ok(idx)
+        })();
+        let mut slot = self.queue.write();
+        slot.building = false;
+        let early = std::mem::take(&mut slot.early);
+        let mut idx = built?;
+        for (number, v, row) in early {
+            idx.apply_read(number, v, row);
+        }
+        slot.built = Some(idx);
         Ok(())
     }
 
-    /// Re-reads one ticket into the queue index (if the index is built).
-    fn refresh_queue_row(&self, number: TicketNo) -> Result<()> {
-        let mut guard = self.queue.write();
-        let Some(idx) = guard.as_mut() else {
-            return Ok(());
-        };
-        match self.store.ticket(number)? {
-            Some(t) => {
-                let c = self.store.customer(&t.customer).ok().flatten();
-                idx.upsert(queue::QueueRow::new(t, c.as_ref()));
+    /// Re-reads one ticket into the queue index (if the index is built or being built).
+    /// Reads happen before the queue lock is taken. A failure to read leaves the row
+    /// as it was (the unit is already durable); the next full reload catches up.
+    fn refresh_queue_row(&self, number: TicketNo) {
+        {
+            let slot = self.queue.read();
+            if slot.built.is_none() && !slot.building {
+                return;
             }
-            None => idx.remove(number),
         }
-        Ok(())
+        let version = self.store.commits();
+        let row = match self.store.ticket(number) {
+            Ok(Some(t)) => {
+                let c = self.store.customer(&t.customer).ok().flatten();
+                Some(queue::QueueRow::new(t, c.as_ref()))
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!("queue row of {number} not refreshed: {e}");
+                return;
+            }
+        };
+        let mut slot = self.queue.write();
+        let slot = &mut *slot;
+        match slot.built.as_mut() {
+            Some(idx) => idx.apply_read(number, version, row),
+            None if slot.building => slot.early.push((number, version, row)),
+            None => {}
+        }
+    }
+
+    /// Refuses unless the actor may do admin work *now*: an agent's role is read from
+    /// their record at this moment, so a demotion takes effect in open sessions at
+    /// once. The local CLI (which holds the keys) and the desk itself are admins.
+    pub fn require_admin(&self, actor: &Actor, what: &str) -> Result<()> {
+        match actor.kind {
+            ActorKind::LocalAdmin | ActorKind::System => Ok(()),
+            ActorKind::Agent => match self.store.agent_by_name(&actor.name)? {
+                Some(agent) if agent.role == AgentRole::Admin => Ok(()),
+                Some(_) => Err(DeskError::Forbidden(format!(
+                    "only an admin can {what}: your role is agent now; ask an admin"
+                ))),
+                None => Err(DeskError::Forbidden(format!(
+                    "only an admin can {what}: agent {} no longer exists",
+                    crate::sanitize::line(&actor.name)
+                ))),
+            },
+        }
+    }
+
+    /// The role an actor has right now (agents: their record; CLI and desk: admin).
+    pub fn current_role(&self, actor: &Actor) -> Result<Option<AgentRole>> {
+        Ok(match actor.kind {
+            ActorKind::LocalAdmin | ActorKind::System => Some(AgentRole::Admin),
+            ActorKind::Agent => self.store.agent_by_name(&actor.name)?.map(|a| a.role),
+        })
     }
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// One audit event as a unit of work of its own (for views: reading is audited).
+    fn audit_only(
+        &self,
+        actor: &Actor,
+        action: &str,
+        targets: Vec<String>,
+        customer: Option<&crate::model::CustomerId>,
+    ) -> Result<()> {
+        self.write(actor, &[], |u| {
+            u.audit(action, targets.clone(), customer);
+            Ok(())
+        })
     }
 
     /// Uses another config file than `DATA/sealdesk.toml` (from `--config`).
@@ -216,12 +349,17 @@ impl Desk {
 
     /// Sets one config key in the file and puts the result in force.
     pub fn set_config_key(&self, actor: &Actor, key: &str, value: &str) -> Result<Config> {
-        let _op = self.store.op();
-        let config = crate::config::edit::set(&self.config_path, key, value)
-            .map_err(|e| DeskError::Invalid(e.to_string()))?;
+        self.require_admin(actor, "change the configuration")?;
+        let config = self.write(actor, &[Hold::Settings], |u| {
+            // The file is outside the store: written (and checked) under the settings
+            // lock, with the audit event in the same unit; a refused value audits
+            // nothing.
+            let config = crate::config::edit::set(&self.config_path, key, value)
+                .map_err(|e| DeskError::Invalid(e.to_string()))?;
+            u.audit("config.set", vec![key.to_string()], None);
+            Ok(config)
+        })?;
         self.replace_config(config.clone());
-        self.audit(actor, "config.set", vec![key.to_string()], None)?;
-        self.store.flush()?;
         Ok(config)
     }
 
@@ -231,8 +369,8 @@ impl Desk {
         actor: &Actor,
         out: &std::path::Path,
     ) -> Result<crate::store::BackupSummary> {
-        self.audit(actor, "backup.create", vec![], None)?;
-        self.store.flush()?;
+        self.require_admin(actor, "take a backup")?;
+        self.audit_only(actor, "backup.create", vec![], None)?;
         Ok(self.store.backup(out)?)
     }
 
@@ -250,28 +388,15 @@ impl Desk {
     pub fn catalogue(&self) -> Catalogue {
         self.catalogue.read().clone()
     }
+}
 
-    /// Appends one audit event; `customer` is turned into its pseudonym.
-    fn audit(
-        &self,
-        actor: &Actor,
-        action: &str,
-        targets: Vec<String>,
-        customer: Option<&CustomerId>,
-    ) -> Result<()> {
-        self.store.append_audit(AuditEvent {
-            seq: 0,
-            at: Timestamp::now(),
-            actor: actor.name.clone(),
-            key_fingerprint: actor.key_fingerprint.clone(),
-            source: actor.source.clone(),
-            action: action.into(),
-            targets,
-            customer: customer.map(|c| self.store.pseudonym(c)),
-            prev_hash: EventHash::GENESIS,
-        })?;
-        Ok(())
-    }
+/// The queue index and what arrived while it was being built.
+#[derive(Default)]
+struct QueueSlot {
+    built: Option<QueueIndex>,
+    building: bool,
+    /// Rows refreshed during the build, with the version each was read at.
+    early: Vec<(TicketNo, u64, Option<queue::QueueRow>)>,
 }
 
 #[cfg(test)]
@@ -304,8 +429,15 @@ pub(crate) mod tests {
         panic!("the store stayed locked after init");
     }
 
+    /// An OpenSSH public key line made from a fixed seed.
+    pub(crate) fn public_key_line(seed: u8) -> String {
+        use russh::keys::ssh_key::{private::Ed25519Keypair, PrivateKey};
+        let key = PrivateKey::from(Ed25519Keypair::from_seed(&[seed; 32]));
+        key.public_key().to_openssh().unwrap()
+    }
+
     /// The audit log, oldest first.
-    pub(crate) fn audit_events(desk: &Desk) -> Vec<AuditEvent> {
+    pub(crate) fn audit_events(desk: &Desk) -> Vec<crate::model::AuditEvent> {
         let mut events = Vec::new();
         desk.store()
             .for_each_audit(|e| {

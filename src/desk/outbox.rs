@@ -2,7 +2,8 @@
 //! sending itself is the mail layer's job; here the desk composes each mail from the
 //! thread and records what became of it, so the ticket shows queued / sent / failed.
 
-use super::{Change, Desk, DeskError, Result};
+use super::write::{Hold, Unit};
+use super::{Actor, Desk, Result};
 use crate::model::{
     Author, ComposedMail, Delivery, Message, MessageKind, OutboxEntry, Ticket, TicketNo, Timestamp,
 };
@@ -125,11 +126,12 @@ impl Desk {
 
     /// The relay took the mail.
     pub fn reply_sent(&self, ticket: TicketNo, seq: u32, at: Timestamp) -> Result<()> {
-        let _op = self.store.op();
-        self.drop_composed_attachment(ticket, seq)?;
-        self.set_delivery(ticket, seq, Delivery::Sent { at })?;
-        self.store.remove_outbox(ticket, seq)?;
-        self.finish_delivery(ticket)
+        self.write(&Actor::system("outbox"), &[Hold::Ticket(ticket)], |u| {
+            self.drop_composed_attachment(u, ticket, seq)?;
+            set_delivery(u, ticket, seq, Delivery::Sent { at })?;
+            u.tx.remove_outbox(ticket, seq);
+            Ok(())
+        })
     }
 
     /// Sending failed: retried at `retry_at` unless `permanent`, when it is given up.
@@ -141,46 +143,49 @@ impl Desk {
         reason: &str,
         retry_at: Timestamp,
     ) -> Result<()> {
-        let _op = self.store.op();
         let reason = crate::sanitize::line(reason).into_owned();
-        let entries = self.store.outbox()?;
-        let entry = entries.iter().find(|e| e.ticket == ticket && e.seq == seq);
-        if permanent || entry.is_none() {
-            self.drop_composed_attachment(ticket, seq)?;
-            self.set_delivery(
-                ticket,
-                seq,
-                Delivery::Failed {
-                    at: Timestamp::now(),
-                    reason,
-                },
-            )?;
-            self.store.remove_outbox(ticket, seq)?;
-        } else if let Some(e) = entry {
-            let mut next = e.clone();
-            next.attempts += 1;
-            next.next_attempt = retry_at;
-            next.last_error = Some(reason.clone());
-            self.store.put_outbox(&next)?;
-            self.set_delivery(
-                ticket,
-                seq,
-                Delivery::Queued {
-                    since: Timestamp::now(),
-                },
-            )?;
-        }
-        self.finish_delivery(ticket)
+        self.write(&Actor::system("outbox"), &[Hold::Ticket(ticket)], |u| {
+            let entries = self.store.outbox()?;
+            let entry = entries.iter().find(|e| e.ticket == ticket && e.seq == seq);
+            if permanent || entry.is_none() {
+                self.drop_composed_attachment(u, ticket, seq)?;
+                set_delivery(
+                    u,
+                    ticket,
+                    seq,
+                    Delivery::Failed {
+                        at: Timestamp::now(),
+                        reason: reason.clone(),
+                    },
+                )?;
+                u.tx.remove_outbox(ticket, seq);
+            } else if let Some(e) = entry {
+                let mut next = e.clone();
+                next.attempts += 1;
+                next.next_attempt = retry_at;
+                next.last_error = Some(reason.clone());
+                u.tx.put_outbox(&next)?;
+                set_delivery(
+                    u,
+                    ticket,
+                    seq,
+                    Delivery::Queued {
+                        since: Timestamp::now(),
+                    },
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// A mailed export's archive is deleted once the mail is sent or given up.
     /// Queues a mail composed whole, outside any ticket (a confirmation, an export):
     /// ticket 0 and a random sequence number, sealed with the master key in the outbox
     /// only until it is sent.
-    pub(super) fn queue_composed(&self, mail: ComposedMail) -> Result<()> {
+    pub(super) fn queue_composed(&self, u: &mut Unit<'_>, mail: ComposedMail) -> Result<()> {
         let mut n = [0u8; 4];
         getrandom::fill(&mut n).expect("the OS random source failed");
-        self.store.put_outbox(&OutboxEntry {
+        u.tx.put_outbox(&OutboxEntry {
             ticket: TicketNo(0),
             seq: u32::from_be_bytes(n),
             attempts: 0,
@@ -192,14 +197,14 @@ impl Desk {
         Ok(())
     }
 
-    fn drop_composed_attachment(&self, ticket: TicketNo, seq: u32) -> Result<()> {
+    fn drop_composed_attachment(&self, u: &mut Unit<'_>, ticket: TicketNo, seq: u32) -> Result<()> {
         let entry = self
             .store
             .outbox()?
             .into_iter()
             .find(|e| e.ticket == ticket && e.seq == seq);
         if let Some(a) = entry.and_then(|e| e.composed).and_then(|c| c.attachment) {
-            self.store.remove_attachment(&a.id)?;
+            u.tx.remove_attachment(&a.id);
         }
         Ok(())
     }
@@ -214,27 +219,19 @@ impl Desk {
             .map(|e| e.attempts)
             .unwrap_or(0))
     }
+}
 
-    fn set_delivery(&self, ticket: TicketNo, seq: u32, delivery: Delivery) -> Result<()> {
-        if ticket.0 == 0 {
-            return Ok(()); // a composed mail: no ticket message to update
-        }
-        let t = self
-            .store
-            .ticket(ticket)?
-            .ok_or_else(|| DeskError::NotFound(format!("ticket {ticket}")))?;
-        if let Some(mut m) = self.store.message(ticket, seq).ok().flatten() {
-            m.delivery = Some(delivery);
-            self.store.put_message(&t.customer, &m)?;
-        }
-        Ok(())
+/// Records where a reply is on its way out, on its message in the thread.
+fn set_delivery(u: &mut Unit<'_>, ticket: TicketNo, seq: u32, delivery: Delivery) -> Result<()> {
+    if ticket.0 == 0 {
+        return Ok(()); // a composed mail: no ticket message to update
     }
-
-    fn finish_delivery(&self, ticket: TicketNo) -> Result<()> {
-        self.store.flush()?;
-        self.announce(Change::Ticket(ticket));
-        Ok(())
+    if let Some(mut m) = u.tx.store().message(ticket, seq).ok().flatten() {
+        m.delivery = Some(delivery);
+        u.tx.rewrite_message(&m)?;
+        u.touch(ticket);
     }
+    Ok(())
 }
 
 /// `[#12] Printer on fire`: the tag lets replies thread even if a client drops headers.

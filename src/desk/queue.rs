@@ -162,11 +162,27 @@ impl Matcher<'_> {
 #[derive(Default)]
 pub struct QueueIndex {
     rows: BTreeMap<TicketNo, SharedRow>,
+    /// Per ticket, the store's commit count read before its row was: a row read
+    /// earlier never replaces one read later (refreshes can overtake each other).
+    versions: std::collections::HashMap<TicketNo, u64>,
 }
 
 impl QueueIndex {
     pub fn upsert(&mut self, row: QueueRow) {
         self.rows.insert(row.ticket.number, Arc::new(row));
+    }
+
+    /// Puts in (or takes out, with `None`) the row of `number` as read at `version`,
+    /// unless a row read at a later version is there already.
+    pub(super) fn apply_read(&mut self, number: TicketNo, version: u64, row: Option<QueueRow>) {
+        if self.versions.get(&number).is_some_and(|&v| v > version) {
+            return;
+        }
+        self.versions.insert(number, version);
+        match row {
+            Some(row) => self.upsert(row),
+            None => self.remove(number),
+        }
     }
 
     pub fn remove(&mut self, number: TicketNo) {

@@ -1,6 +1,7 @@
 //! Privacy requests with deadlines: identity unverified → verified → in progress →
 //! completed, or denied with a reason; one extension with a reason.
 
+use super::write::{Hold, Unit};
 use super::{Actor, Desk, DeskError, Result};
 use crate::model::{
     Customer, Decision, DecisionOutcome, Extension, PrivacyRequest, RequestId, RequestKind,
@@ -28,11 +29,6 @@ impl Desk {
         kind: RequestKind,
         ticket: Option<TicketNo>,
     ) -> Result<PrivacyRequest> {
-        if let Some(n) = ticket {
-            if self.store.ticket(n)?.is_none() {
-                return Err(DeskError::NotFound(format!("there is no ticket {n}")));
-            }
-        }
         let received = Timestamp::now();
         let request = PrivacyRequest {
             id: RequestId::random(),
@@ -47,18 +43,24 @@ impl Desk {
             pending_code: None,
             decision: None,
         };
-        self.store.put_request(&request)?;
+        let mut holds = vec![Hold::Customer(customer.id)];
+        holds.extend(ticket.map(Hold::Ticket));
+        self.write(actor, &holds, |u| {
+            if let Some(n) = ticket {
+                if self.store.ticket(n)?.is_none() {
+                    return Err(DeskError::NotFound(format!("there is no ticket {n}")));
+                }
+                u.touch(n);
+            }
+            u.tx.put_request(&request)?;
+            u.audit(
+                "request.open",
+                vec![request.id.to_string(), format!("kind={kind}")],
+                Some(&customer.id),
+            );
+            Ok(())
+        })?;
         self.requests_changed();
-        self.audit(
-            actor,
-            "request.open",
-            vec![request.id.to_string(), format!("kind={kind}")],
-            Some(&customer.id),
-        )?;
-        self.store.flush()?;
-        if let Some(n) = ticket {
-            self.refresh_queue_row(n)?;
-        }
         Ok(request)
     }
 
@@ -77,27 +79,34 @@ impl Desk {
         Ok(all)
     }
 
-    fn save_request(
+    /// Changes one request as a unit of work: read again while its customer is held
+    /// (so two agents acting on one request cannot both pass the status check), changed
+    /// by `change` (which returns the audit detail and may stage more in the unit),
+    /// stored and audited.
+    fn update_request(
         &self,
         actor: &Actor,
-        request: &PrivacyRequest,
+        id: &RequestId,
         action: &str,
-        detail: String,
-    ) -> Result<()> {
-        let _op = self.store.op();
-        self.store.put_request(request)?;
+        change: impl Fn(&mut Unit<'_>, &mut PrivacyRequest) -> Result<String>,
+    ) -> Result<PrivacyRequest> {
+        let customer = self.request(id)?.customer;
+        let updated = self.write(actor, &[Hold::Customer(customer)], |u| {
+            let mut r = self.request(id)?;
+            let detail = change(u, &mut r)?;
+            u.tx.put_request(&r)?;
+            let mut targets = vec![r.id.to_string()];
+            if !detail.is_empty() {
+                targets.push(detail);
+            }
+            u.audit(action, targets, Some(&r.customer));
+            if let Some(n) = r.ticket {
+                u.touch(n);
+            }
+            Ok(r)
+        })?;
         self.requests_changed();
-        self.audit(
-            actor,
-            action,
-            vec![request.id.to_string(), detail],
-            Some(&request.customer),
-        )?;
-        self.store.flush()?;
-        if let Some(n) = request.ticket {
-            self.refresh_queue_row(n)?;
-        }
-        Ok(())
+        Ok(updated)
     }
 
     /// An agent records how identity was verified (e.g. "called back on the number on file").
@@ -107,55 +116,57 @@ impl Desk {
         id: &RequestId,
         method: &str,
     ) -> Result<PrivacyRequest> {
-        let mut r = self.request(id)?;
-        expect_status(&r, &[RequestStatus::Unverified], "verify")?;
         if method.trim().is_empty() {
             return Err(DeskError::Invalid(
                 "say how the identity was verified: --method TEXT".into(),
             ));
         }
-        r.status = RequestStatus::Verified;
-        r.verification = Some(Verification {
-            method: method.trim().into(),
-            by: actor.name.clone(),
-            at: Timestamp::now(),
-        });
-        r.pending_code = None;
-        self.save_request(actor, &r, "request.verify", "method=agent".into())?;
-        Ok(r)
+        self.update_request(actor, id, "request.verify", |_, r| {
+            expect_status(r, &[RequestStatus::Unverified], "verify")?;
+            r.status = RequestStatus::Verified;
+            r.verification = Some(Verification {
+                method: method.trim().into(),
+                by: actor.name.clone(),
+                at: Timestamp::now(),
+            });
+            r.pending_code = None;
+            Ok("method=agent".into())
+        })
     }
 
     /// Creates a one-time code and queues it by mail to the customer's known address (as
     /// a reply on the request's ticket); only its hash is kept on the request.
     pub fn send_verification_code(&self, actor: &Actor, id: &RequestId) -> Result<PrivacyRequest> {
-        let _op = self.store.op();
-        let mut r = self.request(id)?;
-        expect_status(&r, &[RequestStatus::Unverified], "send a code for")?;
         let mut n = [0u8; 4];
         getrandom::fill(&mut n).expect("the OS random source failed");
-        let code = format!("{:06}", u32::from_be_bytes(n) % 1_000_000);
-        r.pending_code = Some((hash_code(&r.id, &code), Timestamp::now()));
-        let ticket = match r.ticket {
-            Some(t) => t,
-            None => self
-                .store
-                .customer_tickets(&r.customer)?
-                .last()
-                .copied()
-                .ok_or_else(|| {
-                    DeskError::Invalid(
-                        "this customer has no ticket to write to: open the request from a ticket"
-                            .into(),
-                    )
-                })?,
-        };
-        let text = format!(
-            "To confirm that this privacy request ({}) comes from you, reply with this code or give it to our agent:\n\n    {code}\n\nThe code is valid for 24 hours. If you did not ask for this, ignore this message.",
-            r.kind
-        );
-        self.add_reply(actor, ticket, &text)?;
-        self.save_request(actor, &r, "request.code-sent", String::new())?;
-        Ok(r)
+        let code = zeroize::Zeroizing::new(format!("{:06}", u32::from_be_bytes(n) % 1_000_000));
+        let domain = self.config().mail.message_id_domain();
+        self.update_request(actor, id, "request.code-sent", |u, r| {
+            expect_status(r, &[RequestStatus::Unverified], "send a code for")?;
+            r.pending_code = Some((hash_code(&r.id, &code), Timestamp::now()));
+            let ticket = match r.ticket {
+                Some(t) => t,
+                None => self
+                    .store
+                    .customer_tickets(&r.customer)?
+                    .last()
+                    .copied()
+                    .ok_or_else(|| {
+                        DeskError::Invalid(
+                            "this customer has no ticket to write to: open the request from a ticket"
+                                .into(),
+                        )
+                    })?,
+            };
+            let text = format!(
+                "To confirm that this privacy request ({}) comes from you, reply with this code or give it to our agent:\n\n    {}\n\nThe code is valid for 24 hours. If you did not ask for this, ignore this message.",
+                r.kind, *code
+            );
+            // The code mail and the request change are one unit: no code goes out
+            // that the request does not know.
+            self.stage_agent_message(u, ticket, &text, crate::model::MessageKind::Outbound, &domain)?;
+            Ok(String::new())
+        })
     }
 
     /// Checks a code the customer gave back; verifies the request when it matches.
@@ -165,7 +176,7 @@ impl Desk {
         id: &RequestId,
         code: &str,
     ) -> Result<PrivacyRequest> {
-        let mut r = self.request(id)?;
+        let r = self.request(id)?;
         expect_status(&r, &[RequestStatus::Unverified], "confirm")?;
         let Some((hash, sent)) = r.pending_code else {
             return Err(DeskError::Invalid(
@@ -178,34 +189,40 @@ impl Desk {
             ));
         }
         if hash_code(&r.id, code.trim()) != hash {
-            self.audit(
+            self.audit_only(
                 actor,
                 "request.code-wrong",
                 vec![r.id.to_string()],
                 Some(&r.customer),
             )?;
-            self.store.flush()?;
             return Err(DeskError::Invalid(
                 "the code does not match: check it, or send a new one".into(),
             ));
         }
-        r.status = RequestStatus::Verified;
-        r.pending_code = None;
-        r.verification = Some(Verification {
-            method: "emailed one-time code".into(),
-            by: actor.name.clone(),
-            at: Timestamp::now(),
-        });
-        self.save_request(actor, &r, "request.verify", "method=code".into())?;
-        Ok(r)
+        self.update_request(actor, id, "request.verify", |_, r| {
+            expect_status(r, &[RequestStatus::Unverified], "confirm")?;
+            if r.pending_code != Some((hash, sent)) {
+                return Err(DeskError::Conflict(
+                    "a new code was sent meanwhile: use the newest one".into(),
+                ));
+            }
+            r.status = RequestStatus::Verified;
+            r.pending_code = None;
+            r.verification = Some(Verification {
+                method: "emailed one-time code".into(),
+                by: actor.name.clone(),
+                at: Timestamp::now(),
+            });
+            Ok("method=code".into())
+        })
     }
 
     pub fn start_request(&self, actor: &Actor, id: &RequestId) -> Result<PrivacyRequest> {
-        let mut r = self.request(id)?;
-        expect_status(&r, &[RequestStatus::Verified], "start")?;
-        r.status = RequestStatus::InProgress;
-        self.save_request(actor, &r, "request.start", String::new())?;
-        Ok(r)
+        self.update_request(actor, id, "request.start", |_, r| {
+            expect_status(r, &[RequestStatus::Verified], "start")?;
+            r.status = RequestStatus::InProgress;
+            Ok(String::new())
+        })
     }
 
     /// Moves the due date once, with a reason (which is told to the customer).
@@ -215,36 +232,37 @@ impl Desk {
         id: &RequestId,
         reason: &str,
     ) -> Result<PrivacyRequest> {
-        let mut r = self.request(id)?;
-        expect_status(
-            &r,
-            &[
-                RequestStatus::Unverified,
-                RequestStatus::Verified,
-                RequestStatus::InProgress,
-            ],
-            "extend",
-        )?;
-        if r.extension.is_some() {
-            return Err(DeskError::Invalid(
-                "this request was extended once already; the law allows one extension".into(),
-            ));
-        }
         if reason.trim().is_empty() {
             return Err(DeskError::Invalid(
                 "an extension needs a reason: --reason TEXT".into(),
             ));
         }
-        let new_due = r.due.plus_days(self.config().privacy.extension_days as i64);
-        r.extension = Some(Extension {
-            new_due,
-            reason: reason.trim().into(),
-            by: actor.name.clone(),
-            at: Timestamp::now(),
-        });
-        r.due = new_due;
-        self.save_request(actor, &r, "request.extend", String::new())?;
-        Ok(r)
+        let days = self.config().privacy.extension_days as i64;
+        self.update_request(actor, id, "request.extend", |_, r| {
+            expect_status(
+                r,
+                &[
+                    RequestStatus::Unverified,
+                    RequestStatus::Verified,
+                    RequestStatus::InProgress,
+                ],
+                "extend",
+            )?;
+            if r.extension.is_some() {
+                return Err(DeskError::Invalid(
+                    "this request was extended once already; the law allows one extension".into(),
+                ));
+            }
+            let new_due = r.due.plus_days(days);
+            r.extension = Some(Extension {
+                new_due,
+                reason: reason.trim().into(),
+                by: actor.name.clone(),
+                at: Timestamp::now(),
+            });
+            r.due = new_due;
+            Ok(String::new())
+        })
     }
 
     pub fn complete_request(
@@ -278,7 +296,6 @@ impl Desk {
         outcome: DecisionOutcome,
         reason: &str,
     ) -> Result<PrivacyRequest> {
-        let mut r = self.request(id)?;
         let allowed: &[RequestStatus] = match outcome {
             DecisionOutcome::Completed => &[RequestStatus::Verified, RequestStatus::InProgress],
             DecisionOutcome::Denied => &[
@@ -287,33 +304,34 @@ impl Desk {
                 RequestStatus::InProgress,
             ],
         };
-        expect_status(
-            &r,
-            allowed,
-            if outcome == DecisionOutcome::Completed {
-                "complete"
-            } else {
-                "deny"
-            },
-        )?;
-        r.status = if outcome == DecisionOutcome::Completed {
-            RequestStatus::Completed
-        } else {
-            RequestStatus::Denied
-        };
-        r.decision = Some(Decision {
-            outcome,
-            reason: reason.trim().into(),
-            by: actor.name.clone(),
-            at: Timestamp::now(),
-        });
         let action = if outcome == DecisionOutcome::Completed {
             "request.complete"
         } else {
             "request.deny"
         };
-        self.save_request(actor, &r, action, String::new())?;
-        Ok(r)
+        self.update_request(actor, id, action, |_, r| {
+            expect_status(
+                r,
+                allowed,
+                if outcome == DecisionOutcome::Completed {
+                    "complete"
+                } else {
+                    "deny"
+                },
+            )?;
+            r.status = if outcome == DecisionOutcome::Completed {
+                RequestStatus::Completed
+            } else {
+                RequestStatus::Denied
+            };
+            r.decision = Some(Decision {
+                outcome,
+                reason: reason.trim().into(),
+                by: actor.name.clone(),
+                at: Timestamp::now(),
+            });
+            Ok(String::new())
+        })
     }
 }
 

@@ -3,6 +3,7 @@
 //! and export archives expire (`privacy.export_retention_days`). The server runs this
 //! daily; `sealdesk retention run [--dry-run]` runs it by hand.
 
+use super::write::Hold;
 use super::{Actor, Desk, Result};
 use crate::model::{Status, TicketNo, Timestamp, ERASED};
 
@@ -42,7 +43,7 @@ impl Desk {
         dry_run: bool,
         now: Timestamp,
     ) -> Result<RetentionReport> {
-        let _op = self.store.op();
+        self.require_admin(actor, "run retention")?;
         let privacy = self.config().privacy;
         let mut report = RetentionReport {
             tickets: Vec::new(),
@@ -50,47 +51,53 @@ impl Desk {
             exports_removed: 0,
             dry_run,
         };
-        if privacy.anonymise_closed_after_days > 0 {
-            let cutoff = now.plus_days(-(privacy.anonymise_closed_after_days as i64));
-            for t in self.store.tickets()? {
-                if t.status == Status::Closed && t.updated < cutoff && t.subject != ERASED {
-                    if !dry_run {
-                        report.messages += self.store.anonymise_ticket(t.number)?;
-                    } else {
-                        report.messages += self.store.messages(t.number)?.len();
-                    }
-                    report.tickets.push(t.number);
-                }
+        let cutoff = (privacy.anonymise_closed_after_days > 0)
+            .then(|| now.plus_days(-(privacy.anonymise_closed_after_days as i64)));
+        let due = |t: &crate::model::Ticket| {
+            cutoff
+                .is_some_and(|c| t.status == Status::Closed && t.updated < c && t.subject != ERASED)
+        };
+        if dry_run {
+            for t in self.store.tickets()?.iter().filter(|t| due(t)) {
+                report.messages += self.store.messages(t.number)?.len();
+                report.tickets.push(t.number);
             }
+            return Ok(report);
         }
-        if !dry_run {
-            let dir = crate::archive::exports_dir(&self.store.paths().data);
-            report.exports_removed =
-                crate::archive::sweep_exports(&dir, privacy.export_retention_days).map_err(
-                    |e| super::DeskError::Invalid(format!("cannot clean {}: {e}", dir.display())),
-                )?;
+        let dir = crate::archive::exports_dir(&self.store.paths().data);
+        report.exports_removed = crate::archive::sweep_exports(&dir, privacy.export_retention_days)
+            .map_err(|e| {
+                super::DeskError::Invalid(format!("cannot clean {}: {e}", dir.display()))
+            })?;
+        // One unit holding the desk: which tickets are due is decided while nobody can
+        // change them (a reply reopening a ticket cannot slip in between).
+        let (tickets, messages) = self.write(actor, &[Hold::Everything], |u| {
+            let mut tickets = Vec::new();
+            let mut messages = 0;
+            for t in self.store.tickets()?.iter().filter(|t| due(t)) {
+                messages += u.tx.anonymise_ticket(t.number)?;
+                tickets.push(t.number);
+                u.touch(t.number);
+            }
             // The daily run is audited when it changed something; a run by hand always.
-            let changed = !report.tickets.is_empty() || report.exports_removed > 0;
-            if actor.name != "system" || changed {
-                let detail = vec![format!("tickets={}", report.tickets.len())];
-                self.audit(actor, "retention.run", detail, None)?;
+            let changed = !tickets.is_empty() || report.exports_removed > 0;
+            if actor.kind != super::ActorKind::System || changed {
+                u.audit(
+                    "retention.run",
+                    vec![format!("tickets={}", tickets.len())],
+                    None,
+                );
             }
-            self.store.flush()?;
-            for n in &report.tickets {
-                self.refresh_queue_row(*n)?;
-                self.announce(super::Change::Ticket(*n));
-            }
-        }
+            Ok((tickets, messages))
+        })?;
+        report.tickets = tickets;
+        report.messages = messages;
         Ok(report)
     }
 
     /// What the server runs once a day.
     pub fn daily_housekeeping(&self) -> Result<RetentionReport> {
-        let actor = Actor {
-            name: "system".into(),
-            key_fingerprint: None,
-            source: "daily housekeeping".into(),
-        };
+        let actor = Actor::system("daily housekeeping");
         self.run_retention(&actor, false, Timestamp::now())
     }
 }

@@ -59,8 +59,7 @@ impl Desk {
         } else {
             Vec::new()
         };
-        self.audit(actor, "agent.login", targets, None)?;
-        self.store.flush()?;
+        self.audit_only(actor, "agent.login", targets, None)?;
         Ok(())
     }
 
@@ -81,8 +80,9 @@ impl Desk {
             name: "ssh:unauthenticated".into(),
             key_fingerprint: Some(key_fingerprint.into()),
             source: source.into(),
+            kind: super::ActorKind::Agent,
         };
-        self.audit(
+        self.audit_only(
             &actor,
             "agent.login-refused",
             vec![
@@ -91,7 +91,6 @@ impl Desk {
             ],
             None,
         )?;
-        self.store.flush()?;
         Ok(())
     }
 
@@ -143,6 +142,7 @@ mod tests {
             name: "alice".into(),
             key_fingerprint: Some("SHA256:abc".into()),
             source: "ssh 192.0.2.1:5000".into(),
+            kind: crate::desk::ActorKind::Agent,
         };
         desk.record_login(&alice, false).unwrap();
         let hostile = format!("ev\x1b[31mil\n{}", "x".repeat(200));

@@ -1,4 +1,5 @@
-use super::{Actor, Change, Desk, DeskError, Result};
+use super::write::{Hold, Unit};
+use super::{Actor, Desk, DeskError, Result};
 use crate::model::{
     is_plausible_email, Author, Customer, Message, MessageKind, Status, Ticket, TicketNo, Timestamp,
 };
@@ -27,7 +28,6 @@ pub enum ThreadEntry {
 
 impl Desk {
     pub fn create_ticket(&self, actor: &Actor, new: NewTicket<'_>) -> Result<(Ticket, Customer)> {
-        let _op = self.store.op();
         if !is_plausible_email(new.from) {
             return Err(DeskError::Invalid(format!(
                 "{:?} is not an email address: give --from someone@example.com",
@@ -39,55 +39,43 @@ impl Desk {
                 "the subject is empty: give --subject TEXT".into(),
             ));
         }
-        let customer = self.find_or_create_customer(new.from, new.name)?;
-        let now = Timestamp::now();
-        let ticket = Ticket::new(
-            self.store.next_ticket_number()?,
-            new.subject.trim().to_string(),
-            customer.id,
-            now,
-        );
-        self.store.put_ticket(&ticket)?;
-        let mut message = Message {
-            ticket: ticket.number,
-            seq: 0,
-            kind: MessageKind::Inbound,
-            author: Author::Customer {
-                id: customer.id,
-                address: customer.primary_email().to_string(),
-                name: customer.name.clone(),
-            },
-            at: now,
-            text: new.body.to_string(),
-            message_id: new.message_id,
-            in_reply_to: None,
-            references: Vec::new(),
-            attachments: Vec::new(),
-            delivery: None,
-        };
-        self.store.append_message(&customer.id, &mut message)?;
-        self.audit(
-            actor,
-            "ticket.create",
-            vec![ticket.number.to_string()],
-            Some(&customer.id),
-        )?;
-        self.store.flush()?;
-        self.refresh_queue_row(ticket.number)?;
-        self.announce(Change::Ticket(ticket.number));
-        Ok((ticket, customer))
-    }
-
-    /// The customer with this address, created (with a fresh data key) if new.
-    pub(crate) fn find_or_create_customer(&self, email: &str, name: &str) -> Result<Customer> {
-        if let Some(c) = self.store.customer_by_email(email)? {
-            return Ok(c);
-        }
-        let mut customer = Customer::new(email, name.trim());
-        // Someone who was erased before starts afresh, flagged, without anything old.
-        customer.flags.previously_erased = self.store.is_suppressed(email)?;
-        self.store.insert_customer(&customer)?;
-        Ok(customer)
+        let address = self.store.email_key(new.from);
+        self.write(actor, &[Hold::Address(address)], |u| {
+            let customer = find_or_create_customer(u, new.from, new.name)?;
+            let now = Timestamp::now();
+            let ticket = Ticket::new(
+                u.tx.next_ticket_number(),
+                new.subject.trim().to_string(),
+                customer.id,
+                now,
+            );
+            u.tx.put_ticket(&ticket)?;
+            let mut message = Message {
+                ticket: ticket.number,
+                seq: 0,
+                kind: MessageKind::Inbound,
+                author: Author::Customer {
+                    id: customer.id,
+                    address: customer.primary_email().to_string(),
+                    name: customer.name.clone(),
+                },
+                at: now,
+                text: new.body.to_string(),
+                message_id: new.message_id.clone(),
+                in_reply_to: None,
+                references: Vec::new(),
+                attachments: Vec::new(),
+                delivery: None,
+            };
+            u.tx.append_message(&customer.id, &mut message)?;
+            u.audit(
+                "ticket.create",
+                vec![ticket.number.to_string()],
+                Some(&customer.id),
+            );
+            u.touch(ticket.number);
+            Ok((ticket, customer))
+        })
     }
 
     pub fn list_tickets(&self, actor: &Actor, filter: &TicketFilter) -> Result<Vec<Ticket>> {
@@ -101,8 +89,7 @@ impl Desk {
             .status
             .map(|s| format!("status={s}"))
             .unwrap_or_else(|| "all".into());
-        self.audit(actor, "ticket.list", vec![what], None)?;
-        self.store.flush()?;
+        self.audit_only(actor, "ticket.list", vec![what], None)?;
         Ok(tickets)
     }
 
@@ -127,13 +114,32 @@ impl Desk {
                 Err(e) => Err(DeskError::from(e)),
             })
             .collect::<Result<Vec<_>>>()?;
-        self.audit(
+        self.audit_only(
             actor,
             "ticket.view",
             vec![number.to_string()],
             Some(&ticket.customer),
         )?;
-        self.store.flush()?;
         Ok((ticket, thread))
     }
+}
+
+/// The customer with this address, created (with a fresh data key) if new. The unit
+/// holds the address, so one address is one customer however many arrive at once.
+pub(super) fn find_or_create_customer(
+    u: &mut Unit<'_>,
+    email: &str,
+    name: &str,
+) -> Result<Customer> {
+    let store = u.tx.store();
+    let address = store.email_key(email);
+    u.hold(Hold::Address(address))?;
+    if let Some(c) = store.customer_by_email(email)? {
+        return Ok(c);
+    }
+    let mut customer = Customer::new(email, name.trim());
+    // Someone who was erased before starts afresh, flagged, without anything old.
+    customer.flags.previously_erased = store.is_suppressed(email)?;
+    u.tx.insert_customer(&customer)?;
+    Ok(customer)
 }

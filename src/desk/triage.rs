@@ -2,40 +2,47 @@
 //! Each operation is durable before it returns, audited, reflected in the queue index
 //! and announced to every open session.
 
-use super::{Actor, Change, Desk, DeskError, Result};
+use super::write::{Hold, Unit};
+use super::{Actor, Desk, DeskError, Result};
 use crate::model::{Author, Message, MessageKind, Priority, Status, Ticket, TicketNo, Timestamp};
 
+/// The ticket, read inside a unit that holds it.
+pub(super) fn load_ticket(u: &mut Unit<'_>, number: TicketNo) -> Result<Ticket> {
+    u.hold(Hold::Ticket(number))?;
+    u.tx.store().ticket(number)?.ok_or_else(|| {
+        DeskError::NotFound(format!("there is no ticket {number}: check the number"))
+    })
+}
+
 impl Desk {
-    fn load_ticket(&self, number: TicketNo) -> Result<Ticket> {
-        self.store.ticket(number)?.ok_or_else(|| {
-            DeskError::NotFound(format!("there is no ticket {number}: check the number"))
+    /// Changes one ticket's workflow as a unit of work: the ticket is read while held,
+    /// `change` applied, the workflow stored (the subject is left alone, so this works
+    /// on an erased customer's ticket too) and the change audited.
+    fn change_ticket(
+        &self,
+        actor: &Actor,
+        number: TicketNo,
+        action: &str,
+        change: impl Fn(&mut Ticket) -> Result<Vec<String>>,
+    ) -> Result<Ticket> {
+        self.write(actor, &[Hold::Ticket(number)], |u| {
+            let mut ticket = load_ticket(u, number)?;
+            let detail = change(&mut ticket)?;
+            ticket.updated = Timestamp::now();
+            u.tx.put_workflow(&ticket)?;
+            let mut targets = vec![number.to_string()];
+            targets.extend(detail);
+            u.audit(action, targets, Some(&ticket.customer));
+            u.touch(number);
+            Ok(ticket)
         })
     }
 
-    /// Saves a changed ticket, audits, flushes, updates the queue and tells sessions.
-    fn commit_ticket(
-        &self,
-        actor: &Actor,
-        mut ticket: Ticket,
-        action: &str,
-        detail: Vec<String>,
-    ) -> Result<Ticket> {
-        let _op = self.store.op();
-        ticket.updated = Timestamp::now();
-        self.store.put_ticket(&ticket)?;
-        let mut targets = vec![ticket.number.to_string()];
-        targets.extend(detail);
-        self.audit(actor, action, targets, Some(&ticket.customer))?;
-        self.store.flush()?;
-        self.refresh_queue_row(ticket.number)?;
-        self.announce(Change::Ticket(ticket.number));
-        Ok(ticket)
-    }
-
     pub fn set_status(&self, actor: &Actor, number: TicketNo, status: Status) -> Result<Ticket> {
-        let mut t = self.load_ticket(number)?;
-        t.status = status;
-        self.commit_ticket(actor, t, "ticket.status", vec![format!("status={status}")])
+        self.change_ticket(actor, number, "ticket.status", |t| {
+            t.status = status;
+            Ok(vec![format!("status={status}")])
+        })
     }
 
     pub fn set_priority(
@@ -44,14 +51,10 @@ impl Desk {
         number: TicketNo,
         priority: Priority,
     ) -> Result<Ticket> {
-        let mut t = self.load_ticket(number)?;
-        t.priority = priority;
-        self.commit_ticket(
-            actor,
-            t,
-            "ticket.priority",
-            vec![format!("priority={priority}")],
-        )
+        self.change_ticket(actor, number, "ticket.priority", |t| {
+            t.priority = priority;
+            Ok(vec![format!("priority={priority}")])
+        })
     }
 
     /// Assigns to an agent by name, or unassigns with `None`.
@@ -64,13 +67,13 @@ impl Desk {
                 )));
             }
         }
-        let mut t = self.load_ticket(number)?;
-        t.assignee = agent.map(String::from);
-        if t.status == Status::New && agent.is_some() {
-            t.status = Status::Open;
-        }
-        let detail = format!("assignee={}", agent.unwrap_or("-"));
-        self.commit_ticket(actor, t, "ticket.assign", vec![detail])
+        self.change_ticket(actor, number, "ticket.assign", |t| {
+            t.assignee = agent.map(String::from);
+            if t.status == Status::New && agent.is_some() {
+                t.status = Status::Open;
+            }
+            Ok(vec![format!("assignee={}", agent.unwrap_or("-"))])
+        })
     }
 
     /// Replaces the tags. Tags are workflow labels: trimmed, lower-cased, deduplicated.
@@ -88,9 +91,10 @@ impl Desk {
             }
             clean.push(tag);
         }
-        let mut t = self.load_ticket(number)?;
-        t.tags = clean;
-        self.commit_ticket(actor, t, "ticket.tags", vec![])
+        self.change_ticket(actor, number, "ticket.tags", |t| {
+            t.tags = clean.clone();
+            Ok(vec![])
+        })
     }
 
     /// Adds a reply to the customer (queued for sending) and returns it. A new ticket
@@ -111,123 +115,162 @@ impl Desk {
         text: &str,
         kind: MessageKind,
     ) -> Result<Message> {
-        let _op = self.store.op();
         if text.trim().is_empty() {
             return Err(DeskError::Invalid(
                 "the text is empty: write something first".into(),
             ));
         }
-        let mut t = self.load_ticket(number)?;
-        let now = Timestamp::now();
+        let domain = self.config().mail.message_id_domain();
+        self.write(actor, &[Hold::Ticket(number)], |u| {
+            self.stage_agent_message(u, number, text, kind, &domain)
+        })
+    }
+
+    /// Stages an agent's reply or note on a ticket (see [`Desk::add_reply`]).
+    pub(super) fn stage_agent_message(
+        &self,
+        u: &mut Unit<'_>,
+        number: TicketNo,
+        text: &str,
+        kind: MessageKind,
+        domain: &str,
+    ) -> Result<Message> {
         let outbound = kind == MessageKind::Outbound;
-        // A reply threads in the customer's mail client: its own Message-ID, In-Reply-To
-        // the latest message with an id, References the thread's ids (the last 20).
-        let (message_id, in_reply_to, references) = if outbound {
-            let ids: Vec<String> = self
-                .store
-                .messages(number)?
-                .into_iter()
-                .flatten()
-                .filter_map(|m| m.message_id)
-                .collect();
-            let refs = ids[ids.len().saturating_sub(20)..].to_vec();
-            (
-                Some(crate::mail::new_message_id(
-                    &self.config().mail.message_id_domain(),
-                )),
-                ids.last().cloned(),
-                refs,
-            )
-        } else {
-            (None, None, Vec::new())
-        };
-        let mut message = Message {
-            ticket: number,
-            seq: 0,
-            kind,
-            author: Author::Agent {
-                name: actor.name.clone(),
-            },
-            at: now,
-            text: text.to_string(),
-            message_id,
-            in_reply_to,
-            references,
-            attachments: Vec::new(),
-            delivery: outbound.then_some(crate::model::Delivery::Queued { since: now }),
-        };
-        let seq = self.store.append_message(&t.customer, &mut message)?;
-        if outbound {
-            if let Some(id) = &message.message_id {
-                self.store.index_message_id(id, number)?;
-            }
-            self.store.put_outbox(&crate::model::OutboxEntry {
+        {
+            let mut t = load_ticket(u, number)?;
+            let now = Timestamp::now();
+            // A reply threads in the customer's mail client: its own Message-ID,
+            // In-Reply-To the latest message with an id, References the thread's ids
+            // (the last 20).
+            let (message_id, in_reply_to, references) = if outbound {
+                let ids: Vec<String> =
+                    u.tx.store()
+                        .messages(number)?
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|m| m.message_id)
+                        .collect();
+                let refs = ids[ids.len().saturating_sub(20)..].to_vec();
+                (
+                    Some(crate::mail::new_message_id(domain)),
+                    ids.last().cloned(),
+                    refs,
+                )
+            } else {
+                (None, None, Vec::new())
+            };
+            let mut message = Message {
                 ticket: number,
-                seq,
-                attempts: 0,
-                next_attempt: now,
-                last_error: None,
-                automatic: false,
-                composed: None,
-            })?;
+                seq: 0,
+                kind,
+                author: Author::Agent {
+                    name: u.actor_name().to_string(),
+                },
+                at: now,
+                text: text.to_string(),
+                message_id,
+                in_reply_to,
+                references,
+                attachments: Vec::new(),
+                delivery: outbound.then_some(crate::model::Delivery::Queued { since: now }),
+            };
+            let seq = u.tx.append_message(&t.customer, &mut message)?;
+            if outbound {
+                if let Some(id) = &message.message_id {
+                    u.tx.index_message_id(id, number)?;
+                }
+                u.tx.put_outbox(&crate::model::OutboxEntry {
+                    ticket: number,
+                    seq,
+                    attempts: 0,
+                    next_attempt: now,
+                    last_error: None,
+                    automatic: false,
+                    composed: None,
+                })?;
+            }
+            if outbound && t.status == Status::New {
+                t.status = Status::Open;
+            }
+            t.updated = now;
+            u.tx.put_workflow(&t)?;
+            let action = if kind == MessageKind::Note {
+                "ticket.note"
+            } else {
+                "ticket.reply"
+            };
+            u.audit(
+                action,
+                vec![number.to_string(), format!("message={seq}")],
+                Some(&t.customer),
+            );
+            u.touch(number);
+            Ok(message)
         }
-        if kind == MessageKind::Outbound && t.status == Status::New {
-            t.status = Status::Open;
-        }
-        let action = if kind == MessageKind::Note {
-            "ticket.note"
-        } else {
-            "ticket.reply"
-        };
-        self.commit_ticket(actor, t, action, vec![format!("message={}", message.seq)])?;
-        Ok(message)
     }
 
     /// Moves the whole thread of `from` to the end of `into`, closes `from` with a note
     /// pointing to `into`. Messages stay sealed with the key of whoever they belong to.
     pub fn merge(&self, actor: &Actor, from: TicketNo, into: TicketNo) -> Result<Ticket> {
-        let _op = self.store.op();
         if from == into {
             return Err(DeskError::Invalid(
                 "a ticket cannot be merged into itself: pick another ticket".into(),
             ));
         }
-        let mut source = self.load_ticket(from)?;
-        let target = self.load_ticket(into)?;
-        let moved = self.store.move_thread(from, into)?;
-        let now = Timestamp::now();
-        for (ticket, text) in [
-            (&source, format!("Merged into {into}.")),
-            (
-                &target,
-                format!("Ticket {from} was merged into this one ({moved} messages)."),
-            ),
-        ] {
-            let mut note = Message {
-                ticket: ticket.number,
-                seq: 0,
-                kind: MessageKind::Note,
-                author: Author::System,
-                at: now,
-                text,
-                message_id: None,
-                in_reply_to: None,
-                references: Vec::new(),
-                attachments: Vec::new(),
-                delivery: None,
-            };
-            self.store.append_message(&ticket.customer, &mut note)?;
-        }
-        source.status = Status::Closed;
-        if !source.tags.iter().any(|t| t == "merged") {
-            source.tags.push("merged".into());
-        }
-        self.commit_ticket(actor, source, "ticket.merge", vec![format!("into={into}")])?;
-        self.commit_ticket(
-            actor,
-            target,
-            "ticket.merged-into",
-            vec![format!("from={from}")],
-        )
+        self.write(actor, &[Hold::Ticket(from), Hold::Ticket(into)], |u| {
+            let mut source = load_ticket(u, from)?;
+            let mut target = load_ticket(u, into)?;
+            let moved = u.tx.move_thread(from, into)?;
+            let now = Timestamp::now();
+            for (ticket, text) in [
+                (&source, format!("Merged into {into}.")),
+                (
+                    &target,
+                    format!("Ticket {from} was merged into this one ({moved} messages)."),
+                ),
+            ] {
+                // System notes hold nobody's personal data: sealed with the desk's
+                // key, so a merge works whoever was erased.
+                let mut note = Message {
+                    ticket: ticket.number,
+                    seq: 0,
+                    kind: MessageKind::Note,
+                    author: Author::System,
+                    at: now,
+                    text,
+                    message_id: None,
+                    in_reply_to: None,
+                    references: Vec::new(),
+                    attachments: Vec::new(),
+                    delivery: None,
+                };
+                u.tx.append_system_note(&mut note)?;
+            }
+            source.status = Status::Closed;
+            if !source.tags.iter().any(|t| t == "merged") {
+                source.tags.push("merged".into());
+            }
+            source.updated = now;
+            target.updated = now;
+            u.tx.put_workflow(&source)?;
+            u.tx.put_workflow(&target)?;
+            u.audit(
+                "ticket.merge",
+                vec![
+                    from.to_string(),
+                    format!("into={into}"),
+                    format!("moved={moved}"),
+                ],
+                Some(&source.customer),
+            );
+            u.audit(
+                "ticket.merged-into",
+                vec![into.to_string(), format!("from={from}")],
+                Some(&target.customer),
+            );
+            u.touch(from);
+            u.touch(into);
+            Ok(target)
+        })
     }
 }

@@ -19,8 +19,7 @@ impl Desk {
             }
         }
         tickets.sort_by_key(|t| std::cmp::Reverse(t.number));
-        self.audit(actor, "customer.view", vec![id.to_string()], Some(&id))?;
-        self.store.flush()?;
+        self.audit_only(actor, "customer.view", vec![id.to_string()], Some(&id))?;
         Ok((customer, tickets))
     }
 
@@ -28,23 +27,25 @@ impl Desk {
     ///
     /// The name is only checked for shape here; the TUI stores a theme after it loaded.
     pub fn set_agent_theme(&self, actor: &Actor, agent_name: &str, theme: &str) -> Result<()> {
-        let _op = self.store.op();
         super::agents::check_theme_name(theme)?;
-        let mut agent = self.agent_named(agent_name)?;
-        if agent.theme.as_deref() == Some(theme) {
-            return Ok(());
+        if agent_name != actor.name {
+            self.require_admin(actor, "change another agent's theme")?;
         }
-        agent.theme = Some(theme.to_string());
-        self.store.put_agent(&agent)?;
-        self.audit(
-            actor,
-            "agent.theme",
-            vec![agent.id.to_string(), format!("theme={theme}")],
-            None,
-        )?;
-        self.store.flush()?;
-        self.announce(Change::Agents);
-        Ok(())
+        self.write(actor, &[super::write::Hold::Settings], |u| {
+            let mut agent = self.agent_named(agent_name)?;
+            if agent.theme.as_deref() == Some(theme) {
+                return Ok(());
+            }
+            agent.theme = Some(theme.to_string());
+            u.tx.put_agent(&agent)?;
+            u.audit(
+                "agent.theme",
+                vec![agent.id.to_string(), format!("theme={theme}")],
+                None,
+            );
+            u.announce(Change::Agents);
+            Ok(())
+        })
     }
 }
 

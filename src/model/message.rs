@@ -21,6 +21,27 @@ pub struct Message {
     pub delivery: Option<Delivery>,
 }
 
+impl Message {
+    /// The place of a message whose author's key is gone and whose kind and time can no
+    /// longer be read (only a restored old backup has such messages: an erasure turns
+    /// every message it can read into a placeholder that keeps both).
+    pub fn erased_placeholder(ticket: TicketNo, seq: u32) -> Message {
+        Message {
+            ticket,
+            seq,
+            kind: MessageKind::Inbound,
+            author: Author::Erased,
+            at: Timestamp::now(),
+            text: crate::model::ERASED.into(),
+            message_id: None,
+            in_reply_to: None,
+            references: Vec::new(),
+            attachments: Vec::new(),
+            delivery: None,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MessageKind {

@@ -155,6 +155,7 @@ impl Connection {
                 name: login.agent.name.clone(),
                 key_fingerprint: Some(login.key_fingerprint.clone()),
                 source: format!("ssh {}", self.peer),
+                kind: crate::desk::ActorKind::Agent,
             },
             no_color: ch.no_color,
         });
@@ -190,6 +191,7 @@ impl Connection {
             name: agent.name.clone(),
             key_fingerprint: Some(key_fingerprint.clone()),
             source: format!("ssh {}", self.peer),
+            kind: crate::desk::ActorKind::Agent,
         };
         if let Err(e) = self.state.desk.record_login(&actor, with_code) {
             tracing::error!(peer = %self.peer, agent = %agent.name, error = %e, "cannot audit the login; refusing it");

@@ -4,7 +4,7 @@
 
 use super::envelope::{self, KeySlot};
 use super::keys::{check_private, sync_dir};
-use super::{Result, Store, StoreError, Table};
+use super::{Result, Store, StoreError, Table, Tx};
 use crate::model::{Author, CustomerId, Message, Timestamp, ERASED};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
@@ -37,50 +37,33 @@ impl Store {
         Ok(self.t.suppressed.tree.contains_key(self.email_key(email))?)
     }
 
-    /// Erases one customer completely. Their key must still exist (so messages can be
-    /// turned into placeholders that keep kind and time for statistics); afterwards it
-    /// does not.
-    pub fn erase_customer(&self, id: &CustomerId, emails: &[String]) -> Result<ErasureCounts> {
-        let mut counts = ErasureCounts::default();
-        // Messages: placeholders sealed with the master key; their files deleted.
-        for (key, sealed) in self.sealed_for(&self.t.messages, id)? {
-            let placeholder = match self.decode::<Message>(&self.t.messages, &key, &sealed) {
-                Ok(m) => {
-                    for a in &m.attachments {
-                        if self.t.attachments.tree.remove(a.id.as_bytes())?.is_some() {
-                            counts.attachments += 1;
-                        }
-                    }
-                    erased_message(m)
-                }
-                Err(StoreError::Erased) => continue,
-                Err(e) => return Err(e),
-            };
-            self.put(&self.t.messages, &key, KeySlot::Master, &placeholder)?;
-            counts.messages += 1;
-        }
-        for (key, _) in self.sealed_for(&self.t.subjects, id)? {
-            self.put(&self.t.subjects, &key, KeySlot::Master, ERASED)?;
-            counts.subjects += 1;
-        }
-        counts.attachments += self.remove_sealed_for(&self.t.attachments, id)?;
-        counts.raw_mails = self.remove_sealed_for(&self.t.raw_mail, id)?;
-        counts.consents = self.remove_prefix(&self.t.consents, id.as_bytes())?;
-        self.remove_prefix(&self.t.customer_tickets, id.as_bytes())?;
-        let email_keys: Vec<[u8; 32]> = emails.iter().map(|e| self.email_key(e)).collect();
-        for k in &email_keys {
-            self.t.email_index.tree.remove(k)?;
-            self.put(&self.t.suppressed, k, KeySlot::Master, &Timestamp::now())?;
-        }
-        self.t.customers.tree.remove(id.as_bytes())?;
-        self.append_erasure_journal(&ErasureRecord {
+    /// Writes the decision to erase a customer to the journal in the keys dir, durably,
+    /// before anything is erased: a crash part way is then finished at the next start
+    /// (see [`Store::unfinished_erasures`]), and a restore of an older backup re-applies
+    /// it.
+    pub fn journal_erasure(&self, id: &CustomerId, emails: &[String]) -> Result<ErasureRecord> {
+        let record = ErasureRecord {
             customer: *id,
-            email_keys,
+            email_keys: emails.iter().map(|e| self.email_key(e)).collect(),
             at: Timestamp::now(),
-        })?;
-        self.flush()?;
-        self.destroy_customer_key(id)?;
-        Ok(counts)
+        };
+        self.append_erasure_journal(&record)?;
+        Ok(record)
+    }
+
+    /// Journalled erasures that did not finish (the process died part way): the
+    /// customer's record or key is still here.
+    pub fn unfinished_erasures(&self) -> Result<Vec<ErasureRecord>> {
+        let mut out: Vec<ErasureRecord> = Vec::new();
+        for record in self.read_erasure_journal()? {
+            let id = record.customer;
+            let left = self.t.customers.tree.contains_key(id.as_bytes())?
+                || self.keyring.read().contains(&id);
+            if left && !out.iter().any(|r| r.customer == id) {
+                out.push(record);
+            }
+        }
+        Ok(out)
     }
 
     /// Re-applies journalled erasures to this data dir (after a restore): removes what
@@ -125,6 +108,14 @@ impl Store {
             table.tree.remove(k)?;
         }
         Ok(found.len())
+    }
+
+    fn keys_under(&self, table: &Table, prefix: &[u8]) -> Result<Vec<sled::IVec>> {
+        Ok(table
+            .tree
+            .scan_prefix(prefix)
+            .keys()
+            .collect::<std::result::Result<_, _>>()?)
     }
 
     fn remove_prefix(&self, table: &Table, prefix: &[u8]) -> Result<usize> {
@@ -218,30 +209,89 @@ fn erased_message(m: Message) -> Message {
     }
 }
 
-impl Store {
+impl Tx<'_> {
+    /// Stages the erasure of one customer: every message sealed for them becomes a
+    /// placeholder (kind, time and place kept for statistics) and everything else
+    /// sealed for them is deleted, with their addresses suppressed and a tombstone.
+    /// After this unit is durable their key is destroyed
+    /// ([`Store::destroy_customer_key`]). Safe to run again on a half-erased customer.
+    pub fn erase_customer(&mut self, record: &ErasureRecord) -> Result<ErasureCounts> {
+        let store = self.store;
+        let t = &store.t;
+        let id = &record.customer;
+        let mut counts = ErasureCounts::default();
+        for (key, sealed) in store.sealed_for(&t.messages, id)? {
+            let placeholder = match store.decode::<Message>(&t.messages, &key, &sealed) {
+                Ok(m) => {
+                    for a in &m.attachments {
+                        if self.contains(&t.attachments, a.id.as_bytes())? {
+                            self.remove(&t.attachments, a.id.as_bytes());
+                            counts.attachments += 1;
+                        }
+                    }
+                    erased_message(m)
+                }
+                Err(StoreError::Erased) => continue,
+                Err(e) => return Err(e),
+            };
+            self.put(&t.messages, &key, KeySlot::Master, &placeholder)?;
+            counts.messages += 1;
+        }
+        for (key, _) in store.sealed_for(&t.subjects, id)? {
+            self.put(&t.subjects, &key, KeySlot::Master, ERASED)?;
+            counts.subjects += 1;
+        }
+        for (key, _) in store.sealed_for(&t.attachments, id)? {
+            if self.contains(&t.attachments, &key)? {
+                self.remove(&t.attachments, &key);
+                counts.attachments += 1;
+            }
+        }
+        for (key, _) in store.sealed_for(&t.raw_mail, id)? {
+            self.remove(&t.raw_mail, &key);
+            counts.raw_mails += 1;
+        }
+        for key in store.keys_under(&t.consents, id.as_bytes())? {
+            self.remove(&t.consents, &key);
+            counts.consents += 1;
+        }
+        for key in store.keys_under(&t.customer_tickets, id.as_bytes())? {
+            self.remove(&t.customer_tickets, &key);
+        }
+        for k in &record.email_keys {
+            self.remove(&t.email_index, k);
+            self.put(&t.suppressed, k, KeySlot::Master, &record.at)?;
+        }
+        self.remove(&t.customers, id.as_bytes());
+        self.put(&t.erased, id.as_bytes(), KeySlot::Master, &record.at)?;
+        Ok(counts)
+    }
+
     /// Anonymises one ticket (retention): subject and every readable message become
     /// placeholders, attachments and original mails are deleted. Workflow stays.
     /// Returns the number of messages anonymised.
-    pub fn anonymise_ticket(&self, number: crate::model::TicketNo) -> Result<usize> {
+    pub fn anonymise_ticket(&mut self, number: crate::model::TicketNo) -> Result<usize> {
+        let store = self.store;
+        let t = &store.t;
         let key = number.0.to_be_bytes();
-        self.put(&self.t.subjects, &key, KeySlot::Master, ERASED)?;
+        self.put(&t.subjects, &key, KeySlot::Master, ERASED)?;
         let mut count = 0;
-        for item in self.t.messages.tree.scan_prefix(key) {
+        for item in t.messages.tree.scan_prefix(key) {
             let (k, sealed) = item?;
             if matches!(
-                envelope::slot_of(self.t.messages.name, &sealed),
+                envelope::slot_of(t.messages.name, &sealed),
                 Ok(KeySlot::Master)
             ) {
                 continue; // already a placeholder, or a system note without personal data
             }
-            let Ok(m) = self.decode::<Message>(&self.t.messages, &k, &sealed) else {
+            let Ok(m) = store.decode::<Message>(&t.messages, &k, &sealed) else {
                 continue;
             };
             for a in &m.attachments {
-                self.t.attachments.tree.remove(a.id.as_bytes())?;
+                self.remove(&t.attachments, a.id.as_bytes());
             }
-            self.t.raw_mail.tree.remove(&k)?;
-            self.put(&self.t.messages, &k, KeySlot::Master, &erased_message(m))?;
+            self.remove(&t.raw_mail, &k);
+            self.put(&t.messages, &k, KeySlot::Master, &erased_message(m))?;
             count += 1;
         }
         Ok(count)

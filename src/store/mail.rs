@@ -2,7 +2,7 @@
 //! the original MIME of each message, the quarantine and the outbox.
 
 use super::envelope::KeySlot;
-use super::{hmac32, Result, Store};
+use super::{hmac32, Result, Store, Tx};
 use crate::model::{CustomerId, OutboxEntry, QuarantineId, QuarantineItem, TicketNo};
 
 fn message_key(ticket: TicketNo, seq: u32) -> [u8; 12] {
@@ -14,20 +14,10 @@ fn message_key(ticket: TicketNo, seq: u32) -> [u8; 12] {
 
 impl Store {
     /// Keyed hash of a Message-ID: ids can name people, so they are never sled keys.
-    fn message_id_key(&self, message_id: &str) -> [u8; 32] {
+    pub(super) fn message_id_key(&self, message_id: &str) -> [u8; 32] {
         hmac32(
             &self.index_key,
             format!("message-id\0{}", message_id.trim().to_lowercase()).as_bytes(),
-        )
-    }
-
-    /// Remembers that `message_id` (received or sent) belongs to `ticket`.
-    pub fn index_message_id(&self, message_id: &str, ticket: TicketNo) -> Result<()> {
-        self.put(
-            &self.t.message_ids,
-            &self.message_id_key(message_id),
-            KeySlot::Master,
-            &ticket,
         )
     }
 
@@ -35,7 +25,7 @@ impl Store {
         self.get(&self.t.message_ids, &self.message_id_key(message_id))
     }
 
-    fn seen_key(&self, sender: &str, message_id: &str) -> [u8; 32] {
+    pub(super) fn seen_key(&self, sender: &str, message_id: &str) -> [u8; 32] {
         let text = format!(
             "seen\0{}\0{}",
             crate::model::normalize_email(sender),
@@ -49,50 +39,11 @@ impl Store {
         self.get(&self.t.seen_mail, &self.seen_key(sender, message_id))
     }
 
-    pub fn mark_mail_seen(
-        &self,
-        sender: &str,
-        message_id: &str,
-        at: (TicketNo, u32),
-    ) -> Result<()> {
-        self.put(
-            &self.t.seen_mail,
-            &self.seen_key(sender, message_id),
-            KeySlot::Master,
-            &at,
-        )
-    }
-
-    /// The original MIME of a message, sealed with its author's key (kept for export).
-    pub fn put_raw_mail(
-        &self,
-        owner: &CustomerId,
-        ticket: TicketNo,
-        seq: u32,
-        raw: &[u8],
-    ) -> Result<()> {
-        self.put(
-            &self.t.raw_mail,
-            &message_key(ticket, seq),
-            KeySlot::Customer(*owner),
-            raw,
-        )
-    }
-
     pub fn raw_mail(&self, ticket: TicketNo, seq: u32) -> Result<Option<Vec<u8>>> {
         self.get(&self.t.raw_mail, &message_key(ticket, seq))
     }
 
     // ---- quarantine ----
-
-    pub fn put_quarantine(&self, item: &QuarantineItem) -> Result<()> {
-        self.put(
-            &self.t.quarantine,
-            item.id.as_bytes(),
-            KeySlot::Master,
-            item,
-        )
-    }
 
     pub fn quarantine_item(&self, id: &QuarantineId) -> Result<Option<QuarantineItem>> {
         self.get(&self.t.quarantine, id.as_bytes())
@@ -109,25 +60,7 @@ impl Store {
         Ok(items)
     }
 
-    pub fn remove_quarantine(&self, id: &QuarantineId) -> Result<bool> {
-        Ok(self.t.quarantine.tree.remove(id.as_bytes())?.is_some())
-    }
-
     // ---- outbox ----
-
-    pub fn put_outbox(&self, entry: &OutboxEntry) -> Result<()> {
-        self.put(
-            &self.t.outbox,
-            &message_key(entry.ticket, entry.seq),
-            KeySlot::Master,
-            entry,
-        )
-    }
-
-    pub fn remove_outbox(&self, ticket: TicketNo, seq: u32) -> Result<()> {
-        self.t.outbox.tree.remove(message_key(ticket, seq))?;
-        Ok(())
-    }
 
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
         self.scan::<OutboxEntry>(&self.t.outbox, &[])?
@@ -139,5 +72,79 @@ impl Store {
     /// One message of a thread.
     pub fn message(&self, ticket: TicketNo, seq: u32) -> Result<Option<crate::model::Message>> {
         self.get(&self.t.messages, &message_key(ticket, seq))
+    }
+}
+
+impl Tx<'_> {
+    /// Remembers that `message_id` (received or sent) belongs to `ticket`.
+    pub fn index_message_id(&mut self, message_id: &str, ticket: TicketNo) -> Result<()> {
+        let store = self.store;
+        let key = store.message_id_key(message_id);
+        self.put(&store.t.message_ids, &key, KeySlot::Master, &ticket)
+    }
+
+    pub fn mark_mail_seen(
+        &mut self,
+        sender: &str,
+        message_id: &str,
+        at: (TicketNo, u32),
+    ) -> Result<()> {
+        let store = self.store;
+        let key = store.seen_key(sender, message_id);
+        self.put(&store.t.seen_mail, &key, KeySlot::Master, &at)
+    }
+
+    /// The original MIME of a message, sealed with its author's key (kept for export).
+    pub fn put_raw_mail(
+        &mut self,
+        owner: &CustomerId,
+        ticket: TicketNo,
+        seq: u32,
+        raw: &[u8],
+    ) -> Result<()> {
+        let store = self.store;
+        self.put(
+            &store.t.raw_mail,
+            &message_key(ticket, seq),
+            KeySlot::Customer(*owner),
+            raw,
+        )
+    }
+
+    // ---- quarantine ----
+
+    pub fn put_quarantine(&mut self, item: &QuarantineItem) -> Result<()> {
+        let store = self.store;
+        self.put(
+            &store.t.quarantine,
+            item.id.as_bytes(),
+            KeySlot::Master,
+            item,
+        )
+    }
+
+    /// Removes a quarantined item; false if there was none.
+    pub fn remove_quarantine(&mut self, id: &QuarantineId) -> Result<bool> {
+        let store = self.store;
+        let existed = self.contains(&store.t.quarantine, id.as_bytes())?;
+        self.remove(&store.t.quarantine, id.as_bytes());
+        Ok(existed)
+    }
+
+    // ---- outbox ----
+
+    pub fn put_outbox(&mut self, entry: &OutboxEntry) -> Result<()> {
+        let store = self.store;
+        self.put(
+            &store.t.outbox,
+            &message_key(entry.ticket, entry.seq),
+            KeySlot::Master,
+            entry,
+        )
+    }
+
+    pub fn remove_outbox(&mut self, ticket: TicketNo, seq: u32) {
+        let store = self.store;
+        self.remove(&store.t.outbox, &message_key(ticket, seq));
     }
 }

@@ -16,6 +16,7 @@ mod keyring;
 mod keys;
 mod mail;
 mod records;
+mod tx;
 
 pub use backup::{BackupSummary, OpGuard};
 pub use envelope::FORMAT_VERSION;
@@ -23,13 +24,14 @@ pub use erasure::{ErasureCounts, ErasureRecord};
 pub use error::{Result, StoreError};
 pub use keys::{create_private_dir, demo_public_key, write_user_key, KeyPaths};
 pub use records::ERASED_PLACEHOLDER;
+pub use tx::{CommitNo, Tx};
 
 use crate::model::{AuditEvent, CustomerId, EventHash, Pseudonym};
 use envelope::{KeySlot, SealKey};
 use hmac::{Hmac, KeyInit, Mac};
 use keyring::Keyring;
 use keys::{KeyPurpose, MasterKey};
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Condvar, Mutex, RwLock};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::Sha256;
@@ -62,6 +64,8 @@ pub struct InitReport {
 struct Table {
     name: &'static str,
     tree: sled::Tree,
+    /// Position in [`Tables::trees`], which a unit of work's transaction spans.
+    idx: usize,
 }
 
 struct Tables {
@@ -84,17 +88,24 @@ struct Tables {
     quarantine: Table,
     outbox: Table,
     suppressed: Table,
+    /// Every tree above, in `idx` order.
+    trees: Vec<sled::Tree>,
 }
 
 impl Tables {
     fn open(db: &sled::Db) -> Result<Self> {
+        let trees = std::cell::RefCell::new(Vec::new());
         let t = |name: &'static str| -> Result<Table> {
+            let tree = db.open_tree(name)?;
+            let mut trees = trees.borrow_mut();
+            trees.push(tree.clone());
             Ok(Table {
                 name,
-                tree: db.open_tree(name)?,
+                tree,
+                idx: trees.len() - 1,
             })
         };
-        Ok(Tables {
+        let mut tables = Tables {
             meta: t("meta")?,
             customers: t("customers")?,
             email_index: t("email_index")?,
@@ -114,7 +125,10 @@ impl Tables {
             quarantine: t("quarantine")?,
             outbox: t("outbox")?,
             suppressed: t("suppressed")?,
-        })
+            trees: Vec::new(),
+        };
+        tables.trees = trees.into_inner();
+        Ok(tables)
     }
 }
 
@@ -139,6 +153,10 @@ pub struct Store {
     desk_id: [u8; 16],
     /// Operations share it; a backup takes it alone (see `backup`).
     gate: RwLock<()>,
+    /// How many units of work were committed (see `tx`).
+    committed: std::sync::atomic::AtomicU64,
+    durability: Mutex<tx::Durability>,
+    durable_cv: Condvar,
 }
 
 impl Store {
@@ -228,10 +246,22 @@ impl Store {
             audit_head: Mutex::new((0, EventHash::GENESIS)),
             desk_id,
             gate: RwLock::new(()),
+            committed: std::sync::atomic::AtomicU64::new(0),
+            durability: Mutex::new(tx::Durability::default()),
+            durable_cv: Condvar::new(),
             db,
             t,
         };
-        let counter: u64 = store.get(&store.t.meta, META_NEXT_TICKET)?.unwrap_or(0);
+        let stored: u64 = store.get(&store.t.meta, META_NEXT_TICKET)?.unwrap_or(0);
+        // Never below the highest ticket there is, whatever the counter says.
+        let highest = store
+            .t
+            .tickets
+            .tree
+            .last()?
+            .and_then(|(k, _)| <[u8; 8]>::try_from(k.as_ref()).ok())
+            .map_or(0, u64::from_be_bytes);
+        let counter = stored.max(highest);
         let head: (u64, EventHash) = store
             .get(&store.t.meta, META_AUDIT_HEAD)?
             .unwrap_or((0, EventHash::GENESIS));
@@ -264,6 +294,8 @@ impl Store {
 
     // ---- the generic sealed put/get every typed accessor goes through ----
 
+    /// Writes one sealed value straight to its tree, outside any unit of work: only for
+    /// repairs of a data dir nobody else has open (restore) and tests.
     fn put<T: Serialize + ?Sized>(
         &self,
         table: &Table,
@@ -271,18 +303,7 @@ impl Store {
         slot: KeySlot,
         value: &T,
     ) -> Result<()> {
-        let plain = Zeroizing::new(
-            bincode::serde::encode_to_vec(value, bincode::config::standard())
-                .map_err(|e| StoreError::Db(format!("cannot encode a record: {e}")))?,
-        );
-        let sealed = match slot {
-            KeySlot::Master => envelope::seal(slot, &self.master, table.name, key, &plain),
-            KeySlot::Customer(id) => {
-                let ring = self.keyring.read();
-                let cipher = ring.key(&id).ok_or(StoreError::Erased)?;
-                envelope::seal(slot, cipher, table.name, key, &plain)
-            }
-        };
+        let sealed = self.seal_value(table, key, slot, value)?;
         table.tree.insert(key, sealed)?;
         Ok(())
     }
@@ -362,24 +383,6 @@ impl Store {
 
     // ---- audit chain plumbing (the desk decides what to log) ----
 
-    /// Appends an event, filling in its sequence number and the previous event's hash.
-    pub fn append_audit(&self, mut event: AuditEvent) -> Result<AuditEvent> {
-        let _op = self.op();
-        let mut head = self.audit_head.lock();
-        event.seq = head.0 + 1;
-        event.prev_hash = head.1;
-        let new_head = (event.seq, event.hash());
-        self.put(
-            &self.t.audit,
-            &event.seq.to_be_bytes(),
-            KeySlot::Master,
-            &event,
-        )?;
-        self.put(&self.t.meta, META_AUDIT_HEAD, KeySlot::Master, &new_head)?;
-        *head = new_head;
-        Ok(event)
-    }
-
     /// The recorded head of the audit chain: (last sequence number, its hash).
     pub fn audit_head(&self) -> Result<(u64, EventHash)> {
         Ok(self
@@ -458,11 +461,7 @@ mod tests {
     fn resealed_edit_is_caught_by_the_hash_chain() {
         let dir = tempfile::tempdir().unwrap();
         let desk = crate::desk::tests::desk(dir.path());
-        let actor = Actor {
-            name: "alice".into(),
-            key_fingerprint: None,
-            source: "test".into(),
-        };
+        let actor = Actor::local_admin();
         for from in ["a@example.com", "b@example.com", "c@example.com"] {
             desk.create_ticket(
                 &actor,

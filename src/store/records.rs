@@ -2,7 +2,7 @@
 //! key each model type uses.
 
 use super::envelope::KeySlot;
-use super::{Result, Store, StoreError, META_NEXT_TICKET};
+use super::{Result, Store, StoreError, Tx};
 use crate::model::*;
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +25,7 @@ struct TicketWorkflow {
 pub const ERASED_PLACEHOLDER: &str = crate::model::ERASED;
 
 /// The highest key that starts with `prefix`: the last record of a sequence.
-fn last_key_under(tree: &sled::Tree, prefix: &[u8]) -> Result<Option<sled::IVec>> {
+pub(super) fn last_key_under(tree: &sled::Tree, prefix: &[u8]) -> Result<Option<sled::IVec>> {
     Ok(tree.scan_prefix(prefix).keys().next_back().transpose()?)
 }
 
@@ -45,28 +45,6 @@ fn customer_ticket_key(customer: &CustomerId, ticket: TicketNo) -> [u8; 24] {
 
 impl Store {
     // ---- customers ----
-
-    /// Creates the customer's data key (durably, in the keyring), then their record and
-    /// one email-index entry per address.
-    pub fn insert_customer(&self, customer: &Customer) -> Result<()> {
-        self.keyring.write().add(customer.id)?;
-        self.put_customer(customer)
-    }
-
-    /// Rewrites a customer record and indexes any new address.
-    pub fn put_customer(&self, customer: &Customer) -> Result<()> {
-        let slot = KeySlot::Customer(customer.id);
-        self.put(&self.t.customers, customer.id.as_bytes(), slot, customer)?;
-        for email in &customer.emails {
-            self.put(
-                &self.t.email_index,
-                &self.email_key(email),
-                KeySlot::Master,
-                &customer.id,
-            )?;
-        }
-        Ok(())
-    }
 
     pub fn customer(&self, id: &CustomerId) -> Result<Option<Customer>> {
         self.get(&self.t.customers, id.as_bytes())
@@ -104,56 +82,11 @@ impl Store {
     }
 
     /// Crypto-shredding: destroys the customer's data key (rewriting the keyring
-    /// atomically) and records a tombstone, so everything sealed for them reads as
-    /// erased from now on, in this data dir and in any copy of it.
+    /// atomically), so everything sealed for them reads as erased from now on, in this
+    /// data dir and in any copy of it. The erasure's unit of work has stored the
+    /// tombstone before (see `Tx::erase_customer`).
     pub fn destroy_customer_key(&self, id: &CustomerId) -> Result<bool> {
-        self.put(
-            &self.t.erased,
-            id.as_bytes(),
-            KeySlot::Master,
-            &Timestamp::now(),
-        )?;
-        self.flush()?;
         self.keyring.write().destroy(id)
-    }
-
-    // ---- tickets ----
-
-    /// Hands out the next ticket number (#1, #2, …).
-    pub fn next_ticket_number(&self) -> Result<TicketNo> {
-        let mut counter = self.ticket_counter.lock();
-        let next = *counter + 1;
-        self.put(&self.t.meta, META_NEXT_TICKET, KeySlot::Master, &next)?;
-        *counter = next;
-        Ok(TicketNo(next))
-    }
-
-    pub fn put_ticket(&self, ticket: &Ticket) -> Result<()> {
-        let key = ticket.number.0.to_be_bytes();
-        let workflow = TicketWorkflow {
-            number: ticket.number,
-            status: ticket.status,
-            priority: ticket.priority,
-            assignee: ticket.assignee.clone(),
-            tags: ticket.tags.clone(),
-            customer: ticket.customer,
-            created: ticket.created,
-            updated: ticket.updated,
-            due: ticket.due,
-        };
-        self.put(&self.t.tickets, &key, KeySlot::Master, &workflow)?;
-        self.put(
-            &self.t.subjects,
-            &key,
-            KeySlot::Customer(ticket.customer),
-            &ticket.subject,
-        )?;
-        self.put(
-            &self.t.customer_tickets,
-            &customer_ticket_key(&ticket.customer, ticket.number),
-            KeySlot::Master,
-            &ticket.number,
-        )
     }
 
     pub fn ticket(&self, number: TicketNo) -> Result<Option<Ticket>> {
@@ -201,60 +134,6 @@ impl Store {
         })
     }
 
-    // ---- messages and attachments ----
-
-    /// Appends a message to its ticket's thread, sealed with the ticket customer's key;
-    /// sets and returns its position.
-    pub fn append_message(&self, customer: &CustomerId, message: &mut Message) -> Result<u32> {
-        let prefix = message.ticket.0.to_be_bytes();
-        let seq = match last_key_under(&self.t.messages.tree, &prefix)? {
-            Some(k) if k.len() == 12 => {
-                u32::from_be_bytes(k[8..12].try_into().expect("checked length")) + 1
-            }
-            _ => 1,
-        };
-        message.seq = seq;
-        self.put_message(customer, message)?;
-        Ok(seq)
-    }
-
-    /// Rewrites a stored message (delivery state, erasure placeholder).
-    pub fn put_message(&self, customer: &CustomerId, message: &Message) -> Result<()> {
-        let key = message_key(message.ticket, message.seq);
-        self.put(
-            &self.t.messages,
-            &key,
-            KeySlot::Customer(*customer),
-            message,
-        )
-    }
-
-    /// Moves every readable message of `from` to the end of `into`'s thread, each
-    /// re-sealed with the key that sealed it before. Erased messages stay behind.
-    pub fn move_thread(&self, from: TicketNo, into: TicketNo) -> Result<u32> {
-        let table = &self.t.messages;
-        let mut moved = 0;
-        for item in table.tree.scan_prefix(from.0.to_be_bytes()) {
-            let (key, sealed) = item?;
-            let KeySlot::Customer(owner) = super::envelope::slot_of(table.name, &sealed)? else {
-                return Err(StoreError::Corrupt(format!(
-                    "message {} is not sealed for a customer",
-                    hex::encode(&key)
-                )));
-            };
-            let mut message: Message = match self.decode(table, &key, &sealed) {
-                Ok(m) => m,
-                Err(StoreError::Erased) => continue,
-                Err(e) => return Err(e),
-            };
-            message.ticket = into;
-            self.append_message(&owner, &mut message)?;
-            table.tree.remove(&key)?;
-            moved += 1;
-        }
-        Ok(moved)
-    }
-
     /// The thread of a ticket, in order; an erased message reads as `Err(Erased)`.
     pub fn messages(&self, ticket: TicketNo) -> Result<Vec<Result<Message>>> {
         Ok(self
@@ -264,34 +143,11 @@ impl Store {
             .collect())
     }
 
-    pub fn put_attachment(
-        &self,
-        customer: &CustomerId,
-        id: &AttachmentId,
-        bytes: &[u8],
-    ) -> Result<()> {
-        self.put(
-            &self.t.attachments,
-            id.as_bytes(),
-            KeySlot::Customer(*customer),
-            bytes,
-        )
-    }
-
-    pub fn remove_attachment(&self, id: &AttachmentId) -> Result<()> {
-        self.t.attachments.tree.remove(id.as_bytes())?;
-        Ok(())
-    }
-
     pub fn attachment(&self, id: &AttachmentId) -> Result<Option<Vec<u8>>> {
         self.get(&self.t.attachments, id.as_bytes())
     }
 
     // ---- agents ----
-
-    pub fn put_agent(&self, agent: &Agent) -> Result<()> {
-        self.put(&self.t.agents, agent.id.as_bytes(), KeySlot::Master, agent)
-    }
 
     pub fn agents(&self) -> Result<Vec<Agent>> {
         let mut agents: Vec<Agent> = self
@@ -307,34 +163,6 @@ impl Store {
         Ok(self.agents()?.into_iter().find(|a| a.name == name))
     }
 
-    pub fn remove_agent(&self, id: &AgentId) -> Result<bool> {
-        Ok(self.t.agents.tree.remove(id.as_bytes())?.is_some())
-    }
-
-    // ---- consent ledger (append-only) ----
-
-    /// Appends to the customer's ledger; sets and returns the record's position.
-    pub fn append_consent(&self, record: &mut ConsentRecord) -> Result<u64> {
-        let prefix = record.customer.as_bytes();
-        let seq = match last_key_under(&self.t.consents.tree, prefix)? {
-            Some(k) if k.len() == 24 => {
-                u64::from_be_bytes(k[16..24].try_into().expect("checked length")) + 1
-            }
-            _ => 1,
-        };
-        record.seq = seq;
-        let mut key = [0u8; 24];
-        key[..16].copy_from_slice(prefix);
-        key[16..].copy_from_slice(&seq.to_be_bytes());
-        self.put(
-            &self.t.consents,
-            &key,
-            KeySlot::Customer(record.customer),
-            record,
-        )?;
-        Ok(seq)
-    }
-
     pub fn consents(&self, customer: &CustomerId) -> Result<Vec<ConsentRecord>> {
         self.scan::<ConsentRecord>(&self.t.consents, customer.as_bytes())?
             .into_iter()
@@ -343,15 +171,6 @@ impl Store {
     }
 
     // ---- privacy requests ----
-
-    pub fn put_request(&self, request: &PrivacyRequest) -> Result<()> {
-        self.put(
-            &self.t.requests,
-            request.id.as_bytes(),
-            KeySlot::Master,
-            request,
-        )
-    }
 
     pub fn request(&self, id: &RequestId) -> Result<Option<PrivacyRequest>> {
         self.get(&self.t.requests, id.as_bytes())
@@ -362,5 +181,251 @@ impl Store {
             .into_iter()
             .map(|(_, r)| r)
             .collect()
+    }
+}
+
+impl Tx<'_> {
+    // ---- customers ----
+
+    /// Creates the customer's data key (durably, in the keyring), then stages their
+    /// record and one email-index entry per address. A unit that is then dropped
+    /// leaves an unused key behind, which seals nothing.
+    pub fn insert_customer(&mut self, customer: &Customer) -> Result<()> {
+        self.store.keyring.write().add(customer.id)?;
+        self.put_customer(customer)
+    }
+
+    /// Rewrites a customer record and indexes any new address.
+    pub fn put_customer(&mut self, customer: &Customer) -> Result<()> {
+        let store = self.store;
+        let t = &store.t;
+        let slot = KeySlot::Customer(customer.id);
+        self.put(&t.customers, customer.id.as_bytes(), slot, customer)?;
+        for email in &customer.emails {
+            let key = self.store.email_key(email);
+            self.put(&t.email_index, &key, KeySlot::Master, &customer.id)?;
+        }
+        Ok(())
+    }
+
+    // ---- tickets ----
+
+    /// Stores a ticket: its workflow, and its subject sealed with the customer's key.
+    pub fn put_ticket(&mut self, ticket: &Ticket) -> Result<()> {
+        self.put_workflow(ticket)?;
+        let store = self.store;
+        let t = &store.t;
+        self.put(
+            &t.subjects,
+            &ticket.number.0.to_be_bytes(),
+            KeySlot::Customer(ticket.customer),
+            &ticket.subject,
+        )
+    }
+
+    /// Stores a ticket's workflow fields (status, priority, assignee, tags, times)
+    /// and leaves its subject as it is: what every change by an agent writes, so it
+    /// works the same on a ticket whose customer was erased.
+    pub fn put_workflow(&mut self, ticket: &Ticket) -> Result<()> {
+        let store = self.store;
+        let t = &store.t;
+        let key = ticket.number.0.to_be_bytes();
+        let workflow = TicketWorkflow {
+            number: ticket.number,
+            status: ticket.status,
+            priority: ticket.priority,
+            assignee: ticket.assignee.clone(),
+            tags: ticket.tags.clone(),
+            customer: ticket.customer,
+            created: ticket.created,
+            updated: ticket.updated,
+            due: ticket.due,
+        };
+        self.put(&t.tickets, &key, KeySlot::Master, &workflow)?;
+        self.put(
+            &t.customer_tickets,
+            &customer_ticket_key(&ticket.customer, ticket.number),
+            KeySlot::Master,
+            &ticket.number,
+        )
+    }
+
+    // ---- messages and attachments ----
+
+    /// Appends a message to its ticket's thread, sealed with `customer`'s key; sets and
+    /// returns its position. The caller holds the ticket (see `desk::write`).
+    pub fn append_message(&mut self, customer: &CustomerId, message: &mut Message) -> Result<u32> {
+        message.seq = self.next_message_seq(message.ticket)?;
+        self.put_message(customer, message)?;
+        Ok(message.seq)
+    }
+
+    fn next_message_seq(&self, ticket: TicketNo) -> Result<u32> {
+        let store = self.store;
+        let t = &store.t;
+        Ok(
+            match self.last_key_under(&t.messages, &ticket.0.to_be_bytes())? {
+                Some(k) if k.len() == 12 => {
+                    u32::from_be_bytes(k[8..12].try_into().expect("checked length")) + 1
+                }
+                _ => 1,
+            },
+        )
+    }
+
+    /// Appends a note by the desk itself that holds nobody's personal data (a merge
+    /// note), sealed with the desk's key, so it can be written on any ticket, also one
+    /// whose customer was erased.
+    pub fn append_system_note(&mut self, note: &mut Message) -> Result<u32> {
+        note.seq = self.next_message_seq(note.ticket)?;
+        let store = self.store;
+        let key = message_key(note.ticket, note.seq);
+        self.put(&store.t.messages, &key, KeySlot::Master, note)?;
+        Ok(note.seq)
+    }
+
+    /// Rewrites a stored message (delivery state, erasure placeholder).
+    pub fn put_message(&mut self, customer: &CustomerId, message: &Message) -> Result<()> {
+        let store = self.store;
+        let t = &store.t;
+        let key = message_key(message.ticket, message.seq);
+        self.put(&t.messages, &key, KeySlot::Customer(*customer), message)
+    }
+
+    /// Rewrites a stored message under the key that sealed it (its author's, or the
+    /// desk's for a placeholder or a system note): delivery state, a bounce.
+    pub fn rewrite_message(&mut self, message: &Message) -> Result<()> {
+        let store = self.store;
+        let table = &store.t.messages;
+        let key = message_key(message.ticket, message.seq);
+        let slot = match table.tree.get(key)? {
+            Some(sealed) => super::envelope::slot_of(table.name, &sealed)?,
+            None => {
+                return Err(StoreError::Corrupt(format!(
+                    "message {} vanished",
+                    hex::encode(key)
+                )))
+            }
+        };
+        self.put(table, &key, slot, message)
+    }
+
+    /// Moves the whole thread of `from` to the end of `into`: each readable message
+    /// re-sealed with the key that sealed it before (with its original mail), and each
+    /// placeholder (an erased or anonymised message) moved as a placeholder. Returns how
+    /// many entries moved.
+    pub fn move_thread(&mut self, from: TicketNo, into: TicketNo) -> Result<u32> {
+        let store = self.store;
+        let table = &store.t.messages;
+        let mut moved = 0;
+        for item in table.tree.scan_prefix(from.0.to_be_bytes()) {
+            let (key, sealed) = item?;
+            let seq = self.next_message_seq(into)?;
+            let new_key = message_key(into, seq);
+            match super::envelope::slot_of(table.name, &sealed)? {
+                KeySlot::Master => {
+                    // A placeholder or a system note: nobody's personal data.
+                    let mut entry: Message = store.decode(table, &key, &sealed)?;
+                    entry.ticket = into;
+                    entry.seq = seq;
+                    self.put(table, &new_key, KeySlot::Master, &entry)?;
+                }
+                KeySlot::Customer(owner) => match store.decode::<Message>(table, &key, &sealed) {
+                    Ok(mut message) => {
+                        let old_seq = message.seq;
+                        message.ticket = into;
+                        message.seq = seq;
+                        self.put_message(&owner, &message)?;
+                        if let Some(raw) = store.raw_mail(from, old_seq)? {
+                            self.put_raw_mail(&owner, into, seq, &raw)?;
+                            self.remove(&store.t.raw_mail, &message_key(from, old_seq));
+                        }
+                    }
+                    Err(StoreError::Erased) => {
+                        // Its author's key is gone: what stays is its place in the
+                        // thread, as the placeholder an erasure writes.
+                        let entry = Message::erased_placeholder(into, seq);
+                        self.put(table, &new_key, KeySlot::Master, &entry)?;
+                    }
+                    Err(e) => return Err(e),
+                },
+            }
+            self.remove(table, &key);
+            moved += 1;
+        }
+        Ok(moved)
+    }
+
+    pub fn put_attachment(
+        &mut self,
+        customer: &CustomerId,
+        id: &AttachmentId,
+        bytes: &[u8],
+    ) -> Result<()> {
+        let store = self.store;
+        let t = &store.t;
+        self.put(
+            &t.attachments,
+            id.as_bytes(),
+            KeySlot::Customer(*customer),
+            bytes,
+        )
+    }
+
+    pub fn remove_attachment(&mut self, id: &AttachmentId) {
+        let store = self.store;
+        let t = &store.t;
+        self.remove(&t.attachments, id.as_bytes());
+    }
+
+    // ---- agents ----
+
+    pub fn put_agent(&mut self, agent: &Agent) -> Result<()> {
+        let store = self.store;
+        let t = &store.t;
+        self.put(&t.agents, agent.id.as_bytes(), KeySlot::Master, agent)
+    }
+
+    pub fn remove_agent(&mut self, id: &AgentId) -> Result<bool> {
+        let store = self.store;
+        let t = &store.t;
+        let existed = self.contains(&t.agents, id.as_bytes())?;
+        self.remove(&t.agents, id.as_bytes());
+        Ok(existed)
+    }
+
+    // ---- consent ledger (append-only) ----
+
+    /// Appends to the customer's ledger; sets and returns the record's position. The
+    /// caller holds the customer (see `desk::write`).
+    pub fn append_consent(&mut self, record: &mut ConsentRecord) -> Result<u64> {
+        let store = self.store;
+        let t = &store.t;
+        let prefix = *record.customer.as_bytes();
+        let seq = match self.last_key_under(&t.consents, &prefix)? {
+            Some(k) if k.len() == 24 => {
+                u64::from_be_bytes(k[16..24].try_into().expect("checked length")) + 1
+            }
+            _ => 1,
+        };
+        record.seq = seq;
+        let mut key = [0u8; 24];
+        key[..16].copy_from_slice(&prefix);
+        key[16..].copy_from_slice(&seq.to_be_bytes());
+        self.put(
+            &t.consents,
+            &key,
+            KeySlot::Customer(record.customer),
+            record,
+        )?;
+        Ok(seq)
+    }
+
+    // ---- privacy requests ----
+
+    pub fn put_request(&mut self, request: &PrivacyRequest) -> Result<()> {
+        let store = self.store;
+        let t = &store.t;
+        self.put(&t.requests, request.id.as_bytes(), KeySlot::Master, request)
     }
 }

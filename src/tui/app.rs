@@ -205,6 +205,9 @@ impl App {
     /// reloads what it shows; only the top screen's message reaches the status line.
     pub fn on_change(&mut self, change: Change) {
         self.count_new_ticket(&change);
+        if change == Change::Agents {
+            self.follow_own_record();
+        }
         let ctx = ctx!(self);
         let top = self.screens.len() - 1;
         let mut action = None;
@@ -234,6 +237,36 @@ impl App {
             self.count_new_ticket(change);
         }
         self.resync();
+    }
+
+    /// Agents changed: if it was this agent's role, the session follows at once (the
+    /// desk checks the role on every operation anyway); admin-only screens close, and
+    /// the status line says why. A removed agent's session ends.
+    fn follow_own_record(&mut self) {
+        let current = match self.desk.agents() {
+            Ok(agents) => agents.into_iter().find(|a| a.id == self.session.agent.id),
+            Err(_) => return,
+        };
+        let Some(current) = current else {
+            self.status
+                .error("your agent account was removed: this session ends");
+            self.quit = true;
+            return;
+        };
+        if current.role == self.session.agent.role {
+            return;
+        }
+        self.session.agent.role = current.role;
+        if current.role != AgentRole::Admin {
+            self.screens
+                .retain(|s| !matches!(s, Screen::Audit(_) | Screen::Quarantine(_)));
+            self.popup = None;
+        }
+        let text = format!(
+            "an admin changed your role to {}: it applies from now on",
+            current.role.as_str()
+        );
+        self.status.info(&text);
     }
 
     /// "3 new tickets" on the status line when a ticket above the newest one known

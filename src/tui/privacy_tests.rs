@@ -5,7 +5,7 @@ use super::app::App;
 use super::event::KeyCode;
 use super::tests::{actor, code, fixture, keys, locate, render, row_with, screen, text, Fixture};
 use super::theme::{Role, Theme};
-use crate::desk::NewTicket;
+use crate::desk::{Actor, NewTicket};
 use crate::model::{
     AuditEvent, ConsentActor, ConsentState, Customer, PrivacyRequest, RequestKind, RequestStatus,
     TicketNo, Timestamp,
@@ -370,14 +370,18 @@ fn an_overdue_request_is_marked_in_words_and_colour() {
         .unwrap();
     late.received = Timestamp(Timestamp::now().0 - 40 * 86_400);
     late.due = Timestamp(Timestamp::now().0 - 2 * 86_400);
-    fx.desk.store().put_request(&late).unwrap();
+    let mut tx = fx.desk.store().begin();
+    tx.put_request(&late).unwrap();
+    fx.desk.store().commit(tx).unwrap();
     let bo = fx.customer("bo@example.com");
     let mut soon = fx
         .desk
         .open_request(&actor("test"), &bo, RequestKind::Access, None)
         .unwrap();
     soon.due = Timestamp(Timestamp::now().0 + 86_400);
-    fx.desk.store().put_request(&soon).unwrap();
+    let mut tx = fx.desk.store().begin();
+    tx.put_request(&soon).unwrap();
+    fx.desk.store().commit(tx).unwrap();
 
     let mut app = fx.app("alice", 1);
     let s = screen(&mut app);
@@ -688,20 +692,19 @@ fn a_long_audit_log_shows_its_newest_events_and_says_so() {
     use crate::model::EventHash;
     let fx = fixture();
     for i in 0..(super::screens::audit::WINDOW + 500) {
-        fx.desk
-            .store()
-            .append_audit(AuditEvent {
-                seq: 0,
-                at: Timestamp::now(),
-                actor: "system".into(),
-                key_fingerprint: None,
-                source: "test".into(),
-                action: "test.event".into(),
-                targets: vec![format!("n={i}")],
-                customer: None,
-                prev_hash: EventHash::GENESIS,
-            })
-            .unwrap();
+        let mut tx = fx.desk.store().begin();
+        tx.audit(AuditEvent {
+            seq: 0,
+            at: Timestamp::now(),
+            actor: "system".into(),
+            key_fingerprint: None,
+            source: "test".into(),
+            action: "test.event".into(),
+            targets: vec![format!("n={i}")],
+            customer: None,
+            prev_hash: EventHash::GENESIS,
+        });
+        fx.desk.store().commit(tx).unwrap();
     }
     let mut bob = fx.app("bob", 2);
     keys(&mut bob, "L");
@@ -782,7 +785,7 @@ fn an_export_is_mailed_only_once_identity_is_verified() {
     let ann = fx.customer("ann@example.com");
     fx.desk
         .set_config_key(
-            &actor("test"),
+            &Actor::local_admin(),
             "mail.from",
             "Support <support@desk.example>",
         )

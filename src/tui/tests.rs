@@ -93,11 +93,7 @@ impl Fixture {
 }
 
 pub(super) fn actor(name: &str) -> Actor {
-    Actor {
-        name: name.into(),
-        key_fingerprint: None,
-        source: "test".into(),
-    }
+    Actor::agent(name, None, "test")
 }
 
 pub(super) fn press(app: &mut App, key: KeyEvent) {
@@ -767,10 +763,10 @@ fn escape_sequences_from_mail_never_reach_the_terminal() {
         }],
         delivery: None,
     };
-    fx.desk
-        .store()
-        .append_message(&customer, &mut message)
-        .unwrap();
+    let store = fx.desk.store();
+    let mut tx = store.begin();
+    tx.append_message(&customer, &mut message).unwrap();
+    store.commit(tx).unwrap();
 
     let mut app = fx.app("alice", 1);
     let mut screens = Vec::new();
@@ -897,4 +893,40 @@ fn a_kept_queue_search_is_audited_without_its_text() {
         !text.to_lowercase().contains("invoice"),
         "the search text is not logged: {text}"
     );
+}
+
+#[test]
+fn a_demoted_admin_session_follows_its_new_role_at_once() {
+    use crate::desk::AgentChanges;
+    let fx = fixture();
+    fx.ticket("ann@example.com", "Ann", "Hi", "x");
+    let mut bob = fx.app("bob", 2);
+    keys(&mut bob, "Q");
+    let s = screen(&mut bob);
+    assert!(s.contains("Quarantine ("), "{s}");
+    assert!(s.contains("bob (admin)"), "{s}");
+    fx.desk
+        .set_agent(
+            &Actor::local_admin(),
+            "bob",
+            &AgentChanges {
+                role: Some(AgentRole::Agent),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    bob.on_change(Change::Agents);
+    let s = screen(&mut bob);
+    assert!(s.contains("bob (agent)"), "{s}");
+    assert!(s.contains("role to agent"), "{s}");
+    assert!(
+        !s.contains("Quarantine ("),
+        "the admin-only screen closed: {s}"
+    );
+    // The desk refuses too, whatever a screen still offers.
+    assert!(fx.desk.export_audit(&bob_actor()).is_err());
+}
+
+fn bob_actor() -> Actor {
+    actor("bob")
 }

@@ -327,9 +327,7 @@ impl AuditScreen {
 }
 
 fn read(ctx: &Ctx, filter: &AuditFilter) -> Result<AuditPage, DeskError> {
-    let role = ctx.session.agent.role;
-    ctx.desk
-        .audit_page(&ctx.session.actor, role, filter, WINDOW)
+    ctx.desk.audit_page(&ctx.session.actor, filter, WINDOW)
 }
 
 /// An event as two lines: what happened and by whom, then to whom (by pseudonym), to

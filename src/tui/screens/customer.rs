@@ -199,7 +199,6 @@ impl CustomerScreen {
             Choice::Erase(typed) => {
                 let erased = ctx.desk.cancel_customer(
                     &ctx.session.actor,
-                    ctx.session.agent.role,
                     self.customer.primary_email(),
                     &typed,
                 );
