@@ -122,26 +122,6 @@ fn tickets(desk: &TestDesk) -> serde_json::Value {
     serde_json::from_str(&desk.cli(&["ticket", "list", "--status", "new", "--json"])).unwrap()
 }
 
-fn configured_desk(relay_port: Option<u16>) -> TestDesk {
-    let desk = TestDesk::new();
-    desk.cli(&["config", "set", "mail.ingest", "support@desk.example"]);
-    desk.cli(&[
-        "config",
-        "set",
-        "mail.from",
-        "Support <support@desk.example>",
-    ]);
-    if let Some(p) = relay_port {
-        desk.cli(&[
-            "config",
-            "set",
-            "mail.relay",
-            &format!("smtp://127.0.0.1:{p}"),
-        ]);
-    }
-    desk
-}
-
 #[test]
 fn mail_becomes_threaded_tickets_and_replies_go_out_as_proper_replies() {
     let sink = Sink::start();

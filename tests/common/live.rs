@@ -147,6 +147,28 @@ impl TestDesk {
     }
 }
 
+/// A new desk that takes mail for `support@desk.example` and answers as
+/// `Support <support@desk.example>`, through the relay on `relay_port` if given.
+pub fn configured_desk(relay_port: Option<u16>) -> TestDesk {
+    let desk = TestDesk::new();
+    desk.cli(&["config", "set", "mail.ingest", "support@desk.example"]);
+    desk.cli(&[
+        "config",
+        "set",
+        "mail.from",
+        "Support <support@desk.example>",
+    ]);
+    if let Some(p) = relay_port {
+        desk.cli(&[
+            "config",
+            "set",
+            "mail.relay",
+            &format!("smtp://127.0.0.1:{p}"),
+        ]);
+    }
+    desk
+}
+
 /// A running `sealdesk serve`, killed when dropped.
 pub struct Server {
     pub child: Child,
