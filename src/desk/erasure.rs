@@ -1,6 +1,8 @@
-//! Account cancellation with real erasure (crypto-shredding): the customer is told by
-//! mail first, then their key is destroyed and everything sealed for them is deleted or
-//! turned into "[erased]" placeholders, so ticket counts and statistics survive.
+//! Account cancellation with real erasure (crypto-shredding): everything sealed for the
+//! customer is deleted or turned into "[erased]" placeholders (so ticket counts and
+//! statistics survive) and their confirmation mail is queued, in one unit of work; then
+//! their key is destroyed. Journalled first, so a crash part way is finished at the next
+//! start.
 
 use super::write::Hold;
 use super::{Actor, Desk, DeskError, Result};
@@ -45,23 +47,6 @@ impl Desk {
                 "refused: this customer is under legal hold; lift it first (`sealdesk customer set EMAIL --legal-hold false`) once the hold ends".into(),
             ));
         }
-        // The confirmation goes first: composed now, while the address can still be read,
-        // and kept in the outbox (master-sealed) only until it is sent.
-        if self.config().mail.from.is_some() {
-            let domain = self.config().mail.message_id_domain();
-            self.write(actor, &[Hold::Customer(customer.id)], |u| {
-                self.queue_composed(
-                    u,
-                    ComposedMail {
-                        to: customer.primary_email().to_string(),
-                        subject: "Your account has been cancelled".into(),
-                        message_id: crate::mail::new_message_id(&domain),
-                        attachment: None,
-                        body: "As you asked, we have cancelled your account and erased the personal data we held about you, including our copies in backups.\n\nThis is the last message you will receive from us about it.\n".into(),
-                    },
-                )
-            })?;
-        }
         let record = self.store.journal_erasure(&customer.id, &customer.emails)?;
         self.erase(actor, &record, "customer.erase")
     }
@@ -81,10 +66,28 @@ impl Desk {
         Ok(unfinished.len())
     }
 
+    /// The erasure as one unit of work holding the whole desk. The confirmation mail
+    /// is part of it: composed while the address can still be read, queued in the same
+    /// commit, so the customer is told exactly when the erasure happened (and, when a
+    /// resumed erasure finds the record already gone, not a second time).
     fn erase(&self, actor: &Actor, record: &ErasureRecord, action: &str) -> Result<ErasureCounts> {
         let id = record.customer;
+        let mail = self.config().mail;
         self.write(actor, &[Hold::Everything], |u| {
             let tickets: Vec<TicketNo> = self.store.customer_tickets(&id)?;
+            let still_here = self.store.customer(&id).ok().flatten();
+            if let (Some(customer), Some(_)) = (still_here, &mail.from) {
+                self.queue_composed(
+                    u,
+                    ComposedMail {
+                        to: customer.primary_email().to_string(),
+                        subject: "Your account has been cancelled".into(),
+                        message_id: crate::mail::new_message_id(&mail.message_id_domain()),
+                        attachment: None,
+                        body: "As you asked, we have cancelled your account and erased the personal data we held about you, including our copies in backups.\n\nThis is the last message you will receive from us about it.\n".into(),
+                    },
+                )?;
+            }
             let counts = u.tx.erase_customer(record)?;
             u.audit(
                 action,
