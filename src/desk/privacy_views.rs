@@ -9,7 +9,7 @@
 //! pseudonym when exactly one matched.
 
 use super::requests::{is_finished, urgency, Urgency};
-use super::{Actor, Change, Desk, DeskError, PurposeState, QueueQuery, Result};
+use super::{Actor, Desk, DeskError, PurposeState, QueueQuery, Result};
 use crate::model::{
     AuditEvent, Author, ConsentRecord, Customer, CustomerId, MessageKind, PrivacyRequest, Status,
     TicketNo, Timestamp,
@@ -213,14 +213,6 @@ impl Desk {
                 .or_insert(u);
         }
         Ok(out)
-    }
-
-    /// Tells every session that a request changed, so queue markers and request lists
-    /// follow: the request operations update the queue index but announce nothing.
-    pub fn announce_request(&self, request: &PrivacyRequest) {
-        if let Some(n) = request.ticket {
-            self.announce(Change::Ticket(n));
-        }
     }
 
     /// The global search: a ticket number (`12`, `#12`), an address, or a fragment of a

@@ -234,6 +234,7 @@ impl Tables {
             &self.quarantine,
             &self.outbox,
             &self.suppressed,
+            &self.units,
         ]
     }
 }

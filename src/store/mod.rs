@@ -88,6 +88,9 @@ struct Tables {
     quarantine: Table,
     outbox: Table,
     suppressed: Table,
+    /// Each unit of work's write set, kept until a flush has made the unit durable: a
+    /// crash between its first and last write is repaired from it at the next open.
+    units: Table,
     /// Every tree above, in `idx` order.
     trees: Vec<sled::Tree>,
 }
@@ -125,6 +128,7 @@ impl Tables {
             quarantine: t("quarantine")?,
             outbox: t("outbox")?,
             suppressed: t("suppressed")?,
+            units: t("units")?,
             trees: Vec::new(),
         };
         tables.trees = trees.into_inner();
@@ -252,6 +256,10 @@ impl Store {
             db,
             t,
         };
+        let repaired = store.repair_units()?;
+        if repaired > 0 {
+            tracing::warn!("completed {repaired} unit(s) of work that a crash interrupted");
+        }
         let stored: u64 = store.get(&store.t.meta, META_NEXT_TICKET)?.unwrap_or(0);
         // Never below the highest ticket there is, whatever the counter says.
         let highest = store

@@ -46,13 +46,10 @@ pub(crate) fn open_request(
         .desk
         .open_request(&ctx.session.actor, customer, kind, ticket)
     {
-        Ok(request) => {
-            ctx.desk.announce_request(&request);
-            Action::Info(format!(
-                "{kind} request opened, due {}: R on the queue lists requests",
-                day(request.due)
-            ))
-        }
+        Ok(request) => Action::Info(format!(
+            "{kind} request opened, due {}: R on the queue lists requests",
+            day(request.due)
+        )),
         Err(e) => Action::Error(e.to_string()),
     }
 }

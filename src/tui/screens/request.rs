@@ -269,7 +269,6 @@ impl RequestScreen {
         };
         match result {
             Ok(request) => {
-                desk.announce_request(&request);
                 self.row.request = request;
                 Some(Action::Info(done.into()))
             }
