@@ -161,6 +161,8 @@ pub struct Store {
     committed: std::sync::atomic::AtomicU64,
     durability: Mutex<tx::Durability>,
     durable_cv: Condvar,
+    /// A unit stopped part way; the next commit finishes it first.
+    half_applied: std::sync::atomic::AtomicBool,
 }
 
 impl Store {
@@ -253,6 +255,7 @@ impl Store {
             committed: std::sync::atomic::AtomicU64::new(0),
             durability: Mutex::new(tx::Durability::default()),
             durable_cv: Condvar::new(),
+            half_applied: std::sync::atomic::AtomicBool::new(false),
             db,
             t,
         };

@@ -32,6 +32,14 @@ pub struct Tx<'s> {
     _op: OpGuard<'s>,
 }
 
+/// How far a unit's writes got when one failed.
+enum Applied {
+    /// Not even its write set was stored: as if it never happened.
+    Nothing(StoreError),
+    /// Its write set was stored, some writes were not: to be finished from the set.
+    Part(StoreError),
+}
+
 /// The position of a commit; durable once [`Store::wait_durable`] returned for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct CommitNo(u64);
@@ -72,6 +80,17 @@ impl Store {
             ..
         } = tx;
         let mut head = self.audit_head.lock();
+        if self.half_applied.load(std::sync::atomic::Ordering::Acquire) {
+            // An earlier unit stopped part way (a write failed: disk full?): finish
+            // it from its write set before anything builds on it.
+            self.replay_units(false).map_err(|e| {
+                StoreError::Db(format!(
+                    "an earlier change could not be completed ({e}); free disk space or restart the server"
+                ))
+            })?;
+            self.half_applied
+                .store(false, std::sync::atomic::Ordering::Release);
+        }
         let commit_no = self.committed.load(std::sync::atomic::Ordering::Acquire) + 1;
         let mut new_head = *head;
         let mut events = Vec::with_capacity(audit.len());
@@ -99,7 +118,21 @@ impl Store {
             writes.insert((self.t.meta.idx, META_NEXT_TICKET.to_vec()), Some(sealed));
         }
         if !writes.is_empty() {
-            self.apply(commit_no, &writes, limit)?;
+            match self.apply(commit_no, &writes, limit) {
+                Ok(()) => {}
+                Err(Applied::Nothing(e)) => return Err(e),
+                Err(Applied::Part(e)) => {
+                    // The write set is stored: the unit counts as committed (its
+                    // numbers are taken) and is finished by the next commit or open.
+                    // Its caller is told it failed, so nothing is acknowledged.
+                    *head = new_head;
+                    self.committed
+                        .store(commit_no, std::sync::atomic::Ordering::Release);
+                    self.half_applied
+                        .store(true, std::sync::atomic::Ordering::Release);
+                    return Err(e);
+                }
+            }
         }
         *head = new_head;
         self.committed
@@ -151,20 +184,37 @@ impl Store {
     /// (A sled transaction would give the same guarantee, but it takes a global write
     /// lock that every read then waits for, and forces the log buffer out at each
     /// commit: it halved ingest throughput.)
-    fn apply(&self, commit_no: u64, writes: &WriteSet, limit: usize) -> Result<()> {
+    fn apply(
+        &self,
+        commit_no: u64,
+        writes: &WriteSet,
+        limit: usize,
+    ) -> std::result::Result<(), Applied> {
         let record: Vec<RecordedWrite<&[u8]>> = writes
             .iter()
             .map(|((tree, key), value)| (*tree as u8, key.as_slice(), value.as_deref()))
             .collect();
-        let encoded = bincode::serde::encode_to_vec(&record, bincode::config::standard())
-            .map_err(|e| StoreError::Db(format!("cannot encode a unit of work: {e}")))?;
-        self.t.units.tree.insert(commit_no.to_be_bytes(), encoded)?;
+        let encoded =
+            bincode::serde::encode_to_vec(&record, bincode::config::standard()).map_err(|e| {
+                Applied::Nothing(StoreError::Db(format!("cannot encode a unit of work: {e}")))
+            })?;
+        self.t
+            .units
+            .tree
+            .insert(commit_no.to_be_bytes(), encoded)
+            .map_err(|e| Applied::Nothing(e.into()))?;
         for ((tree, key), value) in writes.iter().take(limit) {
             let tree = &self.t.trees[*tree];
             match value {
-                Some(v) => tree.insert(key.as_slice(), v.as_slice())?,
-                None => tree.remove(key.as_slice())?,
-            };
+                Some(v) => tree.insert(key.as_slice(), v.as_slice()),
+                None => tree.remove(key.as_slice()),
+            }
+            .map_err(|e| Applied::Part(e.into()))?;
+        }
+        if limit < writes.len() {
+            return Err(Applied::Part(StoreError::Db(
+                "cut short on purpose (a test)".into(),
+            )));
         }
         Ok(())
     }
@@ -182,6 +232,16 @@ impl Store {
     /// left are always the newest units, so a later unit's writes are applied after
     /// an earlier one's). Runs when the store opens; returns how many it re-applied.
     pub(super) fn repair_units(&self) -> Result<usize> {
+        let repaired = self.replay_units(true)?;
+        if repaired > 0 {
+            self.db.flush()?;
+        }
+        Ok(repaired)
+    }
+
+    /// Re-applies every stored write set in order; `forget` drops each afterwards
+    /// (at open; while serving they are dropped after the next flush instead).
+    fn replay_units(&self, forget: bool) -> Result<usize> {
         let mut repaired = 0;
         for item in self.t.units.tree.iter() {
             let (key, record) = item?;
@@ -206,11 +266,10 @@ impl Store {
                     None => tree.remove(k)?,
                 };
             }
-            self.t.units.tree.remove(&key)?;
+            if forget {
+                self.t.units.tree.remove(&key)?;
+            }
             repaired += 1;
-        }
-        if repaired > 0 {
-            self.db.flush()?;
         }
         Ok(repaired)
     }
@@ -346,7 +405,7 @@ mod tests {
                 customer: None,
                 prev_hash: EventHash::GENESIS,
             });
-            store.commit_applying(tx, 1).unwrap();
+            assert!(store.commit_applying(tx, 1).is_err());
             store.flush().unwrap();
             assert!(
                 store.ticket(ticket.number).unwrap().is_none()
@@ -381,6 +440,55 @@ mod tests {
         // Opening again changes nothing more.
         let store = open(&paths);
         assert_eq!(store.ticket(number).unwrap().unwrap().subject, "Cut short");
+    }
+
+    /// A write that failed part way (disk full) is finished by the next commit, before
+    /// that commit's own writes, without a restart.
+    #[test]
+    fn a_unit_cut_short_while_serving_is_finished_by_the_next_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            data: dir.path().join("data"),
+            keys: dir.path().join("keys"),
+        };
+        let store = new_store(&paths);
+        let customer = Customer::new("ann@example.com", "Ann");
+        let mut tx = store.begin();
+        tx.insert_customer(&customer).unwrap();
+        let ticket = Ticket::new(
+            tx.next_ticket_number(),
+            "Half".into(),
+            customer.id,
+            Timestamp::now(),
+        );
+        tx.put_ticket(&ticket).unwrap();
+        assert!(
+            store.commit_applying(tx, 2).is_err(),
+            "the caller hears it failed"
+        );
+        let mut tx = store.begin();
+        let second = Ticket::new(
+            tx.next_ticket_number(),
+            "Next".into(),
+            customer.id,
+            Timestamp::now(),
+        );
+        tx.put_ticket(&second).unwrap();
+        let (commit, _) = store.commit(tx).unwrap();
+        store.wait_durable(commit).unwrap();
+        assert_eq!(
+            store.ticket(ticket.number).unwrap().unwrap().subject,
+            "Half"
+        );
+        assert_eq!(store.customer(&customer.id).unwrap().unwrap(), customer);
+        assert_eq!(
+            store.ticket(second.number).unwrap().unwrap().subject,
+            "Next"
+        );
+        assert_eq!(
+            store.customer_tickets(&customer.id).unwrap(),
+            vec![ticket.number, second.number]
+        );
     }
 
     /// Once a unit is durable its write set is dropped: the repair log stays small.
