@@ -103,7 +103,7 @@ impl Tx<'_> {
         raw: &[u8],
     ) -> Result<()> {
         let store = self.store;
-        self.put(
+        self.put_blob(
             &store.t.raw_mail,
             &message_key(ticket, seq),
             KeySlot::Customer(*owner),

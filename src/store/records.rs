@@ -256,8 +256,20 @@ impl Tx<'_> {
     /// returns its position. The caller holds the ticket (see `desk::write`).
     pub fn append_message(&mut self, customer: &CustomerId, message: &mut Message) -> Result<u32> {
         message.seq = self.next_message_seq(message.ticket)?;
+        self.clear_stale_original(message.ticket, message.seq)?;
         self.put_message(customer, message)?;
         Ok(message.seq)
+    }
+
+    /// An original mail left at this place by a unit that never completed (a crash
+    /// after its blobs, see `Tx::put_blob`) must not pass for this message's.
+    fn clear_stale_original(&mut self, ticket: TicketNo, seq: u32) -> Result<()> {
+        let store = self.store;
+        let key = message_key(ticket, seq);
+        if store.t.raw_mail.tree.contains_key(key)? {
+            self.remove(&store.t.raw_mail, &key);
+        }
+        Ok(())
     }
 
     fn next_message_seq(&self, ticket: TicketNo) -> Result<u32> {
@@ -278,6 +290,7 @@ impl Tx<'_> {
     /// whose customer was erased.
     pub fn append_system_note(&mut self, note: &mut Message) -> Result<u32> {
         note.seq = self.next_message_seq(note.ticket)?;
+        self.clear_stale_original(note.ticket, note.seq)?;
         let store = self.store;
         let key = message_key(note.ticket, note.seq);
         self.put(&store.t.messages, &key, KeySlot::Master, note)?;
@@ -321,6 +334,7 @@ impl Tx<'_> {
         for item in table.tree.scan_prefix(from.0.to_be_bytes()) {
             let (key, sealed) = item?;
             let seq = self.next_message_seq(into)?;
+            self.clear_stale_original(into, seq)?;
             let new_key = message_key(into, seq);
             match super::envelope::slot_of(table.name, &sealed)? {
                 KeySlot::Master => {
@@ -364,7 +378,7 @@ impl Tx<'_> {
     ) -> Result<()> {
         let store = self.store;
         let t = &store.t;
-        self.put(
+        self.put_blob(
             &t.attachments,
             id.as_bytes(),
             KeySlot::Customer(*customer),

@@ -26,6 +26,9 @@ type RecordedWrite<K> = (u8, K, Option<K>);
 pub struct Tx<'s> {
     pub(super) store: &'s Store,
     writes: WriteSet,
+    /// Large new values under fresh keys (attachments, original mails): stored before
+    /// the write set and left out of it (see [`Tx::put_blob`]).
+    blobs: Vec<(usize, Vec<u8>, Vec<u8>)>,
     audit: Vec<AuditEvent>,
     /// A ticket number was handed out: the counter is stored with this commit.
     took_ticket_number: bool,
@@ -58,6 +61,7 @@ impl Store {
         Tx {
             store: self,
             writes: BTreeMap::new(),
+            blobs: Vec::new(),
             audit: Vec::new(),
             took_ticket_number: false,
             _op: self.op(),
@@ -75,10 +79,16 @@ impl Store {
     fn commit_applying(&self, tx: Tx<'_>, limit: usize) -> Result<(CommitNo, Vec<AuditEvent>)> {
         let Tx {
             mut writes,
+            blobs,
             audit,
             took_ticket_number,
             ..
         } = tx;
+        // Blobs first, outside the commit lock: under fresh keys, nothing points to
+        // them until the unit's own writes do.
+        for (tree, key, value) in &blobs {
+            self.t.trees[*tree].insert(key.as_slice(), value.as_slice())?;
+        }
         let mut head = self.audit_head.lock();
         if self.half_applied.load(std::sync::atomic::Ordering::Acquire) {
             // An earlier unit stopped part way (a write failed: disk full?): finish
@@ -311,6 +321,26 @@ impl<'s> Tx<'s> {
         Ok(())
     }
 
+    /// Stages a large value under a key no stored record refers to yet (a new
+    /// attachment id, the original mail of a new message). It is written before the
+    /// unit's write set and kept out of it, so big mail is not written twice. If the
+    /// unit then never completes, the blob stays behind unreferenced: sealed with its
+    /// owner's key (so erasing them still reaches it), shown nowhere, and an original
+    /// mail left at a message's place is cleared when a message takes that place.
+    pub(super) fn put_blob<T: Serialize + ?Sized>(
+        &mut self,
+        table: &Table,
+        key: &[u8],
+        slot: KeySlot,
+        value: &T,
+    ) -> Result<()> {
+        let sealed = self.store.seal_value(table, key, slot, value)?;
+        // A removal staged for this key (a stale original) would undo the blob.
+        self.writes.remove(&(table.idx, key.to_vec()));
+        self.blobs.push((table.idx, key.to_vec(), sealed));
+        Ok(())
+    }
+
     /// Stages a removal.
     pub(super) fn remove(&mut self, table: &Table, key: &[u8]) {
         self.writes.insert((table.idx, key.to_vec()), None);
@@ -358,7 +388,10 @@ impl<'s> Tx<'s> {
 
     /// Whether the unit would write anything.
     pub fn is_empty(&self) -> bool {
-        self.writes.is_empty() && self.audit.is_empty() && !self.took_ticket_number
+        self.writes.is_empty()
+            && self.blobs.is_empty()
+            && self.audit.is_empty()
+            && !self.took_ticket_number
     }
 
     /// The store, for reads.
