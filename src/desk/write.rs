@@ -247,9 +247,11 @@ impl Desk {
                 // after a flush that covers this one too.
                 guards.take();
             }
-            if let Some(commit) = commit {
-                self.store.wait_durable(commit)?;
-            }
+            // A unit that wrote nothing may still have read what others committed
+            // but did not flush yet (a duplicate found, a thread shown): it answers
+            // only once that is durable too.
+            self.store
+                .wait_durable(commit.unwrap_or_else(|| self.store.latest_commit()))?;
             for then in after {
                 then(self)?;
             }

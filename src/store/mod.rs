@@ -31,7 +31,7 @@ use envelope::{KeySlot, SealKey};
 use hmac::{Hmac, KeyInit, Mac};
 use keyring::Keyring;
 use keys::{KeyPurpose, MasterKey};
-use parking_lot::{Condvar, Mutex, RwLock};
+use parking_lot::{Mutex, RwLock};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::Sha256;
@@ -159,8 +159,10 @@ pub struct Store {
     gate: RwLock<()>,
     /// How many units of work were committed (see `tx`).
     committed: std::sync::atomic::AtomicU64,
-    durability: Mutex<tx::Durability>,
-    durable_cv: Condvar,
+    /// The newest commit known to be on disk.
+    durable: std::sync::atomic::AtomicU64,
+    /// Write sets up to this commit were dropped.
+    forgotten: std::sync::atomic::AtomicU64,
     /// A unit stopped part way; the next commit finishes it first.
     half_applied: std::sync::atomic::AtomicBool,
 }
@@ -253,8 +255,8 @@ impl Store {
             desk_id,
             gate: RwLock::new(()),
             committed: std::sync::atomic::AtomicU64::new(0),
-            durability: Mutex::new(tx::Durability::default()),
-            durable_cv: Condvar::new(),
+            durable: std::sync::atomic::AtomicU64::new(0),
+            forgotten: std::sync::atomic::AtomicU64::new(0),
             half_applied: std::sync::atomic::AtomicBool::new(false),
             db,
             t,
