@@ -88,8 +88,8 @@ struct Tables {
     quarantine: Table,
     outbox: Table,
     suppressed: Table,
-    /// Each unit of work's write set, kept until a flush has made the unit durable: a
-    /// crash between its first and last write is repaired from it at the next open.
+    /// The last unit of work's write set: a crash between its first and last write is
+    /// repaired from it at the next open (see `tx`).
     units: Table,
     /// Every tree above, in `idx` order.
     trees: Vec<sled::Tree>,
@@ -161,8 +161,7 @@ pub struct Store {
     committed: std::sync::atomic::AtomicU64,
     /// The newest commit known to be on disk.
     durable: std::sync::atomic::AtomicU64,
-    /// Write sets up to this commit were dropped.
-    forgotten: std::sync::atomic::AtomicU64,
+
     /// A unit stopped part way; the next commit finishes it first.
     half_applied: std::sync::atomic::AtomicBool,
 }
@@ -256,7 +255,6 @@ impl Store {
             gate: RwLock::new(()),
             committed: std::sync::atomic::AtomicU64::new(0),
             durable: std::sync::atomic::AtomicU64::new(0),
-            forgotten: std::sync::atomic::AtomicU64::new(0),
             half_applied: std::sync::atomic::AtomicBool::new(false),
             db,
             t,
@@ -454,6 +452,12 @@ const _: fn() = || {
     fn is_send_sync<T: Send + Sync>() {}
     is_send_sync::<Store>();
 };
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.close_units();
+    }
+}
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -16,6 +16,9 @@ use crate::model::{AuditEvent, EventHash};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// Where the last unit's write set is kept (see [`Store::apply`]).
+const LAST_UNIT: &[u8] = b"last";
+
 /// (tree, key) → sealed value, or `None` for a removal.
 type WriteSet = BTreeMap<(usize, Vec<u8>), Option<Vec<u8>>>;
 
@@ -85,7 +88,7 @@ impl Store {
         if self.half_applied.load(std::sync::atomic::Ordering::Acquire) {
             // An earlier unit stopped part way (a write failed: disk full?): finish
             // it from its write set before anything builds on it.
-            self.replay_units(false).map_err(|e| {
+            self.replay_last_unit().map_err(|e| {
                 StoreError::Db(format!(
                     "an earlier change could not be completed ({e}); free disk space or restart the server"
                 ))
@@ -120,7 +123,7 @@ impl Store {
             writes.insert((self.t.meta.idx, META_NEXT_TICKET.to_vec()), Some(sealed));
         }
         if !writes.is_empty() {
-            match self.apply(commit_no, &writes, limit) {
+            match self.apply(&writes, limit) {
                 Ok(()) => {}
                 Err(Applied::Nothing(e)) => return Err(e),
                 Err(Applied::Part(e)) => {
@@ -170,34 +173,21 @@ impl Store {
         self.db.flush()?;
         self.durable
             .fetch_max(target, std::sync::atomic::Ordering::AcqRel);
-        // Durable now: their write sets are no longer needed for repair (unless a
-        // unit is still half done: its set finishes it). One caller forgets each range.
-        if self.half_applied.load(std::sync::atomic::Ordering::Acquire) {
-            return Ok(());
-        }
-        let before = self
-            .forgotten
-            .fetch_max(target, std::sync::atomic::Ordering::AcqRel);
-        if before < target {
-            self.forget_units(before, target)?;
-        }
         Ok(())
     }
 
     /// Applies one unit's writes: first its whole write set as one record (a single
     /// sled write, so it is there entirely or not at all), then each write. sled
-    /// recovers a prefix of its log, so if any write of a unit survives a crash, its
-    /// record does too, and [`Store::repair_units`] completes the unit from it.
+    /// recovers a prefix of its log (its log reader stops at the first message that is
+    /// not whole), and commits are serialised, so after a crash at most one unit is
+    /// part-written: the last whose record survived. One record, overwritten by each
+    /// unit, is therefore enough, and [`Store::repair_units`] completes that unit from
+    /// it (re-applying a unit that was whole changes nothing).
     ///
     /// (A sled transaction would give the same guarantee, but it takes a global write
     /// lock that every read then waits for, and forces the log buffer out at each
     /// commit: it halved ingest throughput.)
-    fn apply(
-        &self,
-        commit_no: u64,
-        writes: &WriteSet,
-        limit: usize,
-    ) -> std::result::Result<(), Applied> {
+    fn apply(&self, writes: &WriteSet, limit: usize) -> std::result::Result<(), Applied> {
         let record: Vec<RecordedWrite<&[u8]>> = writes
             .iter()
             .map(|((tree, key), value)| (*tree as u8, key.as_slice(), value.as_deref()))
@@ -209,7 +199,7 @@ impl Store {
         self.t
             .units
             .tree
-            .insert(commit_no.to_be_bytes(), encoded)
+            .insert(LAST_UNIT, encoded)
             .map_err(|e| Applied::Nothing(e.into()))?;
         for ((tree, key), value) in writes.iter().take(limit) {
             let tree = &self.t.trees[*tree];
@@ -227,60 +217,44 @@ impl Store {
         Ok(())
     }
 
-    /// Drops the write sets of units after `from` up to `to` once a flush covers them.
-    fn forget_units(&self, from: u64, to: u64) -> Result<()> {
-        let range = (from + 1).to_be_bytes()..=to.to_be_bytes();
-        for key in self.t.units.tree.range(range).keys() {
-            self.t.units.tree.remove(key?)?;
-        }
-        Ok(())
-    }
-
-    /// Completes every unit of work a crash interrupted, from its write set, oldest
-    /// first (re-applying a unit that was already whole changes nothing; the records
-    /// left are always the newest units, so a later unit's writes are applied after
-    /// an earlier one's). Runs when the store opens; returns how many it re-applied.
+    /// Completes the unit a crash cut short, from its write set, and drops the set.
+    /// Runs when the store opens; returns whether there was one (after a clean close
+    /// there is none).
     pub(super) fn repair_units(&self) -> Result<usize> {
-        let repaired = self.replay_units(true)?;
+        let repaired = self.replay_last_unit()?;
         if repaired > 0 {
+            self.t.units.tree.remove(LAST_UNIT)?;
             self.db.flush()?;
         }
         Ok(repaired)
     }
 
-    /// Re-applies every stored write set in order; `forget` drops each afterwards
-    /// (at open; while serving they are dropped after the next flush instead).
-    fn replay_units(&self, forget: bool) -> Result<usize> {
-        let mut repaired = 0;
-        for item in self.t.units.tree.iter() {
-            let (key, record) = item?;
-            let (writes, _): (Vec<RecordedWrite<Vec<u8>>>, usize) =
-                bincode::serde::decode_from_slice(&record, bincode::config::standard()).map_err(
-                    |_| {
-                        StoreError::Corrupt(format!(
-                            "tree units, record {}: undecodable",
-                            hex::encode(&key)
-                        ))
-                    },
-                )?;
-            for (tree, k, v) in writes {
-                let tree = self.t.trees.get(tree as usize).ok_or_else(|| {
-                    StoreError::Corrupt(format!(
-                        "tree units, record {}: bad tree",
-                        hex::encode(&key)
-                    ))
-                })?;
-                match v {
-                    Some(v) => tree.insert(k, v)?,
-                    None => tree.remove(k)?,
-                };
-            }
-            if forget {
-                self.t.units.tree.remove(&key)?;
-            }
-            repaired += 1;
+    /// Re-applies the last unit's write set, if there is one.
+    fn replay_last_unit(&self) -> Result<usize> {
+        let Some(record) = self.t.units.tree.get(LAST_UNIT)? else {
+            return Ok(0);
+        };
+        let undecodable =
+            || StoreError::Corrupt("tree units: the last unit's write set is undecodable".into());
+        let (writes, _): (Vec<RecordedWrite<Vec<u8>>>, usize) =
+            bincode::serde::decode_from_slice(&record, bincode::config::standard())
+                .map_err(|_| undecodable())?;
+        for (tree, k, v) in writes {
+            let tree = self.t.trees.get(tree as usize).ok_or_else(undecodable)?;
+            match v {
+                Some(v) => tree.insert(k, v)?,
+                None => tree.remove(k)?,
+            };
         }
-        Ok(repaired)
+        Ok(1)
+    }
+
+    /// On a clean close: the last unit is whole, its write set is not needed.
+    pub(super) fn close_units(&self) {
+        if !self.half_applied.load(std::sync::atomic::Ordering::Acquire) {
+            let _ = self.t.units.tree.remove(LAST_UNIT);
+        }
+        let _ = self.db.flush();
     }
 
     /// Encodes and seals one value for `table` under `key`.
@@ -523,9 +497,9 @@ mod tests {
         );
     }
 
-    /// Once a unit is durable its write set is dropped: the repair log stays small.
+    /// One write set is kept, the last unit's, and a clean close drops it.
     #[test]
-    fn durable_units_leave_no_write_set_behind() {
+    fn only_the_last_units_write_set_is_kept_and_a_clean_close_drops_it() {
         let dir = tempfile::tempdir().unwrap();
         let paths = Paths {
             data: dir.path().join("data"),
@@ -540,7 +514,11 @@ mod tests {
             store.wait_durable(commit).unwrap();
         }
         assert_eq!(store.customer_ids().unwrap().len(), 5);
+        assert_eq!(store.t.units.tree.len(), 1);
+        drop(store);
+        let store = open(&paths);
         assert_eq!(store.t.units.tree.len(), 0);
+        assert_eq!(store.customer_ids().unwrap().len(), 5);
     }
 
     fn open(paths: &Paths) -> Store {
