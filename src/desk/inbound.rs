@@ -440,12 +440,9 @@ impl Desk {
             envelope_from: Some(&item.envelope_from),
             source: &item.source,
         };
-        let mail = self.check_mail(&incoming, false).map_err(|reason| {
-            DeskError::Invalid(format!(
-                "{id} still cannot be filed ({}): inspect it with `sealdesk quarantine show {id} --raw`, or delete it",
-                crate::sanitize::line(&reason)
-            ))
-        })?;
+        let mail = self
+            .check_mail(&incoming, false)
+            .map_err(|reason| still_unfileable(id, &reason))?;
         let mut holds = self.holds_for(&mail)?;
         holds.push(Hold::Settings);
         self.write(actor, &holds, |u| {
@@ -460,10 +457,7 @@ impl Desk {
             if let Filed::Quarantined(_, reason) = &filed {
                 // Still not fileable (a bounce for mail the desk never sent): the
                 // whole unit is dropped, so the original stays where it was.
-                return Err(DeskError::Invalid(format!(
-                    "{id} still cannot be filed ({}): inspect it with `sealdesk quarantine show {id} --raw`, or delete it",
-                    crate::sanitize::line(reason)
-                )));
+                return Err(still_unfileable(id, reason));
             }
             u.audit("quarantine.release", vec![id.to_string()], None);
             Ok(filed)
@@ -482,6 +476,14 @@ impl Desk {
             Ok(())
         })
     }
+}
+
+/// A released message that still cannot be filed: the original stays in quarantine.
+fn still_unfileable(id: &QuarantineId, reason: &str) -> DeskError {
+    DeskError::Invalid(format!(
+        "{id} still cannot be filed ({}): inspect it with `sealdesk quarantine show {id} --raw`, or delete it",
+        crate::sanitize::line(reason)
+    ))
 }
 
 /// Stages a message in quarantine with the reason.

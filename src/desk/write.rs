@@ -36,7 +36,7 @@ pub(super) enum Hold {
     Address([u8; 32]),
     /// Every stripe: for erasure and retention, which rewrite many tickets.
     Everything,
-    /// Agents and config: one stripe for the desk's own settings.
+    /// The desk's own settings (agents, config) and the quarantine: one stripe.
     Settings,
 }
 

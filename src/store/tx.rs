@@ -383,11 +383,7 @@ mod tests {
     /// open completes the unit, audit event included.
     #[test]
     fn a_unit_cut_short_is_completed_when_the_store_opens() {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = Paths {
-            data: dir.path().join("data"),
-            keys: dir.path().join("keys"),
-        };
+        let (_dir, paths) = scratch();
         let (number, customer) = {
             let store = new_store(&paths);
             let customer = Customer::new("ann@example.com", "Ann");
@@ -452,11 +448,7 @@ mod tests {
     /// that commit's own writes, without a restart.
     #[test]
     fn a_unit_cut_short_while_serving_is_finished_by_the_next_commit() {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = Paths {
-            data: dir.path().join("data"),
-            keys: dir.path().join("keys"),
-        };
+        let (_dir, paths) = scratch();
         let store = new_store(&paths);
         let customer = Customer::new("ann@example.com", "Ann");
         let mut tx = store.begin();
@@ -500,11 +492,7 @@ mod tests {
     /// One write set is kept, the last unit's, and a clean close drops it.
     #[test]
     fn only_the_last_units_write_set_is_kept_and_a_clean_close_drops_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = Paths {
-            data: dir.path().join("data"),
-            keys: dir.path().join("keys"),
-        };
+        let (_dir, paths) = scratch();
         let store = new_store(&paths);
         for i in 0..5 {
             let mut tx = store.begin();
@@ -519,6 +507,15 @@ mod tests {
         let store = open(&paths);
         assert_eq!(store.t.units.tree.len(), 0);
         assert_eq!(store.customer_ids().unwrap().len(), 5);
+    }
+
+    fn scratch() -> (tempfile::TempDir, Paths) {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            data: dir.path().join("data"),
+            keys: dir.path().join("keys"),
+        };
+        (dir, paths)
     }
 
     fn open(paths: &Paths) -> Store {
