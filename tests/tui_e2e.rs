@@ -141,3 +141,67 @@ fn two_agents_triage_and_see_each_others_changes_live() {
     alice.wait_for("[exit 0]");
     assert!(server.terminate().success());
 }
+
+/// Demoting an admin while they are logged in takes effect in their open session at
+/// once: the status line says so, and the very next admin action is refused by the
+/// desk (not only hidden by the screen). The change and the refusal are audited.
+#[test]
+fn a_demotion_reaches_an_open_session_at_once() {
+    let desk = TestDesk::new();
+    let boss_key = desk.keygen("boss");
+    desk.cli(&[
+        "agent",
+        "add",
+        "boss",
+        "--role",
+        "admin",
+        "--key-file",
+        boss_key.with_extension("pub").to_str().unwrap(),
+    ]);
+    desk.cli(&[
+        "ticket",
+        "create",
+        "--from",
+        "ann@example.com",
+        "--subject",
+        "Hello",
+        "--body",
+        "hi",
+    ]);
+    let server = desk.serve();
+    let boss = log_in(&desk, &server, "boss", &boss_key);
+    assert!(boss.screen().contains("boss (admin)"), "{}", boss.screen());
+    // The quarantine is for admins: open it now, while still one.
+    boss.send_keys("Q");
+    boss.wait_for("Quarantine (");
+
+    // Through the control socket, as the admin at the server would.
+    desk.cli(&["agent", "set", "boss", "--role", "agent"]);
+    let screen = boss.wait_for("role to agent");
+    assert!(screen.contains("boss (agent)"), "{screen}");
+    assert!(
+        !screen.contains("Quarantine ("),
+        "the admin screen closed: {screen}"
+    );
+    boss.send_keys("Q");
+    let screen = boss.wait_for("only an admin can look at the quarantine");
+    assert!(screen.contains("boss (agent)"), "{screen}");
+    // The audit log is refused by the desk itself, from the role stored now.
+    boss.send_keys("L");
+    boss.wait_for("only an admin can read the audit log: your role is agent now");
+
+    let audit = desk.audit();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e["action"] == "agent.set" && e["targets"][1] == "role=agent"),
+        "the demotion is audited"
+    );
+    assert!(
+        !audit
+            .iter()
+            .any(|e| e["action"] == "audit.view" && e["actor"] == "boss"),
+        "no audit view by the demoted agent"
+    );
+    assert!(server.terminate().success());
+}
