@@ -265,6 +265,12 @@ fn an_erased_customers_tickets_can_still_be_worked_and_merged() {
     ) else {
         panic!()
     };
+    let gone_id = desk
+        .store()
+        .customer_by_email("gone@example.com")
+        .unwrap()
+        .unwrap()
+        .id;
     desk.cancel_customer(&admin(), "gone@example.com", "gone@example.com")
         .unwrap();
     let before = audit_events(&desk).len();
@@ -284,6 +290,10 @@ fn an_erased_customers_tickets_can_still_be_worked_and_merged() {
         "the erased subject stays erased"
     );
     assert_eq!(t.priority, Priority::High);
+    assert!(
+        desk.store().customer_tickets(&gone_id).unwrap().is_empty(),
+        "no index entry comes back for the erased customer"
+    );
     assert_eq!(
         audit_events(&desk).len(),
         before + 4,

@@ -220,12 +220,20 @@ impl Tx<'_> {
             &ticket.number.0.to_be_bytes(),
             KeySlot::Customer(ticket.customer),
             &ticket.subject,
+        )?;
+        // A ticket's customer never changes: the index entry is written once, here.
+        self.put(
+            &t.customer_tickets,
+            &customer_ticket_key(&ticket.customer, ticket.number),
+            KeySlot::Master,
+            &ticket.number,
         )
     }
 
     /// Stores a ticket's workflow fields (status, priority, assignee, tags, times)
-    /// and leaves its subject as it is: what every change by an agent writes, so it
-    /// works the same on a ticket whose customer was erased.
+    /// and leaves its subject and its customer's index entry as they are: what every
+    /// change by an agent writes, so it works the same on a ticket whose customer was
+    /// erased (and does not bring back their index entry).
     pub fn put_workflow(&mut self, ticket: &Ticket) -> Result<()> {
         let store = self.store;
         let t = &store.t;
@@ -241,13 +249,7 @@ impl Tx<'_> {
             updated: ticket.updated,
             due: ticket.due,
         };
-        self.put(&t.tickets, &key, KeySlot::Master, &workflow)?;
-        self.put(
-            &t.customer_tickets,
-            &customer_ticket_key(&ticket.customer, ticket.number),
-            KeySlot::Master,
-            &ticket.number,
-        )
+        self.put(&t.tickets, &key, KeySlot::Master, &workflow)
     }
 
     // ---- messages and attachments ----
