@@ -495,3 +495,83 @@ fn admin_work_is_refused_to_agents_at_the_desk_and_follows_role_changes() {
     assert!(desk.delete_quarantine(&boss, &q).is_ok());
     assert_eq!(desk.current_role(&boss).unwrap(), Some(AgentRole::Admin));
 }
+
+#[test]
+fn consents_and_request_decisions_from_many_agents_at_once_stay_whole() {
+    use crate::model::{ConsentState, RequestKind, RequestStatus};
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Arc::new(desk(dir.path()));
+    let Filed::NewTicket(n) = receive(
+        &desk,
+        &mail("ann@example.com", "Help", "root@x", None, "start"),
+    ) else {
+        panic!("not a new ticket")
+    };
+    let ann = desk
+        .store()
+        .customer_by_email("ann@example.com")
+        .unwrap()
+        .unwrap();
+    // Eight agents record consent for one customer at once: every record kept, each
+    // at its own place in the ledger.
+    let threads: Vec<_> = (0..8)
+        .map(|w| {
+            let desk = desk.clone();
+            let ann = ann.clone();
+            std::thread::spawn(move || {
+                for i in 0..10 {
+                    let evidence = format!("e{w}.{i}");
+                    desk.record_consent(
+                        &admin(),
+                        &ann,
+                        NewConsent {
+                            purpose: "040",
+                            state: ConsentState::Given,
+                            categories: &[],
+                            method: "email",
+                            evidence: &evidence,
+                            policy_version: "v1",
+                            guardian: None,
+                        },
+                    )
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let ledger = desk.store().consents(&ann.id).unwrap();
+    assert_eq!(ledger.len(), 80);
+    let mut seqs: Vec<u64> = ledger.iter().map(|r| r.seq).collect();
+    seqs.dedup();
+    assert_eq!(seqs, (1..=80).collect::<Vec<_>>());
+
+    // Two agents decide one verified request at the same moment, one completing it, one
+    // denying it: exactly one decision stands, and only it is audited.
+    for round in 0..10 {
+        let r = desk
+            .open_request(&admin(), &ann, RequestKind::Access, Some(n))
+            .unwrap();
+        desk.verify_request(&admin(), &r.id, "called back").unwrap();
+        let (a, b) = (desk.clone(), desk.clone());
+        let (ida, idb) = (r.id, r.id);
+        let done = std::thread::spawn(move || a.complete_request(&admin(), &ida, "sent").is_ok());
+        let denied =
+            std::thread::spawn(move || b.deny_request(&admin(), &idb, "duplicate").is_ok());
+        let (done, denied) = (done.join().unwrap(), denied.join().unwrap());
+        assert!(done ^ denied, "round {round}: exactly one decision wins");
+        let stored = desk.request(&r.id).unwrap();
+        let expected = if done {
+            RequestStatus::Completed
+        } else {
+            RequestStatus::Denied
+        };
+        assert_eq!(stored.status, expected);
+    }
+    assert_eq!(
+        count_actions(&desk, "request.complete") + count_actions(&desk, "request.deny"),
+        10
+    );
+}
