@@ -43,6 +43,14 @@ fn receive(desk: &Desk, raw: &[u8]) -> Filed {
     .unwrap()
 }
 
+/// Files a mail that must open a new ticket; its number.
+fn new_ticket(desk: &Desk, raw: &[u8]) -> TicketNo {
+    match receive(desk, raw) {
+        Filed::NewTicket(n) => n,
+        other => panic!("not a new ticket: {other:?}"),
+    }
+}
+
 /// Texts of a ticket's readable messages.
 fn texts(desk: &Desk, n: TicketNo) -> Vec<String> {
     desk.store()
@@ -64,12 +72,10 @@ fn count_actions(desk: &Desk, action: &str) -> usize {
 fn many_writers_replying_to_one_ticket_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let desk = Arc::new(desk(dir.path()));
-    let Filed::NewTicket(first) = receive(
+    let first = new_ticket(
         &desk,
         &mail("ann@example.com", "Help", "root@x", None, "start"),
-    ) else {
-        panic!("not a new ticket")
-    };
+    );
     let threads: Vec<_> = (0..8)
         .map(|w| {
             let desk = desk.clone();
@@ -167,12 +173,10 @@ fn new_senders_at_once_are_one_customer_each() {
 fn two_agents_and_arriving_mail_on_one_ticket_keep_every_change() {
     let dir = tempfile::tempdir().unwrap();
     let desk = Arc::new(desk(dir.path()));
-    let Filed::NewTicket(n) = receive(
+    let n = new_ticket(
         &desk,
         &mail("ann@example.com", "Help", "root@x", None, "start"),
-    ) else {
-        panic!("not a new ticket")
-    };
+    );
     let alice = desk.clone();
     let a = std::thread::spawn(move || {
         for i in 0..60 {
@@ -236,7 +240,7 @@ fn two_agents_and_arriving_mail_on_one_ticket_keep_every_change() {
 fn an_erased_customers_tickets_can_still_be_worked_and_merged() {
     let dir = tempfile::tempdir().unwrap();
     let desk = desk(dir.path());
-    let Filed::NewTicket(gone) = receive(
+    let gone = new_ticket(
         &desk,
         &mail(
             "gone@example.com",
@@ -245,9 +249,7 @@ fn an_erased_customers_tickets_can_still_be_worked_and_merged() {
             None,
             "my words",
         ),
-    ) else {
-        panic!()
-    };
+    );
     receive(
         &desk,
         &mail(
@@ -259,12 +261,10 @@ fn an_erased_customers_tickets_can_still_be_worked_and_merged() {
         ),
     );
     desk.add_note(&admin(), gone, "agent note").unwrap();
-    let Filed::NewTicket(kept) = receive(
+    let kept = new_ticket(
         &desk,
         &mail("kept@example.com", "Other", "k1@x", None, "hello"),
-    ) else {
-        panic!()
-    };
+    );
     let gone_id = desk
         .store()
         .customer_by_email("gone@example.com")
@@ -324,12 +324,10 @@ fn an_erased_customers_tickets_can_still_be_worked_and_merged() {
     assert_eq!(count_actions(&desk, "ticket.merge"), 1);
 
     // And the other way round: into the erased customer's ticket.
-    let Filed::NewTicket(third) = receive(
+    let third = new_ticket(
         &desk,
         &mail("kept@example.com", "Third", "k2@x", None, "again"),
-    ) else {
-        panic!()
-    };
+    );
     desk.merge(&admin(), third, gone).unwrap();
     let thread = texts(&desk, gone);
     assert!(
@@ -501,12 +499,10 @@ fn consents_and_request_decisions_from_many_agents_at_once_stay_whole() {
     use crate::model::{ConsentState, RequestKind, RequestStatus};
     let dir = tempfile::tempdir().unwrap();
     let desk = Arc::new(desk(dir.path()));
-    let Filed::NewTicket(n) = receive(
+    let n = new_ticket(
         &desk,
         &mail("ann@example.com", "Help", "root@x", None, "start"),
-    ) else {
-        panic!("not a new ticket")
-    };
+    );
     let ann = desk
         .store()
         .customer_by_email("ann@example.com")

@@ -389,13 +389,7 @@ mod tests {
             let customer = Customer::new("ann@example.com", "Ann");
             let mut tx = store.begin();
             tx.insert_customer(&customer).unwrap();
-            let ticket = Ticket::new(
-                tx.next_ticket_number(),
-                "Cut short".into(),
-                customer.id,
-                Timestamp::now(),
-            );
-            tx.put_ticket(&ticket).unwrap();
+            let ticket = stage_ticket(&mut tx, &customer, "Cut short");
             tx.audit(AuditEvent {
                 seq: 0,
                 at: Timestamp::now(),
@@ -453,25 +447,13 @@ mod tests {
         let customer = Customer::new("ann@example.com", "Ann");
         let mut tx = store.begin();
         tx.insert_customer(&customer).unwrap();
-        let ticket = Ticket::new(
-            tx.next_ticket_number(),
-            "Half".into(),
-            customer.id,
-            Timestamp::now(),
-        );
-        tx.put_ticket(&ticket).unwrap();
+        let ticket = stage_ticket(&mut tx, &customer, "Half");
         assert!(
             store.commit_applying(tx, 2).is_err(),
             "the caller hears it failed"
         );
         let mut tx = store.begin();
-        let second = Ticket::new(
-            tx.next_ticket_number(),
-            "Next".into(),
-            customer.id,
-            Timestamp::now(),
-        );
-        tx.put_ticket(&second).unwrap();
+        let second = stage_ticket(&mut tx, &customer, "Next");
         let (commit, _) = store.commit(tx).unwrap();
         store.wait_durable(commit).unwrap();
         assert_eq!(
@@ -507,6 +489,17 @@ mod tests {
         let store = open(&paths);
         assert_eq!(store.t.units.tree.len(), 0);
         assert_eq!(store.customer_ids().unwrap().len(), 5);
+    }
+
+    fn stage_ticket(tx: &mut super::Tx<'_>, customer: &Customer, subject: &str) -> Ticket {
+        let ticket = Ticket::new(
+            tx.next_ticket_number(),
+            subject.into(),
+            customer.id,
+            Timestamp::now(),
+        );
+        tx.put_ticket(&ticket).unwrap();
+        ticket
     }
 
     fn scratch() -> (tempfile::TempDir, Paths) {
