@@ -300,18 +300,15 @@ impl Desk {
     /// their record at this moment, so a demotion takes effect in open sessions at
     /// once. The local CLI (which holds the keys) and the desk itself are admins.
     pub fn require_admin(&self, actor: &Actor, what: &str) -> Result<()> {
-        match actor.kind {
-            ActorKind::LocalAdmin | ActorKind::System => Ok(()),
-            ActorKind::Agent => match self.store.agent_by_name(&actor.name)? {
-                Some(agent) if agent.role == AgentRole::Admin => Ok(()),
-                Some(_) => Err(DeskError::Forbidden(format!(
-                    "only an admin can {what}: your role is agent now; ask an admin"
-                ))),
-                None => Err(DeskError::Forbidden(format!(
-                    "only an admin can {what}: agent {} no longer exists",
-                    crate::sanitize::line(&actor.name)
-                ))),
-            },
+        match self.current_role(actor)? {
+            Some(AgentRole::Admin) => Ok(()),
+            Some(_) => Err(DeskError::Forbidden(format!(
+                "only an admin can {what}: your role is agent now; ask an admin"
+            ))),
+            None => Err(DeskError::Forbidden(format!(
+                "only an admin can {what}: agent {} no longer exists",
+                crate::sanitize::line(&actor.name)
+            ))),
         }
     }
 

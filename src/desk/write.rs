@@ -139,17 +139,6 @@ impl<'d> Unit<'d> {
     /// Adds an audit event by the unit's actor; `customer` becomes their pseudonym.
     pub fn audit(&mut self, action: &str, targets: Vec<String>, customer: Option<&CustomerId>) {
         let actor = self.actor;
-        self.audit_as(actor, action, targets, customer);
-    }
-
-    /// Adds an audit event by someone else than the unit's actor.
-    pub fn audit_as(
-        &mut self,
-        actor: &Actor,
-        action: &str,
-        targets: Vec<String>,
-        customer: Option<&CustomerId>,
-    ) {
         let event = AuditEvent {
             seq: 0,
             at: Timestamp::now(),

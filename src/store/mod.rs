@@ -5,8 +5,9 @@
 //! are sealed with that customer's key from the [`keyring`]; workflow records with a key
 //! derived from the master key.
 //!
-//! Writes are not flushed one by one: callers group a whole operation and call
-//! [`Store::flush`] before telling anyone it succeeded.
+//! Writes go through units of work ([`Tx`], see `tx`): a whole operation is applied at
+//! once and made durable with [`Store::wait_durable`] before anyone is told it
+//! succeeded.
 
 mod backup;
 mod envelope;
