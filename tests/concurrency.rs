@@ -306,6 +306,37 @@ fn count_filed(log: &str, kind: &str) -> usize {
 }
 
 /// The first message of a ticket, sent alone; returns the ticket's number.
+/// A busy desk, serving, with one ticket from ann@example.com whose first mail has the
+/// Message-ID `root_id`: what the reply bursts write into.
+struct Threaded {
+    tok: String,
+    desk: TestDesk,
+    server: Server,
+    port: u16,
+    number: u64,
+    /// The marker in the first mail, and its Message-ID.
+    root: String,
+    root_id: String,
+}
+
+fn threaded_desk() -> Threaded {
+    let tok = token();
+    let desk = busy_desk();
+    let server = desk.serve();
+    let port = server.smtp_port;
+    let root = format!("ROOT-{tok}");
+    let number = first_ticket(&desk, port, "ann@example.com", &root);
+    Threaded {
+        root_id: format!("{root}@example.com"),
+        root,
+        tok,
+        desk,
+        server,
+        port,
+        number,
+    }
+}
+
 fn first_ticket(desk: &TestDesk, port: u16, from: &str, marker: &str) -> u64 {
     let out = burst(
         port,
@@ -321,13 +352,15 @@ fn first_ticket(desk: &TestDesk, port: u16, from: &str, marker: &str) -> u64 {
 #[test]
 fn many_connections_replying_to_one_ticket_lose_nothing() {
     let _serial = one_at_a_time();
-    let tok = token();
-    let desk = busy_desk();
-    let server = desk.serve();
-    let port = server.smtp_port;
-    let root = format!("ROOT-{tok}");
-    let number = first_ticket(&desk, port, "ann@example.com", &root);
-    let root_id = format!("{root}@example.com");
+    let Threaded {
+        tok,
+        desk,
+        server,
+        port,
+        number,
+        root,
+        root_id,
+    } = threaded_desk();
 
     // 12 connections × 25 replies; the ticket's customer writes on four of them at once.
     let senders = ["ann@example.com", "bob@example.com", "cy@example.com"];
@@ -433,13 +466,15 @@ fn new_senders_at_once_are_one_customer_each() {
 #[test]
 fn sigkill_during_a_reply_burst_to_one_ticket_loses_nothing_acknowledged() {
     let _serial = one_at_a_time();
-    let tok = token();
-    let desk = busy_desk();
-    let mut server = desk.serve();
-    let port = server.smtp_port;
-    let root = format!("ROOT-{tok}");
-    let number = first_ticket(&desk, port, "ann@example.com", &root);
-    let root_id = format!("{root}@example.com");
+    let Threaded {
+        tok,
+        desk,
+        mut server,
+        port,
+        number,
+        root,
+        root_id,
+    } = threaded_desk();
 
     let senders = ["ann@example.com", "dee@example.com"];
     let connections: Vec<Vec<Mail>> = (0..8)
@@ -904,13 +939,15 @@ fn sigkill_during_an_erasure_leaves_it_complete_or_not_begun() {
 #[test]
 fn agent_change_while_mail_arrives_keeps_both() {
     let _serial = one_at_a_time();
-    let tok = token();
-    let desk = busy_desk();
-    let server = desk.serve();
-    let port = server.smtp_port;
-    let root = format!("ROOT-{tok}");
-    let number = first_ticket(&desk, port, "ann@example.com", &root);
-    let root_id = format!("{root}@example.com");
+    let Threaded {
+        tok,
+        desk,
+        server,
+        port,
+        number,
+        root,
+        root_id,
+    } = threaded_desk();
     let connections: Vec<Vec<Mail>> = (0..4)
         .map(|c| {
             (0..25)
