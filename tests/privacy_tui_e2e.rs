@@ -17,15 +17,7 @@ fn json(desk: &TestDesk, args: &[&str]) -> serde_json::Value {
 fn privacy_promises_kept_from_the_keyboard() {
     let desk = TestDesk::new();
     let key = desk.keygen("bob");
-    desk.cli(&[
-        "agent",
-        "add",
-        "bob",
-        "--role",
-        "admin",
-        "--key-file",
-        key.with_extension("pub").to_str().unwrap(),
-    ]);
+    desk.add_admin("bob", &key);
     desk.cli(&[
         "ticket",
         "create",

@@ -22,15 +22,7 @@ fn two_agents_triage_and_see_each_others_changes_live() {
     let desk = TestDesk::new();
     let alice_key = desk.keygen("alice");
     let bob_key = desk.keygen("bob");
-    desk.cli(&[
-        "agent",
-        "add",
-        "alice",
-        "--role",
-        "admin",
-        "--key-file",
-        alice_key.with_extension("pub").to_str().unwrap(),
-    ]);
+    desk.add_admin("alice", &alice_key);
     desk.add_agent("bob", &bob_key);
     desk.cli(&[
         "ticket",
@@ -149,15 +141,7 @@ fn two_agents_triage_and_see_each_others_changes_live() {
 fn a_demotion_reaches_an_open_session_at_once() {
     let desk = TestDesk::new();
     let boss_key = desk.keygen("boss");
-    desk.cli(&[
-        "agent",
-        "add",
-        "boss",
-        "--role",
-        "admin",
-        "--key-file",
-        boss_key.with_extension("pub").to_str().unwrap(),
-    ]);
+    desk.add_admin("boss", &boss_key);
     desk.cli(&[
         "ticket",
         "create",

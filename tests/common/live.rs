@@ -81,6 +81,21 @@ impl TestDesk {
         self.cli(&["agent", "add", name, "--key-file", public.to_str().unwrap()]);
     }
 
+    /// Registers an agent with the admin role.
+    pub fn add_admin(&self, name: &str, key: &Path) {
+        let public = key.with_extension("pub");
+        let public = public.to_str().unwrap();
+        self.cli(&[
+            "agent",
+            "add",
+            name,
+            "--role",
+            "admin",
+            "--key-file",
+            public,
+        ]);
+    }
+
     /// Every audit event, as `audit export --json` gives them.
     pub fn audit(&self) -> Vec<serde_json::Value> {
         serde_json::from_str(&self.cli(&["audit", "export", "--json"])).unwrap()
