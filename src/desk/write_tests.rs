@@ -571,3 +571,78 @@ fn consents_and_request_decisions_from_many_agents_at_once_stay_whole() {
         10
     );
 }
+
+#[test]
+fn settings_and_profiles_changed_at_once_stay_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let desk = Arc::new(desk(dir.path()));
+    // Four admins add the same agent name at once: one agent, one audit event.
+    let threads: Vec<_> = (0..4u8)
+        .map(|w| {
+            let desk = desk.clone();
+            std::thread::spawn(move || {
+                desk.add_agent(
+                    &admin(),
+                    "carol",
+                    AgentRole::Agent,
+                    &[public_key_line(10 + w)],
+                )
+                .is_ok()
+            })
+        })
+        .collect();
+    let added = threads
+        .into_iter()
+        .filter(|_| true)
+        .map(|t| t.join().unwrap())
+        .filter(|&ok| ok)
+        .count();
+    assert_eq!(added, 1);
+    assert_eq!(
+        desk.agents()
+            .unwrap()
+            .iter()
+            .filter(|a| a.name == "carol")
+            .count(),
+        1
+    );
+    assert_eq!(count_actions(&desk, "agent.add"), 1);
+
+    // A customer renamed while their mail arrives: the new name and every mail kept.
+    let n = new_ticket(
+        &desk,
+        &mail("ann@example.com", "Help", "root@x", None, "start"),
+    );
+    let mailer = desk.clone();
+    let m = std::thread::spawn(move || {
+        for i in 0..40 {
+            let raw = mail(
+                "ann@example.com",
+                "Re: Help",
+                &format!("m{i}@x"),
+                Some("root@x"),
+                &format!("mail-{i}"),
+            );
+            receive(&mailer, &raw);
+        }
+    });
+    for i in 0..40 {
+        let mut ann = desk
+            .store()
+            .customer_by_email("ann@example.com")
+            .unwrap()
+            .unwrap();
+        ann.name = format!("Ann {i}");
+        desk.update_customer(&admin(), ann, "name").unwrap();
+    }
+    m.join().unwrap();
+    let ann = desk
+        .store()
+        .customer_by_email("ann@example.com")
+        .unwrap()
+        .unwrap();
+    assert_eq!(ann.name, "Ann 39");
+    assert_eq!(desk.store().customer_ids().unwrap().len(), 1);
+    assert_eq!(texts(&desk, n).len(), 41);
+    assert_eq!(count_actions(&desk, "customer.update"), 40);
+}
