@@ -593,7 +593,6 @@ fn settings_and_profiles_changed_at_once_stay_whole() {
         .collect();
     let added = threads
         .into_iter()
-        .filter(|_| true)
         .map(|t| t.join().unwrap())
         .filter(|&ok| ok)
         .count();
