@@ -10,6 +10,7 @@ pub mod config;
 pub mod control;
 pub mod demo;
 pub mod desk;
+pub mod harden;
 pub mod mail;
 pub mod model;
 pub mod sanitize;

@@ -2,6 +2,11 @@ use clap::Parser;
 use sealdesk::cli::{run, Cli};
 
 fn main() {
+    // Before any file is created or key read: files 0600, no core dumps.
+    let hardened = sealdesk::harden::process();
+    if !hardened.no_core_dumps {
+        eprintln!("sealdesk: warning: cannot set the core-file limit to 0; set LimitCORE=0 (systemd) or `ulimit -c 0`");
+    }
     // A panic message may quote data; print only where it happened.
     // Debug builds keep the full message for developers.
     if !cfg!(debug_assertions) {

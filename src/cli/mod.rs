@@ -169,6 +169,7 @@ impl Global {
             Some(p) => (p.clone(), true),
             None => (Config::default_path(&self.data), false),
         };
+        remove_stale_temp(&path.with_extension("toml.tmp"));
         Ok(Config::load(&path, must_exist)?)
     }
 
@@ -176,6 +177,10 @@ impl Global {
     pub fn open_desk(&self) -> Result<Desk> {
         let config = self.load_config()?;
         let pass = self.passphrase()?;
+        // Desks made before files were created 0600 (sled's were 0644).
+        if self.paths().db().exists() {
+            crate::store::tighten_modes(&self.data)?;
+        }
         let store = Store::open(&self.paths(), pass.as_deref().map(String::as_str))?;
         let config_path = self
             .config
@@ -187,6 +192,20 @@ impl Global {
             eprintln!("sealdesk: finished {resumed} erasure(s) that were interrupted (see `sealdesk audit export`: customer.erase.resumed)");
         }
         Ok(desk)
+    }
+}
+
+/// Removes a temp file that a run killed between writing and renaming it left behind
+/// (it may hold secrets, such as the relay password of a config being saved). Only when
+/// it is a minute old, so a save in progress in another process is not disturbed.
+fn remove_stale_temp(path: &std::path::Path) {
+    let old = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age > std::time::Duration::from_secs(60));
+    if old {
+        let _ = std::fs::remove_file(path);
     }
 }
 

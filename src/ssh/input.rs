@@ -887,3 +887,73 @@ mod tests {
         assert_eq!(p.feed(b"z"), [ch('z')]);
     }
 }
+
+/// The parser reads whatever a client sends: random bytes, split anywhere, give events
+/// and never a panic; the state stays bounded; nothing is pending after the timeout but
+/// a paste; and how the bytes were split into packets never changes what they mean.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Bytes rich in what the parser treats specially.
+    fn hostile_bytes() -> impl Strategy<Value = Vec<u8>> {
+        let special = prop::sample::select(vec![
+            ESC, b'[', b'O', b'M', b'~', b';', b'1', b'2', b'0', b'\r', b'\n', 0x7f, 0x9b, 0xc3,
+            0xa9, 0xe2, 0x80, 0xf0, 0x9f,
+        ]);
+        let pieces = prop_oneof![
+            3 => special.prop_map(|b| vec![b]),
+            2 => any::<u8>().prop_map(|b| vec![b]),
+            1 => Just(b"\x1b[200~".to_vec()),
+            1 => Just(PASTE_END.to_vec()),
+            1 => Just(b"\x1b[1;5A".to_vec()),
+        ];
+        proptest::collection::vec(pieces, 0..200).prop_map(|v| v.concat())
+    }
+
+    fn check_bounded(p: &InputParser) -> Result<(), TestCaseError> {
+        prop_assert!(p.seq.len() <= SEQ_MAX.max(4));
+        prop_assert!(p.paste.len() <= PASTE_MAX);
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn any_bytes_any_split(bytes in hostile_bytes(), cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..8)) {
+            let mut whole = InputParser::new();
+            let mut expected = whole.feed(&bytes);
+            check_bounded(&whole)?;
+            expected.extend(whole.flush_timeout());
+            prop_assert!(!whole.has_pending());
+
+            let mut at: Vec<usize> = cuts.iter().map(|c| c.index(bytes.len() + 1)).collect();
+            at.sort_unstable();
+            let mut split = InputParser::new();
+            let mut got = Vec::new();
+            let mut from = 0;
+            for to in at.into_iter().chain([bytes.len()]) {
+                got.extend(split.feed(&bytes[from..to]));
+                check_bounded(&split)?;
+                from = to;
+            }
+            got.extend(split.flush_timeout());
+            prop_assert_eq!(got, expected);
+        }
+
+        #[test]
+        fn random_bytes_with_timeouts(chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 0..32)) {
+            let mut p = InputParser::new();
+            for chunk in &chunks {
+                let events = p.feed(chunk);
+                // One byte is at most one key (ESC ESC + key is three bytes for two).
+                prop_assert!(events.len() <= chunk.len() + 1);
+                check_bounded(&p)?;
+                p.flush_timeout();
+                prop_assert!(!p.has_pending());
+            }
+        }
+    }
+}

@@ -53,21 +53,48 @@ impl Store {
         }
     }
 
-    /// Writes a snapshot of every tree to `out` (created new, mode 0600).
+    /// Writes a snapshot of every tree to `out` (created new, mode 0600). The snapshot
+    /// is written to `.NAME.partial` beside it, fsynced, and only then linked to its
+    /// final name, so a backup killed half way never leaves a truncated file that looks
+    /// like a backup. A partial file left by an earlier killed run is removed first.
     pub fn backup(&self, out: &Path) -> Result<BackupSummary> {
-        use std::os::unix::fs::OpenOptionsExt;
         let _exclusive = self.gate.write();
+        if out.exists() {
+            return Err(StoreError::AlreadyInitialized(out.into()));
+        }
         self.flush()?;
+        let partial = partial_path(out);
         let ctx = || format!("cannot write the backup {}", out.display());
+        match std::fs::remove_file(&partial) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(StoreError::io(ctx())(e))
+            }
+            _ => {}
+        }
+        let mut guard = RemoveOnDrop(Some(partial.clone()));
+        let summary = self.write_snapshot(&partial)?;
+        publish(&partial, out).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => StoreError::AlreadyInitialized(out.into()),
+            _ => StoreError::io(ctx())(e),
+        })?;
+        guard.0 = None;
+        let dir = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        super::keys::sync_dir(&dir)?;
+        Ok(summary)
+    }
+
+    fn write_snapshot(&self, path: &Path) -> Result<BackupSummary> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let ctx = || format!("cannot write the backup {}", path.display());
         let file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
-            .open(out)
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::AlreadyExists => StoreError::AlreadyInitialized(out.into()),
-                _ => StoreError::io(ctx())(e),
-            })?;
+            .open(path)
+            .map_err(StoreError::io(ctx()))?;
         let mut w = HashingWriter {
             inner: std::io::BufWriter::new(file),
             hash: Sha256::new(),
@@ -194,6 +221,38 @@ impl Store {
     }
 }
 
+/// Where a backup to `out` is written until it is complete: `.NAME.partial` beside it.
+pub(crate) fn partial_path(out: &Path) -> std::path::PathBuf {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "backup".into());
+    out.with_file_name(format!(".{name}.partial"))
+}
+
+/// Gives the complete file its final name without replacing an existing file: a hard
+/// link (atomic, refuses to overwrite), or where the filesystem has none, a rename after
+/// checking the name is free.
+fn publish(partial: &Path, out: &Path) -> std::io::Result<()> {
+    match std::fs::hard_link(partial, out) {
+        Ok(()) => std::fs::remove_file(partial),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) if out.exists() => Err(std::io::ErrorKind::AlreadyExists.into()),
+        Err(_) => std::fs::rename(partial, out),
+    }
+}
+
+/// Removes a partial backup when writing it fails part way.
+struct RemoveOnDrop(Option<std::path::PathBuf>);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 struct HashingWriter<W: Write> {
     inner: W,
     hash: Sha256,
@@ -236,5 +295,98 @@ impl Tables {
             &self.suppressed,
             &self.units,
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn paths(root: &Path, data: &str) -> Paths {
+        Paths {
+            data: root.join(data),
+            keys: root.join("keys"),
+        }
+    }
+
+    /// A desk with one backup of it, as bytes.
+    fn desk_with_backup(root: &Path) -> Vec<u8> {
+        let p = paths(root, "data");
+        Store::init(&p, None).unwrap();
+        let store = Store::open(&p, None).unwrap();
+        let out = root.join("desk.backup");
+        store.backup(&out).unwrap();
+        std::fs::read(&out).unwrap()
+    }
+
+    #[test]
+    fn a_backup_appears_whole_under_its_name_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = paths(dir.path(), "data");
+        Store::init(&p, None).unwrap();
+        let store = Store::open(&p, None).unwrap();
+        let out = dir.path().join("b.backup");
+        // What a backup killed half way leaves: only the partial file.
+        std::fs::write(partial_path(&out), b"SEALDESK-BACKUP v1\ntrunc").unwrap();
+        store.backup(&out).unwrap();
+        assert!(
+            !partial_path(&out).exists(),
+            "the stale partial file is gone"
+        );
+        let bytes = std::fs::read(&out).unwrap();
+        assert!(bytes.starts_with(MAGIC));
+        // Never overwritten, and a refused backup leaves no partial file behind.
+        assert!(matches!(
+            store.backup(&out),
+            Err(StoreError::AlreadyInitialized(_))
+        ));
+        assert_eq!(std::fs::read(&out).unwrap(), bytes);
+        assert!(!partial_path(&out).exists());
+        // A backup into a directory that does not exist fails and leaves nothing.
+        let nowhere = dir.path().join("missing").join("b.backup");
+        assert!(store.backup(&nowhere).is_err());
+        assert!(!nowhere.exists() && !partial_path(&nowhere).exists());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// A backup file is untrusted input to `restore`: damaged files (with a checksum
+        /// that matches, so the parser itself is reached) give an error, never a panic.
+        #[test]
+        fn damaged_backups_never_panic_restore(
+            at in any::<prop::sample::Index>(),
+            bytes in proptest::collection::vec(any::<u8>(), 1..24),
+            cut in any::<prop::sample::Index>(),
+            how in 0u8..3,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let good = desk_with_backup(dir.path());
+            let body = &good[..good.len() - 32];
+            let mut damaged = body.to_vec();
+            let i = at.index(body.len());
+            match how {
+                0 => {
+                    for (j, b) in bytes.iter().enumerate() {
+                        if let Some(slot) = damaged.get_mut(i + j) {
+                            *slot ^= b | 1;
+                        }
+                    }
+                }
+                1 => damaged.splice(i..i, bytes.iter().copied()).for_each(drop),
+                _ => damaged.truncate(cut.index(body.len())),
+            }
+            let digest = Sha256::digest(&damaged);
+            damaged.extend_from_slice(&digest);
+            let file = dir.path().join("damaged.backup");
+            std::fs::write(&file, &damaged).unwrap();
+            let target = paths(dir.path(), "restored");
+            if let Ok((summary, _)) = Store::restore(&file, &target, None) {
+                // What restored opens.
+                prop_assert!(summary.trees > 0);
+                prop_assert!(Store::open(&target, None).is_ok());
+            }
+        }
     }
 }

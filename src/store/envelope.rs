@@ -149,3 +149,43 @@ mod tests {
         ));
     }
 }
+
+/// Random and mutated stored values: `slot_of` and `open` return an error, never panic,
+/// and a mutated value never opens (every byte is authenticated: header, nonce, body).
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let k = SealKey::new(&[7; 32]);
+            let _ = slot_of("tickets", &bytes);
+            prop_assert!(open(&k, "tickets", b"k", &bytes).is_err());
+        }
+
+        #[test]
+        fn mutations_never_open(
+            plain in proptest::collection::vec(any::<u8>(), 0..300),
+            customer in any::<bool>(),
+            at in any::<prop::sample::Index>(),
+            flip in 1u8..=255,
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let k = SealKey::new(&[7; 32]);
+            let slot = if customer { KeySlot::Customer(CustomerId([3; 16])) } else { KeySlot::Master };
+            let sealed = seal(slot, &k, "messages", b"key", &plain);
+            prop_assert_eq!(open(&k, "messages", b"key", &sealed).unwrap(), plain);
+
+            let mut mutated = sealed.clone();
+            mutated[at.index(sealed.len())] ^= flip;
+            prop_assert!(open(&k, "messages", b"key", &mutated).is_err());
+
+            let truncated = &sealed[..cut.index(sealed.len())];
+            prop_assert!(open(&k, "messages", b"key", truncated).is_err());
+        }
+    }
+}

@@ -252,6 +252,43 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
     )))
 }
 
+/// Makes every file under `dir` the owner's alone (0600, directories 0700), for desks
+/// whose files were created before the process set umask 077 (sled's files were 0644).
+/// Symlinks are left alone; entries that vanish meanwhile are skipped.
+pub fn tighten_modes(dir: &Path) -> Result<usize> {
+    let mut changed = 0;
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(at) = pending.pop() {
+        let entries = match fs::read_dir(&at) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(StoreError::io(format!("cannot read {}", at.display()))(e)),
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let want = if meta.is_dir() {
+                pending.push(path.clone());
+                0o700
+            } else if meta.file_type().is_symlink() {
+                continue;
+            } else {
+                0o600
+            };
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                fs::set_permissions(&path, fs::Permissions::from_mode(want)).map_err(
+                    StoreError::io(format!("cannot set permissions on {}", path.display())),
+                )?;
+                changed += 1;
+            }
+        }
+    }
+    Ok(changed)
+}
+
 /// Writes a new file readable by the owner only, durably (file and directory fsynced).
 /// Refuses to overwrite.
 pub fn write_secret_file(path: &Path, bytes: &[u8]) -> Result<()> {

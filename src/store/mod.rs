@@ -23,7 +23,7 @@ pub use backup::{BackupSummary, OpGuard};
 pub use envelope::FORMAT_VERSION;
 pub use erasure::{ErasureCounts, ErasureRecord};
 pub use error::{Result, StoreError};
-pub use keys::{create_private_dir, demo_public_key, write_user_key, KeyPaths};
+pub use keys::{create_private_dir, demo_public_key, tighten_modes, write_user_key, KeyPaths};
 pub use records::ERASED_PLACEHOLDER;
 pub use tx::{CommitNo, Tx};
 

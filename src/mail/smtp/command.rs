@@ -345,3 +345,57 @@ mod tests {
         assert!(parse(&long).is_err());
     }
 }
+
+/// Command lines come straight from the network: any text gives a command or a reply
+/// line to send, never a panic; what we accept round-trips.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn verb() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "HELO", "EHLO", "LHLO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT", "VRFY", "HELP",
+            "AUTH", "mail", "Rcpt",
+        ])
+        .prop_map(str::to_string)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn any_line_parses_or_names_a_reply(line in "\\PC{0,300}") {
+            if let Err(ParseError(reply)) = parse(&line) {
+                prop_assert!(reply.len() > 4 && (reply.starts_with('5') || reply.starts_with('4')));
+            }
+        }
+
+        #[test]
+        fn verbs_with_hostile_arguments(verb in verb(), arg in "[ -~\u{80}-\u{10ffff}<>:@\"\\\\=]{0,120}") {
+            let _ = parse(&format!("{verb} {arg}"));
+            let _ = parse(&format!("{verb} FROM:{arg}"));
+            let _ = parse(&format!("{verb} TO:<{arg}"));
+        }
+
+        #[test]
+        fn a_mailbox_round_trips(
+            local in "[a-zA-Z0-9._+-]{1,40}",
+            domain in "[a-z0-9-]{1,30}\\.[a-z]{2,6}",
+            size in proptest::option::of(0u64..u64::MAX),
+            space in any::<bool>(),
+        ) {
+            let address = format!("{local}@{domain}");
+            let gap = if space { " " } else { "" };
+            let size_param = size.map(|n| format!(" SIZE={n}")).unwrap_or_default();
+            prop_assert_eq!(
+                parse(&format!("mail from:{gap}<{address}>{size_param}")),
+                Ok(Command::Mail { from: address.clone(), size })
+            );
+            prop_assert_eq!(
+                parse(&format!("RCPT TO:<{address}>")),
+                Ok(Command::Rcpt { to: address })
+            );
+        }
+    }
+}
