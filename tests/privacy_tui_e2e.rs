@@ -131,13 +131,17 @@ fn privacy_promises_kept_from_the_keyboard() {
     t.wait_for("Type ann@example.com to erase this customer");
     t.type_text("ann@example.com");
     t.send_keys("Enter");
-    t.wait_until("the erasure", SCREEN, |s| s.contains("erased"));
+    // Not just "erased": the confirmation prompt itself says messages become "[erased]".
+    t.wait_until("the erasure", SCREEN, |s| s.contains("customer erased"));
     let gone = desk
         .command()
         .args(["customer", "show", "ann@example.com"])
         .output()
         .unwrap();
-    assert!(!gone.status.success());
+    assert!(
+        !gone.status.success(),
+        "the customer is still there after the erasure"
+    );
     let ticket = json(&desk, &["ticket", "show", "2", "--json"]);
     assert_eq!(ticket["subject"], "[erased]");
     assert!(desk.cli(&["audit", "verify"]).contains("intact"));
