@@ -20,6 +20,15 @@ pub enum LoginRefusal {
     NoCode,
     /// The agent was removed, or their second factor changed, between key and code.
     AgentChanged,
+    /// Too many wrong codes for this agent lately: no code is checked until the lock
+    /// ends (see [`Desk::check_login_code`]).
+    Locked,
+    /// A password was offered; the desk takes none.
+    Password,
+    /// Keyboard-interactive without an accepted key first.
+    CodeWithoutKey,
+    /// The connection offered nothing but the `none` method.
+    NothingOffered,
 }
 
 impl LoginRefusal {
@@ -30,6 +39,10 @@ impl LoginRefusal {
             LoginRefusal::ReusedCode => "code already used",
             LoginRefusal::NoCode => "no code given",
             LoginRefusal::AgentChanged => "agent changed during login",
+            LoginRefusal::Locked => "second factor locked",
+            LoginRefusal::Password => "password refused",
+            LoginRefusal::CodeWithoutKey => "code without a key",
+            LoginRefusal::NothingOffered => "no credentials offered",
         }
     }
 }
@@ -44,11 +57,60 @@ pub enum CodeCheck {
     Reused,
     /// The agent is gone or has no second factor any more.
     NotEnrolled,
+    /// Too many wrong codes: none is checked before this Unix time.
+    Locked {
+        until: u64,
+    },
 }
 
-/// The last time step each agent logged in with. In memory: a restart forgets it, which
-/// reopens at most the one or two steps still within the skew.
-pub(super) type UsedCodeSteps = HashMap<AgentId, u64>;
+/// Wrong codes in a row, per agent, before their second factor locks.
+pub const WRONG_CODES_BEFORE_LOCK: u32 = 5;
+/// The first lock; each further one (without a right code in between) doubles it.
+const FIRST_LOCK_SECS: u64 = 60;
+const LONGEST_LOCK_SECS: u64 = 3600;
+
+/// Second-factor bookkeeping per agent: the last time step each agent logged in with,
+/// and their recent wrong codes. In memory: a restart forgets it, which reopens at
+/// most the one or two steps still within the skew, and ends a lock early.
+#[derive(Debug, Default)]
+pub(super) struct UsedCodeSteps {
+    used: HashMap<AgentId, u64>,
+    wrong: HashMap<AgentId, WrongCodes>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct WrongCodes {
+    /// Wrong codes since the last lock or right code.
+    in_a_row: u32,
+    /// Locks since the last right code: each doubles the next.
+    locks: u32,
+    locked_until: u64,
+}
+
+impl UsedCodeSteps {
+    fn locked_until(&self, agent: AgentId, now: u64) -> Option<u64> {
+        self.wrong
+            .get(&agent)
+            .map(|w| w.locked_until)
+            .filter(|&until| until > now)
+    }
+
+    /// Counts a wrong code; returns how long the lock is if this one started it.
+    fn wrong_code(&mut self, agent: AgentId, now: u64) -> Option<u64> {
+        let w = self.wrong.entry(agent).or_default();
+        w.in_a_row += 1;
+        if w.in_a_row < WRONG_CODES_BEFORE_LOCK {
+            return None;
+        }
+        let secs = FIRST_LOCK_SECS
+            .saturating_mul(1 << w.locks.min(16))
+            .min(LONGEST_LOCK_SECS);
+        w.in_a_row = 0;
+        w.locks += 1;
+        w.locked_until = now + secs;
+        Some(secs)
+    }
+}
 
 impl Desk {
     /// An agent logged in over SSH (`actor` carries the key fingerprint and the peer);
@@ -68,7 +130,7 @@ impl Desk {
     pub fn record_login_refused(
         &self,
         user: &str,
-        key_fingerprint: &str,
+        key_fingerprint: Option<&str>,
         source: &str,
         reason: LoginRefusal,
     ) -> Result<()> {
@@ -78,7 +140,7 @@ impl Desk {
             .collect();
         let actor = Actor {
             name: "ssh:unauthenticated".into(),
-            key_fingerprint: Some(key_fingerprint.into()),
+            key_fingerprint: key_fingerprint.map(String::from),
             source: source.into(),
             kind: super::ActorKind::Agent,
         };
@@ -94,32 +156,71 @@ impl Desk {
         Ok(())
     }
 
+    /// Refused logins the SSH server left out of the audit log during a flood (it
+    /// writes a few per minute and counts the rest): one event says how many.
+    pub fn record_login_refusals_left_out(&self, count: usize, window_secs: u64) -> Result<()> {
+        let actor = Actor::system("ssh");
+        self.audit_only(
+            &actor,
+            "agent.login-refused-summary",
+            vec![
+                format!("refusals={count}"),
+                format!("within={window_secs}s"),
+            ],
+            None,
+        )?;
+        Ok(())
+    }
+
     /// Checks a verification code against the agent's TOTP secret as stored now (see
     /// [`crate::totp`]). An accepted code's time step is used up for this agent.
+    ///
+    /// [`WRONG_CODES_BEFORE_LOCK`] wrong codes in a row lock the agent's second factor,
+    /// whatever connections and addresses they came from: for a minute, doubling with
+    /// each further lock up to an hour, until a right code. The lock is audited when it
+    /// begins; while it lasts no code is checked at all.
     pub fn check_login_code(
         &self,
         agent: AgentId,
         code: &str,
         unix_time: u64,
     ) -> Result<CodeCheck> {
-        let Some(secret) = self
+        if let Some(until) = self.used_code_steps.lock().locked_until(agent, unix_time) {
+            return Ok(CodeCheck::Locked { until });
+        }
+        let Some((name, secret)) = self
             .store
             .agents()?
             .into_iter()
             .find(|a| a.id == agent)
-            .and_then(|a| a.totp_secret)
+            .and_then(|a| Some((a.name, a.totp_secret?)))
         else {
             return Ok(CodeCheck::NotEnrolled);
         };
         let secret = zeroize::Zeroizing::new(secret);
         let Some(step) = crate::totp::verify(&secret, code, unix_time) else {
+            let locked = self.used_code_steps.lock().wrong_code(agent, unix_time);
+            if let Some(secs) = locked {
+                // Audited outside the bookkeeping lock: no I/O while holding it.
+                self.audit_only(
+                    &Actor::system("ssh"),
+                    "agent.second-factor-locked",
+                    vec![
+                        format!("agent={name}"),
+                        format!("wrong-codes={WRONG_CODES_BEFORE_LOCK}"),
+                        format!("seconds={secs}"),
+                    ],
+                    None,
+                )?;
+            }
             return Ok(CodeCheck::Wrong);
         };
-        let mut used = self.used_code_steps.lock();
-        match used.get(&agent) {
+        let mut book = self.used_code_steps.lock();
+        match book.used.get(&agent) {
             Some(&last) if step <= last => Ok(CodeCheck::Reused),
             _ => {
-                used.insert(agent, step);
+                book.used.insert(agent, step);
+                book.wrong.remove(&agent);
                 Ok(CodeCheck::Accepted)
             }
         }
@@ -148,7 +249,7 @@ mod tests {
         let hostile = format!("ev\x1b[31mil\n{}", "x".repeat(200));
         desk.record_login_refused(
             &hostile,
-            "SHA256:def",
+            Some("SHA256:def"),
             "ssh 192.0.2.9:6000",
             LoginRefusal::Key,
         )
@@ -247,6 +348,91 @@ mod tests {
             desk.check_login_code(alice.id, &code_at(now + 60), now + 60)
                 .unwrap(),
             CodeCheck::Wrong
+        );
+    }
+
+    #[test]
+    fn wrong_codes_lock_the_agent_for_growing_periods_and_are_audited() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path());
+        let admin = Actor::local_admin();
+        let key = PrivateKey::from(Ed25519Keypair::from_seed(&[6; 32]));
+        let line = key.public_key().to_openssh().unwrap();
+        let alice = desk
+            .add_agent(&admin, "alice", AgentRole::Agent, &[line])
+            .unwrap();
+        let enrol = AgentChanges {
+            second_factor: Some(SecondFactor::Enrol),
+            ..AgentChanges::default()
+        };
+        desk.set_agent(&admin, "alice", &enrol).unwrap();
+        let secret = desk.agent_named("alice").unwrap().totp_secret.unwrap();
+        let code_at = |t: u64| {
+            totp_rs::Builder::new()
+                .with_secret(secret.clone())
+                .build()
+                .unwrap()
+                .generate(t)
+                .to_string()
+        };
+        let wrong = |t: u64| {
+            format!(
+                "{:06}",
+                (code_at(t).parse::<u32>().unwrap() + 1) % 1_000_000
+            )
+        };
+        let now = 1_700_000_000;
+        for _ in 0..WRONG_CODES_BEFORE_LOCK {
+            assert_eq!(
+                desk.check_login_code(alice.id, &wrong(now), now).unwrap(),
+                CodeCheck::Wrong
+            );
+        }
+        // Locked: even the right code is not looked at.
+        assert_eq!(
+            desk.check_login_code(alice.id, &code_at(now), now + 1)
+                .unwrap(),
+            CodeCheck::Locked {
+                until: now + FIRST_LOCK_SECS
+            }
+        );
+        // After the lock, five more wrong ones lock for twice as long.
+        let later = now + FIRST_LOCK_SECS;
+        for _ in 0..WRONG_CODES_BEFORE_LOCK {
+            desk.check_login_code(alice.id, &wrong(later), later)
+                .unwrap();
+        }
+        assert_eq!(
+            desk.check_login_code(alice.id, &code_at(later), later)
+                .unwrap(),
+            CodeCheck::Locked {
+                until: later + 2 * FIRST_LOCK_SECS
+            }
+        );
+        // A right code after the lock logs in and forgets the wrong ones.
+        let after = later + 2 * FIRST_LOCK_SECS;
+        assert_eq!(
+            desk.check_login_code(alice.id, &code_at(after), after)
+                .unwrap(),
+            CodeCheck::Accepted
+        );
+        assert!(desk.used_code_steps.lock().wrong.is_empty());
+
+        let mut locks = Vec::new();
+        desk.store
+            .for_each_audit(|e| {
+                if e.action == "agent.second-factor-locked" {
+                    locks.push(e.targets);
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(
+            locks,
+            [
+                vec!["agent=alice", "wrong-codes=5", "seconds=60"],
+                vec!["agent=alice", "wrong-codes=5", "seconds=120"],
+            ]
         );
     }
 }
