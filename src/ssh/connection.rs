@@ -49,9 +49,10 @@ pub struct ServerState {
 }
 
 /// Where a connection counts: among the strangers until it proves an agent's key.
+/// Each holds its place until dropped.
 enum Standing {
-    Stranger(#[allow(dead_code)] StrangerSlot),
-    Agent(#[allow(dead_code)] ConnectionSlot<AgentId>),
+    Stranger { _slot: StrangerSlot },
+    Agent { _slot: ConnectionSlot<AgentId> },
 }
 
 /// Runs a desk call on the blocking pool: store reads and audit writes (with their
@@ -65,7 +66,8 @@ pub async fn desk_call<T: Send + 'static>(
 }
 
 /// Audits one refused login, within the server's budget (the rest are counted and
-/// summed up once a minute, see [`AuditBudget`]).
+/// summed up once a minute, see [`AuditBudget`]). Wrong codes are always written:
+/// only a holder of the agent's key gets that far, and the lock bounds them.
 pub async fn audit_refusal(
     state: &ServerState,
     user: String,
@@ -73,7 +75,11 @@ pub async fn audit_refusal(
     peer: SocketAddr,
     reason: LoginRefusal,
 ) {
-    if !state.audit_budget.allow(std::time::Instant::now()) {
+    let always = matches!(
+        reason,
+        LoginRefusal::WrongCode | LoginRefusal::ReusedCode | LoginRefusal::AgentChanged
+    );
+    if !always && !state.audit_budget.allow(std::time::Instant::now()) {
         return;
     }
     let source = format!("ssh {peer}");
@@ -127,7 +133,7 @@ impl Connection {
             state,
             peer,
             trail,
-            standing: Standing::Stranger(stranger),
+            standing: Standing::Stranger { _slot: stranger },
             login: None,
             channels: HashMap::new(),
             live_sessions,
@@ -235,12 +241,12 @@ impl Connection {
     /// The key is proved: the connection leaves the strangers for the agents' pool, if
     /// this agent has a place left there.
     fn join_agents(&mut self, agent: &Agent) -> bool {
-        if matches!(self.standing, Standing::Agent(_)) {
+        if matches!(self.standing, Standing::Agent { .. }) {
             return true;
         }
         match self.state.agents.try_acquire(agent.id) {
             Ok(slot) => {
-                self.standing = Standing::Agent(slot);
+                self.standing = Standing::Agent { _slot: slot };
                 self.trail.lock().joined_agents = true;
                 true
             }

@@ -19,7 +19,7 @@ use tokio::sync::Notify;
 /// Why a connection was turned away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LimitHit {
-    /// This key (agent) already has the allowed number of connections.
+    /// This key (an agent; for strangers, an address) has all the places it may have.
     PerKey { open: usize },
     /// The pool as a whole is full.
     Total { open: usize },

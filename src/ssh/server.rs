@@ -710,4 +710,39 @@ mod tests {
             .await;
         assert!(last.is_err(), "{last:?}");
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refused_password_is_answered_and_audited_once_the_connection_ends() {
+        let (server, _key, _code_at) = start_with_totp_agent().await;
+        let mut c = client(server.addr).await;
+        for _ in 0..3 {
+            let answer = c.authenticate_password("mallory", "hunter2").await.unwrap();
+            assert!(matches!(answer, russh::client::AuthResult::Failure { .. }));
+        }
+        drop(c);
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let mut refused = Vec::new();
+            server
+                .desk
+                .store()
+                .for_each_audit(|e| {
+                    if e.action == "agent.login-refused" {
+                        refused.push(e.targets);
+                    }
+                    Ok(())
+                })
+                .unwrap();
+            if !refused.is_empty() {
+                assert_eq!(
+                    refused,
+                    [vec!["user=mallory", "reason=password refused"]],
+                    "one event for the connection, without the password"
+                );
+                break;
+            }
+            assert!(Instant::now() < deadline, "never audited");
+            sleep(Duration::from_millis(50)).await;
+        }
+    }
 }
