@@ -87,20 +87,32 @@ struct WrongCodes {
     locked_until: u64,
 }
 
-impl UsedCodeSteps {
-    fn locked_until(&self, agent: AgentId, now: u64) -> Option<u64> {
-        self.wrong
-            .get(&agent)
-            .map(|w| w.locked_until)
-            .filter(|&until| until > now)
-    }
+/// What [`UsedCodeSteps::attempt`] allows.
+enum Attempt {
+    Locked {
+        until: u64,
+    },
+    /// Check the code; `Some(secs)` if this attempt, should it be wrong, began a lock
+    /// of that many seconds.
+    Check {
+        locks_for: Option<u64>,
+    },
+}
 
-    /// Counts a wrong code; returns how long the lock is if this one started it.
-    fn wrong_code(&mut self, agent: AgentId, now: u64) -> Option<u64> {
+impl UsedCodeSteps {
+    /// Counts an attempt as wrong *before* the code is checked, so codes sent at once
+    /// from many connections cannot all slip in before the first is counted; a right
+    /// code then clears the count.
+    fn attempt(&mut self, agent: AgentId, now: u64) -> Attempt {
         let w = self.wrong.entry(agent).or_default();
+        if w.locked_until > now {
+            return Attempt::Locked {
+                until: w.locked_until,
+            };
+        }
         w.in_a_row += 1;
         if w.in_a_row < WRONG_CODES_BEFORE_LOCK {
-            return None;
+            return Attempt::Check { locks_for: None };
         }
         let secs = FIRST_LOCK_SECS
             .saturating_mul(1 << w.locks.min(16))
@@ -108,7 +120,9 @@ impl UsedCodeSteps {
         w.in_a_row = 0;
         w.locks += 1;
         w.locked_until = now + secs;
-        Some(secs)
+        Attempt::Check {
+            locks_for: Some(secs),
+        }
     }
 }
 
@@ -185,9 +199,10 @@ impl Desk {
         code: &str,
         unix_time: u64,
     ) -> Result<CodeCheck> {
-        if let Some(until) = self.used_code_steps.lock().locked_until(agent, unix_time) {
-            return Ok(CodeCheck::Locked { until });
-        }
+        let locks_for = match self.used_code_steps.lock().attempt(agent, unix_time) {
+            Attempt::Locked { until } => return Ok(CodeCheck::Locked { until }),
+            Attempt::Check { locks_for } => locks_for,
+        };
         let Some((name, secret)) = self
             .store
             .agents()?
@@ -195,12 +210,12 @@ impl Desk {
             .find(|a| a.id == agent)
             .and_then(|a| Some((a.name, a.totp_secret?)))
         else {
+            self.used_code_steps.lock().wrong.remove(&agent);
             return Ok(CodeCheck::NotEnrolled);
         };
         let secret = zeroize::Zeroizing::new(secret);
         let Some(step) = crate::totp::verify(&secret, code, unix_time) else {
-            let locked = self.used_code_steps.lock().wrong_code(agent, unix_time);
-            if let Some(secs) = locked {
+            if let Some(secs) = locks_for {
                 // Audited outside the bookkeeping lock: no I/O while holding it.
                 self.audit_only(
                     &Actor::system("ssh"),
@@ -434,5 +449,43 @@ mod tests {
                 vec!["agent=alice", "wrong-codes=5", "seconds=120"],
             ]
         );
+    }
+
+    #[test]
+    fn codes_sent_at_once_from_many_connections_get_five_checks_in_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = std::sync::Arc::new(desk(dir.path()));
+        let admin = Actor::local_admin();
+        let key = PrivateKey::from(Ed25519Keypair::from_seed(&[8; 32]));
+        let line = key.public_key().to_openssh().unwrap();
+        let alice = desk
+            .add_agent(&admin, "alice", AgentRole::Agent, &[line])
+            .unwrap();
+        let enrol = AgentChanges {
+            second_factor: Some(SecondFactor::Enrol),
+            ..AgentChanges::default()
+        };
+        desk.set_agent(&admin, "alice", &enrol).unwrap();
+        let now = 1_700_000_000;
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(32));
+        let answers: Vec<CodeCheck> = (0..32)
+            .map(|i| {
+                let (desk, barrier) = (std::sync::Arc::clone(&desk), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    // Guesses, almost surely all wrong; a right one would also do.
+                    desk.check_login_code(alice.id, &format!("{:06}", 100_000 + i), now)
+                        .unwrap()
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .collect();
+        let checked = answers
+            .iter()
+            .filter(|a| !matches!(a, CodeCheck::Locked { .. }))
+            .count();
+        assert_eq!(checked, WRONG_CODES_BEFORE_LOCK as usize, "{answers:?}");
     }
 }
