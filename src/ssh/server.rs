@@ -745,4 +745,55 @@ mod tests {
             sleep(Duration::from_millis(50)).await;
         }
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn logged_in_connections_have_their_own_limit_per_agent() {
+        use russh::keys::ssh_key::private::Ed25519Keypair;
+        use russh::keys::PrivateKeyWithHashAlg;
+        let server = start(ServerOptions {
+            max_connections_per_agent: 1,
+            max_unauthenticated: 1,
+            auth_rejection_time: Duration::from_millis(50),
+            ..ServerOptions::default()
+        })
+        .await;
+        let key = Arc::new(PrivateKey::from(Ed25519Keypair::from_seed(&[12; 32])));
+        let line = key.public_key().to_openssh().unwrap();
+        let admin = crate::desk::Actor::local_admin();
+        server
+            .desk
+            .add_agent(&admin, "alice", crate::model::AgentRole::Agent, &[line])
+            .unwrap();
+        let log_in = |mut c: russh::client::Handle<TrustingClient>| {
+            let key = Arc::clone(&key);
+            async move {
+                let result = c
+                    .authenticate_publickey("alice", PrivateKeyWithHashAlg::new(key, None))
+                    .await
+                    .unwrap();
+                (c, result.success())
+            }
+        };
+        // In, and out of the strangers' pool of one: a second stranger does not push
+        // out the logged-in connection.
+        let (first, ok) = log_in(client(server.addr).await).await;
+        assert!(ok);
+        let (_second, ok) = log_in(client(server.addr).await).await;
+        assert!(!ok, "over the agent's limit");
+        sleep(Duration::from_millis(300)).await;
+        assert!(
+            !first.is_closed(),
+            "a stranger pushed out a logged-in connection"
+        );
+        drop(first);
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let (_c, ok) = log_in(client(server.addr).await).await;
+            if ok {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the place was never freed");
+            sleep(Duration::from_millis(50)).await;
+        }
+    }
 }
