@@ -81,6 +81,9 @@ pub async fn serve(
     };
     let options = ServerOptions {
         idle_timeout: Duration::from_secs(config.server.idle_timeout_minutes.max(1) * 60),
+        login_timeout: Duration::from_secs(config.server.login_timeout_seconds.max(1)),
+        max_unauthenticated: config.server.max_unauthenticated,
+        max_unauthenticated_per_ip: config.server.max_unauthenticated_per_address,
         ..ServerOptions::default()
     };
     // Build the queue index now, so the first agent to log in does not wait for it.
@@ -116,9 +119,19 @@ pub async fn serve(
         smtp_local,
     )?;
 
+    // `config set mail.max_size` through the control socket applies to the next
+    // transaction: the listener reads the desk's config as it is then.
+    let live_desk = Arc::clone(&desk);
     let smtp_options = crate::mail::smtp::SmtpOptions {
         hostname: config.mail.message_id_domain(),
         max_size: config.mail.max_size,
+        live_max_size: Some(crate::mail::smtp::Live::new(move || {
+            live_desk.config().mail.max_size
+        })),
+        max_connections: config.mail.max_connections,
+        max_connections_per_address: config.mail.max_connections_per_address,
+        idle_before_mail: Duration::from_secs(config.mail.idle_timeout_seconds.max(1)),
+        message_deadline: Duration::from_secs(config.mail.message_timeout_seconds.max(1)),
         ..Default::default()
     };
     let sink = Arc::new(crate::mail::sink::DeskSink {

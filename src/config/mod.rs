@@ -32,6 +32,14 @@ pub struct MailConfig {
     /// Acknowledgement for new tickets; `{ticket}` and `{subject}` are filled in. None:
     /// no acknowledgement.
     pub ack_template: Option<String>,
+    /// Concurrent SMTP/LMTP connections (read at start).
+    pub max_connections: usize,
+    /// Concurrent SMTP/LMTP connections from one address (read at start).
+    pub max_connections_per_address: usize,
+    /// Seconds a client may stay silent between messages (read at start).
+    pub idle_timeout_seconds: u64,
+    /// Seconds from MAIL to the final dot of one message (read at start).
+    pub message_timeout_seconds: u64,
 }
 
 impl Default for MailConfig {
@@ -43,6 +51,10 @@ impl Default for MailConfig {
             max_size: 25 * 1024 * 1024,
             rate_limit: 60,
             ack_template: None,
+            max_connections: 100,
+            max_connections_per_address: 20,
+            idle_timeout_seconds: 20,
+            message_timeout_seconds: 600,
         }
     }
 }
@@ -82,6 +94,12 @@ pub struct ServerConfig {
     pub smtp: String,
     /// Minutes without input before an SSH session is closed.
     pub idle_timeout_minutes: u64,
+    /// Seconds a new SSH connection has to log in (60 once it names an agent's key).
+    pub login_timeout_seconds: u64,
+    /// SSH connections not logged in yet, in total; more push out the oldest.
+    pub max_unauthenticated: usize,
+    /// SSH connections not logged in yet from one address (IPv6: one /64).
+    pub max_unauthenticated_per_address: usize,
 }
 
 impl Default for ServerConfig {
@@ -90,6 +108,9 @@ impl Default for ServerConfig {
             ssh: "127.0.0.1:2222".into(),
             smtp: "127.0.0.1:2525".into(),
             idle_timeout_minutes: 30,
+            login_timeout_seconds: 10,
+            max_unauthenticated: 64,
+            max_unauthenticated_per_address: 8,
         }
     }
 }
@@ -206,6 +227,34 @@ impl Config {
         }
         if self.mail.max_size == 0 {
             return Err("mail.max_size must be above 0".into());
+        }
+        for (key, value) in [
+            ("mail.max_connections", self.mail.max_connections as u64),
+            (
+                "mail.max_connections_per_address",
+                self.mail.max_connections_per_address as u64,
+            ),
+            ("mail.idle_timeout_seconds", self.mail.idle_timeout_seconds),
+            (
+                "mail.message_timeout_seconds",
+                self.mail.message_timeout_seconds,
+            ),
+            (
+                "server.login_timeout_seconds",
+                self.server.login_timeout_seconds,
+            ),
+            (
+                "server.max_unauthenticated",
+                self.server.max_unauthenticated as u64,
+            ),
+            (
+                "server.max_unauthenticated_per_address",
+                self.server.max_unauthenticated_per_address as u64,
+            ),
+        ] {
+            if value == 0 {
+                return Err(format!("{key} must be above 0"));
+            }
         }
         Ok(())
     }

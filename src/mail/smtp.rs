@@ -7,15 +7,38 @@
 //! port must face the internet) and no queue: we answer 250 only after the sink has
 //! stored the message, and 4xx otherwise, so the sending MTA keeps its copy and retries.
 
+mod admission;
 mod command;
 mod session;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// A setting that may change while serving, read where it is used (the desk's config
+/// after `sealdesk config set`).
+#[derive(Clone)]
+pub struct Live<T>(Arc<dyn Fn() -> T + Send + Sync>);
+
+impl<T> Live<T> {
+    pub fn new(read: impl Fn() -> T + Send + Sync + 'static) -> Live<T> {
+        Live(Arc::new(read))
+    }
+
+    pub fn get(&self) -> T {
+        (self.0)()
+    }
+}
+
+impl<T> std::fmt::Debug for Live<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Live(..)")
+    }
+}
 
 /// How the listener behaves; [`SmtpOptions::default`] suits a loopback hand-off.
 #[derive(Clone, Debug)]
@@ -24,13 +47,33 @@ pub struct SmtpOptions {
     pub hostname: String,
     /// Largest message accepted, in octets, after dot-unstuffing. Advertised as SIZE.
     pub max_size: usize,
-    /// Concurrent connections; one more is told 421 and closed.
+    /// If set, read instead of `max_size` at each EHLO/LHLO and MAIL, so a change
+    /// while serving applies to the next transaction.
+    pub live_max_size: Option<Live<usize>>,
+    /// Concurrent connections. One more pushes out the oldest connection that has no
+    /// message under way (and is not brand new); failing that, it is told 421.
     pub max_connections: usize,
+    /// Concurrent connections from one address; one more is told 421 and closed.
+    pub max_connections_per_address: usize,
     /// Recipients per transaction; one more is told 452 (the client sends it later).
     pub max_recipients: usize,
-    /// How long we wait for the client's next line before 421 and closing.
+    /// How long we wait for the client's next line during a transaction (after MAIL)
+    /// before 421 and closing.
     pub idle_timeout: Duration,
+    /// The same between messages (before MAIL), where an idle client only holds a
+    /// place; the shorter of the two applies.
+    pub idle_before_mail: Duration,
+    /// A message must be complete (final dot) within this time of its MAIL command,
+    /// however steadily its bytes trickle in; else 421 and closing.
+    pub message_deadline: Duration,
     pub lmtp: LmtpMode,
+}
+
+impl SmtpOptions {
+    /// The size limit in force now.
+    pub fn current_max_size(&self) -> usize {
+        self.live_max_size.as_ref().map_or(self.max_size, Live::get)
+    }
 }
 
 impl Default for SmtpOptions {
@@ -38,11 +81,17 @@ impl Default for SmtpOptions {
         SmtpOptions {
             hostname: "localhost".into(),
             max_size: 25 * 1024 * 1024,
+            live_max_size: None,
             max_connections: 100,
+            // Postfix's LMTP/SMTP clients open up to 20 per destination by default.
+            max_connections_per_address: 20,
             // RFC 5321 §4.5.3.1.8: a server must accept at least 100.
             max_recipients: 100,
             // RFC 5321 §4.5.3.2.7 asks servers to wait at least five minutes.
             idle_timeout: Duration::from_secs(300),
+            // Postfix under stress waits 10 s; our client is an MTA that speaks at once.
+            idle_before_mail: Duration::from_secs(20),
+            message_deadline: Duration::from_secs(600),
             lmtp: LmtpMode::Auto,
         }
     }
@@ -113,7 +162,9 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     check_options(&options)?;
     let options = Arc::new(options);
-    let slots = Arc::new(Semaphore::new(options.max_connections));
+    let admission =
+        admission::Admission::new(options.max_connections_per_address, options.max_connections);
+    let mut sessions = JoinSet::new();
     let (stop, stopped) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
@@ -127,33 +178,50 @@ pub async fn serve(
                     continue;
                 }
             },
+            Some(_) = sessions.join_next(), if !sessions.is_empty() => continue,
             _ = &mut shutdown => break,
         };
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            tracing::warn!(%peer, "smtp: too many connections, refusing one");
-            // try_write never waits: a slow peer cannot hold up the accept loop.
-            let reply = format!(
-                "421 4.3.2 {} Too many connections, try again later\r\n",
-                options.hostname
-            );
-            let _ = stream.try_write(reply.as_bytes());
-            continue;
+        let seat = match admission.admit(peer.ip(), Instant::now()) {
+            Ok((seat, pushed_out)) => {
+                if let Some(address) = pushed_out {
+                    tracing::info!(%peer, pushed_out = %address, "smtp: full; an idle connection makes room");
+                }
+                seat
+            }
+            Err(full) => {
+                let (status, why) = match full {
+                    admission::Full::Address => ("4.7.0", "Too many connections from your address"),
+                    admission::Full::Everyone => ("4.3.2", "Too many connections"),
+                };
+                tracing::warn!(%peer, ?full, "smtp: too many connections, refusing one");
+                // try_write never waits: a slow peer cannot hold up the accept loop.
+                let reply = format!(
+                    "421 {status} {} {why}, try again later\r\n",
+                    options.hostname
+                );
+                let _ = stream.try_write(reply.as_bytes());
+                continue;
+            }
         };
-        let options = options.clone();
-        let sink = sink.clone();
-        let stopped = stopped.clone();
-        tokio::spawn(async move {
-            session::run(stream, peer, options, sink, stopped).await;
-            drop(slot);
-        });
+        sessions.spawn(session::run(
+            stream,
+            peer,
+            Arc::clone(&options),
+            Arc::clone(&sink),
+            stopped.clone(),
+            seat,
+        ));
     }
     let _ = stop.send(true);
-    let all = u32::try_from(options.max_connections).unwrap_or(u32::MAX);
-    if tokio::time::timeout(SHUTDOWN_GRACE, slots.acquire_many(all))
+    let all_done = async { while sessions.join_next().await.is_some() {} };
+    if tokio::time::timeout(SHUTDOWN_GRACE, all_done)
         .await
         .is_err()
     {
-        tracing::warn!("smtp: sessions still busy after the shutdown grace period");
+        tracing::warn!(
+            open = admission.open(),
+            "smtp: sessions still busy after the shutdown grace period"
+        );
     }
     Ok(())
 }
@@ -166,8 +234,17 @@ fn check_options(options: &SmtpOptions) -> anyhow::Result<()> {
             crate::sanitize::line(name)
         );
     }
-    if options.max_connections == 0 || options.max_connections > Semaphore::MAX_PERMITS {
-        anyhow::bail!("the SMTP max_connections must be between 1 and a few thousand: e.g. 100");
+    if options.max_connections == 0 || options.max_connections_per_address == 0 {
+        anyhow::bail!("the SMTP max_connections and max_connections_per_address must be above 0: e.g. 100 and 20");
+    }
+    if [
+        options.idle_timeout,
+        options.idle_before_mail,
+        options.message_deadline,
+    ]
+    .contains(&Duration::ZERO)
+    {
+        anyhow::bail!("the SMTP timeouts must be above 0 seconds: e.g. 300, 20 and 600");
     }
     if options.max_size == 0 || options.max_recipients == 0 {
         anyhow::bail!(

@@ -4,6 +4,7 @@
 //! Agents are read from the desk on every attempt, so `agent add` / `agent remove` /
 //! `agent set` take effect at the next login without a restart.
 
+use crate::desk::LoginRefusal;
 use crate::model::{Agent, AgentId};
 use russh::keys::{HashAlg, PublicKey};
 
@@ -68,6 +69,16 @@ pub struct AuthTrail {
     pub refused: Vec<String>,
     /// A key accepted for an agent with a second factor, who still owes a code.
     pub awaiting_code: Option<AwaitingCode>,
+    /// Other methods refused (password, a code without a key), each kept once.
+    pub methods_refused: Vec<LoginRefusal>,
+    /// The client asked with `none` (OpenSSH does first, to learn the methods).
+    pub asked_none: bool,
+    /// The client named a registered agent's key: it gets the longer deadline, time
+    /// for a person to type the key's passphrase or a code.
+    pub known_key_offered: bool,
+    /// The key is proved: the connection counts among the agents', no longer among
+    /// the strangers, and cannot be pushed out by newcomers.
+    pub joined_agents: bool,
     pub logged_in: bool,
 }
 
@@ -105,6 +116,51 @@ impl AuthTrail {
         if self.refused.len() < REFUSED_KEPT && !self.refused.contains(&fingerprint) {
             self.refused.push(fingerprint);
         }
+    }
+
+    /// A refusal of another method than publickey (`Password`, `CodeWithoutKey`).
+    pub fn refuse_method(&mut self, user: &str, why: LoginRefusal) {
+        self.user = shown_user(user);
+        if !self.methods_refused.contains(&why) {
+            self.methods_refused.push(why);
+        }
+    }
+
+    pub fn asked_none(&mut self, user: &str) {
+        if self.user.is_empty() {
+            self.user = shown_user(user);
+        }
+        self.asked_none = true;
+    }
+
+    /// What to audit for a connection that ended without logging in: (user, key
+    /// fingerprint, reason), at most [`REFUSED_KEPT`] keys and one event per other
+    /// reason. Refused codes are not in it: they were audited as they came.
+    pub fn refusals(&self) -> Vec<(String, Option<String>, LoginRefusal)> {
+        if self.logged_in {
+            return Vec::new();
+        }
+        let mut out: Vec<_> = self
+            .refused
+            .iter()
+            .map(|key| (self.user.clone(), Some(key.clone()), LoginRefusal::Key))
+            .collect();
+        out.extend(
+            self.methods_refused
+                .iter()
+                .map(|&why| (self.user.clone(), None, why)),
+        );
+        if let Some(a) = self.awaiting_code.as_ref().filter(|a| a.codes_refused == 0) {
+            out.push((
+                a.agent_name.clone(),
+                Some(a.key_fingerprint.clone()),
+                LoginRefusal::NoCode,
+            ));
+        }
+        if out.is_empty() && self.asked_none && self.awaiting_code.is_none() {
+            out.push((self.user.clone(), None, LoginRefusal::NothingOffered));
+        }
+        out
     }
 }
 
@@ -210,5 +266,31 @@ mod tests {
         assert_eq!(trail.refused.len(), REFUSED_KEPT);
         assert_eq!(trail.refused[0], "SHA256:0");
         assert_eq!(trail.user, "root");
+        for _ in 0..100 {
+            trail.refuse_method("root", LoginRefusal::Password);
+        }
+        let refusals = trail.refusals();
+        assert_eq!(refusals.len(), REFUSED_KEPT + 1);
+        assert_eq!(
+            refusals[REFUSED_KEPT],
+            ("root".into(), None, LoginRefusal::Password)
+        );
+        trail.logged_in = true;
+        assert!(trail.refusals().is_empty());
+    }
+
+    #[test]
+    fn a_connection_that_offered_nothing_is_one_refusal() {
+        let mut trail = AuthTrail::default();
+        assert!(
+            trail.refusals().is_empty(),
+            "a silent connection tried nothing"
+        );
+        trail.asked_none("admin");
+        trail.asked_none("admin");
+        assert_eq!(
+            trail.refusals(),
+            [("admin".into(), None, LoginRefusal::NothingOffered)]
+        );
     }
 }

@@ -1,14 +1,17 @@
 //! One SSH connection: authentication, then session channels turned into sessions.
 //!
 //! This is russh's [`Handler`]: it decides, and hands the long-running work to
-//! [`session`](super::session) tasks, so it never blocks on a slow client.
+//! [`session`](super::session) tasks, so it never blocks on a slow client. Its desk
+//! calls (the key look-up, the login's audit event, the code check) run on the blocking
+//! pool ([`desk_call`]), so a slow disk never stalls the async workers.
 
 use super::auth::{check_key, fingerprint, shown_user, AuthTrail, AwaitingCode, KeyCheck};
+use super::limits::{AuditBudget, ConnectionLimiter, ConnectionSlot, StrangerSlot};
 use super::session::{self, Input, Setup};
 use super::ui::{UiContext, UiFactory};
 use super::ServerOptions;
 use crate::desk::{Actor, CodeCheck, Desk, LoginRefusal};
-use crate::model::Agent;
+use crate::model::{Agent, AgentId};
 use parking_lot::Mutex;
 use russh::keys::PublicKey;
 use russh::server::{
@@ -39,6 +42,54 @@ pub struct ServerState {
     /// Becomes `true` when the server shuts down.
     pub shutdown: watch::Receiver<bool>,
     pub next_session: AtomicU64,
+    /// Connections that proved an agent's key, per agent and in total.
+    pub agents: Arc<ConnectionLimiter<AgentId>>,
+    /// How many refused logins reach the audit log per minute.
+    pub audit_budget: AuditBudget,
+}
+
+/// Where a connection counts: among the strangers until it proves an agent's key.
+/// Each holds its place until dropped.
+enum Standing {
+    Stranger { _slot: StrangerSlot },
+    Agent { _slot: ConnectionSlot<AgentId> },
+}
+
+/// Runs a desk call on the blocking pool: store reads and audit writes (with their
+/// fsync) never hold up the async workers every connection runs on.
+pub async fn desk_call<T: Send + 'static>(
+    desk: &Arc<Desk>,
+    call: impl FnOnce(&Desk) -> crate::desk::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    let desk = Arc::clone(desk);
+    Ok(tokio::task::spawn_blocking(move || call(&desk)).await??)
+}
+
+/// Audits one refused login, within the server's budget (the rest are counted and
+/// summed up once a minute, see [`AuditBudget`]). Wrong codes are always written:
+/// only a holder of the agent's key gets that far, and the lock bounds them.
+pub async fn audit_refusal(
+    state: &ServerState,
+    user: String,
+    key_fingerprint: Option<String>,
+    peer: SocketAddr,
+    reason: LoginRefusal,
+) {
+    let always = matches!(
+        reason,
+        LoginRefusal::WrongCode | LoginRefusal::ReusedCode | LoginRefusal::AgentChanged
+    );
+    if !always && !state.audit_budget.allow(std::time::Instant::now()) {
+        return;
+    }
+    let source = format!("ssh {peer}");
+    let written = desk_call(&state.desk, move |desk| {
+        desk.record_login_refused(&user, key_fingerprint.as_deref(), &source, reason)
+    })
+    .await;
+    if let Err(e) = written {
+        tracing::error!(%peer, error = %e, "cannot audit a refused login");
+    }
 }
 
 /// The agent a connection logged in as.
@@ -63,6 +114,7 @@ pub struct Connection {
     state: Arc<ServerState>,
     peer: SocketAddr,
     trail: Arc<Mutex<AuthTrail>>,
+    standing: Standing,
     login: Option<Login>,
     channels: HashMap<ChannelId, ChannelState>,
     /// Number of running sessions, so shutdown can wait for them to say goodbye.
@@ -75,11 +127,13 @@ impl Connection {
         peer: SocketAddr,
         trail: Arc<Mutex<AuthTrail>>,
         live_sessions: Arc<watch::Sender<usize>>,
+        stranger: StrangerSlot,
     ) -> Connection {
         Connection {
             state,
             peer,
             trail,
+            standing: Standing::Stranger { _slot: stranger },
             login: None,
             channels: HashMap::new(),
             live_sessions,
@@ -87,8 +141,8 @@ impl Connection {
     }
 
     /// Looks the key up against the agents as they are now.
-    fn check(&self, user: &str, key: &PublicKey) -> Option<Agent> {
-        let agents = match self.state.desk.agents() {
+    async fn check(&self, user: &str, key: &PublicKey) -> Option<Agent> {
+        let agents = match desk_call(&self.state.desk, |desk| desk.agents()).await {
             Ok(agents) => agents,
             Err(e) => {
                 tracing::error!(peer = %self.peer, error = %e, "cannot read agents; refusing login");
@@ -184,16 +238,39 @@ impl Connection {
         Ok(())
     }
 
+    /// The key is proved: the connection leaves the strangers for the agents' pool, if
+    /// this agent has a place left there.
+    fn join_agents(&mut self, agent: &Agent) -> bool {
+        if matches!(self.standing, Standing::Agent { .. }) {
+            return true;
+        }
+        match self.state.agents.try_acquire(agent.id) {
+            Ok(slot) => {
+                self.standing = Standing::Agent { _slot: slot };
+                self.trail.lock().joined_agents = true;
+                true
+            }
+            Err(hit) => {
+                tracing::warn!(peer = %self.peer, agent = %agent.name, limit = ?hit, "login refused: too many connections for this agent or in all");
+                false
+            }
+        }
+    }
+
     /// Lets the agent in: audited first, as a login that cannot be audited does not
     /// happen.
-    fn log_in(&mut self, agent: Agent, key_fingerprint: String, with_code: bool) -> Auth {
+    async fn log_in(&mut self, agent: Agent, key_fingerprint: String, with_code: bool) -> Auth {
         let actor = Actor {
             name: agent.name.clone(),
             key_fingerprint: Some(key_fingerprint.clone()),
             source: format!("ssh {}", self.peer),
             kind: crate::desk::ActorKind::Agent,
         };
-        if let Err(e) = self.state.desk.record_login(&actor, with_code) {
+        let recorded = desk_call(&self.state.desk, move |desk| {
+            desk.record_login(&actor, with_code)
+        })
+        .await;
+        if let Err(e) = recorded {
             tracing::error!(peer = %self.peer, agent = %agent.name, error = %e, "cannot audit the login; refusing it");
             return Auth::reject();
         }
@@ -208,8 +285,8 @@ impl Connection {
 
     /// The code was right: in, as the agent is now (their record may have changed
     /// since the key was checked).
-    fn log_in_with_code(&mut self, awaiting: &AwaitingCode) -> Auth {
-        let agent = match self.state.desk.agents() {
+    async fn log_in_with_code(&mut self, awaiting: &AwaitingCode) -> Auth {
+        let agent = match desk_call(&self.state.desk, |desk| desk.agents()).await {
             Ok(agents) => agents.into_iter().find(|a| a.id == awaiting.agent_id),
             Err(e) => {
                 tracing::error!(peer = %self.peer, error = %e, "cannot read agents; refusing login");
@@ -217,28 +294,30 @@ impl Connection {
             }
         };
         match agent {
-            Some(agent) => self.log_in(agent, awaiting.key_fingerprint.clone(), true),
-            None => self.refuse_code(awaiting, LoginRefusal::AgentChanged),
+            Some(agent) => {
+                self.log_in(agent, awaiting.key_fingerprint.clone(), true)
+                    .await
+            }
+            None => self.refuse_code(awaiting, LoginRefusal::AgentChanged).await,
         }
     }
 
     /// A code refused: logged without the code, audited at once, and answered like a
     /// refused key (russh counts it against `max_auth_attempts` and pads it to
     /// `auth_rejection_time`). Only keyboard-interactive remains on offer.
-    fn refuse_code(&mut self, awaiting: &AwaitingCode, reason: LoginRefusal) -> Auth {
+    async fn refuse_code(&mut self, awaiting: &AwaitingCode, reason: LoginRefusal) -> Auth {
         tracing::info!(peer = %self.peer, agent = %awaiting.agent_name, key = %awaiting.key_fingerprint, reason = reason.as_str(), "login refused: verification code not accepted");
         if let Some(a) = self.trail.lock().awaiting_code.as_mut() {
             a.codes_refused += 1;
         }
-        let source = format!("ssh {}", self.peer);
-        if let Err(e) = self.state.desk.record_login_refused(
-            &awaiting.agent_name,
-            &awaiting.key_fingerprint,
-            &source,
+        audit_refusal(
+            &self.state,
+            awaiting.agent_name.clone(),
+            Some(awaiting.key_fingerprint.clone()),
+            self.peer,
             reason,
-        ) {
-            tracing::error!(peer = %self.peer, error = %e, "cannot audit a refused code");
-        }
+        )
+        .await;
         Auth::Reject {
             proceed_with_methods: Some(MethodSet::from(&[MethodKind::KeyboardInteractive][..])),
             partial_success: false,
@@ -253,14 +332,31 @@ impl Connection {
 impl Handler for Connection {
     type Error = russh::Error;
 
+    async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
+        self.trail.lock().asked_none(user);
+        Ok(Auth::reject())
+    }
+
+    async fn auth_password(&mut self, user: &str, _password: &str) -> Result<Auth, Self::Error> {
+        // Not on offer, but a client may try anyway; the password is never looked at.
+        tracing::info!(peer = %self.peer, user = %shown_user(user), "login refused: password offered");
+        self.trail
+            .lock()
+            .refuse_method(user, LoginRefusal::Password);
+        Ok(Auth::reject())
+    }
+
     async fn auth_publickey_offered(
         &mut self,
         user: &str,
         offer: PublicKeyOffer<'_>,
     ) -> Result<Auth, Self::Error> {
         // Probing only: the signature is checked next, then `auth_publickey` decides.
-        Ok(match self.check(user, offer.public_key) {
-            Some(_) => Auth::Accept,
+        Ok(match self.check(user, offer.public_key).await {
+            Some(_) => {
+                self.trail.lock().known_key_offered = true;
+                Auth::Accept
+            }
             None => Auth::reject(),
         })
     }
@@ -271,12 +367,15 @@ impl Handler for Connection {
         key: VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
         // Checked again: the agent may have been removed since the probe.
-        let Some(agent) = self.check(user, key.public_key) else {
+        let Some(agent) = self.check(user, key.public_key).await else {
             return Ok(Auth::reject());
         };
+        if !self.join_agents(&agent) {
+            return Ok(Auth::reject());
+        }
         let key_fingerprint = fingerprint(key.public_key);
         if agent.totp_secret.is_none() {
-            return Ok(self.log_in(agent, key_fingerprint, false));
+            return Ok(self.log_in(agent, key_fingerprint, false).await);
         }
         // The first of two factors: the client is told so, and that only
         // keyboard-interactive remains. This does not count as a refusal.
@@ -303,6 +402,9 @@ impl Handler for Connection {
         let Some(awaiting) = awaiting else {
             // Never a way in by itself: a code only follows this connection's key.
             tracing::info!(peer = %self.peer, user = %shown_user(user), "keyboard-interactive refused: no key accepted for this user first");
+            self.trail
+                .lock()
+                .refuse_method(user, LoginRefusal::CodeWithoutKey);
             return Ok(Auth::reject());
         };
         let Some(mut answers) = response else {
@@ -317,23 +419,28 @@ impl Handler for Connection {
             .map(|a| zeroize::Zeroizing::new(String::from_utf8_lossy(&a).into_owned()))
             .unwrap_or_default();
         let now = crate::model::Timestamp::now().0.max(0) as u64;
-        let refusal = match self
-            .state
-            .desk
-            .check_login_code(awaiting.agent_id, &code, now)
-        {
+        let agent_id = awaiting.agent_id;
+        let checked = desk_call(&self.state.desk, move |desk| {
+            desk.check_login_code(agent_id, &code, now)
+        })
+        .await;
+        let refusal = match checked {
             Ok(CodeCheck::Accepted) => {
-                return Ok(self.log_in_with_code(&awaiting));
+                return Ok(self.log_in_with_code(&awaiting).await);
             }
             Ok(CodeCheck::Wrong) => LoginRefusal::WrongCode,
             Ok(CodeCheck::Reused) => LoginRefusal::ReusedCode,
             Ok(CodeCheck::NotEnrolled) => LoginRefusal::AgentChanged,
+            Ok(CodeCheck::Locked { until }) => {
+                tracing::info!(peer = %self.peer, agent = %awaiting.agent_name, locked_for_secs = until.saturating_sub(now), "second factor locked after repeated wrong codes");
+                LoginRefusal::Locked
+            }
             Err(e) => {
                 tracing::error!(peer = %self.peer, agent = %awaiting.agent_name, error = %e, "cannot check a verification code; refusing it");
                 LoginRefusal::WrongCode
             }
         };
-        Ok(self.refuse_code(&awaiting, refusal))
+        Ok(self.refuse_code(&awaiting, refusal).await)
     }
 
     async fn channel_open_session(

@@ -1,12 +1,16 @@
 //! The listener: loads the host key, accepts connections within the limits, runs each
 //! through russh, and shuts down cleanly.
+//!
+//! A new connection is a stranger until it proves an agent's key: strangers have a
+//! short deadline and a pool of their own where the oldest makes room for a newcomer
+//! (see [`super::limits`]), so silent connections never lock an agent out.
 
 use super::auth::AuthTrail;
-use super::connection::{Connection, ServerState};
-use super::limits::{ConnectionLimiter, ConnectionSlot};
+use super::connection::{audit_refusal, desk_call, Connection, ServerState};
+use super::limits::{AuditBudget, ConnectionLimiter, StrangerPool, StrangerSlot};
 use super::session::stopped;
 use super::ui::UiFactory;
-use crate::desk::{Desk, LoginRefusal};
+use crate::desk::Desk;
 use anyhow::{Context, Result};
 use parking_lot::Mutex;
 use russh::keys::{HashAlg, PrivateKey};
@@ -28,13 +32,23 @@ use tokio::time::{sleep, sleep_until, timeout, Instant};
 pub struct ServerOptions {
     /// A session without input for this long is ended (clock ticks don't count).
     pub idle_timeout: Duration,
-    /// A connection must log in within this time from connecting.
+    /// A connection must log in within this time from connecting, unless it names a
+    /// registered agent's key.
     pub login_timeout: Duration,
+    /// A connection that named a registered agent's key must log in within this time
+    /// from connecting: a person may be typing the key's passphrase or a code.
+    pub code_timeout: Duration,
     /// Refused authentication requests per connection before it is dropped.
     pub max_auth_attempts: usize,
-    /// Concurrent connections from one address (IPv6: one /64).
-    pub max_connections_per_ip: usize,
-    /// Concurrent connections in total.
+    /// Connections not logged in yet from one address (IPv6: one /64); one more
+    /// pushes out that address's oldest.
+    pub max_unauthenticated_per_ip: usize,
+    /// Connections not logged in yet, in total; one more pushes out the oldest of the
+    /// address holding the most.
+    pub max_unauthenticated: usize,
+    /// Logged-in connections (and those owing a code after their key) per agent.
+    pub max_connections_per_agent: usize,
+    /// Logged-in connections in total.
     pub max_connections: usize,
     /// Every refusal takes this long, so timing tells nothing about which keys exist.
     pub auth_rejection_time: Duration,
@@ -49,9 +63,12 @@ impl Default for ServerOptions {
     fn default() -> Self {
         ServerOptions {
             idle_timeout: Duration::from_secs(30 * 60),
-            login_timeout: Duration::from_secs(60),
+            login_timeout: Duration::from_secs(10),
+            code_timeout: Duration::from_secs(60),
             max_auth_attempts: 6,
-            max_connections_per_ip: 8,
+            max_unauthenticated_per_ip: 8,
+            max_unauthenticated: 64,
+            max_connections_per_agent: 8,
             max_connections: 256,
             auth_rejection_time: Duration::from_secs(1),
             keepalive_interval: Duration::from_secs(30),
@@ -71,6 +88,10 @@ pub struct SshServer {
     ui: UiFactory,
     opts: ServerOptions,
 }
+
+/// Refused logins written to the audit log per window; the rest are summed up.
+const REFUSALS_AUDITED: usize = 30;
+const REFUSAL_WINDOW: Duration = Duration::from_secs(60);
 
 /// Serves agents over SSH on `addr` until `shutdown` resolves.
 pub async fn serve(
@@ -136,21 +157,30 @@ impl SshServer {
             port,
             shutdown: stop_rx,
             next_session: AtomicU64::new(1),
+            agents: ConnectionLimiter::new(
+                self.opts.max_connections_per_agent,
+                self.opts.max_connections,
+            ),
+            audit_budget: AuditBudget::new(REFUSALS_AUDITED, REFUSAL_WINDOW),
         });
-        let limiter =
-            ConnectionLimiter::new(self.opts.max_connections_per_ip, self.opts.max_connections);
+        let strangers = StrangerPool::new(
+            self.opts.max_unauthenticated_per_ip,
+            self.opts.max_unauthenticated,
+        );
+        let mut audit_summary = tokio::time::interval(REFUSAL_WINDOW);
         let mut connections = JoinSet::new();
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
                 accepted = self.listener.accept() => match accepted {
-                    Ok((socket, peer)) => match limiter.try_acquire(peer.ip()) {
-                        Ok(slot) => {
-                            connections.spawn(serve_connection(Arc::clone(&state), Arc::clone(&self.config), socket, peer, slot));
+                    Ok((socket, peer)) => {
+                        let (slot, evicted) = strangers.admit(peer.ip());
+                        if let Some(evicted) = evicted {
+                            tracing::info!(peer = %peer, evicted_from = %evicted.source, limit = ?evicted.reason, "unauthenticated connections at their limit: the oldest makes room");
                         }
-                        Err(hit) => tracing::warn!(peer = %peer, limit = ?hit, "connection refused: limit reached"),
-                    },
+                        connections.spawn(serve_connection(Arc::clone(&state), Arc::clone(&self.config), socket, peer, slot));
+                    }
                     Err(e) => {
                         // Usually out of file descriptors: back off instead of spinning.
                         tracing::warn!(error = %e, "accept failed");
@@ -158,8 +188,10 @@ impl SshServer {
                     }
                 },
                 Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                _ = audit_summary.tick() => write_refusal_summary(&state),
             }
         }
+        write_refusal_summary(&state);
 
         drop(self.listener);
         tracing::info!(
@@ -188,6 +220,32 @@ impl SshServer {
         tracing::info!("SSH server stopped");
         Ok(())
     }
+}
+
+/// If refused logins were left out of the audit log in the last window, one event
+/// says how many (written in the background: the accept loop never waits on the disk).
+fn write_refusal_summary(state: &Arc<ServerState>) {
+    let Some(count) = state
+        .audit_budget
+        .take_suppressed(std::time::Instant::now())
+    else {
+        return;
+    };
+    tracing::warn!(
+        refusals = count,
+        "refused logins over the audit budget; summed up in one audit event"
+    );
+    let secs = state.audit_budget.window().as_secs();
+    let state = Arc::clone(state);
+    tokio::spawn(async move {
+        let written = desk_call(&state.desk, move |desk| {
+            desk.record_login_refusals_left_out(count, secs)
+        })
+        .await;
+        if let Err(e) = written {
+            tracing::error!(error = %e, "cannot audit the refused-login summary");
+        }
+    });
 }
 
 fn load_host_key(path: &Path) -> Result<PrivateKey> {
@@ -220,28 +278,49 @@ fn russh_config(host_key: PrivateKey, opts: &ServerOptions) -> Config {
     }
 }
 
-/// One connection from accept to close; `_slot` holds its place in the limits.
+/// One connection from accept to close; `stranger` holds its place until it proves a
+/// key (then the connection holds a place among the agents').
 async fn serve_connection(
     state: Arc<ServerState>,
     config: Arc<Config>,
     socket: TcpStream,
     peer: SocketAddr,
-    _slot: ConnectionSlot,
+    stranger: StrangerSlot,
 ) {
     let trail = Arc::new(Mutex::new(AuthTrail::default()));
     let (live_tx, mut live_rx) = watch::channel(0usize);
+    let pushed_out = stranger.evicted();
     let handler = Connection::new(
         Arc::clone(&state),
         peer,
         Arc::clone(&trail),
         Arc::new(live_tx),
+        stranger,
     );
     if let Err(e) = socket.set_nodelay(true) {
         tracing::debug!(peer = %peer, error = %e, "cannot set TCP_NODELAY");
     }
     let mut stop = state.shutdown.clone();
-    let login_timeout = state.opts.login_timeout;
-    let login_deadline = Instant::now() + login_timeout;
+    let (login_timeout, code_timeout) = (state.opts.login_timeout, state.opts.code_timeout);
+    let connected = Instant::now();
+
+    // Both watch the connection from its first byte until it logs in.
+    let login_expired = async {
+        sleep_until(connected + login_timeout).await;
+        if trail.lock().known_key_offered {
+            sleep_until(connected + code_timeout.max(login_timeout)).await;
+        }
+        if trail.lock().logged_in {
+            std::future::pending::<()>().await;
+        }
+    };
+    let pushed_out = async {
+        pushed_out.await;
+        if trail.lock().joined_agents {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::pin!(login_expired, pushed_out);
 
     let running = tokio::select! {
         started = run_stream(config, socket, handler) => match started {
@@ -251,27 +330,34 @@ async fn serve_connection(
                 return;
             }
         },
-        () = sleep_until(login_deadline) => {
+        () = &mut login_expired => {
             tracing::info!(peer = %peer, "no SSH handshake within {login_timeout:?}; closing");
             return;
         }
+        () = &mut pushed_out => return,
         () = stopped(&mut stop) => return,
     };
     let handle = running.handle();
     tokio::pin!(running);
 
-    let logged_in = || trail.lock().logged_in;
-    let login_expired = async {
-        sleep_until(login_deadline).await;
-        if logged_in() {
-            std::future::pending::<()>().await;
+    let hang_up = |why: &'static str| {
+        let handle = handle.clone();
+        async move {
+            let _ = handle
+                .disconnect(Disconnect::ByApplication, why.into(), String::new())
+                .await;
         }
     };
     let ended = tokio::select! {
         ended = &mut running => Some(ended),
-        () = login_expired => {
-            tracing::info!(peer = %peer, "no login within {login_timeout:?}; disconnecting");
-            let _ = handle.disconnect(Disconnect::ByApplication, "login timed out".into(), String::new()).await;
+        () = &mut login_expired => {
+            tracing::info!(peer = %peer, "not logged in within the deadline; disconnecting");
+            hang_up("login timed out").await;
+            timeout(Duration::from_secs(1), &mut running).await.ok()
+        }
+        () = &mut pushed_out => {
+            tracing::info!(peer = %peer, "not logged in, and newer connections need the place; disconnecting");
+            hang_up("too many connections not logged in; try again").await;
             timeout(Duration::from_secs(1), &mut running).await.ok()
         }
         () = stopped(&mut stop) => {
@@ -287,7 +373,7 @@ async fn serve_connection(
             match left_by_itself {
                 Some(ended) => Some(ended),
                 None => {
-                    let _ = handle.disconnect(Disconnect::ByApplication, "server shutting down".into(), String::new()).await;
+                    hang_up("server shutting down").await;
                     timeout(Duration::from_secs(1), &mut running).await.ok()
                 }
             }
@@ -297,30 +383,11 @@ async fn serve_connection(
         tracing::debug!(peer = %peer, error = %e, "connection ended with an error");
     }
 
-    let trail = std::mem::take(&mut *trail.lock());
-    if !trail.logged_in {
-        let source = format!("ssh {peer}");
-        let refused = trail
-            .refused
-            .iter()
-            .map(|key| (trail.user.as_str(), key.as_str(), LoginRefusal::Key));
-        // A good key and then no code at all (refused codes were audited as they came).
-        let no_code = trail
-            .awaiting_code
-            .as_ref()
-            .filter(|a| a.codes_refused == 0)
-            .map(|a| {
-                (
-                    a.agent_name.as_str(),
-                    a.key_fingerprint.as_str(),
-                    LoginRefusal::NoCode,
-                )
-            });
-        for (user, key, reason) in refused.chain(no_code) {
-            if let Err(e) = state.desk.record_login_refused(user, key, &source, reason) {
-                tracing::error!(peer = %peer, error = %e, "cannot audit a refused login");
-            }
-        }
+    // What a connection that never logged in tried (refused codes were audited as
+    // they came).
+    let refusals = std::mem::take(&mut *trail.lock()).refusals();
+    for (user, key, reason) in refusals {
+        audit_refusal(&state, user, key, peer, reason).await;
     }
 }
 
@@ -396,28 +463,28 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn connections_over_the_per_source_limit_are_refused_at_once() {
+    async fn a_newcomer_over_the_per_source_limit_pushes_out_the_oldest_stranger() {
         let server = start(ServerOptions {
-            max_connections_per_ip: 2,
+            max_unauthenticated_per_ip: 2,
             ..ServerOptions::default()
         })
         .await;
-        let (first, greeting) = connect(server.addr).await;
+        let (mut first, greeting) = connect(server.addr).await;
         assert!(greeting.unwrap().starts_with("SSH-2.0-sealdesk"));
-        let (_second, greeting) = connect(server.addr).await;
+        let (mut second, greeting) = connect(server.addr).await;
         assert!(greeting.is_some());
-        let (_third, greeting) = connect(server.addr).await;
-        assert_eq!(greeting, None, "over the limit: closed without a word");
-
-        // A freed place can be taken again.
-        drop(first);
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if connect(server.addr).await.1.is_some() {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the place was never freed");
-            sleep(Duration::from_millis(20)).await;
+        let (mut third, greeting) = connect(server.addr).await;
+        assert!(greeting.is_some(), "the newcomer is let in");
+        assert!(closed_by_server(&mut first).await, "the oldest made room");
+        // The others are still open: nothing to read yet.
+        for stream in [&mut second, &mut third] {
+            let mut byte = [0u8; 1];
+            let read = timeout(
+                Duration::from_millis(300),
+                tokio::io::AsyncReadExt::read(stream, &mut byte),
+            )
+            .await;
+            assert!(read.is_err(), "closed too: {read:?}");
         }
 
         server.stop.send(()).unwrap();
@@ -642,5 +709,91 @@ mod tests {
             .authenticate_keyboard_interactive_start("alice", None)
             .await;
         assert!(last.is_err(), "{last:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refused_password_is_answered_and_audited_once_the_connection_ends() {
+        let (server, _key, _code_at) = start_with_totp_agent().await;
+        let mut c = client(server.addr).await;
+        for _ in 0..3 {
+            let answer = c.authenticate_password("mallory", "hunter2").await.unwrap();
+            assert!(matches!(answer, russh::client::AuthResult::Failure { .. }));
+        }
+        drop(c);
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let mut refused = Vec::new();
+            server
+                .desk
+                .store()
+                .for_each_audit(|e| {
+                    if e.action == "agent.login-refused" {
+                        refused.push(e.targets);
+                    }
+                    Ok(())
+                })
+                .unwrap();
+            if !refused.is_empty() {
+                assert_eq!(
+                    refused,
+                    [vec!["user=mallory", "reason=password refused"]],
+                    "one event for the connection, without the password"
+                );
+                break;
+            }
+            assert!(Instant::now() < deadline, "never audited");
+            sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn logged_in_connections_have_their_own_limit_per_agent() {
+        use russh::keys::ssh_key::private::Ed25519Keypair;
+        use russh::keys::PrivateKeyWithHashAlg;
+        let server = start(ServerOptions {
+            max_connections_per_agent: 1,
+            max_unauthenticated: 1,
+            auth_rejection_time: Duration::from_millis(50),
+            ..ServerOptions::default()
+        })
+        .await;
+        let key = Arc::new(PrivateKey::from(Ed25519Keypair::from_seed(&[12; 32])));
+        let line = key.public_key().to_openssh().unwrap();
+        let admin = crate::desk::Actor::local_admin();
+        server
+            .desk
+            .add_agent(&admin, "alice", crate::model::AgentRole::Agent, &[line])
+            .unwrap();
+        let log_in = |mut c: russh::client::Handle<TrustingClient>| {
+            let key = Arc::clone(&key);
+            async move {
+                let result = c
+                    .authenticate_publickey("alice", PrivateKeyWithHashAlg::new(key, None))
+                    .await
+                    .unwrap();
+                (c, result.success())
+            }
+        };
+        // In, and out of the strangers' pool of one: a second stranger does not push
+        // out the logged-in connection.
+        let (first, ok) = log_in(client(server.addr).await).await;
+        assert!(ok);
+        let (_second, ok) = log_in(client(server.addr).await).await;
+        assert!(!ok, "over the agent's limit");
+        sleep(Duration::from_millis(300)).await;
+        assert!(
+            !first.is_closed(),
+            "a stranger pushed out a logged-in connection"
+        );
+        drop(first);
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let (_c, ok) = log_in(client(server.addr).await).await;
+            if ok {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the place was never freed");
+            sleep(Duration::from_millis(50)).await;
+        }
     }
 }

@@ -4,15 +4,22 @@
 //! replies collected in a buffered writer, which is flushed only when the reader has
 //! nothing left, i.e. right before we would wait for the client. Replies therefore go
 //! out in order, in as few packets as the client's pipelined groups allow.
+//!
+//! Between messages the client gets the short `idle_before_mail` per line; a message
+//! gets `idle_timeout` per line and `message_deadline` as a whole, from MAIL to the
+//! final dot, so a trickle of bytes cannot hold a connection for ever.
 
+use super::admission::Seat;
 use super::command::{self, Command, ParseError};
 use super::{DeliveryOutcome, Envelope, LmtpMode, MailSink, SmtpOptions};
 use crate::sanitize;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 /// RFC 5321 allows 512 octets; extensions push real clients past that, so be generous.
 const MAX_COMMAND_LINE: usize = 4096;
@@ -28,6 +35,10 @@ const MAX_REASON: usize = 200;
 enum End {
     Eof,
     Timeout,
+    /// The message under way was not complete within `message_deadline`.
+    TooSlow,
+    /// A newcomer needed the place while this connection had no message under way.
+    PushedOut,
     /// The client stopped reading our replies (its window stayed full).
     Stalled,
     Shutdown,
@@ -48,6 +59,8 @@ enum CommandLine {
 struct Transaction {
     from: String,
     rcpts: Vec<String>,
+    /// The size limit in force when MAIL was accepted.
+    max_size: usize,
 }
 
 struct Session<R, W> {
@@ -60,6 +73,9 @@ struct Session<R, W> {
     helo: Option<String>,
     lmtp: bool,
     transaction: Option<Transaction>,
+    /// When the message under way must be complete; `None` between messages.
+    deadline: Option<Instant>,
+    seat: Seat,
     errors: u32,
 }
 
@@ -69,6 +85,7 @@ pub(super) async fn run(
     options: Arc<SmtpOptions>,
     sink: Arc<dyn MailSink>,
     stopped: watch::Receiver<bool>,
+    seat: Seat,
 ) {
     let (read, write) = stream.into_split();
     let mut session = Session {
@@ -81,6 +98,8 @@ pub(super) async fn run(
         helo: None,
         lmtp: false,
         transaction: None,
+        deadline: None,
+        seat,
         errors: 0,
     };
     tracing::debug!(%peer, "smtp connection opened");
@@ -88,7 +107,7 @@ pub(super) async fn run(
         Ok(()) | Err(End::Eof) => tracing::debug!(%peer, "smtp connection closed"),
         Err(End::Io(e)) => tracing::debug!(%peer, "smtp connection failed: {e}"),
         Err(End::Stalled) => tracing::debug!(%peer, "smtp client stopped reading, closed"),
-        Err(End::Timeout | End::Shutdown) => {}
+        Err(End::Timeout | End::TooSlow | End::PushedOut | End::Shutdown) => {}
     }
 }
 
@@ -104,6 +123,8 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<R, W> {
         let result = self.command_loop().await;
         let goodbye = match &result {
             Err(End::Timeout) => Some(("4.4.2", "Idle timeout, closing connection")),
+            Err(End::TooSlow) => Some(("4.4.2", "Message took too long, closing connection")),
+            Err(End::PushedOut) => Some(("4.3.2", "Too busy, closing idle connection")),
             Err(End::Shutdown) => Some(("4.3.2", "Service shutting down, try again later")),
             _ => None,
         };
@@ -161,7 +182,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<R, W> {
             Command::Rcpt { to } => self.rcpt(to).await,
             Command::Data => self.data().await,
             Command::Rset => {
-                self.transaction = None;
+                self.end_transaction();
                 self.answer("250 2.0.0 OK").await
             }
             Command::Noop => self.answer("250 2.0.0 OK").await,
@@ -195,13 +216,18 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<R, W> {
     fn greeted(&mut self, name: String, lmtp: bool) {
         self.helo = Some(name);
         self.lmtp = lmtp;
+        self.end_transaction();
+    }
+
+    fn end_transaction(&mut self) {
         self.transaction = None;
+        self.deadline = None;
     }
 
     async fn capabilities(&mut self) -> Result<Flow, End> {
         let lines = [
             self.options.hostname.clone(),
-            format!("SIZE {}", self.options.max_size),
+            format!("SIZE {}", self.options.current_max_size()),
             "8BITMIME".into(),
             "PIPELINING".into(),
             "ENHANCEDSTATUSCODES".into(),
@@ -225,17 +251,19 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<R, W> {
                 .error("503 5.5.1 Sender already given (RSET to start over)")
                 .await;
         }
-        if size.is_some_and(|n| n > self.options.max_size as u64) {
+        let max_size = self.options.current_max_size();
+        if size.is_some_and(|n| n > max_size as u64) {
             let reply = format!(
-                "552 5.3.4 Message size exceeds fixed maximum message size ({} octets)",
-                self.options.max_size
+                "552 5.3.4 Message size exceeds fixed maximum message size ({max_size} octets)"
             );
             return self.answer(&reply).await;
         }
         self.transaction = Some(Transaction {
             from,
             rcpts: Vec::new(),
+            max_size,
         });
+        self.deadline = Some(Instant::now() + self.options.message_deadline);
         self.answer("250 2.1.0 Sender OK").await
     }
 
@@ -265,7 +293,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<R, W> {
         }
         let transaction = self.transaction.take().expect("checked above");
         self.reply("354 End data with <CR><LF>.<CR><LF>").await?;
-        let data = self.read_data().await?;
+        let data = self.read_data(transaction.max_size).await?;
         let replies = transaction.rcpts.len();
         let reply = match data {
             Some(data) => self.deliver(transaction, data).await,
@@ -273,13 +301,14 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<R, W> {
                 tracing::info!(
                     peer = %self.peer,
                     rcpts = replies,
-                    max_size = self.options.max_size,
+                    max_size = transaction.max_size,
                     outcome = "too-big",
                     "inbound mail refused"
                 );
                 "552 5.3.4 Message exceeds fixed maximum message size".to_string()
             }
         };
+        self.deadline = None;
         // LMTP (RFC 2033 §4.2): one reply per accepted recipient.
         for _ in 0..if self.lmtp { replies } else { 1 } {
             self.reply(&reply).await?;
@@ -342,8 +371,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<R, W> {
     /// inside it, but `<LF>.<LF>` and friends are plain data: accepting them as the end
     /// would let a message smuggle a second one past an MTA that reads them differently
     /// ("SMTP smuggling").
-    async fn read_data(&mut self) -> Result<Option<Vec<u8>>, End> {
-        let max = self.options.max_size;
+    async fn read_data(&mut self, max: usize) -> Result<Option<Vec<u8>>, End> {
         let mut data = Vec::new();
         let mut size = 0usize;
         let mut chunk = Vec::new();
@@ -458,16 +486,37 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Session<R, W> {
             return Ok(());
         }
         self.flush().await?;
-        let read = tokio::time::timeout(self.options.idle_timeout, self.reader.fill_buf());
+        let (wait, expired) = self.patience();
+        // Published right before waiting: only a connection between messages may be
+        // pushed out to make room.
+        self.seat.set_busy(self.deadline.is_some());
+        let read = tokio::time::timeout(wait, self.reader.fill_buf());
         tokio::select! {
             read = read => match read {
-                Err(_) => Err(End::Timeout),
+                Err(_) => Err(expired),
                 Ok(Err(e)) => Err(End::Io(e)),
                 Ok(Ok([])) => Err(End::Eof),
                 Ok(Ok(_)) => Ok(()),
             },
             // Also fires when serve() is gone (the sender dropped).
             _ = self.stopped.wait_for(|stop| *stop) => Err(End::Shutdown),
+            () = self.seat.pushed_out() => Err(End::PushedOut),
+        }
+    }
+
+    /// How long to wait for the client's next bytes, and why we stop if none come.
+    fn patience(&self) -> (Duration, End) {
+        let idle = self.options.idle_timeout;
+        match self.deadline {
+            None => (idle.min(self.options.idle_before_mail), End::Timeout),
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left < idle {
+                    (left, End::TooSlow)
+                } else {
+                    (idle, End::Timeout)
+                }
+            }
         }
     }
 }
