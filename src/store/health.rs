@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 const FIRST_RETRY: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(4);
 /// A full disk is retried only once it has at least this much room.
-const ROOM_NEEDED: u64 = 1024 * 1024;
+const ROOM_NEEDED: u64 = 4 * 1024 * 1024;
 /// How long closing the failed database may take before it counts as stuck.
 const CLOSE_WAIT: Duration = Duration::from_secs(3);
 /// Written and removed again after reopening: proves the disk takes writes.
@@ -325,5 +325,103 @@ impl Store {
         self.durable
             .store(self.committed.load(Ordering::Acquire), Ordering::Release);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desk::tests::new_store;
+    use crate::model::{AuditEvent, Customer, Ticket};
+
+    fn event(action: &str) -> AuditEvent {
+        AuditEvent {
+            seq: 0,
+            at: Timestamp::now(),
+            actor: "test".into(),
+            key_fingerprint: None,
+            source: "test".into(),
+            action: action.into(),
+            targets: vec![],
+            customer: None,
+            prev_hash: EventHash::GENESIS,
+        }
+    }
+
+    fn disk_full() -> StoreError {
+        StoreError::DiskIo(std::io::Error::from(std::io::ErrorKind::StorageFull))
+    }
+
+    /// A unit cut short by a failing disk, then the store reopened in place: the unit
+    /// is completed from its write set, writes are refused until then, and afterwards
+    /// they work and chain on from what is on disk.
+    #[test]
+    fn a_failed_store_refuses_writes_then_reopens_itself_and_finishes_the_last_unit() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = super::super::Paths {
+            data: dir.path().join("data"),
+            keys: dir.path().join("keys"),
+        };
+        let store = new_store(&paths);
+        let customer = Customer::new("ann@example.com", "Ann");
+        let mut tx = store.begin();
+        tx.insert_customer(&customer).unwrap();
+        let number = tx.next_ticket_number();
+        let ticket = Ticket::new(number, "Half".into(), customer.id, Timestamp::now());
+        tx.put_ticket(&ticket).unwrap();
+        tx.audit(event("ticket.create"));
+        // The disk fails part way through the unit (the injected error stands for
+        // what sled returns then).
+        assert!(store.commit_applying(tx, 1).is_err());
+        let refused = store.failed(disk_full());
+        assert!(matches!(
+            refused,
+            StoreError::Unavailable {
+                disk_full: true,
+                ..
+            }
+        ));
+        assert!(
+            refused.to_string().contains("is full: free space"),
+            "{refused}"
+        );
+        assert!(store.is_failing());
+
+        let mut tx = store.begin();
+        tx.audit(event("refused"));
+        assert!(
+            matches!(store.commit(tx), Err(StoreError::Unavailable { .. })),
+            "no write is tried while failing"
+        );
+        assert!(!store.recover_if_due(), "not before the first retry is due");
+
+        std::thread::sleep(FIRST_RETRY + Duration::from_millis(50));
+        assert!(store.recover_if_due(), "the store reopened itself");
+        assert!(!store.is_failing());
+        let health = store.health();
+        let recovery = health.last_recovery.expect("the recovery is recorded");
+        assert!(recovery.from.disk_full);
+        assert!(health.data_free.is_some());
+
+        assert_eq!(store.ticket(number).unwrap().unwrap().subject, "Half");
+        assert_eq!(store.customer(&customer.id).unwrap().unwrap(), customer);
+        let mut tx = store.begin();
+        tx.audit(event("after"));
+        let (commit, events) = store.commit(tx).unwrap();
+        store.wait_durable(commit).unwrap();
+        assert_eq!(
+            events[0].seq, 2,
+            "the chain goes on from the completed unit"
+        );
+        let mut chain = Vec::new();
+        store
+            .for_each_audit(|e| {
+                chain.push(e);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(chain.len(), 2);
+        assert_eq!(chain[1].prev_hash, chain[0].hash());
+        assert_eq!(store.audit_head().unwrap(), (2, chain[1].hash()));
     }
 }

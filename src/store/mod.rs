@@ -331,6 +331,8 @@ impl Store {
 
     /// Makes every write so far durable. Call before acknowledging an operation.
     pub fn flush(&self) -> Result<()> {
+        // A failed database may never finish a flush (see `health`).
+        self.check_writable()?;
         self.db()?.flush().map_err(|e| self.failed(e.into()))?;
         Ok(())
     }
@@ -507,6 +509,12 @@ const _: fn() = || {
 
 impl Drop for Store {
     fn drop(&mut self) {
+        if self.is_failing() {
+            // Closing would flush, which a failed database may never finish; nothing
+            // more can reach its disk anyway, and the next open recovers what did.
+            std::mem::forget(self.live.write().take());
+            return;
+        }
         self.close_units();
     }
 }

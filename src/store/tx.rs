@@ -71,7 +71,11 @@ impl Store {
 
     /// [`Store::commit`], applying only the first `limit` writes after the write set
     /// (tests stand for a crash part way with a limit).
-    fn commit_applying(&self, tx: Tx<'_>, limit: usize) -> Result<(CommitNo, Vec<AuditEvent>)> {
+    pub(super) fn commit_applying(
+        &self,
+        tx: Tx<'_>,
+        limit: usize,
+    ) -> Result<(CommitNo, Vec<AuditEvent>)> {
         let Tx {
             mut writes,
             blobs,
