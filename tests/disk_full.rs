@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::live::{TestDesk, WAIT};
+use common::live::{Server, TestDesk, WAIT};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -77,8 +77,13 @@ fn message(i: usize, kib: usize) -> String {
 
 /// Sends message `i` over SMTP; returns the reply code to the end of DATA.
 fn send(port: u16, i: usize, kib: usize) -> std::io::Result<u16> {
+    send_within(port, i, kib, WAIT)
+}
+
+/// [`send`], giving up on an answer after `limit`.
+fn send_within(port: u16, i: usize, kib: usize, limit: Duration) -> std::io::Result<u16> {
     let stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(WAIT))?;
+    stream.set_read_timeout(Some(limit))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut writer = stream;
     let mut reply = || -> std::io::Result<u16> {
@@ -168,18 +173,82 @@ fn status(desk: &TestDesk) -> serde_json::Value {
 /// that fails leaves sled's database unable to flush or close (see `store::health`).
 #[test]
 fn a_disk_filled_by_big_mail_gets_451_loses_nothing_and_recovers_without_a_restart() {
-    fill_serve_and_recover(160);
+    fill_serve_and_recover(160, 1);
+}
+
+/// Big mail from four senders at once: some deliveries are waiting for their flush when
+/// a blob write fails; they must not keep the desk from recovering.
+#[test]
+fn a_disk_filled_by_concurrent_big_mail_recovers_without_a_restart() {
+    fill_serve_and_recover(160, 4);
 }
 
 /// Small mail: the failing write is sled's log, which then keeps that error.
 #[test]
 fn a_disk_filled_by_small_mail_gets_451_loses_nothing_and_recovers_without_a_restart() {
-    fill_serve_and_recover(12);
+    fill_serve_and_recover(12, 1);
 }
 
-/// Fills the data dir's disk with mail of `kib` KiB over SMTP, checks what happens while
-/// it is full, frees space and checks that the same server takes mail again.
-fn fill_serve_and_recover(kib: usize) {
+/// Sends mail until three in a row get 451; returns those that got 250. Once one got
+/// 451, none may get 250 while the disk stays full.
+fn fill_in_turn(server: &Server, kib: usize) -> Vec<usize> {
+    let mut accepted = Vec::new();
+    let mut refused = 0;
+    let mut i = 0;
+    while refused < 3 {
+        i += 1;
+        assert!(i < 2000, "the disk never filled: {}", server.log());
+        match send(server.smtp_port, i, kib)
+            .unwrap_or_else(|e| panic!("mail {i}: {e}\n{}", server.log()))
+        {
+            250 => {
+                assert_eq!(refused, 0, "mail {i} accepted after a 451 while still full");
+                accepted.push(i);
+            }
+            451 => refused += 1,
+            other => panic!("mail {i}: unexpected reply {other}\n{}", server.log()),
+        }
+    }
+    accepted
+}
+
+/// `senders` clients sending at once, each until two of its mails were not taken (451,
+/// or no answer within 10 s: a delivery still waiting is not acknowledged either);
+/// returns those that got 250.
+fn fill_at_once(server: &Server, kib: usize, senders: usize) -> Vec<usize> {
+    let port = server.smtp_port;
+    let threads: Vec<_> = (0..senders)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let (mut accepted, mut refused) = (Vec::new(), 0);
+                for k in 1..1000 {
+                    let i = 10_000 * (t + 1) + k;
+                    match send_within(port, i, kib, Duration::from_secs(10)) {
+                        Ok(250) => accepted.push(i),
+                        Ok(451) | Err(_) => refused += 1,
+                        Ok(other) => panic!("mail {i}: unexpected reply {other}"),
+                    }
+                    if refused == 2 {
+                        return accepted;
+                    }
+                }
+                panic!("the disk never filled");
+            })
+        })
+        .collect();
+    threads
+        .into_iter()
+        .flat_map(|t| {
+            t.join()
+                .unwrap_or_else(|_| panic!("a sender failed\n{}", server.log()))
+        })
+        .collect()
+}
+
+/// Fills the data dir's disk with mail of `kib` KiB over SMTP from `senders` clients,
+/// checks what happens while it is full, frees space and checks that the same server
+/// takes mail again.
+fn fill_serve_and_recover(kib: usize, senders: usize) {
     if !is_root() {
         eprintln!("SKIPPED: mounting a tmpfs needs root (CI runs this as root)");
         return;
@@ -205,23 +274,11 @@ fn fill_serve_and_recover(kib: usize) {
         .unwrap();
     assert!(status_ok.success(), "fallocate failed");
 
-    let mut accepted = Vec::new();
-    let mut refused = 0;
-    let mut i = 0;
-    while refused < 3 {
-        i += 1;
-        assert!(i < 2000, "the disk never filled: {}", server.log());
-        match send(server.smtp_port, i, kib)
-            .unwrap_or_else(|e| panic!("mail {i}: {e}\n{}", server.log()))
-        {
-            250 => {
-                assert_eq!(refused, 0, "mail {i} accepted after a 451 while still full");
-                accepted.push(i);
-            }
-            451 => refused += 1,
-            other => panic!("mail {i}: unexpected reply {other}\n{}", server.log()),
-        }
-    }
+    let mut accepted = if senders == 1 {
+        fill_in_turn(&server, kib)
+    } else {
+        fill_at_once(&server, kib, senders)
+    };
     assert!(
         !accepted.is_empty(),
         "no mail was accepted before the disk filled"
@@ -244,7 +301,7 @@ fn fill_serve_and_recover(kib: usize) {
     // Space comes back: mail is taken again within seconds, same server process.
     std::fs::remove_file(&filler).unwrap();
     let freed = Instant::now();
-    let mut next = 5000;
+    let mut next = 5_000;
     loop {
         next += 1;
         let code = send(server.smtp_port, next, kib)

@@ -200,7 +200,7 @@ impl Desk {
         self.ensure_writable()?;
         // The backup gate comes before any stripe: whoever waits for the gate holds
         // no stripe, so a backup waiting for running units cannot close a circle.
-        let _op = self.store.op();
+        let mut op = Some(self.store.op());
         let mut holds = holds.to_vec();
         loop {
             let indices = Stripes::indices(&holds);
@@ -236,6 +236,7 @@ impl Desk {
                 ..
             } = unit;
             let commit = if tx.is_empty() {
+                drop(tx);
                 None
             } else {
                 Some(self.store.commit(tx)?.0)
@@ -247,6 +248,9 @@ impl Desk {
                 // Others may build on this commit now: theirs are acknowledged only
                 // after a flush that covers this one too.
                 guards.take();
+                // The unit is applied: a backup (or a reopen after a disk failure,
+                // which must not wait on a flush that may never end) can go ahead.
+                op.take();
             }
             // A unit that wrote nothing may still have read what others committed
             // but did not flush yet (a duplicate found, a thread shown): it answers

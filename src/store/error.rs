@@ -43,6 +43,8 @@ pub enum StoreError {
     Db(String),
     #[error("the data dir's disk failed ({0}): check the disk and its free space")]
     DiskIo(#[source] std::io::Error),
+    #[error("the disk failed while this change was being stored, so it may not have been: look whether it is there, and do it again if not")]
+    NotDurable,
     /// Writes are refused until the store recovers by itself (see `health`).
     #[error("{}", unavailable(data, cause, *disk_full))]
     Unavailable {

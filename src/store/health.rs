@@ -65,6 +65,11 @@ pub(super) struct Health {
     state: Mutex<State>,
     /// One reopen at a time.
     reopening: Mutex<()>,
+    /// The commit count right after the last reopen (0: none yet).
+    reopened_at: std::sync::atomic::AtomicU64,
+    /// Commits made in memory, not known to have reached the disk, before a reopen:
+    /// (first, last). Whoever still waits for one hears it failed.
+    lost: Mutex<Vec<(u64, u64)>>,
 }
 
 #[derive(Default)]
@@ -202,6 +207,18 @@ impl Store {
         }
     }
 
+    /// Fails for a commit made before a reopen that was not known to be on disk then.
+    pub(super) fn check_not_lost(&self, commit: u64) -> Result<()> {
+        if commit > self.health.reopened_at.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let lost = self.health.lost.lock();
+        if lost.iter().any(|&(lo, hi)| lo <= commit && commit <= hi) {
+            return Err(StoreError::NotDurable);
+        }
+        Ok(())
+    }
+
     /// Whether writes are refused until the store recovers.
     pub fn is_failing(&self) -> bool {
         self.health.state.lock().failing.is_some()
@@ -322,8 +339,19 @@ impl Store {
         let mut counter = self.ticket_counter.lock();
         *counter = (*counter).max(stored).max(self.highest_ticket()?);
         self.half_applied.store(false, Ordering::Release);
-        self.durable
-            .store(self.committed.load(Ordering::Acquire), Ordering::Release);
+        // Commits after the last good flush may or may not be on disk now: their
+        // waiters fail. The reopen counts as a commit of its own, durable, so that a
+        // unit that wrote nothing does not wait for one of those.
+        let durable = self.durable.load(Ordering::Acquire);
+        let committed = self.committed.load(Ordering::Acquire);
+        if committed > durable {
+            self.health.lost.lock().push((durable + 1, committed));
+        }
+        self.committed.store(committed + 1, Ordering::Release);
+        self.health
+            .reopened_at
+            .store(committed + 1, Ordering::Release);
+        self.durable.store(committed + 1, Ordering::Release);
         Ok(())
     }
 }
@@ -363,6 +391,11 @@ mod tests {
             keys: dir.path().join("keys"),
         };
         let store = new_store(&paths);
+        // Committed, but its flush never happened before the disk failed.
+        let bob = Customer::new("bob@example.com", "Bob");
+        let mut tx = store.begin();
+        tx.insert_customer(&bob).unwrap();
+        let (unflushed, _) = store.commit(tx).unwrap();
         let customer = Customer::new("ann@example.com", "Ann");
         let mut tx = store.begin();
         tx.insert_customer(&customer).unwrap();
@@ -403,6 +436,12 @@ mod tests {
         assert!(recovery.from.disk_full);
         assert!(health.data_free.is_some());
 
+        assert!(
+            matches!(store.wait_durable(unflushed), Err(StoreError::NotDurable)),
+            "a commit not known to be on disk before the reopen is not acknowledged after it"
+        );
+        assert_eq!(store.customer(&bob.id).unwrap().unwrap(), bob);
+        store.wait_durable(store.latest_commit()).unwrap();
         assert_eq!(store.ticket(number).unwrap().unwrap().subject, "Half");
         assert_eq!(store.customer(&customer.id).unwrap().unwrap(), customer);
         let mut tx = store.begin();

@@ -179,6 +179,8 @@ impl Store {
     /// (A leader/follower scheme on top, with a condition variable, measured slower:
     /// followers that just missed a flush waited for it and then for another.)
     pub fn wait_durable(&self, commit: CommitNo) -> Result<()> {
+        // Before the durable mark: a reopen moves it past commits it cannot vouch for.
+        self.check_not_lost(commit.0)?;
         if self.durable.load(std::sync::atomic::Ordering::Acquire) >= commit.0 {
             return Ok(());
         }
