@@ -294,6 +294,12 @@ fn fill_serve_and_recover(kib: usize, senders: usize) {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("is full: free space"), "{err}");
     assert!(err.contains("retries by itself"), "{err}");
+    let text = desk.try_cli(&["status"]);
+    assert_eq!(text.status.code(), Some(1), "status exits 1 while failing");
+    let said = String::from_utf8_lossy(&text.stdout);
+    assert!(said.contains("FAILING since"), "{said}");
+    assert!(said.contains("No space left on device"), "{said}");
+    assert!(said.contains("retries by itself"), "{said}");
     let failing = status(&desk);
     assert_eq!(failing["store"]["state"], "failing", "{failing}");
     assert_eq!(failing["store"]["disk_full"], true, "{failing}");

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 /// First retry after a failure, then doubling up to [`MAX_BACKOFF`].
 const FIRST_RETRY: Duration = Duration::from_millis(250);
-const MAX_BACKOFF: Duration = Duration::from_secs(4);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// A full disk is retried only once it has at least this much room.
 const ROOM_NEEDED: u64 = 4 * 1024 * 1024;
 /// How long closing the failed database may take before it counts as stuck.
@@ -259,14 +259,14 @@ impl Store {
             }
             let no_room = failure.disk_full
                 && available(&self.paths.data).is_some_and(|free| free < ROOM_NEEDED);
-            state.backoff = (state.backoff * 2).clamp(FIRST_RETRY, MAX_BACKOFF);
-            // Looking at the free space costs nothing: until there is room, look
-            // again soon rather than backing off.
-            let wait = if no_room { FIRST_RETRY } else { state.backoff };
-            state.next_try = Some(now + wait);
             if no_room {
+                // Looking at the free space costs nothing: until there is room, look
+                // again soon; only reopening backs off.
+                state.next_try = Some(now + FIRST_RETRY);
                 return false;
             }
+            state.next_try = Some(now + state.backoff);
+            state.backoff = (state.backoff * 2).clamp(FIRST_RETRY, MAX_BACKOFF);
         }
         let Some(_one) = self.health.reopening.try_lock() else {
             return false;
