@@ -294,6 +294,13 @@ fn fill_serve_and_recover(kib: usize, senders: usize) {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("is full: free space"), "{err}");
     assert!(err.contains("retries by itself"), "{err}");
+    // Reads that need no write are still served (`audit verify` reads every event).
+    let verified = desk.try_cli(&["audit", "verify"]);
+    assert!(
+        verified.status.success(),
+        "audit verify while full: {}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
     let text = desk.try_cli(&["status"]);
     assert_eq!(text.status.code(), Some(1), "status exits 1 while failing");
     let said = String::from_utf8_lossy(&text.stdout);
