@@ -63,6 +63,8 @@ pub struct HealthReport {
 #[derive(Default)]
 pub(super) struct Health {
     state: Mutex<State>,
+    /// `state.failing.is_some()`, for the check every unit of work makes.
+    failing: std::sync::atomic::AtomicBool,
     /// One reopen at a time.
     reopening: Mutex<()>,
     /// The commit count right after the last reopen (0: none yet).
@@ -181,6 +183,7 @@ impl Store {
                 "the store cannot write to {} ({cause}); writes are refused (mail gets 451) until it recovers, which it tries by itself",
                 self.paths.data.display()
             );
+            self.health.failing.store(true, Ordering::Release);
             state.failing = Some(Failure {
                 since: Timestamp::now(),
                 cause,
@@ -221,7 +224,7 @@ impl Store {
 
     /// Whether writes are refused until the store recovers.
     pub fn is_failing(&self) -> bool {
-        self.health.state.lock().failing.is_some()
+        self.health.failing.load(Ordering::Acquire)
     }
 
     /// Fails with [`StoreError::Unavailable`] while the store is failing.
@@ -248,6 +251,9 @@ impl Store {
     /// recovered now (whatever the caller caches from the store should be read again).
     /// Call it holding no operation of the store (no [`Tx`](super::Tx) or op guard).
     pub fn recover_if_due(&self) -> bool {
+        if !self.is_failing() {
+            return false;
+        }
         {
             let mut state = self.health.state.lock();
             let Some(failure) = &state.failing else {
@@ -274,6 +280,7 @@ impl Store {
         match self.reopen() {
             Ok(()) => {
                 let mut state = self.health.state.lock();
+                self.health.failing.store(false, Ordering::Release);
                 if let Some(from) = state.failing.take() {
                     tracing::warn!(
                         "the store recovered: {} takes writes again (it had been failing since {}: {})",

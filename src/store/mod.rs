@@ -299,7 +299,8 @@ impl Store {
             live,
             t,
         };
-        let repaired = store.repair_units()?;
+        // Through `failed`: a store dropped after a disk error must not flush on close.
+        let repaired = store.repair_units().map_err(|e| store.failed(e))?;
         if repaired > 0 {
             tracing::warn!("completed {repaired} unit(s) of work that a crash interrupted");
         }
