@@ -10,6 +10,7 @@ mod output;
 mod privacy;
 mod qr;
 mod serve;
+mod status;
 mod ticket;
 
 use crate::config::Config;
@@ -82,6 +83,12 @@ pub enum Command {
     /// Read and change the config file (sealdesk.toml), like `git config`.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Whether the store takes writes (since when it fails, and why), its last
+    /// recovery, and the free space of the data and keys dirs. Exits 1 while failing.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
     /// Write a consistent snapshot of the data (works while the server runs). The keys
     /// are not inside: keep them apart (see README).
     Backup {
@@ -334,6 +341,7 @@ pub fn execute(
         Command::Ticket(cmd) => ticket::run(desk, actor, cmd, stdin_text()?, io),
         Command::Customer(cmd) => customer::run(desk, actor, cmd, io),
         Command::Audit(AuditCommand::Verify) => audit_verify(desk, io),
+        Command::Status { json } => status::run(desk, json, io),
         Command::Ingest { from } => mail::ingest(
             desk,
             from.as_deref(),

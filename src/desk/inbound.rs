@@ -82,6 +82,9 @@ impl Desk {
     }
 
     fn file_mail(&self, incoming: Incoming<'_>, apply_rules: bool) -> Result<Filed> {
+        // Refused before the rules see it: a sender retrying while the disk is full
+        // must not run into the rate limit.
+        self.ensure_writable()?;
         let actor = Actor::system(incoming.source);
         let mail = match self.check_mail(&incoming, apply_rules) {
             Ok(mail) => mail,

@@ -219,6 +219,21 @@ impl Desk {
         Ok(slot.built.as_ref().and_then(|idx| idx.get(number).cloned()))
     }
 
+    /// The store was reopened after a disk failure: rows read from it before may
+    /// show units that never reached the disk, so the index is built again.
+    fn store_reopened(&self) {
+        let _builder = self.queue_build.lock();
+        *self.queue.write() = QueueSlot::default();
+    }
+
+    /// The store's health, after giving a failing store a chance to recover.
+    pub fn store_health(&self) -> crate::store::HealthReport {
+        if self.store.recover_if_due() {
+            self.store_reopened();
+        }
+        self.store.health()
+    }
+
     /// The highest ticket number there is (0 on an empty desk).
     pub fn newest_ticket(&self) -> Result<TicketNo> {
         self.ensure_queue_index()?;

@@ -177,6 +177,15 @@ impl<'d> Unit<'d> {
 }
 
 impl Desk {
+    /// Fails at once while the store is failing, after giving it a chance to recover
+    /// (see `store::health`).
+    pub(super) fn ensure_writable(&self) -> Result<()> {
+        if self.store.recover_if_due() {
+            self.store_reopened();
+        }
+        Ok(self.store.check_writable()?)
+    }
+
     /// Runs one operation as a unit of work (see the module doc). `holds` is what it is
     /// known to need before it starts; it can ask for more with [`Unit::hold`].
     pub(super) fn write<T>(
@@ -186,9 +195,12 @@ impl Desk {
         mut operation: impl FnMut(&mut Unit<'_>) -> Result<T>,
     ) -> Result<T> {
         let _in_unit = InUnit::enter();
+        // While the disk fails us nothing is tried (and nothing acknowledged); the
+        // store is reopened from here once it can be, before the gate is taken.
+        self.ensure_writable()?;
         // The backup gate comes before any stripe: whoever waits for the gate holds
         // no stripe, so a backup waiting for running units cannot close a circle.
-        let _op = self.store.op();
+        let mut op = Some(self.store.op());
         let mut holds = holds.to_vec();
         loop {
             let indices = Stripes::indices(&holds);
@@ -224,6 +236,7 @@ impl Desk {
                 ..
             } = unit;
             let commit = if tx.is_empty() {
+                drop(tx);
                 None
             } else {
                 Some(self.store.commit(tx)?.0)
@@ -235,6 +248,9 @@ impl Desk {
                 // Others may build on this commit now: theirs are acknowledged only
                 // after a flush that covers this one too.
                 guards.take();
+                // The unit is applied: a backup (or a reopen after a disk failure,
+                // which must not wait on a flush that may never end) can go ahead.
+                op.take();
             }
             // A unit that wrote nothing may still have read what others committed
             // but did not flush yet (a duplicate found, a thread shown): it answers

@@ -2,7 +2,8 @@
 //! after `receive_mail` returned, which flushed it to disk.
 
 use super::smtp::{DeliveryOutcome, Envelope, MailSink};
-use crate::desk::{Desk, Incoming};
+use crate::desk::{Desk, DeskError, Incoming};
+use crate::store::StoreError;
 use std::sync::Arc;
 
 pub struct DeskSink {
@@ -26,6 +27,10 @@ impl MailSink for DeskSink {
                 tracing::info!(peer = %envelope.peer, "mail {}", crate::sanitize::line(&format!("{filed:?}")));
                 DeliveryOutcome::Stored
             }
+            // The store logged it once when it began failing; not again per mail.
+            Err(DeskError::Store(StoreError::Unavailable { .. })) => DeliveryOutcome::TempFail(
+                "cannot store the message right now; try again later".into(),
+            ),
             Err(e) => {
                 tracing::error!(peer = %envelope.peer, "mail could not be stored: {e}");
                 DeliveryOutcome::TempFail(

@@ -41,6 +41,31 @@ pub enum StoreError {
     },
     #[error("database error: {0}; if it persists, restore the data dir from a backup")]
     Db(String),
+    #[error("the data dir's disk failed ({0}): check the disk and its free space")]
+    DiskIo(#[source] std::io::Error),
+    #[error("the disk failed while this change was being stored, so it may not have been: look whether it is there, and do it again if not")]
+    NotDurable,
+    /// Writes are refused until the store recovers by itself (see `health`).
+    #[error("{}", unavailable(data, cause, *disk_full))]
+    Unavailable {
+        data: PathBuf,
+        cause: String,
+        disk_full: bool,
+    },
+}
+
+fn unavailable(data: &std::path::Path, cause: &str, disk_full: bool) -> String {
+    if disk_full {
+        format!(
+            "the disk holding {} is full: free space there; the desk retries by itself (see `sealdesk status`)",
+            data.display()
+        )
+    } else {
+        format!(
+            "the data dir {} cannot be written ({cause}): fix the disk; the desk retries by itself (see `sealdesk status`)",
+            data.display()
+        )
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -56,6 +81,7 @@ impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> Self {
         match e {
             sled::Error::Corruption { .. } => StoreError::Damaged("sled reports corruption".into()),
+            sled::Error::Io(e) => StoreError::DiskIo(e),
             other => StoreError::Db(other.to_string()),
         }
     }

@@ -13,8 +13,10 @@ mod backup;
 mod envelope;
 mod erasure;
 mod error;
+mod health;
 mod keyring;
 mod keys;
+mod live;
 mod mail;
 mod records;
 mod tx;
@@ -23,6 +25,7 @@ pub use backup::{BackupSummary, OpGuard};
 pub use envelope::FORMAT_VERSION;
 pub use erasure::{ErasureCounts, ErasureRecord};
 pub use error::{Result, StoreError};
+pub use health::{Failure, HealthReport, Recovery};
 pub use keys::{create_private_dir, demo_public_key, tighten_modes, write_user_key, KeyPaths};
 pub use records::ERASED_PLACEHOLDER;
 pub use tx::{CommitNo, Tx};
@@ -32,6 +35,7 @@ use envelope::{KeySlot, SealKey};
 use hmac::{Hmac, KeyInit, Mac};
 use keyring::Keyring;
 use keys::{KeyPurpose, MasterKey};
+use live::{Open, Slot, TreeRef};
 use parking_lot::{Mutex, RwLock};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -64,7 +68,7 @@ pub struct InitReport {
 /// A sled tree together with its name, which goes into every value's associated data.
 struct Table {
     name: &'static str,
-    tree: sled::Tree,
+    tree: TreeRef,
     /// Position in [`Tables::trees`], which a unit of work's transaction spans.
     idx: usize,
 }
@@ -93,48 +97,77 @@ struct Tables {
     /// repaired from it at the next open (see `tx`).
     units: Table,
     /// Every tree above, in `idx` order.
-    trees: Vec<sled::Tree>,
+    trees: Vec<TreeRef>,
 }
 
+/// Every tree's name, in `Table::idx` order.
+const TREE_NAMES: [&str; 20] = [
+    "meta",
+    "customers",
+    "email_index",
+    "erased",
+    "tickets",
+    "ticket_subjects",
+    "customer_tickets",
+    "messages",
+    "attachments",
+    "agents",
+    "consents",
+    "requests",
+    "audit",
+    "message_ids",
+    "seen_mail",
+    "raw_mail",
+    "quarantine",
+    "outbox",
+    "suppressed",
+    "units",
+];
+
 impl Tables {
-    fn open(db: &sled::Db) -> Result<Self> {
-        let trees = std::cell::RefCell::new(Vec::new());
-        let t = |name: &'static str| -> Result<Table> {
-            let tree = db.open_tree(name)?;
-            let mut trees = trees.borrow_mut();
-            trees.push(tree.clone());
-            Ok(Table {
-                name,
-                tree,
-                idx: trees.len() - 1,
-            })
+    /// The tables of whatever database is open in `slot`.
+    fn new(slot: &Slot) -> Self {
+        let t = |idx: usize| Table {
+            name: TREE_NAMES[idx],
+            tree: TreeRef::new(idx, slot.clone()),
+            idx,
         };
-        let mut tables = Tables {
-            meta: t("meta")?,
-            customers: t("customers")?,
-            email_index: t("email_index")?,
-            erased: t("erased")?,
-            tickets: t("tickets")?,
-            subjects: t("ticket_subjects")?,
-            customer_tickets: t("customer_tickets")?,
-            messages: t("messages")?,
-            attachments: t("attachments")?,
-            agents: t("agents")?,
-            consents: t("consents")?,
-            requests: t("requests")?,
-            audit: t("audit")?,
-            message_ids: t("message_ids")?,
-            seen_mail: t("seen_mail")?,
-            raw_mail: t("raw_mail")?,
-            quarantine: t("quarantine")?,
-            outbox: t("outbox")?,
-            suppressed: t("suppressed")?,
-            units: t("units")?,
-            trees: Vec::new(),
-        };
-        tables.trees = trees.into_inner();
-        Ok(tables)
+        Tables {
+            meta: t(0),
+            customers: t(1),
+            email_index: t(2),
+            erased: t(3),
+            tickets: t(4),
+            subjects: t(5),
+            customer_tickets: t(6),
+            messages: t(7),
+            attachments: t(8),
+            agents: t(9),
+            consents: t(10),
+            requests: t(11),
+            audit: t(12),
+            message_ids: t(13),
+            seen_mail: t(14),
+            raw_mail: t(15),
+            quarantine: t(16),
+            outbox: t(17),
+            suppressed: t(18),
+            units: t(19),
+            trees: (0..TREE_NAMES.len())
+                .map(|idx| TreeRef::new(idx, slot.clone()))
+                .collect(),
+        }
     }
+}
+
+/// Opens the database at `paths` with every tree the store uses.
+fn open_live(paths: &Paths) -> Result<Open> {
+    let db = open_db(paths)?;
+    let trees = TREE_NAMES
+        .iter()
+        .map(|name| db.open_tree(name))
+        .collect::<sled::Result<Vec<_>>>()?;
+    Ok(Open { db, trees })
 }
 
 const META_DESK_ID: &[u8] = b"desk_id";
@@ -145,7 +178,8 @@ const KEY_CHECK: &[u8] = b"sealdesk key check v1";
 
 pub struct Store {
     paths: Paths,
-    db: sled::Db,
+    /// The open database; every [`Table`] reaches it through here (see `live`).
+    live: Slot,
     t: Tables,
     master: SealKey,
     index_key: Zeroizing<[u8; 32]>,
@@ -165,6 +199,8 @@ pub struct Store {
 
     /// A unit stopped part way; the next commit finishes it first.
     half_applied: std::sync::atomic::AtomicBool,
+    /// Whether the disk failed us, since when, and when it came back (see `health`).
+    health: health::Health,
 }
 
 impl Store {
@@ -190,8 +226,8 @@ impl Store {
         let host_key_fingerprint = keys::write_host_key(&kp.host_key())?;
         Keyring::create(&kp.keyring(), desk_id)?;
 
-        let db = open_db(paths)?;
-        let t = Tables::open(&db)?;
+        let live: Slot = std::sync::Arc::new(RwLock::new(Some(open_live(paths)?)));
+        let t = Tables::new(&live);
         let seal = master.seal_key(KeyPurpose::Seal);
         let put = |key: &[u8], value: &[u8]| -> Result<()> {
             t.meta.tree.insert(
@@ -202,7 +238,9 @@ impl Store {
         };
         put(META_DESK_ID, &desk_id)?;
         put(META_KEY_CHECK, KEY_CHECK)?;
-        db.flush()?;
+        if let Some(open) = live.write().take() {
+            open.db.flush()?;
+        }
         Ok(InitReport {
             host_key_fingerprint,
             passphrase_protected: passphrase.is_some(),
@@ -217,8 +255,8 @@ impl Store {
         }
         let kp = paths.key_paths();
         let master = MasterKey::read(&kp.master(), passphrase)?;
-        let db = open_db(paths)?;
-        let t = Tables::open(&db)?;
+        let live: Slot = std::sync::Arc::new(RwLock::new(Some(open_live(paths)?)));
+        let t = Tables::new(&live);
         let seal = master.seal_key(KeyPurpose::Seal);
 
         let check = t
@@ -257,23 +295,18 @@ impl Store {
             committed: std::sync::atomic::AtomicU64::new(0),
             durable: std::sync::atomic::AtomicU64::new(0),
             half_applied: std::sync::atomic::AtomicBool::new(false),
-            db,
+            health: health::Health::default(),
+            live,
             t,
         };
-        let repaired = store.repair_units()?;
+        // Through `failed`: a store dropped after a disk error must not flush on close.
+        let repaired = store.repair_units().map_err(|e| store.failed(e))?;
         if repaired > 0 {
             tracing::warn!("completed {repaired} unit(s) of work that a crash interrupted");
         }
         let stored: u64 = store.get(&store.t.meta, META_NEXT_TICKET)?.unwrap_or(0);
         // Never below the highest ticket there is, whatever the counter says.
-        let highest = store
-            .t
-            .tickets
-            .tree
-            .last()?
-            .and_then(|(k, _)| <[u8; 8]>::try_from(k.as_ref()).ok())
-            .map_or(0, u64::from_be_bytes);
-        let counter = stored.max(highest);
+        let counter = stored.max(store.highest_ticket()?);
         let head: (u64, EventHash) = store
             .get(&store.t.meta, META_AUDIT_HEAD)?
             .unwrap_or((0, EventHash::GENESIS));
@@ -286,10 +319,31 @@ impl Store {
         &self.paths
     }
 
+    /// The number of the newest ticket stored (0 if none).
+    fn highest_ticket(&self) -> Result<u64> {
+        Ok(self
+            .t
+            .tickets
+            .tree
+            .last()?
+            .and_then(|(k, _)| <[u8; 8]>::try_from(k.as_ref()).ok())
+            .map_or(0, u64::from_be_bytes))
+    }
+
     /// Makes every write so far durable. Call before acknowledging an operation.
     pub fn flush(&self) -> Result<()> {
-        self.db.flush()?;
+        // A failed database may never finish a flush (see `health`).
+        self.check_writable()?;
+        self.db()?.flush().map_err(|e| self.failed(e.into()))?;
         Ok(())
+    }
+
+    /// The database open now.
+    fn db(&self) -> Result<sled::Db> {
+        match &*self.live.read() {
+            Some(open) => Ok(open.db.clone()),
+            None => Err(self.unavailable()),
+        }
     }
 
     /// The keyed hash that stands for an email address in sled keys.
@@ -456,6 +510,12 @@ const _: fn() = || {
 
 impl Drop for Store {
     fn drop(&mut self) {
+        if self.is_failing() {
+            // Closing would flush, which a failed database may never finish; nothing
+            // more can reach its disk anyway, and the next open recovers what did.
+            std::mem::forget(self.live.write().take());
+            return;
+        }
         self.close_units();
     }
 }

@@ -25,7 +25,10 @@ struct TicketWorkflow {
 pub const ERASED_PLACEHOLDER: &str = crate::model::ERASED;
 
 /// The highest key that starts with `prefix`: the last record of a sequence.
-pub(super) fn last_key_under(tree: &sled::Tree, prefix: &[u8]) -> Result<Option<sled::IVec>> {
+pub(super) fn last_key_under(
+    tree: &super::live::TreeRef,
+    prefix: &[u8],
+) -> Result<Option<sled::IVec>> {
     Ok(tree.scan_prefix(prefix).keys().next_back().transpose()?)
 }
 

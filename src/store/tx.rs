@@ -17,7 +17,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Where the last unit's write set is kept (see [`Store::apply`]).
-const LAST_UNIT: &[u8] = b"last";
+pub(super) const LAST_UNIT: &[u8] = b"last";
 
 /// (tree, key) → sealed value, or `None` for a removal.
 type WriteSet = BTreeMap<(usize, Vec<u8>), Option<Vec<u8>>>;
@@ -71,7 +71,11 @@ impl Store {
 
     /// [`Store::commit`], applying only the first `limit` writes after the write set
     /// (tests stand for a crash part way with a limit).
-    fn commit_applying(&self, tx: Tx<'_>, limit: usize) -> Result<(CommitNo, Vec<AuditEvent>)> {
+    pub(super) fn commit_applying(
+        &self,
+        tx: Tx<'_>,
+        limit: usize,
+    ) -> Result<(CommitNo, Vec<AuditEvent>)> {
         let Tx {
             mut writes,
             blobs,
@@ -79,19 +83,27 @@ impl Store {
             took_ticket_number,
             ..
         } = tx;
+        // While the disk fails us, nothing is tried: a write would only add to what
+        // sled holds in memory and will never write out.
+        self.check_writable()?;
         // Blobs first, outside the commit lock: under fresh keys, nothing points to
         // them until the unit's own writes do.
         for (tree, key, value) in &blobs {
-            self.t.trees[*tree].insert(key.as_slice(), value.as_slice())?;
+            self.t.trees[*tree]
+                .insert(key.as_slice(), value.as_slice())
+                .map_err(|e| self.failed(e.into()))?;
         }
         let mut head = self.audit_head.lock();
+        // A reopen may have run since the check above.
+        self.check_writable()?;
         if self.half_applied.load(std::sync::atomic::Ordering::Acquire) {
             // An earlier unit stopped part way (a write failed: disk full?): finish
             // it from its write set before anything builds on it.
-            self.replay_last_unit().map_err(|e| {
-                StoreError::Db(format!(
-                    "an earlier change could not be completed ({e}); free disk space or restart the server"
-                ))
+            self.replay_last_unit().map_err(|e| match self.failed(e) {
+                e @ StoreError::Unavailable { .. } => e,
+                e => StoreError::Db(format!(
+                    "an earlier change could not be completed ({e}); restart the server"
+                )),
             })?;
             self.half_applied
                 .store(false, std::sync::atomic::Ordering::Release);
@@ -125,8 +137,9 @@ impl Store {
         if !writes.is_empty() {
             match self.apply(&writes, limit) {
                 Ok(()) => {}
-                Err(Applied::Nothing(e)) => return Err(e),
+                Err(Applied::Nothing(e)) => return Err(self.failed(e)),
                 Err(Applied::Part(e)) => {
+                    let e = self.failed(e);
                     // The write set is stored: the unit counts as committed (its
                     // numbers are taken) and is finished by the next commit or open.
                     // Its caller is told it failed, so nothing is acknowledged.
@@ -166,11 +179,15 @@ impl Store {
     /// (A leader/follower scheme on top, with a condition variable, measured slower:
     /// followers that just missed a flush waited for it and then for another.)
     pub fn wait_durable(&self, commit: CommitNo) -> Result<()> {
+        // Before the durable mark: a reopen moves it past commits it cannot vouch for.
+        self.check_not_lost(commit.0)?;
         if self.durable.load(std::sync::atomic::Ordering::Acquire) >= commit.0 {
             return Ok(());
         }
+        // What was committed in memory since the disk failed is not on it.
+        self.check_writable()?;
         let target = self.committed.load(std::sync::atomic::Ordering::Acquire);
-        self.db.flush()?;
+        self.flush()?;
         self.durable
             .fetch_max(target, std::sync::atomic::Ordering::AcqRel);
         Ok(())
@@ -224,13 +241,13 @@ impl Store {
         let repaired = self.replay_last_unit()?;
         if repaired > 0 {
             self.t.units.tree.remove(LAST_UNIT)?;
-            self.db.flush()?;
+            self.db()?.flush()?;
         }
         Ok(repaired)
     }
 
     /// Re-applies the last unit's write set, if there is one.
-    fn replay_last_unit(&self) -> Result<usize> {
+    pub(super) fn replay_last_unit(&self) -> Result<usize> {
         let Some(record) = self.t.units.tree.get(LAST_UNIT)? else {
             return Ok(0);
         };
@@ -254,7 +271,9 @@ impl Store {
         if !self.half_applied.load(std::sync::atomic::Ordering::Acquire) {
             let _ = self.t.units.tree.remove(LAST_UNIT);
         }
-        let _ = self.db.flush();
+        if let Ok(db) = self.db() {
+            let _ = db.flush();
+        }
     }
 
     /// Encodes and seals one value for `table` under `key`.
