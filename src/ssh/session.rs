@@ -1,5 +1,12 @@
-//! One interactive session: a task that owns the terminal, the input parser and the UI,
-//! and reacts to input, desk changes, a clock tick, resizes and shutdown.
+//! One interactive session: a thread of its own that owns the terminal, the input parser
+//! and the UI, and reacts to input, desk changes, a clock tick, resizes and shutdown.
+//!
+//! The UI's work (keys, desk calls that commit and fsync, drawing) is blocking work, so it
+//! never runs on the server's async workers: each session runs its loop on its own OS
+//! thread, in a small single-threaded runtime. A busy session then costs its own thread
+//! time, and the SSH and SMTP listeners, housekeeping and every other session keep going.
+//! Input reaches it through a bounded queue (the connection waits when it is full), and
+//! once the client is gone the queue is dropped unread.
 //!
 //! Output is bounded. Frames go to a writer task through a channel of one slot, and the
 //! writer awaits SSH flow control, so a slow client holds at most the frame being sent
@@ -17,7 +24,7 @@ use russh::server::Handle;
 use russh::ChannelId;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::time::{sleep_until, Instant, MissedTickBehavior};
 
 /// At most one frame per this interval (about 60 a second): a burst of keys or
@@ -39,10 +46,14 @@ pub enum Input {
     Resize { cols: u32, rows: u32 },
 }
 
+/// Builds a session's UI; called on the session's own thread, as opening the first
+/// screen reads the desk.
+pub type MakeUi = Box<dyn FnOnce() -> Box<dyn SessionUi> + Send>;
+
 /// Everything a session needs; the connection builds it on `shell`.
 pub struct Setup {
     pub desk: Arc<Desk>,
-    pub ui: Box<dyn SessionUi>,
+    pub ui: MakeUi,
     /// The pty's size from the pty request.
     pub size: (u32, u32),
     pub input: mpsc::Receiver<Input>,
@@ -99,7 +110,7 @@ enum Output {
     },
 }
 
-/// Runs a session in its own task. Whatever happens to it, even a panic in the UI, the
+/// Runs a session on its own thread. Whatever happens to it, even a panic in the UI, the
 /// agent's terminal is restored, the channel closed and the agent's presence cleared;
 /// then `done` runs.
 pub fn start(
@@ -115,13 +126,22 @@ pub fn start(
         setup.session_id,
         setup.agent.clone(),
     );
-    let session = tokio::spawn(run(setup, out_tx));
+    let (ended_tx, ended) = oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name(format!("session-{session_id}"))
+        .spawn(move || {
+            let _ = ended_tx.send(run_on_this_thread(setup, out_tx));
+        });
+    if let Err(e) = spawned {
+        tracing::error!(session = session_id, error = %e, "cannot start a session thread");
+    }
     tokio::spawn(async move {
-        let outcome = session.await;
+        // A thread that could not start, or panicked, leaves no answer.
+        let outcome = ended.await.unwrap_or(Err(Failure::Panicked));
         // The writer ends once the session's sender is gone and its queue is sent.
         let _ = writer.await;
         if let Err(e) = outcome {
-            tracing::error!(session = session_id, agent = %agent, panic = e.is_panic(), "session task failed");
+            tracing::error!(session = session_id, agent = %agent, failure = ?e, "session failed");
             let mut last = LEAVE.to_vec();
             last.extend_from_slice(b"sealdesk: internal error; the session was closed\r\n");
             let _ = handle.data(channel, last).await;
@@ -134,7 +154,28 @@ pub fn start(
     });
 }
 
+/// Why a session thread did not end normally.
+#[derive(Debug)]
+enum Failure {
+    NoRuntime,
+    Panicked,
+}
+
+/// The session loop on the calling thread, in a runtime of its own (timers only: its
+/// channels work with any runtime). A panic is caught here and reported.
+fn run_on_this_thread(setup: Setup, out: mpsc::Sender<Output>) -> Result<(), Failure> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .map_err(|_| Failure::NoRuntime)?;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(run(setup, out))
+    }))
+    .map_err(|_| Failure::Panicked)
+}
+
 async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
+    let mut ui = (s.ui)();
     let mut term = SshTerminal::new(s.size.0, s.size.1);
     let mut parser = InputParser::new();
     let mut changes = s.desk.subscribe();
@@ -154,7 +195,7 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
     tracing::info!(session = s.session_id, agent = %s.agent, cols = term.size().0, rows = term.size().1, "session started");
 
     let ending = loop {
-        if s.ui.should_quit() {
+        if ui.should_quit() {
             break Ending::Quit;
         }
         let idle_at = last_input + s.idle_timeout;
@@ -162,18 +203,27 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
             () = stopped(&mut s.shutdown) => break Ending::Shutdown,
             input = s.input.recv() => match input {
                 None => break Ending::ClientGone,
-                Some(Input::Bytes(bytes)) => {
+                Some(first) => {
                     last_input = Instant::now();
-                    for event in parser.feed(&bytes) {
-                        s.ui.handle(event);
+                    // Whatever else is already queued is handled in the same turn (up to
+                    // a budget), so a flood of small chunks is one pass and one frame.
+                    let mut next = Some(first);
+                    let mut taken = 0;
+                    while let Some(input) = next {
+                        if s.input.is_closed() {
+                            // The client is gone: what it sent last is dropped unread.
+                            break;
+                        }
+                        taken += handle_input(input, &mut parser, &mut term, ui.as_mut());
+                        if ui.should_quit() || taken >= INPUT_BATCH {
+                            break;
+                        }
+                        next = s.input.try_recv().ok();
+                    }
+                    if s.input.is_closed() {
+                        break Ending::ClientGone;
                     }
                     esc_deadline = parser.has_pending().then(|| last_input + ESC_TIMEOUT);
-                    dirty = true;
-                    urgent = true;
-                }
-                Some(Input::Resize { cols, rows }) => {
-                    let (cols, rows) = term.resize(cols, rows);
-                    s.ui.handle(Event::Resize { cols, rows });
                     dirty = true;
                     urgent = true;
                 }
@@ -181,7 +231,7 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
             _ = sleep_until(esc_deadline.unwrap_or(idle_at)), if esc_deadline.is_some() => {
                 esc_deadline = None;
                 for event in parser.flush_timeout() {
-                    s.ui.handle(event);
+                    ui.handle(event);
                 }
                 dirty = true;
                 urgent = true;
@@ -194,15 +244,15 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
                 }
                 if let Some(missed) = batch.missed {
                     tracing::debug!(session = s.session_id, missed, "session fell behind desk changes; reloading");
-                    s.ui.reload();
+                    ui.reload();
                 } else if !batch.changes.is_empty() {
-                    s.ui.on_changes(&batch.changes);
+                    ui.on_changes(&batch.changes);
                 }
                 dirty = true;
                 changed = true;
             }
             _ = tick.tick() => {
-                s.ui.tick();
+                ui.tick();
                 dirty = true;
             }
             _ = sleep_until(idle_at) => break Ending::Idle(s.idle_timeout),
@@ -210,7 +260,7 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
                 let Ok(slot) = slot else {
                     break Ending::ClientGone;
                 };
-                term.draw(|frame| s.ui.draw(frame));
+                term.draw(|frame| ui.draw(frame));
                 slot.send(Output::Frame(term.take_output()));
                 dirty = false;
                 next_frame = Instant::now() + FRAME_INTERVAL;
@@ -236,6 +286,35 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
             exit_status: ending.exit_status(),
         })
         .await;
+}
+
+/// Input bytes handled in one turn of the loop before it looks at shutdown, changes and
+/// the next frame again.
+const INPUT_BATCH: usize = 64 * 1024;
+
+/// Feeds one piece of input to the UI; returns how much it weighed (bytes, or 1).
+fn handle_input(
+    input: Input,
+    parser: &mut InputParser,
+    term: &mut SshTerminal,
+    ui: &mut dyn SessionUi,
+) -> usize {
+    match input {
+        Input::Bytes(bytes) => {
+            for event in parser.feed(&bytes) {
+                ui.handle(event);
+                if ui.should_quit() {
+                    break;
+                }
+            }
+            bytes.len().max(1)
+        }
+        Input::Resize { cols, rows } => {
+            let (cols, rows) = term.resize(cols, rows);
+            ui.handle(Event::Resize { cols, rows });
+            1
+        }
+    }
 }
 
 /// The most changes taken in one go; more wait for the next turn of the loop.
@@ -451,7 +530,10 @@ mod tests {
         let (out_tx, out) = mpsc::channel(1);
         let setup = Setup {
             desk: Arc::clone(&desk),
-            ui: Box::new(FakeUi(Arc::clone(&seen))),
+            ui: {
+                let seen = Arc::clone(&seen);
+                Box::new(move || Box::new(FakeUi(seen)) as Box<dyn SessionUi>)
+            },
             size: (40, 5),
             input: input_rx,
             shutdown: stop_rx,
@@ -643,6 +725,33 @@ mod tests {
         h.input = mpsc::channel(1).0;
         let (_, _, status) = timeout(WAIT, h.until_last()).await.unwrap();
         assert_eq!(status, 1);
+    }
+
+    #[tokio::test]
+    async fn a_gone_client_s_backlog_is_dropped_unread() {
+        let mut h = harness(Duration::from_secs(60));
+        h.next().await;
+        // Queued without yielding, so the session has not read any of it when the
+        // client goes.
+        for _ in 0..INPUT_QUEUE_FOR_TESTS {
+            h.input.try_send(Input::Bytes(vec![b'a'; 1000])).unwrap();
+        }
+        h.input = mpsc::channel(1).0;
+        let (_, _, status) = timeout(WAIT, h.until_last()).await.unwrap();
+        assert_eq!(status, 1);
+        assert!(h.seen.lock().events.is_empty(), "no queued key was handled");
+    }
+
+    #[tokio::test]
+    async fn queued_input_is_handled_in_one_turn_and_drawn_once() {
+        let mut h = harness(Duration::from_secs(60));
+        h.next().await;
+        for _ in 0..50 {
+            h.input.try_send(Input::Bytes(b"ab".to_vec())).unwrap();
+        }
+        let frame = frame_text(h.next().await);
+        assert!(frame.contains("100"), "{frame:?}");
+        assert_eq!(h.seen.lock().drawn, [0, 100]);
     }
 
     #[test]
