@@ -3,7 +3,7 @@
 //! The two kinds look different on purpose (title, border role, wording): a note typed
 //! into the reply editor would be mailed to the customer.
 
-use super::draft::{Draft, Move, DRAFT_MAX, DRAFT_MAX_LINES};
+use super::draft::{Draft, Move};
 use super::{centered, frame_popup, Outcome};
 use crate::model::{MessageKind, TicketNo};
 use crate::tui::action::{Action, Choice};
@@ -14,6 +14,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
+use std::borrow::Cow;
 
 #[derive(Clone, Copy)]
 enum EditorKey {
@@ -64,7 +65,7 @@ pub(crate) struct Editor {
     text: Draft,
     confirm_discard: bool,
     /// Why the last send did not go through; shown until the next key.
-    error: Option<String>,
+    error: Option<Cow<'static, str>>,
 }
 
 impl Editor {
@@ -84,7 +85,7 @@ impl Editor {
             ticket,
             text: Draft::new(draft),
             confirm_discard: false,
-            error,
+            error: error.map(Cow::Owned),
         }
     }
 
@@ -107,7 +108,9 @@ impl Editor {
             Some(EditorKey::Send) => {
                 let draft = self.text.text();
                 if draft.trim().is_empty() {
-                    self.error = Some("nothing to send yet: write something, or Esc".into());
+                    self.error = Some(Cow::Borrowed(
+                        "nothing to send yet: write something, or Esc",
+                    ));
                     return Outcome::Stay;
                 }
                 return Outcome::Done(Action::Choice(Choice::Send(self.kind, draft)));
@@ -116,7 +119,7 @@ impl Editor {
             Some(EditorKey::Cancel) => self.confirm_discard = true,
             None => {
                 if !self.edit(pressed) {
-                    self.error = Some(full());
+                    self.error = Some(Cow::Borrowed(FULL));
                 }
             }
         }
@@ -161,7 +164,7 @@ impl Editor {
     /// safe whatever feeds it.
     pub fn paste(&mut self, text: &str) {
         if !self.confirm_discard && !self.text.insert_str(&crate::sanitize::multiline(text)) {
-            self.error = Some(full());
+            self.error = Some(Cow::Borrowed(FULL));
         }
     }
 
@@ -230,13 +233,9 @@ impl Editor {
     }
 }
 
-/// Said when a key or paste would make the draft longer than it may be.
-fn full() -> String {
-    format!(
-        "the draft is at its limit ({} MiB or {DRAFT_MAX_LINES} lines): send it, or shorten it",
-        DRAFT_MAX >> 20
-    )
-}
+/// Said when a key or paste would make the draft longer than it may be; a constant, as
+/// a flood of keys past the cap meets it once per key.
+const FULL: &str = "the draft is at its limit (1 MiB or 20000 lines): send it, or shorten it";
 
 #[cfg(test)]
 mod tests {
@@ -270,6 +269,13 @@ mod tests {
             e.handle(alt(KeyCode::Enter)),
             Outcome::Done(Action::Choice(Choice::Send(MessageKind::Note, _)))
         ));
+    }
+
+    #[test]
+    fn the_limit_message_tells_the_real_limits() {
+        use super::super::draft::{DRAFT_MAX, DRAFT_MAX_LINES};
+        let limits = format!("({} MiB or {DRAFT_MAX_LINES} lines)", DRAFT_MAX >> 20);
+        assert!(FULL.contains(&limits), "{FULL}");
     }
 
     #[test]
