@@ -27,8 +27,9 @@ use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::time::{sleep_until, Instant, MissedTickBehavior};
 
-/// At most one frame per this interval (about 60 a second): a burst of keys or
-/// changes becomes one redraw.
+/// At most one frame per this interval (about 60 a second) for keys, and no sooner than
+/// this after any frame for the clock or changes: a burst of keys or changes becomes one
+/// redraw.
 const FRAME_INTERVAL: Duration = Duration::from_millis(16);
 /// Frames for desk changes nobody typed for come at most this often after the last
 /// such frame: a burst of mail with 50 agents watching redraws each screen ten times a
@@ -188,8 +189,7 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
     let mut urgent = true;
     // A desk change is waiting to be drawn.
     let mut changed = false;
-    let mut next_frame = Instant::now();
-    let mut next_calm_frame = Instant::now();
+    let mut pace = FramePace::new(Instant::now());
     let mut last_input = Instant::now();
     let mut esc_deadline: Option<Instant> = None;
     tracing::info!(session = s.session_id, agent = %s.agent, cols = term.size().0, rows = term.size().1, "session started");
@@ -256,17 +256,14 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
                 dirty = true;
             }
             _ = sleep_until(idle_at) => break Ending::Idle(s.idle_timeout),
-            slot = frame_slot(&out, frame_due(urgent, changed, next_frame, next_calm_frame)), if dirty => {
+            slot = frame_slot(&out, pace.due(urgent, changed)), if dirty => {
                 let Ok(slot) = slot else {
                     break Ending::ClientGone;
                 };
                 term.draw(|frame| ui.draw(frame));
                 slot.send(Output::Frame(term.take_output()));
                 dirty = false;
-                next_frame = Instant::now() + FRAME_INTERVAL;
-                if changed && !urgent {
-                    next_calm_frame = Instant::now() + CALM_FRAME_INTERVAL;
-                }
+                pace.drawn(urgent, changed, Instant::now());
                 urgent = false;
                 changed = false;
             }
@@ -376,23 +373,50 @@ pub async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
-/// Room for the next frame: not before `not_before`, and only once the writer has
-/// taken the previous one.
-/// When the next frame may be drawn: keys at the fast pace; desk changes alone no
-/// sooner than [`CALM_FRAME_INTERVAL`] after the last frame drawn for changes alone.
-fn frame_due(
-    urgent: bool,
-    changed: bool,
-    next_frame: Instant,
-    next_calm_frame: Instant,
-) -> Instant {
-    if changed && !urgent {
-        next_frame.max(next_calm_frame)
-    } else {
-        next_frame
+/// When the next frame may be drawn. Keys are paced only by frames drawn for keys, so
+/// a key right after a frame for the clock or for arriving mail is not held back: at
+/// most 60 frames a second for keys, plus 10 for desk changes alone
+/// ([`CALM_FRAME_INTERVAL`] apart), plus the clock.
+#[derive(Debug, Clone, Copy)]
+struct FramePace {
+    /// After any frame.
+    any: Instant,
+    /// After a frame drawn for a key.
+    key: Instant,
+    /// After a frame drawn for changes alone.
+    calm: Instant,
+}
+
+impl FramePace {
+    fn new(now: Instant) -> FramePace {
+        FramePace {
+            any: now,
+            key: now,
+            calm: now,
+        }
+    }
+
+    /// `urgent`: the agent typed (or resized); `changed`: a desk change waits.
+    fn due(&self, urgent: bool, changed: bool) -> Instant {
+        match (urgent, changed) {
+            (true, _) => self.key,
+            (false, true) => self.any.max(self.calm),
+            (false, false) => self.any,
+        }
+    }
+
+    fn drawn(&mut self, urgent: bool, changed: bool, now: Instant) {
+        self.any = now + FRAME_INTERVAL;
+        if urgent {
+            self.key = now + FRAME_INTERVAL;
+        } else if changed {
+            self.calm = now + CALM_FRAME_INTERVAL;
+        }
     }
 }
 
+/// Room for the next frame: not before `not_before`, and only once the writer has
+/// taken the previous one.
 async fn frame_slot(
     out: &mpsc::Sender<Output>,
     not_before: Instant,
@@ -794,18 +818,30 @@ mod tests {
     #[test]
     fn changes_alone_are_drawn_at_the_calm_pace_keys_never_wait() {
         let now = Instant::now();
+        let mut pace = FramePace::new(now);
+        assert_eq!(pace.due(true, false), now, "the first key at once");
+        pace.drawn(true, false, now);
         let fast = now + FRAME_INTERVAL;
-        let calm = now + CALM_FRAME_INTERVAL;
-        assert_eq!(frame_due(true, false, fast, calm), fast, "a key");
+        assert_eq!(pace.due(true, false), fast, "keys at most 60 a second");
+        assert_eq!(pace.due(true, true), fast, "a key with a change");
+        assert_eq!(pace.due(false, false), fast, "the clock");
+
+        // A frame for changes alone: the next such one waits the calm interval, and a
+        // key is not held back by it.
+        let later = now + CALM_FRAME_INTERVAL;
+        pace.drawn(false, true, later);
+        assert_eq!(pace.due(false, true), later + CALM_FRAME_INTERVAL);
         assert_eq!(
-            frame_due(true, true, fast, calm),
+            pace.due(true, false),
             fast,
-            "a key with a change"
+            "keys never wait for a change frame"
         );
-        assert_eq!(frame_due(false, true, fast, calm), calm, "changes alone");
-        assert_eq!(frame_due(false, false, fast, calm), fast, "the clock");
-        // After a quiet spell the calm deadline has long passed: drawn at once.
-        let past = now - CALM_FRAME_INTERVAL;
-        assert_eq!(frame_due(false, true, now, past), now);
+        assert_eq!(pace.due(false, false), later + FRAME_INTERVAL);
+
+        // Nor for a clock frame.
+        let tick = later + CALM_FRAME_INTERVAL;
+        pace.drawn(false, false, tick);
+        assert_eq!(pace.due(true, false), fast);
+        assert_eq!(pace.due(false, true), tick + FRAME_INTERVAL);
     }
 }
