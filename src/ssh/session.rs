@@ -194,6 +194,7 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
     let mut esc_deadline: Option<Instant> = None;
     tracing::info!(session = s.session_id, agent = %s.agent, cols = term.size().0, rows = term.size().1, "session started");
 
+    let mut flood = FloodWatch::new(Instant::now());
     let ending = loop {
         if ui.should_quit() {
             break Ending::Quit;
@@ -222,6 +223,10 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
                     }
                     if s.input.is_closed() {
                         break Ending::ClientGone;
+                    }
+                    if flood.handled(taken, Instant::now()) {
+                        tracing::info!(session = s.session_id, agent = %s.agent, "input faster than anyone types; this session now yields the CPU to others");
+                        yield_cpu_to_others();
                     }
                     esc_deadline = parser.has_pending().then(|| last_input + ESC_TIMEOUT);
                     dirty = true;
@@ -288,6 +293,62 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
 /// Input bytes handled in one turn of the loop before it looks at shutdown, changes and
 /// the next frame again.
 const INPUT_BATCH: usize = 64 * 1024;
+
+/// Input at more than this many bytes in [`FLOOD_WINDOW`] is a flood: nobody types that
+/// fast, and a paste comes as one bracketed event.
+const FLOOD_BYTES: usize = 256 * 1024;
+const FLOOD_WINDOW: Duration = Duration::from_secs(1);
+
+/// Notices a session whose input is a flood (a script typing, a paste without bracketed
+/// paste), once.
+struct FloodWatch {
+    since: Instant,
+    bytes: usize,
+    seen: bool,
+}
+
+impl FloodWatch {
+    fn new(now: Instant) -> FloodWatch {
+        FloodWatch {
+            since: now,
+            bytes: 0,
+            seen: false,
+        }
+    }
+
+    /// Counts `bytes` handled at `now`; `true` the first time the rate is a flood.
+    fn handled(&mut self, bytes: usize, now: Instant) -> bool {
+        if now.duration_since(self.since) > FLOOD_WINDOW {
+            self.since = now;
+            self.bytes = 0;
+        }
+        self.bytes += bytes;
+        if self.seen || self.bytes <= FLOOD_BYTES {
+            return false;
+        }
+        self.seen = true;
+        true
+    }
+}
+
+/// Lowers this thread's CPU priority (nice 10) for good: a flooding session keeps
+/// working, but whenever others (another agent's key, the listeners) want a core they
+/// get it first. Only this session's thread is affected; the priority cannot be raised
+/// back without privileges, so it is not tried.
+fn yield_cpu_to_others() {
+    // SAFETY: gettid and setpriority take and return plain integers; on Linux
+    // PRIO_PROCESS with a thread id sets that thread's nice value only.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        let tid = libc::gettid();
+        if libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, FLOODING_NICE) != 0 {
+            tracing::debug!("cannot lower a flooding session's priority");
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+const FLOODING_NICE: libc::c_int = 10;
 
 /// Feeds one piece of input to the UI; returns how much it weighed (bytes, or 1).
 fn handle_input(
@@ -813,6 +874,20 @@ mod tests {
         let batch = drain_changes(first, &mut rx);
         assert_eq!(batch.changes, vec![Change::Agents]);
         assert!(batch.closed, "the sender is gone: the server is stopping");
+    }
+
+    #[test]
+    fn a_flood_is_noticed_once_and_typing_never() {
+        let start = Instant::now();
+        let mut watch = FloodWatch::new(start);
+        // Fast typing: 100 keys a second for a minute.
+        for i in 0..6000u32 {
+            assert!(!watch.handled(1, start + Duration::from_millis(10) * i));
+        }
+        let later = start + Duration::from_secs(61);
+        assert!(!watch.handled(FLOOD_BYTES, later));
+        assert!(watch.handled(1, later), "over the rate within a second");
+        assert!(!watch.handled(FLOOD_BYTES * 2, later), "said once");
     }
 
     #[test]
