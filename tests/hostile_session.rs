@@ -223,6 +223,7 @@ fn agents_typing_floods_freeze_nobody_and_leave_no_work_behind() {
 
     let mut greetings = Vec::new();
     let mut answers = Vec::new();
+    let (probing, ticks_before) = (Instant::now(), cpu_ticks(pid));
     for round in 0..3 {
         greetings.push(smtp_greeting(server.smtp_port));
         // Bob opens the help page and closes it again: each drawn within the bound.
@@ -243,6 +244,8 @@ fn agents_typing_floods_freeze_nobody_and_leave_no_work_behind() {
             );
         }
     }
+    // The server was busy with the typing all along: the probes measured it loaded.
+    let loaded = (cpu_ticks(pid) - ticks_before) as f64 / 100.0 / probing.elapsed().as_secs_f64();
     let typed: Vec<usize> = typists
         .iter()
         .map(|(_, t, _)| t.load(Ordering::Relaxed))
@@ -265,8 +268,13 @@ fn agents_typing_floods_freeze_nobody_and_leave_no_work_behind() {
 
     let log = server.log();
     eprintln!(
-        "typed {typed:?} bytes while probing; SMTP greetings {greetings:?}; \
-         bob's keys answered in {answers:?}; {busy:.2} of a core {after:?} after the clients left"
+        "typed {typed:?} bytes while probing, the server using {loaded:.2} of a core; \
+         SMTP greetings {greetings:?}; bob's keys answered in {answers:?}; \
+         {busy:.2} of a core {after:?} after the clients left"
+    );
+    assert!(
+        loaded > 0.3,
+        "the typing hardly loaded the server ({loaded:.2} of a core)"
     );
     for t in &typed {
         assert!(*t >= TYPED, "typed only {typed:?}");
