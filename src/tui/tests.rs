@@ -974,3 +974,26 @@ fn a_search_stops_at_its_cap_and_says_so() {
     let s = screen(&mut app);
     assert!(s.contains("as long as this line gets"), "{s}");
 }
+
+/// A thread holding a megabyte note scrolls at the cost of the lines in view: the
+/// bodies are wrapped once, not on every key and frame.
+#[test]
+fn scrolling_a_huge_thread_costs_the_lines_in_view() {
+    let fx = fixture();
+    let n = fx.ticket("ann@example.com", "Ann", "Printer on fire", "help");
+    let line = format!("{}\n", "word ".repeat(20));
+    let huge = line.repeat(crate::ssh::input::PASTE_MAX / line.len());
+    fx.desk.add_note(&actor("alice"), n, &huge).unwrap();
+    let mut app = fx.app("alice", 1);
+    code(&mut app, KeyCode::Enter);
+    render(&mut app, 80, 24);
+    let started = std::time::Instant::now();
+    for _ in 0..500 {
+        code(&mut app, KeyCode::Up);
+        render(&mut app, 80, 24);
+    }
+    let took = started.elapsed();
+    // Unoptimised and on a loaded machine; re-wrapping the note per frame took minutes.
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    assert!(screen(&mut app).contains("word word"));
+}
