@@ -8,6 +8,7 @@
 
 pub mod fixture;
 pub mod ingest;
+pub mod load;
 pub mod mailgen;
 pub mod privacy;
 pub mod probe;

@@ -220,6 +220,38 @@ impl Terminal {
         })
     }
 
+    /// Types in the background while reading (and discarding) output, until the task
+    /// is aborted, which also drops the connection. `next` gives what to type next and
+    /// how long to wait first; each piece sent is counted in `typed`.
+    pub fn type_in_background(
+        mut self,
+        mut next: impl FnMut() -> (Duration, Vec<u8>) + Send + 'static,
+        typed: Arc<std::sync::atomic::AtomicU64>,
+    ) -> tokio::task::JoinHandle<()> {
+        use tokio::io::AsyncWriteExt;
+        tokio::spawn(async move {
+            let mut writer = self.channel.make_writer();
+            let write = async {
+                loop {
+                    let (pause, bytes) = next();
+                    if !pause.is_zero() {
+                        tokio::time::sleep(pause).await;
+                    }
+                    if writer.write_all(&bytes).await.is_err() {
+                        return;
+                    }
+                    typed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            };
+            let read = async { while self.channel.wait().await.is_some() {} };
+            tokio::select! {
+                () = write => {}
+                () = read => {}
+            }
+            drop(self.handle);
+        })
+    }
+
     pub async fn close(self) {
         let _ = self.channel.close().await;
         let _ = self

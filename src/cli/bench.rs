@@ -2,6 +2,7 @@
 //! dir). Run them on a release build; see BENCHMARKS.md for figures and how to read them.
 
 use crate::bench::ingest::IngestArgs;
+use crate::bench::load::LoadArgs;
 use crate::bench::mailgen::MailSize;
 use crate::bench::privacy::PrivacyArgs;
 use crate::bench::queue::QueueArgs;
@@ -68,6 +69,24 @@ pub enum BenchCommand {
         /// Fresh desks per throughput measurement.
         #[arg(long, default_value_t = 3)]
         runs: usize,
+    },
+    /// One agent's keypress → frame, idle and while others type flat out, save notes
+    /// and mail arrives.
+    Load {
+        #[arg(long, default_value_t = 10_000)]
+        tickets: usize,
+        /// Probe keys per case and run.
+        #[arg(long, default_value_t = 200)]
+        presses: usize,
+        /// Fresh servers, each measuring every case.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Mails a second while mail arrives.
+        #[arg(long, default_value_t = 50)]
+        mail_rate: u32,
+        /// Milliseconds between notes saved.
+        #[arg(long, default_value_t = 100)]
+        note_ms: u64,
     },
     /// Export and erasure of one customer among many, and audit verification.
     Privacy {
@@ -136,6 +155,22 @@ pub fn run(args: BenchArgs) -> Result<i32> {
                 process_messages,
                 probes,
                 runs: runs.max(1),
+            },
+        )?,
+        BenchCommand::Load {
+            tickets,
+            presses,
+            runs,
+            mail_rate,
+            note_ms,
+        } => bench::load::run(
+            &place,
+            &LoadArgs {
+                tickets: tickets.max(1),
+                presses: presses.max(2),
+                runs: runs.max(1),
+                mail_rate: mail_rate.max(1),
+                note_every: std::time::Duration::from_millis(note_ms.max(1)),
             },
         )?,
         BenchCommand::Privacy {
@@ -218,6 +253,15 @@ mod tests {
                 "2,3",
             ],
             &["sealdesk", "bench", "privacy", "--audit-events", "10"],
+            &[
+                "sealdesk",
+                "bench",
+                "load",
+                "--presses",
+                "4",
+                "--mail-rate",
+                "5",
+            ],
         ] {
             let cli = Cli::try_parse_from(args).expect("parses");
             assert!(matches!(cli.command, Command::Bench(_)), "{args:?}");

@@ -201,7 +201,8 @@ impl Connection {
         }
         ch.started = true;
         let session_id = self.state.next_session.fetch_add(1, Ordering::Relaxed);
-        let ui = (self.state.ui)(UiContext {
+        let make_ui = Arc::clone(&self.state.ui);
+        let ctx = UiContext {
             desk: Arc::clone(&self.state.desk),
             session_id,
             agent: login.agent.clone(),
@@ -212,7 +213,8 @@ impl Connection {
                 kind: crate::desk::ActorKind::Agent,
             },
             no_color: ch.no_color,
-        });
+        };
+        let ui: session::MakeUi = Box::new(move || make_ui(ctx));
         let (input_tx, input_rx) = mpsc::channel(INPUT_QUEUE);
         ch.input = Some(input_tx);
         session.channel_success(channel)?;

@@ -1,5 +1,12 @@
-//! One interactive session: a task that owns the terminal, the input parser and the UI,
-//! and reacts to input, desk changes, a clock tick, resizes and shutdown.
+//! One interactive session: a thread of its own that owns the terminal, the input parser
+//! and the UI, and reacts to input, desk changes, a clock tick, resizes and shutdown.
+//!
+//! The UI's work (keys, desk calls that commit and fsync, drawing) is blocking work, so it
+//! never runs on the server's async workers: each session runs its loop on its own OS
+//! thread, in a small single-threaded runtime. A busy session then costs its own thread
+//! time, and the SSH and SMTP listeners, housekeeping and every other session keep going.
+//! Input reaches it through a bounded queue (the connection waits when it is full), and
+//! once the client is gone the queue is dropped unread.
 //!
 //! Output is bounded. Frames go to a writer task through a channel of one slot, and the
 //! writer awaits SSH flow control, so a slow client holds at most the frame being sent
@@ -17,11 +24,12 @@ use russh::server::Handle;
 use russh::ChannelId;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::time::{sleep_until, Instant, MissedTickBehavior};
 
-/// At most one frame per this interval (about 60 a second): a burst of keys or
-/// changes becomes one redraw.
+/// At most one frame per this interval (about 60 a second) for keys, and no sooner than
+/// this after any frame for the clock or changes: a burst of keys or changes becomes one
+/// redraw.
 const FRAME_INTERVAL: Duration = Duration::from_millis(16);
 /// Frames for desk changes nobody typed for come at most this often after the last
 /// such frame: a burst of mail with 50 agents watching redraws each screen ten times a
@@ -39,10 +47,14 @@ pub enum Input {
     Resize { cols: u32, rows: u32 },
 }
 
+/// Builds a session's UI; called on the session's own thread, as opening the first
+/// screen reads the desk.
+pub type MakeUi = Box<dyn FnOnce() -> Box<dyn SessionUi> + Send>;
+
 /// Everything a session needs; the connection builds it on `shell`.
 pub struct Setup {
     pub desk: Arc<Desk>,
-    pub ui: Box<dyn SessionUi>,
+    pub ui: MakeUi,
     /// The pty's size from the pty request.
     pub size: (u32, u32),
     pub input: mpsc::Receiver<Input>,
@@ -99,7 +111,7 @@ enum Output {
     },
 }
 
-/// Runs a session in its own task. Whatever happens to it, even a panic in the UI, the
+/// Runs a session on its own thread. Whatever happens to it, even a panic in the UI, the
 /// agent's terminal is restored, the channel closed and the agent's presence cleared;
 /// then `done` runs.
 pub fn start(
@@ -115,13 +127,22 @@ pub fn start(
         setup.session_id,
         setup.agent.clone(),
     );
-    let session = tokio::spawn(run(setup, out_tx));
+    let (ended_tx, ended) = oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name(format!("session-{session_id}"))
+        .spawn(move || {
+            let _ = ended_tx.send(run_on_this_thread(setup, out_tx));
+        });
+    if let Err(e) = spawned {
+        tracing::error!(session = session_id, error = %e, "cannot start a session thread");
+    }
     tokio::spawn(async move {
-        let outcome = session.await;
+        // A thread that could not start, or panicked, leaves no answer.
+        let outcome = ended.await.unwrap_or(Err(Failure::Panicked));
         // The writer ends once the session's sender is gone and its queue is sent.
         let _ = writer.await;
         if let Err(e) = outcome {
-            tracing::error!(session = session_id, agent = %agent, panic = e.is_panic(), "session task failed");
+            tracing::error!(session = session_id, agent = %agent, failure = ?e, "session failed");
             let mut last = LEAVE.to_vec();
             last.extend_from_slice(b"sealdesk: internal error; the session was closed\r\n");
             let _ = handle.data(channel, last).await;
@@ -134,7 +155,28 @@ pub fn start(
     });
 }
 
+/// Why a session thread did not end normally.
+#[derive(Debug)]
+enum Failure {
+    NoRuntime,
+    Panicked,
+}
+
+/// The session loop on the calling thread, in a runtime of its own (timers only: its
+/// channels work with any runtime). A panic is caught here and reported.
+fn run_on_this_thread(setup: Setup, out: mpsc::Sender<Output>) -> Result<(), Failure> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .map_err(|_| Failure::NoRuntime)?;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(run(setup, out))
+    }))
+    .map_err(|_| Failure::Panicked)
+}
+
 async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
+    let mut ui = (s.ui)();
     let mut term = SshTerminal::new(s.size.0, s.size.1);
     let mut parser = InputParser::new();
     let mut changes = s.desk.subscribe();
@@ -147,14 +189,14 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
     let mut urgent = true;
     // A desk change is waiting to be drawn.
     let mut changed = false;
-    let mut next_frame = Instant::now();
-    let mut next_calm_frame = Instant::now();
+    let mut pace = FramePace::new(Instant::now());
     let mut last_input = Instant::now();
     let mut esc_deadline: Option<Instant> = None;
     tracing::info!(session = s.session_id, agent = %s.agent, cols = term.size().0, rows = term.size().1, "session started");
 
+    let mut flood = FloodWatch::new(Instant::now());
     let ending = loop {
-        if s.ui.should_quit() {
+        if ui.should_quit() {
             break Ending::Quit;
         }
         let idle_at = last_input + s.idle_timeout;
@@ -162,18 +204,31 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
             () = stopped(&mut s.shutdown) => break Ending::Shutdown,
             input = s.input.recv() => match input {
                 None => break Ending::ClientGone,
-                Some(Input::Bytes(bytes)) => {
+                Some(first) => {
                     last_input = Instant::now();
-                    for event in parser.feed(&bytes) {
-                        s.ui.handle(event);
+                    // Whatever else is already queued is handled in the same turn (up to
+                    // a budget), so a flood of small chunks is one pass and one frame.
+                    let mut next = Some(first);
+                    let mut taken = 0;
+                    while let Some(input) = next {
+                        if s.input.is_closed() {
+                            // The client is gone: what it sent last is dropped unread.
+                            break;
+                        }
+                        taken += handle_input(input, &mut parser, &mut term, ui.as_mut());
+                        if ui.should_quit() || taken >= INPUT_BATCH {
+                            break;
+                        }
+                        next = s.input.try_recv().ok();
+                    }
+                    if s.input.is_closed() {
+                        break Ending::ClientGone;
+                    }
+                    if flood.handled(taken, Instant::now()) {
+                        tracing::info!(session = s.session_id, agent = %s.agent, "input faster than anyone types; this session now yields the CPU to others");
+                        yield_cpu_to_others();
                     }
                     esc_deadline = parser.has_pending().then(|| last_input + ESC_TIMEOUT);
-                    dirty = true;
-                    urgent = true;
-                }
-                Some(Input::Resize { cols, rows }) => {
-                    let (cols, rows) = term.resize(cols, rows);
-                    s.ui.handle(Event::Resize { cols, rows });
                     dirty = true;
                     urgent = true;
                 }
@@ -181,7 +236,7 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
             _ = sleep_until(esc_deadline.unwrap_or(idle_at)), if esc_deadline.is_some() => {
                 esc_deadline = None;
                 for event in parser.flush_timeout() {
-                    s.ui.handle(event);
+                    ui.handle(event);
                 }
                 dirty = true;
                 urgent = true;
@@ -194,29 +249,26 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
                 }
                 if let Some(missed) = batch.missed {
                     tracing::debug!(session = s.session_id, missed, "session fell behind desk changes; reloading");
-                    s.ui.reload();
+                    ui.reload();
                 } else if !batch.changes.is_empty() {
-                    s.ui.on_changes(&batch.changes);
+                    ui.on_changes(&batch.changes);
                 }
                 dirty = true;
                 changed = true;
             }
             _ = tick.tick() => {
-                s.ui.tick();
+                ui.tick();
                 dirty = true;
             }
             _ = sleep_until(idle_at) => break Ending::Idle(s.idle_timeout),
-            slot = frame_slot(&out, frame_due(urgent, changed, next_frame, next_calm_frame)), if dirty => {
+            slot = frame_slot(&out, pace.due(urgent, changed)), if dirty => {
                 let Ok(slot) = slot else {
                     break Ending::ClientGone;
                 };
-                term.draw(|frame| s.ui.draw(frame));
+                term.draw(|frame| ui.draw(frame));
                 slot.send(Output::Frame(term.take_output()));
                 dirty = false;
-                next_frame = Instant::now() + FRAME_INTERVAL;
-                if changed && !urgent {
-                    next_calm_frame = Instant::now() + CALM_FRAME_INTERVAL;
-                }
+                pace.drawn(urgent, changed, Instant::now());
                 urgent = false;
                 changed = false;
             }
@@ -236,6 +288,91 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
             exit_status: ending.exit_status(),
         })
         .await;
+}
+
+/// Input bytes handled in one turn of the loop before it looks at shutdown, changes and
+/// the next frame again.
+const INPUT_BATCH: usize = 64 * 1024;
+
+/// Input at more than this many bytes in [`FLOOD_WINDOW`] is a flood: nobody types that
+/// fast, and a paste comes as one bracketed event.
+const FLOOD_BYTES: usize = 256 * 1024;
+const FLOOD_WINDOW: Duration = Duration::from_secs(1);
+
+/// Notices a session whose input is a flood (a script typing, a paste without bracketed
+/// paste), once.
+struct FloodWatch {
+    since: Instant,
+    bytes: usize,
+    seen: bool,
+}
+
+impl FloodWatch {
+    fn new(now: Instant) -> FloodWatch {
+        FloodWatch {
+            since: now,
+            bytes: 0,
+            seen: false,
+        }
+    }
+
+    /// Counts `bytes` handled at `now`; `true` the first time the rate is a flood.
+    fn handled(&mut self, bytes: usize, now: Instant) -> bool {
+        if now.duration_since(self.since) > FLOOD_WINDOW {
+            self.since = now;
+            self.bytes = 0;
+        }
+        self.bytes += bytes;
+        if self.seen || self.bytes <= FLOOD_BYTES {
+            return false;
+        }
+        self.seen = true;
+        true
+    }
+}
+
+/// Lowers this thread's CPU priority (nice 10) for good: a flooding session keeps
+/// working, but whenever others (another agent's key, the listeners) want a core they
+/// get it first. Only this session's thread is affected; the priority cannot be raised
+/// back without privileges, so it is not tried.
+fn yield_cpu_to_others() {
+    // SAFETY: gettid and setpriority take and return plain integers; on Linux
+    // PRIO_PROCESS with a thread id sets that thread's nice value only.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        let tid = libc::gettid();
+        if libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, FLOODING_NICE) != 0 {
+            tracing::debug!("cannot lower a flooding session's priority");
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+const FLOODING_NICE: libc::c_int = 10;
+
+/// Feeds one piece of input to the UI; returns how much it weighed (bytes, or 1).
+fn handle_input(
+    input: Input,
+    parser: &mut InputParser,
+    term: &mut SshTerminal,
+    ui: &mut dyn SessionUi,
+) -> usize {
+    match input {
+        Input::Bytes(bytes) => {
+            for event in parser.feed(&bytes) {
+                ui.handle(event);
+                if ui.should_quit() {
+                    break;
+                }
+            }
+            bytes.len().max(1)
+        }
+        Input::Resize { cols, rows } => {
+            let (cols, rows) = term.resize(cols, rows);
+            ui.handle(Event::Resize { cols, rows });
+            1
+        }
+    }
 }
 
 /// The most changes taken in one go; more wait for the next turn of the loop.
@@ -297,23 +434,50 @@ pub async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
-/// Room for the next frame: not before `not_before`, and only once the writer has
-/// taken the previous one.
-/// When the next frame may be drawn: keys at the fast pace; desk changes alone no
-/// sooner than [`CALM_FRAME_INTERVAL`] after the last frame drawn for changes alone.
-fn frame_due(
-    urgent: bool,
-    changed: bool,
-    next_frame: Instant,
-    next_calm_frame: Instant,
-) -> Instant {
-    if changed && !urgent {
-        next_frame.max(next_calm_frame)
-    } else {
-        next_frame
+/// When the next frame may be drawn. Keys are paced only by frames drawn for keys, so
+/// a key right after a frame for the clock or for arriving mail is not held back: at
+/// most 60 frames a second for keys, plus 10 for desk changes alone
+/// ([`CALM_FRAME_INTERVAL`] apart), plus the clock.
+#[derive(Debug, Clone, Copy)]
+struct FramePace {
+    /// After any frame.
+    any: Instant,
+    /// After a frame drawn for a key.
+    key: Instant,
+    /// After a frame drawn for changes alone.
+    calm: Instant,
+}
+
+impl FramePace {
+    fn new(now: Instant) -> FramePace {
+        FramePace {
+            any: now,
+            key: now,
+            calm: now,
+        }
+    }
+
+    /// `urgent`: the agent typed (or resized); `changed`: a desk change waits.
+    fn due(&self, urgent: bool, changed: bool) -> Instant {
+        match (urgent, changed) {
+            (true, _) => self.key,
+            (false, true) => self.any.max(self.calm),
+            (false, false) => self.any,
+        }
+    }
+
+    fn drawn(&mut self, urgent: bool, changed: bool, now: Instant) {
+        self.any = now + FRAME_INTERVAL;
+        if urgent {
+            self.key = now + FRAME_INTERVAL;
+        } else if changed {
+            self.calm = now + CALM_FRAME_INTERVAL;
+        }
     }
 }
 
+/// Room for the next frame: not before `not_before`, and only once the writer has
+/// taken the previous one.
 async fn frame_slot(
     out: &mpsc::Sender<Output>,
     not_before: Instant,
@@ -451,7 +615,10 @@ mod tests {
         let (out_tx, out) = mpsc::channel(1);
         let setup = Setup {
             desk: Arc::clone(&desk),
-            ui: Box::new(FakeUi(Arc::clone(&seen))),
+            ui: {
+                let seen = Arc::clone(&seen);
+                Box::new(move || Box::new(FakeUi(seen)) as Box<dyn SessionUi>)
+            },
             size: (40, 5),
             input: input_rx,
             shutdown: stop_rx,
@@ -645,6 +812,33 @@ mod tests {
         assert_eq!(status, 1);
     }
 
+    #[tokio::test]
+    async fn a_gone_client_s_backlog_is_dropped_unread() {
+        let mut h = harness(Duration::from_secs(60));
+        h.next().await;
+        // Queued without yielding, so the session has not read any of it when the
+        // client goes.
+        for _ in 0..INPUT_QUEUE_FOR_TESTS {
+            h.input.try_send(Input::Bytes(vec![b'a'; 1000])).unwrap();
+        }
+        h.input = mpsc::channel(1).0;
+        let (_, _, status) = timeout(WAIT, h.until_last()).await.unwrap();
+        assert_eq!(status, 1);
+        assert!(h.seen.lock().events.is_empty(), "no queued key was handled");
+    }
+
+    #[tokio::test]
+    async fn queued_input_is_handled_in_one_turn_and_drawn_once() {
+        let mut h = harness(Duration::from_secs(60));
+        h.next().await;
+        for _ in 0..50 {
+            h.input.try_send(Input::Bytes(b"ab".to_vec())).unwrap();
+        }
+        let frame = frame_text(h.next().await);
+        assert!(frame.contains("100"), "{frame:?}");
+        assert_eq!(h.seen.lock().drawn, [0, 100]);
+    }
+
     #[test]
     fn waiting_changes_are_taken_together_and_a_fall_behind_is_reported() {
         use crate::model::TicketNo;
@@ -683,20 +877,46 @@ mod tests {
     }
 
     #[test]
+    fn a_flood_is_noticed_once_and_typing_never() {
+        let start = Instant::now();
+        let mut watch = FloodWatch::new(start);
+        // Fast typing: 100 keys a second for a minute.
+        for i in 0..6000u32 {
+            assert!(!watch.handled(1, start + Duration::from_millis(10) * i));
+        }
+        let later = start + Duration::from_secs(61);
+        assert!(!watch.handled(FLOOD_BYTES, later));
+        assert!(watch.handled(1, later), "over the rate within a second");
+        assert!(!watch.handled(FLOOD_BYTES * 2, later), "said once");
+    }
+
+    #[test]
     fn changes_alone_are_drawn_at_the_calm_pace_keys_never_wait() {
         let now = Instant::now();
+        let mut pace = FramePace::new(now);
+        assert_eq!(pace.due(true, false), now, "the first key at once");
+        pace.drawn(true, false, now);
         let fast = now + FRAME_INTERVAL;
-        let calm = now + CALM_FRAME_INTERVAL;
-        assert_eq!(frame_due(true, false, fast, calm), fast, "a key");
+        assert_eq!(pace.due(true, false), fast, "keys at most 60 a second");
+        assert_eq!(pace.due(true, true), fast, "a key with a change");
+        assert_eq!(pace.due(false, false), fast, "the clock");
+
+        // A frame for changes alone: the next such one waits the calm interval, and a
+        // key is not held back by it.
+        let later = now + CALM_FRAME_INTERVAL;
+        pace.drawn(false, true, later);
+        assert_eq!(pace.due(false, true), later + CALM_FRAME_INTERVAL);
         assert_eq!(
-            frame_due(true, true, fast, calm),
+            pace.due(true, false),
             fast,
-            "a key with a change"
+            "keys never wait for a change frame"
         );
-        assert_eq!(frame_due(false, true, fast, calm), calm, "changes alone");
-        assert_eq!(frame_due(false, false, fast, calm), fast, "the clock");
-        // After a quiet spell the calm deadline has long passed: drawn at once.
-        let past = now - CALM_FRAME_INTERVAL;
-        assert_eq!(frame_due(false, true, now, past), now);
+        assert_eq!(pace.due(false, false), later + FRAME_INTERVAL);
+
+        // Nor for a clock frame.
+        let tick = later + CALM_FRAME_INTERVAL;
+        pace.drawn(false, false, tick);
+        assert_eq!(pace.due(true, false), fast);
+        assert_eq!(pace.due(false, true), tick + FRAME_INTERVAL);
     }
 }

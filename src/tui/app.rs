@@ -97,6 +97,9 @@ pub struct App {
     newest: TicketNo,
     /// New tickets since the agent last pressed a key, for "3 new tickets".
     new_tickets: usize,
+    /// Where this session last told the desk it is, so a key that moves nothing does not
+    /// take the desk's presence lock (a flood of keys would take it for every one).
+    presence: Option<(TicketNo, Activity)>,
     quit: bool,
 }
 
@@ -127,6 +130,7 @@ impl App {
             now,
             newest,
             new_tickets: 0,
+            presence: None,
             quit: false,
         };
         app.run(problem);
@@ -473,7 +477,7 @@ impl App {
     }
 
     /// Tells the desk which ticket this session is on, and whether it is replying.
-    fn sync_presence(&self) {
+    fn sync_presence(&mut self) {
         let replying = matches!(&self.popup, Some(Popup::Editor(_)));
         let at = self.top().ticket().map(|n| {
             let activity = if replying {
@@ -483,6 +487,10 @@ impl App {
             };
             (n, activity)
         });
+        if at == self.presence {
+            return;
+        }
+        self.presence = at;
         self.desk
             .set_presence(self.session.id, &self.session.agent.name, at);
     }

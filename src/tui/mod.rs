@@ -11,6 +11,7 @@ mod action;
 pub mod app;
 mod display;
 pub mod event;
+mod field;
 mod keymap;
 mod popups;
 mod privacy;

@@ -930,3 +930,70 @@ fn a_demoted_admin_session_follows_its_new_role_at_once() {
 fn bob_actor() -> Actor {
     actor("bob")
 }
+
+/// Keys typed one by one into a note cost the same at 256 KiB as at the start, and the
+/// draft stops at its cap with the reason on screen (Part 6: one agent typing megabytes
+/// froze the server).
+#[test]
+fn typing_a_huge_note_key_by_key_is_linear_and_capped() {
+    let fx = fixture();
+    fx.ticket("ann@example.com", "Ann", "Printer on fire", "help");
+    let mut app = fx.app("alice", 1);
+    code(&mut app, KeyCode::Enter);
+    keys(&mut app, "n");
+    let started = std::time::Instant::now();
+    let line = format!("{}\r", "x".repeat(99));
+    for _ in 0..(256 * 1024 / line.len()) {
+        for b in line.bytes() {
+            let code = if b == b'\r' {
+                KeyCode::Enter
+            } else {
+                KeyCode::Char(b as char)
+            };
+            app.handle(Event::Key(KeyEvent::plain(code)));
+        }
+        render(&mut app, 80, 24);
+    }
+    // Unoptimised and on a loaded machine; the old editor took minutes here.
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+    // Fill it up: the rest is refused and the agent is told.
+    app.handle(Event::Paste("y".repeat(crate::ssh::input::PASTE_MAX)));
+    let s = screen(&mut app);
+    assert!(s.contains("the draft is at its limit"), "{s}");
+    keys(&mut app, "z");
+    assert!(screen(&mut app).contains("the draft is at its limit"));
+}
+
+#[test]
+fn a_search_stops_at_its_cap_and_says_so() {
+    let fx = fixture();
+    let mut app = fx.app("alice", 1);
+    keys(&mut app, "/");
+    app.handle(Event::Paste("q".repeat(5000)));
+    let s = screen(&mut app);
+    assert!(s.contains("as long as this line gets"), "{s}");
+}
+
+/// A thread holding a megabyte note scrolls at the cost of the lines in view: the
+/// bodies are wrapped once, not on every key and frame.
+#[test]
+fn scrolling_a_huge_thread_costs_the_lines_in_view() {
+    let fx = fixture();
+    let n = fx.ticket("ann@example.com", "Ann", "Printer on fire", "help");
+    let line = format!("{}\n", "word ".repeat(20));
+    let huge = line.repeat(crate::ssh::input::PASTE_MAX / line.len());
+    fx.desk.add_note(&actor("alice"), n, &huge).unwrap();
+    let mut app = fx.app("alice", 1);
+    code(&mut app, KeyCode::Enter);
+    render(&mut app, 80, 24);
+    let started = std::time::Instant::now();
+    for _ in 0..500 {
+        code(&mut app, KeyCode::Up);
+        render(&mut app, 80, 24);
+    }
+    let took = started.elapsed();
+    // Unoptimised and on a loaded machine; re-wrapping the note per frame took minutes.
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    assert!(screen(&mut app).contains("word word"));
+}

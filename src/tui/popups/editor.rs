@@ -3,6 +3,7 @@
 //! The two kinds look different on purpose (title, border role, wording): a note typed
 //! into the reply editor would be mailed to the customer.
 
+use super::draft::{Draft, Move};
 use super::{centered, frame_popup, Outcome};
 use crate::model::{MessageKind, TicketNo};
 use crate::tui::action::{Action, Choice};
@@ -10,11 +11,10 @@ use crate::tui::event::{KeyCode, KeyEvent};
 use crate::tui::keymap::{alt, bind, ch, ctrl, hints as table_hints, key, lookup, Binding};
 use crate::tui::theme::{Role, Theme};
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
-use ratatui_textarea::{Input, Key, TextArea};
+use std::borrow::Cow;
 
 #[derive(Clone, Copy)]
 enum EditorKey {
@@ -62,10 +62,10 @@ const DISCARD_KEYS: &[Binding<DiscardKey>] = &[
 pub(crate) struct Editor {
     kind: MessageKind,
     ticket: TicketNo,
-    text: TextArea<'static>,
+    text: Draft,
     confirm_discard: bool,
     /// Why the last send did not go through; shown until the next key.
-    error: Option<String>,
+    error: Option<Cow<'static, str>>,
 }
 
 impl Editor {
@@ -80,14 +80,12 @@ impl Editor {
         draft: &str,
         error: Option<String>,
     ) -> Self {
-        let mut text = TextArea::default();
-        text.insert_str(draft);
         Editor {
             kind,
             ticket,
-            text,
+            text: Draft::new(draft),
             confirm_discard: false,
-            error,
+            error: error.map(Cow::Owned),
         }
     }
 
@@ -108,9 +106,11 @@ impl Editor {
         }
         match lookup(KEYS, pressed) {
             Some(EditorKey::Send) => {
-                let draft = self.text.lines().join("\n");
+                let draft = self.text.text();
                 if draft.trim().is_empty() {
-                    self.error = Some("nothing to send yet: write something, or Esc".into());
+                    self.error = Some(Cow::Borrowed(
+                        "nothing to send yet: write something, or Esc",
+                    ));
                     return Outcome::Stay;
                 }
                 return Outcome::Done(Action::Choice(Choice::Send(self.kind, draft)));
@@ -118,19 +118,53 @@ impl Editor {
             Some(EditorKey::Cancel) if self.text.is_empty() => return Outcome::Close,
             Some(EditorKey::Cancel) => self.confirm_discard = true,
             None => {
-                if let Some(input) = to_input(pressed) {
-                    self.text.input(input);
+                if !self.edit(pressed) {
+                    self.error = Some(Cow::Borrowed(FULL));
                 }
             }
         }
         Outcome::Stay
     }
 
+    /// Applies a key to the text; `false` if it would make the draft too long.
+    /// Keys the editor has no use for, and control characters, which must never end
+    /// up in a message, change nothing.
+    fn edit(&mut self, pressed: KeyEvent) -> bool {
+        let text = &mut self.text;
+        let plain = !pressed.mods.ctrl && !pressed.mods.alt;
+        let moved = match pressed.code {
+            KeyCode::Char(c) if plain && !crate::sanitize::is_unsafe(c) => {
+                return text.insert_char(c)
+            }
+            KeyCode::Enter if plain => return text.newline(),
+            KeyCode::Tab if plain => return text.tab(),
+            KeyCode::Backspace => {
+                text.backspace();
+                return true;
+            }
+            KeyCode::Delete => {
+                text.delete();
+                return true;
+            }
+            KeyCode::Left => Move::Left,
+            KeyCode::Right => Move::Right,
+            KeyCode::Up => Move::Up,
+            KeyCode::Down => Move::Down,
+            KeyCode::Home => Move::Home,
+            KeyCode::End => Move::End,
+            KeyCode::PageUp => Move::PageUp,
+            KeyCode::PageDown => Move::PageDown,
+            _ => return true,
+        };
+        text.move_cursor(moved);
+        true
+    }
+
     /// The SSH parser already strips controls from pastes; cleaning again keeps this
     /// safe whatever feeds it.
     pub fn paste(&mut self, text: &str) {
-        if !self.confirm_discard {
-            self.text.insert_str(crate::sanitize::multiline(text));
+        if !self.confirm_discard && !self.text.insert_str(&crate::sanitize::multiline(text)) {
+            self.error = Some(Cow::Borrowed(FULL));
         }
     }
 
@@ -173,10 +207,12 @@ impl Editor {
             Paragraph::new(Line::styled(kind_label, theme.style(role))),
             label,
         );
-        self.text.set_style(theme.style(Role::Input));
-        self.text.set_cursor_style(theme.style(Role::InputCursor));
-        self.text.set_cursor_line_style(Style::default());
-        frame.render_widget(&self.text, body);
+        self.text.render(
+            frame.buffer_mut(),
+            body,
+            theme.style(Role::Input),
+            theme.style(Role::InputCursor),
+        );
         let footer_line = if self.confirm_discard {
             Line::styled(
                 "Discard this draft?  y: discard   n: keep writing",
@@ -197,35 +233,9 @@ impl Editor {
     }
 }
 
-/// Our key event as the text area's input type. Keys it has no use for become `None`,
-/// as do control characters, which must never end up in a message.
-fn to_input(pressed: KeyEvent) -> Option<Input> {
-    let key = match pressed.code {
-        KeyCode::Char(c) if crate::sanitize::is_unsafe(c) => return None,
-        KeyCode::Char(c) => Key::Char(c),
-        KeyCode::Enter => Key::Enter,
-        KeyCode::Tab | KeyCode::BackTab => Key::Tab,
-        KeyCode::Backspace => Key::Backspace,
-        KeyCode::Delete => Key::Delete,
-        KeyCode::Esc => Key::Esc,
-        KeyCode::Up => Key::Up,
-        KeyCode::Down => Key::Down,
-        KeyCode::Left => Key::Left,
-        KeyCode::Right => Key::Right,
-        KeyCode::Home => Key::Home,
-        KeyCode::End => Key::End,
-        KeyCode::PageUp => Key::PageUp,
-        KeyCode::PageDown => Key::PageDown,
-        KeyCode::F(n) => Key::F(n),
-        KeyCode::Insert => return None,
-    };
-    Some(Input {
-        key,
-        ctrl: pressed.mods.ctrl,
-        alt: pressed.mods.alt,
-        shift: pressed.mods.shift || pressed.code == KeyCode::BackTab,
-    })
-}
+/// Said when a key or paste would make the draft longer than it may be; a constant, as
+/// a flood of keys past the cap meets it once per key.
+const FULL: &str = "the draft is at its limit (1 MiB or 20000 lines): send it, or shorten it";
 
 #[cfg(test)]
 mod tests {
@@ -259,6 +269,13 @@ mod tests {
             e.handle(alt(KeyCode::Enter)),
             Outcome::Done(Action::Choice(Choice::Send(MessageKind::Note, _)))
         ));
+    }
+
+    #[test]
+    fn the_limit_message_tells_the_real_limits() {
+        use super::super::draft::{DRAFT_MAX, DRAFT_MAX_LINES};
+        let limits = format!("({} MiB or {DRAFT_MAX_LINES} lines)", DRAFT_MAX >> 20);
+        assert!(FULL.contains(&limits), "{FULL}");
     }
 
     #[test]

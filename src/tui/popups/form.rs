@@ -312,7 +312,9 @@ impl Form {
                     *t = !*t;
                 }
             }
-            (Some(FormKey::Toggle), Kind::Text { value, .. }) => value.push(' '),
+            (Some(FormKey::Toggle), Kind::Text { value, .. }) => {
+                self.error = (!crate::tui::field::push(value, ' ')).then(crate::tui::field::full);
+            }
             (Some(FormKey::Back | FormKey::Forward), Kind::Text { value, picks, pick })
                 if !picks.is_empty() =>
             {
@@ -335,8 +337,9 @@ impl Form {
             (Some(FormKey::Clear), Kind::Text { value, .. }) => value.clear(),
             (None, Kind::Text { value, .. }) => {
                 if let KeyCode::Char(c) = pressed.code {
-                    if !pressed.mods.ctrl && !pressed.mods.alt && !sanitize::is_unsafe(c) {
-                        value.push(c);
+                    let typed = !pressed.mods.ctrl && !pressed.mods.alt && !sanitize::is_unsafe(c);
+                    if typed && !crate::tui::field::push(value, c) {
+                        self.error = Some(crate::tui::field::full());
                     }
                 }
             }
@@ -352,7 +355,9 @@ impl Form {
             ..
         }) = self.fields.get_mut(self.focus)
         {
-            value.push_str(&sanitize::line(text));
+            if !crate::tui::field::push_str(value, &sanitize::line(text)) {
+                self.error = Some(crate::tui::field::full());
+            }
         }
     }
 

@@ -3,6 +3,7 @@
 //! and answers with an [`Outcome`]; it never touches the desk itself, so the screen that
 //! opened it stays the one place its operation happens.
 
+mod draft;
 mod editor;
 mod form;
 mod help;

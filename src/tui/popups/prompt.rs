@@ -5,13 +5,13 @@
 use super::{centered, frame_popup, Outcome};
 use crate::tui::action::Action;
 use crate::tui::event::{KeyCode, KeyEvent};
+use crate::tui::field;
 use crate::tui::keymap::{bind, ch, ctrl, hints, key, lookup, Binding};
 use crate::tui::theme::{Role, Theme};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
-use unicode_width::UnicodeWidthChar;
 
 #[derive(Clone, Copy)]
 enum PromptKey {
@@ -58,6 +58,8 @@ pub(crate) struct Prompt {
     /// Shown above the input: what the answer leads to.
     detail: Option<String>,
     text: String,
+    /// The last key or paste did not fit; said in the title until the next key.
+    full: bool,
     submit: fn(String) -> Action,
 }
 
@@ -66,7 +68,8 @@ impl Prompt {
         Prompt {
             title: title.into(),
             detail: None,
-            text: crate::sanitize::line(initial).into_owned(),
+            text: capped(&crate::sanitize::line(initial)),
+            full: false,
             submit,
         }
     }
@@ -78,6 +81,7 @@ impl Prompt {
     }
 
     pub fn handle(&mut self, pressed: KeyEvent) -> Outcome {
+        self.full = false;
         match lookup(PROMPT_KEYS, pressed) {
             Some(PromptKey::Submit) => {
                 return Outcome::Done((self.submit)(std::mem::take(&mut self.text)))
@@ -90,7 +94,7 @@ impl Prompt {
             None => {
                 if let KeyCode::Char(c) = pressed.code {
                     if !pressed.mods.ctrl && !pressed.mods.alt && !crate::sanitize::is_unsafe(c) {
-                        self.text.push(c);
+                        self.full = !field::push(&mut self.text, c);
                     }
                 }
             }
@@ -99,7 +103,7 @@ impl Prompt {
     }
 
     pub fn paste(&mut self, text: &str) {
-        self.text.push_str(&crate::sanitize::line(text));
+        self.full = !field::push_str(&mut self.text, &crate::sanitize::line(text));
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
@@ -121,24 +125,30 @@ impl Prompt {
             None => Vec::new(),
         };
         let height = detail.len() as u16 + 3;
-        let inner = frame_popup(frame, centered(area, width, height), theme, &self.title);
+        let title = match self.full {
+            true => format!("{}: {}", self.title, field::full()),
+            false => self.title.clone(),
+        };
+        let inner = frame_popup(frame, centered(area, width, height), theme, &title);
         let [detail_area, inner] =
             Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
         frame.render_widget(Paragraph::new(detail), detail_area);
         // Show the end of a long line, where the agent is typing.
         let room = (inner.width as usize).saturating_sub(1);
-        let mut shown = self.text.as_str();
-        while shown.chars().map(|c| c.width().unwrap_or(0)).sum::<usize>() > room {
-            let mut chars = shown.chars();
-            chars.next();
-            shown = chars.as_str();
-        }
+        let shown = field::tail(&self.text, room);
         let line = Line::from(vec![
             Span::styled(shown.to_owned(), theme.style(Role::Input)),
             Span::styled(" ", theme.style(Role::InputCursor)),
         ]);
         frame.render_widget(Paragraph::new(line).style(theme.style(Role::Input)), inner);
     }
+}
+
+/// `text` cut to what a line may hold.
+fn capped(text: &str) -> String {
+    let mut line = String::new();
+    field::push_str(&mut line, text);
+    line
 }
 
 #[derive(Clone, Copy)]

@@ -404,7 +404,9 @@ impl QueueScreen {
                     if !pressed.mods.ctrl && !pressed.mods.alt && !sanitize::is_unsafe(c) =>
                 {
                     let before = self.query.clone();
-                    self.query.text.push(c);
+                    if !crate::tui::field::push(&mut self.query.text, c) {
+                        return Some(Action::Error(crate::tui::field::full()));
+                    }
                     return self.search_changed(ctx, &before);
                 }
                 _ => {}
@@ -419,8 +421,12 @@ impl QueueScreen {
             return None;
         }
         let before = self.query.clone();
-        self.query.text.push_str(&sanitize::line(text));
-        self.search_changed(ctx, &before)
+        let fitted = crate::tui::field::push_str(&mut self.query.text, &sanitize::line(text));
+        let said = self.search_changed(ctx, &before);
+        match fitted {
+            true => said,
+            false => said.or(Some(Action::Error(crate::tui::field::full()))),
+        }
     }
 
     fn status_picker(&self) -> Popup {

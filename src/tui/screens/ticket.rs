@@ -149,6 +149,59 @@ pub(crate) struct TicketScreen {
     /// Thread lines in view and the largest useful scroll, as of the last draw.
     page: usize,
     max_scroll: usize,
+    /// The thread's bodies wrapped for the last width drawn; dropped when the thread is
+    /// re-read.
+    wrapped: Option<WrappedThread>,
+}
+
+/// Message bodies and attachment lines wrapped to a width: the costly part of drawing a
+/// thread (a message may be a megabyte), so done once per thread and width, not on every
+/// key and frame; a frame then builds only the lines in view.
+struct WrappedThread {
+    width: usize,
+    /// Per thread entry, its body lines; `true` marks an attachment line.
+    bodies: Vec<Vec<(String, bool)>>,
+}
+
+impl WrappedThread {
+    fn new(thread: &[ThreadEntry], width: usize) -> WrappedThread {
+        let body_width = width.saturating_sub(2);
+        let bodies = thread
+            .iter()
+            .map(|entry| {
+                let ThreadEntry::Message(message) = entry else {
+                    return Vec::new();
+                };
+                let mut lines = Vec::new();
+                for text_line in sanitize::multiline(&message.text).lines() {
+                    lines.extend(wrap(text_line, body_width).into_iter().map(|l| (l, false)));
+                }
+                for file in &message.attachments {
+                    let text = format!(
+                        "attachment: {} ({}, {})",
+                        sanitize::line(&file.name),
+                        sanitize::line(&file.content_type),
+                        human_size(file.size)
+                    );
+                    lines.extend(wrap(&text, body_width).into_iter().map(|l| (l, true)));
+                }
+                lines
+            })
+            .collect();
+        WrappedThread { width, bodies }
+    }
+
+    /// Screen lines of entry `i`: a blank line before all but the first, its head, its body.
+    fn lines_of(&self, i: usize) -> usize {
+        usize::from(i > 0) + 1 + self.bodies[i].len()
+    }
+
+    fn total(&self) -> usize {
+        (0..self.bodies.len())
+            .map(|i| self.lines_of(i))
+            .sum::<usize>()
+            .max(1)
+    }
 }
 
 impl TicketScreen {
@@ -163,6 +216,7 @@ impl TicketScreen {
             scroll: None,
             page: 10,
             max_scroll: 0,
+            wrapped: None,
         };
         screen.customer_label = screen.load_customer_label(ctx);
         Ok(screen)
@@ -187,6 +241,7 @@ impl TicketScreen {
         let changed = ticket != self.ticket || thread.len() != self.thread.len();
         self.ticket = ticket;
         self.thread = thread;
+        self.wrapped = None;
         self.customer_label = self.load_customer_label(ctx);
         Ok(changed)
     }
@@ -425,11 +480,15 @@ impl TicketScreen {
             .border_style(theme.style(Role::BorderFocused));
         let inner = block.inner(thread_area);
         frame.render_widget(block, thread_area);
-        let lines = self.thread_lines(inner.width as usize, look);
+        let width = inner.width as usize;
+        if self.wrapped.as_ref().is_none_or(|w| w.width != width) {
+            self.wrapped = Some(WrappedThread::new(&self.thread, width));
+        }
+        let total = self.wrapped.as_ref().map_or(1, WrappedThread::total);
         self.page = (inner.height as usize).max(1);
-        self.max_scroll = lines.len().saturating_sub(inner.height as usize);
+        self.max_scroll = total.saturating_sub(inner.height as usize);
         let first = self.scroll.unwrap_or(self.max_scroll).min(self.max_scroll);
-        let visible: Vec<Line> = lines.into_iter().skip(first).take(self.page).collect();
+        let visible = self.thread_lines(first..first + self.page, look);
         frame.render_widget(Paragraph::new(visible), inner);
     }
 
@@ -484,21 +543,37 @@ impl TicketScreen {
         ]
     }
 
-    /// The thread as screen lines for a pane `width` columns wide.
-    fn thread_lines(&self, width: usize, look: &Look) -> Vec<Line<'static>> {
+    /// The thread's screen lines numbered `window` (as wrapped for the last width drawn);
+    /// entries wholly outside it are skipped without building anything.
+    fn thread_lines(&self, window: std::ops::Range<usize>, look: &Look) -> Vec<Line<'static>> {
         let theme = look.theme;
         let mut lines = Vec::new();
-        for entry in &self.thread {
-            if !lines.is_empty() {
-                lines.push(Line::default());
+        let Some(wrapped) = &self.wrapped else {
+            return lines;
+        };
+        let mut at = 0;
+        for (i, entry) in self.thread.iter().enumerate() {
+            let count = wrapped.lines_of(i);
+            if at >= window.end {
+                break;
+            }
+            if at + count <= window.start {
+                at += count;
+                continue;
+            }
+            let mut entry_lines = Vec::with_capacity(count);
+            if i > 0 {
+                entry_lines.push(Line::default());
             }
             let message = match entry {
                 ThreadEntry::Message(message) => message,
                 ThreadEntry::Erased => {
-                    lines.push(Line::styled(
+                    entry_lines.push(Line::styled(
                         "┃ [erased: this message's customer data was deleted]",
                         theme.style(Role::Muted),
                     ));
+                    lines.extend(in_window(entry_lines, at, &window));
+                    at += count;
                     continue;
                 }
             };
@@ -525,32 +600,85 @@ impl TicketScreen {
                 head.push(Span::styled(" · ", style));
                 head.push(Span::styled(text, theme.style(state_role)));
             }
-            lines.push(Line::from(head));
-            let gutter = || Span::styled("│ ", style);
-            let body_width = width.saturating_sub(2);
-            for text_line in sanitize::multiline(&message.text).lines() {
-                for piece in wrap(text_line, body_width) {
-                    lines.push(Line::from(vec![gutter(), Span::raw(piece)]));
-                }
+            entry_lines.push(Line::from(head));
+            // Only the body lines in view become Lines.
+            let before = entry_lines.len();
+            let skip = window.start.saturating_sub(at + before);
+            let take = window.end.saturating_sub((at + before).max(window.start));
+            for (text, attachment) in wrapped.bodies[i].iter().skip(skip).take(take) {
+                let piece = match attachment {
+                    true => Span::styled(text.clone(), theme.style(Role::Muted)),
+                    false => Span::raw(text.clone()),
+                };
+                entry_lines.push(Line::from(vec![Span::styled("│ ", style), piece]));
             }
-            for file in &message.attachments {
-                let text = format!(
-                    "attachment: {} ({}, {})",
-                    sanitize::line(&file.name),
-                    sanitize::line(&file.content_type),
-                    human_size(file.size)
-                );
-                for piece in wrap(&text, body_width) {
-                    lines.push(Line::from(vec![
-                        gutter(),
-                        Span::styled(piece, theme.style(Role::Muted)),
-                    ]));
-                }
-            }
+            // The lines before the body are numbered from `at`, the body from `at + before + skip`.
+            let (head_lines, body_lines) = entry_lines.split_at(before);
+            lines.extend(in_window(head_lines.to_vec(), at, &window));
+            lines.extend(body_lines.iter().cloned());
+            at += count;
         }
-        if lines.is_empty() {
+        if self.thread.is_empty() && window.contains(&0) {
             lines.push(Line::styled("No messages.", theme.style(Role::Muted)));
         }
         lines
+    }
+}
+
+/// The lines of `lines` (numbered from `first`) that fall in `window`.
+fn in_window<'a>(
+    lines: Vec<Line<'a>>,
+    first: usize,
+    window: &std::ops::Range<usize>,
+) -> Vec<Line<'a>> {
+    lines
+        .into_iter()
+        .enumerate()
+        .filter(|(j, _)| window.contains(&(first + j)))
+        .map(|(_, line)| line)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::tests::{actor, fixture};
+
+    fn plain(lines: &[Line]) -> Vec<String> {
+        lines.iter().map(|l| l.to_string()).collect()
+    }
+
+    /// Any window of the thread is the same lines as the whole thread cut to it, and a
+    /// big message is wrapped once, not on every frame.
+    #[test]
+    fn windows_of_the_thread_are_cuts_of_the_whole() {
+        let fx = fixture();
+        let n = fx.ticket("ann@example.com", "Ann", "Long", &"word ".repeat(600));
+        fx.desk.add_note(&actor("alice"), n, "short note").unwrap();
+        let body: String = (0..50).map(|i| format!("line {i}\n")).collect();
+        fx.desk.add_note(&actor("alice"), n, &body).unwrap();
+        let session = fx.session("alice", 1);
+        let ctx = Ctx {
+            desk: &fx.desk,
+            session: &session,
+        };
+        let mut screen = TicketScreen::open(&ctx, n).unwrap();
+        let theme = Theme::default_dark();
+        let look = Look {
+            theme: &theme,
+            now: crate::model::Timestamp::now(),
+        };
+        screen.wrapped = Some(WrappedThread::new(&screen.thread, 40));
+        let total = screen.wrapped.as_ref().unwrap().total();
+        let whole = plain(&screen.thread_lines(0..usize::MAX, &look));
+        assert_eq!(whole.len(), total);
+        assert!(whole.iter().any(|l| l.contains("line 49")));
+        for size in [1, 3, 7, 40] {
+            let mut cut = Vec::new();
+            for start in (0..total + size).step_by(size) {
+                cut.extend(plain(&screen.thread_lines(start..start + size, &look)));
+            }
+            assert_eq!(cut, whole, "windows of {size}");
+        }
     }
 }
