@@ -186,20 +186,20 @@ fn status(desk: &TestDesk) -> serde_json::Value {
 /// that fails leaves sled's database unable to flush or close (see `store::health`).
 #[test]
 fn a_disk_filled_by_big_mail_gets_451_loses_nothing_and_recovers_without_a_restart() {
-    fill_serve_and_recover(160, 1);
+    fill_serve_and_recover(160, 1, Wake::ByMail);
 }
 
 /// Big mail from four senders at once: some deliveries are waiting for their flush when
 /// a blob write fails; they must not keep the desk from recovering.
 #[test]
 fn a_disk_filled_by_concurrent_big_mail_recovers_without_a_restart() {
-    fill_serve_and_recover(160, 4);
+    fill_serve_and_recover(160, 4, Wake::ByMail);
 }
 
 /// Small mail: the failing write is sled's log, which then keeps that error.
 #[test]
 fn a_disk_filled_by_small_mail_gets_451_loses_nothing_and_recovers_without_a_restart() {
-    fill_serve_and_recover(12, 1);
+    fill_serve_and_recover(12, 1, Wake::ByItself);
 }
 
 /// Sends mail until three in a row get 451; returns those that got 250. Once one got
@@ -261,7 +261,17 @@ fn fill_at_once(server: &Server, kib: usize, senders: usize) -> Vec<usize> {
 /// Fills the data dir's disk with mail of `kib` KiB over SMTP from `senders` clients,
 /// checks what happens while it is full, frees space and checks that the same server
 /// takes mail again.
-fn fill_serve_and_recover(kib: usize, senders: usize) {
+/// What brings the desk back once space is freed.
+#[derive(PartialEq)]
+enum Wake {
+    /// The next mail's write tries again.
+    ByMail,
+    /// Nothing: the server notices by itself (the server log says so) before any
+    /// client comes.
+    ByItself,
+}
+
+fn fill_serve_and_recover(kib: usize, senders: usize, wake: Wake) {
     if !is_root() {
         eprintln!("SKIPPED: mounting a tmpfs needs root (CI runs this as root)");
         return;
@@ -321,6 +331,17 @@ fn fill_serve_and_recover(kib: usize, senders: usize) {
     // Space comes back: mail is taken again within seconds, same server process.
     std::fs::remove_file(&filler).unwrap();
     let freed = Instant::now();
+    let mut log = String::new();
+    if wake == Wake::ByItself {
+        while !log.contains("the store recovered") {
+            assert!(
+                freed.elapsed() < Duration::from_secs(15),
+                "an idle desk did not recover by itself 15 s after space was freed\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+            log.push_str(&server.log());
+        }
+    }
     let mut next = 5_000;
     loop {
         next += 1;
@@ -380,7 +401,7 @@ fn fill_serve_and_recover(kib: usize, senders: usize) {
     );
 
     // The log says it once each way, not once per refused mail.
-    let log = server.log();
+    log.push_str(&server.log());
     let broke = log.matches("the store cannot write to").count();
     let recovered = log.matches("the store recovered").count();
     assert_eq!((broke, recovered), (1, 1), "{log}");

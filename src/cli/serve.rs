@@ -155,6 +155,7 @@ pub async fn serve(
         stopped(),
     ));
     let housekeeping = tokio::spawn(housekeeping(Arc::clone(&desk), stopped()));
+    let recovery = tokio::spawn(watch_store(Arc::clone(&desk), stopped()));
 
     let ssh = tokio::spawn(server.run(stopped()));
     shutdown.await;
@@ -166,6 +167,7 @@ pub async fn serve(
     }
     let _ = outbox.await;
     let _ = housekeeping.await;
+    let _ = recovery.await;
     if let Ok(Err(e)) = ssh.await {
         tracing::warn!("ssh stopped with an error: {e}");
     }
@@ -191,11 +193,30 @@ async fn housekeeping(desk: Arc<Desk>, shutdown: impl std::future::Future<Output
     }
 }
 
+/// How often a failing store (a full disk, say) is given a chance to recover when no
+/// write comes along to try: an idle desk heals by itself too. The store's own backoff
+/// decides whether a look is a real reopen or only a glance at the free space.
+const STORE_WATCH: Duration = Duration::from_secs(2);
+
+async fn watch_store(desk: Arc<Desk>, shutdown: impl std::future::Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = tokio::time::sleep(STORE_WATCH) => {}
+        }
+        let d = Arc::clone(&desk);
+        let _ = tokio::task::spawn_blocking(move || d.store_health()).await;
+    }
+}
+
 /// Log lines go to stderr; `SEALDESK_LOG` takes a filter such as `debug` or
 /// `info,russh=debug`.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SEALDESK_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,russh=warn"));
+        // sled's own lines (a score of them when the store is reopened after a full
+        // disk) repeat what the store reports once, in its own words.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,russh=warn,sled=off"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -1,7 +1,8 @@
 //! One SSH connection: authentication, then session channels turned into sessions.
 //!
 //! This is russh's [`Handler`]: it decides, and hands the long-running work to
-//! [`session`](super::session) tasks, so it never blocks on a slow client. Its desk
+//! [`session`](super::session)s (each on its own thread), so it never blocks on a slow
+//! client or a busy session. Its desk
 //! calls (the key look-up, the login's audit event, the code check) run on the blocking
 //! pool ([`desk_call`]), so a slow disk never stalls the async workers.
 

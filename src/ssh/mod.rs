@@ -1,8 +1,9 @@
 //! The SSH front end: agents run `ssh -p 2222 NAME@desk` and get the terminal UI.
 //!
 //! [`server`] accepts connections within [`limits`]; each is a [`connection`] that
-//! authenticates with [`auth`] and turns session channels into [`session`] tasks, which
-//! draw a [`ui::SessionUi`] on an in-memory [`terminal`] and parse keys with [`input`].
+//! authenticates with [`auth`] and turns session channels into [`session`]s, each on a
+//! thread of its own, which draw a [`ui::SessionUi`] on an in-memory [`terminal`] and
+//! parse keys with [`input`].
 
 mod auth;
 mod connection;
