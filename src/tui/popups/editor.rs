@@ -1,4 +1,5 @@
-//! The reply / internal-note editor: a multi-line `ratatui_textarea` in a popup.
+//! The reply / internal-note editor: a multi-line [`Draft`] in a popup, with undo and
+//! the emacs-style line and word keys agents know from readline.
 //!
 //! The two kinds look different on purpose (title, border role, wording): a note typed
 //! into the reply editor would be mailed to the customer.
@@ -7,7 +8,7 @@ use super::draft::{Draft, Move};
 use super::{centered, frame_popup, Outcome};
 use crate::model::{MessageKind, TicketNo};
 use crate::tui::action::{Action, Choice};
-use crate::tui::event::{KeyCode, KeyEvent};
+use crate::tui::event::{KeyCode, KeyEvent, Modifiers};
 use crate::tui::keymap::{alt, bind, ch, ctrl, hints as table_hints, key, lookup, Binding};
 use crate::tui::theme::{Role, Theme};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -36,6 +37,113 @@ const KEYS: &[Binding<EditorKey>] = &[
         Some("cancel"),
     ),
 ];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EditKey {
+    Undo,
+    Redo,
+    Move(Move),
+    WordLeft,
+    WordRight,
+    Backspace,
+    Delete,
+    DeleteWordBefore,
+    DeleteWordAfter,
+    KillLine,
+}
+
+const fn with(code: KeyCode, mods: Modifiers) -> KeyEvent {
+    KeyEvent { code, mods }
+}
+
+/// Editing keys beyond typing, arrows and Home/End. Ctrl-H arrives as Backspace from
+/// most terminals, and as Ctrl-h from those that report keys by codepoint.
+const EDIT_KEYS: &[Binding<EditKey>] = &[
+    bind(&[ctrl('z'), ctrl('u')], EditKey::Undo, "undo", Some("undo")),
+    bind(&[ctrl('y'), ctrl('r')], EditKey::Redo, "redo", Some("redo")),
+    bind(
+        &[ctrl('a')],
+        EditKey::Move(Move::Home),
+        "start of line",
+        None,
+    ),
+    bind(&[ctrl('e')], EditKey::Move(Move::End), "end of line", None),
+    bind(
+        &[ctrl('b')],
+        EditKey::Move(Move::Left),
+        "character left",
+        None,
+    ),
+    bind(
+        &[ctrl('f')],
+        EditKey::Move(Move::Right),
+        "character right",
+        None,
+    ),
+    bind(&[ctrl('p')], EditKey::Move(Move::Up), "line up", None),
+    bind(&[ctrl('n')], EditKey::Move(Move::Down), "line down", None),
+    bind(
+        &[
+            alt(KeyCode::Char('b')),
+            with(KeyCode::Left, Modifiers::CTRL),
+            alt(KeyCode::Left),
+        ],
+        EditKey::WordLeft,
+        "word left",
+        None,
+    ),
+    bind(
+        &[
+            alt(KeyCode::Char('f')),
+            with(KeyCode::Right, Modifiers::CTRL),
+            alt(KeyCode::Right),
+        ],
+        EditKey::WordRight,
+        "word right",
+        None,
+    ),
+    bind(
+        &[
+            ctrl('w'),
+            alt(KeyCode::Backspace),
+            with(KeyCode::Backspace, Modifiers::CTRL),
+        ],
+        EditKey::DeleteWordBefore,
+        "delete the word before the cursor",
+        None,
+    ),
+    bind(
+        &[
+            alt(KeyCode::Char('d')),
+            with(KeyCode::Delete, Modifiers::CTRL),
+        ],
+        EditKey::DeleteWordAfter,
+        "delete the word after the cursor",
+        None,
+    ),
+    bind(
+        &[ctrl('k')],
+        EditKey::KillLine,
+        "delete to the end of the line (at its end: join the next)",
+        None,
+    ),
+    bind(
+        &[key(KeyCode::Backspace), ctrl('h')],
+        EditKey::Backspace,
+        "delete the character before the cursor",
+        None,
+    ),
+    bind(
+        &[key(KeyCode::Delete), ctrl('d')],
+        EditKey::Delete,
+        "delete the character under the cursor",
+        None,
+    ),
+];
+
+/// The editor's footer, naming keys from [`KEYS`] and [`EDIT_KEYS`] (a test holds it to
+/// them).
+const FOOTER: &str = "Ctrl-S or Alt-Enter: send   Esc: cancel   Ctrl-Z: undo   Ctrl-Y: redo";
 
 #[derive(Clone, Copy)]
 enum DiscardKey {
@@ -131,6 +239,21 @@ impl Editor {
     /// up in a message, change nothing.
     fn edit(&mut self, pressed: KeyEvent) -> bool {
         let text = &mut self.text;
+        if let Some(edit) = lookup(EDIT_KEYS, pressed) {
+            match edit {
+                EditKey::Undo => _ = text.undo(),
+                EditKey::Redo => _ = text.redo(),
+                EditKey::Move(to) => text.move_cursor(to),
+                EditKey::WordLeft => text.word_left(),
+                EditKey::WordRight => text.word_right(),
+                EditKey::Backspace => text.backspace(),
+                EditKey::Delete => text.delete(),
+                EditKey::DeleteWordBefore => text.delete_word_before(),
+                EditKey::DeleteWordAfter => text.delete_word_after(),
+                EditKey::KillLine => text.kill_line(),
+            }
+            return true;
+        }
         let plain = !pressed.mods.ctrl && !pressed.mods.alt;
         let moved = match pressed.code {
             KeyCode::Char(c) if plain && !crate::sanitize::is_unsafe(c) => {
@@ -138,6 +261,7 @@ impl Editor {
             }
             KeyCode::Enter if plain => return text.newline(),
             KeyCode::Tab if plain => return text.tab(),
+            // Shift-Backspace and the like are still a backspace.
             KeyCode::Backspace => {
                 text.backspace();
                 return true;
@@ -172,7 +296,9 @@ impl Editor {
         if self.confirm_discard {
             table_hints(DISCARD_KEYS)
         } else {
-            table_hints(KEYS)
+            let mut hints = table_hints(KEYS);
+            hints.extend(table_hints(EDIT_KEYS));
+            hints
         }
     }
 
@@ -224,10 +350,7 @@ impl Editor {
                 theme.style(Role::MessageError),
             )
         } else {
-            Line::styled(
-                "Ctrl-S or Alt-Enter: send   Esc: cancel",
-                theme.style(Role::Muted),
-            )
+            Line::styled(FOOTER, theme.style(Role::Muted))
         };
         frame.render_widget(Paragraph::new(footer_line), footer);
     }
@@ -293,5 +416,99 @@ mod tests {
         assert_eq!(e.text.lines(), ["draft!"]);
         e.handle(key(KeyCode::Esc));
         assert!(matches!(e.handle(ch('y')), Outcome::Close));
+    }
+
+    /// Feeds `bytes` through the SSH decoder, as an agent's terminal would send them.
+    fn sent(editor: &mut Editor, bytes: &[u8]) {
+        let mut parser = crate::ssh::input::InputParser::new();
+        let mut events = parser.feed(bytes);
+        events.extend(parser.flush_timeout());
+        for event in events {
+            match event {
+                crate::tui::event::Event::Key(k) => {
+                    assert!(matches!(editor.handle(k), Outcome::Stay), "{k:?}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn emacs_keys_as_terminals_send_them() {
+        let mut e = Editor::new(MessageKind::Outbound, TicketNo(3));
+        typed(&mut e, "hello big world\nsecond");
+        sent(&mut e, b"\x10\x01"); // Ctrl-P, Ctrl-A
+        sent(&mut e, b"\x1bf\x06\x1b[1;5C\x02\x06"); // Alt-F, Ctrl-F, Ctrl-Right, Ctrl-B, Ctrl-F
+        sent(&mut e, b"\x17"); // Ctrl-W: "big" goes
+        assert_eq!(e.text.text(), "hello  world\nsecond");
+        sent(&mut e, b"\x1bd"); // Alt-D
+        assert_eq!(e.text.text(), "hello \nsecond");
+        sent(&mut e, b"\x1bb\x0b"); // Alt-B, Ctrl-K
+        assert_eq!(e.text.text(), "\nsecond");
+        sent(&mut e, b"\x0b\x05"); // Ctrl-K joins, Ctrl-E
+        assert_eq!(e.text.text(), "second");
+        sent(&mut e, b"\x08\x1b[104;5u\x7f"); // Ctrl-H legacy, Ctrl-H as CSI u, Backspace
+        assert_eq!(e.text.text(), "sec");
+        sent(&mut e, b"\x1b\x7f"); // Alt-Backspace
+        assert!(e.text.is_empty());
+        typed(&mut e, "ab cd");
+        sent(&mut e, b"\x01\x04\x1b[3;5~"); // Ctrl-A, Ctrl-D, Ctrl-Delete
+        assert_eq!(e.text.text(), " cd");
+        sent(&mut e, b"\x0e"); // Ctrl-N on the last line: nowhere to go
+        assert_eq!(e.text.text(), " cd");
+    }
+
+    #[test]
+    fn undo_and_redo_keys() {
+        let mut e = Editor::new(MessageKind::Note, TicketNo(3));
+        typed(&mut e, "one two");
+        e.paste(" pasted");
+        sent(&mut e, b"\x1a"); // Ctrl-Z: the paste
+        assert_eq!(e.text.text(), "one two");
+        sent(&mut e, b"\x15"); // Ctrl-U: the typing
+        assert!(e.text.is_empty());
+        sent(&mut e, b"\x19"); // Ctrl-Y
+        assert_eq!(e.text.text(), "one two");
+        sent(&mut e, b"\x12"); // Ctrl-R
+        assert_eq!(e.text.text(), "one two pasted");
+        assert!(matches!(
+            e.handle(ctrl('s')),
+            Outcome::Done(Action::Choice(Choice::Send(MessageKind::Note, text))) if text == "one two pasted"
+        ));
+    }
+
+    /// The footer and the hints say only what the tables do, and no editing key takes
+    /// a key the editor already uses.
+    #[test]
+    fn the_footer_is_truthful_and_keys_do_not_collide() {
+        assert!(matches!(lookup(KEYS, ctrl('s')), Some(EditorKey::Send)));
+        assert!(matches!(
+            lookup(KEYS, alt(KeyCode::Enter)),
+            Some(EditorKey::Send)
+        ));
+        assert!(matches!(
+            lookup(KEYS, key(KeyCode::Esc)),
+            Some(EditorKey::Cancel)
+        ));
+        assert_eq!(lookup(EDIT_KEYS, ctrl('z')), Some(EditKey::Undo));
+        assert_eq!(lookup(EDIT_KEYS, ctrl('y')), Some(EditKey::Redo));
+        for part in FOOTER.split("   ") {
+            let (keys, _) = part.split_once(": ").expect(part);
+            for name in keys.split(" or ") {
+                let known = KEYS
+                    .iter()
+                    .flat_map(|b| b.keys)
+                    .chain(EDIT_KEYS.iter().flat_map(|b| b.keys))
+                    .any(|k| k.to_string() == name);
+                assert!(known, "{name} in the footer is bound");
+            }
+        }
+        for binding in EDIT_KEYS {
+            for &k in binding.keys {
+                assert!(lookup(KEYS, k).is_none(), "{k} is taken");
+            }
+        }
+        let hints = Editor::new(MessageKind::Note, TicketNo(1)).hints();
+        assert!(hints.contains(&("Ctrl-Z".to_string(), "undo")), "{hints:?}");
     }
 }
