@@ -250,6 +250,35 @@ mod tests {
     use crate::model::AgentRole;
     use russh::keys::ssh_key::{private::Ed25519Keypair, PrivateKey};
 
+    /// Adds agent alice (key from `seed`) to `desk`.
+    fn add_alice(desk: &Desk, seed: u8) -> crate::model::Agent {
+        let key = PrivateKey::from(Ed25519Keypair::from_seed(&[seed; 32]));
+        let line = key.public_key().to_openssh().unwrap();
+        desk.add_agent(&Actor::local_admin(), "alice", AgentRole::Agent, &[line])
+            .unwrap()
+    }
+
+    /// Enrols alice's second factor; returns her TOTP secret.
+    fn enrol_alice(desk: &Desk) -> Vec<u8> {
+        let enrol = AgentChanges {
+            second_factor: Some(SecondFactor::Enrol),
+            ..AgentChanges::default()
+        };
+        desk.set_agent(&Actor::local_admin(), "alice", &enrol)
+            .unwrap();
+        desk.agent_named("alice").unwrap().totp_secret.unwrap()
+    }
+
+    /// The code for `secret` at Unix time `t`.
+    fn code(secret: &[u8], t: u64) -> String {
+        totp_rs::Builder::new()
+            .with_secret(secret.to_vec())
+            .build()
+            .unwrap()
+            .generate(t)
+            .to_string()
+    }
+
     #[test]
     fn logins_and_refusals_are_audited() {
         let dir = tempfile::tempdir().unwrap();
@@ -298,32 +327,15 @@ mod tests {
     fn a_code_is_good_once_and_only_for_its_agent() {
         let dir = tempfile::tempdir().unwrap();
         let desk = desk(dir.path());
-        let admin = Actor::local_admin();
-        let key = PrivateKey::from(Ed25519Keypair::from_seed(&[5; 32]));
-        let line = key.public_key().to_openssh().unwrap();
-        let alice = desk
-            .add_agent(&admin, "alice", AgentRole::Agent, &[line])
-            .unwrap();
+        let alice = add_alice(&desk, 5);
         let now = 1_700_000_000;
         assert_eq!(
             desk.check_login_code(alice.id, "123456", now).unwrap(),
             CodeCheck::NotEnrolled
         );
 
-        let enrol = AgentChanges {
-            second_factor: Some(SecondFactor::Enrol),
-            ..AgentChanges::default()
-        };
-        desk.set_agent(&admin, "alice", &enrol).unwrap();
-        let secret = desk.agent_named("alice").unwrap().totp_secret.unwrap();
-        let code_at = |t: u64| {
-            totp_rs::Builder::new()
-                .with_secret(secret.clone())
-                .build()
-                .unwrap()
-                .generate(t)
-                .to_string()
-        };
+        let secret = enrol_alice(&desk);
+        let code_at = |t: u64| code(&secret, t);
 
         // The previous step's code (a slow typist) is fine; it is then used up, and
         // so is every step before it.
@@ -358,7 +370,7 @@ mod tests {
         );
 
         // A new secret makes the old codes wrong.
-        desk.set_agent(&admin, "alice", &enrol).unwrap();
+        enrol_alice(&desk);
         assert_eq!(
             desk.check_login_code(alice.id, &code_at(now + 60), now + 60)
                 .unwrap(),
@@ -370,26 +382,9 @@ mod tests {
     fn wrong_codes_lock_the_agent_for_growing_periods_and_are_audited() {
         let dir = tempfile::tempdir().unwrap();
         let desk = desk(dir.path());
-        let admin = Actor::local_admin();
-        let key = PrivateKey::from(Ed25519Keypair::from_seed(&[6; 32]));
-        let line = key.public_key().to_openssh().unwrap();
-        let alice = desk
-            .add_agent(&admin, "alice", AgentRole::Agent, &[line])
-            .unwrap();
-        let enrol = AgentChanges {
-            second_factor: Some(SecondFactor::Enrol),
-            ..AgentChanges::default()
-        };
-        desk.set_agent(&admin, "alice", &enrol).unwrap();
-        let secret = desk.agent_named("alice").unwrap().totp_secret.unwrap();
-        let code_at = |t: u64| {
-            totp_rs::Builder::new()
-                .with_secret(secret.clone())
-                .build()
-                .unwrap()
-                .generate(t)
-                .to_string()
-        };
+        let alice = add_alice(&desk, 6);
+        let secret = enrol_alice(&desk);
+        let code_at = |t: u64| code(&secret, t);
         let wrong = |t: u64| {
             format!(
                 "{:06}",
@@ -455,17 +450,8 @@ mod tests {
     fn codes_sent_at_once_from_many_connections_get_five_checks_in_all() {
         let dir = tempfile::tempdir().unwrap();
         let desk = std::sync::Arc::new(desk(dir.path()));
-        let admin = Actor::local_admin();
-        let key = PrivateKey::from(Ed25519Keypair::from_seed(&[8; 32]));
-        let line = key.public_key().to_openssh().unwrap();
-        let alice = desk
-            .add_agent(&admin, "alice", AgentRole::Agent, &[line])
-            .unwrap();
-        let enrol = AgentChanges {
-            second_factor: Some(SecondFactor::Enrol),
-            ..AgentChanges::default()
-        };
-        desk.set_agent(&admin, "alice", &enrol).unwrap();
+        let alice = add_alice(&desk, 8);
+        enrol_alice(&desk);
         let now = 1_700_000_000;
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(32));
         let answers: Vec<CodeCheck> = (0..32)
