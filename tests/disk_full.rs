@@ -11,7 +11,7 @@ use common::live::{Server, TestDesk, WAIT};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 /// A tmpfs mounted for the length of a test; unmounted when dropped, panic or not.
@@ -133,21 +133,7 @@ fn send_within(port: u16, i: usize, kib: usize, limit: Duration) -> std::io::Res
 
 /// `sealdesk ingest` with the message on stdin (handed to the running server).
 fn ingest(desk: &TestDesk, i: usize) -> Output {
-    let mut child = desk
-        .command()
-        .arg("ingest")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(message(i, 4).as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    desk.cli_with_stdin(&["ingest"], message(i, 4).as_bytes())
 }
 
 fn subjects(desk: &TestDesk) -> Vec<String> {

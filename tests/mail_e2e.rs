@@ -248,20 +248,10 @@ fn mail_becomes_threaded_tickets_and_replies_go_out_as_proper_replies() {
     assert_eq!(t1["thread"].as_array().unwrap().len(), 4);
 
     // `sealdesk ingest` while the server runs goes through the control socket.
-    let mut child = desk
-        .command()
-        .arg("ingest")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(mail("cy@example.com", "Via the pipe", "p1@example.com", "", "hi").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = desk.cli_with_stdin(
+        &["ingest"],
+        mail("cy@example.com", "Via the pipe", "p1@example.com", "", "hi").as_bytes(),
+    );
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("new ticket #3"));
     assert!(server.terminate().success());

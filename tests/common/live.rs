@@ -52,6 +52,26 @@ impl TestDesk {
         run(self.command().args(args), WAIT)
     }
 
+    /// Runs a CLI command with `stdin` as its input (e.g. `ingest` and a message).
+    pub fn cli_with_stdin(&self, args: &[&str], stdin: &[u8]) -> Output {
+        use std::io::Write;
+        let mut child = self
+            .command()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start sealdesk");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin)
+            .expect("write stdin");
+        child.wait_with_output().expect("wait")
+    }
+
     /// Runs a CLI command that must succeed; returns its stdout.
     pub fn cli(&self, args: &[&str]) -> String {
         let out = self.try_cli(args);

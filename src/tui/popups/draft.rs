@@ -355,29 +355,26 @@ impl Draft {
     /// Deletes from the cursor to the end of the next word; at a line's end, joins the
     /// next line to this one.
     pub fn delete_word_after(&mut self) {
-        let line = &self.lines[self.row];
-        if self.col == line.len() {
-            return self.delete();
-        }
-        let at = self.pos();
-        let to = Pos {
-            row: self.row,
-            col: word_end_after(line, self.col),
-        };
-        let removed = self.take(at, to);
-        self.record(at, at, removed, String::new());
+        let end = word_end_after(&self.lines[self.row], self.col);
+        self.delete_forward_to(end);
     }
 
     /// Deletes to the end of the line; at its end, joins the next line to this one.
     pub fn kill_line(&mut self) {
-        let line = &self.lines[self.row];
-        if self.col == line.len() {
+        let end = self.lines[self.row].len();
+        self.delete_forward_to(end);
+    }
+
+    /// Deletes from the cursor to column `end` of its line, as one undo step (the cursor
+    /// stays); at the line's end, joins the next line to this one.
+    fn delete_forward_to(&mut self, end: usize) {
+        if self.col == self.lines[self.row].len() {
             return self.delete();
         }
         let at = self.pos();
         let to = Pos {
             row: self.row,
-            col: line.len(),
+            col: end,
         };
         let removed = self.take(at, to);
         self.record(at, at, removed, String::new());
