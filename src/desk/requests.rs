@@ -18,7 +18,9 @@ impl Desk {
         match kind {
             RequestKind::Access | RequestKind::Export => p.access_days,
             RequestKind::Correction | RequestKind::Erasure => p.correction_days,
-            RequestKind::ConsentWithdrawal | RequestKind::MarketingObjection => p.objection_days,
+            RequestKind::ConsentWithdrawal
+            | RequestKind::MarketingObjection
+            | RequestKind::Restriction => p.objection_days,
         }
     }
 

@@ -23,6 +23,9 @@ pub struct CustomerFlags {
     pub legal_hold: bool,
     /// A customer with this address was erased before.
     pub previously_erased: bool,
+    /// Processing is restricted ("stop use"): replies and non-mandatory mail to them
+    /// are refused unless an admin overrides with a reason.
+    pub restricted: bool,
 }
 
 impl CustomerFlags {
@@ -32,6 +35,7 @@ impl CustomerFlags {
             (self.minor, "minor"),
             (self.legal_hold, "legal hold"),
             (self.previously_erased, "previously erased"),
+            (self.restricted, "restricted"),
         ]
         .into_iter()
         .filter_map(|(set, label)| set.then_some(label))

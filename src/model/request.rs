@@ -30,6 +30,7 @@ word_enum!(
         Erasure => "erasure",
         ConsentWithdrawal => "consent-withdrawal",
         MarketingObjection => "marketing-objection",
+        Restriction => "restriction",
     }
 );
 

@@ -31,6 +31,7 @@ fn kind_help(kind: RequestKind) -> &'static str {
         RequestKind::Erasure => "delete, cancel the account",
         RequestKind::ConsentWithdrawal => "withdraw a consent",
         RequestKind::MarketingObjection => "stop marketing",
+        RequestKind::Restriction => "stop use of their data",
     }
 }
 
