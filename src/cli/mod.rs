@@ -5,6 +5,7 @@ mod bench;
 mod config;
 mod customer;
 mod demo;
+mod keys;
 mod mail;
 mod output;
 mod privacy;
@@ -95,6 +96,9 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Back up the keys dir's keyring safely, or put such a backup back.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Restore a backup into an empty data dir, with today's keys dir; erasures done
     /// since the backup are applied again.
     Restore { file: PathBuf },
@@ -222,6 +226,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     match &cli.command {
         Command::Init => return init(g),
         Command::Restore { file } => return restore(g, file),
+        Command::Keys(keys::KeysCommand::Restore { file }) => return keys::restore(g, file),
         Command::Serve(_) => {
             let Command::Serve(args) = cli.command else {
                 unreachable!()
@@ -365,6 +370,7 @@ pub fn execute(
         Command::Restore { .. } => {
             bail!("stop the server first: a restore goes into an empty data dir")
         }
+        Command::Keys(cmd) => keys::run(desk, actor, cmd, io),
         Command::Consent(cmd) => privacy::consent(desk, actor, cmd, io),
         Command::Request(cmd) => privacy::request(desk, actor, cmd, io),
         Command::Serve(_) | Command::Demo(_) => bail!("the server is running already"),

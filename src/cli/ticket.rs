@@ -44,6 +44,21 @@ pub enum TicketCommand {
         #[arg(long)]
         note: bool,
     },
+    /// Delete one message (or one attachment of it) for good, also from earlier
+    /// backups: the text becomes "[redacted: REASON]", the original mail goes. Admins
+    /// only; audited.
+    Redact {
+        number: TicketNo,
+        /// The message's position in the thread (see `ticket show`).
+        #[arg(long)]
+        message: u32,
+        /// Remove only this attachment (its name and bytes), not the text.
+        #[arg(long)]
+        attachment: Option<String>,
+        /// Why (shown in place of the message, kept in the audit log).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 /// Whether the command reads its body from stdin (read on the client side, so it also
@@ -131,6 +146,27 @@ pub fn run(
                 io.out,
                 "added {what} to ticket {number} as message {}",
                 message.seq
+            )?;
+        }
+        TicketCommand::Redact {
+            number,
+            message,
+            attachment,
+            reason,
+        } => {
+            let done =
+                desk.redact_message(actor, number, message, attachment.as_deref(), &reason)?;
+            let what = match &attachment {
+                Some(_) => format!("the attachment of message {message} is"),
+                None => format!(
+                    "message {message} is \"[redacted: {}]\" now, its {} attachment(s)",
+                    safe(&reason),
+                    done.attachments
+                ),
+            };
+            writeln!(
+                io.out,
+                "redacted in ticket {number}: {what} and its original mail deleted; the keys that sealed them are destroyed, so earlier backups cannot show them either"
             )?;
         }
         TicketCommand::Show { number, json } => {

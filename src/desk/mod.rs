@@ -12,6 +12,7 @@ mod outbox;
 mod presence;
 mod privacy_views;
 mod queue;
+mod redact;
 mod requests;
 mod retention;
 mod sessions;
@@ -384,6 +385,17 @@ impl Desk {
         self.require_admin(actor, "take a backup")?;
         self.audit_only(actor, "backup.create", vec![], None)?;
         Ok(self.store.backup(out)?)
+    }
+
+    /// Writes a keys backup (admin only; audited as `keys.backup`).
+    pub fn backup_keys(
+        &self,
+        actor: &Actor,
+        out: &std::path::Path,
+    ) -> Result<crate::store::KeysBackupSummary> {
+        self.require_admin(actor, "back up the keys")?;
+        self.audit_only(actor, "keys.backup", vec![], None)?;
+        Ok(self.store.backup_keys(out)?)
     }
 
     /// A snapshot of the current config.

@@ -294,6 +294,8 @@ impl Tables {
             &self.outbox,
             &self.suppressed,
             &self.units,
+            &self.shredded,
+            &self.erasures,
         ]
     }
 }

@@ -2,9 +2,10 @@
 //!
 //! * `version` (1 byte) lets the codec change later without guessing.
 //! * `key slot` names which key sealed it: 0 = the desk's master sealing key,
-//!   1 + 16-byte customer id = that customer's data key. The id is opaque, so the
-//!   header holds no personal data, and a value can be opened without knowing its
-//!   owner in advance.
+//!   1 + 16-byte customer id = that customer's data key, 2 + customer id + 16-byte
+//!   record key id = a record key bound to that customer (see [`KeySlot::Record`]).
+//!   The ids are opaque, so the header holds no personal data, and a value can be
+//!   opened without knowing its owner in advance.
 //! * The associated data binds the ciphertext to its tree, its sled key and its
 //!   header, so a value copied under another key or tree, or relabelled to another
 //!   customer, fails authentication.
@@ -17,11 +18,21 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 pub const FORMAT_VERSION: u8 = 1;
 const NONCE_LEN: usize = 24;
 
+/// The id of one record key in the keyring.
+pub type RecordKeyId = [u8; 16];
+
 /// Which key seals a value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeySlot {
     Master,
     Customer(CustomerId),
+    /// A deletable record's own key, bound to its customer: the sealing key is
+    /// HKDF(customer key, record key, ids), so destroying either one makes the value
+    /// unreadable (see the keyring).
+    Record {
+        customer: CustomerId,
+        key_id: RecordKeyId,
+    },
 }
 
 impl KeySlot {
@@ -31,6 +42,12 @@ impl KeySlot {
             KeySlot::Customer(id) => {
                 let mut h = vec![FORMAT_VERSION, 1];
                 h.extend_from_slice(id.as_bytes());
+                h
+            }
+            KeySlot::Record { customer, key_id } => {
+                let mut h = vec![FORMAT_VERSION, 2];
+                h.extend_from_slice(customer.as_bytes());
+                h.extend_from_slice(&key_id);
                 h
             }
         }
@@ -104,6 +121,14 @@ pub fn slot_of(tree: &str, sealed: &[u8]) -> Result<KeySlot> {
             let id: [u8; 16] = rest[..16].try_into().expect("length checked");
             Ok(KeySlot::Customer(CustomerId(id)))
         }
+        [FORMAT_VERSION, 2, rest @ ..] if rest.len() >= 32 => {
+            let id: [u8; 16] = rest[..16].try_into().expect("length checked");
+            let key_id: [u8; 16] = rest[16..32].try_into().expect("length checked");
+            Ok(KeySlot::Record {
+                customer: CustomerId(id),
+                key_id,
+            })
+        }
         [v, ..] if *v > FORMAT_VERSION => Err(StoreError::UnsupportedFormat(*v)),
         _ => Err(StoreError::Corrupt(format!(
             "unreadable header in tree {tree}"
@@ -143,6 +168,17 @@ mod tests {
         relabelled.extend_from_slice(&[9; 16]);
         relabelled.extend_from_slice(&s[2..]);
         assert!(open(&k, "tickets", b"\0\0\0\x01", &relabelled).is_err());
+        // A record slot names both ids, and relabelling either breaks authentication.
+        let slot = KeySlot::Record {
+            customer: CustomerId([3; 16]),
+            key_id: [4; 16],
+        };
+        let s = seal(slot, &k, "messages", b"m", b"body");
+        assert_eq!(slot_of("messages", &s).unwrap(), slot);
+        assert_eq!(open(&k, "messages", b"m", &s).unwrap(), b"body");
+        let mut other_key = s.clone();
+        other_key[2 + 16] ^= 1;
+        assert!(open(&k, "messages", b"m", &other_key).is_err());
         assert!(matches!(
             slot_of("t", &[9, 0, 0]),
             Err(StoreError::UnsupportedFormat(9))

@@ -95,7 +95,11 @@ impl Store {
         let mut out = Vec::new();
         for item in table.tree.iter() {
             let (k, v) = item?;
-            if matches!(envelope::slot_of(table.name, &v), Ok(KeySlot::Customer(c)) if c == *id) {
+            let owner = match envelope::slot_of(table.name, &v) {
+                Ok(KeySlot::Customer(c)) | Ok(KeySlot::Record { customer: c, .. }) => Some(c),
+                _ => None,
+            };
+            if owner == Some(*id) {
                 out.push((k.to_vec(), v.to_vec()));
             }
         }
@@ -131,62 +135,80 @@ impl Store {
     }
 
     fn journal_path(&self) -> std::path::PathBuf {
-        self.paths.keys.join("erasures")
+        journal_path(&self.paths.keys)
     }
 
-    fn append_erasure_journal(&self, record: &ErasureRecord) -> Result<()> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let path = self.journal_path();
-        let plain = bincode::serde::encode_to_vec(record, bincode::config::standard())
-            .map_err(|e| StoreError::Db(format!("cannot encode the erasure journal: {e}")))?;
-        let sealed = self.master.seal_raw(JOURNAL_AAD, &plain);
-        let ctx = || format!("cannot write the erasure journal {}", path.display());
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(StoreError::io(ctx()))?;
-        f.write_all(&(sealed.len() as u32).to_be_bytes())
-            .map_err(StoreError::io(ctx()))?;
-        f.write_all(&sealed).map_err(StoreError::io(ctx()))?;
-        f.sync_all().map_err(StoreError::io(ctx()))?;
-        sync_dir(&self.paths.keys)
+    pub(super) fn append_erasure_journal(&self, record: &ErasureRecord) -> Result<()> {
+        append_journal(&self.paths.keys, &self.master, record)
     }
 
     pub fn read_erasure_journal(&self) -> Result<Vec<ErasureRecord>> {
-        let path = self.journal_path();
-        if !path.exists() {
-            return Ok(Vec::new());
-        }
-        check_private(&path)?;
-        let mut bytes = Vec::new();
-        std::fs::File::open(&path)
-            .and_then(|mut f| f.read_to_end(&mut bytes))
-            .map_err(StoreError::io(format!("cannot read {}", path.display())))?;
-        let damaged = |p: &str| StoreError::KeyFile {
-            path: path.clone(),
-            problem: p.into(),
-        };
-        let mut out = Vec::new();
-        let mut rest = &bytes[..];
-        while rest.len() >= 4 {
-            let len = u32::from_be_bytes(rest[..4].try_into().expect("4 bytes")) as usize;
-            if rest.len() < 4 + len {
-                break; // a torn last record: never acknowledged
-            }
-            let plain = self
-                .master
-                .open_raw(JOURNAL_AAD, &rest[4..4 + len])
-                .ok_or_else(|| damaged("a record fails its integrity check"))?;
-            let (record, _) =
-                bincode::serde::decode_from_slice(&plain, bincode::config::standard())
-                    .map_err(|_| damaged("a record cannot be decoded"))?;
-            out.push(record);
-            rest = &rest[4 + len..];
-        }
-        Ok(out)
+        read_journal(&self.journal_path(), &self.master)
     }
+}
+
+pub(super) fn journal_path(keys_dir: &std::path::Path) -> std::path::PathBuf {
+    keys_dir.join("erasures")
+}
+
+/// Appends one record to the erasure journal in `keys_dir`, durably.
+pub(super) fn append_journal(
+    keys_dir: &std::path::Path,
+    master: &super::envelope::SealKey,
+    record: &ErasureRecord,
+) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = journal_path(keys_dir);
+    let plain = bincode::serde::encode_to_vec(record, bincode::config::standard())
+        .map_err(|e| StoreError::Db(format!("cannot encode the erasure journal: {e}")))?;
+    let sealed = master.seal_raw(JOURNAL_AAD, &plain);
+    let ctx = || format!("cannot write the erasure journal {}", path.display());
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(StoreError::io(ctx()))?;
+    f.write_all(&(sealed.len() as u32).to_be_bytes())
+        .map_err(StoreError::io(ctx()))?;
+    f.write_all(&sealed).map_err(StoreError::io(ctx()))?;
+    f.sync_all().map_err(StoreError::io(ctx()))?;
+    sync_dir(keys_dir)
+}
+
+/// Reads the erasure journal at `path` (empty if there is none).
+pub(super) fn read_journal(
+    path: &std::path::Path,
+    master: &super::envelope::SealKey,
+) -> Result<Vec<ErasureRecord>> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    check_private(path)?;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .map_err(StoreError::io(format!("cannot read {}", path.display())))?;
+    let damaged = |p: &str| StoreError::KeyFile {
+        path: path.into(),
+        problem: p.into(),
+    };
+    let mut out = Vec::new();
+    let mut rest = &bytes[..];
+    while rest.len() >= 4 {
+        let len = u32::from_be_bytes(rest[..4].try_into().expect("4 bytes")) as usize;
+        if rest.len() < 4 + len {
+            break; // a torn last record: never acknowledged
+        }
+        let plain = master
+            .open_raw(JOURNAL_AAD, &rest[4..4 + len])
+            .ok_or_else(|| damaged("a record fails its integrity check"))?;
+        let (record, _) = bincode::serde::decode_from_slice(&plain, bincode::config::standard())
+            .map_err(|_| damaged("a record cannot be decoded"))?;
+        out.push(record);
+        rest = &rest[4 + len..];
+    }
+    Ok(out)
 }
 
 /// Keeps what statistics need (kind, time, position, delivery), drops the rest.
@@ -262,19 +284,25 @@ impl Tx<'_> {
             self.remove(&t.email_index, k);
             self.put(&t.suppressed, k, KeySlot::Master, &record.at)?;
         }
+        // Their record keys go with their customer key, so no key of theirs is left in
+        // the keyring (nor in a keys backup taken after this).
+        self.shred_records_of(id)?;
         self.remove(&t.customers, id.as_bytes());
         self.put(&t.erased, id.as_bytes(), KeySlot::Master, &record.at)?;
+        // The journal's copy in the data dir, so every data backup carries it.
+        self.put(&t.erasures, id.as_bytes(), KeySlot::Master, record)?;
         Ok(counts)
     }
 
     /// Anonymises one ticket (retention): subject and every readable message become
-    /// placeholders, attachments and original mails are deleted. Workflow stays.
-    /// Returns the number of messages anonymised.
+    /// placeholders, attachments and original mails are deleted, and the record keys
+    /// of all of them are shredded, so the old text is unreadable in earlier backups
+    /// too. Workflow stays. Returns the number of messages anonymised.
     pub fn anonymise_ticket(&mut self, number: crate::model::TicketNo) -> Result<usize> {
         let store = self.store;
         let t = &store.t;
         let key = number.0.to_be_bytes();
-        self.put(&t.subjects, &key, KeySlot::Master, ERASED)?;
+        self.put_rotating(&t.subjects, &key, KeySlot::Master, ERASED)?;
         let mut count = 0;
         for item in t.messages.tree.scan_prefix(key) {
             let (k, sealed) = item?;
@@ -288,10 +316,10 @@ impl Tx<'_> {
                 continue;
             };
             for a in &m.attachments {
-                self.remove(&t.attachments, a.id.as_bytes());
+                self.remove_shredding(&t.attachments, a.id.as_bytes())?;
             }
-            self.remove(&t.raw_mail, &k);
-            self.put(&t.messages, &k, KeySlot::Master, &erased_message(m))?;
+            self.remove_shredding(&t.raw_mail, &k)?;
+            self.put_rotating(&t.messages, &k, KeySlot::Master, &erased_message(m))?;
             count += 1;
         }
         Ok(count)

@@ -1,39 +1,84 @@
-//! Customer data keys, one per customer, for crypto-shredding.
+//! Customer data keys, one per customer, and record keys, one per deletable record,
+//! for crypto-shredding.
 //!
 //! The keyring is a file in the keys dir, never in sled: destroying a key then means
 //! rewriting one small file, and a copy of the data dir holds no key at all. Each key is
 //! wrapped (XChaCha20-Poly1305) with a key derived from the master key and bound to the
-//! desk id and the customer id.
+//! desk id, its kind and its id.
 //!
-//! File layout: `MAGIC (8) | desk id (16)`, then fixed-size records
-//! `customer id (16) | nonce (24) | wrapped key (32) | tag (16)`. Adding a customer
-//! appends one record and fsyncs; a torn record at the end (a crash mid-append, never
-//! acknowledged) is ignored and overwritten. Destroying a key rewrites the whole file
-//! without it: temp file, fsync, rename over the live file, fsync the directory, so the
-//! live file never holds the old key again.
+//! File layout (v2): `MAGIC (8) | desk id (16)`, then fixed-size records
+//! `kind (1: 1 = customer, 2 = record) | id (16) | nonce (24) | wrapped key (32) | tag (16)`.
+//! A v1 file (`SDKRING1`, customer records without the kind byte) is upgraded in place
+//! when it is loaded: rewritten as v2 atomically, as a destroy rewrites it.
+//!
+//! Adding a customer appends one record and fsyncs. Record keys are appended in
+//! batches ([`RESERVOIR_BATCH`] per append and fsync) into a reservoir that ingest
+//! draws from, so a message costs no fsync for its key. A record key seals nothing
+//! until a value's header names it, and its sealing key is derived together with its
+//! customer's key ([`record_cipher`]), so an unused reservoir key left by a crash is
+//! harmless: it opens nothing. A torn record at the end (a crash mid-append, never
+//! acknowledged) is ignored and overwritten. Destroying keys rewrites the whole file
+//! without them: temp file, fsync, rename over the live file, fsync the directory, so
+//! the live file never holds the old keys again.
 
-use super::envelope::SealKey;
+use super::envelope::{KeySlot, RecordKeyId, SealKey};
 use super::error::{Result, StoreError};
 use super::keys::sync_dir;
 use crate::model::CustomerId;
-use std::collections::HashMap;
+use hkdf::Hkdf;
+use sha2::Sha256;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
-const MAGIC: &[u8; 8] = b"SDKRING1";
+const MAGIC_V1: &[u8; 8] = b"SDKRING1";
+const MAGIC: &[u8; 8] = b"SDKRING2";
 const HEADER_LEN: usize = 8 + 16;
-const RECORD_LEN: usize = 16 + 24 + 32 + 16;
+const V1_RECORD_LEN: usize = 16 + 24 + 32 + 16;
+const RECORD_LEN: usize = 1 + 16 + 24 + 32 + 16;
+const KIND_CUSTOMER: u8 = 1;
+const KIND_RECORD: u8 = 2;
+/// Record keys made per append (and fsync) when the reservoir runs dry.
+pub const RESERVOIR_BATCH: usize = 256;
+
+type RawKey = Zeroizing<[u8; 32]>;
 
 pub struct Keyring {
     path: PathBuf,
     desk_id: [u8; 16],
     wrap: SealKey,
-    keys: HashMap<CustomerId, SealKey>,
+    customers: HashMap<CustomerId, RawKey>,
+    records: HashMap<RecordKeyId, RawKey>,
+    /// Record keys appended by this process and not handed out yet. Keys from an
+    /// earlier run are never handed out again: which of them seal something is known
+    /// only to the data dir.
+    reservoir: Vec<RecordKeyId>,
     /// Whole records in the live file: where the next append goes.
     records_on_disk: usize,
+}
+
+/// The key that seals a record: HKDF over its customer's key and its own, bound to
+/// both ids. Without either key it cannot be made again.
+fn record_cipher(
+    customer: &CustomerId,
+    customer_key: &[u8; 32],
+    key_id: &RecordKeyId,
+    record_key: &[u8; 32],
+) -> SealKey {
+    let mut ikm = Zeroizing::new([0u8; 64]);
+    ikm[..32].copy_from_slice(customer_key);
+    ikm[32..].copy_from_slice(record_key);
+    let mut info = b"sealdesk v1 record key\0".to_vec();
+    info.extend_from_slice(customer.as_bytes());
+    info.extend_from_slice(key_id);
+    let mut out = Zeroizing::new([0u8; 32]);
+    Hkdf::<Sha256>::new(Some(b"sealdesk"), ikm.as_ref())
+        .expand(&info, out.as_mut())
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    SealKey::new(&out)
 }
 
 impl Keyring {
@@ -47,7 +92,7 @@ impl Keyring {
 
     /// Reads the keyring. A `keyring.tmp` left by a rewrite that was killed before its
     /// rename is removed: the live file is still the whole truth then (an interrupted
-    /// erasure is finished from its journal).
+    /// erasure or shredding is finished from its journal). A v1 file is upgraded.
     pub fn load(path: &Path, desk_id: [u8; 16], wrap: SealKey) -> Result<Self> {
         super::keys::check_private(path)?;
         let stale = path.with_extension("tmp");
@@ -62,58 +107,85 @@ impl Keyring {
             "cannot read the keyring {}",
             path.display()
         )))?);
-        let damaged = |problem: &str| StoreError::KeyFile {
-            path: path.into(),
-            problem: problem.into(),
-        };
-        if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
-            return Err(damaged("not a sealdesk keyring"));
-        }
-        if bytes[8..HEADER_LEN] != desk_id {
-            return Err(StoreError::KeyringMismatch(
-                path.parent().unwrap_or(path).into(),
-            ));
-        }
-        let mut keys = HashMap::new();
-        let mut records_on_disk = 0;
-        for record in bytes[HEADER_LEN..].chunks_exact(RECORD_LEN) {
-            let id = CustomerId(record[..16].try_into().expect("record length is fixed"));
-            let key = Zeroizing::new(
-                wrap.open_raw(&wrap_aad(&desk_id, &id), &record[16..])
-                    .ok_or_else(|| damaged("a customer key fails its integrity check"))?,
-            );
-            let key: &[u8; 32] = key
-                .as_slice()
-                .try_into()
-                .map_err(|_| damaged("bad key size"))?;
-            keys.insert(id, SealKey::new(key));
-            records_on_disk += 1;
-        }
-        Ok(Keyring {
+        let parsed = parse(path, &desk_id, &wrap, &bytes)?;
+        let mut ring = Keyring {
             path: path.into(),
             desk_id,
             wrap,
-            keys,
-            records_on_disk,
-        })
+            records_on_disk: parsed.customers.len() + parsed.records.len(),
+            customers: parsed.customers,
+            records: parsed.records,
+            reservoir: Vec::new(),
+        };
+        if parsed.v1 {
+            ring.rewrite()?;
+            tracing::info!(file = %path.display(), "upgraded the keyring to format v2");
+        }
+        Ok(ring)
     }
 
-    pub fn key(&self, id: &CustomerId) -> Option<&SealKey> {
-        self.keys.get(id)
+    /// The cipher for a slot, if its keys exist (`None` for the master slot).
+    pub fn cipher(&self, slot: KeySlot) -> Option<SealKey> {
+        match slot {
+            KeySlot::Master => None,
+            KeySlot::Customer(id) => self.customers.get(&id).map(|k| SealKey::new(k)),
+            KeySlot::Record { customer, key_id } => {
+                let ck = self.customers.get(&customer)?;
+                let rk = self.records.get(&key_id)?;
+                Some(record_cipher(&customer, ck, &key_id, rk))
+            }
+        }
     }
 
     pub fn contains(&self, id: &CustomerId) -> bool {
-        self.keys.contains_key(id)
+        self.customers.contains_key(id)
+    }
+
+    pub fn has_record_key(&self, id: &RecordKeyId) -> bool {
+        self.records.contains_key(id)
+    }
+
+    /// How many customer and record keys it holds.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.customers.len(), self.records.len())
     }
 
     /// Creates a fresh random key for `id` and appends it durably.
     pub fn add(&mut self, id: CustomerId) -> Result<()> {
-        if self.keys.contains_key(&id) {
+        if self.customers.contains_key(&id) {
             return Ok(());
         }
-        let mut raw = Zeroizing::new([0u8; 32]);
-        getrandom::fill(raw.as_mut()).expect("the OS random source failed");
-        let record = self.record(&id, &raw);
+        let raw = random_key();
+        let record = self.record(KIND_CUSTOMER, id.as_bytes(), &raw);
+        self.append(&record, 1)?;
+        self.customers.insert(id, raw);
+        Ok(())
+    }
+
+    /// Hands out an unused record key, appending a batch of fresh ones (one write, one
+    /// fsync) when the reservoir is empty.
+    pub fn take_record_key(&mut self) -> Result<RecordKeyId> {
+        if self.reservoir.is_empty() {
+            let mut batch = Vec::with_capacity(RESERVOIR_BATCH * RECORD_LEN);
+            let mut fresh = Vec::with_capacity(RESERVOIR_BATCH);
+            for _ in 0..RESERVOIR_BATCH {
+                let mut id = [0u8; 16];
+                getrandom::fill(&mut id).expect("the OS random source failed");
+                let raw = random_key();
+                batch.extend_from_slice(&self.record(KIND_RECORD, &id, &raw));
+                fresh.push((id, raw));
+            }
+            self.append(&batch, RESERVOIR_BATCH)?;
+            for (id, raw) in fresh {
+                self.records.insert(id, raw);
+                self.reservoir.push(id);
+            }
+        }
+        Ok(self.reservoir.pop().expect("the reservoir was just filled"))
+    }
+
+    /// Appends whole records at the end of the last whole one, durably.
+    fn append(&mut self, records: &[u8], count: usize) -> Result<()> {
         let ctx = || format!("cannot append to the keyring {}", self.path.display());
         let mut f = OpenOptions::new()
             .write(true)
@@ -123,86 +195,215 @@ impl Keyring {
         f.set_len(end).map_err(StoreError::io(ctx()))?; // drop a torn tail, if any
         f.seek(SeekFrom::Start(end))
             .map_err(StoreError::io(ctx()))?;
-        f.write_all(&record).map_err(StoreError::io(ctx()))?;
+        f.write_all(records).map_err(StoreError::io(ctx()))?;
         f.sync_data().map_err(StoreError::io(ctx()))?;
-        self.keys.insert(id, SealKey::new(&raw));
-        self.records_on_disk += 1;
+        self.records_on_disk += count;
         Ok(())
     }
 
     /// Destroys the key of `id`: rewrites the keyring without it, atomically.
     /// Returns false if there was no such key.
     pub fn destroy(&mut self, id: &CustomerId) -> Result<bool> {
-        if !self.keys.contains_key(id) {
-            return Ok(false);
-        }
-        let remaining: Vec<(CustomerId, Zeroizing<[u8; 32]>)> = self
-            .raw_keys()?
-            .into_iter()
-            .filter(|(other, _)| other != id)
+        Ok(self.destroy_many(&[*id], &[])? > 0)
+    }
+
+    /// Destroys customer and record keys in one atomic rewrite; returns how many of
+    /// them existed. Nothing is rewritten when none did.
+    pub fn destroy_many(
+        &mut self,
+        customers: &[CustomerId],
+        records: &[RecordKeyId],
+    ) -> Result<usize> {
+        let gone_customers: HashSet<&CustomerId> = customers
+            .iter()
+            .filter(|c| self.customers.contains_key(c))
             .collect();
+        let gone_records: HashSet<&RecordKeyId> = records
+            .iter()
+            .filter(|r| self.records.contains_key(*r))
+            .collect();
+        let n = gone_customers.len() + gone_records.len();
+        if n == 0 {
+            return Ok(0);
+        }
+        let mut customers_left = self.customers.clone();
+        customers_left.retain(|c, _| !gone_customers.contains(c));
+        let mut records_left = self.records.clone();
+        records_left.retain(|r, _| !gone_records.contains(r));
+        let bytes = self.file_bytes(&customers_left, &records_left);
+        replace_file(&self.path, &bytes)?;
+        self.records_on_disk = customers_left.len() + records_left.len();
+        self.customers = customers_left;
+        self.records = records_left;
+        self.reservoir.retain(|r| self.records.contains_key(r));
+        Ok(n)
+    }
+
+    /// The whole keyring as file bytes (format v2), for a keys backup.
+    pub fn to_file_bytes(&self) -> Zeroizing<Vec<u8>> {
+        self.file_bytes(&self.customers, &self.records)
+    }
+
+    /// Installs keyring `bytes` (a keys backup's) as the live file at `path`, checked
+    /// first: every record intact, the same desk as the live file if there is one.
+    /// Returns (customer keys, record keys).
+    pub fn install(
+        path: &Path,
+        desk_id: [u8; 16],
+        wrap: SealKey,
+        bytes: &[u8],
+    ) -> Result<(usize, usize)> {
+        let parsed = parse(path, &desk_id, &wrap, bytes)?;
+        if let Ok(live) = fs::read(path) {
+            if live.len() >= HEADER_LEN && live[8..HEADER_LEN] != desk_id {
+                return Err(StoreError::KeyringMismatch(
+                    path.parent().unwrap_or(path).into(),
+                ));
+            }
+        }
+        let mut ring = Keyring {
+            path: path.into(),
+            desk_id,
+            wrap,
+            records_on_disk: 0,
+            customers: parsed.customers,
+            records: parsed.records,
+            reservoir: Vec::new(),
+        };
+        ring.rewrite()?;
+        Ok(ring.counts())
+    }
+
+    /// Rewrites the live file from memory (the v1 upgrade).
+    fn rewrite(&mut self) -> Result<()> {
+        let bytes = self.to_file_bytes();
+        replace_file(&self.path, &bytes)?;
+        self.records_on_disk = self.customers.len() + self.records.len();
+        Ok(())
+    }
+
+    fn file_bytes(
+        &self,
+        customers: &HashMap<CustomerId, RawKey>,
+        records: &HashMap<RecordKeyId, RawKey>,
+    ) -> Zeroizing<Vec<u8>> {
         let mut bytes = Zeroizing::new(Vec::with_capacity(
-            HEADER_LEN + remaining.len() * RECORD_LEN,
+            HEADER_LEN + (customers.len() + records.len()) * RECORD_LEN,
         ));
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&self.desk_id);
-        for (cid, raw) in &remaining {
-            bytes.extend_from_slice(&self.record(cid, raw));
+        for (id, raw) in customers {
+            bytes.extend_from_slice(&self.record(KIND_CUSTOMER, id.as_bytes(), raw));
         }
-        let tmp = self.path.with_extension("tmp");
-        let ctx = || format!("cannot rewrite the keyring {}", self.path.display());
-        let _ = fs::remove_file(&tmp);
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(StoreError::io(ctx()))?;
-        f.write_all(&bytes).map_err(StoreError::io(ctx()))?;
-        f.sync_all().map_err(StoreError::io(ctx()))?;
-        drop(f);
-        fs::rename(&tmp, &self.path).map_err(StoreError::io(ctx()))?;
-        sync_dir(self.path.parent().unwrap_or(Path::new(".")))?;
-        self.keys.remove(id);
-        self.records_on_disk = remaining.len();
-        Ok(true)
+        for (id, raw) in records {
+            bytes.extend_from_slice(&self.record(KIND_RECORD, id, raw));
+        }
+        bytes
     }
 
-    fn record(&self, id: &CustomerId, raw: &[u8; 32]) -> Vec<u8> {
+    fn record(&self, kind: u8, id: &[u8; 16], raw: &[u8; 32]) -> Vec<u8> {
         let mut record = Vec::with_capacity(RECORD_LEN);
-        record.extend_from_slice(id.as_bytes());
-        record.extend_from_slice(&self.wrap.seal_raw(&wrap_aad(&self.desk_id, id), raw));
+        record.push(kind);
+        record.extend_from_slice(id);
+        record.extend_from_slice(&self.wrap.seal_raw(&wrap_aad(&self.desk_id, kind, id), raw));
         debug_assert_eq!(record.len(), RECORD_LEN);
         record
     }
-
-    /// The raw keys, re-read from the live file (we keep only ciphers in memory).
-    fn raw_keys(&self) -> Result<Vec<(CustomerId, Zeroizing<[u8; 32]>)>> {
-        let bytes = Zeroizing::new(fs::read(&self.path).map_err(StoreError::io(format!(
-            "cannot read the keyring {}",
-            self.path.display()
-        )))?);
-        let mut out = Vec::new();
-        for record in bytes[HEADER_LEN.min(bytes.len())..].chunks_exact(RECORD_LEN) {
-            let id = CustomerId(record[..16].try_into().expect("record length is fixed"));
-            if let Some(raw) = self
-                .wrap
-                .open_raw(&wrap_aad(&self.desk_id, &id), &record[16..])
-            {
-                let raw = Zeroizing::new(raw);
-                if let Ok(key) = <[u8; 32]>::try_from(raw.as_slice()) {
-                    out.push((id, Zeroizing::new(key)));
-                }
-            }
-        }
-        Ok(out)
-    }
 }
 
-fn wrap_aad(desk_id: &[u8; 16], id: &CustomerId) -> Vec<u8> {
+/// What a keyring file holds.
+struct Parsed {
+    customers: HashMap<CustomerId, RawKey>,
+    records: HashMap<RecordKeyId, RawKey>,
+    v1: bool,
+}
+
+/// Reads keyring bytes (v1 or v2); a torn last record is ignored.
+fn parse(path: &Path, desk_id: &[u8; 16], wrap: &SealKey, bytes: &[u8]) -> Result<Parsed> {
+    let damaged = |problem: &str| StoreError::KeyFile {
+        path: path.into(),
+        problem: problem.into(),
+    };
+    if bytes.len() < HEADER_LEN || (&bytes[..8] != MAGIC && &bytes[..8] != MAGIC_V1) {
+        return Err(damaged("not a sealdesk keyring"));
+    }
+    if bytes[8..HEADER_LEN] != *desk_id {
+        return Err(StoreError::KeyringMismatch(
+            path.parent().unwrap_or(path).into(),
+        ));
+    }
+    let v1 = &bytes[..8] == MAGIC_V1;
+    let len = if v1 { V1_RECORD_LEN } else { RECORD_LEN };
+    let mut out = Parsed {
+        customers: HashMap::new(),
+        records: HashMap::new(),
+        v1,
+    };
+    for record in bytes[HEADER_LEN..].chunks_exact(len) {
+        let (kind, rest) = if v1 {
+            (KIND_CUSTOMER, record)
+        } else {
+            (record[0], &record[1..])
+        };
+        let id: [u8; 16] = rest[..16].try_into().expect("record length is fixed");
+        let aad = if v1 {
+            wrap_aad_v1(desk_id, &id)
+        } else {
+            wrap_aad(desk_id, kind, &id)
+        };
+        let key = Zeroizing::new(
+            wrap.open_raw(&aad, &rest[16..])
+                .ok_or_else(|| damaged("a key fails its integrity check"))?,
+        );
+        let key: [u8; 32] = key
+            .as_slice()
+            .try_into()
+            .map_err(|_| damaged("bad key size"))?;
+        match kind {
+            KIND_CUSTOMER => out.customers.insert(CustomerId(id), Zeroizing::new(key)),
+            KIND_RECORD => out.records.insert(id, Zeroizing::new(key)),
+            _ => return Err(damaged("unknown key kind")),
+        };
+    }
+    Ok(out)
+}
+
+fn random_key() -> RawKey {
+    let mut raw = Zeroizing::new([0u8; 32]);
+    getrandom::fill(raw.as_mut()).expect("the OS random source failed");
+    raw
+}
+
+/// Replaces `path` with `bytes` atomically: temp file, fsync, rename, fsync the dir.
+fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    let ctx = || format!("cannot rewrite the keyring {}", path.display());
+    let _ = fs::remove_file(&tmp);
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(StoreError::io(ctx()))?;
+    f.write_all(bytes).map_err(StoreError::io(ctx()))?;
+    f.sync_all().map_err(StoreError::io(ctx()))?;
+    drop(f);
+    fs::rename(&tmp, path).map_err(StoreError::io(ctx()))?;
+    sync_dir(path.parent().unwrap_or(Path::new(".")))
+}
+
+fn wrap_aad_v1(desk_id: &[u8; 16], id: &[u8; 16]) -> Vec<u8> {
     let mut a = b"sealdesk keyring v1\0".to_vec();
     a.extend_from_slice(desk_id);
-    a.extend_from_slice(id.as_bytes());
+    a.extend_from_slice(id);
+    a
+}
+
+fn wrap_aad(desk_id: &[u8; 16], kind: u8, id: &[u8; 16]) -> Vec<u8> {
+    let mut a = b"sealdesk keyring v2\0".to_vec();
+    a.extend_from_slice(desk_id);
+    a.push(kind);
+    a.extend_from_slice(id);
     a
 }
 
@@ -271,7 +472,7 @@ mod properties {
             match Keyring::load(&path, DESK, wrap()) {
                 Ok(ring) => {
                     prop_assert!(len >= HEADER_LEN);
-                    prop_assert_eq!(ring.keys.len(), (len - HEADER_LEN) / RECORD_LEN);
+                    prop_assert_eq!(ring.customers.len(), (len - HEADER_LEN) / RECORD_LEN);
                 }
                 Err(_) => prop_assert!(len < HEADER_LEN),
             }
@@ -286,7 +487,155 @@ mod properties {
         // A destroy killed between writing the new file and the rename.
         fs::write(path.with_extension("tmp"), &good[..HEADER_LEN]).unwrap();
         let ring = Keyring::load(&path, DESK, wrap()).unwrap();
-        assert_eq!(ring.keys.len(), 3);
+        assert_eq!(ring.customers.len(), 3);
         assert!(!path.with_extension("tmp").exists());
+    }
+}
+
+#[cfg(test)]
+mod format {
+    use super::*;
+
+    const DESK: [u8; 16] = [6; 16];
+
+    fn wrap() -> SealKey {
+        SealKey::new(&[9; 32])
+    }
+
+    /// A v1 keyring (customer records without a kind byte), as Part 4 wrote it.
+    fn v1_file(path: &Path, ids: &[CustomerId]) -> Vec<[u8; 32]> {
+        let mut bytes = MAGIC_V1.to_vec();
+        bytes.extend_from_slice(&DESK);
+        let mut raws = Vec::new();
+        for id in ids {
+            let raw = [id.as_bytes()[0]; 32];
+            bytes.extend_from_slice(id.as_bytes());
+            bytes.extend_from_slice(&wrap().seal_raw(&wrap_aad_v1(&DESK, id.as_bytes()), &raw));
+            raws.push(raw);
+        }
+        super::super::keys::write_secret_file(path, &bytes).unwrap();
+        raws
+    }
+
+    #[test]
+    fn a_v1_keyring_loads_and_is_upgraded_in_place_with_the_same_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keyring");
+        let ids = [CustomerId([1; 16]), CustomerId([2; 16])];
+        let raws = v1_file(&path, &ids);
+        let ring = Keyring::load(&path, DESK, wrap()).unwrap();
+        let bytes = fs::read(&path).unwrap();
+        assert_eq!(&bytes[..8], MAGIC, "rewritten as v2");
+        assert_eq!(bytes.len(), HEADER_LEN + 2 * RECORD_LEN);
+        // The same keys open what they sealed before.
+        for (id, raw) in ids.iter().zip(&raws) {
+            let sealed = SealKey::new(raw).seal_raw(b"aad", b"text");
+            let cipher = ring.cipher(KeySlot::Customer(*id)).unwrap();
+            assert_eq!(cipher.open_raw(b"aad", &sealed).unwrap(), b"text");
+        }
+        drop(ring);
+        let again = Keyring::load(&path, DESK, wrap()).unwrap();
+        assert_eq!(again.counts(), (2, 0));
+    }
+
+    #[test]
+    fn record_keys_come_in_batches_need_their_customer_and_survive_a_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keyring");
+        Keyring::create(&path, DESK).unwrap();
+        let mut ring = Keyring::load(&path, DESK, wrap()).unwrap();
+        let ann = CustomerId([1; 16]);
+        ring.add(ann).unwrap();
+        let first = ring.take_record_key().unwrap();
+        let len_after_batch = fs::metadata(&path).unwrap().len();
+        assert_eq!(
+            len_after_batch as usize,
+            HEADER_LEN + (1 + RESERVOIR_BATCH) * RECORD_LEN,
+            "one append holds the whole batch"
+        );
+        let mut taken = vec![first];
+        for _ in 1..RESERVOIR_BATCH {
+            taken.push(ring.take_record_key().unwrap());
+        }
+        assert_eq!(fs::metadata(&path).unwrap().len(), len_after_batch);
+        let mut unique = taken.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), RESERVOIR_BATCH, "no key handed out twice");
+        ring.take_record_key().unwrap();
+        assert!(fs::metadata(&path).unwrap().len() > len_after_batch);
+
+        let slot = KeySlot::Record {
+            customer: ann,
+            key_id: first,
+        };
+        let sealed = ring.cipher(slot).unwrap().seal_raw(b"a", b"secret");
+        // The record key alone, or another customer's key with it, opens nothing.
+        let other = KeySlot::Record {
+            customer: CustomerId([2; 16]),
+            key_id: first,
+        };
+        assert!(ring.cipher(other).is_none());
+        assert!(ring
+            .cipher(KeySlot::Customer(ann))
+            .unwrap()
+            .open_raw(b"a", &sealed)
+            .is_none());
+
+        drop(ring);
+        let mut ring = Keyring::load(&path, DESK, wrap()).unwrap();
+        assert_eq!(
+            ring.cipher(slot).unwrap().open_raw(b"a", &sealed).unwrap(),
+            b"secret"
+        );
+        assert!(
+            !ring.reservoir.contains(&first),
+            "keys of an earlier run are never handed out again"
+        );
+        let fresh = ring.take_record_key().unwrap();
+        assert!(!taken.contains(&fresh));
+
+        // Destroying the record key kills just that record; the customer key stays.
+        assert_eq!(ring.destroy_many(&[], &[first]).unwrap(), 1);
+        assert!(ring.cipher(slot).is_none());
+        assert!(ring.contains(&ann));
+        drop(ring);
+        let ring = Keyring::load(&path, DESK, wrap()).unwrap();
+        assert!(ring.cipher(slot).is_none());
+        assert!(ring.has_record_key(&taken[1]));
+        // Destroying the customer key kills every record of theirs.
+        let mut ring = ring;
+        ring.destroy(&ann).unwrap();
+        let second = KeySlot::Record {
+            customer: ann,
+            key_id: taken[1],
+        };
+        assert!(ring.cipher(second).is_none());
+    }
+
+    #[test]
+    fn installing_a_backup_checks_it_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keyring");
+        Keyring::create(&path, DESK).unwrap();
+        let mut ring = Keyring::load(&path, DESK, wrap()).unwrap();
+        ring.add(CustomerId([1; 16])).unwrap();
+        let saved = ring.to_file_bytes();
+        ring.add(CustomerId([2; 16])).unwrap();
+        drop(ring);
+        let mut bad = saved.to_vec();
+        *bad.last_mut().unwrap() ^= 1;
+        assert!(Keyring::install(&path, DESK, wrap(), &bad).is_err());
+        assert!(Keyring::install(&path, [7; 16], wrap(), &saved).is_err());
+        assert_eq!(
+            Keyring::load(&path, DESK, wrap()).unwrap().counts(),
+            (2, 0),
+            "a damaged or foreign backup changes nothing"
+        );
+        assert_eq!(
+            Keyring::install(&path, DESK, wrap(), &saved).unwrap(),
+            (1, 0)
+        );
+        assert_eq!(Keyring::load(&path, DESK, wrap()).unwrap().counts(), (1, 0));
     }
 }

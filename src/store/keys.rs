@@ -55,6 +55,8 @@ pub enum KeyPurpose {
     Pseudonym,
     /// Wrapping customer data keys in the keyring.
     KeyringWrap,
+    /// Sealing a keys backup (`sealdesk keys backup`).
+    KeysBackup,
 }
 
 impl MasterKey {
@@ -70,6 +72,7 @@ impl MasterKey {
             KeyPurpose::EmailIndex => b"sealdesk v1 email index",
             KeyPurpose::Pseudonym => b"sealdesk v1 pseudonym",
             KeyPurpose::KeyringWrap => b"sealdesk v1 keyring wrap",
+            KeyPurpose::KeysBackup => b"sealdesk v1 keys backup",
         };
         let mut out = Zeroizing::new([0u8; 32]);
         Hkdf::<Sha256>::new(Some(b"sealdesk"), self.0.as_ref())

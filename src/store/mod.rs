@@ -16,9 +16,11 @@ mod error;
 mod health;
 mod keyring;
 mod keys;
+mod keys_backup;
 mod live;
 mod mail;
 mod records;
+mod shred;
 mod tx;
 
 pub use backup::{BackupSummary, OpGuard};
@@ -27,7 +29,9 @@ pub use erasure::{ErasureCounts, ErasureRecord};
 pub use error::{Result, StoreError};
 pub use health::{Failure, HealthReport, Recovery};
 pub use keys::{create_private_dir, demo_public_key, tighten_modes, write_user_key, KeyPaths};
+pub use keys_backup::{restore_keys, KeysBackupSummary};
 pub use records::ERASED_PLACEHOLDER;
+pub use shred::Redaction;
 pub use tx::{CommitNo, Tx};
 
 use crate::model::{AuditEvent, CustomerId, EventHash, Pseudonym};
@@ -96,12 +100,16 @@ struct Tables {
     /// The last unit of work's write set: a crash between its first and last write is
     /// repaired from it at the next open (see `tx`).
     units: Table,
+    /// Record keys whose destruction a unit decided (ids only, see `shred`).
+    shredded: Table,
+    /// The erasure journal's copy in the data dir (ids and keyed hashes only).
+    erasures: Table,
     /// Every tree above, in `idx` order.
     trees: Vec<TreeRef>,
 }
 
 /// Every tree's name, in `Table::idx` order.
-const TREE_NAMES: [&str; 20] = [
+const TREE_NAMES: [&str; 22] = [
     "meta",
     "customers",
     "email_index",
@@ -122,6 +130,8 @@ const TREE_NAMES: [&str; 20] = [
     "outbox",
     "suppressed",
     "units",
+    "shredded",
+    "erasures",
 ];
 
 impl Tables {
@@ -153,6 +163,8 @@ impl Tables {
             outbox: t(17),
             suppressed: t(18),
             units: t(19),
+            shredded: t(20),
+            erasures: t(21),
             trees: (0..TREE_NAMES.len())
                 .map(|idx| TreeRef::new(idx, slot.clone()))
                 .collect(),
@@ -182,6 +194,8 @@ pub struct Store {
     live: Slot,
     t: Tables,
     master: SealKey,
+    /// Seals keys backups (`keys_backup`).
+    keys_backup_key: SealKey,
     index_key: Zeroizing<[u8; 32]>,
     pseudonym_key: Zeroizing<[u8; 32]>,
     keyring: RwLock<Keyring>,
@@ -201,6 +215,8 @@ pub struct Store {
     half_applied: std::sync::atomic::AtomicBool,
     /// Whether the disk failed us, since when, and when it came back (see `health`).
     health: health::Health,
+    /// Record keys to destroy once the commit that shredded them is durable.
+    pending_shreds: Mutex<Vec<(u64, Vec<envelope::RecordKeyId>)>>,
 }
 
 impl Store {
@@ -285,6 +301,7 @@ impl Store {
         let mut store = Store {
             paths: paths.clone(),
             index_key: master.derive(KeyPurpose::EmailIndex),
+            keys_backup_key: master.seal_key(KeyPurpose::KeysBackup),
             pseudonym_key: master.derive(KeyPurpose::Pseudonym),
             master: seal,
             keyring: RwLock::new(keyring),
@@ -296,6 +313,7 @@ impl Store {
             durable: std::sync::atomic::AtomicU64::new(0),
             half_applied: std::sync::atomic::AtomicBool::new(false),
             health: health::Health::default(),
+            pending_shreds: Mutex::new(Vec::new()),
             live,
             t,
         };
@@ -312,6 +330,13 @@ impl Store {
             .unwrap_or((0, EventHash::GENESIS));
         store.ticket_counter = Mutex::new(counter);
         store.audit_head = Mutex::new(head);
+        // Where this keyring meets the data dir's journals: every key they list goes.
+        let destroyed = store.meet_journals()?;
+        if destroyed > 0 {
+            tracing::warn!(
+                "destroyed {destroyed} key(s) that an erasure or a redaction had already condemned"
+            );
+        }
         Ok(store)
     }
 
@@ -384,14 +409,12 @@ impl Store {
     fn decode<T: DeserializeOwned>(&self, table: &Table, key: &[u8], sealed: &[u8]) -> Result<T> {
         let plain = Zeroizing::new(match envelope::slot_of(table.name, sealed)? {
             KeySlot::Master => envelope::open(&self.master, table.name, key, sealed)?,
-            KeySlot::Customer(id) => {
-                let ring = self.keyring.read();
-                match ring.key(&id) {
-                    Some(cipher) => envelope::open(cipher, table.name, key, sealed)?,
-                    None => {
-                        drop(ring);
-                        return Err(self.missing_key(table, key, &id));
-                    }
+            slot => {
+                // The cipher is made under the lock, the value opened after it.
+                let cipher = self.keyring.read().cipher(slot);
+                match cipher {
+                    Some(cipher) => envelope::open(&cipher, table.name, key, sealed)?,
+                    None => return Err(self.missing_key(table, key, slot)),
                 }
             }
         });
@@ -407,8 +430,27 @@ impl Store {
     }
 
     /// A value sealed for a customer whose key is gone: erased if that customer existed
-    /// (their record or tombstone is here), otherwise the header was tampered with.
-    fn missing_key(&self, table: &Table, key: &[u8], id: &CustomerId) -> StoreError {
+    /// (their record or tombstone is here), otherwise the header was tampered with. A
+    /// record whose own key is gone reads as erased when a unit shredded that key.
+    fn missing_key(&self, table: &Table, key: &[u8], slot: KeySlot) -> StoreError {
+        let id = match slot {
+            KeySlot::Master => return StoreError::Corrupt(format!("tree {}", table.name)),
+            KeySlot::Customer(id) => id,
+            KeySlot::Record { customer, key_id } => {
+                if self.keyring.read().contains(&customer) {
+                    return if self.t.shredded.tree.contains_key(key_id).unwrap_or(false) {
+                        StoreError::Erased
+                    } else {
+                        StoreError::Corrupt(format!(
+                            "tree {}, record {}: unknown record key",
+                            table.name,
+                            hex::encode(key)
+                        ))
+                    };
+                }
+                customer
+            }
+        };
         let known = self
             .t
             .customers

@@ -198,12 +198,27 @@ impl Tx<'_> {
         self.put_customer(customer)
     }
 
-    /// Rewrites a customer record and indexes any new address.
+    /// Rewrites a customer record and indexes any new address. A change of what the
+    /// customer is (name, addresses, locale) is a correction: the profile is sealed
+    /// under a fresh record key and the old one shredded, so the old profile is
+    /// unreadable in earlier backups too. Flags alone keep the key.
     pub fn put_customer(&mut self, customer: &Customer) -> Result<()> {
         let store = self.store;
         let t = &store.t;
         let slot = KeySlot::Customer(customer.id);
-        self.put(&t.customers, customer.id.as_bytes(), slot, customer)?;
+        let corrected = match store.customer(&customer.id) {
+            Ok(Some(old)) => {
+                old.name != customer.name
+                    || old.emails != customer.emails
+                    || old.locale != customer.locale
+            }
+            _ => false,
+        };
+        if corrected {
+            self.put_rotating(&t.customers, customer.id.as_bytes(), slot, customer)?;
+        } else {
+            self.put(&t.customers, customer.id.as_bytes(), slot, customer)?;
+        }
         for email in &customer.emails {
             let key = self.store.email_key(email);
             self.put(&t.email_index, &key, KeySlot::Master, &customer.id)?;
@@ -341,24 +356,36 @@ impl Tx<'_> {
             let seq = self.next_message_seq(into)?;
             self.clear_stale_original(into, seq)?;
             let new_key = message_key(into, seq);
-            match super::envelope::slot_of(table.name, &sealed)? {
-                KeySlot::Master => {
+            let slot = super::envelope::slot_of(table.name, &sealed)?;
+            let owner = match slot {
+                KeySlot::Master => None,
+                KeySlot::Customer(owner)
+                | KeySlot::Record {
+                    customer: owner, ..
+                } => Some(owner),
+            };
+            match owner {
+                None => {
                     // A placeholder or a system note: nobody's personal data.
                     let mut entry: Message = store.decode(table, &key, &sealed)?;
                     entry.ticket = into;
                     entry.seq = seq;
                     self.put(table, &new_key, KeySlot::Master, &entry)?;
                 }
-                KeySlot::Customer(owner) => match store.decode::<Message>(table, &key, &sealed) {
+                Some(owner) => match store.decode::<Message>(table, &key, &sealed) {
                     Ok(mut message) => {
                         let old_seq = message.seq;
                         message.ticket = into;
                         message.seq = seq;
-                        self.put_message(&owner, &message)?;
-                        if let Some(raw) = store.raw_mail(from, old_seq)? {
-                            self.put_raw_mail(&owner, into, seq, &raw)?;
-                            self.remove(&store.t.raw_mail, &message_key(from, old_seq));
+                        // The record key moves with it: a later redaction reaches
+                        // the copy at the old place in earlier backups too.
+                        match slot {
+                            KeySlot::Record { .. } => {
+                                self.put_sealed(table, &new_key, slot, &message)?
+                            }
+                            _ => self.put_message(&owner, &message)?,
                         }
+                        self.move_raw_mail(&owner, from, old_seq, into, seq)?;
                     }
                     Err(StoreError::Erased) => {
                         // Its author's key is gone: what stays is its place in the
@@ -373,6 +400,37 @@ impl Tx<'_> {
             moved += 1;
         }
         Ok(moved)
+    }
+
+    /// Moves a message's original mail to the message's new place, under the record
+    /// key that sealed it.
+    fn move_raw_mail(
+        &mut self,
+        owner: &CustomerId,
+        from: TicketNo,
+        old_seq: u32,
+        into: TicketNo,
+        seq: u32,
+    ) -> Result<()> {
+        let store = self.store;
+        let t = &store.t;
+        let old_key = message_key(from, old_seq);
+        let Some(sealed) = t.raw_mail.tree.get(old_key)? else {
+            return Ok(());
+        };
+        let raw: Vec<u8> = match store.decode(&t.raw_mail, &old_key, &sealed) {
+            Ok(raw) => raw,
+            Err(StoreError::Erased) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        match super::envelope::slot_of(t.raw_mail.name, &sealed)? {
+            slot @ KeySlot::Record { .. } => {
+                self.put_blob_sealed(&t.raw_mail, &message_key(into, seq), slot, &raw)?
+            }
+            _ => self.put_raw_mail(owner, into, seq, &raw)?,
+        }
+        self.remove(&t.raw_mail, &old_key);
+        Ok(())
     }
 
     pub fn put_attachment(

@@ -35,6 +35,8 @@ pub struct Tx<'s> {
     audit: Vec<AuditEvent>,
     /// A ticket number was handed out: the counter is stored with this commit.
     took_ticket_number: bool,
+    /// Record keys this unit condemned: destroyed once it is durable (see `shred`).
+    pub(super) shreds: Vec<super::envelope::RecordKeyId>,
     _op: OpGuard<'s>,
 }
 
@@ -59,6 +61,7 @@ impl Store {
             blobs: Vec::new(),
             audit: Vec::new(),
             took_ticket_number: false,
+            shreds: Vec::new(),
             _op: self.op(),
         }
     }
@@ -81,6 +84,7 @@ impl Store {
             blobs,
             audit,
             took_ticket_number,
+            shreds,
             ..
         } = tx;
         // While the disk fails us, nothing is tried: a write would only add to what
@@ -157,6 +161,9 @@ impl Store {
         *head = new_head;
         self.committed
             .store(commit_no, std::sync::atomic::Ordering::Release);
+        if !shreds.is_empty() {
+            self.pending_shreds.lock().push((commit_no, shreds));
+        }
         Ok((CommitNo(commit_no), events))
     }
 
@@ -182,7 +189,7 @@ impl Store {
         // Before the durable mark: a reopen moves it past commits it cannot vouch for.
         self.check_not_lost(commit.0)?;
         if self.durable.load(std::sync::atomic::Ordering::Acquire) >= commit.0 {
-            return Ok(());
+            return self.shred_durable();
         }
         // What was committed in memory since the disk failed is not on it.
         self.check_writable()?;
@@ -190,7 +197,7 @@ impl Store {
         self.flush()?;
         self.durable
             .fetch_max(target, std::sync::atomic::Ordering::AcqRel);
-        Ok(())
+        self.shred_durable()
     }
 
     /// Applies one unit's writes: first its whole write set as one record (a single
@@ -290,10 +297,9 @@ impl Store {
         );
         Ok(match slot {
             KeySlot::Master => envelope::seal(slot, &self.master, table.name, key, &plain),
-            KeySlot::Customer(id) => {
-                let ring = self.keyring.read();
-                let cipher = ring.key(&id).ok_or(StoreError::Erased)?;
-                envelope::seal(slot, cipher, table.name, key, &plain)
+            slot => {
+                let cipher = self.keyring.read().cipher(slot).ok_or(StoreError::Erased)?;
+                envelope::seal(slot, &cipher, table.name, key, &plain)
             }
         })
     }
@@ -308,9 +314,34 @@ impl<'s> Tx<'s> {
         slot: KeySlot,
         value: &T,
     ) -> Result<()> {
+        let slot = self.record_slot(table, key, slot, false)?;
+        self.put_sealed(table, key, slot, value)
+    }
+
+    /// Stages a value sealed exactly with `slot`.
+    pub(super) fn put_sealed<T: Serialize + ?Sized>(
+        &mut self,
+        table: &Table,
+        key: &[u8],
+        slot: KeySlot,
+        value: &T,
+    ) -> Result<()> {
         let sealed = self.store.seal_value(table, key, slot, value)?;
         self.writes.insert((table.idx, key.to_vec()), Some(sealed));
         Ok(())
+    }
+
+    /// The sealed value this unit last staged at (table, key): `Some(None)` for a
+    /// staged removal, `None` if it staged nothing there.
+    pub(super) fn staged(&self, table: &Table, key: &[u8]) -> Option<Option<&[u8]>> {
+        if let Some(v) = self.writes.get(&(table.idx, key.to_vec())) {
+            return Some(v.as_deref());
+        }
+        self.blobs
+            .iter()
+            .rev()
+            .find(|(t, k, _)| *t == table.idx && k == key)
+            .map(|(_, _, v)| Some(v.as_slice()))
     }
 
     /// Stages a large value under a key no stored record refers to yet (a new
@@ -320,6 +351,18 @@ impl<'s> Tx<'s> {
     /// owner's key (so erasing them still reaches it), shown nowhere, and an original
     /// mail left at a message's place is cleared when a message takes that place.
     pub(super) fn put_blob<T: Serialize + ?Sized>(
+        &mut self,
+        table: &Table,
+        key: &[u8],
+        slot: KeySlot,
+        value: &T,
+    ) -> Result<()> {
+        let slot = self.record_slot(table, key, slot, false)?;
+        self.put_blob_sealed(table, key, slot, value)
+    }
+
+    /// [`Tx::put_blob`] sealed exactly with `slot`.
+    pub(super) fn put_blob_sealed<T: Serialize + ?Sized>(
         &mut self,
         table: &Table,
         key: &[u8],

@@ -1,0 +1,95 @@
+//! Redaction: deleting one message, or one attachment of it, so that it is unreadable
+//! everywhere — live, in the data dir's files and in earlier backups restored with
+//! today's keys — while the rest of the customer's data stays. Admin-only, like
+//! erasure: it destroys data for good. One unit of work, audited as `ticket.redact`
+//! with the reason (the attachment's name is not logged: it may be personal).
+
+use super::write::Hold;
+use super::{Actor, Desk, DeskError, Result};
+use crate::model::TicketNo;
+use crate::store::Redaction;
+
+/// The longest reason accepted (it is shown in the thread and kept in the audit log).
+const MAX_REASON: usize = 200;
+
+impl Desk {
+    /// Redacts message `seq` of ticket `number`: its text becomes "[redacted: REASON]"
+    /// and its attachments go, or with `attachment` only that attachment goes. Its
+    /// original mail is deleted either way, and the keys that sealed what went are
+    /// destroyed once the unit is durable.
+    pub fn redact_message(
+        &self,
+        actor: &Actor,
+        number: TicketNo,
+        seq: u32,
+        attachment: Option<&str>,
+        reason: &str,
+    ) -> Result<Redaction> {
+        self.require_admin(actor, "redact a message")?;
+        let reason = crate::sanitize::line(reason.trim());
+        if reason.is_empty() {
+            return Err(DeskError::Invalid(
+                "say why with --reason TEXT (it is shown in place of the message and audited)"
+                    .into(),
+            ));
+        }
+        if reason.chars().count() > MAX_REASON {
+            return Err(DeskError::Invalid(format!(
+                "the reason is longer than {MAX_REASON} characters: shorten it"
+            )));
+        }
+        let placeholder = format!("[redacted: {reason}]");
+        self.write(actor, &[Hold::Ticket(number)], |u| {
+            if self.store.ticket(number)?.is_none() {
+                return Err(DeskError::NotFound(format!(
+                    "no ticket {number}: see `sealdesk ticket list`"
+                )));
+            }
+            let message = match self.store.message(number, seq) {
+                Ok(Some(m)) => m,
+                Ok(None) => {
+                    return Err(DeskError::NotFound(format!(
+                        "ticket {number} has no message {seq}: see `sealdesk ticket show {}`",
+                        number.0
+                    )))
+                }
+                Err(crate::store::StoreError::Erased) => {
+                    return Err(DeskError::Invalid(format!(
+                        "message {seq} of ticket {number} is erased already: nothing to redact"
+                    )))
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if let Some(name) = attachment {
+                if !message.attachments.iter().any(|a| a.name == name) {
+                    return Err(DeskError::NotFound(format!(
+                        "message {seq} of ticket {number} has no attachment named {}: see `sealdesk ticket show {}`",
+                        crate::sanitize::line(name),
+                        number.0
+                    )));
+                }
+            }
+            let Some(done) = u.tx.redact_message(number, seq, attachment, &placeholder)? else {
+                return Err(DeskError::Invalid(format!(
+                    "message {seq} of ticket {number} holds no customer's text (a note by the desk, or a placeholder): nothing to redact"
+                )));
+            };
+            u.audit(
+                "ticket.redact",
+                vec![
+                    format!("ticket={}", number.0),
+                    format!("message={seq}"),
+                    format!(
+                        "what={}",
+                        if attachment.is_some() { "attachment" } else { "message" }
+                    ),
+                    format!("attachments={}", done.attachments),
+                    format!("reason={reason}"),
+                ],
+                done.customer.as_ref(),
+            );
+            u.touch(number);
+            Ok(done)
+        })
+    }
+}

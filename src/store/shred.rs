@@ -1,0 +1,422 @@
+//! Record keys: deletion at the grain of one record, reaching every copy.
+//!
+//! A value of a deletable table (see [`Store::is_deletable`]) is sealed with its own
+//! record key, bound to its customer's key ([`KeySlot::Record`]). Rewriting it keeps
+//! that key ([`Tx::put`]), unless the rewrite is meant to make the old text unreadable
+//! ([`Tx::put_rotating`], [`Tx::remove_shredding`]): then the old key id goes into the
+//! `shredded` tree in the same unit of work, and once the unit is durable the keyring
+//! is rewritten without it. Old copies of the value (in sled's files, in any backup)
+//! are sealed with that key, so they are unreadable from then on.
+//!
+//! Across a crash between the commit and the keyring rewrite, and wherever an older
+//! keyring meets this data dir (a restored keys backup), [`Store::meet_journals`]
+//! destroys every key the shred list or an erasure journal names.
+
+use super::envelope::{self, KeySlot, RecordKeyId};
+use super::{ErasureRecord, Result, Store, Table, Tx};
+use crate::model::{CustomerId, Timestamp};
+use std::collections::HashSet;
+
+impl Store {
+    /// Tables holding a customer's personal data that can be rewritten or deleted one
+    /// record at a time: their values get record keys.
+    pub(super) fn is_deletable(&self, table: &Table) -> bool {
+        let t = &self.t;
+        [
+            t.customers.idx,
+            t.subjects.idx,
+            t.messages.idx,
+            t.attachments.idx,
+            t.consents.idx,
+            t.raw_mail.idx,
+        ]
+        .contains(&table.idx)
+    }
+
+    /// Destroys the record keys of every durable commit that shredded some.
+    pub(super) fn shred_durable(&self) -> Result<()> {
+        let durable = self.durable.load(std::sync::atomic::Ordering::Acquire);
+        let due: Vec<RecordKeyId> = {
+            let mut pending = self.pending_shreds.lock();
+            if pending.is_empty() {
+                return Ok(());
+            }
+            let mut due = Vec::new();
+            pending.retain(|(commit, ids)| {
+                let ready = *commit <= durable;
+                if ready {
+                    due.extend_from_slice(ids);
+                }
+                !ready
+            });
+            due
+        };
+        if due.is_empty() {
+            return Ok(());
+        }
+        let destroyed = self.keyring.write().destroy_many(&[], &due);
+        if let Err(e) = destroyed {
+            // The shred list holds them: the next commit or start tries again.
+            self.pending_shreds.lock().push((0, due));
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Whenever this keyring meets this data dir (every open): the data dir's erasure
+    /// journal joins the keys dir's, and every key either journal or the shred list
+    /// condemns is destroyed. A customer whose erasure unit has not finished (their
+    /// record is still here) is left to the desk, which finishes the erasure. Returns
+    /// how many keys were destroyed.
+    pub(super) fn meet_journals(&self) -> Result<usize> {
+        let mut journal = self.read_erasure_journal()?;
+        let mut known: HashSet<CustomerId> = journal.iter().map(|r| r.customer).collect();
+        for (_, record) in self.scan::<ErasureRecord>(&self.t.erasures, &[])? {
+            let record = record?;
+            if known.insert(record.customer) {
+                self.append_erasure_journal(&record)?;
+                journal.push(record);
+            }
+        }
+        let mut customers = Vec::new();
+        for record in &journal {
+            let id = record.customer;
+            if !self.t.customers.tree.contains_key(id.as_bytes())?
+                && self.keyring.read().contains(&id)
+            {
+                customers.push(id);
+            }
+        }
+        let records = self.shred_list_still_keyed()?;
+        if customers.is_empty() && records.is_empty() {
+            return Ok(0);
+        }
+        self.keyring.write().destroy_many(&customers, &records)
+    }
+
+    /// Every record key id in the shred list.
+    pub(super) fn shred_list(&self) -> Result<Vec<RecordKeyId>> {
+        let mut out = Vec::new();
+        for k in self.t.shredded.tree.iter().keys() {
+            if let Ok(id) = <RecordKeyId>::try_from(k?.as_ref()) {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    }
+
+    fn shred_list_still_keyed(&self) -> Result<Vec<RecordKeyId>> {
+        let ring = self.keyring.read();
+        Ok(self
+            .shred_list()?
+            .into_iter()
+            .filter(|id| ring.has_record_key(id))
+            .collect())
+    }
+
+    /// The data dir's copy of the erasure journal.
+    pub(super) fn erasures_in_data(&self) -> Result<Vec<ErasureRecord>> {
+        self.scan::<ErasureRecord>(&self.t.erasures, &[])?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect()
+    }
+
+    /// How many customer and record keys the keyring holds (for `keys status`).
+    pub fn key_counts(&self) -> (usize, usize) {
+        self.keyring.read().counts()
+    }
+}
+
+impl Tx<'_> {
+    /// The slot a value for `table`/`key` is sealed with. A customer's value in a
+    /// deletable table gets a record key: the one already sealing the value there
+    /// (a rewrite keeps it), or a fresh one from the reservoir. With `rotate`, it is
+    /// always fresh and the old one is shredded.
+    pub(super) fn record_slot(
+        &mut self,
+        table: &Table,
+        key: &[u8],
+        slot: KeySlot,
+        rotate: bool,
+    ) -> Result<KeySlot> {
+        let KeySlot::Customer(customer) = slot else {
+            return Ok(slot);
+        };
+        if !self.store.is_deletable(table) {
+            return Ok(slot);
+        }
+        if let Some(KeySlot::Record {
+            customer: owner,
+            key_id,
+        }) = self.current_slot(table, key)?
+        {
+            if owner == customer {
+                if !rotate {
+                    return Ok(KeySlot::Record { customer, key_id });
+                }
+                self.shred(key_id)?;
+            }
+        }
+        let key_id = self.store.keyring.write().take_record_key()?;
+        Ok(KeySlot::Record { customer, key_id })
+    }
+
+    /// Which key seals the value at (table, key) now, counting this unit's writes.
+    pub(super) fn current_slot(&self, table: &Table, key: &[u8]) -> Result<Option<KeySlot>> {
+        let sealed = match self.staged(table, key) {
+            Some(Some(v)) => Some(v.to_vec()),
+            Some(None) => None,
+            None => table.tree.get(key)?.map(|v| v.to_vec()),
+        };
+        sealed
+            .map(|v| envelope::slot_of(table.name, &v))
+            .transpose()
+    }
+
+    /// Condemns a record key: listed in the shred list with this unit, destroyed once
+    /// the unit is durable.
+    pub(super) fn shred(&mut self, key_id: RecordKeyId) -> Result<()> {
+        if self.shreds.contains(&key_id) {
+            return Ok(());
+        }
+        self.shreds.push(key_id);
+        let store = self.store;
+        self.put_sealed(
+            &store.t.shredded,
+            &key_id,
+            KeySlot::Master,
+            &Timestamp::now(),
+        )
+    }
+
+    /// Condemns the record key sealing the value at (table, key), if it has one.
+    fn shred_at(&mut self, table: &Table, key: &[u8]) -> Result<()> {
+        if let Some(KeySlot::Record { key_id, .. }) = self.current_slot(table, key)? {
+            self.shred(key_id)?;
+        }
+        Ok(())
+    }
+
+    /// Rewrites a value so that its old version becomes unreadable everywhere: sealed
+    /// under a fresh record key, the old key shredded.
+    pub(super) fn put_rotating<T: serde::Serialize + ?Sized>(
+        &mut self,
+        table: &Table,
+        key: &[u8],
+        slot: KeySlot,
+        value: &T,
+    ) -> Result<()> {
+        if !matches!(slot, KeySlot::Customer(_)) {
+            // A placeholder sealed by the desk: the old value's key goes.
+            self.shred_at(table, key)?;
+            return self.put_sealed(table, key, slot, value);
+        }
+        let slot = self.record_slot(table, key, slot, true)?;
+        self.put_sealed(table, key, slot, value)
+    }
+
+    /// Deletes a value and shreds its record key, so old copies go too.
+    pub(super) fn remove_shredding(&mut self, table: &Table, key: &[u8]) -> Result<()> {
+        self.shred_at(table, key)?;
+        self.remove(table, key);
+        Ok(())
+    }
+
+    /// Shreds every record key sealing a value of `customer` (erasure: their key goes
+    /// too, this leaves no key of theirs in the keyring or a keys backup).
+    pub(super) fn shred_records_of(&mut self, customer: &CustomerId) -> Result<usize> {
+        let store = self.store;
+        let t = &store.t;
+        let mut ids = Vec::new();
+        for table in [
+            &t.customers,
+            &t.subjects,
+            &t.messages,
+            &t.attachments,
+            &t.consents,
+            &t.raw_mail,
+        ] {
+            for item in table.tree.iter() {
+                let (_, v) = item?;
+                if let Ok(KeySlot::Record {
+                    customer: c,
+                    key_id,
+                }) = envelope::slot_of(table.name, &v)
+                {
+                    if c == *customer {
+                        ids.push(key_id);
+                    }
+                }
+            }
+        }
+        for id in &ids {
+            self.shred(*id)?;
+        }
+        Ok(ids.len())
+    }
+}
+
+/// What one redaction removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Redaction {
+    /// The customer whose message it is.
+    pub customer: Option<CustomerId>,
+    pub attachments: usize,
+    pub original_mail: bool,
+}
+
+impl Tx<'_> {
+    /// Redacts one message (partial deletion): with `attachment`, only that attachment
+    /// (name and bytes) goes; otherwise the text becomes `placeholder` and every
+    /// attachment goes. Either way the original mail is deleted (it holds both) and
+    /// every key that sealed what went is shredded, so the old text is unreadable in
+    /// the data dir and in earlier backups; the message keeps its place, kind, author
+    /// and time. `None` when the message holds nothing of a customer's (a note by the
+    /// desk, a placeholder) or cannot be read (erased).
+    pub fn redact_message(
+        &mut self,
+        ticket: crate::model::TicketNo,
+        seq: u32,
+        attachment: Option<&str>,
+        placeholder: &str,
+    ) -> Result<Option<Redaction>> {
+        let store = self.store;
+        let t = &store.t;
+        let mut key = [0u8; 12];
+        key[..8].copy_from_slice(&ticket.0.to_be_bytes());
+        key[8..].copy_from_slice(&seq.to_be_bytes());
+        let owner = match self.current_slot(&t.messages, &key)? {
+            Some(KeySlot::Customer(c)) | Some(KeySlot::Record { customer: c, .. }) => c,
+            _ => return Ok(None),
+        };
+        let Ok(Some(mut message)) = store.get::<crate::model::Message>(&t.messages, &key) else {
+            return Ok(None);
+        };
+        let (gone, kept): (Vec<_>, Vec<_>) = message
+            .attachments
+            .drain(..)
+            .partition(|a| attachment.is_none_or(|name| a.name == name));
+        message.attachments = kept;
+        if attachment.is_none() {
+            message.text = placeholder.to_string();
+        }
+        for a in &gone {
+            self.remove_shredding(&t.attachments, a.id.as_bytes())?;
+        }
+        let original_mail = self.current_slot(&t.raw_mail, &key)?.is_some();
+        self.remove_shredding(&t.raw_mail, &key)?;
+        self.put_rotating(&t.messages, &key, KeySlot::Customer(owner), &message)?;
+        Ok(Some(Redaction {
+            customer: Some(owner),
+            attachments: gone.len(),
+            original_mail,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::desk::tests::new_store;
+    use crate::model::{Customer, Ticket, Timestamp};
+    use crate::store::{Paths, Store, StoreError};
+
+    fn scratch() -> (tempfile::TempDir, Paths) {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            data: dir.path().join("data"),
+            keys: dir.path().join("keys"),
+        };
+        (dir, paths)
+    }
+
+    fn open(paths: &Paths) -> Store {
+        for _ in 0..100 {
+            match Store::open(paths, None) {
+                Err(StoreError::Locked(_)) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                opened => return opened.unwrap(),
+            }
+        }
+        panic!("the store stayed locked")
+    }
+
+    fn subject_key_of(store: &Store, number: u64) -> super::RecordKeyId {
+        let sealed = store
+            .t
+            .subjects
+            .tree
+            .get(number.to_be_bytes())
+            .unwrap()
+            .unwrap();
+        match super::envelope::slot_of("ticket_subjects", &sealed).unwrap() {
+            super::KeySlot::Record { key_id, .. } => key_id,
+            other => panic!("not a record key: {other:?}"),
+        }
+    }
+
+    /// A rewrite keeps the record key; a rotating rewrite takes a fresh one and the
+    /// old one is destroyed once the unit is durable. A crash between the commit and
+    /// the keyring rewrite (the keyring still holds the key), and an older keyring put
+    /// back, are both caught at open by the shred list.
+    #[test]
+    fn rotation_shreds_the_old_key_after_commit_and_again_at_every_open() {
+        let (_dir, paths) = scratch();
+        let store = new_store(&paths);
+        let ann = Customer::new("ann@example.com", "Ann");
+        let mut tx = store.begin();
+        tx.insert_customer(&ann).unwrap();
+        let mut ticket = Ticket::new(
+            tx.next_ticket_number(),
+            "First".into(),
+            ann.id,
+            Timestamp::now(),
+        );
+        tx.put_ticket(&ticket).unwrap();
+        let (c, _) = store.commit(tx).unwrap();
+        store.wait_durable(c).unwrap();
+        let first = subject_key_of(&store, ticket.number.0);
+
+        let keyring_before = std::fs::read(paths.key_paths().keyring()).unwrap();
+
+        ticket.status = crate::model::Status::Solved;
+        let mut tx = store.begin();
+        tx.put_ticket(&ticket).unwrap();
+        let (c, _) = store.commit(tx).unwrap();
+        store.wait_durable(c).unwrap();
+        assert_eq!(subject_key_of(&store, ticket.number.0), first, "kept");
+
+        let mut tx = store.begin();
+        let key = ticket.number.0.to_be_bytes();
+        tx.put_rotating(
+            &store.t.subjects,
+            &key,
+            super::KeySlot::Customer(ann.id),
+            "Second",
+        )
+        .unwrap();
+        let (c, _) = store.commit(tx).unwrap();
+        assert!(
+            store.keyring.read().has_record_key(&first),
+            "not before durable"
+        );
+        store.wait_durable(c).unwrap();
+        assert!(!store.keyring.read().has_record_key(&first));
+        assert_ne!(subject_key_of(&store, ticket.number.0), first);
+        assert_eq!(
+            store.ticket(ticket.number).unwrap().unwrap().subject,
+            "Second"
+        );
+        assert_eq!(store.shred_list().unwrap(), vec![first]);
+        drop(store);
+
+        // An older keyring (a keys backup, or a crash before the rewrite) still holds
+        // the key: opening the store destroys it.
+        std::fs::write(paths.key_paths().keyring(), &keyring_before).unwrap();
+        let store = open(&paths);
+        assert!(!store.keyring.read().has_record_key(&first));
+        assert!(store.has_customer_key(&ann.id));
+        assert_eq!(store.customer(&ann.id).unwrap().unwrap().name, "Ann");
+    }
+}
