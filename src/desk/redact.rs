@@ -93,3 +93,75 @@ impl Desk {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desk::tests::{audit_events, desk, public_key_line};
+    use crate::desk::NewTicket;
+
+    fn ticket(desk: &Desk, from: &str, body: &str) -> TicketNo {
+        desk.create_ticket(
+            &Actor::local_admin(),
+            NewTicket {
+                from,
+                name: "",
+                subject: "s",
+                body,
+                message_id: None,
+            },
+        )
+        .unwrap()
+        .0
+        .number
+    }
+
+    #[test]
+    fn only_admins_redact_and_a_note_by_the_desk_is_not_a_customers_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path());
+        let admin = Actor::local_admin();
+        let n = ticket(&desk, "ann@example.com", "secret");
+        desk.add_agent(
+            &admin,
+            "bob",
+            crate::model::AgentRole::Agent,
+            &[public_key_line(3)],
+        )
+        .unwrap();
+        let bob = Actor::agent("bob", None, "test");
+        assert!(matches!(
+            desk.redact_message(&bob, n, 1, None, "why"),
+            Err(DeskError::Forbidden(_))
+        ));
+        assert_eq!(desk.store().message(n, 1).unwrap().unwrap().text, "secret");
+
+        // A merge note is the desk's own (sealed with the master key): refused.
+        let m = ticket(&desk, "ann@example.com", "second");
+        desk.merge(&admin, m, n).unwrap();
+        let thread = desk.store().messages(n).unwrap();
+        let note = thread
+            .iter()
+            .flatten()
+            .find(|m| matches!(m.author, crate::model::Author::System))
+            .map(|m| m.seq)
+            .expect("a merge leaves a note");
+        assert!(matches!(
+            desk.redact_message(&admin, n, note, None, "why"),
+            Err(DeskError::Invalid(_))
+        ));
+        let before = audit_events(&desk).len();
+        let done = desk.redact_message(&admin, n, 1, None, "typo").unwrap();
+        assert_eq!(done.attachments, 0);
+        assert_eq!(
+            desk.store().message(n, 1).unwrap().unwrap().text,
+            "[redacted: typo]"
+        );
+        let events = audit_events(&desk);
+        assert_eq!(events.len(), before + 1);
+        let last = events.last().unwrap();
+        assert_eq!(last.action, "ticket.redact");
+        assert!(last.targets.iter().any(|t| t == "reason=typo"));
+        assert!(last.customer.is_some());
+    }
+}

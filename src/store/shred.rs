@@ -419,4 +419,102 @@ mod tests {
         assert!(store.has_customer_key(&ann.id));
         assert_eq!(store.customer(&ann.id).unwrap().unwrap().name, "Ann");
     }
+
+    /// Retention's anonymisation shreds what it replaces: copies of the old subject,
+    /// message, original and attachment made before (a backup) no longer open, while
+    /// the same customer's other ticket does.
+    #[test]
+    fn anonymising_a_ticket_makes_earlier_copies_unreadable_and_spares_the_rest() {
+        use crate::model::{Attachment, AttachmentId, Author, Message, MessageKind};
+        let (_dir, paths) = scratch();
+        let store = new_store(&paths);
+        let ann = Customer::new("ann@example.com", "Ann");
+        let mut tx = store.begin();
+        tx.insert_customer(&ann).unwrap();
+        let mut tickets = Vec::new();
+        for subject in ["Old", "Other"] {
+            let ticket = Ticket::new(
+                tx.next_ticket_number(),
+                subject.into(),
+                ann.id,
+                Timestamp::now(),
+            );
+            tx.put_ticket(&ticket).unwrap();
+            let attachment = AttachmentId::random();
+            tx.put_attachment(&ann.id, &attachment, b"bytes").unwrap();
+            let mut m = Message {
+                ticket: ticket.number,
+                seq: 0,
+                kind: MessageKind::Inbound,
+                author: Author::Customer {
+                    id: ann.id,
+                    address: "ann@example.com".into(),
+                    name: "Ann".into(),
+                },
+                at: Timestamp::now(),
+                text: format!("text of {subject}"),
+                message_id: None,
+                in_reply_to: None,
+                references: Vec::new(),
+                attachments: vec![Attachment {
+                    id: attachment,
+                    name: "a.txt".into(),
+                    content_type: "text/plain".into(),
+                    size: 5,
+                }],
+                delivery: None,
+            };
+            let seq = tx.append_message(&ann.id, &mut m).unwrap();
+            tx.put_raw_mail(&ann.id, ticket.number, seq, b"raw")
+                .unwrap();
+            tickets.push((ticket.number, attachment));
+        }
+        let (c, _) = store.commit(tx).unwrap();
+        store.wait_durable(c).unwrap();
+
+        let t = &store.t;
+        let (old, old_attachment) = tickets[0];
+        let mut mkey = [0u8; 12];
+        mkey[..8].copy_from_slice(&old.0.to_be_bytes());
+        mkey[8..].copy_from_slice(&1u32.to_be_bytes());
+        let copies = [
+            (&t.subjects, old.0.to_be_bytes().to_vec()),
+            (&t.messages, mkey.to_vec()),
+            (&t.raw_mail, mkey.to_vec()),
+            (&t.attachments, old_attachment.as_bytes().to_vec()),
+        ]
+        .map(|(table, key)| {
+            let sealed = table.tree.get(&key).unwrap().unwrap().to_vec();
+            (table, key, sealed)
+        });
+
+        let mut tx = store.begin();
+        assert_eq!(tx.anonymise_ticket(old).unwrap(), 1);
+        let (c, _) = store.commit(tx).unwrap();
+        store.wait_durable(c).unwrap();
+
+        for (table, key, sealed) in &copies {
+            let opened = store.decode::<serde::de::IgnoredAny>(table, key, sealed);
+            assert!(
+                matches!(opened, Err(StoreError::Erased)),
+                "an old copy in {} still opens",
+                table.name
+            );
+        }
+        assert_eq!(
+            store.ticket(old).unwrap().unwrap().subject,
+            crate::model::ERASED
+        );
+        let (other, other_attachment) = tickets[1];
+        assert_eq!(store.ticket(other).unwrap().unwrap().subject, "Other");
+        assert_eq!(
+            store.messages(other).unwrap()[0].as_ref().unwrap().text,
+            "text of Other"
+        );
+        assert_eq!(
+            store.attachment(&other_attachment).unwrap().unwrap(),
+            b"bytes"
+        );
+        assert_eq!(store.customer(&ann.id).unwrap().unwrap().name, "Ann");
+    }
 }
