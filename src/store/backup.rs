@@ -296,6 +296,7 @@ impl Tables {
             &self.units,
             &self.shredded,
             &self.erasures,
+            &self.customer_meta,
         ]
     }
 }

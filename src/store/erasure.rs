@@ -81,6 +81,7 @@ impl Store {
                 self.t.email_index.tree.remove(k)?;
                 self.put(&self.t.suppressed, k, KeySlot::Master, &record.at)?;
             }
+            self.t.customer_meta.tree.remove(id.as_bytes())?;
             if self.t.customers.tree.remove(id.as_bytes())?.is_some() {
                 applied += 1;
             }
@@ -288,6 +289,7 @@ impl Tx<'_> {
         // the keyring (nor in a keys backup taken after this).
         self.shred_records_of(id)?;
         self.remove(&t.customers, id.as_bytes());
+        self.remove(&t.customer_meta, id.as_bytes());
         self.put(&t.erased, id.as_bytes(), KeySlot::Master, &record.at)?;
         // The journal's copy in the data dir, so every data backup carries it.
         self.put(&t.erasures, id.as_bytes(), KeySlot::Master, record)?;

@@ -104,12 +104,15 @@ struct Tables {
     shredded: Table,
     /// The erasure journal's copy in the data dir (ids and keyed hashes only).
     erasures: Table,
+    /// A customer's flags and creation time, sealed with the master key: what a
+    /// profile whose record key was shredded since (a correction) falls back to.
+    customer_meta: Table,
     /// Every tree above, in `idx` order.
     trees: Vec<TreeRef>,
 }
 
 /// Every tree's name, in `Table::idx` order.
-const TREE_NAMES: [&str; 22] = [
+const TREE_NAMES: [&str; 23] = [
     "meta",
     "customers",
     "email_index",
@@ -132,6 +135,7 @@ const TREE_NAMES: [&str; 22] = [
     "units",
     "shredded",
     "erasures",
+    "customer_meta",
 ];
 
 impl Tables {
@@ -165,6 +169,7 @@ impl Tables {
             units: t(19),
             shredded: t(20),
             erasures: t(21),
+            customer_meta: t(22),
             trees: (0..TREE_NAMES.len())
                 .map(|idx| TreeRef::new(idx, slot.clone()))
                 .collect(),

@@ -21,6 +21,13 @@ struct TicketWorkflow {
     due: Option<Timestamp>,
 }
 
+/// What of a profile is not personal: kept under the master key beside it.
+#[derive(Serialize, Deserialize)]
+struct CustomerMeta {
+    flags: CustomerFlags,
+    created: Timestamp,
+}
+
 /// Shown in place of personal data whose key has been destroyed.
 pub const ERASED_PLACEHOLDER: &str = crate::model::ERASED;
 
@@ -50,14 +57,43 @@ impl Store {
     // ---- customers ----
 
     pub fn customer(&self, id: &CustomerId) -> Result<Option<Customer>> {
-        self.get(&self.t.customers, id.as_bytes())
+        match self.get(&self.t.customers, id.as_bytes()) {
+            Err(StoreError::Erased) if self.has_customer_key(id) => self.corrected_since(id, None),
+            other => other,
+        }
+    }
+
+    /// A profile whose record key was shredded after this copy of the data was made
+    /// (a correction, then an older backup restored): its name and addresses are
+    /// gone, its flags and creation time are kept apart under the master key, so the
+    /// customer keeps working (mail threads, legal hold and restriction hold).
+    fn corrected_since(&self, id: &CustomerId, email: Option<&str>) -> Result<Option<Customer>> {
+        let Some(meta) = self.get::<CustomerMeta>(&self.t.customer_meta, id.as_bytes())? else {
+            return Err(StoreError::Erased);
+        };
+        Ok(Some(Customer {
+            id: *id,
+            emails: email
+                .map(crate::model::normalize_email)
+                .into_iter()
+                .collect(),
+            name: String::new(),
+            locale: None,
+            flags: meta.flags,
+            created: meta.created,
+        }))
     }
 
     /// Looks a customer up by address through the keyed-hash index.
     pub fn customer_by_email(&self, email: &str) -> Result<Option<Customer>> {
         let id: Option<CustomerId> = self.get(&self.t.email_index, &self.email_key(email))?;
         match id {
-            Some(id) => self.customer(&id),
+            Some(id) => match self.get(&self.t.customers, id.as_bytes()) {
+                Err(StoreError::Erased) if self.has_customer_key(&id) => {
+                    self.corrected_since(&id, Some(email))
+                }
+                other => other,
+            },
             None => Ok(None),
         }
     }
@@ -219,6 +255,16 @@ impl Tx<'_> {
         } else {
             self.put(&t.customers, customer.id.as_bytes(), slot, customer)?;
         }
+        let meta = CustomerMeta {
+            flags: customer.flags.clone(),
+            created: customer.created,
+        };
+        self.put(
+            &t.customer_meta,
+            customer.id.as_bytes(),
+            KeySlot::Master,
+            &meta,
+        )?;
         for email in &customer.emails {
             let key = self.store.email_key(email);
             self.put(&t.email_index, &key, KeySlot::Master, &customer.id)?;
