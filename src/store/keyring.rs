@@ -12,8 +12,9 @@
 //! when it is loaded: rewritten as v2 atomically, as a destroy rewrites it.
 //!
 //! Adding a customer appends one record and fsyncs. Record keys are appended in
-//! batches ([`RESERVOIR_BATCH`] per append and fsync) into a reservoir that ingest
-//! draws from, so a message costs no fsync for its key. A record key seals nothing
+//! batches into a reservoir that ingest draws from, so a message costs no fsync for
+//! its key: the first batch of a process is small ([`FIRST_BATCH`], a one-shot CLI
+//! command needs a handful), each next one twice the last, up to [`RESERVOIR_BATCH`]. A record key seals nothing
 //! until a value's header names it, and its sealing key is derived together with its
 //! customer's key ([`record_cipher`]), so an unused reservoir key left by a crash is
 //! harmless: it opens nothing. A torn record at the end (a crash mid-append, never
@@ -32,6 +33,7 @@ use std::fs::{self, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use zeroize::Zeroizing;
 
 const MAGIC_V1: &[u8; 8] = b"SDKRING1";
@@ -41,10 +43,12 @@ const V1_RECORD_LEN: usize = 16 + 24 + 32 + 16;
 const RECORD_LEN: usize = 1 + 16 + 24 + 32 + 16;
 const KIND_CUSTOMER: u8 = 1;
 const KIND_RECORD: u8 = 2;
-/// Record keys made per append (and fsync) when the reservoir runs dry.
+/// The most record keys made per append (and fsync) when the reservoir runs dry.
 pub const RESERVOIR_BATCH: usize = 256;
+/// The first batch of a process.
+pub const FIRST_BATCH: usize = 8;
 
-type RawKey = Zeroizing<[u8; 32]>;
+pub type RawKey = Zeroizing<[u8; 32]>;
 
 pub struct Keyring {
     path: PathBuf,
@@ -56,8 +60,11 @@ pub struct Keyring {
     /// earlier run are never handed out again: which of them seal something is known
     /// only to the data dir.
     reservoir: Vec<RecordKeyId>,
-    /// Whole records in the live file: where the next append goes.
-    records_on_disk: usize,
+    /// How many record keys the next refill makes.
+    next_batch: usize,
+    /// Whole records in the live file: where the next append goes. Atomic so that a
+    /// batch can be appended under shared access (see [`Keyring::append_batch`]).
+    records_on_disk: AtomicUsize,
 }
 
 /// The key that seals a record: HKDF over its customer's key and its own, bound to
@@ -112,10 +119,11 @@ impl Keyring {
             path: path.into(),
             desk_id,
             wrap,
-            records_on_disk: parsed.customers.len() + parsed.records.len(),
+            records_on_disk: AtomicUsize::new(parsed.customers.len() + parsed.records.len()),
             customers: parsed.customers,
             records: parsed.records,
             reservoir: Vec::new(),
+            next_batch: FIRST_BATCH,
         };
         if parsed.v1 {
             ring.rewrite()?;
@@ -163,41 +171,68 @@ impl Keyring {
     }
 
     /// Hands out an unused record key, appending a batch of fresh ones (one write, one
-    /// fsync) when the reservoir is empty.
+    /// fsync) when the reservoir is empty (the store does the same in two steps, see
+    /// `Store::take_record_key`).
+    #[cfg(test)]
     pub fn take_record_key(&mut self) -> Result<RecordKeyId> {
-        if self.reservoir.is_empty() {
-            let mut batch = Vec::with_capacity(RESERVOIR_BATCH * RECORD_LEN);
-            let mut fresh = Vec::with_capacity(RESERVOIR_BATCH);
-            for _ in 0..RESERVOIR_BATCH {
-                let mut id = [0u8; 16];
-                getrandom::fill(&mut id).expect("the OS random source failed");
-                let raw = random_key();
-                batch.extend_from_slice(&self.record(KIND_RECORD, &id, &raw));
-                fresh.push((id, raw));
-            }
-            self.append(&batch, RESERVOIR_BATCH)?;
-            for (id, raw) in fresh {
-                self.records.insert(id, raw);
-                self.reservoir.push(id);
-            }
+        if !self.has_reserved() {
+            let fresh = self.append_batch()?;
+            self.accept_batch(fresh);
         }
-        Ok(self.reservoir.pop().expect("the reservoir was just filled"))
+        Ok(self.pop_reserved().expect("the reservoir was just filled"))
+    }
+
+    pub fn has_reserved(&self) -> bool {
+        !self.reservoir.is_empty()
+    }
+
+    pub fn pop_reserved(&mut self) -> Option<RecordKeyId> {
+        self.reservoir.pop()
+    }
+
+    /// Makes the next batch of record keys and appends it to the file, durably. Needs
+    /// only shared access, so reads go on meanwhile; the caller holds the keyring so
+    /// that no other append or rewrite runs until [`Keyring::accept_batch`].
+    pub fn append_batch(&self) -> Result<Vec<(RecordKeyId, RawKey)>> {
+        let n = self.next_batch;
+        let mut batch = Vec::with_capacity(n * RECORD_LEN);
+        let mut fresh = Vec::with_capacity(n);
+        for _ in 0..n {
+            let mut id = [0u8; 16];
+            getrandom::fill(&mut id).expect("the OS random source failed");
+            let raw = random_key();
+            batch.extend_from_slice(&self.record(KIND_RECORD, &id, &raw));
+            fresh.push((id, raw));
+        }
+        self.append(&batch, n)?;
+        Ok(fresh)
+    }
+
+    /// Puts an appended batch into the reservoir.
+    pub fn accept_batch(&mut self, fresh: Vec<(RecordKeyId, RawKey)>) {
+        self.next_batch = (fresh.len() * 2).min(RESERVOIR_BATCH);
+        for (id, raw) in fresh {
+            self.records.insert(id, raw);
+            self.reservoir.push(id);
+        }
     }
 
     /// Appends whole records at the end of the last whole one, durably.
-    fn append(&mut self, records: &[u8], count: usize) -> Result<()> {
+    fn append(&self, records: &[u8], count: usize) -> Result<()> {
         let ctx = || format!("cannot append to the keyring {}", self.path.display());
         let mut f = OpenOptions::new()
             .write(true)
             .open(&self.path)
             .map_err(StoreError::io(ctx()))?;
-        let end = (HEADER_LEN + self.records_on_disk * RECORD_LEN) as u64;
+        let on_disk = self.records_on_disk.load(Ordering::Acquire);
+        let end = (HEADER_LEN + on_disk * RECORD_LEN) as u64;
         f.set_len(end).map_err(StoreError::io(ctx()))?; // drop a torn tail, if any
         f.seek(SeekFrom::Start(end))
             .map_err(StoreError::io(ctx()))?;
         f.write_all(records).map_err(StoreError::io(ctx()))?;
         f.sync_data().map_err(StoreError::io(ctx()))?;
-        self.records_on_disk += count;
+        self.records_on_disk
+            .store(on_disk + count, Ordering::Release);
         Ok(())
     }
 
@@ -232,7 +267,7 @@ impl Keyring {
         records_left.retain(|r, _| !gone_records.contains(r));
         let bytes = self.file_bytes(&customers_left, &records_left);
         replace_file(&self.path, &bytes)?;
-        self.records_on_disk = customers_left.len() + records_left.len();
+        self.records_on_disk = AtomicUsize::new(customers_left.len() + records_left.len());
         self.customers = customers_left;
         self.records = records_left;
         self.reservoir.retain(|r| self.records.contains_key(r));
@@ -265,10 +300,11 @@ impl Keyring {
             path: path.into(),
             desk_id,
             wrap,
-            records_on_disk: 0,
+            records_on_disk: AtomicUsize::new(0),
             customers: parsed.customers,
             records: parsed.records,
             reservoir: Vec::new(),
+            next_batch: FIRST_BATCH,
         };
         ring.rewrite()?;
         Ok(ring.counts())
@@ -278,7 +314,7 @@ impl Keyring {
     fn rewrite(&mut self) -> Result<()> {
         let bytes = self.to_file_bytes();
         replace_file(&self.path, &bytes)?;
-        self.records_on_disk = self.customers.len() + self.records.len();
+        self.records_on_disk = AtomicUsize::new(self.customers.len() + self.records.len());
         Ok(())
     }
 
@@ -546,24 +582,35 @@ mod format {
         let mut ring = Keyring::load(&path, DESK, wrap()).unwrap();
         let ann = CustomerId([1; 16]);
         ring.add(ann).unwrap();
+        let len = || fs::metadata(&path).unwrap().len() as usize;
         let first = ring.take_record_key().unwrap();
-        let len_after_batch = fs::metadata(&path).unwrap().len();
         assert_eq!(
-            len_after_batch as usize,
-            HEADER_LEN + (1 + RESERVOIR_BATCH) * RECORD_LEN,
-            "one append holds the whole batch"
+            len(),
+            HEADER_LEN + (1 + FIRST_BATCH) * RECORD_LEN,
+            "a process starts with a small batch"
         );
+        // Batches double up to the cap; each is one append.
         let mut taken = vec![first];
-        for _ in 1..RESERVOIR_BATCH {
+        let mut appends = 1;
+        let mut last_len = len();
+        while taken.len() < 2000 {
             taken.push(ring.take_record_key().unwrap());
+            if len() != last_len {
+                appends += 1;
+                last_len = len();
+            }
         }
-        assert_eq!(fs::metadata(&path).unwrap().len(), len_after_batch);
+        let on_disk = (len() - HEADER_LEN) / RECORD_LEN - 1;
+        assert!(
+            (2000..2000 + RESERVOIR_BATCH).contains(&on_disk),
+            "{on_disk}"
+        );
+        // 8+16+32+64+128 = 248, then 256 each: 1,752 more in 7 appends.
+        assert_eq!(appends, 5 + 7, "batches grow to {RESERVOIR_BATCH}");
         let mut unique = taken.clone();
         unique.sort();
         unique.dedup();
-        assert_eq!(unique.len(), RESERVOIR_BATCH, "no key handed out twice");
-        ring.take_record_key().unwrap();
-        assert!(fs::metadata(&path).unwrap().len() > len_after_batch);
+        assert_eq!(unique.len(), taken.len(), "no key handed out twice");
 
         let slot = KeySlot::Record {
             customer: ann,

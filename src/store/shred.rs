@@ -33,6 +33,22 @@ impl Store {
         .contains(&table.idx)
     }
 
+    /// An unused record key from the reservoir. A refill (an append and an fsync)
+    /// holds the keyring upgradable: reads go on, other takers and rewrites wait.
+    pub(super) fn take_record_key(&self) -> Result<RecordKeyId> {
+        use parking_lot::RwLockUpgradableReadGuard as Upgradable;
+        let ring = self.keyring.upgradable_read();
+        let mut ring = if ring.has_reserved() {
+            Upgradable::upgrade(ring)
+        } else {
+            let fresh = ring.append_batch()?;
+            let mut ring = Upgradable::upgrade(ring);
+            ring.accept_batch(fresh);
+            ring
+        };
+        Ok(ring.pop_reserved().expect("the reservoir holds a key"))
+    }
+
     /// Destroys the record keys of every durable commit that shredded some.
     pub(super) fn shred_durable(&self) -> Result<()> {
         let durable = self.durable.load(std::sync::atomic::Ordering::Acquire);
@@ -158,7 +174,7 @@ impl Tx<'_> {
                 self.shred(key_id)?;
             }
         }
-        let key_id = self.store.keyring.write().take_record_key()?;
+        let key_id = self.store.take_record_key()?;
         Ok(KeySlot::Record { customer, key_id })
     }
 
