@@ -13,6 +13,7 @@ mod backup;
 mod envelope;
 mod erasure;
 mod error;
+mod exports;
 mod health;
 mod keyring;
 mod keys;
@@ -96,12 +97,14 @@ struct Tables {
     /// The last unit of work's write set: a crash between its first and last write is
     /// repaired from it at the next open (see `tx`).
     units: Table,
+    /// Export archives (sealed for their customer) and their index (master-sealed).
+    exports: Table,
     /// Every tree above, in `idx` order.
     trees: Vec<TreeRef>,
 }
 
 /// Every tree's name, in `Table::idx` order.
-const TREE_NAMES: [&str; 20] = [
+const TREE_NAMES: [&str; 21] = [
     "meta",
     "customers",
     "email_index",
@@ -122,6 +125,7 @@ const TREE_NAMES: [&str; 20] = [
     "outbox",
     "suppressed",
     "units",
+    "exports",
 ];
 
 impl Tables {
@@ -153,6 +157,7 @@ impl Tables {
             outbox: t(17),
             suppressed: t(18),
             units: t(19),
+            exports: t(20),
             trees: (0..TREE_NAMES.len())
                 .map(|idx| TreeRef::new(idx, slot.clone()))
                 .collect(),
