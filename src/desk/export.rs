@@ -20,10 +20,28 @@ pub struct ExportFile {
 }
 
 impl Desk {
-    /// Builds the files of a customer's export, `SHA256SUMS` last. Audited.
+    /// Builds the files of a customer's export, `SHA256SUMS` last. Audited. (The
+    /// desk keeps exports sealed: see [`Desk::create_export`].)
     pub fn export_customer(
         &self,
         actor: &Actor,
+        customer: &Customer,
+        request: Option<RequestId>,
+    ) -> Result<Vec<ExportFile>> {
+        let files = self.export_files(customer, request)?;
+        self.audit_only(
+            actor,
+            "customer.export",
+            vec![format!("files={}", files.len())],
+            Some(&customer.id),
+        )?;
+        Ok(files)
+    }
+
+    /// The files of a customer's export, `SHA256SUMS` last (not audited: the caller
+    /// audits what it does with them).
+    pub(super) fn export_files(
+        &self,
         customer: &Customer,
         request: Option<RequestId>,
     ) -> Result<Vec<ExportFile>> {
@@ -223,13 +241,6 @@ impl Desk {
             path: "SHA256SUMS".into(),
             bytes: sums.into_bytes(),
         });
-
-        self.audit_only(
-            actor,
-            "customer.export",
-            vec![format!("files={}", files.len())],
-            Some(&customer.id),
-        )?;
         Ok(files)
     }
 }
@@ -380,74 +391,4 @@ fn index_html(profile: &Value, manifest: &Value, tickets: &[Value], consents: &[
     }
     h.push_str("<p>Every file in this archive is listed with its SHA-256 in SHA256SUMS.</p></body></html>\n");
     h
-}
-
-impl Desk {
-    /// Queues an export archive by mail to the customer's known address. Only for a
-    /// request whose requester's identity was verified, and only within `mail.max_size`;
-    /// the archive waits sealed with the customer's key and is deleted once sent.
-    pub fn mail_export(
-        &self,
-        actor: &Actor,
-        customer: &Customer,
-        request: &RequestId,
-        file_name: &str,
-        archive: Vec<u8>,
-    ) -> Result<()> {
-        use crate::model::{ComposedAttachment, ComposedMail, RequestStatus};
-        let r = self.request(request)?;
-        if r.customer != customer.id {
-            return Err(super::DeskError::Invalid(
-                "that request belongs to another customer".into(),
-            ));
-        }
-        if !matches!(
-            r.status,
-            RequestStatus::Verified | RequestStatus::InProgress | RequestStatus::Completed
-        ) {
-            return Err(super::DeskError::Invalid(format!(
-                "the requester's identity is not verified (request is {}): verify it first, then mail the export",
-                r.status
-            )));
-        }
-        let config = self.config().mail;
-        if config.from.is_none() {
-            return Err(super::DeskError::Invalid(
-                "mail.from is not set, so nothing can be mailed: `sealdesk config set mail.from …`"
-                    .into(),
-            ));
-        }
-        if archive.len() > config.max_size {
-            return Err(super::DeskError::Invalid(format!(
-                "the archive is {} bytes, over mail.max_size ({}): hand it over another way; it is in the exports dir",
-                archive.len(),
-                config.max_size
-            )));
-        }
-        self.write(actor, &[super::write::Hold::Customer(customer.id)], |u| {
-            let id = crate::model::AttachmentId::random();
-            u.tx.put_attachment(&customer.id, &id, &archive)?;
-            self.queue_composed(
-                u,
-                ComposedMail {
-                    to: customer.primary_email().to_string(),
-                    subject: "Your data export".into(),
-                    message_id: crate::mail::new_message_id(&config.message_id_domain()),
-                    body: "As you asked, attached is a copy of the personal data we hold about you: open index.html inside the archive for a readable overview; the JSON files are machine-readable, and SHA256SUMS lets you check that nothing was changed.\n".into(),
-                    attachment: Some(ComposedAttachment {
-                        id,
-                        owner: customer.id,
-                        name: file_name.to_string(),
-                        content_type: "application/gzip".into(),
-                    }),
-                },
-            )?;
-            u.audit(
-                "customer.export-mailed",
-                vec![request.to_string(), format!("bytes={}", archive.len())],
-                Some(&customer.id),
-            );
-            Ok(())
-        })
-    }
 }
