@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 
 /// Version of the archive layout; docs/export.schema.json describes it.
-pub const EXPORT_SCHEMA_VERSION: u32 = 1;
+pub const EXPORT_SCHEMA_VERSION: u32 = 2;
 
 /// One file of the archive.
 pub struct ExportFile {
@@ -77,6 +77,7 @@ impl Desk {
                 numbers.insert(t.number.0);
             }
         }
+        let outbox = self.store.outbox()?;
         let mut ticket_index = Vec::new();
         let mut message_count = 0;
         for n in numbers {
@@ -105,13 +106,19 @@ impl Desk {
                     attachments.push(json!({ "name": a.name, "content_type": a.content_type, "size": a.size, "file": path }));
                 }
                 let eml_path = format!("tickets/{n}/{}.eml", m.seq);
-                let eml = match self.store.raw_mail(number, m.seq)? {
-                    Some(raw) => raw,
-                    None => synthesize_eml(
-                        &m,
-                        customer,
-                        &config.mail.from.clone().unwrap_or_default(),
-                        &ticket.subject,
+                // Received mail as it arrived, replies as they went to the relay; only
+                // what never was mail (notes, replies not sent yet) is written anew.
+                let (eml, eml_source) = match self.store.raw_mail(number, m.seq)? {
+                    Some(raw) if m.kind == MessageKind::Inbound => (raw, "as received"),
+                    Some(raw) => (raw, "as sent"),
+                    None => (
+                        synthesize_eml(
+                            &m,
+                            customer,
+                            &config.mail.from.clone().unwrap_or_default(),
+                            &ticket.subject,
+                        ),
+                        "reconstructed",
                     ),
                 };
                 add(&mut files, eml_path.clone(), eml);
@@ -127,6 +134,8 @@ impl Desk {
                     "references": m.references,
                     "attachments": attachments,
                     "eml": eml_path,
+                    "eml_source": eml_source,
+                    "delivery": super::export_sections::delivery_json(&m, &outbox),
                     "internal_note": m.kind == MessageKind::Note,
                 }));
             }
@@ -188,21 +197,51 @@ impl Desk {
             pretty(&json!(request_docs)),
         );
 
-        // What is held and why: categories from the data present and the consents; the
-        // purposes consented to, plus customer service (090), which every ticket serves.
+        // Sections that stand on their own, each adding its files. (Notices to the
+        // customer go here too, as one more entry.)
+        let sections: &[super::export_sections::Section] = &[
+            super::export_sections::quarantine,
+            super::export_sections::audit_trail,
+        ];
+        let mut held_elsewhere = false;
+        for section in sections {
+            held_elsewhere |= section(self, customer, &mut files)?;
+        }
+
+        // What is held and why, as the consent ledger says now: every purpose's
+        // latest entry decides. Customer service (090) serves every ticket; a purpose
+        // consented to adds its categories; one withdrawn, refused or expired is
+        // listed as ended and adds none.
         let mut categories: BTreeSet<String> = ["C001".to_string()].into();
-        if message_count > 0 {
+        if message_count > 0 || held_elsewhere {
             categories.insert("C132".into());
         }
-        categories.extend(consents.iter().flat_map(|r| r.categories.iter().cloned()));
+        let purpose_name = |code: &str| {
+            catalogue
+                .purpose(code)
+                .map(|p| p.name.clone())
+                .unwrap_or_default()
+        };
         let mut purposes: Vec<Value> = vec![
-            json!({ "code": "090", "name": catalogue.purpose("090").map(|p| p.name.clone()).unwrap_or_default(), "basis": "the service you asked for" }),
+            json!({ "code": "090", "name": purpose_name("090"), "basis": "the service you asked for" }),
         ];
-        for p in &catalogue.purposes {
-            if let Some(r) = consents.iter().rev().find(|r| r.purpose == p.code) {
-                if r.state == ConsentState::Given && p.code != "090" {
-                    purposes.push(json!({ "code": p.code, "name": p.name, "basis": "consent", "since": r.at.rfc3339() }));
+        let mut ended: Vec<Value> = Vec::new();
+        let mut latest: Vec<&crate::model::ConsentRecord> = Vec::new();
+        for r in &consents {
+            match latest.iter_mut().find(|l| l.purpose == r.purpose) {
+                Some(l) if l.seq < r.seq => *l = r,
+                Some(_) => {}
+                None => latest.push(r),
+            }
+        }
+        for r in latest {
+            if r.state == ConsentState::Given {
+                categories.extend(r.categories.iter().cloned());
+                if r.purpose != "090" {
+                    purposes.push(json!({ "code": r.purpose, "name": purpose_name(&r.purpose), "basis": "consent", "since": r.at.rfc3339(), "categories": r.categories }));
                 }
+            } else {
+                ended.push(json!({ "code": r.purpose, "name": purpose_name(&r.purpose), "state": r.state.as_str(), "since": r.at.rfc3339() }));
             }
         }
         let privacy = &config.privacy;
@@ -222,6 +261,7 @@ impl Desk {
             "customer_id": customer.id.to_string(),
             "categories": categories.iter().map(|c| json!({ "code": c, "name": catalogue.category(c).map(|e| e.name.clone()).unwrap_or_default() })).collect::<Vec<_>>(),
             "purposes": purposes,
+            "purposes_ended": ended,
             "retention": retention,
             "recipients": privacy.recipients,
             "open_requests": requests.iter().filter(|r| !is_finished(r)).count(),
@@ -245,7 +285,7 @@ impl Desk {
     }
 }
 
-fn add(files: &mut Vec<ExportFile>, path: String, bytes: Vec<u8>) {
+pub(super) fn add(files: &mut Vec<ExportFile>, path: String, bytes: Vec<u8>) {
     files.push(ExportFile { path, bytes });
 }
 
@@ -262,7 +302,7 @@ fn author_label(a: &Author, c: &Customer) -> String {
     }
 }
 
-fn pretty(v: &Value) -> Vec<u8> {
+pub(super) fn pretty(v: &Value) -> Vec<u8> {
     let mut s = serde_json::to_vec_pretty(v).expect("JSON values always serialise");
     s.push(b'\n');
     s
