@@ -285,3 +285,191 @@ impl Desk {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::desk::tests::desk;
+    use crate::desk::{Actor, Desk, Filed, Incoming, NewTicket};
+    use crate::model::{ExportWay, Timestamp};
+
+    fn receive(desk: &Desk, raw: &str, envelope: Option<&str>) -> Filed {
+        desk.receive_mail(Incoming {
+            raw: raw.as_bytes(),
+            envelope_from: envelope,
+            source: "test",
+        })
+        .unwrap()
+    }
+
+    fn ticket_for(desk: &Desk, email: &str) -> crate::model::Customer {
+        let new = NewTicket {
+            from: email,
+            name: "Ann",
+            subject: "s",
+            body: "b",
+            message_id: None,
+        };
+        desk.create_ticket(&Actor::local_admin(), new).unwrap().1
+    }
+
+    #[test]
+    fn quarantine_is_sealed_for_its_sender_and_goes_with_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path());
+        let admin = Actor::local_admin();
+        desk.set_config_key(&admin, "mail.rate_limit", "1").unwrap();
+        desk.set_config_key(&admin, "mail.from", "Support <support@desk.example>")
+            .unwrap();
+        let mail = |id: &str| {
+            format!("From: Ann <ann@example.com>\r\nSubject: hi\r\nMessage-ID: <{id}@x>\r\n\r\nhello\r\n")
+        };
+        assert!(matches!(
+            receive(&desk, &mail("1"), None),
+            Filed::NewTicket(_)
+        ));
+        // A new sender whose first mail is held back gets a customer record too.
+        desk.set_config_key(&admin, "mail.max_size", "10").unwrap();
+        let first = "From: Cy <cy@example.com>\r\nSubject: big\r\n\r\nlong enough\r\n";
+        assert!(matches!(
+            receive(&desk, first, None),
+            Filed::Quarantined(..)
+        ));
+        desk.set_config_key(&admin, "mail.max_size", "1000000")
+            .unwrap();
+        assert!(matches!(
+            receive(&desk, &mail("2"), None),
+            Filed::Quarantined(..)
+        ));
+        // Unowned: the desk's own address (a loop), an unparsable message without an
+        // envelope sender, and a delivery report.
+        let own = "From: support@desk.example\r\nSubject: loop\r\n\r\nx\r\n";
+        assert!(matches!(receive(&desk, own, None), Filed::Quarantined(..)));
+        assert!(matches!(
+            receive(&desk, "\u{0}garbage", None),
+            Filed::Quarantined(..)
+        ));
+        let bounce = "From: MAILER-DAEMON@mx.example\r\nSubject: Undelivered Mail Returned to Sender\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=R\r\n\r\n--R\r\nContent-Type: text/plain\r\n\r\nfailed\r\n--R\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; x@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--R\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <unknown@desk.example>\r\n--R--\r\n";
+        receive(&desk, bounce, None);
+
+        let store = desk.store();
+        let ann = store.customer_by_email("ann@example.com").unwrap().unwrap();
+        let cy = store.customer_by_email("cy@example.com").unwrap().unwrap();
+        assert_eq!(store.quarantine_of(&ann.id).unwrap().len(), 1);
+        assert_eq!(store.quarantine_of(&cy.id).unwrap().len(), 1);
+        let unowned = store.unowned_quarantine().unwrap().len();
+        assert_eq!(unowned, 3, "loop, unparsable mail and the report stay master-sealed");
+        let all = store.quarantine().unwrap().len();
+        assert_eq!(all, 2 + unowned);
+
+        let counts = desk
+            .cancel_customer(&admin, "ann@example.com", "ann@example.com")
+            .unwrap();
+        assert_eq!(counts.quarantined, 1);
+        assert_eq!(store.quarantine().unwrap().len(), all - 1);
+        assert_eq!(store.quarantine_of(&cy.id).unwrap().len(), 1, "Cy's stays");
+
+        // Retention deletes the unowned ones after privacy.quarantine_days, not Cy's.
+        let later = Timestamp::now().plus_days(31);
+        let report = desk.run_retention(&admin, false, later).unwrap();
+        assert_eq!(report.quarantine_removed.len(), unowned);
+        assert_eq!(store.quarantine().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_archive_leaves_by_file_and_mail_once_and_erasure_keeps_only_the_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path());
+        let admin = Actor::local_admin();
+        desk.set_config_key(&admin, "mail.from", "Support <support@desk.example>")
+            .unwrap();
+        let ann = ticket_for(&desk, "ann@example.com");
+        let request = desk
+            .open_request(&admin, &ann, crate::model::RequestKind::Export, None)
+            .unwrap();
+        desk.verify_request(&admin, &request.id, "called back")
+            .unwrap();
+        let rec = desk.create_export(&admin, &ann, Some(request.id)).unwrap();
+        let stored = desk.store().export_archive(&rec.id).unwrap().unwrap();
+        assert_eq!(stored.len() as u64, rec.size);
+
+        let out = dir.path().join("copy.tar.gz");
+        let path = desk.write_export_file(&admin, &rec.id, &out).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), stored);
+        let again = desk.write_export_file(&admin, &rec.id, &out).unwrap_err();
+        assert!(again.to_string().contains("pick another --out"), "{again}");
+
+        assert_eq!(
+            desk.mail_export(&admin, &rec.id, &request.id).unwrap(),
+            "ann@example.com"
+        );
+        let twice = desk.mail_export(&admin, &rec.id, &request.id).unwrap_err();
+        let twice = twice.to_string();
+        assert!(
+            twice.contains("already mailed on") && twice.contains("to ann@example.com"),
+            "{twice}"
+        );
+        let composed = desk
+            .store()
+            .outbox()
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.composed.is_some())
+            .count();
+        assert_eq!(composed, 1);
+
+        let preview = desk.erasure_preview(&admin, "ann@example.com").unwrap();
+        assert!(preview.contains(&path.display().to_string()), "{preview}");
+        desk.cancel_customer(&admin, "ann@example.com", "ann@example.com")
+            .unwrap();
+        let after = desk.store().export_record(&rec.id).unwrap().unwrap();
+        assert!(after.content_deleted.is_some());
+        assert!(desk.store().export_archive(&rec.id).unwrap().is_none());
+        assert!(after
+            .deliveries
+            .iter()
+            .all(|d| !matches!(d.way, ExportWay::File { path: Some(_) })));
+        assert_eq!(after.deliveries.len(), 2, "how and when stay");
+    }
+
+    #[test]
+    fn retention_expires_a_stored_archive_and_keeps_its_index_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path());
+        let admin = Actor::local_admin();
+        let ann = ticket_for(&desk, "ann@example.com");
+        let rec = desk.create_export(&admin, &ann, None).unwrap();
+        let soon = desk.run_retention(&admin, true, Timestamp::now()).unwrap();
+        assert!(soon.exports_expired.is_empty());
+        let later = Timestamp::now().plus_days(8);
+        let dry = desk.run_retention(&admin, true, later).unwrap();
+        assert_eq!(dry.exports_expired, vec![rec.id]);
+        assert!(desk.store().export_archive(&rec.id).unwrap().is_some());
+        desk.run_retention(&admin, false, later).unwrap();
+        assert!(desk.store().export_archive(&rec.id).unwrap().is_none());
+        let kept = desk.store().export_record(&rec.id).unwrap().unwrap();
+        assert!(kept.content_deleted.is_some());
+        let out = dir.path().join("late.tar.gz");
+        let gone = desk.write_export_file(&admin, &rec.id, &out).unwrap_err();
+        assert!(gone.to_string().contains("was deleted"), "{gone}");
+        assert!(!out.exists());
+    }
+
+    #[test]
+    fn suppression_after_erasure_can_be_turned_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path());
+        let admin = Actor::local_admin();
+        ticket_for(&desk, "ann@example.com");
+        ticket_for(&desk, "bo@example.com");
+        desk.cancel_customer(&admin, "ann@example.com", "ann@example.com")
+            .unwrap();
+        assert!(desk.store().is_suppressed("ann@example.com").unwrap());
+        desk.set_config_key(&admin, "privacy.suppress_after_erasure", "false")
+            .unwrap();
+        let preview = desk.erasure_preview(&admin, "bo@example.com").unwrap();
+        assert!(!preview.contains("keyed hash"), "{preview}");
+        desk.cancel_customer(&admin, "bo@example.com", "bo@example.com")
+            .unwrap();
+        assert!(!desk.store().is_suppressed("bo@example.com").unwrap());
+    }
+}
