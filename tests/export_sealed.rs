@@ -316,3 +316,79 @@ fn exports_and_quarantine_are_sealed_complete_and_erased_everywhere() {
     let old = hits(&[&desk.path("restored")]);
     assert!(old.is_empty(), "{old:#?}");
 }
+
+/// Plaintext archives an older version left in DATA/exports: the preview lists the
+/// customer's, the erasure deletes them, and another customer's stay.
+#[test]
+fn old_plaintext_exports_are_listed_and_go_with_their_customer() {
+    let d = TempDesk::with_support_address();
+    common::ingest(
+        &d,
+        "From: Ann <ann@example.com>\r\nSubject: one\r\nMessage-ID: <o1@x>\r\n\r\nhi\r\n",
+    );
+    common::ingest(
+        &d,
+        "From: Bo <bo@example.com>\r\nSubject: two\r\nMessage-ID: <o2@x>\r\n\r\nhi\r\n",
+    );
+    let id = |email: &str| {
+        common::json(&d, &["customer", "show", email, "--json"])["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let dir = d.data.join("exports");
+    std::fs::create_dir_all(&dir).unwrap();
+    let anns = dir.join(format!("{}-1700000000.tar.gz", id("ann@example.com")));
+    let bos = dir.join(format!("{}-1700000000.tar.gz", id("bo@example.com")));
+    std::fs::write(&anns, b"old plaintext").unwrap();
+    std::fs::write(&bos, b"old plaintext").unwrap();
+
+    let preview = common::ok(&d, &["customer", "cancel", "ann@example.com", "--preview"]);
+    assert!(
+        preview.contains(&format!(
+            "{} (plaintext, from an older version",
+            anns.display()
+        )),
+        "{preview}"
+    );
+    assert!(!preview.contains(&bos.display().to_string()), "{preview}");
+    common::ok(&d, &["customer", "cancel", "ann@example.com", "--yes"]);
+    assert!(!anns.exists(), "Ann's old archive is deleted with her");
+    assert!(bos.exists(), "Bo's is not Ann's");
+}
+
+#[test]
+fn writing_an_export_out_fails_in_one_line_that_names_the_fix() {
+    let d = TempDesk::with_support_address();
+    common::ingest(
+        &d,
+        "From: Ann <ann@example.com>\r\nSubject: one\r\nMessage-ID: <w1@x>\r\n\r\nhi\r\n",
+    );
+    let taken = d.dir.path().join("taken.tar.gz");
+    std::fs::write(&taken, b"the admin's own file").unwrap();
+    let out = d.cli(&[
+        "customer",
+        "export",
+        "ann@example.com",
+        "--out",
+        taken.to_str().unwrap(),
+    ]);
+    common::assert_clean_failure(&out, "pick another --out");
+    assert_eq!(std::fs::read(&taken).unwrap(), b"the admin's own file");
+    let listed = common::json(&d, &["customer", "exports", "ann@example.com", "--json"]);
+    assert_eq!(
+        listed[0]["deliveries"],
+        serde_json::json!([]),
+        "a file that was not written is not recorded"
+    );
+    let unknown = d.cli(&[
+        "customer",
+        "exports",
+        "ann@example.com",
+        "--save",
+        "exp_00000000000000000000000000000000",
+        "--out",
+        d.dir.path().join("x.tar.gz").to_str().unwrap(),
+    ]);
+    common::assert_clean_failure(&unknown, "customer exports EMAIL");
+}

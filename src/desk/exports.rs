@@ -357,7 +357,10 @@ mod tests {
         assert_eq!(store.quarantine_of(&ann.id).unwrap().len(), 1);
         assert_eq!(store.quarantine_of(&cy.id).unwrap().len(), 1);
         let unowned = store.unowned_quarantine().unwrap().len();
-        assert_eq!(unowned, 3, "loop, unparsable mail and the report stay master-sealed");
+        assert_eq!(
+            unowned, 3,
+            "loop, unparsable mail and the report stay master-sealed"
+        );
         let all = store.quarantine().unwrap().len();
         assert_eq!(all, 2 + unowned);
 
