@@ -221,6 +221,9 @@ fn exports_and_quarantine_are_sealed_complete_and_erased_everywhere() {
         events.iter().any(|e| e["action"] == "mail.quarantine"),
         "{audit}"
     );
+    let html = String::from_utf8_lossy(&files["index.html"]);
+    assert!(html.contains("Mail from you that was held back"), "{html}");
+    assert!(html.contains("made a copy of your data (export)"), "{html}");
     let manifest = doc(&files, "manifest.json");
     assert_eq!(manifest["schema_version"], 2);
 

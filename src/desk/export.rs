@@ -267,11 +267,8 @@ impl Desk {
             "open_requests": requests.iter().filter(|r| !is_finished(r)).count(),
             "files": paths,
         });
-        add(
-            &mut files,
-            "index.html".into(),
-            index_html(&profile, &manifest, &ticket_index, &consent_docs).into_bytes(),
-        );
+        let html = index_html(&profile, &manifest, &ticket_index, &consent_docs, &files);
+        add(&mut files, "index.html".into(), html.into_bytes());
         add(&mut files, "manifest.json".into(), pretty(&manifest));
         let sums: String = files
             .iter()
@@ -357,7 +354,20 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn index_html(profile: &Value, manifest: &Value, tickets: &[Value], consents: &[Value]) -> String {
+fn index_html(
+    profile: &Value,
+    manifest: &Value,
+    tickets: &[Value],
+    consents: &[Value],
+    files: &[ExportFile],
+) -> String {
+    let section = |path: &str| -> Vec<Value> {
+        files
+            .iter()
+            .find(|f| f.path == path)
+            .and_then(|f| serde_json::from_slice::<Vec<Value>>(&f.bytes).ok())
+            .unwrap_or_default()
+    };
     let text = |v: &Value| esc(v.as_str().unwrap_or(""));
     let mut h = String::from("<!doctype html><html><head><meta charset=\"utf-8\"><title>Your data</title><style>body{font-family:sans-serif;max-width:50em;margin:auto}pre{white-space:pre-wrap;background:#f4f4f4;padding:.5em}</style></head><body>");
     h.push_str(&format!(
@@ -419,8 +429,15 @@ fn index_html(profile: &Value, manifest: &Value, tickets: &[Value], consents: &[
             if m["redacted"] == true {
                 h.push_str("<p><em>A message from another person is left out.</em></p>");
             } else {
+                let delivery = match m["delivery"]["state"].as_str() {
+                    Some(state) => format!(
+                        "; {state} {}",
+                        text(m["delivery"].get("at").unwrap_or(&m["delivery"]["since"]))
+                    ),
+                    None => String::new(),
+                };
                 h.push_str(&format!(
-                    "<p><strong>{}</strong>, {} ({})</p><pre>{}</pre>",
+                    "<p><strong>{}</strong>, {} ({}{delivery})</p><pre>{}</pre>",
                     text(&m["author"]),
                     text(&m["at"]),
                     text(&m["kind"]),
@@ -429,6 +446,30 @@ fn index_html(profile: &Value, manifest: &Value, tickets: &[Value], consents: &[
             }
         }
     }
+    let held = section("quarantine.json");
+    if !held.is_empty() {
+        h.push_str("<h2>Mail from you that was held back</h2><ul>");
+        for q in &held {
+            h.push_str(&format!(
+                "<li>{}: {} (the mail as it arrived: {})</li>",
+                text(&q["received"]),
+                text(&q["reason"]),
+                text(&q["eml"])
+            ));
+        }
+        h.push_str("</ul>");
+    }
+    h.push_str("<h2>Who worked with your data</h2><ul>");
+    for e in section("audit.json") {
+        h.push_str(&format!(
+            "<li>{} {}: {} ({})</li>",
+            text(&e["at"]),
+            text(&e["by"]),
+            text(&e["what"]),
+            text(&e["action"])
+        ));
+    }
+    h.push_str("</ul>");
     h.push_str("<p>Every file in this archive is listed with its SHA-256 in SHA256SUMS.</p></body></html>\n");
     h
 }
