@@ -2,6 +2,7 @@
 //! a byte scanner for plaintext at rest.
 #![allow(dead_code)]
 
+pub mod deep_scan;
 pub mod live;
 
 use base64::engine::general_purpose::STANDARD as B64;
