@@ -7,7 +7,7 @@ mod common;
 
 use common::live::*;
 use common::sink::Sink;
-use common::{needles, scan, TempDesk};
+use common::TempDesk;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -74,20 +74,9 @@ fn doc(files: &BTreeMap<String, Vec<u8>>, path: &str) -> Value {
     serde_json::from_slice(files.get(path).unwrap_or_else(|| panic!("{path} missing"))).unwrap()
 }
 
-/// Every canary hit under `dirs`, as "path: canary".
+/// Every canary hit under `dirs`, looking inside gzip, tar and zip ("path[!member]: canary").
 fn hits(dirs: &[&Path]) -> Vec<String> {
-    let mut all = Vec::new();
-    let mut owners = Vec::new();
-    for c in CANARIES {
-        for n in needles(c) {
-            all.push(n);
-            owners.push(c);
-        }
-    }
-    scan(dirs, &all)
-        .into_iter()
-        .map(|(path, i)| format!("{}: {}", path.display(), owners[i]))
-        .collect()
+    common::deep_scan::hits(dirs, &CANARIES)
 }
 
 /// A desk at `data` with this desk's keys dir (today's keys), for restores.
@@ -294,20 +283,13 @@ fn exports_and_quarantine_are_sealed_complete_and_erased_everywhere() {
     assert!(live.is_empty(), "{live:#?}");
     // The copy the admin chose, listed by the preview, does hold them (so the scan
     // can find them).
-    let unpacked = desk.path("unpacked");
-    for (path, bytes) in &files {
-        let target = unpacked.join(path);
-        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-        std::fs::write(target, bytes).unwrap();
-    }
-    let outside = hits(&[&unpacked]);
+    let outside = common::deep_scan::hits_in("ann-export.tar.gz", &archive, &CANARIES);
     for c in CANARIES {
         assert!(
             outside.iter().any(|h| h.ends_with(&format!(": {c}"))),
             "{c} not in the export: {outside:#?}"
         );
     }
-    std::fs::remove_dir_all(&unpacked).unwrap();
 
     // The earlier backup, restored with today's keys: the erasure is applied again.
     let restored = with_todays_keys(&desk, desk.path("restored"));
@@ -343,8 +325,14 @@ fn old_plaintext_exports_are_listed_and_go_with_their_customer() {
     std::fs::create_dir_all(&dir).unwrap();
     let anns = dir.join(format!("{}-1700000000.tar.gz", id("ann@example.com")));
     let bos = dir.join(format!("{}-1700000000.tar.gz", id("bo@example.com")));
-    std::fs::write(&anns, b"old plaintext").unwrap();
-    std::fs::write(&bos, b"old plaintext").unwrap();
+    let gz = |text: &str| {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(text.as_bytes()).unwrap();
+        e.finish().unwrap()
+    };
+    std::fs::write(&anns, gz("old plaintext OLDANNCANARY")).unwrap();
+    std::fs::write(&bos, gz("old plaintext OLDBOCANARY")).unwrap();
 
     let preview = common::ok(&d, &["customer", "cancel", "ann@example.com", "--preview"]);
     assert!(
@@ -358,6 +346,9 @@ fn old_plaintext_exports_are_listed_and_go_with_their_customer() {
     common::ok(&d, &["customer", "cancel", "ann@example.com", "--yes"]);
     assert!(!anns.exists(), "Ann's old archive is deleted with her");
     assert!(bos.exists(), "Bo's is not Ann's");
+    let left = common::deep_scan::hits(&[&d.data, &d.keys], &["OLDANNCANARY", "OLDBOCANARY"]);
+    assert_eq!(left.len(), 1, "{left:#?}");
+    assert!(left[0].ends_with(": OLDBOCANARY"), "{left:#?}");
 }
 
 #[test]
