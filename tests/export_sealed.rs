@@ -386,3 +386,39 @@ fn writing_an_export_out_fails_in_one_line_that_names_the_fix() {
     ]);
     common::assert_clean_failure(&unknown, "customer exports EMAIL");
 }
+
+/// `customer cancel` in a terminal (through a running server) shows the preview — the
+/// copy written outside and what is kept — before it asks for the address.
+#[test]
+fn an_interactive_cancel_shows_the_preview_first() {
+    let desk = configured_desk(None);
+    let server = desk.serve();
+    ingest(
+        &desk,
+        "From: Ann <ann@example.com>\r\nSubject: one\r\nMessage-ID: <i1@x>\r\n\r\nhi\r\n",
+    );
+    let out = desk.path("handed-over.tar.gz");
+    desk.cli(&[
+        "customer",
+        "export",
+        "ann@example.com",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let command = format!(
+        "sleep 0.5; {BIN} --data {} --keys {} customer cancel ann@example.com",
+        desk.path("data").display(),
+        desk.path("keys").display()
+    );
+    let t = Tmux::start(&desk, &command);
+    t.resize(220, 60);
+    let screen = t.wait_for("Type the customer's address to confirm");
+    let flat = screen.replace('\n', "");
+    assert!(flat.contains(&out.display().to_string()), "{screen}");
+    assert!(screen.contains("What is kept, and why"), "{screen}");
+    t.type_line("ann@example.com");
+    t.wait_for("[exit 0]");
+    let gone = desk.try_cli(&["customer", "show", "ann@example.com"]);
+    assert!(!gone.status.success(), "not erased");
+    assert!(server.terminate().success());
+}
