@@ -466,6 +466,20 @@ fn agents_cannot_cancel_an_account() {
 fn admins_cancel_an_account_after_typing_the_address() {
     let fx = fixture();
     let n = fx.ticket("ann@example.com", "Ann", "Printer on fire", "help");
+    let ann = fx.customer("ann@example.com");
+    let made = fx
+        .desk
+        .create_export(&Actor::local_admin(), &ann, None)
+        .unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let copy = fx
+        .desk
+        .write_export_file(
+            &Actor::local_admin(),
+            &made.id,
+            &outside.path().join("c.tgz"),
+        )
+        .unwrap();
     let mut app = fx.app("bob", 2);
     code(&mut app, KeyCode::Enter);
     keys(&mut app, "cX");
@@ -475,6 +489,11 @@ fn admins_cancel_an_account_after_typing_the_address() {
         "{s}"
     );
     assert!(s.contains("This erases the customer"), "the preview: {s}");
+    assert!(
+        s.contains(&format!("- {} written on", copy.display())),
+        "the copy outside is listed: {s}"
+    );
+    assert!(s.contains("What is kept, and why:"), "{s}");
     keys(&mut app, "ann@example.org");
     code(&mut app, KeyCode::Enter);
     let s = wide(&mut app);
