@@ -82,6 +82,9 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
             mail,
         } => {
             let c = desk.find_customer(actor, &email)?;
+            if let (true, Some(request)) = (mail, &request) {
+                desk.check_mailable(&c, request)?;
+            }
             let record = desk.create_export(actor, &c, request)?;
             writeln!(
                 io.out,

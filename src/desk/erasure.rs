@@ -124,7 +124,8 @@ impl Desk {
                     },
                 )?;
             }
-            let counts = u.tx.erase_customer(record)?;
+            let mut counts = u.tx.erase_customer(record)?;
+            counts.quarantined += self.remove_unsealed_quarantine(u, record)?;
             if !self.config().privacy.suppress_after_erasure {
                 u.tx.lift_suppression(record);
             }
@@ -155,6 +156,34 @@ impl Desk {
             });
             Ok(counts)
         })
+    }
+}
+
+impl Desk {
+    /// Quarantined mail from the customer that an older version kept master-sealed:
+    /// found by its sender's keyed hash, removed in the erasure's unit.
+    fn remove_unsealed_quarantine(
+        &self,
+        u: &mut super::write::Unit<'_>,
+        record: &ErasureRecord,
+    ) -> Result<usize> {
+        let mut removed = 0;
+        for q in self.store.unowned_quarantine()? {
+            let incoming = super::Incoming {
+                raw: &q.raw,
+                envelope_from: Some(&q.envelope_from),
+                source: &q.source,
+            };
+            let theirs = self
+                .quarantine_owner(&incoming)
+                .is_some_and(|(address, _)| {
+                    record.email_keys.contains(&self.store.email_key(&address))
+                });
+            if theirs && u.tx.remove_quarantine(&q.id)? {
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 }
 

@@ -133,7 +133,7 @@ impl Desk {
     /// went. The copy in the outbox is sealed with the customer's key and deleted once
     /// sent. Returns the address it goes to.
     pub fn mail_export(&self, actor: &Actor, id: &ExportId, request: &RequestId) -> Result<String> {
-        use crate::model::{ComposedAttachment, ComposedMail, RequestStatus};
+        use crate::model::{ComposedAttachment, ComposedMail};
         let record = self.find_export(id)?;
         let customer = self.store.customer(&record.customer)?.ok_or_else(|| {
             DeskError::NotFound("the customer of this export was erased: nothing to mail".into())
@@ -141,28 +141,8 @@ impl Desk {
         if let Some(done) = self.already_mailed(&record) {
             return Err(DeskError::Conflict(done));
         }
-        let r = self.request(request)?;
-        if r.customer != customer.id {
-            return Err(DeskError::Invalid(
-                "that request belongs to another customer".into(),
-            ));
-        }
-        if !matches!(
-            r.status,
-            RequestStatus::Verified | RequestStatus::InProgress | RequestStatus::Completed
-        ) {
-            return Err(DeskError::Invalid(format!(
-                "the requester's identity is not verified (request is {}): verify it first, then mail the export",
-                r.status
-            )));
-        }
+        self.check_mailable(&customer, request)?;
         let config = self.config().mail;
-        if config.from.is_none() {
-            return Err(DeskError::Invalid(
-                "mail.from is not set, so nothing can be mailed: `sealdesk config set mail.from …`"
-                    .into(),
-            ));
-        }
         let archive = self.export_content(&record)?;
         if archive.len() > config.max_size {
             return Err(DeskError::Invalid(format!(
@@ -215,6 +195,34 @@ impl Desk {
             Ok(())
         })?;
         Ok(to)
+    }
+
+    /// Whether an export for `request` may be mailed to `customer` now: a request of
+    /// theirs whose requester's identity was verified, and `mail.from` set.
+    pub fn check_mailable(&self, customer: &Customer, request: &RequestId) -> Result<()> {
+        use crate::model::RequestStatus;
+        let r = self.request(request)?;
+        if r.customer != customer.id {
+            return Err(DeskError::Invalid(
+                "that request belongs to another customer".into(),
+            ));
+        }
+        if !matches!(
+            r.status,
+            RequestStatus::Verified | RequestStatus::InProgress | RequestStatus::Completed
+        ) {
+            return Err(DeskError::Invalid(format!(
+                "the requester's identity is not verified (request is {}): verify it first, then mail the export",
+                r.status
+            )));
+        }
+        if self.config().mail.from.is_none() {
+            return Err(DeskError::Invalid(
+                "mail.from is not set, so nothing can be mailed: `sealdesk config set mail.from …`"
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 
     /// "export … was already mailed on … to …" if this archive went out by mail before.
@@ -364,11 +372,26 @@ mod tests {
         let all = store.quarantine().unwrap().len();
         assert_eq!(all, 2 + unowned);
 
+        // One an older version kept master-sealed: found by its sender and erased too.
+        let old = crate::model::QuarantineItem {
+            id: crate::model::QuarantineId::random(),
+            received: Timestamp::now(),
+            reason: "older version".into(),
+            source: "test".into(),
+            envelope_from: String::new(),
+            raw: mail("old").into_bytes(),
+        };
+        let mut tx = store.begin();
+        tx.put_quarantine(&old, None).unwrap();
+        store.commit(tx).unwrap();
+        assert_eq!(store.unowned_quarantine().unwrap().len(), unowned + 1);
+
         let counts = desk
             .cancel_customer(&admin, "ann@example.com", "ann@example.com")
             .unwrap();
-        assert_eq!(counts.quarantined, 1);
+        assert_eq!(counts.quarantined, 2);
         assert_eq!(store.quarantine().unwrap().len(), all - 1);
+        assert!(store.quarantine_item(&old.id).unwrap().is_none());
         assert_eq!(store.quarantine_of(&cy.id).unwrap().len(), 1, "Cy's stays");
 
         // Retention deletes the unowned ones after privacy.quarantine_days, not Cy's.

@@ -144,7 +144,7 @@ impl Desk {
     /// the envelope sender), unless it is a delivery report or the desk's own address.
     /// That customer's key seals it (their record is created if new), so erasing them
     /// reaches it; `None` keeps it master-sealed until retention deletes it.
-    fn quarantine_owner(&self, incoming: &Incoming<'_>) -> Option<(String, String)> {
+    pub(super) fn quarantine_owner(&self, incoming: &Incoming<'_>) -> Option<(String, String)> {
         let own = self.config().mail.from_address();
         let (address, name) = match parse::parse(incoming.raw) {
             Ok(mail) if mail.bounce.is_some() => return None,
