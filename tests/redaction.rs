@@ -123,11 +123,11 @@ fn export_text(d: &TempDesk) -> String {
     text
 }
 
+/// The deep scan (inside gzip/tar/zip, UTF-16, base64, quoted-printable) finds none
+/// of the canaries in any file under `dirs`.
 fn no_hits(dirs: &[&Path], canaries: &[&str]) {
-    for c in canaries {
-        let hits = scan(dirs, &needles(c));
-        assert!(hits.is_empty(), "{c}: {hits:?}");
-    }
+    let hits = common::deep_scan::hits(dirs, canaries);
+    assert!(hits.is_empty(), "{hits:?}");
 }
 
 #[test]
@@ -339,4 +339,76 @@ fn correcting_a_name_leaves_the_old_name_unreadable_in_an_earlier_backup() {
     let t = json(&r, &["ticket", "show", "1", "--json"]);
     assert_eq!(t["thread"].as_array().unwrap().len(), 3, "{t}");
     no_hits(&[&r.data, &r.keys], &[NAME]);
+}
+
+/// While `serve` runs, redaction and a keys backup go through the control socket, and
+/// the server destroys the key at once; `keys restore` is refused until it stops.
+#[test]
+fn redaction_and_keys_backup_work_while_the_server_runs() {
+    let desk = common::live::TestDesk::new();
+    desk.cli(&[
+        "config",
+        "set",
+        "mail.from",
+        "Support <support@desk.example>",
+    ]);
+    let raw = mail(
+        &format!("Help {SUBJECT}"),
+        BODY1,
+        FILE1,
+        BYTES1,
+        "l1@example.com",
+        None,
+    );
+    let out = desk.cli_with_stdin(&["ingest"], raw.as_bytes());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let backup = desk.path("before.bak");
+    desk.cli(&["backup", "--out", backup.to_str().unwrap()]);
+
+    let server = desk.serve();
+    let out = desk.cli(&[
+        "ticket",
+        "redact",
+        "1",
+        "--message",
+        "1",
+        "--reason",
+        "live",
+    ]);
+    assert!(out.contains("[redacted: live]"), "{out}");
+    let shown = desk.cli(&["ticket", "show", "1", "--json"]);
+    assert!(
+        !shown.contains(BODY1) && shown.contains("[redacted: live]"),
+        "{shown}"
+    );
+    let keys_backup = desk.path("live.keys");
+    let out = desk.cli(&["keys", "backup", "--out", keys_backup.to_str().unwrap()]);
+    assert!(out.contains("keys backup written"), "{out}");
+    let refused = desk.try_cli(&["keys", "restore", keys_backup.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("stop the server first"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(server.terminate().success());
+
+    // The server destroyed the key: the backup from before cannot show the text.
+    let r = TempDesk {
+        dir: tempfile::tempdir().unwrap(),
+        data: desk.path("restored"),
+        keys: desk.path("keys"),
+    };
+    ok(&r, &["restore", backup.to_str().unwrap()]);
+    let t = json(&r, &["ticket", "show", "1", "--json"]);
+    assert!(!t.to_string().contains(BODY1), "{t}");
+    assert!(t["subject"].as_str().unwrap().contains(SUBJECT), "{t}");
+    no_hits(
+        &[&r.data, &desk.path("data"), &desk.path("keys")],
+        &[BODY1, FILE1, BYTES1],
+    );
 }

@@ -29,8 +29,10 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     ("privacy.correction_days", Kind::Number, "days to answer correction and erasure requests"),
     ("privacy.objection_days", Kind::Number, "days to answer consent withdrawals and marketing objections"),
     ("privacy.extension_days", Kind::Number, "days one extension adds"),
-    ("privacy.export_retention_days", Kind::Number, "days before an export archive is deleted"),
+    ("privacy.export_retention_days", Kind::Number, "days before an export archive's content is deleted"),
+    ("privacy.quarantine_days", Kind::Number, "days before quarantined mail without a known sender is deleted"),
     ("privacy.anonymise_closed_after_days", Kind::Number, "anonymise closed tickets after this many days (0 = never)"),
+    ("privacy.suppress_after_erasure", Kind::Bool, "keep a keyed hash of erased addresses to mark later mail \"previously erased\" (true/false)"),
     ("privacy.controller", Kind::Text, "who is responsible for the data, named in exports"),
     ("privacy.recipients", Kind::List, "who else receives customer data, comma-separated"),
 ];
@@ -40,6 +42,7 @@ pub enum Kind {
     Text,
     Number,
     List,
+    Bool,
 }
 
 fn kind_of(key: &str) -> Result<Kind, String> {
@@ -103,6 +106,11 @@ pub fn set(path: &Path, key: &str, value: &str) -> Result<Config, ConfigError> {
                 .parse::<i64>()
                 .map_err(|_| err(format!("{key} must be a whole number, not {value:?}")))?,
         ),
+        Kind::Bool => toml_edit::value(match value.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" => true,
+            "false" | "no" | "off" => false,
+            _ => return Err(err(format!("{key} must be true or false, not {value:?}"))),
+        }),
         Kind::List => {
             let mut array = toml_edit::Array::new();
             for v in value.split(',').map(str::trim).filter(|v| !v.is_empty()) {

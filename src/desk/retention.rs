@@ -13,6 +13,10 @@ pub struct RetentionReport {
     pub tickets: Vec<TicketNo>,
     pub messages: usize,
     pub exports_removed: usize,
+    /// Stored archives whose content expired (their index entries stay).
+    pub exports_expired: Vec<crate::model::ExportId>,
+    /// Quarantined mail without a known sender, past `privacy.quarantine_days`.
+    pub quarantine_removed: Vec<crate::model::QuarantineId>,
     pub dry_run: bool,
 }
 
@@ -28,6 +32,17 @@ impl std::fmt::Display for RetentionReport {
             "{verb} {} closed ticket(s) ({} messages)",
             self.tickets.len(),
             self.messages
+        )?;
+        let verb = if self.dry_run {
+            "would delete"
+        } else {
+            "deleted"
+        };
+        write!(
+            f,
+            "; {verb} the content of {} expired export(s) and {} quarantined mail(s) without a known sender",
+            self.exports_expired.len(),
+            self.quarantine_removed.len()
         )?;
         if !self.dry_run {
             write!(f, "; removed {} expired export(s)", self.exports_removed)?;
@@ -49,8 +64,27 @@ impl Desk {
             tickets: Vec::new(),
             messages: 0,
             exports_removed: 0,
+            exports_expired: Vec::new(),
+            quarantine_removed: Vec::new(),
             dry_run,
         };
+        let export_cutoff = now.plus_days(-(privacy.export_retention_days as i64));
+        let expired_exports: Vec<_> = self
+            .store
+            .export_records()?
+            .into_iter()
+            .filter(|r| r.content_deleted.is_none() && r.created < export_cutoff)
+            .collect();
+        let quarantine_cutoff = now.plus_days(-(privacy.quarantine_days as i64));
+        let old_quarantine: Vec<_> = self
+            .store
+            .unowned_quarantine()?
+            .into_iter()
+            .filter(|q| q.received < quarantine_cutoff)
+            .map(|q| q.id)
+            .collect();
+        report.exports_expired = expired_exports.iter().map(|r| r.id).collect();
+        report.quarantine_removed = old_quarantine.clone();
         let cutoff = (privacy.anonymise_closed_after_days > 0)
             .then(|| now.plus_days(-(privacy.anonymise_closed_after_days as i64)));
         let due = |t: &crate::model::Ticket| {
@@ -79,12 +113,25 @@ impl Desk {
                 tickets.push(t.number);
                 u.touch(t.number);
             }
+            for r in &expired_exports {
+                u.tx.expire_export(r)?;
+            }
+            for id in &old_quarantine {
+                u.tx.remove_quarantine(id)?;
+            }
             // The daily run is audited when it changed something; a run by hand always.
-            let changed = !tickets.is_empty() || report.exports_removed > 0;
+            let changed = !tickets.is_empty()
+                || report.exports_removed > 0
+                || !expired_exports.is_empty()
+                || !old_quarantine.is_empty();
             if actor.kind != super::ActorKind::System || changed {
                 u.audit(
                     "retention.run",
-                    vec![format!("tickets={}", tickets.len())],
+                    vec![
+                        format!("tickets={}", tickets.len()),
+                        format!("exports-expired={}", expired_exports.len()),
+                        format!("quarantine-deleted={}", old_quarantine.len()),
+                    ],
                     None,
                 );
             }

@@ -13,6 +13,7 @@ mod backup;
 mod envelope;
 mod erasure;
 mod error;
+mod exports;
 mod health;
 mod keyring;
 mod keys;
@@ -100,6 +101,8 @@ struct Tables {
     /// The last unit of work's write set: a crash between its first and last write is
     /// repaired from it at the next open (see `tx`).
     units: Table,
+    /// Export archives (sealed for their customer) and their index (master-sealed).
+    exports: Table,
     /// Record keys whose destruction a unit decided (ids only, see `shred`).
     shredded: Table,
     /// The erasure journal's copy in the data dir (ids and keyed hashes only).
@@ -112,7 +115,7 @@ struct Tables {
 }
 
 /// Every tree's name, in `Table::idx` order.
-const TREE_NAMES: [&str; 23] = [
+const TREE_NAMES: [&str; 24] = [
     "meta",
     "customers",
     "email_index",
@@ -133,6 +136,7 @@ const TREE_NAMES: [&str; 23] = [
     "outbox",
     "suppressed",
     "units",
+    "exports",
     "shredded",
     "erasures",
     "customer_meta",
@@ -167,9 +171,10 @@ impl Tables {
             outbox: t(17),
             suppressed: t(18),
             units: t(19),
-            shredded: t(20),
-            erasures: t(21),
-            customer_meta: t(22),
+            exports: t(20),
+            shredded: t(21),
+            erasures: t(22),
+            customer_meta: t(23),
             trees: (0..TREE_NAMES.len())
                 .map(|idx| TreeRef::new(idx, slot.clone()))
                 .collect(),

@@ -2,7 +2,9 @@
 //! a byte scanner for plaintext at rest.
 #![allow(dead_code)]
 
+pub mod deep_scan;
 pub mod live;
+pub mod sink;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
