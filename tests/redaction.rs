@@ -179,6 +179,8 @@ fn redacting_a_message_makes_it_unreadable_live_and_in_an_earlier_backup_and_spa
         ],
     );
     assert!(out.contains("[redacted: sent by mistake]"), "{out}");
+    // The archive the export above left in the desk held the text: it went too.
+    assert!(out.contains("1 export archive(s)"), "{out}");
 
     // Live: a placeholder in its place, the rest as it was.
     let t = json(&d, &["ticket", "show", "1", "--json"]);

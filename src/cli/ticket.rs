@@ -168,6 +168,13 @@ pub fn run(
                 io.out,
                 "redacted in ticket {number}: {what} and its original mail deleted; the keys that sealed them are destroyed, so earlier backups cannot show them either"
             )?;
+            if done.exports > 0 {
+                writeln!(
+                    io.out,
+                    "{} export archive(s) held by the desk for this customer held the old text and were deleted (files written with --out are outside the desk: delete them yourself)",
+                    done.exports
+                )?;
+            }
         }
         TicketCommand::Show { number, json } => {
             let (ticket, thread) = desk.ticket_thread(actor, number)?;

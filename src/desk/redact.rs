@@ -84,6 +84,7 @@ impl Desk {
                         if attachment.is_some() { "attachment" } else { "message" }
                     ),
                     format!("attachments={}", done.attachments),
+                    format!("exports={}", done.exports),
                     format!("reason={reason}"),
                 ],
                 done.customer.as_ref(),

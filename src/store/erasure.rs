@@ -326,6 +326,10 @@ impl Tx<'_> {
         let store = self.store;
         let t = &store.t;
         let key = number.0.to_be_bytes();
+        // Archives made before hold the ticket's text.
+        if let Some(ticket) = store.ticket(number)? {
+            self.expire_archives_of(&ticket.customer)?;
+        }
         self.put_rotating(&t.subjects, &key, KeySlot::Master, ERASED)?;
         let mut count = 0;
         for item in t.messages.tree.scan_prefix(key) {

@@ -121,4 +121,23 @@ impl Tx<'_> {
         }
         Ok(deleted)
     }
+
+    /// Part of a redaction, a correction or an anonymisation: the customer's archives
+    /// held by the desk still hold the old text, so their content goes (keys shredded,
+    /// so backups lose it too) and their index entries say so. Returns how many.
+    pub(super) fn expire_archives_of(&mut self, customer: &CustomerId) -> Result<usize> {
+        let store = self.store;
+        let mut deleted = 0;
+        for r in store.export_records()? {
+            if r.customer != *customer || !self.contains(&store.t.exports, &key(ARCHIVE, &r.id))? {
+                continue;
+            }
+            self.remove_shredding(&store.t.exports, &key(ARCHIVE, &r.id))?;
+            let mut r = r.clone();
+            r.content_deleted.get_or_insert(Timestamp::now());
+            self.put_export_record(&r)?;
+            deleted += 1;
+        }
+        Ok(deleted)
+    }
 }

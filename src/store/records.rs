@@ -252,6 +252,8 @@ impl Tx<'_> {
         };
         if corrected {
             self.put_rotating(&t.customers, customer.id.as_bytes(), slot, customer)?;
+            // Archives made before hold the old profile.
+            self.expire_archives_of(&customer.id)?;
         } else {
             self.put(&t.customers, customer.id.as_bytes(), slot, customer)?;
         }

@@ -29,6 +29,7 @@ impl Store {
             t.attachments.idx,
             t.consents.idx,
             t.raw_mail.idx,
+            t.exports.idx,
         ]
         .contains(&table.idx)
     }
@@ -252,6 +253,7 @@ impl Tx<'_> {
             &t.attachments,
             &t.consents,
             &t.raw_mail,
+            &t.exports,
         ] {
             for item in table.tree.iter() {
                 let (_, v) = item?;
@@ -280,6 +282,8 @@ pub struct Redaction {
     pub customer: Option<CustomerId>,
     pub attachments: usize,
     pub original_mail: bool,
+    /// Export archives held by the desk that held the old text, deleted.
+    pub exports: usize,
 }
 
 impl Tx<'_> {
@@ -323,10 +327,12 @@ impl Tx<'_> {
         let original_mail = self.current_slot(&t.raw_mail, &key)?.is_some();
         self.remove_shredding(&t.raw_mail, &key)?;
         self.put_rotating(&t.messages, &key, KeySlot::Customer(owner), &message)?;
+        let exports = self.expire_archives_of(&owner)?;
         Ok(Some(Redaction {
             customer: Some(owner),
             attachments: gone.len(),
             original_mail,
+            exports,
         }))
     }
 }
