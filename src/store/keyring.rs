@@ -49,13 +49,18 @@ pub const RESERVOIR_BATCH: usize = 256;
 pub const FIRST_BATCH: usize = 8;
 
 pub type RawKey = Zeroizing<[u8; 32]>;
+/// A record key as the file holds it: nonce, wrapped key, tag. Record keys stay
+/// wrapped in memory and are unwrapped when used, so opening a desk with a million
+/// of them does not pay a million unwraps.
+pub type WrappedKey = [u8; WRAPPED_LEN];
+const WRAPPED_LEN: usize = 24 + 32 + 16;
 
 pub struct Keyring {
     path: PathBuf,
     desk_id: [u8; 16],
     wrap: SealKey,
     customers: HashMap<CustomerId, RawKey>,
-    records: HashMap<RecordKeyId, RawKey>,
+    records: HashMap<RecordKeyId, WrappedKey>,
     /// Record keys appended by this process and not handed out yet. Keys from an
     /// earlier run are never handed out again: which of them seal something is known
     /// only to the data dir.
@@ -139,7 +144,13 @@ impl Keyring {
             KeySlot::Customer(id) => self.customers.get(&id).map(|k| SealKey::new(k)),
             KeySlot::Record { customer, key_id } => {
                 let ck = self.customers.get(&customer)?;
-                let rk = self.records.get(&key_id)?;
+                let wrapped = self.records.get(&key_id)?;
+                // A damaged record key opens nothing, as a destroyed one.
+                let rk = Zeroizing::new(
+                    self.wrap
+                        .open_raw(&wrap_aad(&self.desk_id, KIND_RECORD, &key_id), wrapped)?,
+                );
+                let rk: &[u8; 32] = rk.as_slice().try_into().ok()?;
                 Some(record_cipher(&customer, ck, &key_id, rk))
             }
         }
@@ -193,26 +204,27 @@ impl Keyring {
     /// Makes the next batch of record keys and appends it to the file, durably. Needs
     /// only shared access, so reads go on meanwhile; the caller holds the keyring so
     /// that no other append or rewrite runs until [`Keyring::accept_batch`].
-    pub fn append_batch(&self) -> Result<Vec<(RecordKeyId, RawKey)>> {
+    pub fn append_batch(&self) -> Result<Vec<(RecordKeyId, WrappedKey)>> {
         let n = self.next_batch;
         let mut batch = Vec::with_capacity(n * RECORD_LEN);
         let mut fresh = Vec::with_capacity(n);
         for _ in 0..n {
             let mut id = [0u8; 16];
             getrandom::fill(&mut id).expect("the OS random source failed");
-            let raw = random_key();
-            batch.extend_from_slice(&self.record(KIND_RECORD, &id, &raw));
-            fresh.push((id, raw));
+            let record = self.record(KIND_RECORD, &id, &random_key());
+            let wrapped: WrappedKey = record[17..].try_into().expect("record length is fixed");
+            batch.extend_from_slice(&record);
+            fresh.push((id, wrapped));
         }
         self.append(&batch, n)?;
         Ok(fresh)
     }
 
     /// Puts an appended batch into the reservoir.
-    pub fn accept_batch(&mut self, fresh: Vec<(RecordKeyId, RawKey)>) {
+    pub fn accept_batch(&mut self, fresh: Vec<(RecordKeyId, WrappedKey)>) {
         self.next_batch = (fresh.len() * 2).min(RESERVOIR_BATCH);
-        for (id, raw) in fresh {
-            self.records.insert(id, raw);
+        for (id, wrapped) in fresh {
+            self.records.insert(id, wrapped);
             self.reservoir.push(id);
         }
     }
@@ -321,7 +333,7 @@ impl Keyring {
     fn file_bytes(
         &self,
         customers: &HashMap<CustomerId, RawKey>,
-        records: &HashMap<RecordKeyId, RawKey>,
+        records: &HashMap<RecordKeyId, WrappedKey>,
     ) -> Zeroizing<Vec<u8>> {
         let mut bytes = Zeroizing::new(Vec::with_capacity(
             HEADER_LEN + (customers.len() + records.len()) * RECORD_LEN,
@@ -331,8 +343,10 @@ impl Keyring {
         for (id, raw) in customers {
             bytes.extend_from_slice(&self.record(KIND_CUSTOMER, id.as_bytes(), raw));
         }
-        for (id, raw) in records {
-            bytes.extend_from_slice(&self.record(KIND_RECORD, id, raw));
+        for (id, wrapped) in records {
+            bytes.push(KIND_RECORD);
+            bytes.extend_from_slice(id);
+            bytes.extend_from_slice(wrapped);
         }
         bytes
     }
@@ -350,7 +364,7 @@ impl Keyring {
 /// What a keyring file holds.
 struct Parsed {
     customers: HashMap<CustomerId, RawKey>,
-    records: HashMap<RecordKeyId, RawKey>,
+    records: HashMap<RecordKeyId, WrappedKey>,
     v1: bool,
 }
 
@@ -382,6 +396,12 @@ fn parse(path: &Path, desk_id: &[u8; 16], wrap: &SealKey, bytes: &[u8]) -> Resul
             (record[0], &record[1..])
         };
         let id: [u8; 16] = rest[..16].try_into().expect("record length is fixed");
+        if kind == KIND_RECORD {
+            // Checked when used (see `WrappedKey`).
+            let wrapped: WrappedKey = rest[16..].try_into().expect("record length is fixed");
+            out.records.insert(id, wrapped);
+            continue;
+        }
         let aad = if v1 {
             wrap_aad_v1(desk_id, &id)
         } else {
@@ -397,7 +417,6 @@ fn parse(path: &Path, desk_id: &[u8; 16], wrap: &SealKey, bytes: &[u8]) -> Resul
             .map_err(|_| damaged("bad key size"))?;
         match kind {
             KIND_CUSTOMER => out.customers.insert(CustomerId(id), Zeroizing::new(key)),
-            KIND_RECORD => out.records.insert(id, Zeroizing::new(key)),
             _ => return Err(damaged("unknown key kind")),
         };
     }
@@ -641,6 +660,26 @@ mod format {
         );
         let fresh = ring.take_record_key().unwrap();
         assert!(!taken.contains(&fresh));
+
+        // A damaged record key (a flipped bit in its wrapped bytes) opens nothing,
+        // and spoils no other key.
+        let bytes = fs::read(&path).unwrap();
+        let at = bytes[HEADER_LEN..]
+            .chunks_exact(RECORD_LEN)
+            .position(|r| r[0] == KIND_RECORD && r[1..17] == taken[5])
+            .unwrap();
+        let mut damaged = bytes.clone();
+        damaged[HEADER_LEN + at * RECORD_LEN + 40] ^= 1;
+        fs::write(&path, &damaged).unwrap();
+        let hurt = Keyring::load(&path, DESK, wrap()).unwrap();
+        let fifth = KeySlot::Record {
+            customer: ann,
+            key_id: taken[5],
+        };
+        assert!(hurt.cipher(fifth).is_none());
+        assert!(hurt.cipher(slot).is_some());
+        drop(hurt);
+        fs::write(&path, &bytes).unwrap();
 
         // Destroying the record key kills just that record; the customer key stays.
         assert_eq!(ring.destroy_many(&[], &[first]).unwrap(), 1);
