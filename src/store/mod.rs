@@ -441,7 +441,7 @@ impl Store {
 
     /// A value sealed for a customer whose key is gone: erased if that customer existed
     /// (their record or tombstone is here), otherwise the header was tampered with. A
-    /// record whose own key is gone reads as erased when a unit shredded that key.
+    /// record whose own key is gone while its customer's key exists reads as erased.
     fn missing_key(&self, table: &Table, key: &[u8], slot: KeySlot) -> StoreError {
         let id = match slot {
             KeySlot::Master => return StoreError::Corrupt(format!("tree {}", table.name)),

@@ -154,6 +154,8 @@ impl Store {
                     *head = new_head;
                     self.committed
                         .store(commit_no, std::sync::atomic::Ordering::Release);
+                    // Its shreds wait for the next open (the shred list has them):
+                    // the unit is not whole until the next commit or open finishes it.
                     return Err(e);
                 }
             }
