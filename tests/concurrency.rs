@@ -581,11 +581,11 @@ impl ErasureState {
 
 /// The keyring is `header (24) | records of 88 bytes`, one per customer key
 /// (src/store/keyring.rs): its length says how many keys are left.
+/// Customer keys in the keyring (format v2: `kind (1 = customer, 2 = record) | id |
+/// wrapped key`, 89 bytes a record, after a 24-byte header).
 fn keyring_keys(desk: &TestDesk) -> u64 {
-    let len = std::fs::metadata(desk.path("keys").join("keyring"))
-        .unwrap()
-        .len();
-    (len - 24) / 88
+    let bytes = std::fs::read(desk.path("keys").join("keyring")).unwrap();
+    bytes[24..].chunks_exact(89).filter(|r| r[0] == 1).count() as u64
 }
 
 /// A copy of a stopped desk (files keep their 0600; the two dirs get their 0700 back).
