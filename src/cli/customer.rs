@@ -45,6 +45,10 @@ pub enum CustomerCommand {
         /// While set, the customer cannot be erased.
         #[arg(long)]
         legal_hold: Option<bool>,
+        /// Restriction of processing: while set, replies and non-mandatory mail are
+        /// refused unless an admin overrides with a reason.
+        #[arg(long)]
+        restricted: Option<bool>,
     },
     /// Show a customer's profile and tickets.
     Show {
@@ -118,8 +122,25 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
             locale,
             minor,
             legal_hold,
+            restricted,
         } => {
             let mut c = desk.find_customer(actor, &email)?;
+            if let Some(r) = restricted {
+                desk.set_restricted(actor, &c, r)?;
+                writeln!(
+                    io.out,
+                    "{}",
+                    if r {
+                        "restricted: replies and non-mandatory mail are refused"
+                    } else {
+                        "restriction lifted"
+                    }
+                )?;
+                if name.is_none() && locale.is_none() && minor.is_none() && legal_hold.is_none() {
+                    return Ok(0);
+                }
+                c = desk.find_customer(actor, &email)?;
+            }
             let mut what = Vec::new();
             if let Some(n) = name {
                 c.name = n;
@@ -138,7 +159,7 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
                 what.push("legal-hold");
             }
             if what.is_empty() {
-                anyhow::bail!("nothing to change: give --name, --locale, --minor true|false or --legal-hold true|false");
+                anyhow::bail!("nothing to change: give --name, --locale, --minor true|false, --legal-hold true|false or --restricted true|false");
             }
             desk.update_customer(actor, c, &what.join(","))?;
             writeln!(io.out, "updated {}", what.join(", "))?;
@@ -153,7 +174,7 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
                         "name": c.name,
                         "emails": c.emails,
                         "locale": c.locale,
-                        "flags": { "minor": c.flags.minor, "legal_hold": c.flags.legal_hold, "previously_erased": c.flags.previously_erased },
+                        "flags": { "minor": c.flags.minor, "legal_hold": c.flags.legal_hold, "previously_erased": c.flags.previously_erased, "restricted": c.flags.restricted },
                         "created": c.created.rfc3339(),
                         "tickets": tickets.iter().map(ticket_json).collect::<Vec<_>>(),
                     }),

@@ -1,0 +1,168 @@
+//! Restriction of processing ("stop use") and what a withdrawn or refused consent does
+//! to mail. One question for every sender of mail to a customer — replies, notices,
+//! request notices: [`Desk::mail_allowed`]. An admin may override a refusal with a
+//! typed reason, audited as an override ([`Desk::override_restriction`]).
+
+use super::write::{Hold, Unit};
+use super::{Actor, Desk, DeskError, Result};
+use crate::model::{ConsentState, Customer, CustomerId};
+
+/// The purpose code of marketing in the shipped catalogue: notices of a marketing kind
+/// rest on consent for it.
+pub const MARKETING_PURPOSE: &str = "040";
+
+/// Why the desk would mail a customer: decides whether a restriction or the consent
+/// ledger stops it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailPurpose<'a> {
+    /// An agent's reply on the customer's ticket: refused while restricted.
+    Reply,
+    /// Mail the law or the contract requires: answers about the customer's own privacy
+    /// requests (codes, extension, denial, completion), a security incident, a
+    /// transfer, the end of the service. Sent even while restricted.
+    Mandatory,
+    /// Mail nobody asked for and nothing obliges (a policy-change or "other" notice):
+    /// refused while restricted.
+    Optional,
+    /// Mail that rests on consent for one purpose of the catalogue (marketing:
+    /// [`MARKETING_PURPOSE`]): refused while restricted, and unless the latest consent
+    /// entry for that purpose says "given".
+    Consented(&'a str),
+}
+
+/// Why mail to a customer is refused: one line, saying what would allow it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct Refusal {
+    pub reason: String,
+}
+
+impl From<Refusal> for DeskError {
+    fn from(r: Refusal) -> DeskError {
+        DeskError::Forbidden(r.reason)
+    }
+}
+
+impl Desk {
+    /// May we mail this customer for this purpose now? `Err` says why not in one line
+    /// (no customer text in it). Reads the flags of `customer` as given and the consent
+    /// ledger as stored; a ledger that cannot be read refuses (fail closed).
+    pub fn mail_allowed(
+        &self,
+        customer: &Customer,
+        purpose: MailPurpose<'_>,
+    ) -> std::result::Result<(), Refusal> {
+        let refuse = |reason: String| Err(Refusal { reason });
+        if purpose == MailPurpose::Mandatory {
+            return Ok(());
+        }
+        if customer.flags.restricted {
+            return refuse(
+                "refused: processing of this customer's data is restricted; an admin can override with a reason (--override \"REASON\"), or lift it with `sealdesk customer set EMAIL --restricted false`".into(),
+            );
+        }
+        if let MailPurpose::Consented(code) = purpose {
+            let ledger = match self.store.consents(&customer.id) {
+                Ok(l) => l,
+                Err(_) => {
+                    return refuse(
+                        "refused: the consent ledger cannot be read now; try again later".into(),
+                    )
+                }
+            };
+            match ledger.iter().rev().find(|r| r.purpose == code) {
+                Some(r) if r.state == ConsentState::Given => {}
+                Some(r) => {
+                    return refuse(format!(
+                        "refused: consent for purpose {code} was {} on {}; nothing is sent for it",
+                        r.state, r.at
+                    ))
+                }
+                None => {
+                    return refuse(format!(
+                        "refused: there is no consent for purpose {code}; record it first (`sealdesk consent record`)"
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The consent entries in force that say "withdrawn" or "refused", as
+    /// `(purpose code, state)`, for the ticket screen's warning.
+    pub fn consent_warnings(&self, customer: &CustomerId) -> Result<Vec<(String, ConsentState)>> {
+        let ledger = self.store.consents(customer)?;
+        let mut latest: Vec<(String, ConsentState)> = Vec::new();
+        for r in &ledger {
+            match latest.iter_mut().find(|(p, _)| *p == r.purpose) {
+                Some(entry) => entry.1 = r.state,
+                None => latest.push((r.purpose.clone(), r.state)),
+            }
+        }
+        latest.retain(|(_, s)| matches!(s, ConsentState::Withdrawn | ConsentState::Refused));
+        Ok(latest)
+    }
+
+    /// Sets or lifts the restriction of processing; audited (`customer.restrict`).
+    pub fn set_restricted(&self, actor: &Actor, customer: &Customer, on: bool) -> Result<()> {
+        self.write(actor, &[Hold::Customer(customer.id)], |u| {
+            stage_restricted(u, &customer.id, on, "by=admin")
+        })
+    }
+
+    /// Lets one mail through that [`Desk::mail_allowed`] refused: admins only, the
+    /// reason required, audited as `restriction.override` in the unit `u` that sends it.
+    pub(super) fn override_restriction(
+        &self,
+        u: &mut Unit<'_>,
+        actor: &Actor,
+        customer: &CustomerId,
+        refusal: &Refusal,
+        reason: Option<&str>,
+        what: &str,
+    ) -> Result<()> {
+        let Some(reason) = reason.map(str::trim).filter(|r| !r.is_empty()) else {
+            return Err(refusal.clone().into());
+        };
+        self.require_admin(actor, "override a restriction")?;
+        u.audit(
+            "restriction.override",
+            vec![
+                what.to_string(),
+                format!("reason={}", crate::sanitize::line(reason)),
+            ],
+            Some(customer),
+        );
+        Ok(())
+    }
+}
+
+/// Sets the restricted flag inside a unit that holds the customer (also used when a
+/// restriction request is completed).
+pub(super) fn stage_restricted(
+    u: &mut Unit<'_>,
+    id: &CustomerId,
+    on: bool,
+    detail: &str,
+) -> Result<()> {
+    let mut c = u.tx.store().customer(id)?.ok_or_else(|| {
+        DeskError::NotFound(
+            "this customer's data is gone (erased meanwhile): nothing was changed".into(),
+        )
+    })?;
+    c.flags.restricted = on;
+    u.tx.put_customer(&c)?;
+    u.audit(
+        if on {
+            "customer.restrict"
+        } else {
+            "customer.unrestrict"
+        },
+        vec![detail.to_string()],
+        Some(id),
+    );
+    for n in u.tx.store().customer_tickets(id)? {
+        u.touch(n);
+    }
+    Ok(())
+}
