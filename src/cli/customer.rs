@@ -1,6 +1,6 @@
 use super::output::{print_json, safe, Io};
 use super::ticket::ticket_json;
-use crate::desk::{Actor, Desk};
+use crate::desk::{Actor, Authority, Desk};
 use anyhow::Result;
 use clap::Subcommand;
 
@@ -20,6 +20,9 @@ pub enum CustomerCommand {
         /// verified identity; within mail.max_size).
         #[arg(long, requires = "request")]
         mail: bool,
+        /// Admins: export without a verified request; the reason is audited.
+        #[arg(long = "override", value_name = "REASON", conflicts_with = "request")]
+        override_reason: Option<String>,
     },
     /// Cancel the account and erase the customer for good (crypto-shredding). Asks you
     /// to type the address; --yes for scripts.
@@ -31,6 +34,12 @@ pub enum CustomerCommand {
         /// The address as typed at the prompt (filled in by the CLI).
         #[arg(long, hide = true)]
         confirm: Option<String>,
+        /// The verified erasure request this answers.
+        #[arg(long)]
+        request: Option<crate::model::RequestId>,
+        /// Admins: erase without a verified erasure request; the reason is audited.
+        #[arg(long = "override", value_name = "REASON", conflicts_with = "request")]
+        override_reason: Option<String>,
     },
     /// Change a customer's name, locale or flags.
     Set {
@@ -65,9 +74,11 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
             out,
             request,
             mail,
+            override_reason,
         } => {
             let c = desk.find_customer(actor, &email)?;
-            let files = desk.export_customer(actor, &c, request)?;
+            let authority = Authority::from_flags(request, override_reason);
+            let files = desk.export_authorized(actor, &c, &authority)?;
             let out = match out {
                 Some(p) => p,
                 None => {
@@ -103,13 +114,16 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
             email,
             yes,
             confirm,
+            request,
+            override_reason,
         } => {
             let typed = match (yes, confirm) {
                 (true, _) => email.clone(),
                 (false, Some(t)) => t,
                 (false, None) => anyhow::bail!("erasure needs confirmation: run it in a terminal to type the address, or pass --yes"),
             };
-            let counts = desk.cancel_customer(actor, &email, &typed)?;
+            let authority = Authority::from_flags(request, override_reason);
+            let counts = desk.cancel_customer(actor, &email, &typed, &authority)?;
             writeln!(
                 io.out,
                 "erased: {} messages turned into placeholders, {} attachments, {} original mails and {} consent records deleted; the customer's key is destroyed",
@@ -239,6 +253,7 @@ pub fn confirm_cancel_interactively(cmd: &CustomerCommand) -> Result<Option<Vec<
         email,
         yes: false,
         confirm: None,
+        ..
     } = cmd
     else {
         return Ok(None);

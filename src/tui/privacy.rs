@@ -7,8 +7,8 @@ use super::display::day;
 use super::popups::{Picker, Popup};
 use super::screens::Ctx;
 use super::theme::Role;
-use crate::desk::{DeskError, Urgency};
-use crate::model::{Customer, RequestId, RequestKind, TicketNo, Timestamp};
+use crate::desk::{Authority, DeskError, Urgency};
+use crate::model::{Customer, RequestId, RequestKind, RequestStatus, TicketNo, Timestamp};
 use std::path::PathBuf;
 
 /// The kinds of request, to pick one for a new request.
@@ -55,16 +55,30 @@ pub(crate) fn open_request(
     }
 }
 
-/// Exports everything about `customer` into a new archive in the exports directory;
-/// returns its path.
+/// A request of this customer of one of `kinds` whose requester was verified (in one
+/// of `statuses`): what lets an export or an erasure go ahead without an override.
+pub(crate) fn verified_request(
+    ctx: &Ctx,
+    customer: &Customer,
+    kinds: &[RequestKind],
+    statuses: &[RequestStatus],
+) -> Option<RequestId> {
+    ctx.desk.requests().ok()?.into_iter().find_map(|r| {
+        (r.customer == customer.id && kinds.contains(&r.kind) && statuses.contains(&r.status))
+            .then_some(r.id)
+    })
+}
+
+/// Exports everything about `customer` into a new archive in the exports directory,
+/// if `authority` allows it (see `desk::Authority`); returns its path.
 pub(crate) fn export(
     ctx: &Ctx,
     customer: &Customer,
-    request: Option<RequestId>,
+    authority: &Authority,
 ) -> Result<PathBuf, String> {
     let files = ctx
         .desk
-        .export_customer(&ctx.session.actor, customer, request)
+        .export_authorized(&ctx.session.actor, customer, authority)
         .map_err(|e: DeskError| e.to_string())?;
     let dir = crate::archive::exports_dir(&ctx.desk.store().paths().data);
     crate::store::create_private_dir(&dir).map_err(|e| e.to_string())?;

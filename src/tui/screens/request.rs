@@ -191,7 +191,11 @@ impl RequestScreen {
             ));
         }
         match ctx.desk.customer_view(&ctx.session.actor, r.customer) {
-            Ok((customer, _)) => exported(export(ctx, &customer, Some(r.id))),
+            Ok((customer, _)) => exported(export(
+                ctx,
+                &customer,
+                &crate::desk::Authority::Request(r.id),
+            )),
             Err(e) => Action::Error(e.to_string()),
         }
     }
@@ -211,7 +215,7 @@ impl RequestScreen {
             Ok((c, _)) => c,
             Err(e) => return Action::Error(e.to_string()),
         };
-        let path = match export(ctx, &customer, Some(r.id)) {
+        let path = match export(ctx, &customer, &crate::desk::Authority::Request(r.id)) {
             Ok(p) => p,
             Err(e) => return Action::Error(e),
         };
