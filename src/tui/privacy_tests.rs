@@ -309,6 +309,9 @@ fn deny_needs_a_reason_and_export_answers_an_export_request() {
         .desk
         .open_request(&actor("test"), &ann, RequestKind::Export, None)
         .unwrap();
+    fx.desk
+        .verify_request(&actor("test"), &export.id, "called back")
+        .unwrap();
     let mut app = fx.app("alice", 1);
     keys(&mut app, "R");
     // Both due later; the erasure (30 days) after the export (15 days).
@@ -418,7 +421,22 @@ fn export_from_the_customer_screen_writes_an_archive() {
     fx.ticket("ann@example.com", "Ann", "Printer", "help");
     let mut app = fx.app("alice", 1);
     code(&mut app, KeyCode::Enter);
+    // An agent without a verified request: refused, saying what would do.
     keys(&mut app, "cE");
+    let s = wide(&mut app);
+    assert!(
+        s.contains("needs a verified access or export request"),
+        "{s}"
+    );
+    let ann = fx.customer("ann@example.com");
+    let r = fx
+        .desk
+        .open_request(&actor("test"), &ann, RequestKind::Access, None)
+        .unwrap();
+    fx.desk
+        .verify_request(&actor("test"), &r.id, "called back")
+        .unwrap();
+    keys(&mut app, "E");
     let s = wide(&mut app);
     let dir = crate::archive::exports_dir(&fx.desk.store().paths().data);
     let files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
@@ -454,7 +472,11 @@ fn admins_cancel_an_account_after_typing_the_address() {
     let n = fx.ticket("ann@example.com", "Ann", "Printer on fire", "help");
     let mut app = fx.app("bob", 2);
     code(&mut app, KeyCode::Enter);
+    // No erasure request: the admin is asked why first (audited as an override).
     keys(&mut app, "cX");
+    assert!(wide(&mut app).contains("why erase anyway"));
+    keys(&mut app, "asked in person");
+    code(&mut app, KeyCode::Enter);
     let s = wide(&mut app);
     assert!(
         s.contains("Type ann@example.com to erase this customer"),
@@ -473,7 +495,8 @@ fn admins_cancel_an_account_after_typing_the_address() {
     fx.desk
         .update_customer(&actor("test"), ann, "legal_hold=true")
         .unwrap();
-    keys(&mut app, "X");
+    keys(&mut app, "Xasked in person");
+    code(&mut app, KeyCode::Enter);
     keys(&mut app, "ann@example.com");
     code(&mut app, KeyCode::Enter);
     assert!(wide(&mut app).contains("refused: this customer is under legal hold"));
@@ -483,7 +506,8 @@ fn admins_cancel_an_account_after_typing_the_address() {
         .update_customer(&actor("test"), ann, "legal_hold=false")
         .unwrap();
 
-    keys(&mut app, "X");
+    keys(&mut app, "Xasked in person");
+    code(&mut app, KeyCode::Enter);
     keys(&mut app, "ANN@example.com");
     code(&mut app, KeyCode::Enter);
     assert!(fx

@@ -159,7 +159,7 @@ impl RequestScreen {
             ),
             RequestKey::Step(RequestStep::Start) => self.step(ctx, RequestStep::Start, ""),
             RequestKey::Step(RequestStep::Extend) => prompt(
-                "Why more time is needed (told to the customer)",
+                "Why more time is needed (the requester gets it in a written notice)",
                 |t| Action::Choice(Choice::RequestStep(RequestStep::Extend, t)),
             ),
             RequestKey::Step(RequestStep::Complete) => prompt(
@@ -217,7 +217,7 @@ impl RequestScreen {
         };
         let path = match export(ctx, &customer, &crate::desk::Authority::Request(r.id)) {
             Ok(p) => p,
-            Err(e) => return Action::Error(e),
+            Err(e) => return Action::Error(format!("not mailed: {e}")),
         };
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
