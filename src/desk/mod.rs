@@ -2,6 +2,7 @@
 //! SSH, mail) call these; these call the store. Every action is audited here, once.
 
 mod agents;
+mod alarms;
 mod audit;
 mod consent;
 mod customers;
@@ -26,6 +27,7 @@ mod write;
 mod write_tests;
 
 pub use agents::{fingerprint, AgentChanges, AgentUpdate, SecondFactor};
+pub use alarms::AlarmReport;
 pub use audit::AuditReport;
 pub use consent::{NewConsent, PurposeState};
 pub use export::{ExportFile, EXPORT_SCHEMA_VERSION};
