@@ -103,6 +103,41 @@ impl Desk {
         Ok(latest)
     }
 
+    /// What the ticket and customer screens warn about for this customer, in words:
+    /// "restricted", and each purpose whose consent in force is withdrawn or refused
+    /// ("consent 040 marketing: withdrawn").
+    pub fn privacy_marks(&self, customer: &CustomerId) -> Result<Vec<String>> {
+        let mut marks = Vec::new();
+        if self
+            .store
+            .customer(customer)?
+            .is_some_and(|c| c.flags.restricted)
+        {
+            marks.push("restricted".to_string());
+        }
+        let catalogue = self.catalogue();
+        for (code, state) in self.consent_warnings(customer)? {
+            let name = catalogue
+                .purpose(&code)
+                .map(|p| format!(" {}", p.name))
+                .unwrap_or_default();
+            marks.push(format!("consent {code}{name}: {state}"));
+        }
+        Ok(marks)
+    }
+
+    /// Why a reply on this ticket would be refused now, if it would (for the TUI to
+    /// offer an admin the override).
+    pub fn reply_refusal(&self, ticket: crate::model::TicketNo) -> Result<Option<Refusal>> {
+        let Some(t) = self.store.ticket(ticket)? else {
+            return Ok(None);
+        };
+        Ok(match self.store.customer(&t.customer)? {
+            Some(c) => self.mail_allowed(&c, MailPurpose::Reply).err(),
+            None => None,
+        })
+    }
+
     /// Sets or lifts the restriction of processing; audited (`customer.restrict`).
     pub fn set_restricted(&self, actor: &Actor, customer: &Customer, on: bool) -> Result<()> {
         self.write(actor, &[Hold::Customer(customer.id)], |u| {

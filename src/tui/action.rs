@@ -70,6 +70,8 @@ pub(crate) enum Choice {
     RequestStep(RequestStep, String),
     /// The address typed to confirm erasing the customer on screen.
     Erase(String),
+    /// An admin's reason to send the refused reply on screen to a restricted customer.
+    ReplyOverride(String),
     /// An admin's reason to export the customer on screen without a verified request.
     ExportOverride(String),
     /// An admin's reason to erase the customer on screen without a verified request.
