@@ -82,6 +82,23 @@ fn restriction_refuses_a_reply_and_an_admin_override_is_audited() {
     );
     assert!(has_event(&events, "customer.restrict", ""), "{events:?}");
 
+    // No acknowledgement to a restricted customer either (optional mail).
+    ok(
+        &d,
+        &[
+            "config",
+            "set",
+            "mail.ack_template",
+            "We got {subject} as {ticket}.",
+        ],
+    );
+    ingest(
+        &d,
+        "From: Ann Lee <ann@example.com>\r\nTo: support@desk.example\r\nSubject: Another one\r\nMessage-ID: <a9@example.com>\r\n\r\nAnd the scanner.\r\n",
+    );
+    let second = json(&d, &["ticket", "show", "2", "--json"]);
+    assert_eq!(second["thread"].as_array().unwrap().len(), 1, "{second}");
+
     // Lifted: replies go again, without an override.
     ok(
         &d,
@@ -94,6 +111,16 @@ fn restriction_refuses_a_reply_and_an_admin_override_is_audited() {
         ],
     );
     ok(&d, &["ticket", "reply", "1", "--body", "Fixed?"]);
+    ingest(
+        &d,
+        "From: Ann Lee <ann@example.com>\r\nTo: support@desk.example\r\nSubject: A third\r\nMessage-ID: <a10@example.com>\r\n\r\nAnd the fax.\r\n",
+    );
+    let third = json(&d, &["ticket", "show", "3", "--json"]);
+    assert_eq!(
+        third["thread"].as_array().unwrap().len(),
+        2,
+        "acknowledged: {third}"
+    );
     assert!(has_event(&audit_actions(&d), "customer.unrestrict", ""));
 
     // A completed restriction request sets the flag.
@@ -386,8 +413,38 @@ fn the_code_is_only_mailed_masked_in_its_own_thread_and_a_reply_with_it_verifies
     assert!(own[0].1.contains("[code hidden]"), "{own:?}");
     assert!(!own[0].1.contains(&code), "the code is in the thread");
 
-    // Ann replies to the code mail, quoting it: the request is verified by that mail.
+    // A wrong code from Ann, and the right code from someone else: nothing verified
+    // (and the code masked even in the stranger's mail).
     let in_reply_to = code_mail.message_id.clone().unwrap();
+    let threading = format!("In-Reply-To: <{in_reply_to}>\r\nReferences: <{in_reply_to}>\r\n");
+    let wrong = if code == "111111" { "222222" } else { "111111" };
+    for (from, id, text) in [
+        ("ann@example.com", "w1@example.com", wrong.to_string()),
+        ("mallory@example.net", "w2@example.net", code.clone()),
+    ] {
+        smtp_send(
+            server.smtp_port,
+            from,
+            "support@desk.example",
+            &mail(from, "Re: code", id, &threading, &format!("Code: {text}")),
+        )
+        .unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while thread_texts(&desk, ticket).len() < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "{:?}",
+            thread_texts(&desk, ticket)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let all: Value = serde_json::from_str(&desk.cli(&["request", "list", "--json"])).unwrap();
+    assert_eq!(all[0]["status"], "unverified", "{all}");
+    let own = thread_texts(&desk, ticket);
+    assert!(own[2].1.contains("Code: [code hidden]"), "{own:?}");
+
+    // Ann replies to the code mail, quoting it: the request is verified by that mail.
     smtp_send(
         server.smtp_port,
         "ann@example.com",
@@ -415,9 +472,9 @@ fn the_code_is_only_mailed_masked_in_its_own_thread_and_a_reply_with_it_verifies
         .any(|e| e["action"] == "request.verify" && e.to_string().contains("emailed-code")));
     // The reply is in the thread, the code masked there.
     let own = thread_texts(&desk, ticket);
-    assert_eq!(own.len(), 2, "{own:?}");
-    assert_eq!(own[1].0, "inbound");
-    assert!(own[1].1.contains("Here it is: [code hidden]"), "{own:?}");
+    assert_eq!(own.len(), 4, "{own:?}");
+    assert_eq!(own[3].0, "inbound");
+    assert!(own[3].1.contains("Here it is: [code hidden]"), "{own:?}");
     assert!(own.iter().all(|(_, t)| !t.contains(&code)), "{own:?}");
     assert!(server.terminate().success());
 

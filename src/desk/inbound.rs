@@ -261,7 +261,11 @@ impl Desk {
             "mail.reply"
         };
         u.audit(action, vec![ticket.number.to_string()], Some(&customer.id));
-        if is_new && !mail.noise.is_automatic() {
+        // An acknowledgement is optional mail: not to a restricted customer.
+        let ack_allowed = self
+            .mail_allowed(&customer, super::MailPurpose::Optional)
+            .is_ok();
+        if is_new && !mail.noise.is_automatic() && ack_allowed {
             if let (Some(template), Some(_)) = (&config.ack_template, &config.from) {
                 self.queue_acknowledgement(u, &ticket, template, &mail.message_id)?;
             }

@@ -194,9 +194,9 @@ pub(super) struct Masked {
 
 impl super::Desk {
     /// For an inbound message from `customer` on `ticket`: if it contains the
-    /// outstanding code of one of the unverified requests on that thread, verifies the
-    /// request (audited as verified by emailed code) and masks the code. The unit must
-    /// hold the customer. `None`: no code in it, store as it came.
+    /// outstanding code of one of the unverified requests on that thread, masks the code
+    /// and, when `customer` is the requester, verifies the request (audited as verified
+    /// by emailed code). The unit must hold the customer. `None`: no code in it, store as it came.
     pub(super) fn take_emailed_code(
         &self,
         u: &mut Unit<'_>,
@@ -215,8 +215,7 @@ impl super::Desk {
                 .requests()?
                 .into_iter()
                 .filter(|r| {
-                    r.customer == customer.id
-                        && r.ticket == Some(ticket)
+                    r.ticket == Some(ticket)
                         && r.status == RequestStatus::Unverified
                         && r.pending_code.is_some()
                 })
@@ -234,19 +233,28 @@ impl super::Desk {
             else {
                 continue;
             };
-            r.status = RequestStatus::Verified;
-            r.pending_code = None;
-            r.verification = Some(Verification {
-                method: "emailed one-time code (replied by mail)".into(),
-                by: "system".into(),
-                at: now,
-            });
-            u.tx.put_request(&r)?;
-            u.audit(
-                "request.verify",
-                vec![r.id.to_string(), "method=emailed-code".into()],
-                Some(&customer.id),
-            );
+            if r.customer == customer.id {
+                r.status = RequestStatus::Verified;
+                r.pending_code = None;
+                r.verification = Some(Verification {
+                    method: "emailed one-time code (replied by mail)".into(),
+                    by: "system".into(),
+                    at: now,
+                });
+                u.tx.put_request(&r)?;
+                u.audit(
+                    "request.verify",
+                    vec![r.id.to_string(), "method=emailed-code".into()],
+                    Some(&customer.id),
+                );
+            } else {
+                // Someone else has the code: it proves nothing, and is masked all the same.
+                u.audit(
+                    "request.code-from-another-address",
+                    vec![r.id.to_string()],
+                    Some(&r.customer),
+                );
+            }
             let masked_text = text.replace(code, CODE_MASK);
             let masked_raw = replace_bytes(raw, code.as_bytes(), CODE_MASK.as_bytes());
             // A body in base64 (or anything else) that still shows the code once
