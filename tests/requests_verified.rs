@@ -476,11 +476,37 @@ fn the_code_is_only_mailed_masked_in_its_own_thread_and_a_reply_with_it_verifies
     assert_eq!(own[3].0, "inbound");
     assert!(own[3].1.contains("Here it is: [code hidden]"), "{own:?}");
     assert!(own.iter().all(|(_, t)| !t.contains(&code)), "{own:?}");
+    // Ann's export shows the thread with the code masked, nowhere the code.
+    let export = desk.path("ann.tar.gz");
+    desk.cli(&[
+        "customer",
+        "export",
+        "ann@example.com",
+        "--request",
+        &id,
+        "--out",
+        export.to_str().unwrap(),
+    ]);
+    let archive = std::fs::read(&export).unwrap();
+    assert!(
+        !deep_scan::hits_in("export", &archive, &["[code hidden]"]).is_empty(),
+        "the export lacks the masked thread"
+    );
     assert!(server.terminate().success());
+    let backup = desk.path("backups");
+    std::fs::create_dir(&backup).unwrap();
+    desk.cli(&["backup", "--out", backup.join("b.bak").to_str().unwrap()]);
+    assert!(backup.join("b.bak").exists());
 
-    // Not in any file of the data or keys dir, in any form.
-    let hits = scan(&[&desk.path("data"), &desk.path("keys")], &needles(&code));
+    // Not in any file of the data or keys dir, nor the backup, nor the export, in any
+    // form (inside archives too).
+    let hits = deep_scan::hits(&[&desk.path("data"), &desk.path("keys"), &backup], &[&code]);
     assert!(hits.is_empty(), "the code {code} is stored: {hits:?}");
+    let hits = deep_scan::hits_in("export", &archive, &[&code]);
+    assert!(
+        hits.is_empty(),
+        "the code {code} is in the export: {hits:?}"
+    );
 }
 
 #[test]
