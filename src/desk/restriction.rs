@@ -201,3 +201,67 @@ pub(super) fn stage_restricted(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desk::tests::desk;
+    use crate::desk::{NewConsent, NewTicket};
+
+    fn consent(d: &Desk, c: &Customer, state: ConsentState) {
+        d.record_consent(
+            &Actor::local_admin(),
+            c,
+            NewConsent {
+                purpose: MARKETING_PURPOSE,
+                state,
+                categories: &[],
+                method: "email",
+                evidence: "",
+                policy_version: "",
+                guardian: None,
+            },
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn restriction_and_consent_decide_what_may_be_mailed() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = desk(dir.path());
+        let admin = Actor::local_admin();
+        let new = NewTicket {
+            from: "ann@example.com",
+            name: "Ann",
+            subject: "Hi",
+            body: "hello",
+            message_id: None,
+        };
+        d.create_ticket(&admin, new).unwrap();
+        let ann = || d.find_customer(&admin, "ann@example.com").unwrap();
+        let marketing = MailPurpose::Consented(MARKETING_PURPOSE);
+        assert!(d.mail_allowed(&ann(), MailPurpose::Reply).is_ok());
+        assert!(d.mail_allowed(&ann(), MailPurpose::Optional).is_ok());
+        let never = d.mail_allowed(&ann(), marketing).unwrap_err();
+        assert!(never.reason.contains("no consent"), "{never}");
+        consent(&d, &ann(), ConsentState::Given);
+        assert!(d.mail_allowed(&ann(), marketing).is_ok());
+        consent(&d, &ann(), ConsentState::Withdrawn);
+        let withdrawn = d.mail_allowed(&ann(), marketing).unwrap_err();
+        assert!(withdrawn.reason.contains("withdrawn"), "{withdrawn}");
+        assert_eq!(
+            d.consent_warnings(&ann().id).unwrap(),
+            vec![(MARKETING_PURPOSE.to_string(), ConsentState::Withdrawn)]
+        );
+        consent(&d, &ann(), ConsentState::Given);
+        assert!(d.consent_warnings(&ann().id).unwrap().is_empty());
+
+        d.set_restricted(&admin, &ann(), true).unwrap();
+        for refused in [MailPurpose::Reply, MailPurpose::Optional, marketing] {
+            let r = d.mail_allowed(&ann(), refused).unwrap_err();
+            assert!(r.reason.contains("restricted"), "{r}");
+        }
+        assert!(d.mail_allowed(&ann(), MailPurpose::Mandatory).is_ok());
+        assert_eq!(d.privacy_marks(&ann().id).unwrap(), vec!["restricted"]);
+    }
+}
