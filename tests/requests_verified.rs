@@ -278,6 +278,13 @@ fn export_and_erasure_need_a_verified_request_or_an_override() {
         "is a export request",
     );
     ok(&d, &["customer", "show", "ann@example.com"]);
+    // A code mail still waiting in the outbox must not go out after her erasure.
+    let pending = request_id(&ok(
+        &d,
+        &["request", "open", "ann@example.com", "--kind", "access"],
+    ));
+    ok(&d, &["request", "send-code", &pending]);
+    assert_eq!(outbox_to(&d, "ann@example.com"), vec![false]);
     ok(
         &d,
         &[
@@ -288,6 +295,11 @@ fn export_and_erasure_need_a_verified_request_or_an_override() {
             "--request",
             &erasure,
         ],
+    );
+    assert_eq!(
+        outbox_to(&d, "ann@example.com"),
+        vec![true],
+        "only the erasure's confirmation waits for her"
     );
     // Every request of hers is completed: none stays open, none can become overdue.
     let requests = json(&d, &["request", "list", "--json"]);
@@ -319,6 +331,19 @@ fn export_and_erasure_need_a_verified_request_or_an_override() {
         "erasure.override",
         "asked at the counter"
     ));
+}
+
+/// For each outbox entry composed to `to`: whether it is outside any ticket (the
+/// erasure's confirmation is).
+fn outbox_to(d: &TempDesk, to: &str) -> Vec<bool> {
+    let store = sealdesk::store::Store::open(&d.paths(), None).unwrap();
+    store
+        .outbox()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.composed.as_ref().is_some_and(|c| c.to == to))
+        .map(|e| e.ticket.0 == 0)
+        .collect()
 }
 
 /// Waits until `check` holds for `request list --json`'s entry `id`.

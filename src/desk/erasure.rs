@@ -92,6 +92,7 @@ impl Desk {
             }
             super::gate::complete_open_requests(u, &id)?;
             let tickets: Vec<TicketNo> = self.store.customer_tickets(&id)?;
+            super::request_mail::drop_unsent_request_mail(u, &tickets)?;
             let still_here = self.store.customer(&id).ok().flatten();
             if let (Some(customer), Some(_)) = (still_here, &mail.from) {
                 self.queue_composed(

@@ -162,6 +162,18 @@ pub(super) fn stage_request_mail(
     Ok(())
 }
 
+/// Drops the request mail still waiting in the outbox for these tickets (inside an
+/// erasure's unit): composed with the address and maybe a code, it must not go out to
+/// someone erased, nor outlive them.
+pub(super) fn drop_unsent_request_mail(u: &mut Unit<'_>, tickets: &[TicketNo]) -> Result<()> {
+    for e in u.tx.store().outbox()? {
+        if e.composed.is_some() && tickets.contains(&e.ticket) {
+            u.tx.remove_outbox(e.ticket, e.seq);
+        }
+    }
+    Ok(())
+}
+
 /// Candidate codes in a text: every run of exactly six ASCII digits.
 fn six_digit_runs(text: &str) -> Vec<&str> {
     let b = text.as_bytes();
