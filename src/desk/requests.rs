@@ -337,9 +337,9 @@ impl Desk {
             if outcome == DecisionOutcome::Completed && r.kind == RequestKind::Restriction {
                 super::restriction::stage_restricted(u, &r.customer, true, "by=request")?;
             }
-            let (mail, reason) = match outcome {
-                DecisionOutcome::Completed => (RequestMail::Completed, reason),
-                DecisionOutcome::Denied => (RequestMail::Denied, reason),
+            let mail = match outcome {
+                DecisionOutcome::Completed => RequestMail::Completed,
+                DecisionOutcome::Denied => RequestMail::Denied,
             };
             self.notify_requester(u, r, mail, reason)?;
             Ok(String::new())
