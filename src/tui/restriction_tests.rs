@@ -78,3 +78,30 @@ fn the_ticket_shows_restriction_and_withdrawn_consent_and_admins_override_with_a
         });
     assert!(audited, "the override is audited");
 }
+
+#[test]
+fn an_admin_exports_without_a_request_only_with_a_typed_reason() {
+    let fx = fixture();
+    fx.ticket("ann@example.com", "Ann", "Printer on fire", "help");
+    let mut bob = fx.app("bob", 2);
+    code(&mut bob, KeyCode::Enter);
+    keys(&mut bob, "cE");
+    let s = wide(&mut bob);
+    assert!(s.contains("why export anyway"), "{s}");
+    // An empty reason is no override: nothing written.
+    code(&mut bob, KeyCode::Enter);
+    let s = wide(&mut bob);
+    assert!(s.contains("an override needs a reason"), "{s}");
+    let dir = crate::archive::exports_dir(&fx.desk.store().paths().data);
+    assert_eq!(std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0), 0);
+    keys(&mut bob, "Ecourt order 17");
+    code(&mut bob, KeyCode::Enter);
+    assert!(wide(&mut bob).contains("export written to"));
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    let audited = crate::desk::tests::audit_events(&fx.desk)
+        .into_iter()
+        .any(|e| {
+            e.action == "export.override" && e.targets.iter().any(|t| t.contains("court order 17"))
+        });
+    assert!(audited, "the override is audited");
+}
