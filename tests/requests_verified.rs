@@ -383,9 +383,11 @@ fn thread_texts(desk: &TestDesk, ticket: u64) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The words of six digits (a code stands alone on its line; a request id's hex may
+/// hold six digits in a row too).
 fn six_digits(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_ascii_digit())
-        .filter(|w| w.len() == 6)
+    text.split_whitespace()
+        .filter(|w| w.len() == 6 && w.chars().all(|c| c.is_ascii_digit()))
         .map(String::from)
         .collect()
 }
@@ -501,6 +503,27 @@ fn the_code_is_only_mailed_masked_in_its_own_thread_and_a_reply_with_it_verifies
     assert_eq!(own[3].0, "inbound");
     assert!(own[3].1.contains("Here it is: [code hidden]"), "{own:?}");
     assert!(own.iter().all(|(_, t)| !t.contains(&code)), "{own:?}");
+    // A code given back to an agent works as well (`request confirm`), on the ticket
+    // the request came in.
+    let id2 = request_id(&desk.cli(&[
+        "request",
+        "open",
+        "ann@example.com",
+        "--kind",
+        "export",
+        "--ticket",
+        "1",
+    ]));
+    desk.cli(&["request", "send-code", &id2]);
+    let got = mails(&sink, 2);
+    assert!(got[1].subject.starts_with("[#1] "), "{}", got[1].subject);
+    let code2 = six_digits(&got[1].text).pop().unwrap();
+    desk.cli(&["request", "confirm", &id2, &code2]);
+    wait_for_request(&desk, &id2, "confirmed", |r| r["status"] == "verified");
+    assert!(thread_texts(&desk, 1)
+        .iter()
+        .all(|(_, t)| !t.contains(&code2)));
+
     // Ann's export shows the thread with the code masked, nowhere the code.
     let export = desk.path("ann.tar.gz");
     desk.cli(&[
