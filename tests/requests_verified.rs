@@ -728,6 +728,14 @@ fn alarms_reach_admins_by_mail_and_the_log_at_start() {
     desk.add_agent("alice", &agent_key);
     desk.cli(&["agent", "set", "boss", "--email", "boss@desk.example"]);
     desk.cli(&["agent", "set", "alice", "--email", "alice@desk.example"]);
+    let listed: Value = serde_json::from_str(&desk.cli(&["agent", "list", "--json"])).unwrap();
+    let boss = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "boss")
+        .unwrap();
+    assert_eq!(boss["email"], "boss@desk.example");
     let bad = desk.try_cli(&["agent", "set", "boss", "--email", "not an address"]);
     assert!(!bad.status.success());
     assert_eq!(

@@ -107,6 +107,7 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: AgentCommand, io: &mut Io) -> Result
         }
         AgentCommand::List { json } => {
             let agents = desk.agents()?;
+            let emails = desk.config().agent_email;
             if json {
                 let rows: Vec<_> = agents
                     .iter()
@@ -117,6 +118,7 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: AgentCommand, io: &mut Io) -> Result
                             "keys": a.keys.iter().map(|k| fingerprint(k)).collect::<Vec<_>>(),
                             "theme": a.theme,
                             "second_factor": a.totp_secret.is_some(),
+                            "email": emails.get(&a.name),
                             "created": a.created.rfc3339(),
                         })
                     })
