@@ -132,6 +132,44 @@ pub fn set(path: &Path, key: &str, value: &str) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
+/// Sets (or with `None` removes) `[agent_email] NAME = "ADDR"` in the file at `path`,
+/// after checking that the result loads. Returns the new config.
+pub fn set_agent_email(
+    path: &Path,
+    agent: &str,
+    email: Option<&str>,
+) -> Result<Config, ConfigError> {
+    let err = |problem: String| ConfigError {
+        path: path.into(),
+        problem,
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(err(format!("cannot read it ({e})"))),
+    };
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| err(one_line(&e.to_string())))?;
+    if !doc.contains_table("agent_email") {
+        doc["agent_email"] = toml_edit::table();
+    }
+    match email {
+        Some(e) => doc["agent_email"][agent] = toml_edit::value(e),
+        None => {
+            if let Some(t) = doc["agent_email"].as_table_mut() {
+                t.remove(agent);
+            }
+        }
+    }
+    let new_text = doc.to_string();
+    let config: Config = toml::from_str(&new_text).map_err(|e| err(one_line(&e.to_string())))?;
+    config.validate().map_err(err)?;
+    write_atomically(path, new_text.as_bytes())
+        .map_err(|e| err(format!("cannot write it ({e})")))?;
+    Ok(config)
+}
+
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;

@@ -13,6 +13,9 @@ pub struct Config {
     pub mail: MailConfig,
     pub server: ServerConfig,
     pub privacy: PrivacyConfig,
+    /// Agent name → the address their alarm mail goes to (admins only get it); set with
+    /// `sealdesk agent set NAME --email ADDR`.
+    pub agent_email: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -168,6 +171,9 @@ impl Default for PrivacyConfig {
     }
 }
 
+/// The range a request deadline (and its one extension) may have, in days.
+pub const DEADLINE_DAYS: (u32, u32) = (1, 90);
+
 #[derive(Debug, thiserror::Error)]
 #[error("config {path}: {problem}")]
 pub struct ConfigError {
@@ -230,6 +236,27 @@ impl Config {
             if addr.parse::<std::net::SocketAddr>().is_err() {
                 return Err(format!(
                     "{key}: {addr:?} is not an address like 127.0.0.1:2222"
+                ));
+            }
+        }
+        let p = &self.privacy;
+        for (key, days) in [
+            ("privacy.access_days", p.access_days),
+            ("privacy.correction_days", p.correction_days),
+            ("privacy.objection_days", p.objection_days),
+            ("privacy.extension_days", p.extension_days),
+        ] {
+            if !(DEADLINE_DAYS.0..=DEADLINE_DAYS.1).contains(&days) {
+                return Err(format!(
+                    "{key} must be between {} and {} days, not {days}",
+                    DEADLINE_DAYS.0, DEADLINE_DAYS.1
+                ));
+            }
+        }
+        for (agent, addr) in &self.agent_email {
+            if !crate::model::is_plausible_email(addr) {
+                return Err(format!(
+                    "agent_email.{agent}: {addr:?} is not an email address"
                 ));
             }
         }

@@ -20,9 +20,10 @@ pub struct ExportFile {
 }
 
 impl Desk {
-    /// Builds the files of a customer's export, `SHA256SUMS` last. Audited. (The
-    /// desk keeps exports sealed: see [`Desk::create_export`].)
-    pub fn export_customer(
+    /// Builds the files of a customer's export, `SHA256SUMS` last. Audited. Not gated
+    /// by a verified request: only the bench calls it; adapters export with
+    /// [`Desk::create_export`], which is.
+    pub(crate) fn export_customer(
         &self,
         actor: &Actor,
         customer: &Customer,

@@ -130,7 +130,8 @@ impl Desk {
     }
 
     /// The relay took the mail, `mime` as it was sent: kept sealed with the ticket's
-    /// customer's key at the reply's place, so their export holds the mail as sent.
+    /// customer's key at the reply's place, so their export holds the mail as sent —
+    /// unless it was composed in advance (see `OutboxEntry::composed`).
     pub fn reply_sent_as(
         &self,
         ticket: TicketNo,
@@ -140,7 +141,14 @@ impl Desk {
     ) -> Result<()> {
         self.write(&Actor::system("outbox"), &[Hold::Ticket(ticket)], |u| {
             self.drop_composed_attachment(u, ticket, seq)?;
-            if let (Some(mime), true) = (mime, ticket.0 != 0) {
+            // A mail composed in advance (a verification code, an erasure confirmation)
+            // is deleted once sent: its bytes as sent are not kept either.
+            let composed = self
+                .store
+                .outbox()?
+                .iter()
+                .any(|e| e.ticket == ticket && e.seq == seq && e.composed.is_some());
+            if let (Some(mime), true, false) = (mime, ticket.0 != 0, composed) {
                 if let Some(t) = self.store.ticket(ticket)? {
                     match u.tx.put_raw_mail(&t.customer, ticket, seq, mime) {
                         // Erased meanwhile: nothing of theirs is kept.

@@ -4,8 +4,8 @@
 //! admins only, after typing their address).
 
 use super::{scroll_window, Ctx, Look};
-use crate::desk::{is_finished, Change, DeskError};
-use crate::model::{AgentRole, Customer, CustomerId, Ticket};
+use crate::desk::{is_finished, Authority, Change, DeskError};
+use crate::model::{AgentRole, Customer, CustomerId, RequestKind, RequestStatus, Ticket};
 use crate::sanitize;
 use crate::tui::action::{Action, Choice};
 use crate::tui::display::{priority_role, status_role};
@@ -112,6 +112,8 @@ pub(crate) struct CustomerScreen {
     open_requests: usize,
     selected: usize,
     offset: usize,
+    /// What lets the erasure being confirmed go ahead (a request or an override).
+    erase_authority: Option<Authority>,
 }
 
 impl CustomerScreen {
@@ -125,6 +127,7 @@ impl CustomerScreen {
             open_requests,
             selected: 0,
             offset: 0,
+            erase_authority: None,
         })
     }
 
@@ -156,24 +159,62 @@ impl CustomerScreen {
                     self.crumb()
                 )))
             }
-            CustomerKey::Export => {
-                return Some(privacy::exported(
-                    privacy::export(ctx, &self.customer, None),
-                    &self.customer,
-                ))
-            }
-            CustomerKey::Cancel => return Some(self.confirm_cancel(ctx)),
+            CustomerKey::Export => return Some(self.export(ctx)),
+            CustomerKey::Cancel => return Some(self.authorize_cancel(ctx)),
             CustomerKey::Back => return Some(Action::Back),
         }
         None
     }
 
-    /// Shows what erasure will do and asks for the customer's address to be typed;
-    /// agents are told at once that only an admin can.
-    fn confirm_cancel(&self, ctx: &Ctx) -> Action {
+    /// Exports under their verified access or export request; without one, an admin
+    /// is asked for the reason of the override.
+    fn export(&self, ctx: &Ctx) -> Action {
+        let kinds = [RequestKind::Access, RequestKind::Export];
+        let statuses = [
+            RequestStatus::Verified,
+            RequestStatus::InProgress,
+            RequestStatus::Completed,
+        ];
+        if let Some(id) = privacy::verified_request(ctx, &self.customer, &kinds, &statuses) {
+            return privacy::exported(
+                privacy::export(ctx, &self.customer, &Authority::Request(id)),
+                &self.customer,
+            );
+        }
+        if ctx.session.agent.role != AgentRole::Admin {
+            return Action::Error(
+                "an export needs a verified access or export request (P, then verify it), or an admin's override".into(),
+            );
+        }
+        Action::popup(Popup::Prompt(Prompt::new(
+            "No verified request: why export anyway (audited as an override)",
+            "",
+            |reason| Action::Choice(Choice::ExportOverride(reason)),
+        )))
+    }
+
+    /// Erases under their verified erasure request; without one, an admin is asked
+    /// for the reason of the override first.
+    fn authorize_cancel(&mut self, ctx: &Ctx) -> Action {
         if ctx.session.agent.role != AgentRole::Admin {
             return Action::Error("only an admin can erase a customer: ask an admin".into());
         }
+        let statuses = [RequestStatus::Verified, RequestStatus::InProgress];
+        match privacy::verified_request(ctx, &self.customer, &[RequestKind::Erasure], &statuses) {
+            Some(id) => {
+                self.erase_authority = Some(Authority::Request(id));
+                self.confirm_cancel(ctx)
+            }
+            None => Action::popup(Popup::Prompt(Prompt::new(
+                "No verified erasure request: why erase anyway (audited as an override)",
+                "",
+                |reason| Action::Choice(Choice::EraseOverride(reason)),
+            ))),
+        }
+    }
+
+    /// Shows what erasure will do and asks for the customer's address to be typed.
+    fn confirm_cancel(&self, ctx: &Ctx) -> Action {
         let email = self.customer.primary_email();
         let preview = match ctx.desk.erasure_preview(&ctx.session.actor, email) {
             Ok(preview) => preview,
@@ -195,11 +236,21 @@ impl CustomerScreen {
                 self.open_requests = count_open_requests(ctx, self.customer.id).unwrap_or(0);
                 Some(done)
             }
+            Choice::ExportOverride(reason) => Some(privacy::exported(
+                privacy::export(ctx, &self.customer, &Authority::Override(reason)),
+                &self.customer,
+            )),
+            Choice::EraseOverride(reason) => {
+                self.erase_authority = Some(Authority::Override(reason));
+                Some(self.confirm_cancel(ctx))
+            }
             Choice::Erase(typed) => {
+                let authority = self.erase_authority.take().unwrap_or(Authority::Nothing);
                 let erased = ctx.desk.cancel_customer(
                     &ctx.session.actor,
                     self.customer.primary_email(),
                     &typed,
+                    &authority,
                 );
                 Some(match erased {
                     // The customer is gone: so is their page.
