@@ -6,6 +6,7 @@ mod config;
 mod customer;
 mod demo;
 mod mail;
+mod notice;
 mod output;
 mod privacy;
 mod qr;
@@ -105,6 +106,9 @@ pub enum Command {
     /// A customer's consent ledger.
     #[command(subcommand)]
     Consent(privacy::ConsentCommand),
+    /// Notices to chosen customers (incident, policy change, transfer, end of service).
+    #[command(subcommand)]
+    Notice(notice::NoticeCommand),
     /// Privacy requests (access, export, correction, erasure…) and their deadlines.
     #[command(subcommand)]
     Request(privacy::RequestCommand),
@@ -304,7 +308,8 @@ fn run_command(cli: Cli) -> Result<i32> {
 fn absolutize_out_paths(args: &mut [String]) -> Result<()> {
     let cwd = std::env::current_dir()?;
     for i in 1..args.len() {
-        if args[i - 1] == "--out" && !args[i].starts_with('/') {
+        let is_path = ["--out", "--body-file", "--addresses"].contains(&args[i - 1].as_str());
+        if is_path && !args[i].starts_with('/') {
             args[i] = cwd.join(&args[i]).to_string_lossy().into_owned();
         }
     }
@@ -367,6 +372,7 @@ pub fn execute(
         }
         Command::Consent(cmd) => privacy::consent(desk, actor, cmd, io),
         Command::Request(cmd) => privacy::request(desk, actor, cmd, io),
+        Command::Notice(cmd) => notice::run(desk, actor, cmd, io),
         Command::Serve(_) | Command::Demo(_) => bail!("the server is running already"),
         Command::Bench(_) => {
             bail!("run `sealdesk bench` from a shell; the server does not run benchmarks")

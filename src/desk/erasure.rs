@@ -89,6 +89,7 @@ impl Desk {
                 )?;
             }
             let counts = u.tx.erase_customer(record)?;
+            u.tx.remove_notice_copies(&id)?;
             u.audit(
                 action,
                 vec![

@@ -58,6 +58,7 @@ opaque_id!(AgentId, "agt");
 opaque_id!(AttachmentId, "att");
 opaque_id!(RequestId, "req");
 opaque_id!(QuarantineId, "qua");
+opaque_id!(NoticeId, "ntc");
 
 /// The human-friendly ticket number agents and customers quote: #1, #2, …
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Debug)]

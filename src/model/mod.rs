@@ -44,6 +44,7 @@ mod customer;
 mod ids;
 mod mail;
 mod message;
+mod notice;
 mod request;
 mod ticket;
 mod time;
@@ -53,9 +54,10 @@ pub use audit::{AuditEvent, ChainBreak, ChainVerifier, EventHash, Pseudonym};
 pub use catalogue::{Catalogue, CatalogueEntry};
 pub use consent::{ConsentActor, ConsentRecord, ConsentState};
 pub use customer::{is_plausible_email, normalize_email, Customer, CustomerFlags};
-pub use ids::{AgentId, AttachmentId, CustomerId, QuarantineId, RequestId, TicketNo};
+pub use ids::{AgentId, AttachmentId, CustomerId, NoticeId, QuarantineId, RequestId, TicketNo};
 pub use mail::{ComposedAttachment, ComposedMail, OutboxEntry, QuarantineItem};
 pub use message::{Attachment, Author, Delivery, Message, MessageKind};
+pub use notice::{Notice, NoticeCopy, NoticeKind, NoticeLeftOut};
 pub use request::{
     Decision, DecisionOutcome, Extension, PrivacyRequest, RequestKind, RequestStatus, Verification,
 };

@@ -18,7 +18,9 @@ mod keyring;
 mod keys;
 mod live;
 mod mail;
+mod notices;
 mod records;
+mod retention;
 mod tx;
 
 pub use backup::{BackupSummary, OpGuard};
@@ -96,12 +98,14 @@ struct Tables {
     /// The last unit of work's write set: a crash between its first and last write is
     /// repaired from it at the next open (see `tx`).
     units: Table,
+    /// Notices to customers, each customer's copy and the outbox links (see `notices`).
+    notices: Table,
     /// Every tree above, in `idx` order.
     trees: Vec<TreeRef>,
 }
 
 /// Every tree's name, in `Table::idx` order.
-const TREE_NAMES: [&str; 20] = [
+const TREE_NAMES: [&str; 21] = [
     "meta",
     "customers",
     "email_index",
@@ -122,6 +126,7 @@ const TREE_NAMES: [&str; 20] = [
     "outbox",
     "suppressed",
     "units",
+    "notices",
 ];
 
 impl Tables {
@@ -153,6 +158,7 @@ impl Tables {
             outbox: t(17),
             suppressed: t(18),
             units: t(19),
+            notices: t(20),
             trees: (0..TREE_NAMES.len())
                 .map(|idx| TreeRef::new(idx, slot.clone()))
                 .collect(),
