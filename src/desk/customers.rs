@@ -54,7 +54,10 @@ impl Desk {
             let tickets = self.store.customer_tickets(&id)?.len();
             rows.push(CustomerRow { customer, tickets });
         }
-        rows.sort_by_key(|r| (r.customer.created, r.customer.id));
+        rows.sort_by(|a, b| {
+            (a.customer.created, a.customer.primary_email())
+                .cmp(&(b.customer.created, b.customer.primary_email()))
+        });
         self.audit_only(
             actor,
             "customer.list",

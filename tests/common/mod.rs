@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod live;
+pub mod smtp_sink;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
