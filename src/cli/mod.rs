@@ -99,8 +99,8 @@ pub enum Command {
     /// Restore a backup into an empty data dir, with today's keys dir; erasures done
     /// since the backup are applied again.
     Restore { file: PathBuf },
-    /// Retention rules (config `privacy.anonymise_closed_after_days`, export expiry); the
-    /// server runs them daily.
+    /// Retention rules (config `[retention]`, `privacy.anonymise_closed_after_days`,
+    /// `privacy.export_retention_days`); the server runs them daily.
     #[command(subcommand)]
     Retention(RetentionCommand),
     /// A customer's consent ledger.
@@ -137,9 +137,13 @@ pub enum AuditCommand {
 pub enum RetentionCommand {
     /// Apply the retention rules now.
     Run {
-        /// Show what would be anonymised, change nothing.
+        /// List everything a run would do (ids and counts), change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Apply the rules as if it were this time (2027-01-31 or RFC 3339): with
+        /// --dry-run, what a later run will do; without, a later time deletes sooner.
+        #[arg(long)]
+        as_of: Option<String>,
     },
 }
 
@@ -377,11 +381,17 @@ pub fn execute(
         Command::Bench(_) => {
             bail!("run `sealdesk bench` from a shell; the server does not run benchmarks")
         }
-        Command::Retention(RetentionCommand::Run { dry_run }) => {
-            let report = desk.run_retention(actor, dry_run, crate::model::Timestamp::now())?;
-            writeln!(io.out, "{report}")?;
-            for n in &report.tickets {
-                writeln!(io.out, "  {n}")?;
+        Command::Retention(RetentionCommand::Run { dry_run, as_of }) => {
+            let now = match as_of {
+                Some(t) => notice::parse_time(&t, false)?,
+                None => crate::model::Timestamp::now(),
+            };
+            let report = desk.run_retention(actor, dry_run, now)?;
+            if dry_run {
+                writeln!(io.out, "dry run as of {now}: nothing was changed")?;
+            }
+            for line in report.lines() {
+                writeln!(io.out, "{line}")?;
             }
             Ok(0)
         }
