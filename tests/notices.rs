@@ -368,3 +368,39 @@ fn customer_list_shows_every_live_customer() {
     );
     assert!(desk.audit().iter().any(|e| e["action"] == "customer.list"));
 }
+
+#[test]
+fn a_notice_queued_for_someone_erased_before_it_left_is_never_sent() {
+    let sink = Sink::start();
+    // No relay yet: the notice waits in the outbox.
+    let desk = configured_desk(None);
+    ingest(&desk, "ann@example.com", "Ann", 1);
+    ingest(&desk, "bob@example.com", "Bob", 2);
+    let server = desk.serve();
+    let id = create(&desk, "incident", "Incident Z", &["--all"]);
+    let said = desk.cli(&["notice", "send", &id]);
+    assert!(said.contains("done: 2 queued"), "{said}");
+    desk.cli(&["customer", "cancel", "bob@example.com", "--yes"]);
+    desk.cli(&[
+        "config",
+        "set",
+        "mail.relay",
+        &format!("smtp://127.0.0.1:{}", sink.port),
+    ]);
+    sink.wait_until("ann's notice and bob's confirmation", |m| {
+        notice_mails(m, "Incident Z").len() == 1
+            && notice_mails(m, "Your account has been cancelled").len() == 1
+    });
+    // Two more outbox rounds: bob's notice was failed, not sent late.
+    std::thread::sleep(std::time::Duration::from_secs(11));
+    let mails = sink.mails();
+    assert_eq!(
+        recipients(&notice_mails(&mails, "Incident Z")),
+        set(&["ann@example.com"])
+    );
+    let rows: serde_json::Value =
+        serde_json::from_str(&desk.cli(&["notice", "list", "--json"])).unwrap();
+    assert_eq!(rows[0]["sent"], 1, "{rows}");
+    assert_eq!(rows[0]["queued"], 0, "bob's copy went with him: {rows}");
+    assert!(server.terminate().success());
+}

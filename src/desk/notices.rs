@@ -594,6 +594,74 @@ mod tests {
         assert!(check_placeholders("Dear {customer.nmae}").is_err());
     }
 
+    /// Erasure takes the waiting notice mail out of the outbox (it holds the address and
+    /// the name under the master key), and the copy with it; others' stay.
+    #[test]
+    fn erasure_removes_the_notice_mail_still_waiting_and_the_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = crate::desk::tests::desk(dir.path());
+        let mut config = desk.config();
+        config.mail.from = Some("Support <support@desk.example>".into());
+        desk.replace_config(config);
+        let admin = Actor::local_admin();
+        for from in ["ann@example.com", "bob@example.com"] {
+            desk.create_ticket(
+                &admin,
+                crate::desk::NewTicket {
+                    from,
+                    name: "Canary Name",
+                    subject: "s",
+                    body: "b",
+                    message_id: None,
+                },
+            )
+            .unwrap();
+        }
+        let notice = desk
+            .create_notice(
+                &admin,
+                NewNotice {
+                    kind: NoticeKind::Incident,
+                    subject: "Incident".into(),
+                    body: "Dear {customer.name}".into(),
+                    audience: Audience::All,
+                },
+            )
+            .unwrap();
+        let sent = desk
+            .send_notice(&admin, &notice.id, Timestamp::now(), &mut |_| {})
+            .unwrap();
+        assert_eq!(sent.queued, 2);
+        let bob = desk
+            .store
+            .customer_by_email("bob@example.com")
+            .unwrap()
+            .unwrap();
+        desk.cancel_customer(&admin, "bob@example.com", "bob@example.com")
+            .unwrap();
+        let waiting: Vec<(String, String)> = desk
+            .store
+            .outbox()
+            .unwrap()
+            .into_iter()
+            .filter_map(|e| e.composed.map(|c| (c.to, c.subject)))
+            .collect();
+        assert!(waiting.contains(&("ann@example.com".into(), "Incident".into())));
+        assert!(
+            !waiting
+                .iter()
+                .any(|(to, s)| to == "bob@example.com" && s == "Incident"),
+            "{waiting:?}"
+        );
+        assert!(desk.notices_of(&bob.id).unwrap().is_empty());
+        assert_eq!(desk.store.notice_copies(&notice.id).unwrap().len(), 1);
+        // Sending again does not bring bob back.
+        let again = desk
+            .send_notice(&admin, &notice.id, Timestamp::now(), &mut |_| {})
+            .unwrap();
+        assert_eq!((again.queued, again.already, again.erased), (0, 1, 1));
+    }
+
     #[test]
     fn mandatory_and_marketing_kinds() {
         assert!(NoticeKind::Incident.is_mandatory());

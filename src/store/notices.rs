@@ -123,7 +123,9 @@ impl Tx<'_> {
         self.remove(&store.t.notices, &link_key(seq));
     }
 
-    /// Removes every copy held for this customer (erasure); returns how many.
+    /// Removes every copy held for this customer and every notice mail to them still
+    /// waiting in the outbox (erasure: the waiting mail holds their address and name
+    /// under the master key); returns how many copies.
     pub fn remove_notice_copies(&mut self, customer: &CustomerId) -> Result<usize> {
         let store = self.store;
         let t = &store.t.notices;
@@ -133,6 +135,14 @@ impl Tx<'_> {
             if key.len() == 33 && &key[17..33] == customer.as_bytes() {
                 self.remove(t, &key);
                 removed += 1;
+            }
+        }
+        for (key, link) in store.scan::<(NoticeId, CustomerId)>(t, b"O")? {
+            if link?.1 == *customer {
+                if let Ok(seq) = <[u8; 4]>::try_from(&key[1..]) {
+                    self.remove_outbox(crate::model::TicketNo(0), u32::from_be_bytes(seq));
+                }
+                self.remove(t, &key);
             }
         }
         Ok(removed)
