@@ -2,6 +2,7 @@
 //! a byte scanner for plaintext at rest.
 #![allow(dead_code)]
 
+pub mod deep_scan;
 pub mod live;
 pub mod smtp_sink;
 
