@@ -286,3 +286,80 @@ fn a_dry_run_lists_every_kind_and_changes_nothing_then_the_run_does_it() {
         "{again}"
     );
 }
+
+/// An inactive customer erased by retention is gone everywhere: no canary in any file
+/// of the data dir or the keys dir (their export archive included, looked into), and a
+/// backup taken before, restored with today's keys, shows nothing of them either.
+#[test]
+fn an_inactive_customer_erased_by_retention_is_unreadable_everywhere() {
+    let desk = configured_desk(None);
+    desk.cli(&["config", "set", "retention.inactive_customer_days", "365"]);
+    let canaries = ["CanaryName-ann", "CanarySubject-ann", "CanaryBody-ann"];
+    ingest(
+        &desk,
+        "From: CanaryName-ann <ann@example.com>\r\nTo: support@desk.example\r\nSubject: CanarySubject-ann\r\nMessage-ID: <a1@example.com>\r\n\r\nCanaryBody-ann here.\r\n",
+    );
+    ingest(&desk, &customer_mail("Bob <bob@example.com>", 2));
+    with_desk(&desk, |d| {
+        let admin = sealdesk::desk::Actor::local_admin();
+        d.set_status(&admin, TicketNo(1), Status::Closed).unwrap();
+    });
+    desk.cli(&["customer", "export", "ann@example.com"]);
+    let backup = desk.path("before.sdb");
+    desk.cli(&["backup", "--out", backup.to_str().unwrap()]);
+    let dirs = [desk.path("data"), desk.path("keys")];
+    let dirs: Vec<&std::path::Path> = dirs.iter().map(|p| p.as_path()).collect();
+    assert!(
+        !common::deep_scan::hits(&dirs, &canaries).is_empty(),
+        "the export archive holds the canaries before the run (the scan can see them)"
+    );
+
+    let as_of = Timestamp::now().plus_days(400).rfc3339();
+    let said = desk.cli(&["retention", "run", "--as-of", &as_of]);
+    assert!(said.contains("inactive customers erased 1"), "{said}");
+    assert!(said.contains("export archives deleted 1"), "{said}");
+    let hits = common::deep_scan::hits(&dirs, &canaries);
+    assert!(hits.is_empty(), "{hits:?}");
+    let left = json(&desk, &["customer", "list", "--json"]);
+    assert_eq!(
+        left[0]["email"], "bob@example.com",
+        "bob's ticket is still new: {left}"
+    );
+    assert_eq!(left.as_array().unwrap().len(), 1, "{left}");
+
+    // The backup from before, restored with today's keys.
+    let restored = desk.path("restored");
+    let on_restored = |args: &[&str]| {
+        let out = run(
+            std::process::Command::new(BIN)
+                .arg("--data")
+                .arg(&restored)
+                .arg("--keys")
+                .arg(desk.path("keys"))
+                .args(args),
+            WAIT,
+        );
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    on_restored(&["restore", backup.to_str().unwrap()]);
+    let listed = on_restored(&["customer", "list", "--json"]);
+    assert!(
+        !listed.contains("ann@example.com") && listed.contains("bob@example.com"),
+        "{listed}"
+    );
+    let ticket = on_restored(&["ticket", "show", "1", "--json"]);
+    assert!(ticket.contains("[erased]"), "{ticket}");
+    for c in canaries {
+        assert!(!ticket.contains(c), "{ticket}");
+    }
+    let hits = common::deep_scan::hits(
+        &[restored.as_path(), desk.path("keys").as_path()],
+        &canaries,
+    );
+    assert!(hits.is_empty(), "{hits:?}");
+}
