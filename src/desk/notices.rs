@@ -662,6 +662,64 @@ mod tests {
         assert_eq!((again.queued, again.already, again.erased), (0, 1, 1));
     }
 
+    /// "Touched by" takes the customers whose data that agent viewed in the period, by
+    /// the audit log's pseudonyms, and nobody another agent viewed.
+    #[test]
+    fn touched_by_follows_the_audit_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = crate::desk::tests::desk(dir.path());
+        let admin = Actor::local_admin();
+        for (seed, name) in [(1, "alice"), (2, "bob")] {
+            let key = crate::desk::tests::public_key_line(seed);
+            desk.add_agent(&admin, name, crate::model::AgentRole::Agent, &[key])
+                .unwrap();
+        }
+        let mut numbers = Vec::new();
+        for from in ["ann@example.com", "cat@example.com", "dan@example.com"] {
+            let (t, _) = desk
+                .create_ticket(
+                    &admin,
+                    crate::desk::NewTicket {
+                        from,
+                        name: "",
+                        subject: "s",
+                        body: "b",
+                        message_id: None,
+                    },
+                )
+                .unwrap();
+            numbers.push(t.number);
+        }
+        let alice = Actor::agent("alice", None, "test");
+        let bob = Actor::agent("bob", None, "test");
+        desk.ticket_thread(&alice, numbers[0]).unwrap();
+        desk.ticket_thread(&bob, numbers[1]).unwrap();
+        let now = Timestamp::now();
+        let audience = |agent: &str, since: Timestamp, until: Timestamp| {
+            let (ids, _, _) = desk
+                .audience(&Audience::TouchedBy {
+                    agent: agent.into(),
+                    since,
+                    until,
+                })
+                .unwrap();
+            ids.iter()
+                .map(|id| desk.store.customer(id).unwrap().unwrap().emails[0].clone())
+                .collect::<Vec<_>>()
+        };
+        let (since, until) = (Timestamp(now.0 - 60), Timestamp(now.0 + 60));
+        assert_eq!(audience("alice", since, until), vec!["ann@example.com"]);
+        assert_eq!(audience("bob", since, until), vec!["cat@example.com"]);
+        assert!(audience("alice", Timestamp(0), Timestamp(now.0 - 3600)).is_empty());
+        assert!(desk
+            .audience(&Audience::TouchedBy {
+                agent: "alice".into(),
+                since: until,
+                until: since
+            })
+            .is_err());
+    }
+
     #[test]
     fn mandatory_and_marketing_kinds() {
         assert!(NoticeKind::Incident.is_mandatory());
