@@ -140,7 +140,23 @@ fn notices_reach_exactly_their_audience_once_and_show_in_history_and_export() {
         ],
     );
     let list = desk.path("addresses.txt");
-    std::fs::write(&list, "bob@example.com\nnobody@example.com\n\n").unwrap();
+    // Cat withdrew marketing consent: an `other` notice counts as marketing.
+    desk.cli(&[
+        "consent",
+        "record",
+        "cat@example.com",
+        "--purpose",
+        "040",
+        "--state",
+        "withdrawn",
+        "--category",
+        "C001",
+    ]);
+    std::fs::write(
+        &list,
+        "bob@example.com\ncat@example.com\nnobody@example.com\n\n",
+    )
+    .unwrap();
     let listed = create(
         &desk,
         "other",
@@ -233,6 +249,24 @@ fn notices_reach_exactly_their_audience_once_and_show_in_history_and_export() {
         .unwrap();
     assert_eq!(row["recipients"], 5);
     assert_eq!(row["sent"], 4, "{row}");
+    assert_eq!(row["left_out"]["restricted"], 1, "{row}");
+    let row = |id: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let other = row(&listed);
+    assert_eq!(other["recipients"], 1, "{other}");
+    assert_eq!(other["left_out"]["no_marketing_consent"], 1, "{other}");
+    assert_eq!(other["left_out"]["unknown_addresses"], 1, "{other}");
+    assert_eq!(
+        row(&vip)["left_out"]["restricted"],
+        0,
+        "an incident is mandatory"
+    );
 
     // History: outbound notices on the customer, not in any ticket thread.
     let shown: serde_json::Value =

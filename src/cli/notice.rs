@@ -171,6 +171,11 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: NoticeCommand, io: &mut Io) -> Resul
                             "created": r.notice.created.rfc3339(),
                             "created_by": r.notice.created_by,
                             "recipients": r.notice.recipients.len(),
+                            "left_out": {
+                                "restricted": r.notice.left_out.restricted,
+                                "no_marketing_consent": r.notice.left_out.no_consent,
+                                "unknown_addresses": r.notice.left_out.unknown_addresses,
+                            },
                             "queued": r.queued,
                             "sent": r.sent,
                             "failed": r.failed,
