@@ -18,7 +18,6 @@
 use super::write::Hold;
 use super::{requests::is_finished, Actor, ActorKind, Desk, DeskError, Result};
 use crate::model::{CustomerId, QuarantineId, RequestId, Status, TicketNo, Timestamp, ERASED};
-use std::collections::HashMap;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RetentionReport {
@@ -218,34 +217,8 @@ impl Desk {
         }
         let requests = self.store.requests()?;
         if let Some(c) = cutoff(now, rules.inactive_customer_days) {
-            let mut last: HashMap<CustomerId, Timestamp> = HashMap::new();
-            let mut busy: std::collections::HashSet<CustomerId> = Default::default();
-            for t in &tickets {
-                let at = last.entry(t.customer).or_insert(t.updated);
-                *at = (*at).max(t.updated);
-                if !matches!(t.status, Status::Closed | Status::Solved) {
-                    busy.insert(t.customer);
-                }
-            }
-            for r in &requests {
-                let at = last.entry(r.customer).or_insert(r.received);
-                *at = (*at).max(r.received);
-                if !is_finished(r) {
-                    busy.insert(r.customer);
-                }
-            }
             for id in self.store.customer_ids()? {
-                let Some(customer) = self.store.customer(&id).ok().flatten() else {
-                    continue;
-                };
-                let consents = self.store.consents(&id)?;
-                let latest = consents
-                    .iter()
-                    .map(|r| r.at)
-                    .chain(last.get(&id).copied())
-                    .fold(customer.created, Timestamp::max);
-                let kept = customer.flags.legal_hold || customer.flags.restricted;
-                if latest < c && !kept && !busy.contains(&id) {
+                if self.inactive_before(&id, c, &requests)? {
                     due.customers.push(id);
                 }
             }
@@ -291,6 +264,37 @@ impl Desk {
         Ok(due)
     }
 
+    /// Whether a customer may be erased for inactivity: nothing of theirs (profile,
+    /// tickets, consent records, requests) changed since `cutoff`, no ticket is still
+    /// being worked on, no request is open, and neither legal hold nor restriction
+    /// keeps them.
+    fn inactive_before(
+        &self,
+        id: &CustomerId,
+        cutoff: Timestamp,
+        requests: &[crate::model::PrivacyRequest],
+    ) -> Result<bool> {
+        let Some(customer) = self.store.customer(id).ok().flatten() else {
+            return Ok(false);
+        };
+        if customer.flags.legal_hold || customer.flags.restricted || customer.created >= cutoff {
+            return Ok(false);
+        }
+        for n in self.store.customer_tickets(id)? {
+            if let Some(t) = self.store.ticket(n)? {
+                if t.updated >= cutoff || !matches!(t.status, Status::Closed | Status::Solved) {
+                    return Ok(false);
+                }
+            }
+        }
+        if self.store.consents(id)?.iter().any(|r| r.at >= cutoff) {
+            return Ok(false);
+        }
+        Ok(!requests
+            .iter()
+            .any(|r| r.customer == *id && (r.received >= cutoff || !is_finished(r))))
+    }
+
     /// Erases each inactive customer as a cancellation does (journalled, one unit,
     /// then the key destroyed), but without a confirmation mail. Returns who was.
     fn erase_inactive(
@@ -299,6 +303,9 @@ impl Desk {
         customers: &[CustomerId],
         now: Timestamp,
     ) -> Result<Vec<CustomerId>> {
+        let Some(cutoff) = cutoff(now, self.config().retention.inactive_customer_days) else {
+            return Ok(Vec::new());
+        };
         let mut erased = Vec::new();
         for id in customers {
             let Some(customer) = self.store.customer(id)? else {
@@ -307,7 +314,7 @@ impl Desk {
             let done = self.write(actor, &[Hold::Everything], |u| {
                 // Still inactive? Decided again while nobody can change it, and only
                 // then journalled (a journalled erasure is finished at the next start).
-                if !self.retention_due(now)?.customers.contains(id) {
+                if !self.inactive_before(id, cutoff, &self.store.requests()?)? {
                     return Ok(false);
                 }
                 let record = self.store.journal_erasure(id, &customer.emails)?;
