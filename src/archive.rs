@@ -1,4 +1,6 @@
-//! Writing an export as one `.tar.gz`, and sweeping expired exports.
+//! Packing an export as one `.tar.gz`, writing a new private file, and the plaintext
+//! archives older versions left in DATA/exports (swept by retention, deleted when their
+//! customer is erased; nothing writes there any more).
 
 use crate::desk::ExportFile;
 use std::path::{Path, PathBuf};
@@ -44,7 +46,46 @@ pub fn tar_gz_bytes(files: &[ExportFile], top: &str) -> std::io::Result<Vec<u8>>
     tar.into_inner()?.finish()
 }
 
-/// Where exports made from the TUI (and by default from the CLI) go.
+/// Writes `bytes` to a new file (mode 0600, never overwriting), synced.
+pub fn write_new_file(out: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(out)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Plaintext archives in DATA/exports, written by versions before exports were sealed.
+pub fn legacy_exports(data_dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(exports_dir(data_dir))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect();
+    out.sort();
+    out
+}
+
+/// The legacy archives of one customer: they were named `<customer id>-<time>…`.
+pub fn legacy_exports_of(data_dir: &Path, customer: &crate::model::CustomerId) -> Vec<PathBuf> {
+    let prefix = format!("{customer}-");
+    legacy_exports(data_dir)
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&prefix))
+        })
+        .collect()
+}
+
+/// Where older versions wrote exports in plaintext.
 pub fn exports_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("exports")
 }

@@ -115,18 +115,16 @@ fn privacy_promises_kept_from_the_keyboard() {
     t.send_keys("u");
     t.wait_for("Ann Lee");
     t.send_keys("E");
-    let (screen, _) = t.wait_until("the export path", SCREEN, |s| {
-        s.contains("export written to")
+    let (screen, _) = t.wait_until("the stored export", SCREEN, |s| {
+        s.contains("kept sealed in the desk")
     });
-    let exports = desk.path("data").join("exports");
-    let archive = std::fs::read_dir(&exports)
-        .unwrap()
-        .flatten()
-        .next()
-        .expect("an archive")
-        .path();
-    assert!(screen.contains("export written to"), "{screen}");
-    assert!(std::fs::metadata(&archive).unwrap().len() > 100);
+    assert!(screen.contains("kept sealed in the desk"), "{screen}");
+    assert!(
+        !desk.path("data").join("exports").exists(),
+        "no plaintext archive in the data dir"
+    );
+    let listed = json(&desk, &["customer", "exports", "ann@example.com", "--json"]);
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
     t.send_keys("X");
     t.wait_for("Type ann@example.com to erase this customer");
     t.type_text("ann@example.com");

@@ -42,14 +42,6 @@ fn json(desk: &TestDesk, args: &[&str]) -> serde_json::Value {
 
 /// Everything a run could change, as the CLI shows it.
 fn snapshot(desk: &TestDesk) -> Vec<String> {
-    let mut exports: Vec<String> = std::fs::read_dir(desk.path("data").join("exports"))
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    exports.sort();
     vec![
         desk.cli(&["customer", "list", "--json"]),
         desk.cli(&["ticket", "list", "--json"]),
@@ -57,7 +49,7 @@ fn snapshot(desk: &TestDesk) -> Vec<String> {
         desk.cli(&["quarantine", "list", "--json"]),
         desk.cli(&["request", "list", "--json"]),
         desk.cli(&["consent", "list", "bob@example.com", "--json"]),
-        exports.join(","),
+        desk.cli(&["customer", "exports", "bob@example.com", "--json"]),
     ]
 }
 
@@ -70,7 +62,7 @@ fn a_dry_run_lists_every_kind_and_changes_nothing_then_the_run_does_it() {
         ("retention.inactive_customer_days", "365"),
         ("retention.consent_evidence_days", "100"),
         ("retention.request_days", "100"),
-        ("retention.quarantine_days", "30"),
+        ("privacy.quarantine_days", "30"),
     ] {
         desk.cli(&["config", "set", key, value]);
     }
@@ -127,15 +119,9 @@ fn a_dry_run_lists_every_kind_and_changes_nothing_then_the_run_does_it() {
     );
     let quarantined = json(&desk, &["quarantine", "list", "--json"]);
     let quarantine_id = quarantined[0]["id"].as_str().unwrap().to_string();
-    desk.cli(&["customer", "export", "bob@example.com"]);
-    let export_name = std::fs::read_dir(desk.path("data").join("exports"))
-        .unwrap()
-        .flatten()
-        .next()
-        .unwrap()
-        .file_name()
-        .to_string_lossy()
-        .into_owned();
+    let made = desk.cli(&["customer", "export", "bob@example.com"]);
+    let export_id = made.split_whitespace().nth(1).unwrap().to_string();
+    assert!(export_id.starts_with("exp_"), "{made}");
 
     let ids: std::collections::HashMap<String, String> =
         json(&desk, &["customer", "list", "--json"])
@@ -159,7 +145,8 @@ fn a_dry_run_lists_every_kind_and_changes_nothing_then_the_run_does_it() {
         "consent records to delete 0",
         "privacy requests to delete 0",
         "quarantined mails to delete 0",
-        "export archives to delete 0",
+        "export archives to expire 0",
+        "old plaintext export files to delete 0",
     ] {
         assert!(today.contains(kind), "{kind}: {today}");
     }
@@ -200,8 +187,8 @@ fn a_dry_run_lists_every_kind_and_changes_nothing_then_the_run_does_it() {
         format!("quarantined mails to delete 1: {quarantine_id}")
     );
     assert_eq!(
-        line("export archives to delete"),
-        format!("export archives to delete 1: {export_name}")
+        line("export archives to expire"),
+        format!("export archives to expire 1: {export_id}")
     );
     assert!(
         !dry.contains("Canary") && !dry.contains("@example.com"),
@@ -248,11 +235,8 @@ fn a_dry_run_lists_every_kind_and_changes_nothing_then_the_run_does_it() {
         consents.contains("withdrawn") && !consents.contains("\"given\""),
         "the current record stays: {consents}"
     );
-    assert!(!desk
-        .path("data")
-        .join("exports")
-        .join(&export_name)
-        .exists());
+    let exports = json(&desk, &["customer", "exports", "bob@example.com", "--json"]);
+    assert!(exports[0]["content_deleted"].is_string(), "{exports}");
     let events = desk.audit();
     let run_event = events
         .iter()
@@ -265,8 +249,8 @@ fn a_dry_run_lists_every_kind_and_changes_nothing_then_the_run_does_it() {
         "customers=2",
         "consents=1",
         "requests=1",
-        "quarantine=1",
-        "exports=1",
+        "quarantine-deleted=1",
+        "exports-expired=1",
     ] {
         assert!(targets.contains(t), "{t}: {targets}");
     }
@@ -304,20 +288,38 @@ fn an_inactive_customer_erased_by_retention_is_unreadable_everywhere() {
         let admin = sealdesk::desk::Actor::local_admin();
         d.set_status(&admin, TicketNo(1), Status::Closed).unwrap();
     });
-    desk.cli(&["customer", "export", "ann@example.com"]);
+    // A plaintext archive as an older version left it in DATA/exports.
+    let ann_id = json(&desk, &["customer", "list", "--json"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let exports_dir = desk.path("data").join("exports");
+    std::fs::create_dir_all(&exports_dir).unwrap();
+    let old = exports_dir.join(format!("{ann_id}-1700000000.tar.gz"));
+    desk.cli(&[
+        "customer",
+        "export",
+        "ann@example.com",
+        "--out",
+        old.to_str().unwrap(),
+    ]);
     let backup = desk.path("before.sdb");
     desk.cli(&["backup", "--out", backup.to_str().unwrap()]);
     let dirs = [desk.path("data"), desk.path("keys")];
     let dirs: Vec<&std::path::Path> = dirs.iter().map(|p| p.as_path()).collect();
     assert!(
         !common::deep_scan::hits(&dirs, &canaries).is_empty(),
-        "the export archive holds the canaries before the run (the scan can see them)"
+        "the old plaintext archive holds the canaries before the run (the scan can see them)"
     );
 
     let as_of = Timestamp::now().plus_days(400).rfc3339();
     let said = desk.cli(&["retention", "run", "--as-of", &as_of]);
     assert!(said.contains("inactive customers erased 1"), "{said}");
-    assert!(said.contains("export archives deleted 1"), "{said}");
+    assert!(
+        said.contains("old plaintext export files deleted 1"),
+        "{said}"
+    );
+    assert!(said.contains("export archives expired 1"), "{said}");
     let hits = common::deep_scan::hits(&dirs, &canaries);
     assert!(hits.is_empty(), "{hits:?}");
     let left = json(&desk, &["customer", "list", "--json"]);

@@ -7,10 +7,12 @@ use clap::Subcommand;
 #[derive(Subcommand, Debug)]
 pub enum CustomerCommand {
     /// Export everything held about a customer as one .tar.gz (JSON, original mails,
-    /// attachments, a readable index.html, SHA256SUMS).
+    /// attachments, a readable index.html, SHA256SUMS), kept sealed in the desk with
+    /// the customer's key; --out also writes it to a file (recorded and audited).
     Export {
         email: String,
-        /// Where to write it (default: DATA/exports/…).
+        /// Also write the archive to this new file: a copy outside the desk, which the
+        /// erasure preview will list so you can delete it.
         #[arg(long)]
         out: Option<std::path::PathBuf>,
         /// The privacy request this answers.
@@ -20,6 +22,19 @@ pub enum CustomerCommand {
         /// verified identity; within mail.max_size).
         #[arg(long, requires = "request")]
         mail: bool,
+    },
+    /// List a customer's exports and where each went; --save ID --out FILE writes a
+    /// stored one to a file.
+    Exports {
+        email: String,
+        #[arg(long)]
+        json: bool,
+        /// The export to write out (with --out).
+        #[arg(long, requires = "out")]
+        save: Option<crate::model::ExportId>,
+        /// The new file to write it to (recorded and audited).
+        #[arg(long, requires = "save")]
+        out: Option<std::path::PathBuf>,
     },
     /// Cancel the account and erase the customer for good (crypto-shredding). Asks you
     /// to type the address; --yes for scripts.
@@ -31,6 +46,10 @@ pub enum CustomerCommand {
         /// The address as typed at the prompt (filled in by the CLI).
         #[arg(long, hide = true)]
         confirm: Option<String>,
+        /// Only show what the erasure would delete and keep, and every copy of an
+        /// export written outside the desk; change nothing.
+        #[arg(long, conflicts_with_all = ["yes", "confirm"])]
+        preview: bool,
     },
     /// Change a customer's name, locale or flags.
     Set {
@@ -69,42 +88,107 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
             mail,
         } => {
             let c = desk.find_customer(actor, &email)?;
-            let files = desk.export_customer(actor, &c, request)?;
-            let out = match out {
-                Some(p) => p,
-                None => {
-                    let dir = crate::archive::exports_dir(&desk.store().paths().data);
-                    crate::store::create_private_dir(&dir)?;
-                    dir.join(format!(
-                        "{}-{}.tar.gz",
-                        c.id,
-                        crate::model::Timestamp::now().0
-                    ))
-                }
-            };
-            let size = crate::archive::write_tar_gz(&files, &out).map_err(|e| {
-                anyhow::anyhow!("cannot write {} ({e}): pick another --out", out.display())
-            })?;
+            if let (true, Some(request)) = (mail, &request) {
+                desk.check_mailable(&c, request)?;
+            }
+            let record = desk.create_export(actor, &c, request)?;
             writeln!(
                 io.out,
-                "exported {} files ({size} bytes) to {}",
-                files.len(),
-                out.display()
+                "export {} kept sealed in the desk ({} files, {} bytes)",
+                record.id, record.files, record.size
             )?;
-            if let (true, Some(request)) = (mail, request) {
-                let name = out
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| "export.tar.gz".into());
-                let bytes = std::fs::read(&out)?;
-                desk.mail_export(actor, &c, &request, &name, bytes)?;
-                writeln!(io.out, "queued by mail to {}", safe(c.primary_email()))?;
+            if let Some(out) = out {
+                let path = desk.write_export_file(actor, &record.id, &out)?;
+                writeln!(
+                    io.out,
+                    "exported {} files ({} bytes) to {}: a copy outside the desk, listed when the customer is erased",
+                    record.files,
+                    record.size,
+                    path.display()
+                )?;
             }
+            if let (true, Some(request)) = (mail, request) {
+                let to = desk.mail_export(actor, &record.id, &request)?;
+                writeln!(io.out, "queued by mail to {}", safe(&to))?;
+            }
+        }
+        CustomerCommand::Exports {
+            email,
+            json,
+            save,
+            out,
+        } => {
+            let c = desk.find_customer(actor, &email)?;
+            if let (Some(id), Some(out)) = (save, out) {
+                let path = desk.write_export_file(actor, &id, &out)?;
+                writeln!(io.out, "wrote export {id} to {}", path.display())?;
+                return Ok(0);
+            }
+            let exports = desk.exports_of(&c)?;
+            if json {
+                let docs: Vec<_> = exports
+                    .iter()
+                    .map(|r| {
+                        serde_json::json!({
+                            "id": r.id.to_string(),
+                            "created": r.created.rfc3339(),
+                            "by": r.by,
+                            "size": r.size,
+                            "files": r.files,
+                            "request": r.request.map(|q| q.to_string()),
+                            "content_deleted": r.content_deleted.map(|t| t.rfc3339()),
+                            "deliveries": r.deliveries.iter().map(|d| serde_json::json!({
+                                "at": d.at.rfc3339(),
+                                "by": d.by,
+                                "how": match d.way { crate::model::ExportWay::Mail { .. } => "mail", crate::model::ExportWay::File { .. } => "file" },
+                                "to": desk.delivery_target(d, &c),
+                            })).collect::<Vec<_>>(),
+                        })
+                    })
+                    .collect();
+                print_json(io.out, &serde_json::json!(docs))?;
+            } else if exports.is_empty() {
+                writeln!(io.out, "no exports of {}", safe(&email))?;
+            } else {
+                for r in &exports {
+                    writeln!(
+                        io.out,
+                        "{}  {}  by {}  {} bytes{}",
+                        r.id,
+                        r.created,
+                        safe(&r.by),
+                        r.size,
+                        r.request.map(|q| format!("  for {q}")).unwrap_or_default()
+                    )?;
+                    for d in &r.deliveries {
+                        let how = match d.way {
+                            crate::model::ExportWay::Mail { .. } => "mailed to",
+                            crate::model::ExportWay::File { .. } => "written to",
+                        };
+                        writeln!(
+                            io.out,
+                            "    {how} {} on {} by {}",
+                            desk.delivery_target(d, &c),
+                            d.at,
+                            safe(&d.by)
+                        )?;
+                    }
+                }
+            }
+        }
+        CustomerCommand::Cancel {
+            email,
+            yes: _,
+            confirm: _,
+            preview: true,
+        } => {
+            writeln!(io.out, "{}", desk.erasure_preview(actor, &email)?)?;
         }
         CustomerCommand::Cancel {
             email,
             yes,
             confirm,
+            preview: false,
         } => {
             let typed = match (yes, confirm) {
                 (true, _) => email.clone(),
@@ -114,8 +198,8 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
             let counts = desk.cancel_customer(actor, &email, &typed)?;
             writeln!(
                 io.out,
-                "erased: {} messages turned into placeholders, {} attachments, {} original mails and {} consent records deleted; the customer's key is destroyed",
-                counts.messages, counts.attachments, counts.raw_mails, counts.consents
+                "erased: {} messages turned into placeholders, {} attachments, {} original mails, {} consent records, {} quarantined mails and {} stored exports deleted; the customer's key is destroyed",
+                counts.messages, counts.attachments, counts.raw_mails, counts.consents, counts.quarantined, counts.exports
             )?;
         }
         CustomerCommand::Set {
@@ -298,9 +382,10 @@ fn list(desk: &Desk, actor: &Actor, json: bool, io: &mut Io) -> Result<()> {
 pub fn confirm_cancel_interactively(cmd: &CustomerCommand) -> Result<Option<Vec<String>>> {
     use std::io::{BufRead, IsTerminal, Write as _};
     let CustomerCommand::Cancel {
-        email,
+        email: _,
         yes: false,
         confirm: None,
+        preview: false,
     } = cmd
     else {
         return Ok(None);
@@ -311,7 +396,19 @@ pub fn confirm_cancel_interactively(cmd: &CustomerCommand) -> Result<Option<Vec<
         );
     }
     let mut err = std::io::stderr();
-    writeln!(err, "This erases {} for good: profile, addresses, consents, attachments and original mails are deleted, their messages become \"[erased]\", and backups cannot show their data any more. A confirmation mail goes out first.", safe(email))?;
+    // The preview comes from the desk (through a running server if there is one):
+    // the same command again with --preview.
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    args.push("--preview".into());
+    let shown = std::process::Command::new(std::env::current_exe()?)
+        .args(&args)
+        .stdin(std::process::Stdio::null())
+        .output()?;
+    if !shown.status.success() {
+        err.write_all(&shown.stderr)?;
+        anyhow::bail!("cannot show what the erasure would do: nothing was erased");
+    }
+    err.write_all(&shown.stdout)?;
     write!(err, "Type the customer's address to confirm: ")?;
     err.flush()?;
     let mut typed = String::new();

@@ -38,6 +38,7 @@ impl ServeArgs {
 pub fn run(g: &Global, args: ServeArgs) -> Result<i32> {
     init_logging();
     let desk = Arc::new(g.open_desk()?);
+    desk.warn_about_legacy_exports();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -29,15 +29,17 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     ("privacy.correction_days", Kind::Number, "days to answer correction and erasure requests"),
     ("privacy.objection_days", Kind::Number, "days to answer consent withdrawals and marketing objections"),
     ("privacy.extension_days", Kind::Number, "days one extension adds"),
-    ("privacy.export_retention_days", Kind::Number, "days before an export archive is deleted"),
+    ("privacy.export_retention_days", Kind::Number, "days before an export archive's content is deleted"),
+    ("privacy.quarantine_days", Kind::Number, "days before quarantined mail without a known sender is deleted"),
     ("privacy.anonymise_closed_after_days", Kind::Number, "anonymise closed tickets after this many days (0 = never)"),
+    ("privacy.suppress_after_erasure", Kind::Bool, "keep a keyed hash of erased addresses to mark later mail \"previously erased\" (true/false)"),
     ("privacy.controller", Kind::Text, "who is responsible for the data, named in exports"),
     ("privacy.recipients", Kind::List, "who else receives customer data, comma-separated"),
     ("notice.rate_per_minute", Kind::Number, "notice mails handed to the outbox per minute at most"),
     ("retention.inactive_customer_days", Kind::Number, "erase customers without activity for this many days (0 = never)"),
     ("retention.consent_evidence_days", Kind::Number, "delete superseded consent records after this many days (0 = never)"),
     ("retention.request_days", Kind::Number, "delete finished privacy requests after this many days (0 = never)"),
-    ("retention.quarantine_days", Kind::Number, "delete quarantined mail after this many days (0 = never)"),
+    ("retention.quarantine_days", Kind::Number, "delete quarantined mail of a known sender after this many days (0 = with the customer)"),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +47,7 @@ pub enum Kind {
     Text,
     Number,
     List,
+    Bool,
 }
 
 fn kind_of(key: &str) -> Result<Kind, String> {
@@ -108,6 +111,11 @@ pub fn set(path: &Path, key: &str, value: &str) -> Result<Config, ConfigError> {
                 .parse::<i64>()
                 .map_err(|_| err(format!("{key} must be a whole number, not {value:?}")))?,
         ),
+        Kind::Bool => toml_edit::value(match value.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" => true,
+            "false" | "no" | "off" => false,
+            _ => return Err(err(format!("{key} must be true or false, not {value:?}"))),
+        }),
         Kind::List => {
             let mut array = toml_edit::Array::new();
             for v in value.split(',').map(str::trim).filter(|v| !v.is_empty()) {

@@ -45,7 +45,9 @@ pub struct RetentionConfig {
     pub consent_evidence_days: u32,
     /// Delete privacy requests this many days after they were finished.
     pub request_days: u32,
-    /// Delete quarantined mail this many days after it arrived.
+    /// Delete quarantined mail sealed for its sender this many days after it arrived
+    /// (0: it goes with that customer; mail without a known sender follows
+    /// `privacy.quarantine_days`).
     pub quarantine_days: u32,
 }
 
@@ -55,7 +57,7 @@ impl Default for RetentionConfig {
             inactive_customer_days: 0,
             consent_evidence_days: 1095,
             request_days: 1095,
-            quarantine_days: 30,
+            quarantine_days: 0,
         }
     }
 }
@@ -173,10 +175,16 @@ pub struct PrivacyConfig {
     pub objection_days: u32,
     /// Days one extension adds.
     pub extension_days: u32,
-    /// Days an export archive stays in the exports dir before it is deleted.
+    /// Days an export archive's content is kept (sealed in the desk; an older
+    /// version's plaintext DATA/exports files too) before it is deleted.
     pub export_retention_days: u32,
+    /// Days quarantined mail without a known sender (kept master-sealed) is kept.
+    pub quarantine_days: u32,
     /// Anonymise closed tickets this many days after their last update; 0 = never.
     pub anonymise_closed_after_days: u32,
+    /// Keep a keyed hash of an erased customer's addresses, so that later mail from
+    /// them opens a new customer marked "previously erased".
+    pub suppress_after_erasure: bool,
     /// Who is responsible for the data (named in every export).
     pub controller: String,
     /// Who else receives customers' data (processors, e.g. the mail relay's operator).
@@ -196,7 +204,9 @@ impl Default for PrivacyConfig {
             objection_days: 15,
             extension_days: 30,
             export_retention_days: 7,
+            quarantine_days: 30,
             anonymise_closed_after_days: 0,
+            suppress_after_erasure: true,
             controller: String::new(),
             recipients: Vec::new(),
             purposes: None,

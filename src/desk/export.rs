@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 
 /// Version of the archive layout; docs/export.schema.json describes it.
-pub const EXPORT_SCHEMA_VERSION: u32 = 1;
+pub const EXPORT_SCHEMA_VERSION: u32 = 2;
 
 /// One file of the archive.
 pub struct ExportFile {
@@ -20,10 +20,28 @@ pub struct ExportFile {
 }
 
 impl Desk {
-    /// Builds the files of a customer's export, `SHA256SUMS` last. Audited.
+    /// Builds the files of a customer's export, `SHA256SUMS` last. Audited. (The
+    /// desk keeps exports sealed: see [`Desk::create_export`].)
     pub fn export_customer(
         &self,
         actor: &Actor,
+        customer: &Customer,
+        request: Option<RequestId>,
+    ) -> Result<Vec<ExportFile>> {
+        let files = self.export_files(customer, request)?;
+        self.audit_only(
+            actor,
+            "customer.export",
+            vec![format!("files={}", files.len())],
+            Some(&customer.id),
+        )?;
+        Ok(files)
+    }
+
+    /// The files of a customer's export, `SHA256SUMS` last (not audited: the caller
+    /// audits what it does with them).
+    pub(super) fn export_files(
+        &self,
         customer: &Customer,
         request: Option<RequestId>,
     ) -> Result<Vec<ExportFile>> {
@@ -59,6 +77,7 @@ impl Desk {
                 numbers.insert(t.number.0);
             }
         }
+        let outbox = self.store.outbox()?;
         let mut ticket_index = Vec::new();
         let mut message_count = 0;
         for n in numbers {
@@ -87,13 +106,19 @@ impl Desk {
                     attachments.push(json!({ "name": a.name, "content_type": a.content_type, "size": a.size, "file": path }));
                 }
                 let eml_path = format!("tickets/{n}/{}.eml", m.seq);
-                let eml = match self.store.raw_mail(number, m.seq)? {
-                    Some(raw) => raw,
-                    None => synthesize_eml(
-                        &m,
-                        customer,
-                        &config.mail.from.clone().unwrap_or_default(),
-                        &ticket.subject,
+                // Received mail as it arrived, replies as they went to the relay; only
+                // what never was mail (notes, replies not sent yet) is written anew.
+                let (eml, eml_source) = match self.store.raw_mail(number, m.seq)? {
+                    Some(raw) if m.kind == MessageKind::Inbound => (raw, "as received"),
+                    Some(raw) => (raw, "as sent"),
+                    None => (
+                        synthesize_eml(
+                            &m,
+                            customer,
+                            &config.mail.from.clone().unwrap_or_default(),
+                            &ticket.subject,
+                        ),
+                        "reconstructed",
                     ),
                 };
                 add(&mut files, eml_path.clone(), eml);
@@ -109,6 +134,8 @@ impl Desk {
                     "references": m.references,
                     "attachments": attachments,
                     "eml": eml_path,
+                    "eml_source": eml_source,
+                    "delivery": super::export_sections::delivery_json(&m, &outbox),
                     "internal_note": m.kind == MessageKind::Note,
                 }));
             }
@@ -170,21 +197,51 @@ impl Desk {
             pretty(&json!(request_docs)),
         );
 
-        // What is held and why: categories from the data present and the consents; the
-        // purposes consented to, plus customer service (090), which every ticket serves.
+        // Sections that stand on their own, each adding its files. (Notices to the
+        // customer go here too, as one more entry.)
+        let sections: &[super::export_sections::Section] = &[
+            super::export_sections::quarantine,
+            super::export_sections::audit_trail,
+        ];
+        let mut held_elsewhere = false;
+        for section in sections {
+            held_elsewhere |= section(self, customer, &mut files)?;
+        }
+
+        // What is held and why, as the consent ledger says now: every purpose's
+        // latest entry decides. Customer service (090) serves every ticket; a purpose
+        // consented to adds its categories; one withdrawn, refused or expired is
+        // listed as ended and adds none.
         let mut categories: BTreeSet<String> = ["C001".to_string()].into();
-        if message_count > 0 {
+        if message_count > 0 || held_elsewhere {
             categories.insert("C132".into());
         }
-        categories.extend(consents.iter().flat_map(|r| r.categories.iter().cloned()));
+        let purpose_name = |code: &str| {
+            catalogue
+                .purpose(code)
+                .map(|p| p.name.clone())
+                .unwrap_or_default()
+        };
         let mut purposes: Vec<Value> = vec![
-            json!({ "code": "090", "name": catalogue.purpose("090").map(|p| p.name.clone()).unwrap_or_default(), "basis": "the service you asked for" }),
+            json!({ "code": "090", "name": purpose_name("090"), "basis": "the service you asked for" }),
         ];
-        for p in &catalogue.purposes {
-            if let Some(r) = consents.iter().rev().find(|r| r.purpose == p.code) {
-                if r.state == ConsentState::Given && p.code != "090" {
-                    purposes.push(json!({ "code": p.code, "name": p.name, "basis": "consent", "since": r.at.rfc3339() }));
+        let mut ended: Vec<Value> = Vec::new();
+        let mut latest: Vec<&crate::model::ConsentRecord> = Vec::new();
+        for r in &consents {
+            match latest.iter_mut().find(|l| l.purpose == r.purpose) {
+                Some(l) if l.seq < r.seq => *l = r,
+                Some(_) => {}
+                None => latest.push(r),
+            }
+        }
+        for r in latest {
+            if r.state == ConsentState::Given {
+                categories.extend(r.categories.iter().cloned());
+                if r.purpose != "090" {
+                    purposes.push(json!({ "code": r.purpose, "name": purpose_name(&r.purpose), "basis": "consent", "since": r.at.rfc3339(), "categories": r.categories }));
                 }
+            } else {
+                ended.push(json!({ "code": r.purpose, "name": purpose_name(&r.purpose), "state": r.state.as_str(), "since": r.at.rfc3339() }));
             }
         }
         let privacy = &config.privacy;
@@ -205,16 +262,14 @@ impl Desk {
             "customer_id": customer.id.to_string(),
             "categories": categories.iter().map(|c| json!({ "code": c, "name": catalogue.category(c).map(|e| e.name.clone()).unwrap_or_default() })).collect::<Vec<_>>(),
             "purposes": purposes,
+            "purposes_ended": ended,
             "retention": retention,
             "recipients": privacy.recipients,
             "open_requests": requests.iter().filter(|r| !is_finished(r)).count(),
             "files": paths,
         });
-        add(
-            &mut files,
-            "index.html".into(),
-            index_html(&profile, &manifest, &ticket_index, &consent_docs).into_bytes(),
-        );
+        let html = index_html(&profile, &manifest, &ticket_index, &consent_docs, &files);
+        add(&mut files, "index.html".into(), html.into_bytes());
         add(&mut files, "manifest.json".into(), pretty(&manifest));
         let sums: String = files
             .iter()
@@ -224,18 +279,11 @@ impl Desk {
             path: "SHA256SUMS".into(),
             bytes: sums.into_bytes(),
         });
-
-        self.audit_only(
-            actor,
-            "customer.export",
-            vec![format!("files={}", files.len())],
-            Some(&customer.id),
-        )?;
         Ok(files)
     }
 }
 
-fn add(files: &mut Vec<ExportFile>, path: String, bytes: Vec<u8>) {
+pub(super) fn add(files: &mut Vec<ExportFile>, path: String, bytes: Vec<u8>) {
     files.push(ExportFile { path, bytes });
 }
 
@@ -252,7 +300,7 @@ fn author_label(a: &Author, c: &Customer) -> String {
     }
 }
 
-fn pretty(v: &Value) -> Vec<u8> {
+pub(super) fn pretty(v: &Value) -> Vec<u8> {
     let mut s = serde_json::to_vec_pretty(v).expect("JSON values always serialise");
     s.push(b'\n');
     s
@@ -307,7 +355,20 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn index_html(profile: &Value, manifest: &Value, tickets: &[Value], consents: &[Value]) -> String {
+fn index_html(
+    profile: &Value,
+    manifest: &Value,
+    tickets: &[Value],
+    consents: &[Value],
+    files: &[ExportFile],
+) -> String {
+    let section = |path: &str| -> Vec<Value> {
+        files
+            .iter()
+            .find(|f| f.path == path)
+            .and_then(|f| serde_json::from_slice::<Vec<Value>>(&f.bytes).ok())
+            .unwrap_or_default()
+    };
     let text = |v: &Value| esc(v.as_str().unwrap_or(""));
     let mut h = String::from("<!doctype html><html><head><meta charset=\"utf-8\"><title>Your data</title><style>body{font-family:sans-serif;max-width:50em;margin:auto}pre{white-space:pre-wrap;background:#f4f4f4;padding:.5em}</style></head><body>");
     h.push_str(&format!(
@@ -369,8 +430,15 @@ fn index_html(profile: &Value, manifest: &Value, tickets: &[Value], consents: &[
             if m["redacted"] == true {
                 h.push_str("<p><em>A message from another person is left out.</em></p>");
             } else {
+                let delivery = match m["delivery"]["state"].as_str() {
+                    Some(state) => format!(
+                        "; {state} {}",
+                        text(m["delivery"].get("at").unwrap_or(&m["delivery"]["since"]))
+                    ),
+                    None => String::new(),
+                };
                 h.push_str(&format!(
-                    "<p><strong>{}</strong>, {} ({})</p><pre>{}</pre>",
+                    "<p><strong>{}</strong>, {} ({}{delivery})</p><pre>{}</pre>",
                     text(&m["author"]),
                     text(&m["at"]),
                     text(&m["kind"]),
@@ -379,76 +447,30 @@ fn index_html(profile: &Value, manifest: &Value, tickets: &[Value], consents: &[
             }
         }
     }
+    let held = section("quarantine.json");
+    if !held.is_empty() {
+        h.push_str("<h2>Mail from you that was held back</h2><ul>");
+        for q in &held {
+            h.push_str(&format!(
+                "<li>{}: {} (the mail as it arrived: {})</li>",
+                text(&q["received"]),
+                text(&q["reason"]),
+                text(&q["eml"])
+            ));
+        }
+        h.push_str("</ul>");
+    }
+    h.push_str("<h2>Who worked with your data</h2><ul>");
+    for e in section("audit.json") {
+        h.push_str(&format!(
+            "<li>{} {}: {} ({})</li>",
+            text(&e["at"]),
+            text(&e["by"]),
+            text(&e["what"]),
+            text(&e["action"])
+        ));
+    }
+    h.push_str("</ul>");
     h.push_str("<p>Every file in this archive is listed with its SHA-256 in SHA256SUMS.</p></body></html>\n");
     h
-}
-
-impl Desk {
-    /// Queues an export archive by mail to the customer's known address. Only for a
-    /// request whose requester's identity was verified, and only within `mail.max_size`;
-    /// the archive waits sealed with the customer's key and is deleted once sent.
-    pub fn mail_export(
-        &self,
-        actor: &Actor,
-        customer: &Customer,
-        request: &RequestId,
-        file_name: &str,
-        archive: Vec<u8>,
-    ) -> Result<()> {
-        use crate::model::{ComposedAttachment, ComposedMail, RequestStatus};
-        let r = self.request(request)?;
-        if r.customer != customer.id {
-            return Err(super::DeskError::Invalid(
-                "that request belongs to another customer".into(),
-            ));
-        }
-        if !matches!(
-            r.status,
-            RequestStatus::Verified | RequestStatus::InProgress | RequestStatus::Completed
-        ) {
-            return Err(super::DeskError::Invalid(format!(
-                "the requester's identity is not verified (request is {}): verify it first, then mail the export",
-                r.status
-            )));
-        }
-        let config = self.config().mail;
-        if config.from.is_none() {
-            return Err(super::DeskError::Invalid(
-                "mail.from is not set, so nothing can be mailed: `sealdesk config set mail.from …`"
-                    .into(),
-            ));
-        }
-        if archive.len() > config.max_size {
-            return Err(super::DeskError::Invalid(format!(
-                "the archive is {} bytes, over mail.max_size ({}): hand it over another way; it is in the exports dir",
-                archive.len(),
-                config.max_size
-            )));
-        }
-        self.write(actor, &[super::write::Hold::Customer(customer.id)], |u| {
-            let id = crate::model::AttachmentId::random();
-            u.tx.put_attachment(&customer.id, &id, &archive)?;
-            self.queue_composed(
-                u,
-                ComposedMail {
-                    to: customer.primary_email().to_string(),
-                    subject: "Your data export".into(),
-                    message_id: crate::mail::new_message_id(&config.message_id_domain()),
-                    body: "As you asked, attached is a copy of the personal data we hold about you: open index.html inside the archive for a readable overview; the JSON files are machine-readable, and SHA256SUMS lets you check that nothing was changed.\n".into(),
-                    attachment: Some(ComposedAttachment {
-                        id,
-                        owner: customer.id,
-                        name: file_name.to_string(),
-                        content_type: "application/gzip".into(),
-                    }),
-                },
-            )?;
-            u.audit(
-                "customer.export-mailed",
-                vec![request.to_string(), format!("bytes={}", archive.len())],
-                Some(&customer.id),
-            );
-            Ok(())
-        })
-    }
 }

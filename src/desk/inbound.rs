@@ -89,8 +89,19 @@ impl Desk {
         let mail = match self.check_mail(&incoming, apply_rules) {
             Ok(mail) => mail,
             Err(reason) => {
-                return self.write(&actor, &[], |u| {
-                    quarantine_mail(u, &incoming, reason.clone())
+                let sender = self.quarantine_owner(&incoming);
+                let holds: Vec<Hold> = sender
+                    .iter()
+                    .map(|(address, _)| Hold::Address(self.store.email_key(address)))
+                    .collect();
+                return self.write(&actor, &holds, |u| {
+                    let owner = match &sender {
+                        Some((address, name)) => {
+                            Some(super::tickets::find_or_create_customer(u, address, name)?.id)
+                        }
+                        None => None,
+                    };
+                    quarantine_mail(u, &incoming, reason.clone(), owner.as_ref())
                 });
             }
         };
@@ -127,6 +138,23 @@ impl Desk {
             }
         }
         Ok(mail)
+    }
+
+    /// Whose quarantined mail this is: the From address if the message parses (else
+    /// the envelope sender), unless it is a delivery report or the desk's own address.
+    /// That customer's key seals it (their record is created if new), so erasing them
+    /// reaches it; `None` keeps it master-sealed until retention deletes it.
+    pub(super) fn quarantine_owner(&self, incoming: &Incoming<'_>) -> Option<(String, String)> {
+        let own = self.config().mail.from_address();
+        let (address, name) = match parse::parse(incoming.raw) {
+            Ok(mail) if mail.bounce.is_some() => return None,
+            Ok(mail) => (mail.from, mail.from_name),
+            Err(_) => (incoming.envelope_from?.to_string(), String::new()),
+        };
+        let address = crate::model::normalize_email(&address);
+        let usable = crate::model::is_plausible_email(&address)
+            && own.is_none_or(|own| crate::model::normalize_email(&own) != address);
+        usable.then_some((address, name))
     }
 
     /// What filing `mail` will hold: the sender's address, and every ticket it may
@@ -321,6 +349,7 @@ impl Desk {
                 u,
                 incoming,
                 "a delivery failure report for a message this desk did not send".into(),
+                None,
             );
         };
         let ticket = super::triage::load_ticket(u, number)?;
@@ -490,7 +519,12 @@ fn still_unfileable(id: &QuarantineId, reason: &str) -> DeskError {
 }
 
 /// Stages a message in quarantine with the reason.
-fn quarantine_mail(u: &mut Unit<'_>, incoming: &Incoming<'_>, reason: String) -> Result<Filed> {
+fn quarantine_mail(
+    u: &mut Unit<'_>,
+    incoming: &Incoming<'_>,
+    reason: String,
+    owner: Option<&crate::model::CustomerId>,
+) -> Result<Filed> {
     let item = QuarantineItem {
         id: QuarantineId::random(),
         received: Timestamp::now(),
@@ -499,8 +533,8 @@ fn quarantine_mail(u: &mut Unit<'_>, incoming: &Incoming<'_>, reason: String) ->
         envelope_from: incoming.envelope_from.unwrap_or("").to_string(),
         raw: incoming.raw.to_vec(),
     };
-    u.tx.put_quarantine(&item)?;
-    u.audit("mail.quarantine", vec![item.id.to_string()], None);
+    u.tx.put_quarantine(&item, owner)?;
+    u.audit("mail.quarantine", vec![item.id.to_string()], owner);
     Ok(Filed::Quarantined(item.id, reason))
 }
 

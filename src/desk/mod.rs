@@ -7,6 +7,8 @@ mod consent;
 mod customers;
 mod erasure;
 mod export;
+mod export_sections;
+mod exports;
 mod inbound;
 mod notices;
 mod outbox;

@@ -127,8 +127,29 @@ impl Desk {
 
     /// The relay took the mail.
     pub fn reply_sent(&self, ticket: TicketNo, seq: u32, at: Timestamp) -> Result<()> {
+        self.reply_sent_as(ticket, seq, at, None)
+    }
+
+    /// The relay took the mail, `mime` as it was sent: kept sealed with the ticket's
+    /// customer's key at the reply's place, so their export holds the mail as sent.
+    pub fn reply_sent_as(
+        &self,
+        ticket: TicketNo,
+        seq: u32,
+        at: Timestamp,
+        mime: Option<&[u8]>,
+    ) -> Result<()> {
         self.write(&Actor::system("outbox"), &[Hold::Ticket(ticket)], |u| {
             self.drop_composed_attachment(u, ticket, seq)?;
+            if let (Some(mime), true) = (mime, ticket.0 != 0) {
+                if let Some(t) = self.store.ticket(ticket)? {
+                    match u.tx.put_raw_mail(&t.customer, ticket, seq, mime) {
+                        // Erased meanwhile: nothing of theirs is kept.
+                        Ok(()) | Err(crate::store::StoreError::Erased) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            }
             set_delivery(u, ticket, seq, Delivery::Sent { at })?;
             u.tx.remove_outbox(ticket, seq);
             Ok(())

@@ -8,16 +8,21 @@
 //! - consent records superseded `retention.consent_evidence_days` ago are deleted (the
 //!   current record of each purpose stays);
 //! - finished privacy requests go `retention.request_days` after they were decided;
-//! - quarantined mail goes `retention.quarantine_days` after it arrived;
-//! - export archives in the exports dir go `privacy.export_retention_days` after they
-//!   were written.
+//! - quarantined mail without a known sender (master-sealed) goes
+//!   `privacy.quarantine_days` after it arrived; mail sealed for its sender goes with
+//!   that customer, or after `retention.quarantine_days` when that is set;
+//! - a stored export archive's content goes `privacy.export_retention_days` after it was
+//!   made (its index entry stays), and so do old plaintext archives an earlier version
+//!   left in DATA/exports.
 //!
 //! The server runs this daily; `sealdesk retention run [--dry-run]` runs it by hand. A
 //! dry run lists everything a run would do, by ids and counts, changing nothing.
 
 use super::write::Hold;
 use super::{requests::is_finished, Actor, ActorKind, Desk, DeskError, Result};
-use crate::model::{CustomerId, QuarantineId, RequestId, Status, TicketNo, Timestamp, ERASED};
+use crate::model::{
+    CustomerId, ExportId, QuarantineId, RequestId, Status, TicketNo, Timestamp, ERASED,
+};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RetentionReport {
@@ -30,9 +35,12 @@ pub struct RetentionReport {
     /// Superseded consent records deleted: (customer, position in their ledger).
     pub consents: Vec<(CustomerId, u64)>,
     pub requests: Vec<RequestId>,
-    pub quarantine: Vec<QuarantineId>,
-    /// Export archives deleted (file names).
-    pub exports: Vec<String>,
+    /// Quarantined mail deleted.
+    pub quarantine_removed: Vec<QuarantineId>,
+    /// Stored archives whose content expired (their index entries stay).
+    pub exports_expired: Vec<ExportId>,
+    /// Old plaintext archives in DATA/exports deleted (file names).
+    pub legacy_exports: Vec<String>,
 }
 
 impl RetentionReport {
@@ -80,14 +88,24 @@ impl RetentionReport {
             format!(
                 "quarantined mails {} {}{}",
                 verb("deleted", "to delete"),
-                self.quarantine.len(),
-                ids(self.quarantine.iter().map(|q| q.to_string()).collect())
+                self.quarantine_removed.len(),
+                ids(self
+                    .quarantine_removed
+                    .iter()
+                    .map(|q| q.to_string())
+                    .collect())
             ),
             format!(
                 "export archives {} {}{}",
+                verb("expired", "to expire"),
+                self.exports_expired.len(),
+                ids(self.exports_expired.iter().map(|e| e.to_string()).collect())
+            ),
+            format!(
+                "old plaintext export files {} {}{}",
                 verb("deleted", "to delete"),
-                self.exports.len(),
-                ids(self.exports.clone())
+                self.legacy_exports.len(),
+                ids(self.legacy_exports.clone())
             ),
         ]
     }
@@ -97,8 +115,9 @@ impl RetentionReport {
             && self.customers.is_empty()
             && self.consents.is_empty()
             && self.requests.is_empty()
-            && self.quarantine.is_empty()
-            && self.exports.is_empty())
+            && self.quarantine_removed.is_empty()
+            && self.exports_expired.is_empty()
+            && self.legacy_exports.is_empty())
     }
 }
 
@@ -107,15 +126,16 @@ impl std::fmt::Display for RetentionReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{}{} ticket(s) ({} messages), {} inactive customer(s), {} consent record(s), {} request(s), {} quarantined mail(s), {} export(s)",
+            "{}{} ticket(s) ({} messages), {} inactive customer(s), {} consent record(s), {} request(s), {} quarantined mail(s), {} export(s), {} old export file(s)",
             if self.dry_run { "would do: " } else { "" },
             self.tickets.len(),
             self.messages,
             self.customers.len(),
             self.consents.len(),
             self.requests.len(),
-            self.quarantine.len(),
-            self.exports.len()
+            self.quarantine_removed.len(),
+            self.exports_expired.len(),
+            self.legacy_exports.len()
         )
     }
 }
@@ -142,7 +162,7 @@ impl Desk {
             return Ok(report);
         }
         let dir = crate::archive::exports_dir(&self.store.paths().data);
-        for name in &report.exports {
+        for name in &report.legacy_exports {
             std::fs::remove_file(dir.join(name)).map_err(|e| {
                 DeskError::Invalid(format!("cannot delete {name} in {}: {e}", dir.display()))
             })?;
@@ -162,11 +182,16 @@ impl Desk {
             for id in &due.requests {
                 u.tx.remove_request(id);
             }
-            for id in &due.quarantine {
+            for id in &due.quarantine_removed {
                 u.tx.remove_quarantine(id)?;
             }
+            for id in &due.exports_expired {
+                if let Some(record) = self.store.export_record(id)? {
+                    u.tx.expire_export(&record)?;
+                }
+            }
             let run = RetentionReport {
-                exports: report.exports.clone(),
+                legacy_exports: report.legacy_exports.clone(),
                 ..due
             };
             // The daily run is audited when it changed something; a run by hand always.
@@ -179,8 +204,9 @@ impl Desk {
                         format!("customers={}", run.customers.len()),
                         format!("consents={}", run.consents.len()),
                         format!("requests={}", run.requests.len()),
-                        format!("quarantine={}", run.quarantine.len()),
-                        format!("exports={}", run.exports.len()),
+                        format!("quarantine-deleted={}", run.quarantine_removed.len()),
+                        format!("exports-expired={}", run.exports_expired.len()),
+                        format!("old-export-files={}", run.legacy_exports.len()),
                     ],
                     None,
                 );
@@ -249,14 +275,31 @@ impl Desk {
                 }
             }
         }
-        if let Some(c) = cutoff(now, rules.quarantine_days) {
-            for q in self.store.quarantine()? {
+        if let Some(c) = cutoff(now, privacy.quarantine_days) {
+            for q in self.store.unowned_quarantine()? {
                 if q.received < c {
-                    due.quarantine.push(q.id);
+                    due.quarantine_removed.push(q.id);
                 }
             }
         }
-        due.exports = expired_exports(
+        if let Some(c) = cutoff(now, rules.quarantine_days) {
+            for id in self.store.customer_ids()? {
+                let Ok(items) = self.store.quarantine_of(&id) else {
+                    continue;
+                };
+                due.quarantine_removed
+                    .extend(items.iter().filter(|q| q.received < c).map(|q| q.id));
+            }
+        }
+        let export_cutoff = now.plus_days(-i64::from(privacy.export_retention_days));
+        due.exports_expired = self
+            .store
+            .export_records()?
+            .into_iter()
+            .filter(|r| r.content_deleted.is_none() && r.created < export_cutoff)
+            .map(|r| r.id)
+            .collect();
+        due.legacy_exports = expired_exports(
             &crate::archive::exports_dir(&self.store.paths().data),
             now,
             privacy.export_retention_days,
@@ -318,26 +361,7 @@ impl Desk {
                     return Ok(false);
                 }
                 let record = self.store.journal_erasure(id, &customer.emails)?;
-                let tickets = self.store.customer_tickets(id)?;
-                let counts = u.tx.erase_customer(&record)?;
-                u.tx.remove_notice_copies(id)?;
-                u.audit(
-                    "retention.erase",
-                    vec![
-                        format!("tickets={}", tickets.len()),
-                        format!("messages={}", counts.messages),
-                        format!("consents={}", counts.consents),
-                    ],
-                    Some(id),
-                );
-                for &n in &tickets {
-                    u.touch(n);
-                }
-                let id = *id;
-                u.after_commit(move |desk| {
-                    desk.store.destroy_customer_key(&id)?;
-                    Ok(())
-                });
+                self.erase_in(u, &record, "retention.erase")?;
                 Ok(true)
             })?;
             if done {
@@ -354,7 +378,7 @@ impl Desk {
     }
 }
 
-/// Export archives in `dir` written at least `days` before `now` (0: all of them).
+/// Old plaintext archives in `dir` written at least `days` before `now` (0: all).
 fn expired_exports(dir: &std::path::Path, now: Timestamp, days: u32) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();

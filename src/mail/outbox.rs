@@ -47,11 +47,13 @@ pub async fn send_due(desk: &Arc<Desk>) -> anyhow::Result<usize> {
     let sender = Sender::new(&relay, &hello)?;
     let mut sent = 0;
     for reply in due {
-        let result = sender.send(&to_mail(&reply)).await;
+        let result = sender.send_keeping(&to_mail(&reply)).await;
         let d = Arc::clone(desk);
         tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
             match result {
-                Ok(()) => d.reply_sent(reply.ticket, reply.seq, Timestamp::now())?,
+                Ok(mime) => {
+                    d.reply_sent_as(reply.ticket, reply.seq, Timestamp::now(), Some(&mime))?
+                }
                 Err(e) => {
                     let attempts = d.reply_attempts(reply.ticket, reply.seq)? + 1;
                     let give_up = e.permanent || attempts >= MAX_ATTEMPTS;

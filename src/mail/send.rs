@@ -92,9 +92,16 @@ impl Sender {
 
     /// One delivery attempt. Ok means the relay accepted the mail (250 after DATA).
     pub async fn send(&self, mail: &OutgoingMail) -> Result<(), SendError> {
+        self.send_keeping(mail).await.map(drop)
+    }
+
+    /// One delivery attempt; on success, the message exactly as it went to the relay
+    /// (the desk keeps it, sealed, so an export holds the mail as sent).
+    pub async fn send_keeping(&self, mail: &OutgoingMail) -> Result<Vec<u8>, SendError> {
         let message = build_message(mail)?;
+        let formatted = message.formatted();
         match self.transport.send(message).await {
-            Ok(_) => Ok(()),
+            Ok(_) => Ok(formatted),
             Err(e) => Err(self.classify(&e)),
         }
     }

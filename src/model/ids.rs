@@ -59,6 +59,11 @@ opaque_id!(AttachmentId, "att");
 opaque_id!(RequestId, "req");
 opaque_id!(QuarantineId, "qua");
 opaque_id!(NoticeId, "ntc");
+opaque_id!(
+    /// One export archive, kept sealed in the store.
+    ExportId,
+    "exp"
+);
 
 /// The human-friendly ticket number agents and customers quote: #1, #2, …
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Debug)]

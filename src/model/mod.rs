@@ -41,6 +41,7 @@ mod audit;
 mod catalogue;
 mod consent;
 mod customer;
+mod export;
 mod ids;
 mod mail;
 mod message;
@@ -54,7 +55,10 @@ pub use audit::{AuditEvent, ChainBreak, ChainVerifier, EventHash, Pseudonym};
 pub use catalogue::{Catalogue, CatalogueEntry};
 pub use consent::{ConsentActor, ConsentRecord, ConsentState};
 pub use customer::{is_plausible_email, normalize_email, Customer, CustomerFlags};
-pub use ids::{AgentId, AttachmentId, CustomerId, NoticeId, QuarantineId, RequestId, TicketNo};
+pub use export::{ExportDelivery, ExportRecord, ExportWay};
+pub use ids::{
+    AgentId, AttachmentId, CustomerId, ExportId, NoticeId, QuarantineId, RequestId, TicketNo,
+};
 pub use mail::{ComposedAttachment, ComposedMail, OutboxEntry, QuarantineItem};
 pub use message::{Attachment, Author, Delivery, Message, MessageKind};
 pub use notice::{Notice, NoticeCopy, NoticeKind, NoticeLeftOut};

@@ -294,6 +294,7 @@ impl Tables {
             &self.outbox,
             &self.suppressed,
             &self.units,
+            &self.exports,
         ]
     }
 }

@@ -17,6 +17,8 @@ pub struct ErasureCounts {
     pub attachments: usize,
     pub raw_mails: usize,
     pub consents: usize,
+    pub quarantined: usize,
+    pub exports: usize,
 }
 
 /// One entry of the erasure journal (keys dir): enough to re-apply an erasure to a
@@ -75,6 +77,8 @@ impl Store {
             let id = record.customer;
             self.remove_sealed_for(&self.t.attachments, &id)?;
             self.remove_sealed_for(&self.t.raw_mail, &id)?;
+            self.remove_sealed_for(&self.t.quarantine, &id)?;
+            self.reapply_export_erasure(&id)?;
             self.remove_prefix(&self.t.consents, id.as_bytes())?;
             self.remove_prefix(&self.t.customer_tickets, id.as_bytes())?;
             for k in &record.email_keys {
@@ -91,7 +95,11 @@ impl Store {
     }
 
     /// (key, sealed value) of every value in `table` sealed for `id`.
-    fn sealed_for(&self, table: &Table, id: &CustomerId) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    pub(super) fn sealed_for(
+        &self,
+        table: &Table,
+        id: &CustomerId,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let mut out = Vec::new();
         for item in table.tree.iter() {
             let (k, v) = item?;
@@ -255,6 +263,11 @@ impl Tx<'_> {
             self.remove(&t.consents, &key);
             counts.consents += 1;
         }
+        for (key, _) in store.sealed_for(&t.quarantine, id)? {
+            self.remove(&t.quarantine, &key);
+            counts.quarantined += 1;
+        }
+        counts.exports = self.erase_exports(id)?;
         for key in store.keys_under(&t.customer_tickets, id.as_bytes())? {
             self.remove(&t.customer_tickets, &key);
         }
@@ -265,6 +278,15 @@ impl Tx<'_> {
         self.remove(&t.customers, id.as_bytes());
         self.put(&t.erased, id.as_bytes(), KeySlot::Master, &record.at)?;
         Ok(counts)
+    }
+
+    /// `privacy.suppress_after_erasure = false`: the erased addresses are not kept
+    /// as "previously erased" (staged after [`Tx::erase_customer`] in the same unit).
+    pub fn lift_suppression(&mut self, record: &ErasureRecord) {
+        let store = self.store;
+        for k in &record.email_keys {
+            self.remove(&store.t.suppressed, k);
+        }
     }
 
     /// Anonymises one ticket (retention): subject and every readable message become

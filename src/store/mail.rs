@@ -60,6 +60,31 @@ impl Store {
         Ok(items)
     }
 
+    /// The quarantined mail sealed for one customer (its sender), oldest first.
+    pub fn quarantine_of(&self, customer: &CustomerId) -> Result<Vec<QuarantineItem>> {
+        let mut items = Vec::new();
+        for (key, sealed) in self.sealed_for(&self.t.quarantine, customer)? {
+            items.push(self.decode::<QuarantineItem>(&self.t.quarantine, &key, &sealed)?);
+        }
+        items.sort_by_key(|i| i.received);
+        Ok(items)
+    }
+
+    /// Quarantined mail without a known sender (master-sealed): what retention deletes.
+    pub fn unowned_quarantine(&self) -> Result<Vec<QuarantineItem>> {
+        let mut items = Vec::new();
+        for item in self.t.quarantine.tree.iter() {
+            let (key, sealed) = item?;
+            if matches!(
+                super::envelope::slot_of(self.t.quarantine.name, &sealed),
+                Ok(KeySlot::Master)
+            ) {
+                items.push(self.decode::<QuarantineItem>(&self.t.quarantine, &key, &sealed)?);
+            }
+        }
+        Ok(items)
+    }
+
     // ---- outbox ----
 
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
@@ -113,14 +138,16 @@ impl Tx<'_> {
 
     // ---- quarantine ----
 
-    pub fn put_quarantine(&mut self, item: &QuarantineItem) -> Result<()> {
+    /// Sealed with its sender's key when the sender is known (`owner`), so erasing
+    /// them reaches it; otherwise with the master key until retention deletes it.
+    pub fn put_quarantine(
+        &mut self,
+        item: &QuarantineItem,
+        owner: Option<&CustomerId>,
+    ) -> Result<()> {
         let store = self.store;
-        self.put(
-            &store.t.quarantine,
-            item.id.as_bytes(),
-            KeySlot::Master,
-            item,
-        )
+        let slot = owner.map_or(KeySlot::Master, |c| KeySlot::Customer(*c));
+        self.put(&store.t.quarantine, item.id.as_bytes(), slot, item)
     }
 
     /// Removes a quarantined item; false if there was none.

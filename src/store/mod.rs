@@ -13,6 +13,7 @@ mod backup;
 mod envelope;
 mod erasure;
 mod error;
+mod exports;
 mod health;
 mod keyring;
 mod keys;
@@ -98,6 +99,8 @@ struct Tables {
     /// The last unit of work's write set: a crash between its first and last write is
     /// repaired from it at the next open (see `tx`).
     units: Table,
+    /// Export archives (sealed for their customer) and their index (master-sealed).
+    exports: Table,
     /// Notices to customers, each customer's copy and the outbox links (see `notices`).
     notices: Table,
     /// Every tree above, in `idx` order.
@@ -105,7 +108,7 @@ struct Tables {
 }
 
 /// Every tree's name, in `Table::idx` order.
-const TREE_NAMES: [&str; 21] = [
+const TREE_NAMES: [&str; 22] = [
     "meta",
     "customers",
     "email_index",
@@ -126,6 +129,7 @@ const TREE_NAMES: [&str; 21] = [
     "outbox",
     "suppressed",
     "units",
+    "exports",
     "notices",
 ];
 
@@ -158,7 +162,8 @@ impl Tables {
             outbox: t(17),
             suppressed: t(18),
             units: t(19),
-            notices: t(20),
+            exports: t(20),
+            notices: t(21),
             trees: (0..TREE_NAMES.len())
                 .map(|idx| TreeRef::new(idx, slot.clone()))
                 .collect(),

@@ -68,6 +68,9 @@ pub(crate) enum Choice {
     /// A step on the request on screen, with the text it needs (method, code, reason,
     /// note; empty for steps that need none).
     RequestStep(RequestStep, String),
+    /// Confirmed: mail this stored export for the request on screen (`None`: make
+    /// one first).
+    MailExport(Option<crate::model::ExportId>),
     /// The address typed to confirm erasing the customer on screen.
     Erase(String),
     /// The audit filter form's answers.

@@ -1,5 +1,5 @@
 //! What several privacy screens share: opening a request (from a ticket or a customer),
-//! writing an export archive, and how a request's urgency and due date read.
+//! making an export archive (kept sealed in the desk), and how a request's urgency and due date read.
 //! Kept here once so the ticket, customer and request screens cannot drift apart.
 
 use super::action::{Action, Choice};
@@ -8,8 +8,7 @@ use super::popups::{Picker, Popup};
 use super::screens::Ctx;
 use super::theme::Role;
 use crate::desk::{DeskError, Urgency};
-use crate::model::{Customer, RequestId, RequestKind, TicketNo, Timestamp};
-use std::path::PathBuf;
+use crate::model::{Customer, ExportRecord, RequestId, RequestKind, TicketNo, Timestamp};
 
 /// The kinds of request, to pick one for a new request.
 pub(crate) fn kind_picker(title: String) -> Action {
@@ -55,48 +54,27 @@ pub(crate) fn open_request(
     }
 }
 
-/// Exports everything about `customer` into a new archive in the exports directory;
-/// returns its path.
+/// Exports everything about `customer` into a new archive kept sealed in the desk.
 pub(crate) fn export(
     ctx: &Ctx,
     customer: &Customer,
     request: Option<RequestId>,
-) -> Result<PathBuf, String> {
-    let files = ctx
-        .desk
-        .export_customer(&ctx.session.actor, customer, request)
-        .map_err(|e: DeskError| e.to_string())?;
-    let dir = crate::archive::exports_dir(&ctx.desk.store().paths().data);
-    crate::store::create_private_dir(&dir).map_err(|e| e.to_string())?;
-    let stem = format!("{}-{}", customer.id, Timestamp::now().0);
-    // Two exports in the same second get their own files: archives are never overwritten.
-    for n in 1..100 {
-        let name = match n {
-            1 => format!("{stem}.tar.gz"),
-            n => format!("{stem}-{n}.tar.gz"),
-        };
-        let path = dir.join(name);
-        match crate::archive::write_tar_gz(&files, &path) {
-            Ok(_) => return Ok(path),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => {
-                return Err(format!(
-                    "the export could not be written to {} ({e}): check the disk",
-                    path.display()
-                ))
-            }
-        }
-    }
-    Err(format!(
-        "too many exports of this customer in {}: wait a second and try again",
-        dir.display()
-    ))
+) -> Result<ExportRecord, String> {
+    ctx.desk
+        .create_export(&ctx.session.actor, customer, request)
+        .map_err(|e: DeskError| e.to_string())
 }
 
-/// The export archive's path as a status message.
-pub(crate) fn exported(result: Result<PathBuf, String>) -> Action {
+/// The stored export as a status message: where it is and how it gets out.
+pub(crate) fn exported(result: Result<ExportRecord, String>, customer: &Customer) -> Action {
     match result {
-        Ok(path) => Action::Info(format!("export written to {}", path.display())),
+        Ok(r) => Action::Info(format!(
+            "export {} kept sealed in the desk ({} bytes): `sealdesk customer exports {} --save {} --out FILE` writes it out",
+            r.id,
+            r.size,
+            crate::sanitize::line(customer.primary_email()),
+            r.id
+        )),
         Err(e) => Action::Error(e),
     }
 }

@@ -339,11 +339,19 @@ fn deny_needs_a_reason_and_export_answers_an_export_request() {
     assert!(wide(&mut app).contains("Privacy request: export"));
     keys(&mut app, "e");
     let s = wide(&mut app);
-    assert!(s.contains("export written to"), "{s}");
-    let dir = crate::archive::exports_dir(&fx.desk.store().paths().data);
-    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
-    assert_eq!(files.len(), 1);
-    assert!(s.contains(&files[0].path().display().to_string()), "{s}");
+    let made = fx
+        .desk
+        .export_for_request(&export.id)
+        .unwrap()
+        .expect("stored");
+    assert!(
+        s.contains(&format!("export {} kept sealed in the desk", made.id)),
+        "{s}"
+    );
+    assert!(
+        !crate::archive::exports_dir(&fx.desk.store().paths().data).exists(),
+        "nothing in plaintext in the data dir"
+    );
     let exported = fx
         .audit_log()
         .into_iter()
@@ -413,26 +421,32 @@ fn an_overdue_request_is_marked_in_words_and_colour() {
 }
 
 #[test]
-fn export_from_the_customer_screen_writes_an_archive() {
+fn export_from_the_customer_screen_is_kept_sealed() {
     let fx = fixture();
     fx.ticket("ann@example.com", "Ann", "Printer", "help");
     let mut app = fx.app("alice", 1);
     code(&mut app, KeyCode::Enter);
     keys(&mut app, "cE");
     let s = wide(&mut app);
-    let dir = crate::archive::exports_dir(&fx.desk.store().paths().data);
-    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
-    assert_eq!(files.len(), 1, "one archive in {}", dir.display());
-    let path = files[0].path();
-    assert!(path.to_string_lossy().ends_with(".tar.gz"));
-    assert!(std::fs::metadata(&path).unwrap().len() > 100);
+    let ann = fx.customer("ann@example.com");
+    let stored = fx.desk.exports_of(&ann).unwrap();
+    assert_eq!(stored.len(), 1);
     assert!(
-        s.contains(&format!("export written to {}", path.display())),
+        s.contains(&format!("export {} kept sealed in the desk", stored[0].id)),
         "{s}"
     );
+    let archive = fx
+        .desk
+        .store()
+        .export_archive(&stored[0].id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(archive.len() as u64, stored[0].size);
+    assert!(archive.starts_with(&[0x1f, 0x8b]), "a .tar.gz");
+    assert!(!crate::archive::exports_dir(&fx.desk.store().paths().data).exists());
     // Twice in the same second: a second archive, the first untouched.
     keys(&mut app, "E");
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+    assert_eq!(fx.desk.exports_of(&ann).unwrap().len(), 2);
 }
 
 #[test]
@@ -452,6 +466,20 @@ fn agents_cannot_cancel_an_account() {
 fn admins_cancel_an_account_after_typing_the_address() {
     let fx = fixture();
     let n = fx.ticket("ann@example.com", "Ann", "Printer on fire", "help");
+    let ann = fx.customer("ann@example.com");
+    let made = fx
+        .desk
+        .create_export(&Actor::local_admin(), &ann, None)
+        .unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let copy = fx
+        .desk
+        .write_export_file(
+            &Actor::local_admin(),
+            &made.id,
+            &outside.path().join("c.tgz"),
+        )
+        .unwrap();
     let mut app = fx.app("bob", 2);
     code(&mut app, KeyCode::Enter);
     keys(&mut app, "cX");
@@ -461,6 +489,11 @@ fn admins_cancel_an_account_after_typing_the_address() {
         "{s}"
     );
     assert!(s.contains("This erases the customer"), "the preview: {s}");
+    assert!(
+        s.contains(&format!("- {} written on", copy.display())),
+        "the copy outside is listed: {s}"
+    );
+    assert!(s.contains("What is kept, and why:"), "{s}");
     keys(&mut app, "ann@example.org");
     code(&mut app, KeyCode::Enter);
     let s = wide(&mut app);
@@ -799,6 +832,12 @@ fn an_export_is_mailed_only_once_identity_is_verified() {
     keys(&mut app, "M");
     let s = wide(&mut app);
     assert!(
+        s.contains("Make an export for this request and mail it to"),
+        "M asks first: {s}"
+    );
+    keys(&mut app, "y");
+    let s = wide(&mut app);
+    assert!(
         s.contains("not mailed") && s.contains("identity is not"),
         "{s}"
     );
@@ -817,7 +856,26 @@ fn an_export_is_mailed_only_once_identity_is_verified() {
         .unwrap();
     keys(&mut app, "M");
     let s = wide(&mut app);
+    let made = fx
+        .desk
+        .export_for_request(&r.id)
+        .unwrap()
+        .expect("the export made");
+    assert!(
+        s.contains(&format!("Mail export {}", made.id)),
+        "the archive made before is the one offered: {s}"
+    );
+    keys(&mut app, "y");
+    let s = wide(&mut app);
     assert!(s.contains("queued by mail to ann@example.com"), "{s}");
+    // A second M for the same archive mails nothing and says when and to whom.
+    keys(&mut app, "M");
+    let s = wide(&mut app);
+    assert!(
+        s.contains("already mailed on") && s.contains("to ann@example.com"),
+        "{s}"
+    );
+    assert_eq!(composed(&fx), 1, "mailed once");
     let outbox = fx.desk.store().outbox().unwrap();
     let mail = outbox
         .iter()

@@ -114,11 +114,12 @@ impl Prompt {
         let detail: Vec<Line> = match &self.detail {
             Some(text) => {
                 let room = width.saturating_sub(2) as usize;
-                let mut lines: Vec<Line> =
-                    crate::tui::display::wrap(&crate::sanitize::line(text), room)
-                        .into_iter()
-                        .map(Line::from)
-                        .collect();
+                // Paragraphs of the detail stay apart (the erasure preview's lists).
+                let mut lines: Vec<Line> = crate::sanitize::multiline(text)
+                    .lines()
+                    .flat_map(|l| crate::tui::display::wrap(l, room))
+                    .map(Line::from)
+                    .collect();
                 lines.push(Line::default());
                 lines
             }

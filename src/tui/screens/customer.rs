@@ -161,11 +161,10 @@ impl CustomerScreen {
                 )))
             }
             CustomerKey::Export => {
-                return Some(privacy::exported(privacy::export(
-                    ctx,
+                return Some(privacy::exported(
+                    privacy::export(ctx, &self.customer, None),
                     &self.customer,
-                    None,
-                )))
+                ))
             }
             CustomerKey::Cancel => return Some(self.confirm_cancel(ctx)),
             CustomerKey::Back => return Some(Action::Back),

@@ -191,14 +191,13 @@ impl RequestScreen {
             ));
         }
         match ctx.desk.customer_view(&ctx.session.actor, r.customer) {
-            Ok((customer, _)) => exported(export(ctx, &customer, Some(r.id))),
+            Ok((customer, _)) => exported(export(ctx, &customer, Some(r.id)), &customer),
             Err(e) => Action::Error(e.to_string()),
         }
     }
 
-    /// Writes the export to the exports dir, then queues it by mail to the customer's
-    /// known address (the desk refuses unless identity was verified and it fits
-    /// `mail.max_size`).
+    /// Asks before mailing the request's newest export (made now if there is none) to
+    /// the customer's known address; an archive already mailed is not mailed again.
     fn mail_export(&self, ctx: &Ctx) -> Action {
         let r = &self.row.request;
         if !matches!(r.kind, RequestKind::Access | RequestKind::Export) {
@@ -211,37 +210,61 @@ impl RequestScreen {
             Ok((c, _)) => c,
             Err(e) => return Action::Error(e.to_string()),
         };
-        let path = match export(ctx, &customer, Some(r.id)) {
-            Ok(p) => p,
-            Err(e) => return Action::Error(e),
+        let to = sanitize::line(customer.primary_email()).into_owned();
+        let (question, choice) = match ctx.desk.export_for_request(&r.id) {
+            Ok(Some(rec)) => {
+                if let Some(done) = ctx.desk.already_mailed(&rec) {
+                    return Action::Error(done);
+                }
+                (
+                    format!(
+                        "Mail export {} ({} bytes, made {}) to {to}? Each archive is mailed once.",
+                        rec.id, rec.size, rec.created
+                    ),
+                    Choice::MailExport(Some(rec.id)),
+                )
+            }
+            Ok(None) => (
+                format!("Make an export for this request and mail it to {to}? Each archive is mailed once."),
+                Choice::MailExport(None),
+            ),
+            Err(e) => return Action::Error(e.to_string()),
         };
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) => return Action::Error(format!("cannot read {} ({e})", path.display())),
+        Action::popup(Popup::Confirm(Confirm::new(
+            question,
+            Action::Choice(choice),
+        )))
+    }
+
+    /// Confirmed: mails the export (made now if `id` is `None`).
+    fn mail_confirmed(&self, ctx: &Ctx, id: Option<crate::model::ExportId>) -> Action {
+        let r = &self.row.request;
+        let id = match id {
+            Some(id) => id,
+            None => {
+                let customer = match ctx.desk.customer_view(&ctx.session.actor, r.customer) {
+                    Ok((c, _)) => c,
+                    Err(e) => return Action::Error(e.to_string()),
+                };
+                match export(ctx, &customer, Some(r.id)) {
+                    Ok(rec) => rec.id,
+                    Err(e) => return Action::Error(e),
+                }
+            }
         };
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        match ctx
-            .desk
-            .mail_export(&ctx.session.actor, &customer, &r.id, &name, bytes)
-        {
-            Ok(()) => Action::Info(format!(
-                "export written to {} and queued by mail to {}",
-                path.display(),
-                crate::sanitize::line(customer.primary_email())
+        match ctx.desk.mail_export(&ctx.session.actor, &id, &r.id) {
+            Ok(to) => Action::Info(format!(
+                "export {id} queued by mail to {}",
+                sanitize::line(&to)
             )),
-            Err(e) => Action::Error(format!(
-                "export written to {}, not mailed: {e}",
-                path.display()
-            )),
+            Err(e) => Action::Error(format!("export {id} not mailed: {e}")),
         }
     }
 
     pub fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
         match choice {
             Choice::RequestStep(step, text) => self.step(ctx, step, &text),
+            Choice::MailExport(id) => Some(self.mail_confirmed(ctx, id)),
             _ => None,
         }
     }
