@@ -6,7 +6,7 @@
 mod common;
 
 use common::live::*;
-use common::smtp_sink::Sink;
+use common::sink::Sink;
 use std::collections::BTreeSet;
 use std::io::Read;
 
@@ -44,6 +44,28 @@ fn with_desk(desk: &TestDesk, then: impl FnOnce(&sealdesk::desk::Desk)) {
             .unwrap();
     let store = sealdesk::store::Store::open(&paths, None).unwrap();
     then(&sealdesk::desk::Desk::new(store, config));
+}
+
+/// Every mail the sink has received so far.
+fn received(sink: &Sink) -> Vec<Vec<u8>> {
+    sink.wait_for_mail(0)
+}
+
+/// Waits (up to 30 s) until `done` holds for what the sink received, and returns it.
+fn wait_until(sink: &Sink, what: &str, done: impl Fn(&[Vec<u8>]) -> bool) -> Vec<Vec<u8>> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let got = received(sink);
+        if done(&got) {
+            return got;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the relay never got {what}: {} mail(s) arrived",
+            got.len()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 /// (recipient, subject) of every mail in the sink whose subject starts with `prefix`.
@@ -214,7 +236,7 @@ fn notices_reach_exactly_their_audience_once_and_show_in_history_and_export() {
         ("Other D", set(&["bob@example.com"])),
     ];
     let total: usize = expected.iter().map(|(_, s)| s.len()).sum();
-    let mails = sink.wait_until("every notice", |m| {
+    let mails = wait_until(&sink, "every notice", |m| {
         expected
             .iter()
             .map(|(p, _)| notice_mails(m, p).len())
@@ -236,7 +258,7 @@ fn notices_reach_exactly_their_audience_once_and_show_in_history_and_export() {
     let again = desk.cli(&["notice", "send", &all]);
     assert!(again.contains("done: 0 queued"), "{again}");
     std::thread::sleep(std::time::Duration::from_secs(3));
-    assert_eq!(notice_mails(&sink.mails(), "Policy A").len(), 4);
+    assert_eq!(notice_mails(&received(&sink), "Policy A").len(), 4);
 
     // The list shows how far each got.
     let rows: serde_json::Value =
@@ -421,13 +443,13 @@ fn a_notice_queued_for_someone_erased_before_it_left_is_never_sent() {
         "mail.relay",
         &format!("smtp://127.0.0.1:{}", sink.port),
     ]);
-    sink.wait_until("ann's notice and bob's confirmation", |m| {
+    wait_until(&sink, "ann's notice and bob's confirmation", |m| {
         notice_mails(m, "Incident Z").len() == 1
             && notice_mails(m, "Your account has been cancelled").len() == 1
     });
     // Two more outbox rounds: bob's notice was failed, not sent late.
     std::thread::sleep(std::time::Duration::from_secs(11));
-    let mails = sink.mails();
+    let mails = received(&sink);
     assert_eq!(
         recipients(&notice_mails(&mails, "Incident Z")),
         set(&["ann@example.com"])
