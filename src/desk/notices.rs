@@ -720,6 +720,58 @@ mod tests {
             .is_err());
     }
 
+    /// Restricted after the notice was queued: the outbox fails it instead of sending
+    /// (a non-mandatory kind), and the copy says why.
+    #[test]
+    fn a_customer_restricted_after_queueing_gets_no_policy_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = crate::desk::tests::desk(dir.path());
+        let mut config = desk.config();
+        config.mail.from = Some("Support <support@desk.example>".into());
+        desk.replace_config(config);
+        let admin = Actor::local_admin();
+        let (_, ann) = desk
+            .create_ticket(
+                &admin,
+                crate::desk::NewTicket {
+                    from: "ann@example.com",
+                    name: "Ann",
+                    subject: "s",
+                    body: "b",
+                    message_id: None,
+                },
+            )
+            .unwrap();
+        let notice = desk
+            .create_notice(
+                &admin,
+                NewNotice {
+                    kind: NoticeKind::PolicyChange,
+                    subject: "New terms".into(),
+                    body: "Dear {customer.name}".into(),
+                    audience: Audience::All,
+                },
+            )
+            .unwrap();
+        desk.send_notice(&admin, &notice.id, Timestamp::now(), &mut |_| {})
+            .unwrap();
+        let mut restricted = desk.store.customer(&ann.id).unwrap().unwrap();
+        restricted.flags.restricted = true;
+        desk.update_customer(&admin, restricted, "restricted")
+            .unwrap();
+        let due = desk.due_replies(Timestamp::now().plus_days(1)).unwrap();
+        assert!(due.iter().all(|r| r.subject != "New terms"), "not sent");
+        assert!(
+            desk.store.outbox().unwrap().is_empty(),
+            "given up, not retried"
+        );
+        let copy = &desk.notices_of(&ann.id).unwrap()[0];
+        match &copy.delivery {
+            Delivery::Failed { reason, .. } => assert!(reason.contains("restricted"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn mandatory_and_marketing_kinds() {
         assert!(NoticeKind::Incident.is_mandatory());
