@@ -289,9 +289,16 @@ fn run_command(cli: Cli) -> Result<i32> {
     // A running server holds the store's lock: hand it the command instead.
     let request = control::Request::new(args, stdin.as_deref());
     if let Some(response) = control::forward(&g.data, &request)? {
-        let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
-        out.write_all(response.stdout.as_bytes())?;
-        err.write_all(response.stderr.as_bytes())?;
+        {
+            let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+            out.write_all(response.stdout.as_bytes())?;
+            err.write_all(response.stderr.as_bytes())?;
+        }
+        if let (0, Command::Notice(notice::NoticeCommand::Send { id, follow: true })) =
+            (response.code, &command)
+        {
+            return notice::follow(&g.data, id);
+        }
         return Ok(response.code);
     }
     let desk = g.open_desk()?;

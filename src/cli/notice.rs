@@ -45,7 +45,13 @@ pub enum NoticeCommand {
     Preview { id: NoticeId },
     /// Queue the notice for everyone not mailed yet, at notice.rate_per_minute; safe to
     /// run again (nobody is mailed twice).
-    Send { id: NoticeId },
+    Send {
+        id: NoticeId,
+        /// Then follow the running server's outbox, a progress line per change, until
+        /// every mail is sent or given up (Ctrl-C stops following, not sending).
+        #[arg(long)]
+        follow: bool,
+    },
     /// Every notice and how far its sending got.
     List {
         #[arg(long)]
@@ -135,7 +141,7 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: NoticeCommand, io: &mut Io) -> Resul
                 write!(io.out, "{}", safe_block(body, ""))?;
             }
         }
-        NoticeCommand::Send { id } => {
+        NoticeCommand::Send { id, follow } => {
             let rate = desk.config().notice.rate_per_minute;
             let mut lines = Vec::new();
             let report = desk.send_notice(actor, &id, Timestamp::now(), &mut |p| {
@@ -150,9 +156,12 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: NoticeCommand, io: &mut Io) -> Resul
                 .unwrap_or_default();
             writeln!(
                 io.out,
-                "done: {} queued at most {rate} a minute{last}, {} queued or mailed before, {} erased, {} not allowed now (restricted or consent withdrawn). Follow it with `sealdesk notice list`.",
+                "done: {} queued at most {rate} a minute{last}, {} queued or mailed before, {} erased, {} not allowed now (restricted or consent withdrawn). Follow it with `sealdesk notice list` (or send with --follow).",
                 report.queued, report.already, report.erased, report.not_allowed
             )?;
+            if follow && !crate::control::socket_path(&desk.store().paths().data).exists() {
+                writeln!(io.err, "sealdesk: note: no server is running, so there is nothing to follow: the mails go out once `sealdesk serve` runs")?;
+            }
             if desk.config().mail.relay.is_none() {
                 writeln!(io.err, "sealdesk: note: mail.relay is not set; the mails wait in the outbox until it is (`sealdesk config set mail.relay smtp://host:25`)")?;
             }
@@ -204,6 +213,49 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: NoticeCommand, io: &mut Io) -> Resul
         }
     }
     Ok(0)
+}
+
+/// For `notice send --follow` through a running server: asks it for the notice's
+/// delivery counts every two seconds and prints a line whenever they change, until
+/// nothing is queued any more. Runs in the CLI process, so each line shows as it comes.
+pub fn follow(data: &std::path::Path, id: &NoticeId) -> Result<i32> {
+    use std::io::Write as _;
+    let mut last = None;
+    loop {
+        let request = crate::control::Request::new(
+            vec!["notice".into(), "list".into(), "--json".into()],
+            None,
+        );
+        let Some(response) = crate::control::forward(data, &request)? else {
+            bail!("the server stopped: the rest goes out when it runs again (`sealdesk notice list` shows how far it got)");
+        };
+        if response.code != 0 {
+            bail!("{}", safe(response.stderr.trim()));
+        }
+        let rows: serde_json::Value = serde_json::from_str(&response.stdout)
+            .context("the server's notice list is not JSON: run `sealdesk notice list`")?;
+        let Some(row) = rows
+            .as_array()
+            .and_then(|r| r.iter().find(|r| r["id"] == id.to_string().as_str()))
+        else {
+            bail!("notice {id} is gone: see `sealdesk notice list`");
+        };
+        let count = |k: &str| row[k].as_u64().unwrap_or(0);
+        let now = (count("sent"), count("failed"), count("queued"));
+        if last != Some(now) {
+            let (sent, failed, queued) = now;
+            println!(
+                "progress: {sent} sent, {failed} failed, {queued} waiting of {} copies",
+                sent + failed + queued
+            );
+            std::io::stdout().flush()?;
+            last = Some(now);
+        }
+        if now.2 == 0 {
+            return Ok(if now.1 == 0 { 0 } else { 1 });
+        }
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    }
 }
 
 fn progress_line(p: &SendProgress) -> String {
