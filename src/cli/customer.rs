@@ -78,6 +78,12 @@ pub enum CustomerCommand {
         #[arg(long)]
         restricted: Option<bool>,
     },
+    /// Every customer: id, primary address, name, flags, tickets, since (erased
+    /// customers are not listed).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
     /// Show a customer's profile and tickets.
     Show {
         email: String,
@@ -261,8 +267,10 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
             desk.update_customer(actor, c, &what.join(","))?;
             writeln!(io.out, "updated {}", what.join(", "))?;
         }
+        CustomerCommand::List { json } => list(desk, actor, json, io)?,
         CustomerCommand::Show { email, json } => {
             let (c, tickets) = desk.customer_by_email(actor, &email)?;
+            let notices = desk.notices_of(&c.id)?;
             if json {
                 print_json(
                     io.out,
@@ -274,6 +282,11 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
                         "flags": { "minor": c.flags.minor, "legal_hold": c.flags.legal_hold, "previously_erased": c.flags.previously_erased, "restricted": c.flags.restricted },
                         "created": c.created.rfc3339(),
                         "tickets": tickets.iter().map(ticket_json).collect::<Vec<_>>(),
+                        "notices": notices.iter().map(|n| serde_json::json!({
+                            "notice_id": n.notice.to_string(), "direction": "outbound", "kind": n.kind.as_str(),
+                            "subject": n.subject, "queued": n.queued.rfc3339(),
+                            "delivery": crate::desk::delivery_json(&n.delivery),
+                        })).collect::<Vec<_>>(),
                     }),
                 )?;
             } else {
@@ -322,10 +335,80 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
                         safe(&t.subject)
                     )?;
                 }
+                writeln!(
+                    io.out,
+                    "  notices:   {} (outbound, from the desk)",
+                    notices.len()
+                )?;
+                for n in &notices {
+                    writeln!(
+                        io.out,
+                        "    {}  {:<14} {:<7} {}",
+                        n.queued,
+                        n.kind.as_str(),
+                        delivery_word(&n.delivery),
+                        safe(&n.subject)
+                    )?;
+                }
             }
         }
     }
     Ok(0)
+}
+
+fn delivery_word(d: &crate::model::Delivery) -> &'static str {
+    match d {
+        crate::model::Delivery::Queued { .. } => "queued",
+        crate::model::Delivery::Sent { .. } => "sent",
+        crate::model::Delivery::Failed { .. } => "failed",
+    }
+}
+
+fn list(desk: &Desk, actor: &Actor, json: bool, io: &mut Io) -> Result<()> {
+    let rows = desk.customer_list(actor)?;
+    if json {
+        let docs: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                let c = &r.customer;
+                serde_json::json!({
+                    "id": c.id.to_string(),
+                    "email": c.primary_email(),
+                    "name": c.name,
+                    "flags": { "minor": c.flags.minor, "legal_hold": c.flags.legal_hold, "previously_erased": c.flags.previously_erased, "restricted": c.flags.restricted },
+                    "tickets": r.tickets,
+                    "created": c.created.rfc3339(),
+                })
+            })
+            .collect();
+        return print_json(io.out, &docs);
+    }
+    if rows.is_empty() {
+        writeln!(io.out, "no customers yet")?;
+    }
+    for r in &rows {
+        let c = &r.customer;
+        let flags = c.flags.labels().join(",");
+        writeln!(
+            io.out,
+            "{}  {:<32} {:<24} {:>4} ticket(s)  since {}  {}",
+            c.id,
+            safe(c.primary_email()),
+            if c.name.is_empty() {
+                "-".into()
+            } else {
+                safe(&c.name)
+            },
+            r.tickets,
+            c.created,
+            if flags.is_empty() {
+                "-".to_string()
+            } else {
+                flags
+            }
+        )?;
+    }
+    Ok(())
 }
 
 /// For `customer cancel` without --yes: shows what will happen and asks for the address.

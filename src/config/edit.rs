@@ -35,6 +35,11 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     ("privacy.suppress_after_erasure", Kind::Bool, "keep a keyed hash of erased addresses to mark later mail \"previously erased\" (true/false)"),
     ("privacy.controller", Kind::Text, "who is responsible for the data, named in exports"),
     ("privacy.recipients", Kind::List, "who else receives customer data, comma-separated"),
+    ("notice.rate_per_minute", Kind::Number, "notice mails handed to the outbox per minute at most"),
+    ("retention.inactive_customer_days", Kind::Number, "erase customers without activity for this many days (0 = never)"),
+    ("retention.consent_evidence_days", Kind::Number, "delete superseded consent records after this many days (0 = never)"),
+    ("retention.request_days", Kind::Number, "delete finished privacy requests after this many days (0 = never)"),
+    ("retention.quarantine_days", Kind::Number, "delete quarantined mail of a known sender after this many days (0 = with the customer)"),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -124,9 +124,6 @@ impl Desk {
             if let Some(reason) = override_reason {
                 super::gate::audit_override(u, &id, super::gate::Gated::Erasure, reason);
             }
-            super::gate::complete_open_requests(u, &id)?;
-            let tickets: Vec<TicketNo> = self.store.customer_tickets(&id)?;
-            super::request_mail::drop_unsent_request_mail(u, &tickets)?;
             let still_here = self.store.customer(&id).ok().flatten();
             if let (Some(customer), Some(_)) = (still_here, &mail.from) {
                 self.queue_composed(
@@ -142,40 +139,58 @@ impl Desk {
                     },
                 )?;
             }
-            let mut counts = u.tx.erase_customer(record)?;
-            counts.quarantined += self.remove_unsealed_quarantine(u, record)?;
-            if !self.config().privacy.suppress_after_erasure {
-                u.tx.lift_suppression(record);
-            }
-            for old in crate::archive::legacy_exports_of(&self.store.paths().data, &id) {
-                // Plaintext from an older version: it goes with the customer.
-                if let Err(e) = std::fs::remove_file(&old) {
-                    tracing::warn!("cannot delete the old export {}: {e}", old.display());
-                }
-            }
-            u.audit(
-                action,
-                vec![
-                    format!("tickets={}", tickets.len()),
-                    format!("messages={}", counts.messages),
-                    format!("attachments={}", counts.attachments),
-                    format!("consents={}", counts.consents),
-                    format!("quarantined={}", counts.quarantined),
-                    format!("exports={}", counts.exports),
-                ],
-                Some(&id),
-            );
-            for &n in &tickets {
-                u.touch(n);
-            }
-            u.after_commit(move |desk| {
-                desk.store.destroy_customer_key(&id)?;
-                Ok(())
-            });
-            Ok(counts)
+            self.erase_in(u, record, action)
         })?;
         self.requests_changed();
         Ok(erased)
+    }
+
+    /// Everything an erasure does inside its unit but the confirmation mail (shared with
+    /// retention, which erases inactive customers without one): the customer's data
+    /// deleted or turned into placeholders, audited as `action`, and their key destroyed
+    /// once the unit is durable.
+    pub(super) fn erase_in(
+        &self,
+        u: &mut super::write::Unit<'_>,
+        record: &ErasureRecord,
+        action: &str,
+    ) -> Result<ErasureCounts> {
+        let id = record.customer;
+        super::gate::complete_open_requests(u, &id)?;
+        let tickets: Vec<TicketNo> = self.store.customer_tickets(&id)?;
+        super::request_mail::drop_unsent_request_mail(u, &tickets)?;
+        let mut counts = u.tx.erase_customer(record)?;
+        u.tx.remove_notice_copies(&id)?;
+        counts.quarantined += self.remove_unsealed_quarantine(u, record)?;
+        if !self.config().privacy.suppress_after_erasure {
+            u.tx.lift_suppression(record);
+        }
+        for old in crate::archive::legacy_exports_of(&self.store.paths().data, &id) {
+            // Plaintext from an older version: it goes with the customer.
+            if let Err(e) = std::fs::remove_file(&old) {
+                tracing::warn!("cannot delete the old export {}: {e}", old.display());
+            }
+        }
+        u.audit(
+            action,
+            vec![
+                format!("tickets={}", tickets.len()),
+                format!("messages={}", counts.messages),
+                format!("attachments={}", counts.attachments),
+                format!("consents={}", counts.consents),
+                format!("quarantined={}", counts.quarantined),
+                format!("exports={}", counts.exports),
+            ],
+            Some(&id),
+        );
+        for &n in &tickets {
+            u.touch(n);
+        }
+        u.after_commit(move |desk| {
+            desk.store.destroy_customer_key(&id)?;
+            Ok(())
+        });
+        Ok(counts)
     }
 }
 

@@ -251,6 +251,7 @@ impl Desk {
         } else {
             "kept while you are a customer, until you ask us to erase it".to_string()
         };
+        files.extend(self.notices_for_export(customer)?);
         let mut paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
         paths.extend(["manifest.json".to_string(), "index.html".to_string()]);
         let manifest = json!({

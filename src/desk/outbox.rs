@@ -52,6 +52,7 @@ impl Desk {
         let config = self.config().mail;
         let from = config.from.clone().ok_or("mail.from is not set: `sealdesk config set mail.from \"Support <support@example.com>\"`")?;
         if let Some(c) = &entry.composed {
+            self.notice_still_allowed(entry.seq)?;
             let mut attachments = Vec::new();
             if let Some(a) = &c.attachment {
                 let bytes = self
@@ -253,7 +254,8 @@ impl Desk {
 /// Records where a reply is on its way out, on its message in the thread.
 fn set_delivery(u: &mut Unit<'_>, ticket: TicketNo, seq: u32, delivery: Delivery) -> Result<()> {
     if ticket.0 == 0 {
-        return Ok(()); // a composed mail: no ticket message to update
+        // A composed mail: no ticket message to update, maybe a notice copy.
+        return super::notices::record_delivery(u, seq, delivery);
     }
     if let Some(mut m) = u.tx.store().message(ticket, seq).ok().flatten() {
         m.delivery = Some(delivery);

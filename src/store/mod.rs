@@ -19,7 +19,9 @@ mod keyring;
 mod keys;
 mod live;
 mod mail;
+mod notices;
 mod records;
+mod retention;
 mod tx;
 
 pub use backup::{BackupSummary, OpGuard};
@@ -99,12 +101,14 @@ struct Tables {
     units: Table,
     /// Export archives (sealed for their customer) and their index (master-sealed).
     exports: Table,
+    /// Notices to customers, each customer's copy and the outbox links (see `notices`).
+    notices: Table,
     /// Every tree above, in `idx` order.
     trees: Vec<TreeRef>,
 }
 
 /// Every tree's name, in `Table::idx` order.
-const TREE_NAMES: [&str; 21] = [
+const TREE_NAMES: [&str; 22] = [
     "meta",
     "customers",
     "email_index",
@@ -126,6 +130,7 @@ const TREE_NAMES: [&str; 21] = [
     "suppressed",
     "units",
     "exports",
+    "notices",
 ];
 
 impl Tables {
@@ -158,6 +163,7 @@ impl Tables {
             suppressed: t(18),
             units: t(19),
             exports: t(20),
+            notices: t(21),
             trees: (0..TREE_NAMES.len())
                 .map(|idx| TreeRef::new(idx, slot.clone()))
                 .collect(),

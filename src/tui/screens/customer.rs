@@ -110,6 +110,8 @@ pub(crate) struct CustomerScreen {
     tickets: Vec<Ticket>,
     /// Their privacy requests not yet completed or denied.
     open_requests: usize,
+    /// Notices the desk sent them (outbound), oldest first.
+    notices: Vec<crate::model::NoticeCopy>,
     selected: usize,
     offset: usize,
     /// What lets the erasure being confirmed go ahead (a request or an override).
@@ -121,10 +123,12 @@ impl CustomerScreen {
     pub fn open(ctx: &Ctx, id: CustomerId) -> Result<CustomerScreen, DeskError> {
         let (customer, tickets) = ctx.desk.customer_view(&ctx.session.actor, id)?;
         let open_requests = count_open_requests(ctx, id)?;
+        let notices = ctx.desk.notices_of(&id)?;
         Ok(CustomerScreen {
             customer,
             tickets,
             open_requests,
+            notices,
             selected: 0,
             offset: 0,
             erase_authority: None,
@@ -282,6 +286,10 @@ impl CustomerScreen {
             Ok(n) => self.open_requests = n,
             Err(e) => return Some(Action::Error(e.to_string())),
         }
+        match ctx.desk.notices_of(&self.customer.id) {
+            Ok(n) => self.notices = n,
+            Err(e) => return Some(Action::Error(e.to_string())),
+        }
         let found = selected.and_then(|n| self.tickets.iter().position(|t| t.number == n));
         self.selected = found.unwrap_or(0);
         None
@@ -396,8 +404,38 @@ impl CustomerScreen {
                 Span::raw(format!("{} ago", c.created.age_at(look.now))),
             ]),
             Line::from(vec![label("flags:     "), flags]),
+            self.notices_line(look),
             self.privacy_line(look),
         ]
+    }
+
+    /// Notices the desk sent them: outbound mail, never something they wrote.
+    fn notices_line(&self, look: &Look) -> Line<'static> {
+        let muted = look.theme.style(Role::Muted);
+        let Some(last) = self.notices.last() else {
+            return Line::from(vec![
+                Span::styled("notices:   ", muted),
+                Span::styled("none sent", muted),
+            ]);
+        };
+        let state = match &last.delivery {
+            crate::model::Delivery::Queued { .. } => "queued",
+            crate::model::Delivery::Sent { .. } => "sent",
+            crate::model::Delivery::Failed { .. } => "failed",
+        };
+        Line::from(vec![
+            Span::styled("notices:   ", muted),
+            Span::raw(format!(
+                "{} sent by the desk · latest: ",
+                self.notices.len()
+            )),
+            Span::raw(format!(
+                "{} \"{}\" ({state}, {} ago)",
+                last.kind,
+                sanitize::line(&last.subject),
+                last.queued.age_at(look.now)
+            )),
+        ])
     }
 
     /// Open requests, and the keys of the privacy tools.
