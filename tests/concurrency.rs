@@ -667,7 +667,14 @@ impl Erasure<'_> {
         let start = Instant::now();
         let mut cancel = desk
             .command()
-            .args(["customer", "cancel", self.victim, "--yes"])
+            .args([
+                "customer",
+                "cancel",
+                self.victim,
+                "--yes",
+                "--override",
+                "test",
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

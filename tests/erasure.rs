@@ -64,7 +64,14 @@ fn cancellation_erases_the_customer_everywhere_and_spares_the_others() {
         &["customer", "set", "ann@example.com", "--legal-hold", "true"],
     );
     assert_clean_failure(
-        &d.cli(&["customer", "cancel", "ann@example.com", "--yes"]),
+        &d.cli(&[
+            "customer",
+            "cancel",
+            "ann@example.com",
+            "--yes",
+            "--override",
+            "test: asked in person",
+        ]),
         "legal hold",
     );
     ok(
@@ -85,6 +92,8 @@ fn cancellation_erases_the_customer_everywhere_and_spares_the_others() {
             "ann@example.com",
             "--confirm",
             "bob@example.com",
+            "--override",
+            "test: asked in person",
         ]),
         "does not match",
     );
@@ -94,7 +103,17 @@ fn cancellation_erases_the_customer_everywhere_and_spares_the_others() {
         "pass --yes",
     );
 
-    let out = ok(&d, &["customer", "cancel", "ann@example.com", "--yes"]);
+    let out = ok(
+        &d,
+        &[
+            "customer",
+            "cancel",
+            "ann@example.com",
+            "--yes",
+            "--override",
+            "test: asked in person",
+        ],
+    );
     assert!(out.contains("erased: 2 messages"), "{out}");
 
     // Gone from the CLI's view; the ticket and its counts survive as placeholders.
@@ -157,7 +176,17 @@ fn a_backup_taken_before_cancellation_cannot_show_the_customer() {
         &d.cli(&["backup", "--out", backup.to_str().unwrap()]),
         "refusing to overwrite",
     );
-    ok(&d, &["customer", "cancel", "ann@example.com", "--yes"]);
+    ok(
+        &d,
+        &[
+            "customer",
+            "cancel",
+            "ann@example.com",
+            "--yes",
+            "--override",
+            "test: asked in person",
+        ],
+    );
 
     // Restore the old backup into a fresh data dir with today's keys.
     let restored = TempDesk {

@@ -150,6 +150,10 @@ fn export_is_complete_valid_and_holds_nobody_else() {
         ],
     );
     let request_id = open.split_whitespace().next().unwrap().to_string();
+    ok(
+        &d,
+        &["request", "verify", &request_id, "--method", "called back"],
+    );
 
     let out = d.dir.path().join("ann.tar.gz");
     let said = ok(
@@ -265,6 +269,8 @@ fn export_is_complete_valid_and_holds_nobody_else() {
             "bob@example.com",
             "--out",
             bob_out.to_str().unwrap(),
+            "--override",
+            "test: asked in person",
         ],
     );
     let bob = unpack(&bob_out);

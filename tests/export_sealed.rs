@@ -264,7 +264,14 @@ fn exports_and_quarantine_are_sealed_complete_and_erased_everywhere() {
     assert!(preview.contains("What is kept, and why"), "{preview}");
     assert!(preview.contains("keyed hash"), "{preview}");
     assert!(preview.contains("1 quarantined mail(s)"), "{preview}");
-    let erased = desk.cli(&["customer", "cancel", ADDRESS, "--yes"]);
+    let erased = desk.cli(&[
+        "customer",
+        "cancel",
+        ADDRESS,
+        "--yes",
+        "--override",
+        "asked in person",
+    ]);
     assert!(erased.contains("1 quarantined mails"), "{erased}");
     assert!(erased.contains("2 stored exports"), "{erased}");
     let mails = sink.wait_for_mail(3);
@@ -343,7 +350,17 @@ fn old_plaintext_exports_are_listed_and_go_with_their_customer() {
         "{preview}"
     );
     assert!(!preview.contains(&bos.display().to_string()), "{preview}");
-    common::ok(&d, &["customer", "cancel", "ann@example.com", "--yes"]);
+    common::ok(
+        &d,
+        &[
+            "customer",
+            "cancel",
+            "ann@example.com",
+            "--yes",
+            "--override",
+            "asked in person",
+        ],
+    );
     assert!(!anns.exists(), "Ann's old archive is deleted with her");
     assert!(bos.exists(), "Bo's is not Ann's");
     let left = common::deep_scan::hits(&[&d.data, &d.keys], &["OLDANNCANARY", "OLDBOCANARY"]);
@@ -364,6 +381,8 @@ fn writing_an_export_out_fails_in_one_line_that_names_the_fix() {
         "customer",
         "export",
         "ann@example.com",
+        "--override",
+        "asked in person",
         "--out",
         taken.to_str().unwrap(),
     ]);
@@ -402,11 +421,13 @@ fn an_interactive_cancel_shows_the_preview_first() {
         "customer",
         "export",
         "ann@example.com",
+        "--override",
+        "asked in person",
         "--out",
         out.to_str().unwrap(),
     ]);
     let command = format!(
-        "sleep 0.5; {BIN} --data {} --keys {} customer cancel ann@example.com",
+        "sleep 0.5; {BIN} --data {} --keys {} customer cancel ann@example.com --override 'asked in person'",
         desk.path("data").display(),
         desk.path("keys").display()
     );

@@ -88,7 +88,17 @@ fn bare_keys_dir(d: &TempDesk, name: &str) -> PathBuf {
 }
 
 fn erase_bob_and_redact_ann(d: &TempDesk) {
-    ok(d, &["customer", "cancel", "bob@example.com", "--yes"]);
+    ok(
+        d,
+        &[
+            "customer",
+            "cancel",
+            "bob@example.com",
+            "--yes",
+            "--override",
+            "test of keys backups",
+        ],
+    );
     ok(
         d,
         &[

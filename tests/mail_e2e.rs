@@ -412,7 +412,14 @@ fn exports_and_erasure_confirmations_are_mailed_to_the_customer() {
     );
 
     // Cancellation: the confirmation goes out even though the customer is erased by then.
-    desk.cli(&["customer", "cancel", "ann@example.com", "--yes"]);
+    desk.cli(&[
+        "customer",
+        "cancel",
+        "ann@example.com",
+        "--yes",
+        "--override",
+        "test",
+    ]);
     let got = sink.wait_for_mail(2);
     let c = sealdesk::mail::parse::parse(&got[1]).unwrap();
     assert_eq!(c.to, vec!["ann@example.com"]);

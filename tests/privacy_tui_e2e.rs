@@ -125,7 +125,11 @@ fn privacy_promises_kept_from_the_keyboard() {
     );
     let listed = json(&desk, &["customer", "exports", "ann@example.com", "--json"]);
     assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    // No erasure request: an admin types why, audited as an override.
     t.send_keys("X");
+    t.wait_for("why erase anyway");
+    t.type_text("asked in person at the desk");
+    t.send_keys("Enter");
     t.wait_for("Type ann@example.com to erase this customer");
     t.type_text("ann@example.com");
     t.send_keys("Enter");
@@ -143,5 +147,7 @@ fn privacy_promises_kept_from_the_keyboard() {
     let ticket = json(&desk, &["ticket", "show", "2", "--json"]);
     assert_eq!(ticket["subject"], "[erased]");
     assert!(desk.cli(&["audit", "verify"]).contains("intact"));
+    let audit = desk.cli(&["audit", "export", "--json"]);
+    assert!(audit.contains("erasure.override"), "{audit}");
     assert!(server.terminate().success());
 }

@@ -97,6 +97,8 @@ fn export_text(d: &TempDesk) -> String {
             "ann@example.com",
             "--out",
             out.to_str().unwrap(),
+            "--override",
+            "test of redaction",
         ],
     );
     let unpacked = tempfile::tempdir().unwrap();

@@ -124,7 +124,7 @@ fn customer_table(place: &Place, args: &PrivacyArgs) -> Result<Table> {
         total.push(collected + written);
         files = export.len();
         let t = Instant::now();
-        let counts = desk.cancel_customer(&actor, email, email)?;
+        let counts = desk.cancel_customer(&actor, email, email, &bench_override())?;
         erase.push(t.elapsed());
         erased_messages = counts.messages;
     }
@@ -218,4 +218,9 @@ fn audit_table(place: &Place, args: &PrivacyArgs) -> Result<Table> {
         "includes opening the store",
     );
     Ok(table)
+}
+
+/// The bench exports and erases as an admin would without a request: by override.
+fn bench_override() -> crate::desk::Authority {
+    crate::desk::Authority::Override("bench".into())
 }

@@ -28,12 +28,12 @@ pub enum AgentCommand {
     },
     /// Remove an agent; their keys stop working at once.
     Remove { name: String },
-    /// Change an agent's second factor, colour theme or role.
+    /// Change an agent's second factor, colour theme, role or alarm address.
     #[command(group(
         ArgGroup::new("change")
             .required(true)
             .multiple(true)
-            .args(["totp", "no_totp", "theme", "role"])
+            .args(["totp", "no_totp", "theme", "role", "email"])
     ))]
     Set {
         name: String,
@@ -49,6 +49,10 @@ pub enum AgentCommand {
         theme: Option<String>,
         #[arg(long, value_enum)]
         role: Option<RoleArg>,
+        /// The address their alarm mail goes to (admins: requests due soon or overdue,
+        /// new quarantine); an empty value removes it.
+        #[arg(long, value_name = "ADDR")]
+        email: Option<String>,
         /// Where custom themes are (as for `serve`; the shipped themes are built in).
         #[arg(long, env = "SEALDESK_THEMES", default_value = "themes")]
         themes: PathBuf,
@@ -103,6 +107,7 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: AgentCommand, io: &mut Io) -> Result
         }
         AgentCommand::List { json } => {
             let agents = desk.agents()?;
+            let emails = desk.config().agent_email;
             if json {
                 let rows: Vec<_> = agents
                     .iter()
@@ -113,6 +118,7 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: AgentCommand, io: &mut Io) -> Result
                             "keys": a.keys.iter().map(|k| fingerprint(k)).collect::<Vec<_>>(),
                             "theme": a.theme,
                             "second_factor": a.totp_secret.is_some(),
+                            "email": emails.get(&a.name),
                             "created": a.created.rfc3339(),
                         })
                     })
@@ -150,9 +156,25 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: AgentCommand, io: &mut Io) -> Result
             theme,
             role,
             themes,
+            email,
         } => {
             if let Some(theme) = &theme {
                 check_theme(&themes, theme)?;
+            }
+            if let Some(email) = &email {
+                let email = Some(email.trim()).filter(|e| !e.is_empty());
+                desk.set_agent_email(actor, &name, email)?;
+                match email {
+                    Some(e) => writeln!(
+                        io.out,
+                        "alarm mail for {name} goes to {}",
+                        super::output::safe(e)
+                    )?,
+                    None => writeln!(io.out, "{name} gets no alarm mail")?,
+                }
+                if !totp && !no_totp && theme.is_none() && role.is_none() {
+                    return Ok(0);
+                }
             }
             let changes = AgentChanges {
                 second_factor: match (totp, no_totp) {

@@ -1,6 +1,6 @@
 use super::output::{print_json, safe, Io};
 use super::ticket::ticket_json;
-use crate::desk::{Actor, Desk};
+use crate::desk::{Actor, Authority, Desk};
 use anyhow::Result;
 use clap::Subcommand;
 
@@ -22,6 +22,9 @@ pub enum CustomerCommand {
         /// verified identity; within mail.max_size).
         #[arg(long, requires = "request")]
         mail: bool,
+        /// Admins: export without a verified request; the reason is audited.
+        #[arg(long = "override", value_name = "REASON", conflicts_with = "request")]
+        override_reason: Option<String>,
     },
     /// List a customer's exports and where each went; --save ID --out FILE writes a
     /// stored one to a file.
@@ -50,6 +53,12 @@ pub enum CustomerCommand {
         /// export written outside the desk; change nothing.
         #[arg(long, conflicts_with_all = ["yes", "confirm"])]
         preview: bool,
+        /// The verified erasure request this answers.
+        #[arg(long)]
+        request: Option<crate::model::RequestId>,
+        /// Admins: erase without a verified erasure request; the reason is audited.
+        #[arg(long = "override", value_name = "REASON", conflicts_with = "request")]
+        override_reason: Option<String>,
     },
     /// Change a customer's name, locale or flags.
     Set {
@@ -64,6 +73,16 @@ pub enum CustomerCommand {
         /// While set, the customer cannot be erased.
         #[arg(long)]
         legal_hold: Option<bool>,
+        /// Restriction of processing: while set, replies and non-mandatory mail are
+        /// refused unless an admin overrides with a reason.
+        #[arg(long)]
+        restricted: Option<bool>,
+    },
+    /// Every customer: id, primary address, name, flags, tickets, since (erased
+    /// customers are not listed).
+    List {
+        #[arg(long)]
+        json: bool,
     },
     /// Show a customer's profile and tickets.
     Show {
@@ -80,12 +99,14 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
             out,
             request,
             mail,
+            override_reason,
         } => {
             let c = desk.find_customer(actor, &email)?;
+            let authority = Authority::from_flags(request, override_reason);
             if let (true, Some(request)) = (mail, &request) {
                 desk.check_mailable(&c, request)?;
             }
-            let record = desk.create_export(actor, &c, request)?;
+            let record = desk.create_export(actor, &c, &authority)?;
             writeln!(
                 io.out,
                 "export {} kept sealed in the desk ({} files, {} bytes)",
@@ -172,9 +193,8 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
         }
         CustomerCommand::Cancel {
             email,
-            yes: _,
-            confirm: _,
             preview: true,
+            ..
         } => {
             writeln!(io.out, "{}", desk.erasure_preview(actor, &email)?)?;
         }
@@ -183,13 +203,16 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
             yes,
             confirm,
             preview: false,
+            request,
+            override_reason,
         } => {
             let typed = match (yes, confirm) {
                 (true, _) => email.clone(),
                 (false, Some(t)) => t,
                 (false, None) => anyhow::bail!("erasure needs confirmation: run it in a terminal to type the address, or pass --yes"),
             };
-            let counts = desk.cancel_customer(actor, &email, &typed)?;
+            let authority = Authority::from_flags(request, override_reason);
+            let counts = desk.cancel_customer(actor, &email, &typed, &authority)?;
             writeln!(
                 io.out,
                 "erased: {} messages turned into placeholders, {} attachments, {} original mails, {} consent records, {} quarantined mails and {} stored exports deleted; the customer's key is destroyed",
@@ -202,8 +225,25 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
             locale,
             minor,
             legal_hold,
+            restricted,
         } => {
             let mut c = desk.find_customer(actor, &email)?;
+            if let Some(r) = restricted {
+                desk.set_restricted(actor, &c, r)?;
+                writeln!(
+                    io.out,
+                    "{}",
+                    if r {
+                        "restricted: replies and non-mandatory mail are refused"
+                    } else {
+                        "restriction lifted"
+                    }
+                )?;
+                if name.is_none() && locale.is_none() && minor.is_none() && legal_hold.is_none() {
+                    return Ok(0);
+                }
+                c = desk.find_customer(actor, &email)?;
+            }
             let mut what = Vec::new();
             if let Some(n) = name {
                 c.name = n;
@@ -222,13 +262,15 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
                 what.push("legal-hold");
             }
             if what.is_empty() {
-                anyhow::bail!("nothing to change: give --name, --locale, --minor true|false or --legal-hold true|false");
+                anyhow::bail!("nothing to change: give --name, --locale, --minor true|false, --legal-hold true|false or --restricted true|false");
             }
             desk.update_customer(actor, c, &what.join(","))?;
             writeln!(io.out, "updated {}", what.join(", "))?;
         }
+        CustomerCommand::List { json } => list(desk, actor, json, io)?,
         CustomerCommand::Show { email, json } => {
             let (c, tickets) = desk.customer_by_email(actor, &email)?;
+            let notices = desk.notices_of(&c.id)?;
             if json {
                 print_json(
                     io.out,
@@ -237,9 +279,14 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
                         "name": c.name,
                         "emails": c.emails,
                         "locale": c.locale,
-                        "flags": { "minor": c.flags.minor, "legal_hold": c.flags.legal_hold, "previously_erased": c.flags.previously_erased },
+                        "flags": { "minor": c.flags.minor, "legal_hold": c.flags.legal_hold, "previously_erased": c.flags.previously_erased, "restricted": c.flags.restricted },
                         "created": c.created.rfc3339(),
                         "tickets": tickets.iter().map(ticket_json).collect::<Vec<_>>(),
+                        "notices": notices.iter().map(|n| serde_json::json!({
+                            "notice_id": n.notice.to_string(), "direction": "outbound", "kind": n.kind.as_str(),
+                            "subject": n.subject, "queued": n.queued.rfc3339(),
+                            "delivery": crate::desk::delivery_json(&n.delivery),
+                        })).collect::<Vec<_>>(),
                     }),
                 )?;
             } else {
@@ -288,10 +335,80 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
                         safe(&t.subject)
                     )?;
                 }
+                writeln!(
+                    io.out,
+                    "  notices:   {} (outbound, from the desk)",
+                    notices.len()
+                )?;
+                for n in &notices {
+                    writeln!(
+                        io.out,
+                        "    {}  {:<14} {:<7} {}",
+                        n.queued,
+                        n.kind.as_str(),
+                        delivery_word(&n.delivery),
+                        safe(&n.subject)
+                    )?;
+                }
             }
         }
     }
     Ok(0)
+}
+
+fn delivery_word(d: &crate::model::Delivery) -> &'static str {
+    match d {
+        crate::model::Delivery::Queued { .. } => "queued",
+        crate::model::Delivery::Sent { .. } => "sent",
+        crate::model::Delivery::Failed { .. } => "failed",
+    }
+}
+
+fn list(desk: &Desk, actor: &Actor, json: bool, io: &mut Io) -> Result<()> {
+    let rows = desk.customer_list(actor)?;
+    if json {
+        let docs: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                let c = &r.customer;
+                serde_json::json!({
+                    "id": c.id.to_string(),
+                    "email": c.primary_email(),
+                    "name": c.name,
+                    "flags": { "minor": c.flags.minor, "legal_hold": c.flags.legal_hold, "previously_erased": c.flags.previously_erased, "restricted": c.flags.restricted },
+                    "tickets": r.tickets,
+                    "created": c.created.rfc3339(),
+                })
+            })
+            .collect();
+        return print_json(io.out, &docs);
+    }
+    if rows.is_empty() {
+        writeln!(io.out, "no customers yet")?;
+    }
+    for r in &rows {
+        let c = &r.customer;
+        let flags = c.flags.labels().join(",");
+        writeln!(
+            io.out,
+            "{}  {:<32} {:<24} {:>4} ticket(s)  since {}  {}",
+            c.id,
+            safe(c.primary_email()),
+            if c.name.is_empty() {
+                "-".into()
+            } else {
+                safe(&c.name)
+            },
+            r.tickets,
+            c.created,
+            if flags.is_empty() {
+                "-".to_string()
+            } else {
+                flags
+            }
+        )?;
+    }
+    Ok(())
 }
 
 /// For `customer cancel` without --yes: shows what will happen and asks for the address.
@@ -303,6 +420,7 @@ pub fn confirm_cancel_interactively(cmd: &CustomerCommand) -> Result<Option<Vec<
         yes: false,
         confirm: None,
         preview: false,
+        ..
     } = cmd
     else {
         return Ok(None);

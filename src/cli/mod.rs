@@ -7,6 +7,7 @@ mod customer;
 mod demo;
 mod keys;
 mod mail;
+mod notice;
 mod output;
 mod privacy;
 mod qr;
@@ -102,13 +103,16 @@ pub enum Command {
     /// Restore a backup into an empty data dir, with today's keys dir; erasures done
     /// since the backup are applied again.
     Restore { file: PathBuf },
-    /// Retention rules (config `privacy.anonymise_closed_after_days`, export expiry); the
-    /// server runs them daily.
+    /// Retention rules (config `[retention]`, `privacy.anonymise_closed_after_days`,
+    /// `privacy.export_retention_days`); the server runs them daily.
     #[command(subcommand)]
     Retention(RetentionCommand),
     /// A customer's consent ledger.
     #[command(subcommand)]
     Consent(privacy::ConsentCommand),
+    /// Notices to chosen customers (incident, policy change, transfer, end of service).
+    #[command(subcommand)]
+    Notice(notice::NoticeCommand),
     /// Privacy requests (access, export, correction, erasure…) and their deadlines.
     #[command(subcommand)]
     Request(privacy::RequestCommand),
@@ -137,9 +141,13 @@ pub enum AuditCommand {
 pub enum RetentionCommand {
     /// Apply the retention rules now.
     Run {
-        /// Show what would be anonymised, change nothing.
+        /// List everything a run would do (ids and counts), change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Apply the rules as if it were this time (2027-01-31 or RFC 3339): with
+        /// --dry-run, what a later run will do; without, a later time deletes sooner.
+        #[arg(long)]
+        as_of: Option<String>,
     },
 }
 
@@ -286,9 +294,16 @@ fn run_command(cli: Cli) -> Result<i32> {
     // A running server holds the store's lock: hand it the command instead.
     let request = control::Request::new(args, stdin.as_deref());
     if let Some(response) = control::forward(&g.data, &request)? {
-        let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
-        out.write_all(response.stdout.as_bytes())?;
-        err.write_all(response.stderr.as_bytes())?;
+        {
+            let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+            out.write_all(response.stdout.as_bytes())?;
+            err.write_all(response.stderr.as_bytes())?;
+        }
+        if let (0, Command::Notice(notice::NoticeCommand::Send { id, follow: true })) =
+            (response.code, &command)
+        {
+            return notice::follow(&g.data, id);
+        }
         return Ok(response.code);
     }
     let desk = g.open_desk()?;
@@ -309,7 +324,8 @@ fn run_command(cli: Cli) -> Result<i32> {
 fn absolutize_out_paths(args: &mut [String]) -> Result<()> {
     let cwd = std::env::current_dir()?;
     for i in 1..args.len() {
-        if args[i - 1] == "--out" && !args[i].starts_with('/') {
+        let is_path = ["--out", "--body-file", "--addresses"].contains(&args[i - 1].as_str());
+        if is_path && !args[i].starts_with('/') {
             args[i] = cwd.join(&args[i]).to_string_lossy().into_owned();
         }
     }
@@ -373,15 +389,22 @@ pub fn execute(
         Command::Keys(cmd) => keys::run(desk, actor, cmd, io),
         Command::Consent(cmd) => privacy::consent(desk, actor, cmd, io),
         Command::Request(cmd) => privacy::request(desk, actor, cmd, io),
+        Command::Notice(cmd) => notice::run(desk, actor, cmd, io),
         Command::Serve(_) | Command::Demo(_) => bail!("the server is running already"),
         Command::Bench(_) => {
             bail!("run `sealdesk bench` from a shell; the server does not run benchmarks")
         }
-        Command::Retention(RetentionCommand::Run { dry_run }) => {
-            let report = desk.run_retention(actor, dry_run, crate::model::Timestamp::now())?;
-            writeln!(io.out, "{report}")?;
-            for n in &report.tickets {
-                writeln!(io.out, "  {n}")?;
+        Command::Retention(RetentionCommand::Run { dry_run, as_of }) => {
+            let now = match as_of {
+                Some(t) => notice::parse_time(&t, false)?,
+                None => crate::model::Timestamp::now(),
+            };
+            let report = desk.run_retention(actor, dry_run, now)?;
+            if dry_run {
+                writeln!(io.out, "dry run as of {now}: nothing was changed")?;
+            }
+            for line in report.lines() {
+                writeln!(io.out, "{line}")?;
             }
             Ok(0)
         }

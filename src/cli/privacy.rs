@@ -57,6 +57,15 @@ pub enum RequestCommand {
     List {
         #[arg(long)]
         json: bool,
+        /// Only the overdue ones; exits 3 when there is any (for cron and monitoring).
+        #[arg(long)]
+        overdue: bool,
+    },
+    /// Requests overdue or due within 3 days, and mail quarantined in the last day (as
+    /// the server reports daily); --mail also mails it to admins with an address.
+    Alarms {
+        #[arg(long)]
+        mail: bool,
     },
     /// Record how the requester's identity was verified.
     Verify {
@@ -228,15 +237,41 @@ pub fn request(desk: &Desk, actor: &Actor, cmd: RequestCommand, io: &mut Io) -> 
             let customer = desk.find_customer(actor, &email)?;
             desk.open_request(actor, &customer, kind, ticket)?
         }
-        RequestCommand::List { json } => {
-            let all = desk.requests()?;
+        RequestCommand::Alarms { mail } => {
+            let report = desk.run_alarms(actor, now, mail)?;
+            if report.is_quiet() {
+                writeln!(
+                    io.out,
+                    "nothing overdue, nothing due within 3 days, nothing new in quarantine"
+                )?;
+            } else {
+                write!(io.out, "{}", report.body())?;
+            }
+            if !report.mailed_to.is_empty() {
+                writeln!(io.out, "mailed to {} admin(s)", report.mailed_to.len())?;
+            }
+            return Ok(0);
+        }
+        RequestCommand::List { json, overdue } => {
+            let mut all = desk.requests()?;
+            if overdue {
+                all.retain(|r| urgency(r, now) == Urgency::Overdue);
+            }
             if json {
                 print_json(
                     io.out,
                     &all.iter().map(|r| request_json(r, now)).collect::<Vec<_>>(),
                 )?;
             } else if all.is_empty() {
-                writeln!(io.out, "no privacy requests")?;
+                writeln!(
+                    io.out,
+                    "{}",
+                    if overdue {
+                        "no overdue privacy requests"
+                    } else {
+                        "no privacy requests"
+                    }
+                )?;
             } else {
                 for r in &all {
                     let mark = match urgency(r, now) {
@@ -253,6 +288,14 @@ pub fn request(desk: &Desk, actor: &Actor, cmd: RequestCommand, io: &mut Io) -> 
                         r.due
                     )?;
                 }
+            }
+            if overdue && !all.is_empty() {
+                writeln!(
+                    io.err,
+                    "{} privacy request(s) overdue: answer, extend or deny them (`sealdesk request list`)",
+                    all.len()
+                )?;
+                return Ok(3);
             }
             return Ok(0);
         }

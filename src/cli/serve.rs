@@ -187,6 +187,15 @@ async fn housekeeping(desk: Arc<Desk>, shutdown: impl std::future::Future<Output
             Ok(Err(e)) => tracing::warn!("housekeeping failed: {e}"),
             Err(e) => tracing::warn!("housekeeping failed: {e}"),
         }
+        // Deadline alarms: a warning line here and a mail to admins (see desk::alarms).
+        let d = Arc::clone(&desk);
+        let actor = crate::desk::Actor::system("daily alarms");
+        let alarms = tokio::task::spawn_blocking(move || {
+            d.run_alarms(&actor, crate::model::Timestamp::now(), true)
+        });
+        if let Ok(Err(e)) = alarms.await {
+            tracing::warn!("alarms failed: {e}");
+        }
         tokio::select! {
             _ = &mut shutdown => break,
             _ = tokio::time::sleep(Duration::from_secs(24 * 3600)) => {}

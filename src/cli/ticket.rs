@@ -43,6 +43,10 @@ pub enum TicketCommand {
         /// An internal note instead of a reply: never sent.
         #[arg(long)]
         note: bool,
+        /// Admins: send even though the customer's processing is restricted; the
+        /// reason is audited as an override.
+        #[arg(long = "override", value_name = "REASON")]
+        override_reason: Option<String>,
     },
     /// Delete one message (or one attachment of it) for good, also from earlier
     /// backups: the text becomes "[redacted: REASON]", the original mail goes. Admins
@@ -127,7 +131,12 @@ pub fn run(
                 }
             }
         }
-        TicketCommand::Reply { number, body, note } => {
+        TicketCommand::Reply {
+            number,
+            body,
+            note,
+            override_reason,
+        } => {
             let body = match body.or(stdin) {
                 Some(b) if !b.trim().is_empty() => b,
                 _ => bail!("the reply is empty: pass --body TEXT or pipe the text on stdin"),
@@ -135,7 +144,7 @@ pub fn run(
             let message = if note {
                 desk.add_note(actor, number, &body)?
             } else {
-                desk.add_reply(actor, number, &body)?
+                desk.add_reply_overriding(actor, number, &body, override_reason.as_deref())?
             };
             let what = if note {
                 "note"

@@ -35,6 +35,11 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     ("privacy.suppress_after_erasure", Kind::Bool, "keep a keyed hash of erased addresses to mark later mail \"previously erased\" (true/false)"),
     ("privacy.controller", Kind::Text, "who is responsible for the data, named in exports"),
     ("privacy.recipients", Kind::List, "who else receives customer data, comma-separated"),
+    ("notice.rate_per_minute", Kind::Number, "notice mails handed to the outbox per minute at most"),
+    ("retention.inactive_customer_days", Kind::Number, "erase customers without activity for this many days (0 = never)"),
+    ("retention.consent_evidence_days", Kind::Number, "delete superseded consent records after this many days (0 = never)"),
+    ("retention.request_days", Kind::Number, "delete finished privacy requests after this many days (0 = never)"),
+    ("retention.quarantine_days", Kind::Number, "delete quarantined mail of a known sender after this many days (0 = with the customer)"),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,6 +129,44 @@ pub fn set(path: &Path, key: &str, value: &str) -> Result<Config, ConfigError> {
         doc[section] = toml_edit::table();
     }
     doc[section][name] = item;
+    let new_text = doc.to_string();
+    let config: Config = toml::from_str(&new_text).map_err(|e| err(one_line(&e.to_string())))?;
+    config.validate().map_err(err)?;
+    write_atomically(path, new_text.as_bytes())
+        .map_err(|e| err(format!("cannot write it ({e})")))?;
+    Ok(config)
+}
+
+/// Sets (or with `None` removes) `[agent_email] NAME = "ADDR"` in the file at `path`,
+/// after checking that the result loads. Returns the new config.
+pub fn set_agent_email(
+    path: &Path,
+    agent: &str,
+    email: Option<&str>,
+) -> Result<Config, ConfigError> {
+    let err = |problem: String| ConfigError {
+        path: path.into(),
+        problem,
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(err(format!("cannot read it ({e})"))),
+    };
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| err(one_line(&e.to_string())))?;
+    if !doc.contains_table("agent_email") {
+        doc["agent_email"] = toml_edit::table();
+    }
+    match email {
+        Some(e) => doc["agent_email"][agent] = toml_edit::value(e),
+        None => {
+            if let Some(t) = doc["agent_email"].as_table_mut() {
+                t.remove(agent);
+            }
+        }
+    }
     let new_text = doc.to_string();
     let config: Config = toml::from_str(&new_text).map_err(|e| err(one_line(&e.to_string())))?;
     config.validate().map_err(err)?;

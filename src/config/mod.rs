@@ -13,6 +13,56 @@ pub struct Config {
     pub mail: MailConfig,
     pub server: ServerConfig,
     pub privacy: PrivacyConfig,
+    /// Agent name → the address their alarm mail goes to (admins only get it); set with
+    /// `sealdesk agent set NAME --email ADDR`.
+    pub agent_email: std::collections::BTreeMap<String, String>,
+    pub notice: NoticeConfig,
+    pub retention: RetentionConfig,
+}
+
+/// `[notice]`: notices to chosen customers (see `desk::notices`).
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NoticeConfig {
+    /// Notice mails due per minute at most (the outbox sends them at that pace).
+    pub rate_per_minute: u32,
+}
+
+impl Default for NoticeConfig {
+    fn default() -> Self {
+        NoticeConfig {
+            rate_per_minute: 60,
+        }
+    }
+}
+
+/// `[retention]`: how long what is kept beyond tickets and exports (those are under
+/// `[privacy]`). 0 keeps forever.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Erase a customer this many days after their last activity (0 = never).
+    pub inactive_customer_days: u32,
+    /// Delete consent records superseded this many days ago (the current record of a
+    /// purpose is always kept).
+    pub consent_evidence_days: u32,
+    /// Delete privacy requests this many days after they were finished.
+    pub request_days: u32,
+    /// Delete quarantined mail sealed for its sender this many days after it arrived
+    /// (0: it goes with that customer; mail without a known sender follows
+    /// `privacy.quarantine_days`).
+    pub quarantine_days: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            inactive_customer_days: 0,
+            consent_evidence_days: 1095,
+            request_days: 1095,
+            quarantine_days: 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -168,6 +218,9 @@ impl Default for PrivacyConfig {
     }
 }
 
+/// The range a request deadline (and its one extension) may have, in days.
+pub const DEADLINE_DAYS: (u32, u32) = (1, 90);
+
 #[derive(Debug, thiserror::Error)]
 #[error("config {path}: {problem}")]
 pub struct ConfigError {
@@ -232,6 +285,30 @@ impl Config {
                     "{key}: {addr:?} is not an address like 127.0.0.1:2222"
                 ));
             }
+        }
+        let p = &self.privacy;
+        for (key, days) in [
+            ("privacy.access_days", p.access_days),
+            ("privacy.correction_days", p.correction_days),
+            ("privacy.objection_days", p.objection_days),
+            ("privacy.extension_days", p.extension_days),
+        ] {
+            if !(DEADLINE_DAYS.0..=DEADLINE_DAYS.1).contains(&days) {
+                return Err(format!(
+                    "{key} must be between {} and {} days, not {days}",
+                    DEADLINE_DAYS.0, DEADLINE_DAYS.1
+                ));
+            }
+        }
+        for (agent, addr) in &self.agent_email {
+            if !crate::model::is_plausible_email(addr) {
+                return Err(format!(
+                    "agent_email.{agent}: {addr:?} is not an email address"
+                ));
+            }
+        }
+        if self.notice.rate_per_minute == 0 {
+            return Err("notice.rate_per_minute must be above 0".into());
         }
         if self.mail.max_size == 0 {
             return Err("mail.max_size must be above 0".into());

@@ -28,3 +28,42 @@ impl Desk {
         Ok((customer, tickets))
     }
 }
+
+/// One line of `customer list`.
+pub struct CustomerRow {
+    pub customer: Customer,
+    pub tickets: usize,
+}
+
+impl Desk {
+    /// Every customer there is, oldest first (erased customers are gone from the list:
+    /// only their tombstone id remains, which names nobody). Open to agents as
+    /// `customer show` is; audited as one view of the list.
+    pub fn customer_list(&self, actor: &Actor) -> Result<Vec<CustomerRow>> {
+        if self.current_role(actor)?.is_none() {
+            return Err(DeskError::Forbidden(format!(
+                "agent {} no longer exists",
+                crate::sanitize::line(&actor.name)
+            )));
+        }
+        let mut rows = Vec::new();
+        for id in self.store.customer_ids()? {
+            let Some(customer) = self.store.customer(&id).ok().flatten() else {
+                continue;
+            };
+            let tickets = self.store.customer_tickets(&id)?.len();
+            rows.push(CustomerRow { customer, tickets });
+        }
+        rows.sort_by(|a, b| {
+            (a.customer.created, a.customer.primary_email())
+                .cmp(&(b.customer.created, b.customer.primary_email()))
+        });
+        self.audit_only(
+            actor,
+            "customer.list",
+            vec![format!("customers={}", rows.len())],
+            None,
+        )?;
+        Ok(rows)
+    }
+}

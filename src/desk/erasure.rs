@@ -57,7 +57,8 @@ impl Desk {
     }
 
     /// Cancels the account of the customer with this address. `typed` must repeat the
-    /// address (the confirmation), and only admins may do it.
+    /// address (the confirmation), only admins may do it, and `authority` must be a
+    /// verified erasure request or an override with a reason (see `gate`).
     ///
     /// All or nothing across a crash: the decision is journalled (durably, in the keys
     /// dir) before anything is erased; the erasure itself is one unit of work holding
@@ -68,9 +69,11 @@ impl Desk {
         actor: &Actor,
         email: &str,
         typed: &str,
+        authority: &super::gate::Authority,
     ) -> Result<ErasureCounts> {
         self.require_admin(actor, "erase a customer")?;
         let customer = self.find_customer(actor, email)?;
+        self.check_authority(actor, &customer.id, super::gate::Gated::Erasure, authority)?;
         if crate::model::normalize_email(typed) != crate::model::normalize_email(email) {
             return Err(DeskError::Invalid(
                 "the address typed does not match: nothing was erased".into(),
@@ -82,7 +85,11 @@ impl Desk {
             ));
         }
         let record = self.store.journal_erasure(&customer.id, &customer.emails)?;
-        self.erase(actor, &record, "customer.erase")
+        let override_reason = match authority {
+            super::gate::Authority::Override(reason) => Some(reason.as_str()),
+            _ => None,
+        };
+        self.erase(actor, &record, "customer.erase", override_reason)
     }
 
     /// Finishes every journalled erasure that a crash interrupted; reported in the log
@@ -95,7 +102,7 @@ impl Desk {
                 "finishing the erasure of {} that was interrupted",
                 self.store.pseudonym(&record.customer)
             );
-            self.erase(&system, record, "customer.erase.resumed")?;
+            self.erase(&system, record, "customer.erase.resumed", None)?;
         }
         Ok(unfinished.len())
     }
@@ -104,11 +111,19 @@ impl Desk {
     /// is part of it: composed while the address can still be read, queued in the same
     /// commit, so the customer is told exactly when the erasure happened (and, when a
     /// resumed erasure finds the record already gone, not a second time).
-    fn erase(&self, actor: &Actor, record: &ErasureRecord, action: &str) -> Result<ErasureCounts> {
+    fn erase(
+        &self,
+        actor: &Actor,
+        record: &ErasureRecord,
+        action: &str,
+        override_reason: Option<&str>,
+    ) -> Result<ErasureCounts> {
         let id = record.customer;
         let mail = self.config().mail;
-        self.write(actor, &[Hold::Everything], |u| {
-            let tickets: Vec<TicketNo> = self.store.customer_tickets(&id)?;
+        let erased = self.write(actor, &[Hold::Everything], |u| {
+            if let Some(reason) = override_reason {
+                super::gate::audit_override(u, &id, super::gate::Gated::Erasure, reason);
+            }
             let still_here = self.store.customer(&id).ok().flatten();
             if let (Some(customer), Some(_)) = (still_here, &mail.from) {
                 self.queue_composed(
@@ -124,38 +139,58 @@ impl Desk {
                     },
                 )?;
             }
-            let mut counts = u.tx.erase_customer(record)?;
-            counts.quarantined += self.remove_unsealed_quarantine(u, record)?;
-            if !self.config().privacy.suppress_after_erasure {
-                u.tx.lift_suppression(record);
+            self.erase_in(u, record, action)
+        })?;
+        self.requests_changed();
+        Ok(erased)
+    }
+
+    /// Everything an erasure does inside its unit but the confirmation mail (shared with
+    /// retention, which erases inactive customers without one): the customer's data
+    /// deleted or turned into placeholders, audited as `action`, and their key destroyed
+    /// once the unit is durable.
+    pub(super) fn erase_in(
+        &self,
+        u: &mut super::write::Unit<'_>,
+        record: &ErasureRecord,
+        action: &str,
+    ) -> Result<ErasureCounts> {
+        let id = record.customer;
+        super::gate::complete_open_requests(u, &id)?;
+        let tickets: Vec<TicketNo> = self.store.customer_tickets(&id)?;
+        super::request_mail::drop_unsent_request_mail(u, &tickets)?;
+        let mut counts = u.tx.erase_customer(record)?;
+        u.tx.remove_notice_copies(&id)?;
+        counts.quarantined += self.remove_unsealed_quarantine(u, record)?;
+        if !self.config().privacy.suppress_after_erasure {
+            u.tx.lift_suppression(record);
+        }
+        for old in crate::archive::legacy_exports_of(&self.store.paths().data, &id) {
+            // Plaintext from an older version: it goes with the customer.
+            if let Err(e) = std::fs::remove_file(&old) {
+                tracing::warn!("cannot delete the old export {}: {e}", old.display());
             }
-            for old in crate::archive::legacy_exports_of(&self.store.paths().data, &id) {
-                // Plaintext from an older version: it goes with the customer.
-                if let Err(e) = std::fs::remove_file(&old) {
-                    tracing::warn!("cannot delete the old export {}: {e}", old.display());
-                }
-            }
-            u.audit(
-                action,
-                vec![
-                    format!("tickets={}", tickets.len()),
-                    format!("messages={}", counts.messages),
-                    format!("attachments={}", counts.attachments),
-                    format!("consents={}", counts.consents),
-                    format!("quarantined={}", counts.quarantined),
-                    format!("exports={}", counts.exports),
-                ],
-                Some(&id),
-            );
-            for &n in &tickets {
-                u.touch(n);
-            }
-            u.after_commit(move |desk| {
-                desk.store.destroy_customer_key(&id)?;
-                Ok(())
-            });
-            Ok(counts)
-        })
+        }
+        u.audit(
+            action,
+            vec![
+                format!("tickets={}", tickets.len()),
+                format!("messages={}", counts.messages),
+                format!("attachments={}", counts.attachments),
+                format!("consents={}", counts.consents),
+                format!("quarantined={}", counts.quarantined),
+                format!("exports={}", counts.exports),
+            ],
+            Some(&id),
+        );
+        for &n in &tickets {
+            u.touch(n);
+        }
+        u.after_commit(move |desk| {
+            desk.store.destroy_customer_key(&id)?;
+            Ok(())
+        });
+        Ok(counts)
     }
 }
 

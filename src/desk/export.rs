@@ -20,9 +20,10 @@ pub struct ExportFile {
 }
 
 impl Desk {
-    /// Builds the files of a customer's export, `SHA256SUMS` last. Audited. (The
-    /// desk keeps exports sealed: see [`Desk::create_export`].)
-    pub fn export_customer(
+    /// Builds the files of a customer's export, `SHA256SUMS` last. Audited. Not gated
+    /// by a verified request: only the bench calls it; adapters export with
+    /// [`Desk::create_export`], which is.
+    pub(crate) fn export_customer(
         &self,
         actor: &Actor,
         customer: &Customer,
@@ -250,6 +251,7 @@ impl Desk {
         } else {
             "kept while you are a customer, until you ask us to erase it".to_string()
         };
+        files.extend(self.notices_for_export(customer)?);
         let mut paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
         paths.extend(["manifest.json".to_string(), "index.html".to_string()]);
         let manifest = json!({

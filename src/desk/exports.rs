@@ -3,6 +3,7 @@
 //! admin names (recorded, audited, and listed again by the erasure preview so the copy
 //! can be deleted). Nothing is written to the data dir in plaintext.
 
+use super::gate::{audit_override, Authority, Gated};
 use super::write::Hold;
 use super::{Actor, Desk, DeskError, Result};
 use crate::model::{
@@ -12,13 +13,17 @@ use std::path::{Path, PathBuf};
 
 impl Desk {
     /// Builds everything about `customer` into one .tar.gz and keeps it sealed with
-    /// their key. Audited as `customer.export`.
+    /// their key, once `authority` allows it (a verified request of theirs, or an
+    /// admin's override, audited with the export in one unit). Audited as
+    /// `customer.export`. The way every adapter exports.
     pub fn create_export(
         &self,
         actor: &Actor,
         customer: &Customer,
-        request: Option<RequestId>,
+        authority: &Authority,
     ) -> Result<ExportRecord> {
+        self.check_authority(actor, &customer.id, Gated::Export, authority)?;
+        let request = authority.request();
         let files = self.export_files(customer, request)?;
         let id = ExportId::random();
         let archive = crate::archive::tar_gz_bytes(&files, &format!("export-{id}"))
@@ -40,6 +45,9 @@ impl Desk {
             let mut targets = vec![id.to_string(), format!("files={}", files.len())];
             targets.extend(request.map(|r| r.to_string()));
             u.audit("customer.export", targets, Some(&customer.id));
+            if let Authority::Override(reason) = authority {
+                audit_override(u, &customer.id, Gated::Export, reason);
+            }
             Ok(())
         })?;
         Ok(record)
@@ -387,7 +395,12 @@ mod tests {
         assert_eq!(store.unowned_quarantine().unwrap().len(), unowned + 1);
 
         let counts = desk
-            .cancel_customer(&admin, "ann@example.com", "ann@example.com")
+            .cancel_customer(
+                &admin,
+                "ann@example.com",
+                "ann@example.com",
+                &crate::desk::Authority::Override("test".into()),
+            )
             .unwrap();
         assert_eq!(counts.quarantined, 2);
         assert_eq!(store.quarantine().unwrap().len(), all - 1);
@@ -414,7 +427,9 @@ mod tests {
             .unwrap();
         desk.verify_request(&admin, &request.id, "called back")
             .unwrap();
-        let rec = desk.create_export(&admin, &ann, Some(request.id)).unwrap();
+        let rec = desk
+            .create_export(&admin, &ann, &crate::desk::Authority::Request(request.id))
+            .unwrap();
         let stored = desk.store().export_archive(&rec.id).unwrap().unwrap();
         assert_eq!(stored.len() as u64, rec.size);
 
@@ -445,8 +460,13 @@ mod tests {
 
         let preview = desk.erasure_preview(&admin, "ann@example.com").unwrap();
         assert!(preview.contains(&path.display().to_string()), "{preview}");
-        desk.cancel_customer(&admin, "ann@example.com", "ann@example.com")
-            .unwrap();
+        desk.cancel_customer(
+            &admin,
+            "ann@example.com",
+            "ann@example.com",
+            &crate::desk::Authority::Override("test".into()),
+        )
+        .unwrap();
         let after = desk.store().export_record(&rec.id).unwrap().unwrap();
         assert!(after.content_deleted.is_some());
         assert!(desk.store().export_archive(&rec.id).unwrap().is_none());
@@ -463,7 +483,13 @@ mod tests {
         let desk = desk(dir.path());
         let admin = Actor::local_admin();
         let ann = ticket_for(&desk, "ann@example.com");
-        let rec = desk.create_export(&admin, &ann, None).unwrap();
+        let rec = desk
+            .create_export(
+                &admin,
+                &ann,
+                &crate::desk::Authority::Override("test".into()),
+            )
+            .unwrap();
         let soon = desk.run_retention(&admin, true, Timestamp::now()).unwrap();
         assert!(soon.exports_expired.is_empty());
         let later = Timestamp::now().plus_days(8);
@@ -487,15 +513,25 @@ mod tests {
         let admin = Actor::local_admin();
         ticket_for(&desk, "ann@example.com");
         ticket_for(&desk, "bo@example.com");
-        desk.cancel_customer(&admin, "ann@example.com", "ann@example.com")
-            .unwrap();
+        desk.cancel_customer(
+            &admin,
+            "ann@example.com",
+            "ann@example.com",
+            &crate::desk::Authority::Override("test".into()),
+        )
+        .unwrap();
         assert!(desk.store().is_suppressed("ann@example.com").unwrap());
         desk.set_config_key(&admin, "privacy.suppress_after_erasure", "false")
             .unwrap();
         let preview = desk.erasure_preview(&admin, "bo@example.com").unwrap();
         assert!(!preview.contains("keyed hash"), "{preview}");
-        desk.cancel_customer(&admin, "bo@example.com", "bo@example.com")
-            .unwrap();
+        desk.cancel_customer(
+            &admin,
+            "bo@example.com",
+            "bo@example.com",
+            &crate::desk::Authority::Override("test".into()),
+        )
+        .unwrap();
         assert!(!desk.store().is_suppressed("bo@example.com").unwrap());
     }
 }

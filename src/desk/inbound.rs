@@ -241,6 +241,13 @@ impl Desk {
                 size: a.bytes.len() as u64,
             });
         }
+        // A reply carrying a request's one-time code verifies it; the code is masked.
+        let masked = if is_new {
+            None
+        } else {
+            u.hold(Hold::Customer(customer.id))?;
+            self.take_emailed_code(u, ticket.number, &customer, &mail.text, incoming.raw)?
+        };
         let mut message = Message {
             ticket: ticket.number,
             seq: 0,
@@ -251,7 +258,9 @@ impl Desk {
                 name: mail.from_name.clone(),
             },
             at: now,
-            text: mail.text.clone(),
+            text: masked
+                .as_ref()
+                .map_or_else(|| mail.text.clone(), |m| m.text.clone()),
             message_id: mail.message_id.clone(),
             in_reply_to: mail.in_reply_to.first().cloned(),
             references: mail.references.clone(),
@@ -260,7 +269,16 @@ impl Desk {
         };
         // Sealed with the author's key: their words are their personal data.
         let seq = u.tx.append_message(&customer.id, &mut message)?;
-        u.tx.put_raw_mail(&customer.id, ticket.number, seq, incoming.raw)?;
+        match &masked {
+            None => {
+                u.tx.put_raw_mail(&customer.id, ticket.number, seq, incoming.raw)?
+            }
+            Some(m) => {
+                if let Some(raw) = &m.raw {
+                    u.tx.put_raw_mail(&customer.id, ticket.number, seq, raw)?;
+                }
+            }
+        }
         if let Some(id) = &mail.message_id {
             u.tx.index_message_id(id, ticket.number)?;
             u.tx.mark_mail_seen(&mail.from, id, (ticket.number, seq))?;
@@ -271,7 +289,11 @@ impl Desk {
             "mail.reply"
         };
         u.audit(action, vec![ticket.number.to_string()], Some(&customer.id));
-        if is_new && !mail.noise.is_automatic() {
+        // An acknowledgement is optional mail: not to a restricted customer.
+        let ack_allowed = self
+            .mail_allowed(&customer, super::MailPurpose::Optional)
+            .is_ok();
+        if is_new && !mail.noise.is_automatic() && ack_allowed {
             if let (Some(template), Some(_)) = (&config.ack_template, &config.from) {
                 self.queue_acknowledgement(u, &ticket, template, &mail.message_id)?;
             }

@@ -2,6 +2,7 @@
 //! SSH, mail) call these; these call the store. Every action is audited here, once.
 
 mod agents;
+mod alarms;
 mod audit;
 mod consent;
 mod customers;
@@ -9,13 +10,17 @@ mod erasure;
 mod export;
 mod export_sections;
 mod exports;
+mod gate;
 mod inbound;
+mod notices;
 mod outbox;
 mod presence;
 mod privacy_views;
 mod queue;
 mod redact;
+mod request_mail;
 mod requests;
+mod restriction;
 mod retention;
 mod sessions;
 mod tickets;
@@ -26,15 +31,21 @@ mod write;
 mod write_tests;
 
 pub use agents::{fingerprint, AgentChanges, AgentUpdate, SecondFactor};
+pub use alarms::AlarmReport;
 pub use audit::AuditReport;
 pub use consent::{NewConsent, PurposeState};
+pub use customers::CustomerRow;
 pub use export::{ExportFile, EXPORT_SCHEMA_VERSION};
+pub use gate::Authority;
 pub use inbound::{Filed, Incoming};
+pub use notices::{delivery_json, Audience, NewNotice, NoticePreview, NoticeRow, SendProgress};
 pub use outbox::OutgoingReply;
 pub use presence::{Activity, Viewer};
 pub use privacy_views::{AuditFilter, AuditPage, ConsentPage, Found, RequestRow};
 pub use queue::{AssigneeFilter, QueueQuery, QueueRow, QueueView, SharedRow, SortKey};
+pub use request_mail::CODE_MASK;
 pub use requests::{is_finished, request_json, urgency, Urgency};
+pub use restriction::{MailPurpose, Refusal, MARKETING_PURPOSE};
 pub use retention::RetentionReport;
 pub use sessions::{CodeCheck, LoginRefusal};
 pub use tickets::{NewTicket, ThreadEntry, TicketFilter};

@@ -52,6 +52,7 @@ impl Desk {
         let config = self.config().mail;
         let from = config.from.clone().ok_or("mail.from is not set: `sealdesk config set mail.from \"Support <support@example.com>\"`")?;
         if let Some(c) = &entry.composed {
+            self.notice_still_allowed(entry.seq)?;
             let mut attachments = Vec::new();
             if let Some(a) = &c.attachment {
                 let bytes = self
@@ -130,7 +131,8 @@ impl Desk {
     }
 
     /// The relay took the mail, `mime` as it was sent: kept sealed with the ticket's
-    /// customer's key at the reply's place, so their export holds the mail as sent.
+    /// customer's key at the reply's place, so their export holds the mail as sent —
+    /// unless it was composed in advance (see `OutboxEntry::composed`).
     pub fn reply_sent_as(
         &self,
         ticket: TicketNo,
@@ -140,7 +142,14 @@ impl Desk {
     ) -> Result<()> {
         self.write(&Actor::system("outbox"), &[Hold::Ticket(ticket)], |u| {
             self.drop_composed_attachment(u, ticket, seq)?;
-            if let (Some(mime), true) = (mime, ticket.0 != 0) {
+            // A mail composed in advance (a verification code, an erasure confirmation)
+            // is deleted once sent: its bytes as sent are not kept either.
+            let composed = self
+                .store
+                .outbox()?
+                .iter()
+                .any(|e| e.ticket == ticket && e.seq == seq && e.composed.is_some());
+            if let (Some(mime), true, false) = (mime, ticket.0 != 0, composed) {
                 if let Some(t) = self.store.ticket(ticket)? {
                     match u.tx.put_raw_mail(&t.customer, ticket, seq, mime) {
                         // Erased meanwhile: nothing of theirs is kept.
@@ -245,7 +254,8 @@ impl Desk {
 /// Records where a reply is on its way out, on its message in the thread.
 fn set_delivery(u: &mut Unit<'_>, ticket: TicketNo, seq: u32, delivery: Delivery) -> Result<()> {
     if ticket.0 == 0 {
-        return Ok(()); // a composed mail: no ticket message to update
+        // A composed mail: no ticket message to update, maybe a notice copy.
+        return super::notices::record_delivery(u, seq, delivery);
     }
     if let Some(mut m) = u.tx.store().message(ticket, seq).ok().flatten() {
         m.delivery = Some(delivery);

@@ -1,6 +1,7 @@
 //! Privacy requests with deadlines: identity unverified → verified → in progress →
 //! completed, or denied with a reason; one extension with a reason.
 
+use super::request_mail::{stage_request_mail, RequestMail};
 use super::write::{Hold, Unit};
 use super::{Actor, Desk, DeskError, Result};
 use crate::model::{
@@ -10,7 +11,7 @@ use crate::model::{
 use sha2::{Digest, Sha256};
 
 /// How long an emailed verification code stays valid.
-const CODE_VALID_SECS: i64 = 24 * 3600;
+pub(super) const CODE_VALID_SECS: i64 = 24 * 3600;
 
 impl Desk {
     fn deadline_days(&self, kind: RequestKind) -> u32 {
@@ -136,8 +137,9 @@ impl Desk {
         })
     }
 
-    /// Creates a one-time code and queues it by mail to the customer's known address (as
-    /// a reply on the request's ticket); only its hash is kept on the request.
+    /// Creates a one-time code and queues it by mail to the customer's known address,
+    /// on the request's own thread (a new ticket if it has none); only its hash is kept,
+    /// and the thread shows the mail with the code masked (see `request_mail`).
     pub fn send_verification_code(&self, actor: &Actor, id: &RequestId) -> Result<PrivacyRequest> {
         let mut n = [0u8; 4];
         getrandom::fill(&mut n).expect("the OS random source failed");
@@ -146,29 +148,27 @@ impl Desk {
         self.update_request(actor, id, "request.code-sent", |u, r| {
             expect_status(r, &[RequestStatus::Unverified], "send a code for")?;
             r.pending_code = Some((hash_code(&r.id, &code), Timestamp::now()));
-            let ticket = match r.ticket {
-                Some(t) => t,
-                None => self
-                    .store
-                    .customer_tickets(&r.customer)?
-                    .last()
-                    .copied()
-                    .ok_or_else(|| {
-                        DeskError::Invalid(
-                            "this customer has no ticket to write to: open the request from a ticket"
-                                .into(),
-                        )
-                    })?,
-            };
-            let text = format!(
-                "To confirm that this privacy request ({}) comes from you, reply with this code or give it to our agent:\n\n    {}\n\nThe code is valid for 24 hours. If you did not ask for this, ignore this message.",
-                r.kind, *code
-            );
             // The code mail and the request change are one unit: no code goes out
             // that the request does not know.
-            self.stage_agent_message(u, ticket, &text, crate::model::MessageKind::Outbound, &domain)?;
+            stage_request_mail(u, r, RequestMail::Code, "", &code, &domain)?;
             Ok(String::new())
         })
+    }
+
+    /// The written notice to the requester of an extension, denial or completion, in
+    /// the request's unit; skipped when the customer is erased (nobody to tell).
+    fn notify_requester(
+        &self,
+        u: &mut Unit<'_>,
+        r: &mut PrivacyRequest,
+        mail: RequestMail,
+        reason: &str,
+    ) -> Result<()> {
+        if u.tx.store().customer(&r.customer)?.is_none() {
+            return Ok(());
+        }
+        let domain = self.config().mail.message_id_domain();
+        stage_request_mail(u, r, mail, reason, "", &domain)
     }
 
     /// Checks a code the customer gave back; verifies the request when it matches.
@@ -227,7 +227,8 @@ impl Desk {
         })
     }
 
-    /// Moves the due date once, with a reason (which is told to the customer).
+    /// Moves the due date once, with a reason, which the requester is told in a
+    /// written notice (in the request's thread).
     pub fn extend_request(
         &self,
         actor: &Actor,
@@ -240,7 +241,7 @@ impl Desk {
             ));
         }
         let days = self.config().privacy.extension_days as i64;
-        self.update_request(actor, id, "request.extend", |_, r| {
+        self.update_request(actor, id, "request.extend", |u, r| {
             expect_status(
                 r,
                 &[
@@ -263,6 +264,7 @@ impl Desk {
                 at: Timestamp::now(),
             });
             r.due = new_due;
+            self.notify_requester(u, r, RequestMail::Extended, reason)?;
             Ok(String::new())
         })
     }
@@ -311,7 +313,7 @@ impl Desk {
         } else {
             "request.deny"
         };
-        self.update_request(actor, id, action, |_, r| {
+        self.update_request(actor, id, action, |u, r| {
             expect_status(
                 r,
                 allowed,
@@ -332,6 +334,14 @@ impl Desk {
                 by: actor.name.clone(),
                 at: Timestamp::now(),
             });
+            if outcome == DecisionOutcome::Completed && r.kind == RequestKind::Restriction {
+                super::restriction::stage_restricted(u, &r.customer, true, "by=request")?;
+            }
+            let mail = match outcome {
+                DecisionOutcome::Completed => RequestMail::Completed,
+                DecisionOutcome::Denied => RequestMail::Denied,
+            };
+            self.notify_requester(u, r, mail, reason)?;
             Ok(String::new())
         })
     }
@@ -399,7 +409,7 @@ fn expect_status(r: &PrivacyRequest, allowed: &[RequestStatus], verb: &str) -> R
     )))
 }
 
-fn hash_code(id: &RequestId, code: &str) -> [u8; 32] {
+pub(super) fn hash_code(id: &RequestId, code: &str) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(id.as_bytes());
     h.update(code.as_bytes());

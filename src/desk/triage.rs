@@ -100,12 +100,24 @@ impl Desk {
     /// Adds a reply to the customer (queued for sending) and returns it. A new ticket
     /// becomes open.
     pub fn add_reply(&self, actor: &Actor, number: TicketNo, text: &str) -> Result<Message> {
-        self.add_agent_message(actor, number, text, MessageKind::Outbound)
+        self.add_agent_message(actor, number, text, MessageKind::Outbound, None)
+    }
+
+    /// Like [`Desk::add_reply`]; when the customer's processing is restricted, an
+    /// admin's `override_reason` lets the reply through (audited as an override).
+    pub fn add_reply_overriding(
+        &self,
+        actor: &Actor,
+        number: TicketNo,
+        text: &str,
+        override_reason: Option<&str>,
+    ) -> Result<Message> {
+        self.add_agent_message(actor, number, text, MessageKind::Outbound, override_reason)
     }
 
     /// Adds an internal note, never sent to the customer.
     pub fn add_note(&self, actor: &Actor, number: TicketNo, text: &str) -> Result<Message> {
-        self.add_agent_message(actor, number, text, MessageKind::Note)
+        self.add_agent_message(actor, number, text, MessageKind::Note, None)
     }
 
     fn add_agent_message(
@@ -114,6 +126,7 @@ impl Desk {
         number: TicketNo,
         text: &str,
         kind: MessageKind,
+        override_reason: Option<&str>,
     ) -> Result<Message> {
         if text.trim().is_empty() {
             return Err(DeskError::Invalid(
@@ -122,6 +135,23 @@ impl Desk {
         }
         let domain = self.config().mail.message_id_domain();
         self.write(actor, &[Hold::Ticket(number)], |u| {
+            if kind == MessageKind::Outbound {
+                let t = load_ticket(u, number)?;
+                u.hold(Hold::Customer(t.customer))?;
+                if let Some(c) = self.store.customer(&t.customer)? {
+                    if let Err(refusal) = self.mail_allowed(&c, super::MailPurpose::Reply) {
+                        let what = format!("reply on {number}");
+                        self.override_restriction(
+                            u,
+                            actor,
+                            &c.id,
+                            &refusal,
+                            override_reason,
+                            &what,
+                        )?;
+                    }
+                }
+            }
             self.stage_agent_message(u, number, text, kind, &domain)
         })
     }

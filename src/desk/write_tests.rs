@@ -271,8 +271,13 @@ fn an_erased_customers_tickets_can_still_be_worked_and_merged() {
         .unwrap()
         .unwrap()
         .id;
-    desk.cancel_customer(&admin(), "gone@example.com", "gone@example.com")
-        .unwrap();
+    desk.cancel_customer(
+        &admin(),
+        "gone@example.com",
+        "gone@example.com",
+        &crate::desk::Authority::Override("test".into()),
+    )
+    .unwrap();
     let before = audit_events(&desk).len();
 
     for status in [Status::Closed, Status::Open] {
@@ -434,8 +439,13 @@ fn admin_work_is_refused_to_agents_at_the_desk_and_follows_role_changes() {
     .unwrap();
     let forbidden = |r: Result<()>| assert!(matches!(r, Err(DeskError::Forbidden(_))), "{r:?}");
     forbidden(
-        desk.cancel_customer(&boss, "ann@example.com", "ann@example.com")
-            .map(drop),
+        desk.cancel_customer(
+            &boss,
+            "ann@example.com",
+            "ann@example.com",
+            &crate::desk::Authority::Override("test".into()),
+        )
+        .map(drop),
     );
     forbidden(
         desk.audit_page(&boss, &AuditFilter::default(), 10)

@@ -58,6 +58,7 @@ opaque_id!(AgentId, "agt");
 opaque_id!(AttachmentId, "att");
 opaque_id!(RequestId, "req");
 opaque_id!(QuarantineId, "qua");
+opaque_id!(NoticeId, "ntc");
 opaque_id!(
     /// One export archive, kept sealed in the store.
     ExportId,

@@ -45,6 +45,7 @@ mod export;
 mod ids;
 mod mail;
 mod message;
+mod notice;
 mod request;
 mod ticket;
 mod time;
@@ -55,9 +56,12 @@ pub use catalogue::{Catalogue, CatalogueEntry};
 pub use consent::{ConsentActor, ConsentRecord, ConsentState};
 pub use customer::{is_plausible_email, normalize_email, Customer, CustomerFlags};
 pub use export::{ExportDelivery, ExportRecord, ExportWay};
-pub use ids::{AgentId, AttachmentId, CustomerId, ExportId, QuarantineId, RequestId, TicketNo};
+pub use ids::{
+    AgentId, AttachmentId, CustomerId, ExportId, NoticeId, QuarantineId, RequestId, TicketNo,
+};
 pub use mail::{ComposedAttachment, ComposedMail, OutboxEntry, QuarantineItem};
 pub use message::{Attachment, Author, Delivery, Message, MessageKind};
+pub use notice::{Notice, NoticeCopy, NoticeKind, NoticeLeftOut};
 pub use request::{
     Decision, DecisionOutcome, Extension, PrivacyRequest, RequestKind, RequestStatus, Verification,
 };

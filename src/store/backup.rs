@@ -295,6 +295,7 @@ impl Tables {
             &self.suppressed,
             &self.units,
             &self.exports,
+            &self.notices,
             &self.shredded,
             &self.erasures,
             &self.customer_meta,

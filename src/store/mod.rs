@@ -20,7 +20,9 @@ mod keys;
 mod keys_backup;
 mod live;
 mod mail;
+mod notices;
 mod records;
+mod retention;
 mod shred;
 mod tx;
 
@@ -103,6 +105,8 @@ struct Tables {
     units: Table,
     /// Export archives (sealed for their customer) and their index (master-sealed).
     exports: Table,
+    /// Notices to customers, each customer's copy and the outbox links (see `notices`).
+    notices: Table,
     /// Record keys whose destruction a unit decided (ids only, see `shred`).
     shredded: Table,
     /// The erasure journal's copy in the data dir (ids and keyed hashes only).
@@ -115,7 +119,7 @@ struct Tables {
 }
 
 /// Every tree's name, in `Table::idx` order.
-const TREE_NAMES: [&str; 24] = [
+const TREE_NAMES: [&str; 25] = [
     "meta",
     "customers",
     "email_index",
@@ -137,6 +141,7 @@ const TREE_NAMES: [&str; 24] = [
     "suppressed",
     "units",
     "exports",
+    "notices",
     "shredded",
     "erasures",
     "customer_meta",
@@ -172,9 +177,10 @@ impl Tables {
             suppressed: t(18),
             units: t(19),
             exports: t(20),
-            shredded: t(21),
-            erasures: t(22),
-            customer_meta: t(23),
+            notices: t(21),
+            shredded: t(22),
+            erasures: t(23),
+            customer_meta: t(24),
             trees: (0..TREE_NAMES.len())
                 .map(|idx| TreeRef::new(idx, slot.clone()))
                 .collect(),

@@ -73,6 +73,12 @@ pub(crate) enum Choice {
     MailExport(Option<crate::model::ExportId>),
     /// The address typed to confirm erasing the customer on screen.
     Erase(String),
+    /// An admin's reason to send the refused reply on screen to a restricted customer.
+    ReplyOverride(String),
+    /// An admin's reason to export the customer on screen without a verified request.
+    ExportOverride(String),
+    /// An admin's reason to erase the customer on screen without a verified request.
+    EraseOverride(String),
     /// The audit filter form's answers.
     AuditFilter(FormAnswer),
 }

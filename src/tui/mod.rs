@@ -17,6 +17,8 @@ mod popups;
 mod privacy;
 #[cfg(test)]
 mod privacy_tests;
+#[cfg(test)]
+mod restriction_tests;
 mod screens;
 mod status;
 #[cfg(test)]

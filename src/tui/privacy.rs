@@ -7,8 +7,10 @@ use super::display::day;
 use super::popups::{Picker, Popup};
 use super::screens::Ctx;
 use super::theme::Role;
-use crate::desk::{DeskError, Urgency};
-use crate::model::{Customer, ExportRecord, RequestId, RequestKind, TicketNo, Timestamp};
+use crate::desk::{Authority, DeskError, Urgency};
+use crate::model::{
+    Customer, ExportRecord, RequestId, RequestKind, RequestStatus, TicketNo, Timestamp,
+};
 
 /// The kinds of request, to pick one for a new request.
 pub(crate) fn kind_picker(title: String) -> Action {
@@ -54,14 +56,29 @@ pub(crate) fn open_request(
     }
 }
 
-/// Exports everything about `customer` into a new archive kept sealed in the desk.
+/// A request of this customer of one of `kinds` whose requester was verified (in one
+/// of `statuses`): what lets an export or an erasure go ahead without an override.
+pub(crate) fn verified_request(
+    ctx: &Ctx,
+    customer: &Customer,
+    kinds: &[RequestKind],
+    statuses: &[RequestStatus],
+) -> Option<RequestId> {
+    ctx.desk.requests().ok()?.into_iter().find_map(|r| {
+        (r.customer == customer.id && kinds.contains(&r.kind) && statuses.contains(&r.status))
+            .then_some(r.id)
+    })
+}
+
+/// Exports everything about `customer` into a new archive kept sealed in the desk, if
+/// `authority` allows it (see `desk::Authority`).
 pub(crate) fn export(
     ctx: &Ctx,
     customer: &Customer,
-    request: Option<RequestId>,
+    authority: &Authority,
 ) -> Result<ExportRecord, String> {
     ctx.desk
-        .create_export(&ctx.session.actor, customer, request)
+        .create_export(&ctx.session.actor, customer, authority)
         .map_err(|e: DeskError| e.to_string())
 }
 

@@ -309,6 +309,9 @@ fn deny_needs_a_reason_and_export_answers_an_export_request() {
         .desk
         .open_request(&actor("test"), &ann, RequestKind::Export, None)
         .unwrap();
+    fx.desk
+        .verify_request(&actor("test"), &export.id, "called back")
+        .unwrap();
     let mut app = fx.app("alice", 1);
     keys(&mut app, "R");
     // Both due later; the erasure (30 days) after the export (15 days).
@@ -426,9 +429,23 @@ fn export_from_the_customer_screen_is_kept_sealed() {
     fx.ticket("ann@example.com", "Ann", "Printer", "help");
     let mut app = fx.app("alice", 1);
     code(&mut app, KeyCode::Enter);
+    // An agent without a verified request: refused, saying what would do.
     keys(&mut app, "cE");
     let s = wide(&mut app);
+    assert!(
+        s.contains("needs a verified access or export request"),
+        "{s}"
+    );
     let ann = fx.customer("ann@example.com");
+    let r = fx
+        .desk
+        .open_request(&actor("test"), &ann, RequestKind::Access, None)
+        .unwrap();
+    fx.desk
+        .verify_request(&actor("test"), &r.id, "called back")
+        .unwrap();
+    keys(&mut app, "E");
+    let s = wide(&mut app);
     let stored = fx.desk.exports_of(&ann).unwrap();
     assert_eq!(stored.len(), 1);
     assert!(
@@ -469,7 +486,11 @@ fn admins_cancel_an_account_after_typing_the_address() {
     let ann = fx.customer("ann@example.com");
     let made = fx
         .desk
-        .create_export(&Actor::local_admin(), &ann, None)
+        .create_export(
+            &Actor::local_admin(),
+            &ann,
+            &crate::desk::Authority::Override("test".into()),
+        )
         .unwrap();
     let outside = tempfile::tempdir().unwrap();
     let copy = fx
@@ -482,7 +503,11 @@ fn admins_cancel_an_account_after_typing_the_address() {
         .unwrap();
     let mut app = fx.app("bob", 2);
     code(&mut app, KeyCode::Enter);
+    // No erasure request: the admin is asked why first (audited as an override).
     keys(&mut app, "cX");
+    assert!(wide(&mut app).contains("why erase anyway"));
+    keys(&mut app, "asked in person");
+    code(&mut app, KeyCode::Enter);
     let s = wide(&mut app);
     assert!(
         s.contains("Type ann@example.com to erase this customer"),
@@ -506,7 +531,8 @@ fn admins_cancel_an_account_after_typing_the_address() {
     fx.desk
         .update_customer(&actor("test"), ann, "legal_hold=true")
         .unwrap();
-    keys(&mut app, "X");
+    keys(&mut app, "Xasked in person");
+    code(&mut app, KeyCode::Enter);
     keys(&mut app, "ann@example.com");
     code(&mut app, KeyCode::Enter);
     assert!(wide(&mut app).contains("refused: this customer is under legal hold"));
@@ -516,7 +542,8 @@ fn admins_cancel_an_account_after_typing_the_address() {
         .update_customer(&actor("test"), ann, "legal_hold=false")
         .unwrap();
 
-    keys(&mut app, "X");
+    keys(&mut app, "Xasked in person");
+    code(&mut app, KeyCode::Enter);
     keys(&mut app, "ANN@example.com");
     code(&mut app, KeyCode::Enter);
     assert!(fx
@@ -854,7 +881,15 @@ fn an_export_is_mailed_only_once_identity_is_verified() {
     fx.desk
         .verify_request(&actor("test"), &r.id, "called back")
         .unwrap();
+    // The refused attempt made no archive (the export itself needs a verified request).
+    assert!(fx.desk.export_for_request(&r.id).unwrap().is_none());
     keys(&mut app, "M");
+    let s = wide(&mut app);
+    assert!(
+        s.contains("Make an export for this request and mail it to"),
+        "{s}"
+    );
+    keys(&mut app, "y");
     let s = wide(&mut app);
     let made = fx
         .desk
@@ -862,12 +897,12 @@ fn an_export_is_mailed_only_once_identity_is_verified() {
         .unwrap()
         .expect("the export made");
     assert!(
-        s.contains(&format!("Mail export {}", made.id)),
-        "the archive made before is the one offered: {s}"
+        s.contains(&format!(
+            "export {} queued by mail to ann@example.com",
+            made.id
+        )),
+        "{s}"
     );
-    keys(&mut app, "y");
-    let s = wide(&mut app);
-    assert!(s.contains("queued by mail to ann@example.com"), "{s}");
     // A second M for the same archive mails nothing and says when and to whom.
     keys(&mut app, "M");
     let s = wide(&mut app);

@@ -997,3 +997,49 @@ fn scrolling_a_huge_thread_costs_the_lines_in_view() {
     assert!(took < std::time::Duration::from_secs(10), "{took:?}");
     assert!(screen(&mut app).contains("word word"));
 }
+
+#[test]
+fn customer_screen_shows_the_notices_the_desk_sent() {
+    let fx = fixture();
+    fx.ticket("ann@example.com", "Ann Lee", "Printer on fire", "help");
+    let mut app = fx.app("alice", 1);
+    code(&mut app, KeyCode::Enter);
+    keys(&mut app, "c");
+    assert!(screen(&mut app).contains("notices:   none sent"));
+    code(&mut app, KeyCode::Esc);
+    code(&mut app, KeyCode::Esc);
+
+    let mut config = fx.desk.config();
+    config.mail.from = Some("Support <support@desk.example>".into());
+    fx.desk.replace_config(config);
+    let admin = Actor::local_admin();
+    let notice = fx
+        .desk
+        .create_notice(
+            &admin,
+            crate::desk::NewNotice {
+                kind: crate::model::NoticeKind::Incident,
+                subject: "Breach at our host".into(),
+                body: "Dear {customer.name}".into(),
+                audience: crate::desk::Audience::All,
+            },
+        )
+        .unwrap();
+    fx.desk
+        .send_notice(
+            &admin,
+            &notice.id,
+            crate::model::Timestamp::now(),
+            &mut |_| {},
+        )
+        .unwrap();
+    code(&mut app, KeyCode::Enter);
+    keys(&mut app, "c");
+    let s = screen(&mut app);
+    assert!(
+        s.contains(
+            "notices:   1 sent by the desk · latest: incident \"Breach at our host\" (queued"
+        ),
+        "{s}"
+    );
+}

@@ -4,8 +4,8 @@
 //! admins only, after typing their address).
 
 use super::{scroll_window, Ctx, Look};
-use crate::desk::{is_finished, Change, DeskError};
-use crate::model::{AgentRole, Customer, CustomerId, Ticket};
+use crate::desk::{is_finished, Authority, Change, DeskError};
+use crate::model::{AgentRole, Customer, CustomerId, RequestKind, RequestStatus, Ticket};
 use crate::sanitize;
 use crate::tui::action::{Action, Choice};
 use crate::tui::display::{priority_role, status_role};
@@ -110,8 +110,12 @@ pub(crate) struct CustomerScreen {
     tickets: Vec<Ticket>,
     /// Their privacy requests not yet completed or denied.
     open_requests: usize,
+    /// Notices the desk sent them (outbound), oldest first.
+    notices: Vec<crate::model::NoticeCopy>,
     selected: usize,
     offset: usize,
+    /// What lets the erasure being confirmed go ahead (a request or an override).
+    erase_authority: Option<Authority>,
 }
 
 impl CustomerScreen {
@@ -119,12 +123,15 @@ impl CustomerScreen {
     pub fn open(ctx: &Ctx, id: CustomerId) -> Result<CustomerScreen, DeskError> {
         let (customer, tickets) = ctx.desk.customer_view(&ctx.session.actor, id)?;
         let open_requests = count_open_requests(ctx, id)?;
+        let notices = ctx.desk.notices_of(&id)?;
         Ok(CustomerScreen {
             customer,
             tickets,
             open_requests,
+            notices,
             selected: 0,
             offset: 0,
+            erase_authority: None,
         })
     }
 
@@ -156,24 +163,62 @@ impl CustomerScreen {
                     self.crumb()
                 )))
             }
-            CustomerKey::Export => {
-                return Some(privacy::exported(
-                    privacy::export(ctx, &self.customer, None),
-                    &self.customer,
-                ))
-            }
-            CustomerKey::Cancel => return Some(self.confirm_cancel(ctx)),
+            CustomerKey::Export => return Some(self.export(ctx)),
+            CustomerKey::Cancel => return Some(self.authorize_cancel(ctx)),
             CustomerKey::Back => return Some(Action::Back),
         }
         None
     }
 
-    /// Shows what erasure will do and asks for the customer's address to be typed;
-    /// agents are told at once that only an admin can.
-    fn confirm_cancel(&self, ctx: &Ctx) -> Action {
+    /// Exports under their verified access or export request; without one, an admin
+    /// is asked for the reason of the override.
+    fn export(&self, ctx: &Ctx) -> Action {
+        let kinds = [RequestKind::Access, RequestKind::Export];
+        let statuses = [
+            RequestStatus::Verified,
+            RequestStatus::InProgress,
+            RequestStatus::Completed,
+        ];
+        if let Some(id) = privacy::verified_request(ctx, &self.customer, &kinds, &statuses) {
+            return privacy::exported(
+                privacy::export(ctx, &self.customer, &Authority::Request(id)),
+                &self.customer,
+            );
+        }
+        if ctx.session.agent.role != AgentRole::Admin {
+            return Action::Error(
+                "an export needs a verified access or export request (P, then verify it), or an admin's override".into(),
+            );
+        }
+        Action::popup(Popup::Prompt(Prompt::new(
+            "No verified request: why export anyway (audited as an override)",
+            "",
+            |reason| Action::Choice(Choice::ExportOverride(reason)),
+        )))
+    }
+
+    /// Erases under their verified erasure request; without one, an admin is asked
+    /// for the reason of the override first.
+    fn authorize_cancel(&mut self, ctx: &Ctx) -> Action {
         if ctx.session.agent.role != AgentRole::Admin {
             return Action::Error("only an admin can erase a customer: ask an admin".into());
         }
+        let statuses = [RequestStatus::Verified, RequestStatus::InProgress];
+        match privacy::verified_request(ctx, &self.customer, &[RequestKind::Erasure], &statuses) {
+            Some(id) => {
+                self.erase_authority = Some(Authority::Request(id));
+                self.confirm_cancel(ctx)
+            }
+            None => Action::popup(Popup::Prompt(Prompt::new(
+                "No verified erasure request: why erase anyway (audited as an override)",
+                "",
+                |reason| Action::Choice(Choice::EraseOverride(reason)),
+            ))),
+        }
+    }
+
+    /// Shows what erasure will do and asks for the customer's address to be typed.
+    fn confirm_cancel(&self, ctx: &Ctx) -> Action {
         let email = self.customer.primary_email();
         let preview = match ctx.desk.erasure_preview(&ctx.session.actor, email) {
             Ok(preview) => preview,
@@ -195,11 +240,21 @@ impl CustomerScreen {
                 self.open_requests = count_open_requests(ctx, self.customer.id).unwrap_or(0);
                 Some(done)
             }
+            Choice::ExportOverride(reason) => Some(privacy::exported(
+                privacy::export(ctx, &self.customer, &Authority::Override(reason)),
+                &self.customer,
+            )),
+            Choice::EraseOverride(reason) => {
+                self.erase_authority = Some(Authority::Override(reason));
+                Some(self.confirm_cancel(ctx))
+            }
             Choice::Erase(typed) => {
+                let authority = self.erase_authority.take().unwrap_or(Authority::Nothing);
                 let erased = ctx.desk.cancel_customer(
                     &ctx.session.actor,
                     self.customer.primary_email(),
                     &typed,
+                    &authority,
                 );
                 Some(match erased {
                     // The customer is gone: so is their page.
@@ -229,6 +284,10 @@ impl CustomerScreen {
         }
         match count_open_requests(ctx, self.customer.id) {
             Ok(n) => self.open_requests = n,
+            Err(e) => return Some(Action::Error(e.to_string())),
+        }
+        match ctx.desk.notices_of(&self.customer.id) {
+            Ok(n) => self.notices = n,
             Err(e) => return Some(Action::Error(e.to_string())),
         }
         let found = selected.and_then(|n| self.tickets.iter().position(|t| t.number == n));
@@ -345,8 +404,38 @@ impl CustomerScreen {
                 Span::raw(format!("{} ago", c.created.age_at(look.now))),
             ]),
             Line::from(vec![label("flags:     "), flags]),
+            self.notices_line(look),
             self.privacy_line(look),
         ]
+    }
+
+    /// Notices the desk sent them: outbound mail, never something they wrote.
+    fn notices_line(&self, look: &Look) -> Line<'static> {
+        let muted = look.theme.style(Role::Muted);
+        let Some(last) = self.notices.last() else {
+            return Line::from(vec![
+                Span::styled("notices:   ", muted),
+                Span::styled("none sent", muted),
+            ]);
+        };
+        let state = match &last.delivery {
+            crate::model::Delivery::Queued { .. } => "queued",
+            crate::model::Delivery::Sent { .. } => "sent",
+            crate::model::Delivery::Failed { .. } => "failed",
+        };
+        Line::from(vec![
+            Span::styled("notices:   ", muted),
+            Span::raw(format!(
+                "{} sent by the desk · latest: ",
+                self.notices.len()
+            )),
+            Span::raw(format!(
+                "{} \"{}\" ({state}, {} ago)",
+                last.kind,
+                sanitize::line(&last.subject),
+                last.queued.age_at(look.now)
+            )),
+        ])
     }
 
     /// Open requests, and the keys of the privacy tools.

@@ -159,7 +159,7 @@ impl RequestScreen {
             ),
             RequestKey::Step(RequestStep::Start) => self.step(ctx, RequestStep::Start, ""),
             RequestKey::Step(RequestStep::Extend) => prompt(
-                "Why more time is needed (told to the customer)",
+                "Why more time is needed (the requester gets it in a written notice)",
                 |t| Action::Choice(Choice::RequestStep(RequestStep::Extend, t)),
             ),
             RequestKey::Step(RequestStep::Complete) => prompt(
@@ -191,7 +191,10 @@ impl RequestScreen {
             ));
         }
         match ctx.desk.customer_view(&ctx.session.actor, r.customer) {
-            Ok((customer, _)) => exported(export(ctx, &customer, Some(r.id)), &customer),
+            Ok((customer, _)) => exported(
+                export(ctx, &customer, &crate::desk::Authority::Request(r.id)),
+                &customer,
+            ),
             Err(e) => Action::Error(e.to_string()),
         }
     }
@@ -246,9 +249,9 @@ impl RequestScreen {
                     Ok((c, _)) => c,
                     Err(e) => return Action::Error(e.to_string()),
                 };
-                match export(ctx, &customer, Some(r.id)) {
+                match export(ctx, &customer, &crate::desk::Authority::Request(r.id)) {
                     Ok(rec) => rec.id,
-                    Err(e) => return Action::Error(e),
+                    Err(e) => return Action::Error(format!("not mailed: {e}")),
                 }
             }
         };

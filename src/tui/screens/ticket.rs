@@ -142,6 +142,11 @@ pub(crate) struct TicketScreen {
     ticket: Ticket,
     thread: Vec<ThreadEntry>,
     customer_label: String,
+    /// Restriction and withdrawn or refused consents of the customer, in words.
+    privacy_marks: Vec<String>,
+    /// A reply refused because the customer is restricted, waiting for an admin's
+    /// reason to send it anyway.
+    refused_reply: Option<String>,
     /// Other sessions on this ticket.
     viewers: Vec<Viewer>,
     /// First thread line in view; `None` follows the end, so new messages show up.
@@ -212,6 +217,8 @@ impl TicketScreen {
             ticket,
             thread,
             customer_label: String::new(),
+            privacy_marks: Vec::new(),
+            refused_reply: None,
             viewers: ctx.desk.viewers(number, ctx.session.id),
             scroll: None,
             page: 10,
@@ -219,6 +226,10 @@ impl TicketScreen {
             wrapped: None,
         };
         screen.customer_label = screen.load_customer_label(ctx);
+        screen.privacy_marks = ctx
+            .desk
+            .privacy_marks(&screen.ticket.customer)
+            .unwrap_or_default();
         Ok(screen)
     }
 
@@ -243,6 +254,10 @@ impl TicketScreen {
         self.thread = thread;
         self.wrapped = None;
         self.customer_label = self.load_customer_label(ctx);
+        self.privacy_marks = ctx
+            .desk
+            .privacy_marks(&self.ticket.customer)
+            .unwrap_or_default();
         Ok(changed)
     }
 
@@ -383,10 +398,43 @@ impl TicketScreen {
                         };
                         self.after(ctx, Ok(()), done)
                     }
+                    // A restricted customer: an admin may send it anyway, with a reason.
+                    Err(e)
+                        if kind == MessageKind::Outbound
+                            && ctx.session.agent.role == crate::model::AgentRole::Admin
+                            && matches!(desk.reply_refusal(n), Ok(Some(_))) =>
+                    {
+                        self.refused_reply = Some(text);
+                        Some(Action::popup(Popup::Prompt(
+                            Prompt::new(
+                                "Customer restricted: reason to send anyway (audited as an override)",
+                                "",
+                                |reason| Action::Choice(Choice::ReplyOverride(reason)),
+                            )
+                            .with_detail(e.to_string()),
+                        )))
+                    }
                     // Reopen the editor with the draft, so nothing typed is lost.
                     Err(e) => {
                         let error = Some(format!("not sent: {e}"));
                         Some(Editor::with_draft(kind, n, &text, error).open())
+                    }
+                }
+            }
+            Choice::ReplyOverride(reason) => {
+                let text = self.refused_reply.take()?;
+                match desk.add_reply_overriding(actor, n, &text, Some(&reason)) {
+                    Ok(_) => {
+                        self.scroll = None;
+                        self.after(
+                            ctx,
+                            Ok(()),
+                            format!("reply to {n} queued for sending (override audited)"),
+                        )
+                    }
+                    Err(e) => {
+                        let error = Some(format!("not sent: {e}"));
+                        Some(Editor::with_draft(MessageKind::Outbound, n, &text, error).open())
                     }
                 }
             }
@@ -518,6 +566,13 @@ impl TicketScreen {
             Span::styled("customer: ", muted),
             Span::raw(sanitize::line(&self.customer_label).into_owned()),
         ];
+        if !self.privacy_marks.is_empty() {
+            who.push(Span::styled("   ", muted));
+            who.push(Span::styled(
+                self.privacy_marks.join(" · "),
+                theme.style(Role::Overdue),
+            ));
+        }
         if !self.viewers.is_empty() {
             let others: Vec<String> = self
                 .viewers
