@@ -176,6 +176,7 @@ pub struct Desk {
 impl Desk {
     pub fn new(store: Store, config: Config) -> Desk {
         let catalogue = config.catalogue();
+        store.set_suppress_after_erasure(config.privacy.suppress_after_erasure);
         let (changes, _) = broadcast::channel(1024);
         Desk {
             config_path: Config::default_path(&store.paths().data),
@@ -419,6 +420,8 @@ impl Desk {
     /// Puts a new config in force (after `config set`).
     pub fn replace_config(&self, config: Config) {
         *self.catalogue.write() = config.catalogue();
+        self.store
+            .set_suppress_after_erasure(config.privacy.suppress_after_erasure);
         *self.config.write() = config;
     }
 

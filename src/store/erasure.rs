@@ -29,9 +29,22 @@ pub struct ErasureRecord {
     /// Keyed hashes of their addresses (for suppression), never the addresses.
     pub email_keys: Vec<[u8; 32]>,
     pub at: Timestamp,
+    /// Whether their addresses stay suppressed ("previously erased"), as
+    /// `privacy.suppress_after_erasure` said when the erasure was decided; re-applying
+    /// the erasure to a restored backup honours it.
+    pub suppress: bool,
 }
 
-const JOURNAL_AAD: &[u8] = b"sealdesk erasure journal v1";
+/// A journal record as Part 4 wrote it (no `suppress`: they were all suppressed).
+#[derive(Deserialize)]
+struct ErasureRecordV1 {
+    customer: CustomerId,
+    email_keys: Vec<[u8; 32]>,
+    at: Timestamp,
+}
+
+const JOURNAL_AAD_V1: &[u8] = b"sealdesk erasure journal v1";
+const JOURNAL_AAD: &[u8] = b"sealdesk erasure journal v2";
 
 impl Store {
     /// Whether a later mail from this address must open a "previously erased" customer.
@@ -48,6 +61,9 @@ impl Store {
             customer: *id,
             email_keys: emails.iter().map(|e| self.email_key(e)).collect(),
             at: Timestamp::now(),
+            suppress: self
+                .suppress_after_erasure
+                .load(std::sync::atomic::Ordering::Acquire),
         };
         self.append_erasure_journal(&record)?;
         Ok(record)
@@ -83,7 +99,9 @@ impl Store {
             self.remove_prefix(&self.t.customer_tickets, id.as_bytes())?;
             for k in &record.email_keys {
                 self.t.email_index.tree.remove(k)?;
-                self.put(&self.t.suppressed, k, KeySlot::Master, &record.at)?;
+                if record.suppress {
+                    self.put(&self.t.suppressed, k, KeySlot::Master, &record.at)?;
+                }
             }
             self.t.customer_meta.tree.remove(id.as_bytes())?;
             if self.t.customers.tree.remove(id.as_bytes())?.is_some() {
@@ -209,11 +227,26 @@ pub(super) fn read_journal(
         if rest.len() < 4 + len {
             break; // a torn last record: never acknowledged
         }
-        let plain = master
-            .open_raw(JOURNAL_AAD, &rest[4..4 + len])
-            .ok_or_else(|| damaged("a record fails its integrity check"))?;
-        let (record, _) = bincode::serde::decode_from_slice(&plain, bincode::config::standard())
-            .map_err(|_| damaged("a record cannot be decoded"))?;
+        let sealed = &rest[4..4 + len];
+        let undecodable = || damaged("a record cannot be decoded");
+        let record = if let Some(plain) = master.open_raw(JOURNAL_AAD, sealed) {
+            bincode::serde::decode_from_slice(&plain, bincode::config::standard())
+                .map_err(|_| undecodable())?
+                .0
+        } else {
+            let plain = master
+                .open_raw(JOURNAL_AAD_V1, sealed)
+                .ok_or_else(|| damaged("a record fails its integrity check"))?;
+            let (old, _): (ErasureRecordV1, usize) =
+                bincode::serde::decode_from_slice(&plain, bincode::config::standard())
+                    .map_err(|_| undecodable())?;
+            ErasureRecord {
+                customer: old.customer,
+                email_keys: old.email_keys,
+                at: old.at,
+                suppress: true,
+            }
+        };
         out.push(record);
         rest = &rest[4 + len..];
     }
@@ -296,7 +329,9 @@ impl Tx<'_> {
         }
         for k in &record.email_keys {
             self.remove(&t.email_index, k);
-            self.put(&t.suppressed, k, KeySlot::Master, &record.at)?;
+            if record.suppress {
+                self.put(&t.suppressed, k, KeySlot::Master, &record.at)?;
+            }
         }
         // Their record keys go with their customer key, so no key of theirs is left in
         // the keyring (nor in a keys backup taken after this).

@@ -233,6 +233,9 @@ pub struct Store {
     health: health::Health,
     /// Record keys to destroy once the commit that shredded them is durable.
     pending_shreds: Mutex<Vec<(u64, Vec<envelope::RecordKeyId>)>>,
+    /// `privacy.suppress_after_erasure`, as the desk's config says (see
+    /// [`Store::set_suppress_after_erasure`]): recorded with each journalled erasure.
+    suppress_after_erasure: std::sync::atomic::AtomicBool,
 }
 
 impl Store {
@@ -330,6 +333,7 @@ impl Store {
             half_applied: std::sync::atomic::AtomicBool::new(false),
             health: health::Health::default(),
             pending_shreds: Mutex::new(Vec::new()),
+            suppress_after_erasure: std::sync::atomic::AtomicBool::new(true),
             live,
             t,
         };
@@ -358,6 +362,13 @@ impl Store {
 
     pub fn paths(&self) -> &Paths {
         &self.paths
+    }
+
+    /// Whether erasures journalled from now on keep their addresses suppressed
+    /// (`privacy.suppress_after_erasure`); the desk sets it from its config.
+    pub fn set_suppress_after_erasure(&self, on: bool) {
+        self.suppress_after_erasure
+            .store(on, std::sync::atomic::Ordering::Release);
     }
 
     /// The number of the newest ticket stored (0 if none).

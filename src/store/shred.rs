@@ -539,4 +539,49 @@ mod tests {
         );
         assert_eq!(store.customer(&ann.id).unwrap().unwrap().name, "Ann");
     }
+
+    /// The journal honours `privacy.suppress_after_erasure` when an erasure is
+    /// re-applied, and a journal record written before the setting existed still
+    /// reads (as suppressed, as it was then).
+    #[test]
+    fn the_erasure_journal_keeps_the_suppression_choice_and_reads_old_records() {
+        let (_dir, paths) = scratch();
+        let store = new_store(&paths);
+        let old = crate::model::CustomerId([7; 16]);
+        let old_key = store.email_key("old@example.com");
+        let plain = bincode::serde::encode_to_vec(
+            (old, vec![old_key], Timestamp::now()),
+            bincode::config::standard(),
+        )
+        .unwrap();
+        let sealed = store
+            .master
+            .seal_raw(b"sealdesk erasure journal v1", &plain);
+        let mut bytes = (sealed.len() as u32).to_be_bytes().to_vec();
+        bytes.extend_from_slice(&sealed);
+        std::fs::write(paths.keys.join("erasures"), &bytes).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            paths.keys.join("erasures"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+
+        store.set_suppress_after_erasure(false);
+        let recorded = store
+            .journal_erasure(
+                &crate::model::CustomerId([8; 16]),
+                &["new@example.com".into()],
+            )
+            .unwrap();
+        assert!(!recorded.suppress);
+        let journal = store.read_erasure_journal().unwrap();
+        assert_eq!(journal.len(), 2);
+        assert!(journal[0].suppress && journal[0].customer == old);
+        assert!(!journal[1].suppress);
+
+        store.reapply_erasures().unwrap();
+        assert!(store.is_suppressed("old@example.com").unwrap());
+        assert!(!store.is_suppressed("new@example.com").unwrap());
+    }
 }
