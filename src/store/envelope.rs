@@ -55,6 +55,7 @@ impl KeySlot {
 }
 
 /// A 256-bit AEAD key.
+#[derive(Clone)]
 pub struct SealKey(XChaCha20Poly1305);
 
 impl SealKey {

@@ -182,48 +182,51 @@ impl Keyring {
     }
 
     /// Hands out an unused record key, appending a batch of fresh ones (one write, one
-    /// fsync) when the reservoir is empty (the store does the same in two steps, see
+    /// fsync) when the reservoir is empty (the store does the same in steps, see
     /// `Store::take_record_key`).
     #[cfg(test)]
     pub fn take_record_key(&mut self) -> Result<RecordKeyId> {
-        if !self.has_reserved() {
-            let fresh = self.append_batch()?;
-            self.accept_batch(fresh);
+        if self.reserved() == 0 {
+            let appended = self.batch_job().run()?;
+            self.accept_batch(appended);
         }
         Ok(self.pop_reserved().expect("the reservoir was just filled"))
     }
 
-    pub fn has_reserved(&self) -> bool {
-        !self.reservoir.is_empty()
+    /// How many record keys the next batch makes (it grows with demand).
+    pub fn next_batch(&self) -> usize {
+        self.next_batch
+    }
+
+    /// How many record keys the reservoir holds.
+    pub fn reserved(&self) -> usize {
+        self.reservoir.len()
     }
 
     pub fn pop_reserved(&mut self) -> Option<RecordKeyId> {
         self.reservoir.pop()
     }
 
-    /// Makes the next batch of record keys and appends it to the file, durably. Needs
-    /// only shared access, so reads go on meanwhile; the caller holds the keyring so
-    /// that no other append or rewrite runs until [`Keyring::accept_batch`].
-    pub fn append_batch(&self) -> Result<Vec<(RecordKeyId, WrappedKey)>> {
-        let n = self.next_batch;
-        let mut batch = Vec::with_capacity(n * RECORD_LEN);
-        let mut fresh = Vec::with_capacity(n);
-        for _ in 0..n {
-            let mut id = [0u8; 16];
-            getrandom::fill(&mut id).expect("the OS random source failed");
-            let record = self.record(KIND_RECORD, &id, &random_key());
-            let wrapped: WrappedKey = record[17..].try_into().expect("record length is fixed");
-            batch.extend_from_slice(&record);
-            fresh.push((id, wrapped));
+    /// The next batch of record keys to append, to be written without holding the
+    /// keyring ([`BatchJob::run`]) and then accepted ([`Keyring::accept_batch`]). The
+    /// caller keeps every other append and rewrite out until then (the store's key
+    /// appends lock).
+    pub fn batch_job(&self) -> BatchJob {
+        BatchJob {
+            path: self.path.clone(),
+            desk_id: self.desk_id,
+            wrap: self.wrap.clone(),
+            on_disk: self.records_on_disk.load(Ordering::Acquire),
+            n: self.next_batch,
         }
-        self.append(&batch, n)?;
-        Ok(fresh)
     }
 
     /// Puts an appended batch into the reservoir.
-    pub fn accept_batch(&mut self, fresh: Vec<(RecordKeyId, WrappedKey)>) {
-        self.next_batch = (fresh.len() * 2).min(RESERVOIR_BATCH);
-        for (id, wrapped) in fresh {
+    pub fn accept_batch(&mut self, appended: Appended) {
+        self.next_batch = (appended.fresh.len() * 2).min(RESERVOIR_BATCH);
+        self.records_on_disk
+            .store(appended.on_disk, Ordering::Release);
+        for (id, wrapped) in appended.fresh {
             self.records.insert(id, wrapped);
             self.reservoir.push(id);
         }
@@ -231,18 +234,8 @@ impl Keyring {
 
     /// Appends whole records at the end of the last whole one, durably.
     fn append(&self, records: &[u8], count: usize) -> Result<()> {
-        let ctx = || format!("cannot append to the keyring {}", self.path.display());
-        let mut f = OpenOptions::new()
-            .write(true)
-            .open(&self.path)
-            .map_err(StoreError::io(ctx()))?;
         let on_disk = self.records_on_disk.load(Ordering::Acquire);
-        let end = (HEADER_LEN + on_disk * RECORD_LEN) as u64;
-        f.set_len(end).map_err(StoreError::io(ctx()))?; // drop a torn tail, if any
-        f.seek(SeekFrom::Start(end))
-            .map_err(StoreError::io(ctx()))?;
-        f.write_all(records).map_err(StoreError::io(ctx()))?;
-        f.sync_data().map_err(StoreError::io(ctx()))?;
+        append_at(&self.path, on_disk, records)?;
         self.records_on_disk
             .store(on_disk + count, Ordering::Release);
         Ok(())
@@ -250,6 +243,7 @@ impl Keyring {
 
     /// Destroys the key of `id`: rewrites the keyring without it, atomically.
     /// Returns false if there was no such key.
+    #[cfg(test)]
     pub fn destroy(&mut self, id: &CustomerId) -> Result<bool> {
         Ok(self.destroy_many(&[*id], &[])? > 0)
     }
@@ -352,12 +346,7 @@ impl Keyring {
     }
 
     fn record(&self, kind: u8, id: &[u8; 16], raw: &[u8; 32]) -> Vec<u8> {
-        let mut record = Vec::with_capacity(RECORD_LEN);
-        record.push(kind);
-        record.extend_from_slice(id);
-        record.extend_from_slice(&self.wrap.seal_raw(&wrap_aad(&self.desk_id, kind, id), raw));
-        debug_assert_eq!(record.len(), RECORD_LEN);
-        record
+        make_record(&self.wrap, &self.desk_id, kind, id, raw)
     }
 }
 
@@ -421,6 +410,73 @@ fn parse(path: &Path, desk_id: &[u8; 16], wrap: &SealKey, bytes: &[u8]) -> Resul
         };
     }
     Ok(out)
+}
+
+/// A batch of record keys being made and appended (see [`Keyring::batch_job`]).
+pub struct BatchJob {
+    path: PathBuf,
+    desk_id: [u8; 16],
+    wrap: SealKey,
+    on_disk: usize,
+    n: usize,
+}
+
+/// What [`BatchJob::run`] appended.
+pub struct Appended {
+    fresh: Vec<(RecordKeyId, WrappedKey)>,
+    on_disk: usize,
+}
+
+impl BatchJob {
+    /// Makes the keys and appends them after the last whole record, durably.
+    pub fn run(self) -> Result<Appended> {
+        let mut batch = Vec::with_capacity(self.n * RECORD_LEN);
+        let mut fresh = Vec::with_capacity(self.n);
+        for _ in 0..self.n {
+            let mut id = [0u8; 16];
+            getrandom::fill(&mut id).expect("the OS random source failed");
+            let record = make_record(&self.wrap, &self.desk_id, KIND_RECORD, &id, &random_key());
+            let wrapped: WrappedKey = record[17..].try_into().expect("record length is fixed");
+            batch.extend_from_slice(&record);
+            fresh.push((id, wrapped));
+        }
+        append_at(&self.path, self.on_disk, &batch)?;
+        Ok(Appended {
+            fresh,
+            on_disk: self.on_disk + self.n,
+        })
+    }
+}
+
+/// Appends whole records after the first `on_disk` ones, durably (a torn tail left by
+/// a crash mid-append is cut off first).
+fn append_at(path: &Path, on_disk: usize, records: &[u8]) -> Result<()> {
+    let ctx = || format!("cannot append to the keyring {}", path.display());
+    let mut f = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(StoreError::io(ctx()))?;
+    let end = (HEADER_LEN + on_disk * RECORD_LEN) as u64;
+    f.set_len(end).map_err(StoreError::io(ctx()))?;
+    f.seek(SeekFrom::Start(end))
+        .map_err(StoreError::io(ctx()))?;
+    f.write_all(records).map_err(StoreError::io(ctx()))?;
+    f.sync_data().map_err(StoreError::io(ctx()))
+}
+
+fn make_record(
+    wrap: &SealKey,
+    desk_id: &[u8; 16],
+    kind: u8,
+    id: &[u8; 16],
+    raw: &[u8; 32],
+) -> Vec<u8> {
+    let mut record = Vec::with_capacity(RECORD_LEN);
+    record.push(kind);
+    record.extend_from_slice(id);
+    record.extend_from_slice(&wrap.seal_raw(&wrap_aad(desk_id, kind, id), raw));
+    debug_assert_eq!(record.len(), RECORD_LEN);
+    record
 }
 
 fn random_key() -> RawKey {

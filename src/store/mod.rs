@@ -214,7 +214,12 @@ pub struct Store {
     keys_backup_key: SealKey,
     index_key: Zeroizing<[u8; 32]>,
     pseudonym_key: Zeroizing<[u8; 32]>,
-    keyring: RwLock<Keyring>,
+    keyring: std::sync::Arc<RwLock<Keyring>>,
+    /// Serialises appends to and rewrites of the keyring file (taken before the
+    /// keyring's own lock), so a batch can be written without holding the keyring.
+    key_appends: std::sync::Arc<Mutex<()>>,
+    /// A refill of record keys running ahead of need (see `shred`).
+    refiller: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Last ticket number handed out.
     ticket_counter: Mutex<u64>,
     /// (sequence number, hash) of the last audit event.
@@ -323,7 +328,9 @@ impl Store {
             keys_backup_key: master.seal_key(KeyPurpose::KeysBackup),
             pseudonym_key: master.derive(KeyPurpose::Pseudonym),
             master: seal,
-            keyring: RwLock::new(keyring),
+            keyring: std::sync::Arc::new(RwLock::new(keyring)),
+            key_appends: std::sync::Arc::new(Mutex::new(())),
+            refiller: Mutex::new(None),
             ticket_counter: Mutex::new(0),
             audit_head: Mutex::new((0, EventHash::GENESIS)),
             desk_id,
@@ -574,6 +581,8 @@ const _: fn() = || {
 
 impl Drop for Store {
     fn drop(&mut self) {
+        // A refill must not append to a keyring file that is replaced after we close.
+        self.join_refill();
         if self.is_failing() {
             // Closing would flush, which a failed database may never finish; nothing
             // more can reach its disk anyway, and the next open recovers what did.

@@ -125,7 +125,7 @@ impl Store {
     /// data dir and in any copy of it. The erasure's unit of work has stored the
     /// tombstone before (see `Tx::erase_customer`).
     pub fn destroy_customer_key(&self, id: &CustomerId) -> Result<bool> {
-        self.keyring.write().destroy(id)
+        Ok(self.destroy_keys(&[*id], &[])? > 0)
     }
 
     pub fn ticket(&self, number: TicketNo) -> Result<Option<Ticket>> {
@@ -230,7 +230,10 @@ impl Tx<'_> {
     /// record and one email-index entry per address. A unit that is then dropped
     /// leaves an unused key behind, which seals nothing.
     pub fn insert_customer(&mut self, customer: &Customer) -> Result<()> {
-        self.store.keyring.write().add(customer.id)?;
+        {
+            let _appends = self.store.key_appends.lock();
+            self.store.keyring.write().add(customer.id)?;
+        }
         self.put_customer(customer)
     }
 

@@ -17,6 +17,25 @@ use super::{ErasureRecord, Result, Store, Table, Tx};
 use crate::model::{CustomerId, Timestamp};
 use std::collections::HashSet;
 
+/// A refill starts when fewer record keys than this are left.
+const REFILL_BELOW: usize = 64;
+
+/// Appends a batch if the reservoir holds fewer than `below` keys. The caller holds
+/// the key appends lock; the keyring is held only to read the job and accept it, so
+/// reads and takers go on during the fsync.
+fn refill(keyring: &parking_lot::RwLock<super::keyring::Keyring>, below: usize) -> Result<()> {
+    let job = {
+        let ring = keyring.read();
+        if ring.reserved() >= below {
+            return Ok(());
+        }
+        ring.batch_job()
+    };
+    let appended = job.run()?;
+    keyring.write().accept_batch(appended);
+    Ok(())
+}
+
 impl Store {
     /// Tables holding a customer's personal data that can be rewritten or deleted one
     /// record at a time: their values get record keys.
@@ -34,20 +53,65 @@ impl Store {
         .contains(&table.idx)
     }
 
-    /// An unused record key from the reservoir. A refill (an append and an fsync)
-    /// holds the keyring upgradable: reads go on, other takers and rewrites wait.
+    /// An unused record key from the reservoir. When it runs low, a thread appends
+    /// the next batch ahead of need (its fsync on no mail's path); only an empty
+    /// reservoir makes the taker append one itself. Appends and rewrites of the
+    /// keyring file are serialised by the key appends lock, taken before the keyring.
     pub(super) fn take_record_key(&self) -> Result<RecordKeyId> {
-        use parking_lot::RwLockUpgradableReadGuard as Upgradable;
-        let ring = self.keyring.upgradable_read();
-        let mut ring = if ring.has_reserved() {
-            Upgradable::upgrade(ring)
-        } else {
-            let fresh = ring.append_batch()?;
-            let mut ring = Upgradable::upgrade(ring);
-            ring.accept_batch(fresh);
-            ring
-        };
-        Ok(ring.pop_reserved().expect("the reservoir holds a key"))
+        loop {
+            let (id, left, ramped) = {
+                let mut ring = self.keyring.write();
+                // A one-shot command takes a handful of keys: only a process that has
+                // needed a few batches already refills ahead.
+                let ramped = ring.next_batch() >= REFILL_BELOW;
+                (ring.pop_reserved(), ring.reserved(), ramped)
+            };
+            if let Some(id) = id {
+                if ramped && left < REFILL_BELOW {
+                    self.refill_ahead();
+                }
+                return Ok(id);
+            }
+            let _appends = self.key_appends.lock();
+            refill(&self.keyring, 1)?;
+        }
+    }
+
+    /// Starts a refill on its own thread unless one is running.
+    fn refill_ahead(&self) {
+        let mut running = self.refiller.lock();
+        if running.as_ref().is_some_and(|h| !h.is_finished()) {
+            return;
+        }
+        if let Some(done) = running.take() {
+            let _ = done.join();
+        }
+        let keyring = self.keyring.clone();
+        let appends = self.key_appends.clone();
+        *running = Some(std::thread::spawn(move || {
+            let _appends = appends.lock();
+            if let Err(e) = refill(&keyring, REFILL_BELOW) {
+                // The next taker that finds the reservoir empty tries again.
+                tracing::warn!("cannot add record keys to the keyring ahead of need: {e}");
+            }
+        }));
+    }
+
+    /// Waits for a refill in progress (the store is closing).
+    pub(super) fn join_refill(&self) {
+        if let Some(running) = self.refiller.lock().take() {
+            let _ = running.join();
+        }
+    }
+
+    /// Destroys keys in one keyring rewrite, serialised with the appends.
+    pub(super) fn destroy_keys(
+        &self,
+        customers: &[CustomerId],
+        records: &[RecordKeyId],
+    ) -> Result<usize> {
+        let _appends = self.key_appends.lock();
+        self.keyring.write().destroy_many(customers, records)
     }
 
     /// Destroys the record keys of every durable commit that shredded some.
@@ -71,7 +135,7 @@ impl Store {
         if due.is_empty() {
             return Ok(());
         }
-        let destroyed = self.keyring.write().destroy_many(&[], &due);
+        let destroyed = self.destroy_keys(&[], &due);
         if let Err(e) = destroyed {
             // The shred list holds them: the next commit or start tries again.
             self.pending_shreds.lock().push((0, due));
@@ -108,7 +172,7 @@ impl Store {
         if customers.is_empty() && records.is_empty() {
             return Ok(0);
         }
-        self.keyring.write().destroy_many(&customers, &records)
+        self.destroy_keys(&customers, &records)
     }
 
     /// Every record key id in the shred list.
@@ -583,5 +647,36 @@ mod tests {
         store.reapply_erasures().unwrap();
         assert!(store.is_suppressed("old@example.com").unwrap());
         assert!(!store.is_suppressed("new@example.com").unwrap());
+    }
+
+    /// Record keys taken from four threads while refills run ahead of need: none is
+    /// handed out twice, and every one is in the keyring file after a reopen.
+    #[test]
+    fn record_keys_taken_concurrently_are_unique_and_durable() {
+        let (_dir, paths) = scratch();
+        let store = new_store(&paths);
+        let taken: Vec<super::RecordKeyId> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        (0..500)
+                            .map(|_| store.take_record_key().unwrap())
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        });
+        let mut unique = taken.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 2000);
+        drop(store);
+        let store = open(&paths);
+        let ring = store.keyring.read();
+        assert!(taken.iter().all(|id| ring.has_record_key(id)));
     }
 }
