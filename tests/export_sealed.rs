@@ -6,7 +6,7 @@
 mod common;
 
 use common::live::*;
-use common::sink::Sink;
+use common::mailsink::Sink;
 use common::TempDesk;
 use serde_json::Value;
 use std::collections::BTreeMap;

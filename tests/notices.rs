@@ -6,7 +6,7 @@
 mod common;
 
 use common::live::*;
-use common::sink::Sink;
+use common::mailsink::Sink;
 use std::collections::BTreeSet;
 use std::io::Read;
 

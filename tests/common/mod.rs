@@ -5,7 +5,6 @@
 pub mod deep_scan;
 pub mod live;
 pub mod mailsink;
-pub mod sink;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
