@@ -660,3 +660,31 @@ mod tests {
         }
     }
 }
+
+/// A scratch desk's paths and a store that waits out the lock of the one just dropped:
+/// shared by the store's unit tests (tx, shred).
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{Paths, Store, StoreError};
+
+    pub(crate) fn scratch() -> (tempfile::TempDir, Paths) {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            data: dir.path().join("data"),
+            keys: dir.path().join("keys"),
+        };
+        (dir, paths)
+    }
+
+    pub(crate) fn open(paths: &Paths) -> Store {
+        for _ in 0..100 {
+            match Store::open(paths, None) {
+                Err(StoreError::Locked(_)) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                opened => return opened.unwrap(),
+            }
+        }
+        panic!("the store stayed locked")
+    }
+}

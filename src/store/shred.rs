@@ -405,28 +405,8 @@ impl Tx<'_> {
 mod tests {
     use crate::desk::tests::new_store;
     use crate::model::{Customer, Ticket, Timestamp};
-    use crate::store::{Paths, Store, StoreError};
-
-    fn scratch() -> (tempfile::TempDir, Paths) {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = Paths {
-            data: dir.path().join("data"),
-            keys: dir.path().join("keys"),
-        };
-        (dir, paths)
-    }
-
-    fn open(paths: &Paths) -> Store {
-        for _ in 0..100 {
-            match Store::open(paths, None) {
-                Err(StoreError::Locked(_)) => {
-                    std::thread::sleep(std::time::Duration::from_millis(20))
-                }
-                opened => return opened.unwrap(),
-            }
-        }
-        panic!("the store stayed locked")
-    }
+    use crate::store::testing::{open, scratch};
+    use crate::store::{Store, StoreError};
 
     fn subject_key_of(store: &Store, number: u64) -> super::RecordKeyId {
         let sealed = store

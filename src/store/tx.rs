@@ -441,7 +441,7 @@ impl<'s> Tx<'s> {
 mod tests {
     use crate::desk::tests::new_store;
     use crate::model::{AuditEvent, Customer, EventHash, Ticket, Timestamp};
-    use crate::store::{Paths, Store};
+    use crate::store::testing::{open, scratch};
 
     /// A crash after a unit's write set and one of its writes reached the log: the next
     /// open completes the unit, audit event included.
@@ -564,26 +564,5 @@ mod tests {
         );
         tx.put_ticket(&ticket).unwrap();
         ticket
-    }
-
-    fn scratch() -> (tempfile::TempDir, Paths) {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = Paths {
-            data: dir.path().join("data"),
-            keys: dir.path().join("keys"),
-        };
-        (dir, paths)
-    }
-
-    fn open(paths: &Paths) -> Store {
-        for _ in 0..100 {
-            match Store::open(paths, None) {
-                Err(crate::store::StoreError::Locked(_)) => {
-                    std::thread::sleep(std::time::Duration::from_millis(20))
-                }
-                opened => return opened.unwrap(),
-            }
-        }
-        panic!("the store stayed locked")
     }
 }
