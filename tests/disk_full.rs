@@ -297,13 +297,18 @@ fn fill_serve_and_recover(kib: usize, senders: usize, wake: Wake) {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("is full: free space"), "{err}");
     assert!(err.contains("retries by itself"), "{err}");
-    // Reads that need no write are still served (`audit verify` reads every event).
+    // `audit verify` reads every event: it is served, and finds the chain whole (a unit
+    // left half-applied by the full disk reads as the next commit will finish it) —
+    // unless sled itself has gone into its error state after a failed background flush,
+    // when it refuses reads too: then one line says the disk failed and what to do.
+    // Never a false "BROKEN".
     let verified = desk.try_cli(&["audit", "verify"]);
-    assert!(
-        verified.status.success(),
-        "audit verify while full: {}",
-        String::from_utf8_lossy(&verified.stderr)
-    );
+    let said = String::from_utf8_lossy(&verified.stderr);
+    assert!(!said.contains("BROKEN"), "audit verify while full: {said}");
+    if !verified.status.success() {
+        assert_eq!(said.trim().lines().count(), 1, "{said}");
+        assert!(said.contains("free space"), "{said}");
+    }
     let text = desk.try_cli(&["status"]);
     assert_eq!(text.status.code(), Some(1), "status exits 1 while failing");
     let said = String::from_utf8_lossy(&text.stdout);

@@ -26,7 +26,7 @@ impl Desk {
     pub fn verify_audit(&self) -> Result<AuditReport> {
         let mut verifier = ChainVerifier::new();
         let mut broken: Option<ChainBreak> = None;
-        let walked = self.store.for_each_audit(|event| {
+        let walked = self.store.audit_snapshot(|event| {
             verifier.push(&event).map_err(|b| {
                 broken = Some(b);
                 StoreError::Corrupt("audit chain".into())
@@ -39,16 +39,16 @@ impl Desk {
                 reason: b.to_string(),
             });
         }
-        if let Err(e) = walked {
-            return match e {
-                StoreError::Corrupt(what) => Ok(AuditReport::Broken {
+        let head = match walked {
+            Ok(head) => head,
+            Err(StoreError::Corrupt(what)) => {
+                return Ok(AuditReport::Broken {
                     checked,
                     reason: format!("event {} fails its integrity check ({what})", checked + 1),
-                }),
-                other => Err(other.into()),
-            };
-        }
-        let head = self.store.audit_head()?;
+                })
+            }
+            Err(other) => return Err(other.into()),
+        };
         match verifier.finish(head) {
             Ok(events) => Ok(AuditReport::Intact {
                 events,

@@ -527,6 +527,48 @@ impl Store {
             .unwrap_or((0, EventHash::GENESIS)))
     }
 
+    /// The audit log as of one moment between commits, for verifying the chain: visits
+    /// every event up to the head, in order, and returns that head. The head is taken
+    /// under the commit lock (a commit writes the head before its events, so a head read
+    /// without it can be ahead of the events); events of later commits are left out. A
+    /// unit that a failed write left half-applied (a full disk) is read as the next
+    /// commit will finish it: its write set's events fill the gaps. Stops at the first
+    /// error (a tampered value).
+    pub fn audit_snapshot(
+        &self,
+        mut visit: impl FnMut(AuditEvent) -> Result<()>,
+    ) -> Result<(u64, EventHash)> {
+        let (head, mut pending) = {
+            let head = self.audit_head.lock();
+            let mut pending = std::collections::BTreeMap::new();
+            if self.half_applied.load(std::sync::atomic::Ordering::Acquire) {
+                for (tree, key, value) in self.last_unit_writes()?.unwrap_or_default() {
+                    if let (true, Some(value)) = (tree as usize == self.t.audit.idx, value) {
+                        pending.insert(key, value);
+                    }
+                }
+            }
+            (*head, pending)
+        };
+        let within =
+            |key: &[u8]| <[u8; 8]>::try_from(key).is_ok_and(|k| u64::from_be_bytes(k) <= head.0);
+        for item in self.t.audit.tree.iter() {
+            let (k, v) = item?;
+            if !within(&k) {
+                break;
+            }
+            let value = pending.remove(k.as_ref()).unwrap_or_else(|| v.to_vec());
+            visit(self.decode(&self.t.audit, &k, &value)?)?;
+        }
+        // Events of the half-applied unit not written yet: the newest ones.
+        for (k, v) in pending {
+            if within(&k) {
+                visit(self.decode(&self.t.audit, &k, &v)?)?;
+            }
+        }
+        Ok(head)
+    }
+
     /// Visits audit events in order. Stops at the first error (a tampered value).
     pub fn for_each_audit(&self, mut visit: impl FnMut(AuditEvent) -> Result<()>) -> Result<()> {
         for item in self.t.audit.tree.iter() {
