@@ -158,7 +158,7 @@ impl Desk {
         let id = record.customer;
         super::gate::complete_open_requests(u, &id)?;
         let tickets: Vec<TicketNo> = self.store.customer_tickets(&id)?;
-        super::request_mail::drop_unsent_request_mail(u, &tickets)?;
+        super::request_mail::drop_unsent_mail_of(u, &id, &tickets)?;
         let mut counts = u.tx.erase_customer(record)?;
         u.tx.remove_notice_copies(&id)?;
         counts.quarantined += self.remove_unsealed_quarantine(u, record)?;

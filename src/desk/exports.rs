@@ -467,6 +467,18 @@ mod tests {
             &crate::desk::Authority::Override("test".into()),
         )
         .unwrap();
+        // The mailed copy still waiting in the outbox (no relay here) goes with her; the
+        // erasure's confirmation is what waits now.
+        let waiting: Vec<_> = desk
+            .store()
+            .outbox()
+            .unwrap()
+            .into_iter()
+            .filter_map(|e| e.composed)
+            .collect();
+        assert_eq!(waiting.len(), 1, "{waiting:?}");
+        assert!(waiting[0].attachment.is_none(), "{waiting:?}");
+        assert_eq!(waiting[0].subject, "Your account has been cancelled");
         let after = desk.store().export_record(&rec.id).unwrap().unwrap();
         assert!(after.content_deleted.is_some());
         assert!(desk.store().export_archive(&rec.id).unwrap().is_none());

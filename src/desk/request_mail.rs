@@ -12,8 +12,8 @@
 use super::write::Unit;
 use super::{DeskError, Result};
 use crate::model::{
-    Author, ComposedMail, Customer, Delivery, Message, MessageKind, OutboxEntry, PrivacyRequest,
-    RequestStatus, Ticket, TicketNo, Timestamp, Verification,
+    Author, ComposedMail, Customer, CustomerId, Delivery, Message, MessageKind, OutboxEntry,
+    PrivacyRequest, RequestStatus, Ticket, TicketNo, Timestamp, Verification,
 };
 
 /// What stands in the thread (and in stored mail) where a code was.
@@ -162,12 +162,27 @@ pub(super) fn stage_request_mail(
     Ok(())
 }
 
-/// Drops the request mail still waiting in the outbox for these tickets (inside an
-/// erasure's unit): composed with the address and maybe a code, it must not go out to
-/// someone erased, nor outlive them.
-pub(super) fn drop_unsent_request_mail(u: &mut Unit<'_>, tickets: &[TicketNo]) -> Result<()> {
+/// Drops the mail composed for a customer that is still waiting in the outbox (inside
+/// an erasure's unit): request mail on their tickets (the address, maybe a code) and a
+/// mailed export (its archive is theirs), so none goes out to someone erased or outlives
+/// them. The erasure's own confirmation (no attachment, staged in the same unit) stays.
+pub(super) fn drop_unsent_mail_of(
+    u: &mut Unit<'_>,
+    customer: &CustomerId,
+    tickets: &[TicketNo],
+) -> Result<()> {
     for e in u.tx.store().outbox()? {
-        if e.composed.is_some() && tickets.contains(&e.ticket) {
+        let Some(composed) = &e.composed else {
+            continue;
+        };
+        let their_attachment = composed
+            .attachment
+            .as_ref()
+            .filter(|a| a.owner == *customer);
+        if tickets.contains(&e.ticket) || their_attachment.is_some() {
+            if let Some(a) = their_attachment {
+                u.tx.remove_attachment(&a.id);
+            }
             u.tx.remove_outbox(e.ticket, e.seq);
         }
     }
