@@ -414,6 +414,59 @@ mod tests {
         assert_eq!(store.quarantine().unwrap().len(), 1);
     }
 
+    /// Two agents press `M` for the same archive at the same moment: it is mailed once,
+    /// and the other hears when and to whom it went.
+    #[test]
+    fn an_archive_mailed_by_two_at_once_goes_out_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path());
+        let admin = Actor::local_admin();
+        desk.set_config_key(&admin, "mail.from", "Support <support@desk.example>")
+            .unwrap();
+        let ann = ticket_for(&desk, "ann@example.com");
+        let request = desk
+            .open_request(&admin, &ann, crate::model::RequestKind::Export, None)
+            .unwrap();
+        desk.verify_request(&admin, &request.id, "called back")
+            .unwrap();
+        let rec = desk
+            .create_export(&admin, &ann, &crate::desk::Authority::Request(request.id))
+            .unwrap();
+        let start = std::sync::Barrier::new(4);
+        let results: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        start.wait();
+                        desk.mail_export(&admin, &rec.id, &request.id)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "{results:?}"
+        );
+        for refused in results.iter().filter_map(|r| r.as_ref().err()) {
+            assert!(
+                refused.to_string().contains("already mailed on"),
+                "{refused}"
+            );
+        }
+        let queued = desk
+            .store()
+            .outbox()
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.composed.is_some())
+            .count();
+        assert_eq!(queued, 1);
+        let after = desk.store().export_record(&rec.id).unwrap().unwrap();
+        assert_eq!(after.deliveries.len(), 1);
+    }
+
     #[test]
     fn an_archive_leaves_by_file_and_mail_once_and_erasure_keeps_only_the_index() {
         let dir = tempfile::tempdir().unwrap();
