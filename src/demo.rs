@@ -2,8 +2,8 @@
 //! mail through the same path as production mail (parsing, threading), in several
 //! languages, with replies, notes, consents and a privacy request.
 
-use crate::desk::{Actor, Desk, Incoming, NewConsent};
-use crate::model::{ConsentState, Priority, RequestKind, Status, TicketNo};
+use sealdesk_desk::{Actor, Desk, Incoming, NewConsent};
+use sealdesk_model::{ConsentState, Priority, RequestKind, Status, TicketNo};
 
 /// Tickets the demo desk starts with.
 pub const MAIL_COUNT: usize = 12 + 30;
@@ -63,7 +63,7 @@ pub fn populate(desk: &Desk) -> anyhow::Result<usize> {
         name: "demo".into(),
         key_fingerprint: None,
         source: "sealdesk demo".into(),
-        kind: crate::desk::ActorKind::System,
+        kind: sealdesk_desk::ActorKind::System,
     };
     let mut n = 0;
     let mut send = |name: &str,
@@ -154,13 +154,13 @@ pub fn populate(desk: &Desk) -> anyhow::Result<usize> {
     desk.set_status(&agent, t(8), Status::Closed)?;
     desk.set_tags(&agent, t(7), &["billing".into()])?;
 
-    if let Some(camille) = desk.store().customer_by_email("camille@exemple.fr")? {
+    if let Some(camille) = desk.find_customer(&system, "camille@exemple.fr").ok() {
         desk.open_request(&system, &camille, RequestKind::Erasure, Some(t(5)))?;
     }
-    if let Some(ahmed) = desk.store().customer_by_email("ahmed@example.eg")? {
+    if let Some(ahmed) = desk.find_customer(&system, "ahmed@example.eg").ok() {
         desk.open_request(&system, &ahmed, RequestKind::Access, Some(t(10)))?;
     }
-    if let Some(meiling) = desk.store().customer_by_email("meiling@example.tw")? {
+    if let Some(meiling) = desk.find_customer(&system, "meiling@example.tw").ok() {
         let consent = |state| NewConsent {
             purpose: "040",
             state,

@@ -19,19 +19,18 @@ pub struct Hardened {
 /// Sets umask 077, the core-file limit to 0 and (on Linux) the not-dumpable flag.
 /// Failures are reported, not fatal: a desk that cannot lower a limit still runs.
 pub fn process() -> Hardened {
-    // SAFETY: umask only changes this process's file-creation mask; it cannot fail.
-    unsafe {
-        libc::umask(0o077);
-    }
-    let zero = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
+    use rustix::fs::Mode;
+    use rustix::process::{setrlimit, umask, Resource, Rlimit};
+    umask(Mode::from_raw_mode(0o077));
+    let zero = Rlimit {
+        current: Some(0),
+        maximum: Some(0),
     };
-    // SAFETY: setrlimit reads the struct we pass and touches nothing else.
-    let no_core_dumps = unsafe { libc::setrlimit(libc::RLIMIT_CORE, &zero) } == 0;
+    let no_core_dumps = setrlimit(Resource::Core, zero).is_ok();
     #[cfg(target_os = "linux")]
-    // SAFETY: PR_SET_DUMPABLE with 0 changes a flag of this process only.
-    let not_dumpable = unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) } == 0;
+    let not_dumpable =
+        rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+            .is_ok();
     #[cfg(not(target_os = "linux"))]
     let not_dumpable = false;
     Hardened {

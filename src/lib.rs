@@ -1,20 +1,12 @@
 //! sealdesk: a self-hosted helpdesk for small teams in one binary, with privacy built in.
 //!
-//! Data flows one way: adapters (the CLI here; SSH and mail later) call operations in
-//! [`desk`], which go through the sealed [`store`]. [`model`] holds the plain types.
+//! This crate is the binary's adapters: the CLI ([`cli`]), the SSH server (`ssh`), the
+//! control socket (`control`) and the demo. They call operations in `sealdesk_desk`, which
+//! go through the sealed `sealdesk_store`; `sealdesk_tui` draws the screens and
+//! `sealdesk_mail` speaks SMTP. See docs/architecture.md for the map.
 
-pub mod archive;
-pub mod bench;
 pub mod cli;
-pub mod config;
 pub mod control;
 pub mod demo;
-pub mod desk;
 pub mod harden;
-pub mod mail;
-pub mod model;
-pub mod sanitize;
 pub mod ssh;
-pub mod store;
-pub mod totp;
-pub mod tui;

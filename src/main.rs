@@ -25,7 +25,7 @@ fn main() {
             // One line (the cause chain joined), cleaned of terminal controls.
             eprintln!(
                 "sealdesk: error: {}",
-                sealdesk::sanitize::line(&format!("{e:#}"))
+                sealdesk_model::sanitize::line(&format!("{e:#}"))
             );
             1
         }

@@ -197,7 +197,7 @@ fn agents_tickets_and_customers_end_to_end() {
 #[test]
 fn a_locked_data_dir_names_the_other_process() {
     let d = TempDesk::init();
-    let held = sealdesk::store::Store::open(&d.paths(), None).unwrap();
+    let held = sealdesk_store::Store::open(&d.paths(), None).unwrap();
     assert_clean_failure(
         &d.cli(&["ticket", "list"]),
         "another sealdesk process holds this data dir",
@@ -328,7 +328,9 @@ fn untrusted_text_never_reaches_the_terminal_raw() {
         let text = stdout(&out);
         let bad: Vec<char> = text
             .chars()
-            .filter(|&c| (c.is_control() && c != '\n') || sealdesk::sanitize::is_bidi_control(c))
+            .filter(|&c| {
+                (c.is_control() && c != '\n') || sealdesk_model::sanitize::is_bidi_control(c)
+            })
             .collect();
         assert!(bad.is_empty(), "{args:?} printed {bad:?}");
         assert!(

@@ -156,9 +156,7 @@ fn exports_and_quarantine_are_sealed_complete_and_erased_everywhere() {
     );
     let mailed = sink.wait_for_mail(2);
     let archive = std::fs::read(&out).unwrap();
-    let attachment = sealdesk::mail::parse::parse(&mailed[1])
-        .unwrap()
-        .attachments;
+    let attachment = sealdesk_mail::parse::parse(&mailed[1]).unwrap().attachments;
     assert_eq!(
         attachment[0].bytes, archive,
         "the mailed archive is the one stored"

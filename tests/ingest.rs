@@ -280,7 +280,7 @@ fn machine_mail_bounces_loops_and_oversize_are_handled_without_loss() {
 #[test]
 fn ingest_exits_75_when_it_cannot_store() {
     let d = TempDesk::init();
-    let held = sealdesk::store::Store::open(&d.paths(), None).unwrap();
+    let held = sealdesk_store::Store::open(&d.paths(), None).unwrap();
     let out = d.cli_with(
         &["ingest"],
         &[],

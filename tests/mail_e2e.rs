@@ -93,7 +93,7 @@ fn mail_becomes_threaded_tickets_and_replies_go_out_as_proper_replies() {
     // An agent's reply (from the CLI, through the control socket) reaches the relay.
     desk.cli(&["ticket", "reply", "1", "--body", "Please unplug it."]);
     let got = sink.wait_for_mail(1);
-    let out = sealdesk::mail::parse::parse(&got[0]).expect("a well-formed mail");
+    let out = sealdesk_mail::parse::parse(&got[0]).expect("a well-formed mail");
     assert_eq!(out.from, "support@desk.example");
     assert_eq!(out.to, vec!["ann@example.com"]);
     assert_eq!(out.subject, "Re: [#1] Printer on fire");
@@ -294,7 +294,7 @@ fn exports_and_erasure_confirmations_are_mailed_to_the_customer() {
     ]);
     assert!(said.contains("queued by mail to ann@example.com"), "{said}");
     let got = sink.wait_for_mail(1);
-    let m = sealdesk::mail::parse::parse(&got[0]).unwrap();
+    let m = sealdesk_mail::parse::parse(&got[0]).unwrap();
     assert_eq!(m.to, vec!["ann@example.com"]);
     assert_eq!(m.subject, "Your data export");
     assert_eq!(m.attachments.len(), 1);
@@ -319,7 +319,7 @@ fn exports_and_erasure_confirmations_are_mailed_to_the_customer() {
         "test",
     ]);
     let got = sink.wait_for_mail(2);
-    let c = sealdesk::mail::parse::parse(&got[1]).unwrap();
+    let c = sealdesk_mail::parse::parse(&got[1]).unwrap();
     assert_eq!(c.to, vec!["ann@example.com"]);
     assert_eq!(c.subject, "Your account has been cancelled");
     assert!(String::from_utf8_lossy(&got[1]).contains("Auto-Submitted: auto-replied"));

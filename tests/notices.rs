@@ -34,16 +34,18 @@ fn ingest(desk: &TestDesk, from: &str, name: &str, n: usize) {
 
 /// Opens the desk in this process (no server running) for what the CLI has no
 /// command for here: tags (the TUI sets them) and the restricted flag.
-fn with_desk(desk: &TestDesk, then: impl FnOnce(&sealdesk::desk::Desk)) {
-    let paths = sealdesk::store::Paths {
+fn with_desk(desk: &TestDesk, then: impl FnOnce(&sealdesk_desk::Desk)) {
+    let paths = sealdesk_store::Paths {
         data: desk.path("data"),
         keys: desk.path("keys"),
     };
-    let config =
-        sealdesk::config::Config::load(&sealdesk::config::Config::default_path(&paths.data), false)
-            .unwrap();
-    let store = sealdesk::store::Store::open(&paths, None).unwrap();
-    then(&sealdesk::desk::Desk::new(store, config));
+    let config = sealdesk_desk::config::Config::load(
+        &sealdesk_desk::config::Config::default_path(&paths.data),
+        false,
+    )
+    .unwrap();
+    let store = sealdesk_store::Store::open(&paths, None).unwrap();
+    then(&sealdesk_desk::Desk::new(store, config));
 }
 
 /// Every mail the sink has received so far.
@@ -73,7 +75,7 @@ fn notice_mails(mails: &[Vec<u8>], prefix: &str) -> Vec<(String, String, String)
     mails
         .iter()
         .filter_map(|raw| {
-            let m = sealdesk::mail::parse::parse(raw).unwrap();
+            let m = sealdesk_mail::parse::parse(raw).unwrap();
             m.subject
                 .starts_with(prefix)
                 .then(|| (m.to.join(","), m.subject.clone(), m.text.clone()))
@@ -121,18 +123,18 @@ fn notices_reach_exactly_their_audience_once_and_show_in_history_and_export() {
         ingest(&desk, address, name, n);
     }
     with_desk(&desk, |d| {
-        let admin = sealdesk::desk::Actor::local_admin();
+        let admin = sealdesk_desk::Actor::local_admin();
         let mut rita = d.find_customer(&admin, "rita@example.com").unwrap();
         rita.flags.restricted = true;
         d.update_customer(&admin, rita, "restricted").unwrap();
         // Ann's ticket #1 and Rita's #7 carry the tag.
         for n in [1, 7] {
-            d.set_tags(&admin, sealdesk::model::TicketNo(n), &["vip".into()])
+            d.set_tags(&admin, sealdesk_model::TicketNo(n), &["vip".into()])
                 .unwrap();
         }
     });
     // Looked at by the CLI's admin: the audit audience.
-    let shown_at = sealdesk::model::Timestamp::now();
+    let shown_at = sealdesk_model::Timestamp::now();
     desk.cli(&["customer", "show", "dan@example.com"]);
     let viewer = desk
         .audit()
@@ -153,8 +155,8 @@ fn notices_reach_exactly_their_audience_once_and_show_in_history_and_export() {
     let server = desk.serve();
     let all = create(&desk, "policy-change", "Policy A", &["--all"]);
     let vip = create(&desk, "incident", "Incident B", &["--tag", "vip"]);
-    let since = sealdesk::model::Timestamp(shown_at.0 - 60).rfc3339();
-    let until = sealdesk::model::Timestamp::now().rfc3339();
+    let since = sealdesk_model::Timestamp(shown_at.0 - 60).rfc3339();
+    let until = sealdesk_model::Timestamp::now().rfc3339();
     let touched = create(
         &desk,
         "transfer",

@@ -8,7 +8,7 @@ mod common;
 use common::live::{configured_desk, TestDesk};
 use common::mailsink::{mail, smtp_send, Sink};
 use common::*;
-use sealdesk::mail::parse::{parse, ParsedMail};
+use sealdesk_mail::parse::{parse, ParsedMail};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -336,7 +336,7 @@ fn export_and_erasure_need_a_verified_request_or_an_override() {
 /// For each outbox entry composed to `to`: whether it is outside any ticket (the
 /// erasure's confirmation is).
 fn outbox_to(d: &TempDesk, to: &str) -> Vec<bool> {
-    let store = sealdesk::store::Store::open(&d.paths(), None).unwrap();
+    let store = sealdesk_store::Store::open(&d.paths(), None).unwrap();
     store
         .outbox()
         .unwrap()
@@ -655,9 +655,9 @@ fn extension_denial_and_completion_are_told_to_the_requester() {
 }
 
 /// Moves a request's due date into the past, as time would.
-fn backdate(paths: &sealdesk::store::Paths, id: &str, days: i64) {
-    use sealdesk::model::Timestamp;
-    let store = sealdesk::store::Store::open(paths, None).unwrap();
+fn backdate(paths: &sealdesk_store::Paths, id: &str, days: i64) {
+    use sealdesk_model::Timestamp;
+    let store = sealdesk_store::Store::open(paths, None).unwrap();
     let mut r = store
         .requests()
         .unwrap()
@@ -755,7 +755,7 @@ fn alarms_reach_admins_by_mail_and_the_log_at_start() {
         "--ticket",
         "1",
     ]));
-    let paths = sealdesk::store::Paths {
+    let paths = sealdesk_store::Paths {
         data: desk.path("data"),
         keys: desk.path("keys"),
     };

@@ -5,7 +5,7 @@
 mod common;
 
 use common::live::*;
-use sealdesk::model::{Status, TicketNo, Timestamp};
+use sealdesk_model::{Status, TicketNo, Timestamp};
 
 fn ingest(desk: &TestDesk, raw: &str) {
     let out = desk.cli_with_stdin(&["ingest"], raw.as_bytes());
@@ -24,16 +24,18 @@ fn customer_mail(from: &str, n: usize) -> String {
 
 /// Opens the desk in this process for what the CLI has no command for (the TUI sets
 /// ticket status) — no server is running.
-fn with_desk(desk: &TestDesk, then: impl FnOnce(&sealdesk::desk::Desk)) {
-    let paths = sealdesk::store::Paths {
+fn with_desk(desk: &TestDesk, then: impl FnOnce(&sealdesk_desk::Desk)) {
+    let paths = sealdesk_store::Paths {
         data: desk.path("data"),
         keys: desk.path("keys"),
     };
-    let config =
-        sealdesk::config::Config::load(&sealdesk::config::Config::default_path(&paths.data), false)
-            .unwrap();
-    let store = sealdesk::store::Store::open(&paths, None).unwrap();
-    then(&sealdesk::desk::Desk::new(store, config));
+    let config = sealdesk_desk::config::Config::load(
+        &sealdesk_desk::config::Config::default_path(&paths.data),
+        false,
+    )
+    .unwrap();
+    let store = sealdesk_store::Store::open(&paths, None).unwrap();
+    then(&sealdesk_desk::Desk::new(store, config));
 }
 
 fn json(desk: &TestDesk, args: &[&str]) -> serde_json::Value {
@@ -80,7 +82,7 @@ fn a_dry_run_lists_every_kind_and_changes_nothing_then_the_run_does_it() {
         ingest(&desk, &customer_mail(from, n + 1));
     }
     with_desk(&desk, |d| {
-        let admin = sealdesk::desk::Actor::local_admin();
+        let admin = sealdesk_desk::Actor::local_admin();
         d.set_status(&admin, TicketNo(1), Status::Closed).unwrap();
         d.set_status(&admin, TicketNo(2), Status::Open).unwrap();
         d.set_status(&admin, TicketNo(3), Status::Solved).unwrap();
@@ -291,7 +293,7 @@ fn an_inactive_customer_erased_by_retention_is_unreadable_everywhere() {
     );
     ingest(&desk, &customer_mail("Bob <bob@example.com>", 2));
     with_desk(&desk, |d| {
-        let admin = sealdesk::desk::Actor::local_admin();
+        let admin = sealdesk_desk::Actor::local_admin();
         d.set_status(&admin, TicketNo(1), Status::Closed).unwrap();
     });
     // A plaintext archive as an older version left it in DATA/exports.

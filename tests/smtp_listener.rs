@@ -1,7 +1,7 @@
 //! The SMTP/LMTP listener on a real socket, driven by Python's smtplib (a real client
 //! we did not write) and by raw TCP for what smtplib cannot do (pipelining, garbage).
 
-use sealdesk::mail::smtp::{self, DeliveryOutcome, Envelope, LmtpMode, MailSink, SmtpOptions};
+use sealdesk_mail::smtp::{self, DeliveryOutcome, Envelope, LmtpMode, MailSink, SmtpOptions};
 use std::net::SocketAddr;
 use std::process::Command;
 use std::sync::{Arc, Mutex};

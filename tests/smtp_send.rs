@@ -3,7 +3,7 @@
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use sealdesk::mail::send::{OutgoingMail, RelayConfig, SendError, Sender};
+use sealdesk_mail::send::{OutgoingMail, RelayConfig, SendError, Sender};
 use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;

@@ -4,17 +4,17 @@
 mod common;
 
 use common::*;
-use sealdesk::config::Config;
-use sealdesk::desk::{Actor, Desk, NewTicket, ThreadEntry};
-use sealdesk::model::*;
-use sealdesk::store::{Store, StoreError, ERASED_PLACEHOLDER};
+use sealdesk_desk::config::Config;
+use sealdesk_desk::{Actor, Desk, NewTicket, ThreadEntry};
+use sealdesk_model::*;
+use sealdesk_store::{Store, StoreError, ERASED_PLACEHOLDER};
 
 fn actor() -> Actor {
     Actor {
         name: "test".into(),
         key_fingerprint: Some("SHA256:test".into()),
         source: "test".into(),
-        kind: sealdesk::desk::ActorKind::LocalAdmin,
+        kind: sealdesk_desk::ActorKind::LocalAdmin,
     }
 }
 
@@ -343,7 +343,7 @@ fn flipped_bytes_moved_values_and_wrong_keys_are_rejected_cleanly() {
     // Another desk's keys: a clear error, not garbage or a panic.
     let other = TempDesk::paths_only();
     Store::init(&other.paths(), None).unwrap();
-    let mixed = sealdesk::store::Paths {
+    let mixed = sealdesk_store::Paths {
         data: d.data.clone(),
         keys: other.keys.clone(),
     };
@@ -412,7 +412,7 @@ fn destroying_a_customer_key_erases_them_and_only_them_even_in_old_copies() {
 
     for data in [d.data.clone(), before] {
         let store = Store::open(
-            &sealdesk::store::Paths {
+            &sealdesk_store::Paths {
                 data,
                 keys: d.keys.clone(),
             },

@@ -5,13 +5,13 @@
 use super::mailgen::{Words, SUPPORT};
 use super::ssh_client::AgentKey;
 use super::{note, Place, Rng, Scratch};
-use crate::config::Config;
-use crate::desk::{Actor, Desk};
-use crate::model::{
+use sealdesk_desk::config::Config;
+use sealdesk_desk::{Actor, Desk};
+use sealdesk_model::{
     AgentRole, Attachment, AttachmentId, AuditEvent, Author, Customer, EventHash, Message,
     MessageKind, Priority, Status, Ticket, Timestamp,
 };
-use crate::store::{create_private_dir, Paths, Store, Tx};
+use sealdesk_store::{create_private_dir, Paths, Store, Tx};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -22,7 +22,7 @@ pub fn bench_actor() -> Actor {
         name: "cli:bench".into(),
         key_fingerprint: None,
         source: "sealdesk bench".into(),
-        kind: crate::desk::ActorKind::LocalAdmin,
+        kind: sealdesk_desk::ActorKind::LocalAdmin,
     }
 }
 

@@ -12,9 +12,9 @@ use super::smtp_client::SmtpClient;
 use super::ssh_client::{loopback_source, AgentKey, Terminal};
 use super::stats::{fmt_bytes, median_f64, Samples, Table};
 use super::{note, Place};
-use crate::desk::{Filed, Incoming};
-use crate::mail::parse;
-use crate::model::{
+use sealdesk_desk::{Filed, Incoming};
+use sealdesk_mail::parse;
+use sealdesk_model::{
     Attachment, AttachmentId, Author, CustomerId, Message, MessageKind, TicketNo, Timestamp,
 };
 use anyhow::{bail, Context, Result};
@@ -225,7 +225,7 @@ async fn probes(server: &Server, agent: &AgentKey, n: usize) -> Result<(ToScreen
 }
 
 /// (b) One `sealdesk ingest` process per message, `workers` at a time.
-fn process_batch(paths: &crate::store::Paths, mails: &[Mail], workers: usize) -> Result<Batch> {
+fn process_batch(paths: &sealdesk_store::Paths, mails: &[Mail], workers: usize) -> Result<Batch> {
     let next = AtomicUsize::new(0);
     let results = Mutex::new(Batch {
         accepted: 0,

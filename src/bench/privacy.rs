@@ -6,8 +6,8 @@ use super::mailgen::Words;
 use super::server::sealdesk;
 use super::stats::{fmt_bytes, fmt_duration, Samples, Table};
 use super::{note, Place, Rng};
-use crate::desk::AuditReport;
-use crate::model::{Customer, Priority, Status, Timestamp};
+use sealdesk_desk::AuditReport;
+use sealdesk_model::{Customer, Priority, Status, Timestamp};
 use anyhow::{bail, Result};
 use std::time::Instant;
 
@@ -96,7 +96,7 @@ fn customer_table(place: &Place, args: &PrivacyArgs) -> Result<Table> {
     let desk = bench.open()?;
     let actor = bench_actor();
     let exports = bench.dir().join("exports");
-    crate::store::create_private_dir(&exports)?;
+    sealdesk_store::create_private_dir(&exports)?;
 
     let (mut gather, mut write, mut total, mut erase) = (
         Samples::new(),
@@ -117,7 +117,7 @@ fn customer_table(place: &Place, args: &PrivacyArgs) -> Result<Table> {
         let export = desk.export_customer(&actor, &found, None)?;
         let collected = t.elapsed();
         let t = Instant::now();
-        archive = crate::archive::write_tar_gz(&export, &exports.join(format!("{i}.tar.gz")))?;
+        archive = sealdesk_desk::export_files::write_tar_gz(&export, &exports.join(format!("{i}.tar.gz")))?;
         let written = t.elapsed();
         gather.push(collected);
         write.push(written);
@@ -221,6 +221,6 @@ fn audit_table(place: &Place, args: &PrivacyArgs) -> Result<Table> {
 }
 
 /// The bench exports and erases as an admin would without a request: by override.
-fn bench_override() -> crate::desk::Authority {
-    crate::desk::Authority::Override("bench".into())
+fn bench_override() -> sealdesk_desk::Authority {
+    sealdesk_desk::Authority::Override("bench".into())
 }

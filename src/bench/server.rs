@@ -1,7 +1,7 @@
 //! The real `sealdesk serve`, started from this same binary on a benchmark desk, with
 //! ports picked by the OS and its log in a file next to the desk.
 
-use crate::store::Paths;
+use sealdesk_store::Paths;
 use anyhow::{bail, Context, Result};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

@@ -1,9 +1,9 @@
 use super::output::{print_json, Io};
-use crate::desk::{fingerprint, Actor, AgentChanges, AgentUpdate, Desk, SecondFactor};
-use crate::model::AgentRole;
-use crate::tui::theme;
 use anyhow::{bail, Context, Result};
 use clap::{ArgGroup, Subcommand, ValueEnum};
+use sealdesk_desk::{fingerprint, Actor, AgentChanges, AgentUpdate, Desk, SecondFactor};
+use sealdesk_model::AgentRole;
+use sealdesk_tui::theme;
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand, Debug)]
@@ -199,7 +199,7 @@ fn check_theme(dir: &Path, name: &str) -> Result<()> {
     if !available.iter().any(|t| t == name) {
         bail!(
             "no theme named {:?}: pick one of {} (custom themes are NAME.toml files in {}; set --themes or SEALDESK_THEMES)",
-            crate::sanitize::line(name),
+            sealdesk_model::sanitize::line(name),
             available.join(", "),
             dir.display()
         );

@@ -1,10 +1,10 @@
 //! `sealdesk config get/set/list`, like `git config`.
 
 use super::output::{safe, Io};
-use crate::config::edit;
-use crate::desk::{Actor, Desk};
 use anyhow::Result;
 use clap::Subcommand;
+use sealdesk_desk::config::edit;
+use sealdesk_desk::{Actor, Desk};
 
 #[derive(Subcommand, Debug)]
 pub enum ConfigCommand {

@@ -1,8 +1,8 @@
 use super::output::{print_json, safe, Io};
 use super::ticket::ticket_json;
-use crate::desk::{Actor, Authority, Desk};
 use anyhow::Result;
 use clap::Subcommand;
+use sealdesk_desk::{Actor, Authority, Desk};
 
 #[derive(Subcommand, Debug)]
 pub enum CustomerCommand {
@@ -17,7 +17,7 @@ pub enum CustomerCommand {
         out: Option<std::path::PathBuf>,
         /// The privacy request this answers.
         #[arg(long)]
-        request: Option<crate::model::RequestId>,
+        request: Option<sealdesk_model::RequestId>,
         /// Also mail the archive to the customer's address (needs --request with a
         /// verified identity; within mail.max_size).
         #[arg(long, requires = "request")]
@@ -34,7 +34,7 @@ pub enum CustomerCommand {
         json: bool,
         /// The export to write out (with --out).
         #[arg(long, requires = "out")]
-        save: Option<crate::model::ExportId>,
+        save: Option<sealdesk_model::ExportId>,
         /// The new file to write it to (recorded and audited).
         #[arg(long, requires = "save")]
         out: Option<std::path::PathBuf>,
@@ -55,7 +55,7 @@ pub enum CustomerCommand {
         preview: bool,
         /// The verified erasure request this answers.
         #[arg(long)]
-        request: Option<crate::model::RequestId>,
+        request: Option<sealdesk_model::RequestId>,
         /// Admins: erase without a verified erasure request; the reason is audited.
         #[arg(long = "override", value_name = "REASON", conflicts_with = "request")]
         override_reason: Option<String>,
@@ -155,7 +155,7 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
                             "deliveries": r.deliveries.iter().map(|d| serde_json::json!({
                                 "at": d.at.rfc3339(),
                                 "by": d.by,
-                                "how": match d.way { crate::model::ExportWay::Mail { .. } => "mail", crate::model::ExportWay::File { .. } => "file" },
+                                "how": match d.way { sealdesk_model::ExportWay::Mail { .. } => "mail", sealdesk_model::ExportWay::File { .. } => "file" },
                                 "to": desk.delivery_target(d, &c),
                             })).collect::<Vec<_>>(),
                         })
@@ -177,8 +177,8 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
                     )?;
                     for d in &r.deliveries {
                         let how = match d.way {
-                            crate::model::ExportWay::Mail { .. } => "mailed to",
-                            crate::model::ExportWay::File { .. } => "written to",
+                            sealdesk_model::ExportWay::Mail { .. } => "mailed to",
+                            sealdesk_model::ExportWay::File { .. } => "written to",
                         };
                         writeln!(
                             io.out,
@@ -285,7 +285,7 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
                         "notices": notices.iter().map(|n| serde_json::json!({
                             "notice_id": n.notice.to_string(), "direction": "outbound", "kind": n.kind.as_str(),
                             "subject": n.subject, "queued": n.queued.rfc3339(),
-                            "delivery": crate::desk::delivery_json(&n.delivery),
+                            "delivery": sealdesk_desk::delivery_json(&n.delivery),
                         })).collect::<Vec<_>>(),
                     }),
                 )?;
@@ -356,11 +356,11 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
     Ok(0)
 }
 
-fn delivery_word(d: &crate::model::Delivery) -> &'static str {
+fn delivery_word(d: &sealdesk_model::Delivery) -> &'static str {
     match d {
-        crate::model::Delivery::Queued { .. } => "queued",
-        crate::model::Delivery::Sent { .. } => "sent",
-        crate::model::Delivery::Failed { .. } => "failed",
+        sealdesk_model::Delivery::Queued { .. } => "queued",
+        sealdesk_model::Delivery::Sent { .. } => "sent",
+        sealdesk_model::Delivery::Failed { .. } => "failed",
     }
 }
 

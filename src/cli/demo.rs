@@ -3,12 +3,12 @@
 
 use super::serve::{serve, shutdown_signal, Ready, ServeArgs};
 use super::Global;
-use crate::config::Config;
-use crate::desk::{Actor, Desk};
-use crate::model::{is_valid_agent_name, AgentRole};
-use crate::store::{Paths, Store};
 use anyhow::{Context, Result};
 use clap::Args;
+use sealdesk_desk::config::Config;
+use sealdesk_desk::{Actor, Desk};
+use sealdesk_model::{is_valid_agent_name, AgentRole};
+use sealdesk_store::{Paths, Store};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -55,7 +55,7 @@ fn run_in(dir: &Path, args: DemoArgs) -> Result<i32> {
     }
     let desk = Arc::new(Desk::new(Store::open(&paths, None)?, Config::default()));
     let me = Actor::local_admin();
-    if desk.store().tickets()?.is_empty() {
+    if desk.has_no_tickets()? {
         desk.set_config_key(&me, "mail.ingest", "support@desk.example")?;
         desk.set_config_key(&me, "mail.from", "Demo Support <support@desk.example>")?;
         desk.set_config_key(
@@ -67,7 +67,7 @@ fn run_in(dir: &Path, args: DemoArgs) -> Result<i32> {
     }
     let name = agent_name();
     let (key_line, generated) = user_key(dir)?;
-    if desk.store().agent_by_name(&name)?.is_none() {
+    if desk.find_agent(&name)?.is_none() {
         desk.add_agent(
             &me,
             &name,
@@ -75,9 +75,9 @@ fn run_in(dir: &Path, args: DemoArgs) -> Result<i32> {
             std::slice::from_ref(&key_line),
         )?;
     }
-    if desk.store().agent_by_name("alice")?.is_none() {
+    if desk.find_agent("alice")?.is_none() {
         // A second agent, so assignment has someone to pick (no key that logs in).
-        let other = crate::store::demo_public_key("alice@demo");
+        let other = sealdesk_store::demo_public_key("alice@demo");
         desk.add_agent(&me, "alice", AgentRole::Agent, &[other])?;
     }
 
@@ -178,6 +178,6 @@ fn user_key(dir: &Path) -> Result<(String, Option<PathBuf>)> {
         }
     }
     let private = dir.join("demo_ed25519");
-    let public = crate::store::write_user_key(&private)?;
+    let public = sealdesk_store::write_user_key(&private)?;
     Ok((public, Some(private)))
 }

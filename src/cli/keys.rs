@@ -3,9 +3,9 @@
 
 use super::output::Io;
 use super::Global;
-use crate::desk::{Actor, Desk};
 use anyhow::{bail, Result};
 use clap::Subcommand;
+use sealdesk_desk::{Actor, Desk};
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand, Debug)]
@@ -54,11 +54,13 @@ pub fn restore(g: &Global, file: &Path) -> Result<i32> {
     if has_data {
         // A running server holds the data dir's lock (any other failure to open, such
         // as a damaged keyring, is what the restore is for).
-        if let Err(crate::store::StoreError::Locked(_)) = crate::store::Store::open(&paths, pass) {
+        if let Err(sealdesk_store::StoreError::Locked(_)) =
+            sealdesk_store::Store::open(&paths, pass)
+        {
             bail!("stop the server first: `sealdesk keys restore` replaces the keyring the server has open");
         }
     }
-    let summary = crate::store::restore_keys(&paths, pass, file)?;
+    let summary = sealdesk_store::restore_keys(&paths, pass, file)?;
     println!(
         "keyring restored into {}: {} customer key(s), {} record key(s); {} erasure(s) from the backup are in the journal",
         g.keys.display(),
@@ -69,8 +71,7 @@ pub fn restore(g: &Global, file: &Path) -> Result<i32> {
     if has_data {
         // Opening the data dir destroys whatever its journal and shred list condemn.
         let desk = g.open_desk()?;
-        let added = desk.store().condemn_record_keys(&summary.shred_list)?;
-        let (customers, records) = desk.store().key_counts();
+        let (added, (customers, records)) = desk.apply_restored_shred_list(&summary.shred_list)?;
         println!(
             "checked against {}: {customers} customer key(s) and {records} record key(s) remain after applying the erasures and redactions recorded there{}",
             g.data.display(),

@@ -1,10 +1,10 @@
 //! `sealdesk ingest` (one message from an MTA pipe) and `sealdesk quarantine …`.
 
 use super::output::{print_json, safe, Io};
-use crate::desk::{Actor, Desk, Incoming};
-use crate::model::QuarantineId;
 use anyhow::{bail, Result};
 use clap::Subcommand;
+use sealdesk_desk::{Actor, Desk, Incoming};
+use sealdesk_model::QuarantineId;
 
 /// sysexits.h EX_TEMPFAIL: the MTA keeps the message and retries later.
 pub const EX_TEMPFAIL: i32 = 75;
@@ -95,7 +95,7 @@ pub fn quarantine(desk: &Desk, actor: &Actor, cmd: QuarantineCommand, io: &mut I
                     .next()
                     .unwrap_or("")
             };
-            writeln!(io.out, "\n{}", crate::sanitize::multiline(shown))?;
+            writeln!(io.out, "\n{}", sealdesk_model::sanitize::multiline(shown))?;
         }
         QuarantineCommand::Release { id } => {
             let filed = desk.release_quarantine(actor, &id)?;

@@ -1,7 +1,6 @@
 //! The admin CLI: clap definitions and one small function per subcommand.
 
 mod agent;
-mod bench;
 mod config;
 mod customer;
 mod demo;
@@ -15,13 +14,13 @@ mod serve;
 mod status;
 mod ticket;
 
-use crate::config::Config;
 use crate::control;
-use crate::desk::{Actor, AuditReport, Desk};
-use crate::store::{Paths, Store};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use output::Io;
+use sealdesk_desk::config::Config;
+use sealdesk_desk::{Actor, AuditReport, Desk};
+use sealdesk_store::{Paths, Store};
 use std::io::Write;
 use std::path::PathBuf;
 use zeroize::Zeroizing;
@@ -121,9 +120,6 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// A throwaway desk with demo data on loopback; prints the ssh line. Ctrl-C stops it.
     Demo(demo::DemoArgs),
-    /// Measure speed and memory on throwaway desks in a temp dir (never --data); for
-    /// BENCHMARKS.md. Use a release build.
-    Bench(bench::BenchArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -198,7 +194,7 @@ impl Global {
         let pass = self.passphrase()?;
         // Desks made before files were created 0600 (sled's were 0644).
         if self.paths().db().exists() {
-            crate::store::tighten_modes(&self.data)?;
+            sealdesk_store::tighten_modes(&self.data)?;
         }
         let store = Store::open(&self.paths(), pass.as_deref().map(String::as_str))?;
         let config_path = self
@@ -247,13 +243,6 @@ pub fn run(cli: Cli) -> Result<i32> {
             };
             return demo::run(args);
         }
-        // Makes its own desks; never forwarded to a server, never opens --data.
-        Command::Bench(_) => {
-            let Command::Bench(args) = cli.command else {
-                unreachable!()
-            };
-            return bench::run(args);
-        }
         _ => {}
     }
     let is_ingest = matches!(cli.command, Command::Ingest { .. });
@@ -263,7 +252,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         if let Err(e) = &outcome {
             eprintln!(
                 "sealdesk: error: {}",
-                crate::sanitize::line(&format!("{e:#}"))
+                sealdesk_model::sanitize::line(&format!("{e:#}"))
             );
             return Ok(mail::EX_TEMPFAIL);
         }
@@ -391,13 +380,10 @@ pub fn execute(
         Command::Request(cmd) => privacy::request(desk, actor, cmd, io),
         Command::Notice(cmd) => notice::run(desk, actor, cmd, io),
         Command::Serve(_) | Command::Demo(_) => bail!("the server is running already"),
-        Command::Bench(_) => {
-            bail!("run `sealdesk bench` from a shell; the server does not run benchmarks")
-        }
         Command::Retention(RetentionCommand::Run { dry_run, as_of }) => {
             let now = match as_of {
                 Some(t) => notice::parse_time(&t, false)?,
-                None => crate::model::Timestamp::now(),
+                None => sealdesk_model::Timestamp::now(),
             };
             let report = desk.run_retention(actor, dry_run, now)?;
             if dry_run {
@@ -438,7 +424,7 @@ pub fn control_handler(desk: std::sync::Arc<Desk>) -> control::Handler {
             name: format!("cli:uid{}", peer.uid),
             key_fingerprint: None,
             source: format!("control socket pid {pid} (admin: OS user of the server)"),
-            kind: crate::desk::ActorKind::LocalAdmin,
+            kind: sealdesk_desk::ActorKind::LocalAdmin,
         };
         execute_request(&desk, &actor, request)
     })
@@ -462,7 +448,7 @@ pub fn execute_request(desk: &Desk, actor: &Actor, request: control::Request) ->
                     let _ = writeln!(
                         err,
                         "sealdesk: error: {}",
-                        crate::sanitize::line(&format!("{e:#}"))
+                        sealdesk_model::sanitize::line(&format!("{e:#}"))
                     );
                     if is_ingest {
                         mail::EX_TEMPFAIL

@@ -1,8 +1,8 @@
 use super::output::{print_json, safe, safe_block, Io};
-use crate::desk::{Actor, Audience, Desk, NewNotice, SendProgress};
-use crate::model::{NoticeId, NoticeKind, Timestamp};
 use anyhow::{bail, Context, Result};
 use clap::{ArgGroup, Subcommand};
+use sealdesk_desk::{Actor, Audience, Desk, NewNotice, SendProgress};
+use sealdesk_model::{NoticeId, NoticeKind, Timestamp};
 use std::path::PathBuf;
 
 #[derive(Subcommand, Debug)]
@@ -159,7 +159,7 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: NoticeCommand, io: &mut Io) -> Resul
                 "done: {} queued at most {rate} a minute{last}, {} queued or mailed before, {} erased, {} not allowed now (restricted or consent withdrawn). Follow it with `sealdesk notice list` (or send with --follow).",
                 report.queued, report.already, report.erased, report.not_allowed
             )?;
-            if follow && !crate::control::socket_path(&desk.store().paths().data).exists() {
+            if follow && !crate::control::socket_path(&desk.paths().data).exists() {
                 writeln!(io.err, "sealdesk: note: no server is running, so there is nothing to follow: the mails go out once `sealdesk serve` runs")?;
             }
             if desk.config().mail.relay.is_none() {

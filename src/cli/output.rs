@@ -1,7 +1,7 @@
 //! Printing for a terminal: every string that may hold mail-derived text goes through
 //! the sanitizer; JSON is escaped so it cannot carry terminal controls either.
 
-use crate::sanitize;
+use sealdesk_model::sanitize;
 use serde::Serialize;
 use std::io::Write;
 

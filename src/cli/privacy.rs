@@ -2,12 +2,12 @@
 //! promises, from the command line.
 
 use super::output::{print_json, safe, Io};
-use crate::desk::{request_json, urgency, Actor, Desk, NewConsent, Urgency};
-use crate::model::{
-    ConsentActor, ConsentRecord, ConsentState, RequestId, RequestKind, TicketNo, Timestamp,
-};
 use anyhow::Result;
 use clap::Subcommand;
+use sealdesk_desk::{request_json, urgency, Actor, Desk, NewConsent, Urgency};
+use sealdesk_model::{
+    ConsentActor, ConsentRecord, ConsentState, RequestId, RequestKind, TicketNo, Timestamp,
+};
 
 #[derive(Subcommand, Debug)]
 pub enum ConsentCommand {

@@ -2,10 +2,10 @@
 //! worker, the control socket for the CLI, and daily housekeeping, in one process.
 
 use super::Global;
-use crate::desk::Desk;
 use crate::ssh::{app_factory, ServerOptions, SshServer};
 use anyhow::{Context, Result};
 use clap::Args;
+use sealdesk_desk::Desk;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -48,7 +48,7 @@ pub fn run(g: &Global, args: ServeArgs) -> Result<i32> {
         print_welcome(&welcome_desk, ssh, fingerprint, smtp)
     });
     runtime.block_on(serve(g, args, Arc::clone(&desk), ready, shutdown_signal()))?;
-    desk.store().flush()?;
+    desk.flush()?;
     Ok(0)
 }
 
@@ -90,7 +90,7 @@ pub async fn serve(
     // Build the queue index now, so the first agent to log in does not wait for it.
     let warm = Arc::clone(&desk);
     tokio::task::spawn_blocking(move || {
-        if let Err(e) = warm.queue(&crate::desk::QueueQuery::default()) {
+        if let Err(e) = warm.queue(&sealdesk_desk::QueueQuery::default()) {
             tracing::warn!("cannot build the queue index: {e}");
         }
     });
@@ -123,10 +123,10 @@ pub async fn serve(
     // `config set mail.max_size` through the control socket applies to the next
     // transaction: the listener reads the desk's config as it is then.
     let live_desk = Arc::clone(&desk);
-    let smtp_options = crate::mail::smtp::SmtpOptions {
+    let smtp_options = sealdesk_mail::smtp::SmtpOptions {
         hostname: config.mail.message_id_domain(),
         max_size: config.mail.max_size,
-        live_max_size: Some(crate::mail::smtp::Live::new(move || {
+        live_max_size: Some(sealdesk_mail::smtp::Live::new(move || {
             live_desk.config().mail.max_size
         })),
         max_connections: config.mail.max_connections,
@@ -135,10 +135,10 @@ pub async fn serve(
         message_deadline: Duration::from_secs(config.mail.message_timeout_seconds.max(1)),
         ..Default::default()
     };
-    let sink = Arc::new(crate::mail::sink::DeskSink {
+    let sink = Arc::new(sealdesk_desk::mail_sink::DeskSink {
         desk: Arc::clone(&desk),
     });
-    let smtp = tokio::spawn(crate::mail::smtp::serve(
+    let smtp = tokio::spawn(sealdesk_mail::smtp::serve(
         smtp_listener,
         smtp_options,
         sink,
@@ -150,7 +150,7 @@ pub async fn serve(
         let stop = stopped();
         tokio::spawn(async move { crate::control::listen(&data, handler, stop).await })
     };
-    let outbox = tokio::spawn(crate::mail::outbox::run(
+    let outbox = tokio::spawn(sealdesk_desk::outbox_worker::run(
         Arc::clone(&desk),
         Duration::from_secs(5),
         stopped(),
@@ -172,7 +172,7 @@ pub async fn serve(
     if let Ok(Err(e)) = ssh.await {
         tracing::warn!("ssh stopped with an error: {e}");
     }
-    desk.store().flush()?;
+    desk.flush()?;
     Ok(())
 }
 
@@ -189,9 +189,9 @@ async fn housekeeping(desk: Arc<Desk>, shutdown: impl std::future::Future<Output
         }
         // Deadline alarms: a warning line here and a mail to admins (see desk::alarms).
         let d = Arc::clone(&desk);
-        let actor = crate::desk::Actor::system("daily alarms");
+        let actor = sealdesk_desk::Actor::system("daily alarms");
         let alarms = tokio::task::spawn_blocking(move || {
-            d.run_alarms(&actor, crate::model::Timestamp::now(), true)
+            d.run_alarms(&actor, sealdesk_model::Timestamp::now(), true)
         });
         if let Ok(Err(e)) = alarms.await {
             tracing::warn!("alarms failed: {e}");

@@ -3,9 +3,9 @@
 //! socket it is the running server's view.
 
 use super::output::{print_json, Io};
-use crate::desk::Desk;
-use crate::store::{Failure, HealthReport};
 use anyhow::Result;
+use sealdesk_desk::Desk;
+use sealdesk_store::{Failure, HealthReport};
 
 /// Exits 0 when the store is healthy, 1 while it is failing.
 pub fn run(desk: &Desk, json: bool, io: &mut Io) -> Result<i32> {

@@ -1,8 +1,8 @@
 use super::output::{fit, print_json, safe, safe_block, Io};
-use crate::desk::{Actor, Desk, NewTicket, ThreadEntry, TicketFilter};
-use crate::model::{Status, Ticket, TicketNo, Timestamp};
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
+use sealdesk_desk::{Actor, Desk, NewTicket, ThreadEntry, TicketFilter};
+use sealdesk_model::{Status, Ticket, TicketNo, Timestamp};
 use std::io::Read;
 
 #[derive(Subcommand, Debug)]
@@ -296,8 +296,8 @@ fn print_ticket(io: &mut Io, t: &Ticket, thread: &[ThreadEntry]) -> Result<()> {
 }
 
 /// "queued since …", "sent …", "failed …: reason".
-pub(super) fn delivery_text(d: &crate::model::Delivery) -> String {
-    use crate::model::Delivery;
+pub(super) fn delivery_text(d: &sealdesk_model::Delivery) -> String {
+    use sealdesk_model::Delivery;
     match d {
         Delivery::Queued { since } => format!("queued since {since}"),
         Delivery::Sent { at } => format!("sent {at}"),

@@ -1,12 +1,12 @@
 //! Who may log in: public keys, each key as the one agent it belongs to, and for agents
-//! with a second factor a verification code after the key (see [`crate::totp`]).
+//! with a second factor a verification code after the key (see [`sealdesk_desk::totp`]).
 //!
 //! Agents are read from the desk on every attempt, so `agent add` / `agent remove` /
 //! `agent set` take effect at the next login without a restart.
 
-use crate::desk::LoginRefusal;
-use crate::model::{Agent, AgentId};
 use russh::keys::{HashAlg, PublicKey};
+use sealdesk_desk::LoginRefusal;
+use sealdesk_model::{Agent, AgentId};
 
 /// Longest client-supplied user name kept for logs and the audit log.
 const USER_SHOWN_MAX: usize = 64;
@@ -53,7 +53,7 @@ pub fn fingerprint(key: &PublicKey) -> String {
 
 /// A client-chosen user name made safe and short for a log line.
 pub fn shown_user(user: &str) -> String {
-    crate::sanitize::line(user)
+    sealdesk_model::sanitize::line(user)
         .chars()
         .take(USER_SHOWN_MAX)
         .collect()
@@ -167,9 +167,9 @@ impl AuthTrail {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AgentRole, Timestamp};
     use russh::keys::ssh_key::private::Ed25519Keypair;
     use russh::keys::PrivateKey;
+    use sealdesk_model::{AgentRole, Timestamp};
 
     fn key(seed: u8) -> PublicKey {
         PrivateKey::from(Ed25519Keypair::from_seed(&[seed; 32]))

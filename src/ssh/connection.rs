@@ -11,14 +11,14 @@ use super::limits::{AuditBudget, ConnectionLimiter, ConnectionSlot, StrangerSlot
 use super::session::{self, Input, Setup};
 use super::ui::{UiContext, UiFactory};
 use super::ServerOptions;
-use crate::desk::{Actor, CodeCheck, Desk, LoginRefusal};
-use crate::model::{Agent, AgentId};
 use parking_lot::Mutex;
 use russh::keys::PublicKey;
 use russh::server::{
     Auth, ChannelOpenHandle, Handler, Msg, PublicKeyOffer, Response, Session, VerifiedPublicKey,
 };
 use russh::{Channel, ChannelId, MethodKind, MethodSet, Pty};
+use sealdesk_desk::{Actor, CodeCheck, Desk, LoginRefusal};
+use sealdesk_model::{Agent, AgentId};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -60,7 +60,7 @@ enum Standing {
 /// fsync) never hold up the async workers every connection runs on.
 pub async fn desk_call<T: Send + 'static>(
     desk: &Arc<Desk>,
-    call: impl FnOnce(&Desk) -> crate::desk::Result<T> + Send + 'static,
+    call: impl FnOnce(&Desk) -> sealdesk_desk::Result<T> + Send + 'static,
 ) -> anyhow::Result<T> {
     let desk = Arc::clone(desk);
     Ok(tokio::task::spawn_blocking(move || call(&desk)).await??)
@@ -211,7 +211,7 @@ impl Connection {
                 name: login.agent.name.clone(),
                 key_fingerprint: Some(login.key_fingerprint.clone()),
                 source: format!("ssh {}", self.peer),
-                kind: crate::desk::ActorKind::Agent,
+                kind: sealdesk_desk::ActorKind::Agent,
             },
             no_color: ch.no_color,
         };
@@ -267,7 +267,7 @@ impl Connection {
             name: agent.name.clone(),
             key_fingerprint: Some(key_fingerprint.clone()),
             source: format!("ssh {}", self.peer),
-            kind: crate::desk::ActorKind::Agent,
+            kind: sealdesk_desk::ActorKind::Agent,
         };
         let recorded = desk_call(&self.state.desk, move |desk| {
             desk.record_login(&actor, with_code)
@@ -421,7 +421,7 @@ impl Handler for Connection {
             .next()
             .map(|a| zeroize::Zeroizing::new(String::from_utf8_lossy(&a).into_owned()))
             .unwrap_or_default();
-        let now = crate::model::Timestamp::now().0.max(0) as u64;
+        let now = sealdesk_model::Timestamp::now().0.max(0) as u64;
         let agent_id = awaiting.agent_id;
         let checked = desk_call(&self.state.desk, move |desk| {
             desk.check_login_code(agent_id, &code, now)
@@ -490,7 +490,7 @@ impl Handler for Connection {
     ) -> Result<(), Self::Error> {
         match self.channels.get_mut(&channel) {
             Some(ch) if variable_name == "NO_COLOR" => {
-                ch.no_color = crate::tui::theme::no_color_requested(Some(variable_value));
+                ch.no_color = sealdesk_tui::theme::no_color_requested(Some(variable_value));
                 session.channel_success(channel)
             }
             _ => session.channel_failure(channel),

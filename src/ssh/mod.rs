@@ -3,11 +3,10 @@
 //! [`server`] accepts connections within [`limits`]; each is a [`connection`] that
 //! authenticates with [`auth`] and turns session channels into [`session`]s, each on a
 //! thread of its own, which draw a [`ui::SessionUi`] on an in-memory [`terminal`] and
-//! parse keys with [`input`].
+//! parse keys with `sealdesk_tui::input`.
 
 mod auth;
 mod connection;
-pub mod input;
 mod limits;
 mod server;
 mod session;

@@ -10,12 +10,12 @@ use super::connection::{audit_refusal, desk_call, Connection, ServerState};
 use super::limits::{AuditBudget, ConnectionLimiter, StrangerPool, StrangerSlot};
 use super::session::stopped;
 use super::ui::UiFactory;
-use crate::desk::Desk;
 use anyhow::{Context, Result};
 use parking_lot::Mutex;
 use russh::keys::{HashAlg, PrivateKey};
 use russh::server::{run_stream, Config};
 use russh::{Disconnect, MethodKind, MethodSet, SshId};
+use sealdesk_desk::Desk;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -214,7 +214,6 @@ impl SshServer {
             connections.shutdown().await;
         }
         self.desk
-            .store()
             .flush()
             .context("cannot flush the store on shutdown")?;
         tracing::info!("SSH server stopped");
@@ -394,8 +393,8 @@ async fn serve_connection(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config as DeskConfig;
-    use crate::store::Paths;
+    use sealdesk_desk::config::Config as DeskConfig;
+    use sealdesk_store::Paths;
     use tokio::io::{AsyncBufReadExt, BufReader};
     use tokio::sync::oneshot;
     use tokio::task::JoinHandle;
@@ -417,7 +416,7 @@ mod tests {
             keys: dir.path().join("keys"),
         };
         let desk = Arc::new(Desk::new(
-            crate::desk::tests::new_store(&paths),
+            sealdesk_desk::testing::new_store(&paths),
             DeskConfig::default(),
         ));
         let server = SshServer::bind(
@@ -549,8 +548,8 @@ mod tests {
     /// Starts a server with alice enrolled in the second factor; returns her key and a
     /// function giving the code for a moment.
     async fn start_with_totp_agent() -> (Running, Arc<PrivateKey>, impl Fn(u64) -> String) {
-        use crate::desk::{Actor, AgentChanges, SecondFactor};
         use russh::keys::ssh_key::private::Ed25519Keypair;
+        use sealdesk_desk::{Actor, AgentChanges, SecondFactor};
         let server = start(ServerOptions {
             auth_rejection_time: Duration::from_millis(50),
             ..ServerOptions::default()
@@ -561,7 +560,7 @@ mod tests {
         let line = key.public_key().to_openssh().unwrap();
         server
             .desk
-            .add_agent(&admin, "alice", crate::model::AgentRole::Agent, &[line])
+            .add_agent(&admin, "alice", sealdesk_model::AgentRole::Agent, &[line])
             .unwrap();
         let enrol = AgentChanges {
             second_factor: Some(SecondFactor::Enrol),
@@ -584,7 +583,7 @@ mod tests {
     }
 
     fn now() -> u64 {
-        crate::model::Timestamp::now().0 as u64
+        sealdesk_model::Timestamp::now().0 as u64
     }
 
     fn refused(result: &russh::client::KeyboardInteractiveAuthResponse) -> bool {
@@ -759,10 +758,10 @@ mod tests {
         .await;
         let key = Arc::new(PrivateKey::from(Ed25519Keypair::from_seed(&[12; 32])));
         let line = key.public_key().to_openssh().unwrap();
-        let admin = crate::desk::Actor::local_admin();
+        let admin = sealdesk_desk::Actor::local_admin();
         server
             .desk
-            .add_agent(&admin, "alice", crate::model::AgentRole::Agent, &[line])
+            .add_agent(&admin, "alice", sealdesk_model::AgentRole::Agent, &[line])
             .unwrap();
         let log_in = |mut c: russh::client::Handle<TrustingClient>| {
             let key = Arc::clone(&key);

@@ -14,14 +14,14 @@
 //! the screen dirty; the next draw renders the latest state, so a slow client gets fewer
 //! frames, never a backlog, and never a partial one.
 
-use super::input::{InputParser, ESC_TIMEOUT};
 use super::terminal::{SshTerminal, LEAVE};
 use super::ui::SessionUi;
-use crate::desk::{Change, Desk};
-use crate::model::AgentId;
-use crate::tui::event::Event;
 use russh::server::Handle;
 use russh::ChannelId;
+use sealdesk_desk::{Change, Desk};
+use sealdesk_model::AgentId;
+use sealdesk_tui::event::Event;
+use sealdesk_tui::input::{InputParser, ESC_TIMEOUT};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -336,19 +336,16 @@ impl FloodWatch {
 /// get it first. Only this session's thread is affected; the priority cannot be raised
 /// back without privileges, so it is not tried.
 fn yield_cpu_to_others() {
-    // SAFETY: gettid and setpriority take and return plain integers; on Linux
-    // PRIO_PROCESS with a thread id sets that thread's nice value only.
+    // On Linux PRIO_PROCESS with a thread id sets that thread's nice value only.
     #[cfg(target_os = "linux")]
-    unsafe {
-        let tid = libc::gettid();
-        if libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, FLOODING_NICE) != 0 {
-            tracing::debug!("cannot lower a flooding session's priority");
-        }
+    if rustix::process::setpriority_process(Some(rustix::thread::gettid()), FLOODING_NICE).is_err()
+    {
+        tracing::debug!("cannot lower a flooding session's priority");
     }
 }
 
 #[cfg(target_os = "linux")]
-const FLOODING_NICE: libc::c_int = 10;
+const FLOODING_NICE: i32 = 10;
 
 /// Feeds one piece of input to the UI; returns how much it weighed (bytes, or 1).
 fn handle_input(
@@ -520,13 +517,13 @@ fn describe(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::desk::Actor;
-    use crate::model::AgentRole;
-    use crate::store::Paths;
-    use crate::tui::event::{KeyCode, KeyEvent};
     use parking_lot::Mutex;
     use ratatui::widgets::Paragraph;
+    use sealdesk_desk::config::Config;
+    use sealdesk_desk::Actor;
+    use sealdesk_model::AgentRole;
+    use sealdesk_store::Paths;
+    use sealdesk_tui::event::{KeyCode, KeyEvent};
     use tokio::time::timeout;
 
     #[test]
@@ -562,7 +559,7 @@ mod tests {
         fn handle(&mut self, event: Event) {
             self.0.lock().events.push(event);
         }
-        fn on_change(&mut self, _change: crate::desk::Change) {}
+        fn on_change(&mut self, _change: sealdesk_desk::Change) {}
         fn tick(&mut self) {}
         fn draw(&mut self, frame: &mut ratatui::Frame) {
             let mut seen = self.0.lock();
@@ -597,7 +594,7 @@ mod tests {
             keys: dir.path().join("keys"),
         };
         let desk = Arc::new(Desk::new(
-            crate::desk::tests::new_store(&paths),
+            sealdesk_desk::testing::new_store(&paths),
             Config::default(),
         ));
         let agent_id = desk
@@ -725,8 +722,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_session_that_missed_changes_reloads() {
-        use crate::desk::Activity;
-        use crate::model::TicketNo;
+        use sealdesk_desk::Activity;
+        use sealdesk_model::TicketNo;
         let h = harness(Duration::from_secs(60));
         // Running (and so subscribed) once it has drawn.
         wait_until(&h.seen, |seen| !seen.drawn.is_empty()).await;
@@ -841,7 +838,7 @@ mod tests {
 
     #[test]
     fn waiting_changes_are_taken_together_and_a_fall_behind_is_reported() {
-        use crate::model::TicketNo;
+        use sealdesk_model::TicketNo;
         let (tx, mut rx) = broadcast::channel(4);
         for n in 1..=3 {
             tx.send(Change::Ticket(TicketNo(n))).unwrap();

@@ -4,9 +4,9 @@
 //! plain values and draws into a ratatui [`Frame`](ratatui::Frame). That keeps the UI
 //! testable without SSH, and the server testable with a tiny fake UI.
 
-use crate::desk::{Actor, Change, Desk};
-use crate::model::Agent;
-use crate::tui::event::Event;
+use sealdesk_desk::{Actor, Change, Desk};
+use sealdesk_model::Agent;
+use sealdesk_tui::event::Event;
 use std::sync::Arc;
 
 /// What a session shows. The TUI's App implements it; tests use a tiny fake.
@@ -49,24 +49,24 @@ pub struct UiContext {
 }
 
 /// The agents' TUI as a session's UI.
-impl SessionUi for crate::tui::App {
+impl SessionUi for sealdesk_tui::App {
     fn handle(&mut self, event: Event) {
-        crate::tui::App::handle(self, event)
+        sealdesk_tui::App::handle(self, event)
     }
     fn on_change(&mut self, change: Change) {
-        crate::tui::App::on_change(self, change)
+        sealdesk_tui::App::on_change(self, change)
     }
     fn on_changes(&mut self, changes: &[Change]) {
-        crate::tui::App::on_changes(self, changes)
+        sealdesk_tui::App::on_changes(self, changes)
     }
     fn tick(&mut self) {
-        crate::tui::App::tick(self)
+        sealdesk_tui::App::tick(self)
     }
     fn draw(&mut self, frame: &mut ratatui::Frame) {
-        crate::tui::App::draw(self, frame)
+        sealdesk_tui::App::draw(self, frame)
     }
     fn should_quit(&self) -> bool {
-        crate::tui::App::should_quit(self)
+        sealdesk_tui::App::should_quit(self)
     }
     fn reload(&mut self) {
         self.resync()
@@ -81,17 +81,17 @@ pub fn app_factory(themes_dir: std::path::PathBuf) -> UiFactory {
             .agent
             .theme
             .clone()
-            .unwrap_or_else(|| crate::tui::theme::DEFAULT_THEME.to_string());
-        let (theme, warning) = crate::tui::theme::load_theme(&themes_dir, &name, ctx.no_color);
+            .unwrap_or_else(|| sealdesk_tui::theme::DEFAULT_THEME.to_string());
+        let (theme, warning) = sealdesk_tui::theme::load_theme(&themes_dir, &name, ctx.no_color);
         if let Some(w) = warning {
-            tracing::warn!("{}", crate::sanitize::line(&w));
+            tracing::warn!("{}", sealdesk_model::sanitize::line(&w));
         }
-        let session = crate::tui::SessionInfo {
+        let session = sealdesk_tui::SessionInfo {
             id: ctx.session_id,
             agent: ctx.agent,
             actor: ctx.actor,
         };
-        Box::new(crate::tui::App::new(
+        Box::new(sealdesk_tui::App::new(
             ctx.desk,
             session,
             theme,

@@ -49,8 +49,8 @@ impl TempDesk {
         d
     }
 
-    pub fn paths(&self) -> sealdesk::store::Paths {
-        sealdesk::store::Paths {
+    pub fn paths(&self) -> sealdesk_store::Paths {
+        sealdesk_store::Paths {
             data: self.data.clone(),
             keys: self.keys.clone(),
         }

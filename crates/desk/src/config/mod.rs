@@ -1,0 +1,387 @@
+//! The desk's TOML config file: `--config PATH`, or `sealdesk.toml` in the data dir.
+//! Absent means defaults. Unknown keys are errors, so a typo never silently does nothing.
+
+pub mod edit;
+
+use sealdesk_model::{Catalogue, CatalogueEntry};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub mail: MailConfig,
+    pub server: ServerConfig,
+    pub privacy: PrivacyConfig,
+    /// Agent name → the address their alarm mail goes to (admins only get it); set with
+    /// `sealdesk agent set NAME --email ADDR`.
+    pub agent_email: std::collections::BTreeMap<String, String>,
+    pub notice: NoticeConfig,
+    pub retention: RetentionConfig,
+}
+
+/// `[notice]`: notices to chosen customers (see `desk::notices`).
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NoticeConfig {
+    /// Notice mails due per minute at most (the outbox sends them at that pace).
+    pub rate_per_minute: u32,
+}
+
+impl Default for NoticeConfig {
+    fn default() -> Self {
+        NoticeConfig {
+            rate_per_minute: 60,
+        }
+    }
+}
+
+/// `[retention]`: how long what is kept beyond tickets and exports (those are under
+/// `[privacy]`). 0 keeps forever.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Erase a customer this many days after their last activity (0 = never).
+    pub inactive_customer_days: u32,
+    /// Delete consent records superseded this many days ago (the current record of a
+    /// purpose is always kept).
+    pub consent_evidence_days: u32,
+    /// Delete privacy requests this many days after they were finished.
+    pub request_days: u32,
+    /// Delete quarantined mail sealed for its sender this many days after it arrived
+    /// (0: it goes with that customer; mail without a known sender follows
+    /// `privacy.quarantine_days`).
+    pub quarantine_days: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            inactive_customer_days: 0,
+            consent_evidence_days: 1095,
+            request_days: 1095,
+            quarantine_days: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// The desk's support addresses: mail to any other recipient is refused.
+    pub ingest: Vec<String>,
+    /// The From of replies, e.g. `Support <support@example.com>`.
+    pub from: Option<String>,
+    /// The relay replies go through: `smtp://host:port`, `smtps://user:pass@host:465`,
+    /// `smtp://host:587?tls=starttls`.
+    pub relay: Option<String>,
+    /// Largest message accepted, in bytes.
+    pub max_size: usize,
+    /// Messages per sender per hour before further mail is quarantined.
+    pub rate_limit: u32,
+    /// Acknowledgement for new tickets; `{ticket}` and `{subject}` are filled in. None:
+    /// no acknowledgement.
+    pub ack_template: Option<String>,
+    /// Concurrent SMTP/LMTP connections (read at start).
+    pub max_connections: usize,
+    /// Concurrent SMTP/LMTP connections from one address (read at start).
+    pub max_connections_per_address: usize,
+    /// Seconds a client may stay silent between messages (read at start).
+    pub idle_timeout_seconds: u64,
+    /// Seconds from MAIL to the final dot of one message (read at start).
+    pub message_timeout_seconds: u64,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            ingest: Vec::new(),
+            from: None,
+            relay: None,
+            max_size: 25 * 1024 * 1024,
+            rate_limit: 60,
+            ack_template: None,
+            max_connections: 100,
+            max_connections_per_address: 20,
+            idle_timeout_seconds: 20,
+            message_timeout_seconds: 600,
+        }
+    }
+}
+
+impl MailConfig {
+    /// The bare address of `from`, lower-cased (`support@example.com`).
+    pub fn from_address(&self) -> Option<String> {
+        let from = self.from.as_deref()?;
+        let addr = match (from.rfind('<'), from.rfind('>')) {
+            (Some(a), Some(b)) if a < b => &from[a + 1..b],
+            _ => from,
+        };
+        Some(sealdesk_model::normalize_email(addr))
+    }
+
+    /// The domain for Message-IDs we create.
+    pub fn message_id_domain(&self) -> String {
+        self.from_address()
+            .and_then(|a| a.split_once('@').map(|(_, d)| d.to_string()))
+            .unwrap_or_else(|| "sealdesk.invalid".into())
+    }
+
+    pub fn accepts(&self, recipient: &str) -> bool {
+        let r = sealdesk_model::normalize_email(recipient);
+        self.ingest
+            .iter()
+            .any(|a| sealdesk_model::normalize_email(a) == r)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Where agents connect with ssh.
+    pub ssh: String,
+    /// Where the SMTP/LMTP listener accepts mail (loopback by default: the MTA hands over).
+    pub smtp: String,
+    /// Minutes without input before an SSH session is closed.
+    pub idle_timeout_minutes: u64,
+    /// Seconds a new SSH connection has to log in (60 once it names an agent's key).
+    pub login_timeout_seconds: u64,
+    /// SSH connections not logged in yet, in total; more push out the oldest.
+    pub max_unauthenticated: usize,
+    /// SSH connections not logged in yet from one address (IPv6: one /64).
+    pub max_unauthenticated_per_address: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            ssh: "127.0.0.1:2222".into(),
+            smtp: "127.0.0.1:2525".into(),
+            idle_timeout_minutes: 30,
+            login_timeout_seconds: 10,
+            max_unauthenticated: 64,
+            max_unauthenticated_per_address: 8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// Below this age a customer is a minor whose consent needs a guardian.
+    pub minor_age: u8,
+    /// Days to answer access and export requests (Taiwan PDPA art. 13: 15).
+    pub access_days: u32,
+    /// Days to answer correction and erasure requests (PDPA: 30).
+    pub correction_days: u32,
+    /// Days to answer consent withdrawals and marketing objections.
+    pub objection_days: u32,
+    /// Days one extension adds.
+    pub extension_days: u32,
+    /// Days an export archive's content is kept (sealed in the desk; an older
+    /// version's plaintext DATA/exports files too) before it is deleted.
+    pub export_retention_days: u32,
+    /// Days quarantined mail without a known sender (kept master-sealed) is kept.
+    pub quarantine_days: u32,
+    /// Anonymise closed tickets this many days after their last update; 0 = never.
+    pub anonymise_closed_after_days: u32,
+    /// Keep a keyed hash of an erased customer's addresses, so that later mail from
+    /// them opens a new customer marked "previously erased".
+    pub suppress_after_erasure: bool,
+    /// Who is responsible for the data (named in every export).
+    pub controller: String,
+    /// Who else receives customers' data (processors, e.g. the mail relay's operator).
+    pub recipients: Vec<String>,
+    /// Replace the shipped purpose catalogue.
+    pub purposes: Option<Vec<CatalogueEntry>>,
+    /// Replace the shipped category catalogue.
+    pub categories: Option<Vec<CatalogueEntry>>,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        PrivacyConfig {
+            minor_age: 14,
+            access_days: 15,
+            correction_days: 30,
+            objection_days: 15,
+            extension_days: 30,
+            export_retention_days: 7,
+            quarantine_days: 30,
+            anonymise_closed_after_days: 0,
+            suppress_after_erasure: true,
+            controller: String::new(),
+            recipients: Vec::new(),
+            purposes: None,
+            categories: None,
+        }
+    }
+}
+
+/// The range a request deadline (and its one extension) may have, in days.
+pub const DEADLINE_DAYS: (u32, u32) = (1, 90);
+
+#[derive(Debug, thiserror::Error)]
+#[error("config {path}: {problem}")]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub problem: String,
+}
+
+impl Config {
+    pub fn default_path(data_dir: &Path) -> PathBuf {
+        data_dir.join("sealdesk.toml")
+    }
+
+    /// Loads the file if it exists; a missing default file means defaults.
+    pub fn load(path: &Path, must_exist: bool) -> Result<Config, ConfigError> {
+        let err = |problem: String| ConfigError {
+            path: path.into(),
+            problem,
+        };
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
+                return Ok(Config::default())
+            }
+            Err(e) => return Err(err(format!("cannot read it ({e}); check --config"))),
+        };
+        let config: Config = toml::from_str(&text).map_err(|e| err(one_line(&e.to_string())))?;
+        config.validate().map_err(err)?;
+        Ok(config)
+    }
+
+    /// Checks values serde cannot: addresses, URLs, the catalogue. Names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        self.catalogue()
+            .validate()
+            .map_err(|p| format!("privacy catalogue: {p}"))?;
+        for a in &self.mail.ingest {
+            if !sealdesk_model::is_plausible_email(a) {
+                return Err(format!("mail.ingest: {a:?} is not an email address"));
+            }
+        }
+        if let Some(relay) = &self.mail.relay {
+            if !(relay.starts_with("smtp://") || relay.starts_with("smtps://")) {
+                return Err("mail.relay must be a URL like smtp://host:25, smtp://host:587?tls=starttls or smtps://user:pass@host:465".into());
+            }
+        }
+        if self.mail.from.is_some()
+            && self
+                .mail
+                .from_address()
+                .is_none_or(|a| !sealdesk_model::is_plausible_email(&a))
+        {
+            return Err(
+                "mail.from must contain an address, e.g. \"Support <support@example.com>\"".into(),
+            );
+        }
+        for (key, addr) in [
+            ("server.ssh", &self.server.ssh),
+            ("server.smtp", &self.server.smtp),
+        ] {
+            if addr.parse::<std::net::SocketAddr>().is_err() {
+                return Err(format!(
+                    "{key}: {addr:?} is not an address like 127.0.0.1:2222"
+                ));
+            }
+        }
+        let p = &self.privacy;
+        for (key, days) in [
+            ("privacy.access_days", p.access_days),
+            ("privacy.correction_days", p.correction_days),
+            ("privacy.objection_days", p.objection_days),
+            ("privacy.extension_days", p.extension_days),
+        ] {
+            if !(DEADLINE_DAYS.0..=DEADLINE_DAYS.1).contains(&days) {
+                return Err(format!(
+                    "{key} must be between {} and {} days, not {days}",
+                    DEADLINE_DAYS.0, DEADLINE_DAYS.1
+                ));
+            }
+        }
+        for (agent, addr) in &self.agent_email {
+            if !sealdesk_model::is_plausible_email(addr) {
+                return Err(format!(
+                    "agent_email.{agent}: {addr:?} is not an email address"
+                ));
+            }
+        }
+        if self.notice.rate_per_minute == 0 {
+            return Err("notice.rate_per_minute must be above 0".into());
+        }
+        if self.mail.max_size == 0 {
+            return Err("mail.max_size must be above 0".into());
+        }
+        for (key, value) in [
+            ("mail.max_connections", self.mail.max_connections as u64),
+            (
+                "mail.max_connections_per_address",
+                self.mail.max_connections_per_address as u64,
+            ),
+            ("mail.idle_timeout_seconds", self.mail.idle_timeout_seconds),
+            (
+                "mail.message_timeout_seconds",
+                self.mail.message_timeout_seconds,
+            ),
+            (
+                "server.login_timeout_seconds",
+                self.server.login_timeout_seconds,
+            ),
+            (
+                "server.max_unauthenticated",
+                self.server.max_unauthenticated as u64,
+            ),
+            (
+                "server.max_unauthenticated_per_address",
+                self.server.max_unauthenticated_per_address as u64,
+            ),
+        ] {
+            if value == 0 {
+                return Err(format!("{key} must be above 0"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The purpose and category catalogue: the shipped default unless replaced here.
+    pub fn catalogue(&self) -> Catalogue {
+        let default = Catalogue::default();
+        Catalogue {
+            purposes: self.privacy.purposes.clone().unwrap_or(default.purposes),
+            categories: self
+                .privacy
+                .categories
+                .clone()
+                .unwrap_or(default.categories),
+        }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_overrides_and_names_bad_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sealdesk.toml");
+        assert_eq!(Config::load(&p, false).unwrap().privacy.minor_age, 14);
+        std::fs::write(
+            &p,
+            "[privacy]\nminor_age = 16\npurposes = [{ code = \"X1\", name = \"x\" }]\n",
+        )
+        .unwrap();
+        let c = Config::load(&p, true).unwrap();
+        assert_eq!(c.privacy.minor_age, 16);
+        assert_eq!(c.catalogue().purposes.len(), 1);
+        assert!(c.catalogue().category("C001").is_some());
+        std::fs::write(&p, "[privacy]\nminor_agee = 16\n").unwrap();
+        let e = Config::load(&p, true).unwrap_err().to_string();
+        assert!(e.contains("minor_agee"), "{e}");
+    }
+}

@@ -1,0 +1,581 @@
+//! Arriving mail: parsed, checked, threaded and filed, or quarantined with the reason.
+//! Nothing that arrives is dropped; a message is acknowledged (250, exit 0) only after
+//! this returns, and everything it wrote is flushed by then.
+
+use super::write::{Hold, Unit};
+use super::{Actor, Desk, DeskError, Result};
+use sealdesk_mail::parse::{self, ParsedMail};
+use sealdesk_model::{
+    Attachment, AttachmentId, Author, Customer, Delivery, Message, MessageKind, OutboxEntry,
+    QuarantineId, QuarantineItem, Status, Ticket, TicketNo, Timestamp,
+};
+use std::collections::{HashMap, VecDeque};
+
+/// One message as it arrived.
+pub struct Incoming<'a> {
+    pub raw: &'a [u8],
+    /// The SMTP envelope sender, if there was one (`<>` for bounces).
+    pub envelope_from: Option<&'a str>,
+    /// `smtp 203.0.113.5:4711`, `ingest` …
+    pub source: &'a str,
+}
+
+/// Where a message ended up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filed {
+    NewTicket(TicketNo),
+    Appended(TicketNo),
+    /// The same Message-ID from the same sender was filed before; stored once.
+    Duplicate(TicketNo),
+    /// A delivery failure report, attached to the ticket whose reply bounced.
+    BounceNoted(TicketNo),
+    Quarantined(QuarantineId, String),
+}
+
+impl std::fmt::Display for Filed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Filed::NewTicket(n) => write!(f, "filed as new ticket {n}"),
+            Filed::Appended(n) => write!(f, "filed into ticket {n}"),
+            Filed::Duplicate(n) => write!(
+                f,
+                "already filed in ticket {n} (same Message-ID from the same sender)"
+            ),
+            Filed::BounceNoted(n) => write!(f, "delivery failure noted on ticket {n}"),
+            Filed::Quarantined(id, reason) => {
+                write!(
+                    f,
+                    "quarantined as {id}: {}",
+                    sealdesk_model::sanitize::line(reason)
+                )
+            }
+        }
+    }
+}
+
+/// Per-sender sliding window of arrival times.
+#[derive(Default)]
+pub(super) struct SenderLimiter {
+    seen: HashMap<[u8; 32], VecDeque<i64>>,
+}
+
+impl SenderLimiter {
+    /// Records one arrival; false if the sender is over `per_hour`.
+    fn admit(&mut self, sender: [u8; 32], now: i64, per_hour: u32) -> bool {
+        if self.seen.len() > 100_000 {
+            self.seen
+                .retain(|_, q| q.back().is_some_and(|t| now - t < 3600));
+        }
+        let q = self.seen.entry(sender).or_default();
+        while q.front().is_some_and(|t| now - t >= 3600) {
+            q.pop_front();
+        }
+        if q.len() as u32 >= per_hour {
+            return false;
+        }
+        q.push_back(now);
+        true
+    }
+}
+
+impl Desk {
+    /// Files one arriving message. Errors mean nothing was stored (the caller answers
+    /// 451 / exits 75 so the sender retries).
+    pub fn receive_mail(&self, incoming: Incoming<'_>) -> Result<Filed> {
+        self.file_mail(incoming, true)
+    }
+
+    fn file_mail(&self, incoming: Incoming<'_>, apply_rules: bool) -> Result<Filed> {
+        // Refused before the rules see it: a sender retrying while the disk is full
+        // must not run into the rate limit.
+        self.ensure_writable()?;
+        let actor = Actor::system(incoming.source);
+        let mail = match self.check_mail(&incoming, apply_rules) {
+            Ok(mail) => mail,
+            Err(reason) => {
+                let sender = self.quarantine_owner(&incoming);
+                let holds: Vec<Hold> = sender
+                    .iter()
+                    .map(|(address, _)| Hold::Address(self.store.email_key(address)))
+                    .collect();
+                return self.write(&actor, &holds, |u| {
+                    let owner = match &sender {
+                        Some((address, name)) => {
+                            Some(super::tickets::find_or_create_customer(u, address, name)?.id)
+                        }
+                        None => None,
+                    };
+                    quarantine_mail(u, &incoming, reason.clone(), owner.as_ref())
+                });
+            }
+        };
+        let holds = self.holds_for(&mail)?;
+        self.write(&actor, &holds, |u| self.file_checked(u, &incoming, &mail))
+    }
+
+    /// Parses a message and applies the rules that quarantine it (size, loop, rate);
+    /// `Err` is the reason to quarantine it.
+    fn check_mail(
+        &self,
+        incoming: &Incoming<'_>,
+        apply_rules: bool,
+    ) -> std::result::Result<ParsedMail, String> {
+        let config = self.config().mail;
+        if apply_rules && incoming.raw.len() > config.max_size {
+            return Err(format!(
+                "over the size limit ({} bytes > mail.max_size {})",
+                incoming.raw.len(),
+                config.max_size
+            ));
+        }
+        let mail = parse::parse(incoming.raw).map_err(|e| format!("cannot be filed: {e}"))?;
+        if apply_rules {
+            if let Some(own) = config.from_address() {
+                if mail.from == own || mail.noise.x_loop.iter().any(|l| l.contains(&own)) {
+                    return Err("a loop: this is the desk's own mail coming back".into());
+                }
+            }
+            let now = Timestamp::now().0;
+            let key = self.store.email_key(&mail.from);
+            if !self.senders.lock().admit(key, now, config.rate_limit) {
+                return Err(format!("rate limit: more than {} messages in an hour from this sender (mail.rate_limit)", config.rate_limit));
+            }
+        }
+        Ok(mail)
+    }
+
+    /// Whose quarantined mail this is: the From address if the message parses (else
+    /// the envelope sender), unless it is a delivery report or the desk's own address.
+    /// That customer's key seals it (their record is created if new), so erasing them
+    /// reaches it; `None` keeps it master-sealed until retention deletes it.
+    pub(super) fn quarantine_owner(&self, incoming: &Incoming<'_>) -> Option<(String, String)> {
+        let own = self.config().mail.from_address();
+        let (address, name) = match parse::parse(incoming.raw) {
+            Ok(mail) if mail.bounce.is_some() => return None,
+            Ok(mail) => (mail.from, mail.from_name),
+            Err(_) => (incoming.envelope_from?.to_string(), String::new()),
+        };
+        let address = sealdesk_model::normalize_email(&address);
+        let usable = sealdesk_model::is_plausible_email(&address)
+            && own.is_none_or(|own| sealdesk_model::normalize_email(&own) != address);
+        usable.then_some((address, name))
+    }
+
+    /// What filing `mail` will hold: the sender's address, and every ticket it may
+    /// thread into (looked up now, checked again once held).
+    fn holds_for(&self, mail: &ParsedMail) -> Result<Vec<Hold>> {
+        let mut holds = vec![Hold::Address(self.store.email_key(&mail.from))];
+        let ids = mail.in_reply_to.iter().chain(mail.references.iter().rev());
+        let bounced = mail.bounce.iter().flat_map(|b| b.original_ids.iter());
+        for id in ids.chain(bounced).take(64) {
+            if let Some(n) = self.store.ticket_for_message_id(id)? {
+                holds.push(Hold::Ticket(n));
+            }
+        }
+        if let Some(n) = parse::ticket_tag(&mail.subject) {
+            holds.push(Hold::Ticket(TicketNo(n)));
+        }
+        Ok(holds)
+    }
+
+    /// Files a parsed message that passed the rules, inside its unit of work.
+    fn file_checked(
+        &self,
+        u: &mut Unit<'_>,
+        incoming: &Incoming<'_>,
+        mail: &ParsedMail,
+    ) -> Result<Filed> {
+        u.hold(Hold::Address(self.store.email_key(&mail.from)))?;
+        if let Some(id) = &mail.message_id {
+            if let Some((ticket, _)) = self.store.seen_mail(&mail.from, id)? {
+                return Ok(Filed::Duplicate(ticket));
+            }
+        }
+        if let Some(bounce) = &mail.bounce {
+            return self.note_bounce(u, incoming, mail, bounce);
+        }
+        self.file_parsed(u, incoming, mail)
+    }
+
+    fn file_parsed(
+        &self,
+        u: &mut Unit<'_>,
+        incoming: &Incoming<'_>,
+        mail: &ParsedMail,
+    ) -> Result<Filed> {
+        let config = self.config().mail;
+        // Threading first (it may ask for tickets not held yet, which runs the unit
+        // again), and only then a new customer's key.
+        let known = self.store.customer_by_email(&mail.from)?;
+        let existing = self.thread_target(u, mail, known.as_ref())?;
+        let customer = match known {
+            Some(c) => c,
+            None => super::tickets::find_or_create_customer(u, &mail.from, &mail.from_name)?,
+        };
+        let now = Timestamp::now();
+        let (mut ticket, is_new) = match existing {
+            Some(t) => (t, false),
+            None => {
+                let subject = match parse::base_subject(&mail.subject) {
+                    s if s.is_empty() => "(no subject)".to_string(),
+                    s => s,
+                };
+                let ticket = Ticket::new(u.tx.next_ticket_number(), subject, customer.id, now);
+                (ticket, true)
+            }
+        };
+        if !is_new && matches!(ticket.status, Status::Pending | Status::Solved) {
+            ticket.status = Status::Open;
+        }
+        ticket.updated = now;
+        if is_new {
+            u.tx.put_ticket(&ticket)?;
+        } else {
+            u.tx.put_workflow(&ticket)?;
+        }
+
+        let mut attachments = Vec::new();
+        for a in &mail.attachments {
+            let id = AttachmentId::random();
+            u.tx.put_attachment(&customer.id, &id, &a.bytes)?;
+            attachments.push(Attachment {
+                id,
+                name: a.name.clone(),
+                content_type: a.content_type.clone(),
+                size: a.bytes.len() as u64,
+            });
+        }
+        // A reply carrying a request's one-time code verifies it; the code is masked.
+        let masked = if is_new {
+            None
+        } else {
+            u.hold(Hold::Customer(customer.id))?;
+            self.take_emailed_code(u, ticket.number, &customer, &mail.text, incoming.raw)?
+        };
+        let mut message = Message {
+            ticket: ticket.number,
+            seq: 0,
+            kind: MessageKind::Inbound,
+            author: Author::Customer {
+                id: customer.id,
+                address: mail.from.clone(),
+                name: mail.from_name.clone(),
+            },
+            at: now,
+            text: masked
+                .as_ref()
+                .map_or_else(|| mail.text.clone(), |m| m.text.clone()),
+            message_id: mail.message_id.clone(),
+            in_reply_to: mail.in_reply_to.first().cloned(),
+            references: mail.references.clone(),
+            attachments,
+            delivery: None,
+        };
+        // Sealed with the author's key: their words are their personal data.
+        let seq = u.tx.append_message(&customer.id, &mut message)?;
+        match &masked {
+            None => {
+                u.tx.put_raw_mail(&customer.id, ticket.number, seq, incoming.raw)?
+            }
+            Some(m) => {
+                if let Some(raw) = &m.raw {
+                    u.tx.put_raw_mail(&customer.id, ticket.number, seq, raw)?;
+                }
+            }
+        }
+        if let Some(id) = &mail.message_id {
+            u.tx.index_message_id(id, ticket.number)?;
+            u.tx.mark_mail_seen(&mail.from, id, (ticket.number, seq))?;
+        }
+        let action = if is_new {
+            "mail.new-ticket"
+        } else {
+            "mail.reply"
+        };
+        u.audit(action, vec![ticket.number.to_string()], Some(&customer.id));
+        // An acknowledgement is optional mail: not to a restricted customer.
+        let ack_allowed = self
+            .mail_allowed(&customer, super::MailPurpose::Optional)
+            .is_ok();
+        if is_new && !mail.noise.is_automatic() && ack_allowed {
+            if let (Some(template), Some(_)) = (&config.ack_template, &config.from) {
+                self.queue_acknowledgement(u, &ticket, template, &mail.message_id)?;
+            }
+        }
+        u.touch(ticket.number);
+        Ok(if is_new {
+            Filed::NewTicket(ticket.number)
+        } else {
+            Filed::Appended(ticket.number)
+        })
+    }
+
+    /// Which existing ticket a message belongs to: by In-Reply-To / References against
+    /// every Message-ID the desk received or sent; else by a `[#N]` subject tag, but only
+    /// when the sender already takes part in that ticket (anyone can type `[#N]`). A
+    /// reply to a closed ticket opens a new one.
+    fn thread_target(
+        &self,
+        u: &mut Unit<'_>,
+        mail: &ParsedMail,
+        sender: Option<&Customer>,
+    ) -> Result<Option<Ticket>> {
+        let ids = mail.in_reply_to.iter().chain(mail.references.iter().rev());
+        for id in ids {
+            if let Some(n) = self.store.ticket_for_message_id(id)? {
+                u.hold(Hold::Ticket(n))?;
+                if let Some(t) = self.store.ticket(n)? {
+                    return Ok((t.status != Status::Closed).then_some(t));
+                }
+            }
+        }
+        if let (Some(n), Some(sender)) = (parse::ticket_tag(&mail.subject), sender) {
+            u.hold(Hold::Ticket(TicketNo(n)))?;
+            if let Some(t) = self.store.ticket(TicketNo(n))? {
+                if t.status != Status::Closed && self.is_participant(&t, sender)? {
+                    return Ok(Some(t));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The ticket's customer, or anyone who has written on it.
+    fn is_participant(&self, ticket: &Ticket, who: &Customer) -> Result<bool> {
+        if ticket.customer == who.id {
+            return Ok(true);
+        }
+        Ok(self
+            .store
+            .messages(ticket.number)?
+            .into_iter()
+            .flatten()
+            .any(|m| match m.author {
+                Author::Customer { id, .. } => id == who.id,
+                _ => false,
+            }))
+    }
+
+    fn note_bounce(
+        &self,
+        u: &mut Unit<'_>,
+        incoming: &Incoming<'_>,
+        mail: &ParsedMail,
+        bounce: &parse::Bounce,
+    ) -> Result<Filed> {
+        let mut target = None;
+        for id in &bounce.original_ids {
+            if let Some(n) = self.store.ticket_for_message_id(id)? {
+                target = Some((n, id.clone()));
+                break;
+            }
+        }
+        let Some((number, bounced_id)) = target else {
+            return quarantine_mail(
+                u,
+                incoming,
+                "a delivery failure report for a message this desk did not send".into(),
+                None,
+            );
+        };
+        let ticket = super::triage::load_ticket(u, number)?;
+        let now = Timestamp::now();
+        // Mark the reply that bounced.
+        for m in self.store.messages(number)?.into_iter().flatten() {
+            if m.kind == MessageKind::Outbound
+                && m.message_id.as_deref() == Some(bounced_id.as_str())
+            {
+                let mut failed = m.clone();
+                failed.delivery = Some(Delivery::Failed {
+                    at: now,
+                    reason: format!("bounced: {}", bounce.diagnostic),
+                });
+                u.tx.rewrite_message(&failed)?;
+            }
+        }
+        let mut note = Message {
+            ticket: number,
+            seq: 0,
+            kind: MessageKind::Note,
+            author: Author::System,
+            at: now,
+            text: format!(
+                "Delivery failed (report from {}):\n{}",
+                mail.from, bounce.diagnostic
+            ),
+            message_id: mail.message_id.clone(),
+            in_reply_to: None,
+            references: Vec::new(),
+            attachments: Vec::new(),
+            delivery: None,
+        };
+        // The report may quote the customer's address: sealed with their key.
+        let seq = u.tx.append_message(&ticket.customer, &mut note)?;
+        if let Some(id) = &mail.message_id {
+            u.tx.mark_mail_seen(&mail.from, id, (number, seq))?;
+        }
+        u.audit(
+            "mail.bounce",
+            vec![number.to_string()],
+            Some(&ticket.customer),
+        );
+        u.touch(number);
+        Ok(Filed::BounceNoted(number))
+    }
+
+    /// An automatic acknowledgement for a new ticket, queued like a reply.
+    fn queue_acknowledgement(
+        &self,
+        u: &mut Unit<'_>,
+        ticket: &Ticket,
+        template: &str,
+        in_reply_to: &Option<String>,
+    ) -> Result<()> {
+        let text = template
+            .replace("{ticket}", &ticket.number.to_string())
+            .replace("{subject}", &ticket.subject);
+        let mut message = Message {
+            ticket: ticket.number,
+            seq: 0,
+            kind: MessageKind::Outbound,
+            author: Author::System,
+            at: Timestamp::now(),
+            text,
+            message_id: Some(sealdesk_mail::new_message_id(
+                &self.config().mail.message_id_domain(),
+            )),
+            in_reply_to: in_reply_to.clone(),
+            references: in_reply_to.iter().cloned().collect(),
+            attachments: Vec::new(),
+            delivery: Some(Delivery::Queued {
+                since: Timestamp::now(),
+            }),
+        };
+        let seq = u.tx.append_message(&ticket.customer, &mut message)?;
+        if let Some(id) = &message.message_id {
+            u.tx.index_message_id(id, ticket.number)?;
+        }
+        u.tx.put_outbox(&OutboxEntry {
+            ticket: ticket.number,
+            seq,
+            attempts: 0,
+            next_attempt: Timestamp::now(),
+            last_error: None,
+            automatic: true,
+            composed: None,
+        })?;
+        Ok(())
+    }
+
+    // ---- quarantine administration ----
+
+    pub fn quarantine(&self) -> Result<Vec<QuarantineItem>> {
+        Ok(self.store.quarantine()?)
+    }
+
+    pub fn quarantine_item(&self, actor: &Actor, id: &QuarantineId) -> Result<QuarantineItem> {
+        self.require_admin(actor, "read quarantined mail")?;
+        let item = self.find_quarantined(id)?;
+        self.audit_only(actor, "quarantine.view", vec![id.to_string()], None)?;
+        Ok(item)
+    }
+
+    fn find_quarantined(&self, id: &QuarantineId) -> Result<QuarantineItem> {
+        self.store.quarantine_item(id)?.ok_or_else(|| {
+            DeskError::NotFound(format!(
+                "nothing in quarantine with id {id}: see `sealdesk quarantine list`"
+            ))
+        })
+    }
+
+    /// Files a quarantined message after all, skipping the size, loop and rate rules.
+    /// One unit: the message is filed and leaves the quarantine together, or neither.
+    pub fn release_quarantine(&self, actor: &Actor, id: &QuarantineId) -> Result<Filed> {
+        self.require_admin(actor, "release quarantined mail")?;
+        let item = self.find_quarantined(id)?;
+        let incoming = Incoming {
+            raw: &item.raw,
+            envelope_from: Some(&item.envelope_from),
+            source: &item.source,
+        };
+        let mail = self
+            .check_mail(&incoming, false)
+            .map_err(|reason| still_unfileable(id, &reason))?;
+        let mut holds = self.holds_for(&mail)?;
+        holds.push(Hold::Settings);
+        self.write(actor, &holds, |u| {
+            u.hold(Hold::Settings)?;
+            if !u.tx.remove_quarantine(id)? {
+                return Err(DeskError::NotFound(format!(
+                    "nothing in quarantine with id {id}: it was released or deleted meanwhile"
+                )));
+            }
+            u.audit("quarantine.view", vec![id.to_string()], None);
+            let filed = self.file_checked(u, &incoming, &mail)?;
+            if let Filed::Quarantined(_, reason) = &filed {
+                // Still not fileable (a bounce for mail the desk never sent): the
+                // whole unit is dropped, so the original stays where it was.
+                return Err(still_unfileable(id, reason));
+            }
+            u.audit("quarantine.release", vec![id.to_string()], None);
+            Ok(filed)
+        })
+    }
+
+    pub fn delete_quarantine(&self, actor: &Actor, id: &QuarantineId) -> Result<()> {
+        self.require_admin(actor, "delete quarantined mail")?;
+        self.write(actor, &[Hold::Settings], |u| {
+            if !u.tx.remove_quarantine(id)? {
+                return Err(DeskError::NotFound(format!(
+                    "nothing in quarantine with id {id}: see `sealdesk quarantine list`"
+                )));
+            }
+            u.audit("quarantine.delete", vec![id.to_string()], None);
+            Ok(())
+        })
+    }
+}
+
+/// A released message that still cannot be filed: the original stays in quarantine.
+fn still_unfileable(id: &QuarantineId, reason: &str) -> DeskError {
+    DeskError::Invalid(format!(
+        "{id} still cannot be filed ({}): inspect it with `sealdesk quarantine show {id} --raw`, or delete it",
+        sealdesk_model::sanitize::line(reason)
+    ))
+}
+
+/// Stages a message in quarantine with the reason.
+fn quarantine_mail(
+    u: &mut Unit<'_>,
+    incoming: &Incoming<'_>,
+    reason: String,
+    owner: Option<&sealdesk_model::CustomerId>,
+) -> Result<Filed> {
+    let item = QuarantineItem {
+        id: QuarantineId::random(),
+        received: Timestamp::now(),
+        reason: reason.clone(),
+        source: incoming.source.to_string(),
+        envelope_from: incoming.envelope_from.unwrap_or("").to_string(),
+        raw: incoming.raw.to_vec(),
+    };
+    u.tx.put_quarantine(&item, owner)?;
+    u.audit("mail.quarantine", vec![item.id.to_string()], owner);
+    Ok(Filed::Quarantined(item.id, reason))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limiter_slides() {
+        let mut l = SenderLimiter::default();
+        let k = [1; 32];
+        assert!(l.admit(k, 0, 2));
+        assert!(l.admit(k, 10, 2));
+        assert!(!l.admit(k, 20, 2));
+        assert!(l.admit(k, 3_601, 2), "the first arrival left the window");
+        assert!(l.admit([2; 32], 20, 2), "other senders are independent");
+    }
+}

@@ -1,0 +1,339 @@
+//! The outbox: replies (and acknowledgements) waiting to go out through the relay. The
+//! sending itself is the mail layer's job; here the desk composes each mail from the
+//! thread and records what became of it, so the ticket shows queued / sent / failed.
+
+use super::write::{Hold, Unit};
+use super::{Actor, Desk, Result};
+use sealdesk_model::{
+    Author, ComposedMail, Delivery, Message, MessageKind, OutboxEntry, Ticket, TicketNo, Timestamp,
+};
+
+/// One mail ready to hand to the relay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutgoingReply {
+    pub ticket: TicketNo,
+    pub seq: u32,
+    pub from: String,
+    pub to: String,
+    pub subject: String,
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+    pub body: String,
+    /// An automatic message (acknowledgement): marked so autoresponders stay quiet.
+    pub automatic: bool,
+    /// For the `X-Loop` header: our own address.
+    pub loop_address: String,
+    /// (file name, content type, bytes): a data export mailed to the customer.
+    pub attachments: Vec<(String, String, Vec<u8>)>,
+}
+
+/// Lines of the previous message quoted under a reply.
+const QUOTE_LINES: usize = 40;
+
+impl Desk {
+    /// Outbox entries whose time has come, composed as mail. An entry that cannot be
+    /// composed (customer erased, no `mail.from`) is failed on the ticket right away.
+    pub fn due_replies(&self, now: Timestamp) -> Result<Vec<OutgoingReply>> {
+        let mut out = Vec::new();
+        for entry in self.store.outbox()? {
+            if entry.next_attempt > now {
+                continue;
+            }
+            match self.compose(&entry) {
+                Ok(reply) => out.push(reply),
+                Err(reason) => self.reply_failed(entry.ticket, entry.seq, true, &reason, now)?,
+            }
+        }
+        Ok(out)
+    }
+
+    fn compose(&self, entry: &OutboxEntry) -> std::result::Result<OutgoingReply, String> {
+        let config = self.config().mail;
+        let from = config.from.clone().ok_or("mail.from is not set: `sealdesk config set mail.from \"Support <support@example.com>\"`")?;
+        if let Some(c) = &entry.composed {
+            self.notice_still_allowed(entry.seq)?;
+            let mut attachments = Vec::new();
+            if let Some(a) = &c.attachment {
+                let bytes = self
+                    .store
+                    .attachment(&a.id)
+                    .ok()
+                    .flatten()
+                    .ok_or("the attachment is gone (erased or expired)")?;
+                attachments.push((a.name.clone(), a.content_type.clone(), bytes));
+            }
+            return Ok(OutgoingReply {
+                attachments,
+                ticket: entry.ticket,
+                seq: entry.seq,
+                from,
+                to: c.to.clone(),
+                subject: c.subject.clone(),
+                message_id: c.message_id.clone(),
+                in_reply_to: None,
+                references: Vec::new(),
+                body: c.body.clone(),
+                automatic: entry.automatic,
+                loop_address: config.from_address().unwrap_or_default(),
+            });
+        }
+        let ticket = self
+            .store
+            .ticket(entry.ticket)
+            .map_err(|e| e.to_string())?
+            .ok_or("the ticket is gone")?;
+        let customer = match self.store.customer(&ticket.customer) {
+            Ok(Some(c)) => c,
+            _ => {
+                return Err(
+                    "the customer's data was erased or is missing; nothing to send to".into(),
+                )
+            }
+        };
+        let thread: Vec<Message> = self
+            .store
+            .messages(entry.ticket)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .flatten()
+            .collect();
+        let message = thread
+            .iter()
+            .find(|m| m.seq == entry.seq)
+            .ok_or("the reply is no longer readable")?;
+        let previous = thread
+            .iter()
+            .rev()
+            .find(|m| m.seq < entry.seq && m.kind == MessageKind::Inbound);
+        Ok(OutgoingReply {
+            ticket: entry.ticket,
+            seq: entry.seq,
+            from,
+            to: customer.primary_email().to_string(),
+            subject: reply_subject(&ticket),
+            message_id: message
+                .message_id
+                .clone()
+                .ok_or("the reply has no Message-ID")?,
+            in_reply_to: message.in_reply_to.clone(),
+            references: message.references.clone(),
+            body: quote_body(&message.text, previous),
+            automatic: entry.automatic,
+            loop_address: config.from_address().unwrap_or_default(),
+            attachments: Vec::new(),
+        })
+    }
+
+    /// The relay took the mail.
+    pub fn reply_sent(&self, ticket: TicketNo, seq: u32, at: Timestamp) -> Result<()> {
+        self.reply_sent_as(ticket, seq, at, None)
+    }
+
+    /// The relay took the mail, `mime` as it was sent: kept sealed with the ticket's
+    /// customer's key at the reply's place, so their export holds the mail as sent —
+    /// unless it was composed in advance (see `OutboxEntry::composed`).
+    pub fn reply_sent_as(
+        &self,
+        ticket: TicketNo,
+        seq: u32,
+        at: Timestamp,
+        mime: Option<&[u8]>,
+    ) -> Result<()> {
+        self.write(&Actor::system("outbox"), &[Hold::Ticket(ticket)], |u| {
+            self.drop_composed_attachment(u, ticket, seq)?;
+            // A mail composed in advance (a verification code, an erasure confirmation)
+            // is deleted once sent: its bytes as sent are not kept either.
+            let composed = self
+                .store
+                .outbox()?
+                .iter()
+                .any(|e| e.ticket == ticket && e.seq == seq && e.composed.is_some());
+            if let (Some(mime), true, false) = (mime, ticket.0 != 0, composed) {
+                if let Some(t) = self.store.ticket(ticket)? {
+                    match u.tx.put_raw_mail(&t.customer, ticket, seq, mime) {
+                        // Erased meanwhile: nothing of theirs is kept.
+                        Ok(()) | Err(sealdesk_store::StoreError::Erased) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            }
+            set_delivery(u, ticket, seq, Delivery::Sent { at })?;
+            u.tx.remove_outbox(ticket, seq);
+            Ok(())
+        })
+    }
+
+    /// Sending failed: retried at `retry_at` unless `permanent`, when it is given up.
+    pub fn reply_failed(
+        &self,
+        ticket: TicketNo,
+        seq: u32,
+        permanent: bool,
+        reason: &str,
+        retry_at: Timestamp,
+    ) -> Result<()> {
+        let reason = sealdesk_model::sanitize::line(reason).into_owned();
+        self.write(&Actor::system("outbox"), &[Hold::Ticket(ticket)], |u| {
+            let entries = self.store.outbox()?;
+            let entry = entries.iter().find(|e| e.ticket == ticket && e.seq == seq);
+            if permanent || entry.is_none() {
+                self.drop_composed_attachment(u, ticket, seq)?;
+                set_delivery(
+                    u,
+                    ticket,
+                    seq,
+                    Delivery::Failed {
+                        at: Timestamp::now(),
+                        reason: reason.clone(),
+                    },
+                )?;
+                u.tx.remove_outbox(ticket, seq);
+            } else if let Some(e) = entry {
+                let mut next = e.clone();
+                next.attempts += 1;
+                next.next_attempt = retry_at;
+                next.last_error = Some(reason.clone());
+                u.tx.put_outbox(&next)?;
+                set_delivery(
+                    u,
+                    ticket,
+                    seq,
+                    Delivery::Queued {
+                        since: Timestamp::now(),
+                    },
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// A mailed export's archive is deleted once the mail is sent or given up.
+    /// Queues a mail composed whole, outside any ticket (a confirmation, an export):
+    /// ticket 0 and a random sequence number, sealed with the master key in the outbox
+    /// only until it is sent.
+    pub(super) fn queue_composed(&self, u: &mut Unit<'_>, mail: ComposedMail) -> Result<()> {
+        let mut n = [0u8; 4];
+        getrandom::fill(&mut n).expect("the OS random source failed");
+        u.tx.put_outbox(&OutboxEntry {
+            ticket: TicketNo(0),
+            seq: u32::from_be_bytes(n),
+            attempts: 0,
+            next_attempt: Timestamp::now(),
+            last_error: None,
+            automatic: true,
+            composed: Some(mail),
+        })?;
+        Ok(())
+    }
+
+    fn drop_composed_attachment(&self, u: &mut Unit<'_>, ticket: TicketNo, seq: u32) -> Result<()> {
+        let entry = self
+            .store
+            .outbox()?
+            .into_iter()
+            .find(|e| e.ticket == ticket && e.seq == seq);
+        if let Some(a) = entry.and_then(|e| e.composed).and_then(|c| c.attachment) {
+            u.tx.remove_attachment(&a.id);
+        }
+        Ok(())
+    }
+
+    /// How many times an outbox entry was tried, for the backoff.
+    pub fn reply_attempts(&self, ticket: TicketNo, seq: u32) -> Result<u32> {
+        Ok(self
+            .store
+            .outbox()?
+            .into_iter()
+            .find(|e| e.ticket == ticket && e.seq == seq)
+            .map(|e| e.attempts)
+            .unwrap_or(0))
+    }
+}
+
+/// Records where a reply is on its way out, on its message in the thread.
+fn set_delivery(u: &mut Unit<'_>, ticket: TicketNo, seq: u32, delivery: Delivery) -> Result<()> {
+    if ticket.0 == 0 {
+        // A composed mail: no ticket message to update, maybe a notice copy.
+        return super::notices::record_delivery(u, seq, delivery);
+    }
+    if let Some(mut m) = u.tx.store().message(ticket, seq).ok().flatten() {
+        m.delivery = Some(delivery);
+        u.tx.rewrite_message(&m)?;
+        u.touch(ticket);
+    }
+    Ok(())
+}
+
+/// `[#12] Printer on fire`: the tag lets replies thread even if a client drops headers.
+pub fn reply_subject(ticket: &Ticket) -> String {
+    let base = sealdesk_mail::parse::base_subject(&ticket.subject);
+    format!("Re: [#{}] {}", ticket.number.0, base)
+}
+
+/// The reply, then the customer's last message quoted below it, as mail clients do.
+pub fn quote_body(text: &str, previous: Option<&Message>) -> String {
+    let mut body = text.trim_end().to_string();
+    body.push('\n');
+    if let Some(prev) = previous {
+        let who = match &prev.author {
+            Author::Customer { name, address, .. } if !name.is_empty() => {
+                format!("{name} <{address}>")
+            }
+            other => other.display(),
+        };
+        body.push_str(&format!("\nOn {}, {} wrote:\n", prev.at.rfc3339(), who));
+        let lines: Vec<&str> = prev.text.lines().collect();
+        for line in lines.iter().take(QUOTE_LINES) {
+            body.push_str(if line.is_empty() { ">" } else { "> " });
+            body.push_str(line);
+            body.push('\n');
+        }
+        if lines.len() > QUOTE_LINES {
+            body.push_str("> […]\n");
+        }
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sealdesk_model::{CustomerId, Priority, Status};
+
+    #[test]
+    fn subjects_and_quotes() {
+        let t = Ticket {
+            number: TicketNo(12),
+            subject: "Re: Printer on fire".into(),
+            status: Status::Open,
+            priority: Priority::Normal,
+            assignee: None,
+            tags: vec![],
+            customer: CustomerId([0; 16]),
+            created: Timestamp(0),
+            updated: Timestamp(0),
+            due: None,
+        };
+        assert_eq!(reply_subject(&t), "Re: [#12] Printer on fire");
+        let prev = Message {
+            ticket: TicketNo(12),
+            seq: 1,
+            kind: MessageKind::Inbound,
+            author: Author::Customer {
+                id: CustomerId([0; 16]),
+                address: "ann@example.com".into(),
+                name: "Ann".into(),
+            },
+            at: Timestamp(0),
+            text: "It burns.\n\nHelp!".into(),
+            message_id: None,
+            in_reply_to: None,
+            references: vec![],
+            attachments: vec![],
+            delivery: None,
+        };
+        let body = quote_body("Unplug it.\n", Some(&prev));
+        assert_eq!(body, "Unplug it.\n\nOn 1970-01-01T00:00:00Z, Ann <ann@example.com> wrote:\n> It burns.\n>\n> Help!\n");
+    }
+}

@@ -1,0 +1,100 @@
+//! The outbox worker: sends due replies through the relay, with retries and backoff,
+//! and records queued / sent / failed on each reply.
+
+use crate::{Desk, OutgoingReply};
+use sealdesk_mail::send::{retry_delay, OutgoingMail, RelayConfig, Sender};
+use sealdesk_model::Timestamp;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// About two days of retries at `retry_delay`'s pace.
+const MAX_ATTEMPTS: u32 = 55;
+
+/// Runs until `shutdown` resolves, checking the outbox every `every` and whenever a
+/// change is announced (a new reply).
+pub async fn run(
+    desk: Arc<Desk>,
+    every: Duration,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    let mut changes = desk.subscribe();
+    loop {
+        if let Err(e) = send_due(&desk).await {
+            tracing::warn!("outbox: {e}");
+        }
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = tokio::time::sleep(every) => {}
+            _ = changes.recv() => {}
+        }
+    }
+}
+
+/// Sends everything due now; returns how many were handed to the relay.
+pub async fn send_due(desk: &Arc<Desk>) -> anyhow::Result<usize> {
+    let config = desk.config().mail;
+    let Some(relay_url) = config.relay.clone() else {
+        return Ok(0);
+    };
+    let relay = RelayConfig::parse(&relay_url)?;
+    let hello = config.message_id_domain();
+    let d = Arc::clone(desk);
+    let due = tokio::task::spawn_blocking(move || d.due_replies(Timestamp::now())).await??;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let sender = Sender::new(&relay, &hello)?;
+    let mut sent = 0;
+    for reply in due {
+        let result = sender.send_keeping(&to_mail(&reply)).await;
+        let d = Arc::clone(desk);
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            match result {
+                Ok(mime) => {
+                    d.reply_sent_as(reply.ticket, reply.seq, Timestamp::now(), Some(&mime))?
+                }
+                Err(e) => {
+                    let attempts = d.reply_attempts(reply.ticket, reply.seq)? + 1;
+                    let give_up = e.permanent || attempts >= MAX_ATTEMPTS;
+                    let retry_at = Timestamp::now().0 + retry_delay(attempts).as_secs() as i64;
+                    tracing::warn!(ticket = %reply.ticket, attempts, permanent = give_up, "reply not sent: {}", e.reason);
+                    d.reply_failed(reply.ticket, reply.seq, give_up, &e.reason, Timestamp(retry_at))?;
+                }
+            }
+            Ok(())
+        })
+        .await??;
+        sent += 1;
+    }
+    Ok(sent)
+}
+
+fn to_mail(r: &OutgoingReply) -> OutgoingMail {
+    let mut extra_headers = vec![("X-Loop".to_string(), r.loop_address.clone())];
+    if r.automatic {
+        extra_headers.push(("Auto-Submitted".into(), "auto-replied".into()));
+    }
+    OutgoingMail {
+        from: r.from.clone(),
+        to: r.to.clone(),
+        subject: r.subject.clone(),
+        message_id: r.message_id.clone(),
+        in_reply_to: r.in_reply_to.clone(),
+        references: r.references.clone(),
+        body: r.body.clone(),
+        date: std::time::SystemTime::now(),
+        extra_headers,
+        attachments: r
+            .attachments
+            .iter()
+            .map(
+                |(name, content_type, bytes)| sealdesk_mail::send::MailAttachment {
+                    name: name.clone(),
+                    content_type: content_type.clone(),
+                    bytes: bytes.clone(),
+                },
+            )
+            .collect(),
+    }
+}

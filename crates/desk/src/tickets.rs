@@ -1,0 +1,145 @@
+use super::write::{Hold, Unit};
+use super::{Actor, Desk, DeskError, Result};
+use sealdesk_model::{
+    is_plausible_email, Author, Customer, Message, MessageKind, Status, Ticket, TicketNo, Timestamp,
+};
+use sealdesk_store::StoreError;
+
+/// A ticket opened on a customer's behalf (from the CLI now; from mail later).
+pub struct NewTicket<'a> {
+    pub from: &'a str,
+    pub name: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub message_id: Option<String>,
+}
+
+#[derive(Default, Clone, Debug)]
+pub struct TicketFilter {
+    pub status: Option<Status>,
+}
+
+/// One entry of a thread as shown: a message, or the placeholder for an erased one.
+#[derive(Debug, Clone)]
+pub enum ThreadEntry {
+    Message(Box<Message>),
+    Erased,
+}
+
+impl Desk {
+    pub fn create_ticket(&self, actor: &Actor, new: NewTicket<'_>) -> Result<(Ticket, Customer)> {
+        if !is_plausible_email(new.from) {
+            return Err(DeskError::Invalid(format!(
+                "{:?} is not an email address: give --from someone@example.com",
+                sealdesk_model::sanitize::line(new.from)
+            )));
+        }
+        if new.subject.trim().is_empty() {
+            return Err(DeskError::Invalid(
+                "the subject is empty: give --subject TEXT".into(),
+            ));
+        }
+        let address = self.store.email_key(new.from);
+        self.write(actor, &[Hold::Address(address)], |u| {
+            let customer = find_or_create_customer(u, new.from, new.name)?;
+            let now = Timestamp::now();
+            let ticket = Ticket::new(
+                u.tx.next_ticket_number(),
+                new.subject.trim().to_string(),
+                customer.id,
+                now,
+            );
+            u.tx.put_ticket(&ticket)?;
+            let mut message = Message {
+                ticket: ticket.number,
+                seq: 0,
+                kind: MessageKind::Inbound,
+                author: Author::Customer {
+                    id: customer.id,
+                    address: customer.primary_email().to_string(),
+                    name: customer.name.clone(),
+                },
+                at: now,
+                text: new.body.to_string(),
+                message_id: new.message_id.clone(),
+                in_reply_to: None,
+                references: Vec::new(),
+                attachments: Vec::new(),
+                delivery: None,
+            };
+            u.tx.append_message(&customer.id, &mut message)?;
+            u.audit(
+                "ticket.create",
+                vec![ticket.number.to_string()],
+                Some(&customer.id),
+            );
+            u.touch(ticket.number);
+            Ok((ticket, customer))
+        })
+    }
+
+    pub fn list_tickets(&self, actor: &Actor, filter: &TicketFilter) -> Result<Vec<Ticket>> {
+        let tickets: Vec<Ticket> = self
+            .store
+            .tickets()?
+            .into_iter()
+            .filter(|t| filter.status.is_none_or(|s| t.status == s))
+            .collect();
+        let what = filter
+            .status
+            .map(|s| format!("status={s}"))
+            .unwrap_or_else(|| "all".into());
+        self.audit_only(actor, "ticket.list", vec![what], None)?;
+        Ok(tickets)
+    }
+
+    /// A ticket with its whole thread; the view is audited.
+    pub fn ticket_thread(
+        &self,
+        actor: &Actor,
+        number: TicketNo,
+    ) -> Result<(Ticket, Vec<ThreadEntry>)> {
+        let ticket = self.store.ticket(number)?.ok_or_else(|| {
+            DeskError::NotFound(format!(
+                "there is no ticket {number}: see `sealdesk ticket list`"
+            ))
+        })?;
+        let thread = self
+            .store
+            .messages(number)?
+            .into_iter()
+            .map(|m| match m {
+                Ok(m) => Ok(ThreadEntry::Message(Box::new(m))),
+                Err(StoreError::Erased) => Ok(ThreadEntry::Erased),
+                Err(e) => Err(DeskError::from(e)),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.audit_only(
+            actor,
+            "ticket.view",
+            vec![number.to_string()],
+            Some(&ticket.customer),
+        )?;
+        Ok((ticket, thread))
+    }
+}
+
+/// The customer with this address, created (with a fresh data key) if new. The unit
+/// holds the address, so one address is one customer however many arrive at once.
+pub(super) fn find_or_create_customer(
+    u: &mut Unit<'_>,
+    email: &str,
+    name: &str,
+) -> Result<Customer> {
+    let store = u.tx.store();
+    let address = store.email_key(email);
+    u.hold(Hold::Address(address))?;
+    if let Some(c) = store.customer_by_email(email)? {
+        return Ok(c);
+    }
+    let mut customer = Customer::new(email, name.trim());
+    // Someone who was erased before starts afresh, flagged, without anything old.
+    customer.flags.previously_erased = store.is_suppressed(email)?;
+    u.tx.insert_customer(&customer)?;
+    Ok(customer)
+}

@@ -1,0 +1,306 @@
+//! What agents do to tickets: status, priority, assignment, tags, replies, notes, merges.
+//! Each operation is durable before it returns, audited, reflected in the queue index
+//! and announced to every open session.
+
+use super::write::{Hold, Unit};
+use super::{Actor, Desk, DeskError, Result};
+use sealdesk_model::{Author, Message, MessageKind, Priority, Status, Ticket, TicketNo, Timestamp};
+
+/// The ticket, read inside a unit that holds it.
+pub(super) fn load_ticket(u: &mut Unit<'_>, number: TicketNo) -> Result<Ticket> {
+    u.hold(Hold::Ticket(number))?;
+    u.tx.store().ticket(number)?.ok_or_else(|| {
+        DeskError::NotFound(format!("there is no ticket {number}: check the number"))
+    })
+}
+
+impl Desk {
+    /// Changes one ticket's workflow as a unit of work: the ticket is read while held,
+    /// `change` applied, the workflow stored (the subject is left alone, so this works
+    /// on an erased customer's ticket too) and the change audited.
+    fn change_ticket(
+        &self,
+        actor: &Actor,
+        number: TicketNo,
+        action: &str,
+        change: impl Fn(&mut Ticket) -> Result<Vec<String>>,
+    ) -> Result<Ticket> {
+        self.write(actor, &[Hold::Ticket(number)], |u| {
+            let mut ticket = load_ticket(u, number)?;
+            let detail = change(&mut ticket)?;
+            ticket.updated = Timestamp::now();
+            u.tx.put_workflow(&ticket)?;
+            let mut targets = vec![number.to_string()];
+            targets.extend(detail);
+            u.audit(action, targets, Some(&ticket.customer));
+            u.touch(number);
+            Ok(ticket)
+        })
+    }
+
+    pub fn set_status(&self, actor: &Actor, number: TicketNo, status: Status) -> Result<Ticket> {
+        self.change_ticket(actor, number, "ticket.status", |t| {
+            t.status = status;
+            Ok(vec![format!("status={status}")])
+        })
+    }
+
+    pub fn set_priority(
+        &self,
+        actor: &Actor,
+        number: TicketNo,
+        priority: Priority,
+    ) -> Result<Ticket> {
+        self.change_ticket(actor, number, "ticket.priority", |t| {
+            t.priority = priority;
+            Ok(vec![format!("priority={priority}")])
+        })
+    }
+
+    /// Assigns to an agent by name, or unassigns with `None`.
+    pub fn assign(&self, actor: &Actor, number: TicketNo, agent: Option<&str>) -> Result<Ticket> {
+        if let Some(name) = agent {
+            if self.store.agent_by_name(name)?.is_none() {
+                return Err(DeskError::NotFound(format!(
+                    "no agent named {}: pick one from the agent list",
+                    sealdesk_model::sanitize::line(name)
+                )));
+            }
+        }
+        self.change_ticket(actor, number, "ticket.assign", |t| {
+            t.assignee = agent.map(String::from);
+            if t.status == Status::New && agent.is_some() {
+                t.status = Status::Open;
+            }
+            Ok(vec![format!("assignee={}", agent.unwrap_or("-"))])
+        })
+    }
+
+    /// Replaces the tags. Tags are workflow labels: trimmed, lower-cased, deduplicated.
+    pub fn set_tags(&self, actor: &Actor, number: TicketNo, tags: &[String]) -> Result<Ticket> {
+        let mut clean: Vec<String> = Vec::new();
+        for tag in tags {
+            let tag = sealdesk_model::sanitize::line(tag).trim().to_lowercase();
+            if tag.is_empty() || clean.contains(&tag) {
+                continue;
+            }
+            if tag.chars().count() > 40 || tag.contains(char::is_whitespace) || tag.contains(',') {
+                return Err(DeskError::Invalid(format!(
+                    "tag {tag:?} is not allowed: use up to 40 characters without spaces or commas"
+                )));
+            }
+            clean.push(tag);
+        }
+        self.change_ticket(actor, number, "ticket.tags", |t| {
+            t.tags = clean.clone();
+            Ok(vec![])
+        })
+    }
+
+    /// Adds a reply to the customer (queued for sending) and returns it. A new ticket
+    /// becomes open.
+    pub fn add_reply(&self, actor: &Actor, number: TicketNo, text: &str) -> Result<Message> {
+        self.add_agent_message(actor, number, text, MessageKind::Outbound, None)
+    }
+
+    /// Like [`Desk::add_reply`]; when the customer's processing is restricted, an
+    /// admin's `override_reason` lets the reply through (audited as an override).
+    pub fn add_reply_overriding(
+        &self,
+        actor: &Actor,
+        number: TicketNo,
+        text: &str,
+        override_reason: Option<&str>,
+    ) -> Result<Message> {
+        self.add_agent_message(actor, number, text, MessageKind::Outbound, override_reason)
+    }
+
+    /// Adds an internal note, never sent to the customer.
+    pub fn add_note(&self, actor: &Actor, number: TicketNo, text: &str) -> Result<Message> {
+        self.add_agent_message(actor, number, text, MessageKind::Note, None)
+    }
+
+    fn add_agent_message(
+        &self,
+        actor: &Actor,
+        number: TicketNo,
+        text: &str,
+        kind: MessageKind,
+        override_reason: Option<&str>,
+    ) -> Result<Message> {
+        if text.trim().is_empty() {
+            return Err(DeskError::Invalid(
+                "the text is empty: write something first".into(),
+            ));
+        }
+        let domain = self.config().mail.message_id_domain();
+        self.write(actor, &[Hold::Ticket(number)], |u| {
+            if kind == MessageKind::Outbound {
+                let t = load_ticket(u, number)?;
+                u.hold(Hold::Customer(t.customer))?;
+                if let Some(c) = self.store.customer(&t.customer)? {
+                    if let Err(refusal) = self.mail_allowed(&c, super::MailPurpose::Reply) {
+                        let what = format!("reply on {number}");
+                        self.override_restriction(
+                            u,
+                            actor,
+                            &c.id,
+                            &refusal,
+                            override_reason,
+                            &what,
+                        )?;
+                    }
+                }
+            }
+            self.stage_agent_message(u, number, text, kind, &domain)
+        })
+    }
+
+    /// Stages an agent's reply or note on a ticket (see [`Desk::add_reply`]).
+    pub(super) fn stage_agent_message(
+        &self,
+        u: &mut Unit<'_>,
+        number: TicketNo,
+        text: &str,
+        kind: MessageKind,
+        domain: &str,
+    ) -> Result<Message> {
+        let outbound = kind == MessageKind::Outbound;
+        {
+            let mut t = load_ticket(u, number)?;
+            let now = Timestamp::now();
+            // A reply threads in the customer's mail client: its own Message-ID,
+            // In-Reply-To the latest message with an id, References the thread's ids
+            // (the last 20).
+            let (message_id, in_reply_to, references) = if outbound {
+                let ids: Vec<String> =
+                    u.tx.store()
+                        .messages(number)?
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|m| m.message_id)
+                        .collect();
+                let refs = ids[ids.len().saturating_sub(20)..].to_vec();
+                (
+                    Some(sealdesk_mail::new_message_id(domain)),
+                    ids.last().cloned(),
+                    refs,
+                )
+            } else {
+                (None, None, Vec::new())
+            };
+            let mut message = Message {
+                ticket: number,
+                seq: 0,
+                kind,
+                author: Author::Agent {
+                    name: u.actor_name().to_string(),
+                },
+                at: now,
+                text: text.to_string(),
+                message_id,
+                in_reply_to,
+                references,
+                attachments: Vec::new(),
+                delivery: outbound.then_some(sealdesk_model::Delivery::Queued { since: now }),
+            };
+            let seq = u.tx.append_message(&t.customer, &mut message)?;
+            if outbound {
+                if let Some(id) = &message.message_id {
+                    u.tx.index_message_id(id, number)?;
+                }
+                u.tx.put_outbox(&sealdesk_model::OutboxEntry {
+                    ticket: number,
+                    seq,
+                    attempts: 0,
+                    next_attempt: now,
+                    last_error: None,
+                    automatic: false,
+                    composed: None,
+                })?;
+            }
+            if outbound && t.status == Status::New {
+                t.status = Status::Open;
+            }
+            t.updated = now;
+            u.tx.put_workflow(&t)?;
+            let action = if kind == MessageKind::Note {
+                "ticket.note"
+            } else {
+                "ticket.reply"
+            };
+            u.audit(
+                action,
+                vec![number.to_string(), format!("message={seq}")],
+                Some(&t.customer),
+            );
+            u.touch(number);
+            Ok(message)
+        }
+    }
+
+    /// Moves the whole thread of `from` to the end of `into`, closes `from` with a note
+    /// pointing to `into`. Messages stay sealed with the key of whoever they belong to.
+    pub fn merge(&self, actor: &Actor, from: TicketNo, into: TicketNo) -> Result<Ticket> {
+        if from == into {
+            return Err(DeskError::Invalid(
+                "a ticket cannot be merged into itself: pick another ticket".into(),
+            ));
+        }
+        self.write(actor, &[Hold::Ticket(from), Hold::Ticket(into)], |u| {
+            let mut source = load_ticket(u, from)?;
+            let mut target = load_ticket(u, into)?;
+            let moved = u.tx.move_thread(from, into)?;
+            let now = Timestamp::now();
+            for (ticket, text) in [
+                (&source, format!("Merged into {into}.")),
+                (
+                    &target,
+                    format!("Ticket {from} was merged into this one ({moved} messages)."),
+                ),
+            ] {
+                // System notes hold nobody's personal data: sealed with the desk's
+                // key, so a merge works whoever was erased.
+                let mut note = Message {
+                    ticket: ticket.number,
+                    seq: 0,
+                    kind: MessageKind::Note,
+                    author: Author::System,
+                    at: now,
+                    text,
+                    message_id: None,
+                    in_reply_to: None,
+                    references: Vec::new(),
+                    attachments: Vec::new(),
+                    delivery: None,
+                };
+                u.tx.append_system_note(&mut note)?;
+            }
+            source.status = Status::Closed;
+            if !source.tags.iter().any(|t| t == "merged") {
+                source.tags.push("merged".into());
+            }
+            source.updated = now;
+            target.updated = now;
+            u.tx.put_workflow(&source)?;
+            u.tx.put_workflow(&target)?;
+            u.audit(
+                "ticket.merge",
+                vec![
+                    from.to_string(),
+                    format!("into={into}"),
+                    format!("moved={moved}"),
+                ],
+                Some(&source.customer),
+            );
+            u.audit(
+                "ticket.merged-into",
+                vec![into.to_string(), format!("from={from}")],
+                Some(&target.customer),
+            );
+            u.touch(from);
+            u.touch(into);
+            Ok(target)
+        })
+    }
+}

@@ -1,0 +1,223 @@
+//! Outbound mail: agents' replies and acknowledgements leave through an SMTP relay
+//! (the organisation's mail server or a provider), never directly to the recipient's
+//! MX: a relay has the reputation, SPF/DKIM and queue that a helpdesk should not.
+//!
+//! [`Sender::send`] makes one attempt and says whether a failure is worth retrying;
+//! the caller keeps the outbox and asks [`retry_delay`] when to try again.
+
+mod message;
+mod relay;
+
+pub use message::{build_message, MailAttachment, OutgoingMail};
+pub use relay::{RelayConfig, RelayError, Security};
+
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use sealdesk_model::sanitize;
+use std::time::{Duration, SystemTime};
+
+/// Per-command timeout towards the relay (connect, each reply).
+const RELAY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest reason kept, so a chatty relay cannot flood the log or the UI.
+const MAX_REASON: usize = 300;
+
+/// A send that failed. `permanent` means retrying the same mail cannot help (a 5xx
+/// reply, or a mail we could not even build); otherwise (4xx, network, TLS, timeouts)
+/// try again later.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct SendError {
+    pub permanent: bool,
+    /// One line, sanitized, never containing the relay password.
+    pub reason: String,
+}
+
+impl SendError {
+    pub(crate) fn permanent(reason: String) -> SendError {
+        SendError::new(true, &reason)
+    }
+
+    fn new(permanent: bool, reason: &str) -> SendError {
+        let reason = sanitize::line(reason).chars().take(MAX_REASON).collect();
+        SendError { permanent, reason }
+    }
+}
+
+/// Sends mail through one relay. Cheap to share behind an `Arc`; each send opens its
+/// own connection (no pool: a helpdesk sends a handful of mails a minute).
+pub struct Sender {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    relay: String,
+}
+
+impl Sender {
+    /// `hello_name` is our name in EHLO, e.g. `desk.example.com`; many relays refuse
+    /// `localhost`.
+    pub fn new(relay: &RelayConfig, hello_name: &str) -> Result<Sender, SendError> {
+        if hello_name.is_empty()
+            || hello_name
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(SendError::permanent(format!(
+                "the hello name {:?} is not a host name: set it to this host's name, e.g. desk.example.com",
+                sanitize::line(hello_name)
+            )));
+        }
+        let tls = || {
+            TlsParameters::new(relay.host.clone()).map_err(|e| {
+                SendError::permanent(format!("cannot set up TLS towards {relay}: {e}"))
+            })
+        };
+        let tls = match relay.security {
+            Security::None => Tls::None,
+            Security::StartTls => Tls::Required(tls()?),
+            Security::Tls => Tls::Wrapper(tls()?),
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&relay.host)
+            .port(relay.port)
+            .tls(tls)
+            .timeout(Some(RELAY_TIMEOUT))
+            .hello_name(ClientId::Domain(hello_name.to_string()));
+        if let Some((user, password)) = &relay.credentials {
+            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+        }
+        Ok(Sender {
+            transport: builder.build(),
+            relay: relay.to_string(),
+        })
+    }
+
+    /// One delivery attempt. Ok means the relay accepted the mail (250 after DATA).
+    pub async fn send(&self, mail: &OutgoingMail) -> Result<(), SendError> {
+        self.send_keeping(mail).await.map(drop)
+    }
+
+    /// One delivery attempt; on success, the message exactly as it went to the relay
+    /// (the desk keeps it, sealed, so an export holds the mail as sent).
+    pub async fn send_keeping(&self, mail: &OutgoingMail) -> Result<Vec<u8>, SendError> {
+        let message = build_message(mail)?;
+        let formatted = message.formatted();
+        match self.transport.send(message).await {
+            Ok(_) => Ok(formatted),
+            Err(e) => Err(self.classify(&e)),
+        }
+    }
+
+    fn classify(&self, e: &lettre::transport::smtp::Error) -> SendError {
+        let relay = &self.relay;
+        // lettre's Display carries the relay's reply text, never our credentials.
+        if e.is_permanent() {
+            let fix = match e.status().map(|c| c.to_string()) {
+                Some(code) if code.starts_with("53") => "check the relay user and password",
+                Some(code) if code.starts_with("55") => "check the addresses",
+                _ => "check the relay's log",
+            };
+            SendError::new(true, &format!("{relay} refused the mail ({e}): {fix}"))
+        } else if e.is_transient() {
+            SendError::new(
+                false,
+                &format!("{relay} deferred the mail ({e}): will retry"),
+            )
+        } else if e.is_tls() {
+            SendError::new(
+                false,
+                &format!(
+                    "TLS with {relay} failed ({e}): check the relay URL's port and tls= setting"
+                ),
+            )
+        } else {
+            SendError::new(
+                false,
+                &format!(
+                    "cannot talk to {relay} ({e}): check that the relay is up and the URL is right"
+                ),
+            )
+        }
+    }
+}
+
+/// Give up on a mail whose first attempt failed this long ago, like an MTA's
+/// `maximal_queue_lifetime`: by then the conversation has moved on, and the agent
+/// should be told the reply did not leave rather than have it arrive days late.
+pub const GIVE_UP_AFTER: Duration = Duration::from_secs(2 * 24 * 60 * 60);
+
+/// Whether a mail first tried at `first_attempt` should be given up (see
+/// [`GIVE_UP_AFTER`]). Permanent errors are given up at once, whatever the time.
+pub fn should_give_up(first_attempt: SystemTime, now: SystemTime) -> bool {
+    now.duration_since(first_attempt)
+        .is_ok_and(|waited| waited >= GIVE_UP_AFTER)
+}
+
+/// How long to wait after the `attempt`-th failed try (1-based): 1 min, 2, 4, … doubling
+/// up to 1 h, then hourly until [`GIVE_UP_AFTER`]. Doubling spares a relay that is
+/// struggling; the cap keeps a reply from waiting hours after the relay is back.
+pub fn retry_delay(attempt: u32) -> Duration {
+    const FIRST: u64 = 60;
+    const CAP: u64 = 60 * 60;
+    let doublings = attempt.saturating_sub(1).min(16);
+    Duration::from_secs((FIRST << doublings).min(CAP))
+}
+
+/// A fresh Message-ID (without angle brackets): 128 random bits in hex, `@domain`.
+/// Random rather than counter-based so ids reveal nothing about volume or order.
+pub fn new_message_id(domain: &str) -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the OS random source failed");
+    let domain = if domain.is_empty() {
+        "sealdesk.invalid"
+    } else {
+        domain
+    };
+    format!("{}@{domain}", hex::encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delay_doubles_then_caps() {
+        let minutes: Vec<u64> = (1..=9).map(|a| retry_delay(a).as_secs() / 60).collect();
+        assert_eq!(minutes, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(retry_delay(0), Duration::from_secs(60));
+        assert_eq!(retry_delay(u32::MAX), Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn give_up_after_two_days() {
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        assert!(!should_give_up(
+            start,
+            start + Duration::from_secs(47 * 3600)
+        ));
+        assert!(should_give_up(start, start + GIVE_UP_AFTER));
+        // A clock that went backwards is not a reason to give up.
+        assert!(!should_give_up(start, start - Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn message_ids_are_unique_and_well_formed() {
+        let a = new_message_id("desk.example.com");
+        let b = new_message_id("desk.example.com");
+        assert_ne!(a, b);
+        let (local, domain) = a.split_once('@').unwrap();
+        assert_eq!(domain, "desk.example.com");
+        assert_eq!(local.len(), 32);
+        assert!(local.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert!(new_message_id("").ends_with("@sealdesk.invalid"));
+    }
+
+    #[test]
+    fn sender_refuses_a_bad_hello_name() {
+        let relay = RelayConfig::parse("smtp://127.0.0.1:2525").unwrap();
+        let err = Sender::new(&relay, "two words").err().expect("refused");
+        assert!(
+            err.permanent && err.reason.contains("desk.example.com"),
+            "{err}"
+        );
+        assert!(Sender::new(&relay, "desk.example.com").is_ok());
+    }
+}

@@ -1,0 +1,90 @@
+//! What screens and popups ask the app to do. Like gitui's internal event queue, this
+//! keeps screens from reaching into each other: a screen returns an [`Action`] and the
+//! app, the one place that owns the screen stack, carries it out.
+
+use super::popups::{FormAnswer, Popup};
+use super::screens::queue::StatusFilter;
+use super::screens::request::RequestStep;
+use sealdesk_model::{CustomerId, MessageKind, Priority, RequestId, RequestKind, Status, TicketNo};
+
+pub(crate) enum Action {
+    Quit,
+    /// Close the screen on top (the queue at the bottom stays).
+    Back,
+    OpenTicket(TicketNo),
+    OpenCustomer(CustomerId),
+    /// The consent ledger of a customer.
+    OpenConsent(CustomerId),
+    /// Every privacy request, most urgent first.
+    OpenRequests,
+    OpenRequest(RequestId),
+    /// The audit log (admins only).
+    OpenAudit,
+    /// Quarantined mail (admins only).
+    OpenQuarantine,
+    /// The global search, as typed: an address, part of a name, or a ticket number.
+    Find(String),
+    /// Several actions in order, e.g. an error for the status line and the form again.
+    Many(Vec<Action>),
+    /// Boxed: popups carry actions of their own (a picker's choices).
+    Popup(Box<Popup>),
+    /// Show the keys of the screen on top.
+    Help,
+    PickTheme,
+    SetTheme(String),
+    /// A transient status-line message.
+    Info(String),
+    /// A transient status-line error; every desk error ends up here, never in a panic.
+    Error(String),
+    /// A popup's answer, for the screen on top (which opened the popup) to act on.
+    Choice(Choice),
+}
+
+/// What the agent picked or typed in a popup.
+pub(crate) enum Choice {
+    /// File a quarantined message after all.
+    QuarantineRelease(sealdesk_model::QuarantineId),
+    /// Confirmed: delete a quarantined message for good.
+    QuarantineDelete(sealdesk_model::QuarantineId),
+    Status(Status),
+    Priority(Priority),
+    /// An agent's name, or `None` to unassign.
+    Assign(Option<String>),
+    /// Comma-separated tags as typed.
+    Tags(String),
+    /// The ticket number as typed, to be checked and confirmed before merging.
+    MergeTarget(String),
+    /// Confirmed: merge the ticket on screen into this one.
+    Merge(TicketNo),
+    /// Reply or note text, from the editor.
+    Send(MessageKind, String),
+    StatusFilter(StatusFilter),
+    /// The tag to filter the queue by, as typed; empty clears the filter.
+    TagFilter(String),
+    /// The consent form's answers, to record for the customer on screen.
+    Consent(FormAnswer),
+    /// Open a privacy request of this kind for the ticket or customer on screen.
+    NewRequest(RequestKind),
+    /// A step on the request on screen, with the text it needs (method, code, reason,
+    /// note; empty for steps that need none).
+    RequestStep(RequestStep, String),
+    /// Confirmed: mail this stored export for the request on screen (`None`: make
+    /// one first).
+    MailExport(Option<sealdesk_model::ExportId>),
+    /// The address typed to confirm erasing the customer on screen.
+    Erase(String),
+    /// An admin's reason to send the refused reply on screen to a restricted customer.
+    ReplyOverride(String),
+    /// An admin's reason to export the customer on screen without a verified request.
+    ExportOverride(String),
+    /// An admin's reason to erase the customer on screen without a verified request.
+    EraseOverride(String),
+    /// The audit filter form's answers.
+    AuditFilter(FormAnswer),
+}
+
+impl Action {
+    pub fn popup(popup: Popup) -> Action {
+        Action::Popup(Box::new(popup))
+    }
+}

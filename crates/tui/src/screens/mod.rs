@@ -1,0 +1,218 @@
+//! The full-size screens of the stack: the queue at the bottom, tickets, customers and
+//! the privacy screens (consent, requests, audit log) opened on top. Each screen handles keys (through its key table), reacts to desk
+//! changes, and draws itself; the app only routes to the one on top.
+
+pub(crate) mod audit;
+pub(crate) mod consent;
+pub(crate) mod customer;
+pub(crate) mod quarantine;
+pub(crate) mod queue;
+pub(crate) mod request;
+pub(crate) mod requests;
+pub(crate) mod ticket;
+
+use super::action::{Action, Choice};
+use super::app::SessionInfo;
+use super::event::KeyEvent;
+use super::keymap::HelpSection;
+use super::theme::Theme;
+use ratatui::layout::Rect;
+use ratatui::Frame;
+use sealdesk_desk::{Change, Desk};
+use sealdesk_model::{TicketNo, Timestamp};
+
+/// What a screen may use while handling an event: the desk and who is acting.
+pub(crate) struct Ctx<'a> {
+    pub desk: &'a Desk,
+    pub session: &'a SessionInfo,
+}
+
+/// What a screen needs to draw: the theme and the time ages are measured against.
+pub(crate) struct Look<'a> {
+    pub theme: &'a Theme,
+    pub now: Timestamp,
+}
+
+pub(crate) enum Screen {
+    Queue(queue::QueueScreen),
+    Ticket(ticket::TicketScreen),
+    Customer(customer::CustomerScreen),
+    Consent(consent::ConsentScreen),
+    Requests(requests::RequestsScreen),
+    Request(request::RequestScreen),
+    Audit(audit::AuditScreen),
+    Quarantine(quarantine::QuarantineScreen),
+}
+
+impl Screen {
+    pub fn handle_key(&mut self, ctx: &Ctx, key: KeyEvent) -> Option<Action> {
+        match self {
+            Screen::Queue(s) => s.handle_key(ctx, key),
+            Screen::Ticket(s) => s.handle_key(ctx, key),
+            Screen::Customer(s) => s.handle_key(ctx, key),
+            Screen::Consent(s) => s.handle_key(ctx, key),
+            Screen::Requests(s) => s.handle_key(key),
+            Screen::Request(s) => s.handle_key(ctx, key),
+            Screen::Audit(s) => s.handle_key(ctx, key),
+            Screen::Quarantine(s) => s.handle_key(key),
+        }
+    }
+
+    pub fn paste(&mut self, ctx: &Ctx, text: &str) -> Option<Action> {
+        match self {
+            Screen::Queue(s) => s.paste(ctx, text),
+            _ => None,
+        }
+    }
+
+    pub fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
+        match self {
+            Screen::Queue(s) => s.choose(ctx, choice),
+            Screen::Ticket(s) => s.choose(ctx, choice),
+            Screen::Customer(s) => s.choose(ctx, choice),
+            Screen::Consent(s) => s.choose(ctx, choice),
+            Screen::Requests(_) => None,
+            Screen::Request(s) => s.choose(ctx, choice),
+            Screen::Audit(s) => s.choose(ctx, choice),
+            Screen::Quarantine(s) => s.choose(ctx, choice),
+        }
+    }
+
+    /// Refreshes what the screen shows after `change`. The app shows the returned
+    /// message only for the screen on top.
+    pub fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
+        match self {
+            Screen::Queue(s) => s.on_change(ctx, change),
+            Screen::Ticket(s) => s.on_change(ctx, change),
+            Screen::Customer(s) => s.on_change(ctx, change),
+            Screen::Requests(s) => s.on_change(ctx, change),
+            Screen::Request(s) => s.on_change(ctx, change),
+            // Consent changes are not announced; the audit log is re-read on `r` only.
+            Screen::Consent(_) | Screen::Audit(_) => None,
+            Screen::Quarantine(s) => s.on_change(ctx, change),
+        }
+    }
+
+    /// The screen above this one was closed: catch up on what may have changed there
+    /// without an announcement (cheap, unaudited reads only).
+    pub fn revealed(&mut self, ctx: &Ctx) -> Option<Action> {
+        match self {
+            Screen::Queue(s) => s.reload_markers(ctx),
+            Screen::Requests(s) => s.refresh(ctx),
+            Screen::Request(s) => s.refresh(ctx),
+            _ => None,
+        }
+    }
+
+    /// Re-reads everything the screen shows.
+    pub fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
+        match self {
+            Screen::Queue(s) => s.refresh(ctx),
+            Screen::Ticket(s) => s.refresh(ctx),
+            Screen::Customer(s) => s.refresh(ctx),
+            Screen::Consent(s) => s.refresh(ctx),
+            Screen::Requests(s) => s.refresh(ctx),
+            Screen::Request(s) => s.refresh(ctx),
+            Screen::Audit(s) => s.refresh(ctx),
+            Screen::Quarantine(s) => s.refresh(ctx),
+        }
+    }
+
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
+        match self {
+            Screen::Queue(s) => s.draw(frame, area, look),
+            Screen::Ticket(s) => s.draw(frame, area, look),
+            Screen::Customer(s) => s.draw(frame, area, look),
+            Screen::Consent(s) => s.draw(frame, area, look),
+            Screen::Requests(s) => s.draw(frame, area, look),
+            Screen::Request(s) => s.draw(frame, area, look),
+            Screen::Audit(s) => s.draw(frame, area, look),
+            Screen::Quarantine(s) => s.draw(frame, area, look),
+        }
+    }
+
+    pub fn help(&self) -> Vec<HelpSection> {
+        match self {
+            Screen::Queue(s) => s.help(),
+            Screen::Ticket(_) => ticket::help(),
+            Screen::Customer(_) => customer::help(),
+            Screen::Consent(_) => consent::help(),
+            Screen::Requests(_) => requests::help(),
+            Screen::Request(_) => request::help(),
+            Screen::Audit(_) => audit::help(),
+            Screen::Quarantine(_) => quarantine::help(),
+        }
+    }
+
+    pub fn hints(&self) -> Vec<(String, &'static str)> {
+        match self {
+            Screen::Queue(s) => s.hints(),
+            Screen::Ticket(_) => ticket::hints(),
+            Screen::Customer(_) => customer::hints(),
+            Screen::Consent(_) => consent::hints(),
+            Screen::Requests(_) => requests::hints(),
+            Screen::Request(_) => request::hints(),
+            Screen::Audit(_) => audit::hints(),
+            Screen::Quarantine(_) => quarantine::hints(),
+        }
+    }
+
+    /// This screen's part of the breadcrumb ("Queue", "#12", a customer's name).
+    pub fn crumb(&self) -> String {
+        match self {
+            Screen::Queue(_) => "Queue".into(),
+            Screen::Ticket(s) => s.number().to_string(),
+            Screen::Customer(s) => s.crumb(),
+            Screen::Consent(s) => s.crumb(),
+            Screen::Requests(_) => "Requests".into(),
+            Screen::Request(s) => s.crumb(),
+            Screen::Audit(_) => "Audit log".into(),
+            Screen::Quarantine(_) => "Quarantine".into(),
+        }
+    }
+
+    /// True while the screen is taking typed text (queue search), so global keys such
+    /// as `T` and `?` are typed rather than acted on.
+    pub fn captures_text(&self) -> bool {
+        matches!(self, Screen::Queue(s) if s.searching())
+    }
+
+    /// The ticket this screen shows, for presence.
+    pub fn ticket(&self) -> Option<TicketNo> {
+        match self {
+            Screen::Ticket(s) => Some(s.number()),
+            _ => None,
+        }
+    }
+}
+
+/// Keeps `selected` inside a window of `height` rows starting at `offset`, and returns
+/// the new offset. Screens with long lists draw only that window.
+pub(crate) fn scroll_window(selected: usize, offset: usize, height: usize, len: usize) -> usize {
+    let height = height.max(1);
+    let offset = if selected < offset {
+        selected
+    } else if selected >= offset + height {
+        selected + 1 - height
+    } else {
+        offset
+    };
+    offset.min(len.saturating_sub(height))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scroll_window;
+
+    #[test]
+    fn window_follows_the_selection() {
+        assert_eq!(scroll_window(0, 0, 10, 100), 0);
+        assert_eq!(scroll_window(9, 0, 10, 100), 0);
+        assert_eq!(scroll_window(10, 0, 10, 100), 1);
+        assert_eq!(scroll_window(99_999, 0, 20, 100_000), 99_980);
+        assert_eq!(scroll_window(5, 50, 10, 100), 5);
+        // The list shrank under the window: show its end, not empty rows.
+        assert_eq!(scroll_window(3, 40, 10, 12), 2);
+        assert_eq!(scroll_window(0, 0, 0, 0), 0);
+    }
+}

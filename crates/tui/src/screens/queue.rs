@@ -1,0 +1,695 @@
+//! The queue: every ticket the filters let through, one row each.
+//!
+//! The desk's in-memory index does the filtering, so search runs on every keystroke;
+//! typing on only narrows the rows already listed. The rows are shared with the index
+//! (no copy per session), and a change to one ticket moves that one row
+//! ([`QueueView::apply`]) rather than re-running the query. Drawing builds cells only
+//! for the rows in view: with 100,000 tickets the table is still a screenful of `Row`s.
+//!
+//! Tickets that carry an open privacy request are marked `§` (`§!` when overdue). The
+//! set of those tickets is read when the queue opens, and again on a desk change only
+//! if a request was stored since or the markers are a minute old (urgency moves with
+//! the clock): never per row, per search keystroke, or per arriving mail.
+
+use super::{scroll_window, Ctx, Look};
+use crate::action::{Action, Choice};
+use crate::display::{due_cell, priority_role, status_role};
+use crate::event::{KeyCode, KeyEvent};
+use crate::keymap::{self, bind, ch, ctrl, key, lookup, Binding, HelpSection};
+use crate::popups::{Picker, Popup, Prompt};
+use crate::theme::Role;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
+use ratatui::Frame;
+use sealdesk_desk::{AssigneeFilter, Change, QueueQuery, QueueRow, QueueView, SortKey, Urgency};
+use sealdesk_model::sanitize;
+use sealdesk_model::{Status, TicketNo, Timestamp};
+use std::collections::HashMap;
+
+/// Request markers older than this are re-read on the next desk change.
+const MARKERS_MAX_AGE_SECS: i64 = 60;
+
+#[derive(Clone, Copy)]
+enum QueueKey {
+    Down,
+    Up,
+    PageDown,
+    PageUp,
+    Top,
+    Bottom,
+    Open,
+    Search,
+    StatusFilter,
+    AssigneeFilter,
+    TagFilter,
+    Sort,
+    ClearSearch,
+    Requests,
+    Quarantine,
+    Audit,
+    Quit,
+}
+
+const KEYS: &[Binding<QueueKey>] = &[
+    bind(
+        &[ch('j'), key(KeyCode::Down)],
+        QueueKey::Down,
+        "next ticket",
+        None,
+    ),
+    bind(
+        &[ch('k'), key(KeyCode::Up)],
+        QueueKey::Up,
+        "previous ticket",
+        None,
+    ),
+    bind(
+        &[key(KeyCode::PageDown)],
+        QueueKey::PageDown,
+        "page down",
+        None,
+    ),
+    bind(&[key(KeyCode::PageUp)], QueueKey::PageUp, "page up", None),
+    bind(
+        &[ch('g'), key(KeyCode::Home)],
+        QueueKey::Top,
+        "first ticket",
+        None,
+    ),
+    bind(
+        &[ch('G'), key(KeyCode::End)],
+        QueueKey::Bottom,
+        "last ticket",
+        None,
+    ),
+    bind(
+        &[key(KeyCode::Enter)],
+        QueueKey::Open,
+        "open the ticket",
+        Some("open"),
+    ),
+    bind(
+        &[ch('/')],
+        QueueKey::Search,
+        "search subject, customer and tags",
+        Some("search"),
+    ),
+    bind(
+        &[ch('f')],
+        QueueKey::StatusFilter,
+        "filter by status",
+        Some("status"),
+    ),
+    bind(
+        &[ch('a')],
+        QueueKey::AssigneeFilter,
+        "cycle assignee filter: anyone, mine, unassigned",
+        None,
+    ),
+    bind(&[ch('t')], QueueKey::TagFilter, "filter by tag", None),
+    bind(
+        &[ch('s')],
+        QueueKey::Sort,
+        "cycle sort: updated, number, priority, due",
+        Some("sort"),
+    ),
+    bind(
+        &[key(KeyCode::Esc)],
+        QueueKey::ClearSearch,
+        "clear the search",
+        None,
+    ),
+    bind(
+        &[ch('R')],
+        QueueKey::Requests,
+        "privacy requests, most urgent first",
+        Some("requests"),
+    ),
+    bind(
+        &[ch('L')],
+        QueueKey::Audit,
+        "the audit log (admins only)",
+        None,
+    ),
+    bind(
+        &[ch('Q')],
+        QueueKey::Quarantine,
+        "quarantined mail (admins only)",
+        None,
+    ),
+    bind(&[ch('q')], QueueKey::Quit, "quit sealdesk", Some("quit")),
+];
+
+#[derive(Clone, Copy)]
+enum SearchKey {
+    Keep,
+    Clear,
+    DeleteChar,
+    ClearText,
+    Down,
+    Up,
+}
+
+/// Keys while typing a search; any other character is added to it.
+const SEARCH_KEYS: &[Binding<SearchKey>] = &[
+    bind(
+        &[key(KeyCode::Enter)],
+        SearchKey::Keep,
+        "keep the search, back to the list",
+        Some("done"),
+    ),
+    bind(
+        &[key(KeyCode::Esc)],
+        SearchKey::Clear,
+        "clear the search",
+        Some("clear"),
+    ),
+    bind(
+        &[key(KeyCode::Backspace)],
+        SearchKey::DeleteChar,
+        "delete a character",
+        None,
+    ),
+    bind(&[ctrl('u')], SearchKey::ClearText, "clear the text", None),
+    bind(&[key(KeyCode::Down)], SearchKey::Down, "next ticket", None),
+    bind(&[key(KeyCode::Up)], SearchKey::Up, "previous ticket", None),
+];
+
+/// Which statuses the queue shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum StatusFilter {
+    /// Everything but closed: the work still to do.
+    #[default]
+    NotClosed,
+    Only(Status),
+    All,
+}
+
+impl StatusFilter {
+    fn statuses(self) -> Vec<Status> {
+        match self {
+            StatusFilter::NotClosed => Vec::new(),
+            StatusFilter::Only(status) => vec![status],
+            StatusFilter::All => Status::ALL.to_vec(),
+        }
+    }
+
+    fn label(self) -> String {
+        match self {
+            StatusFilter::NotClosed => "not closed".into(),
+            StatusFilter::Only(status) => status.to_string(),
+            StatusFilter::All => "all".into(),
+        }
+    }
+}
+
+pub(crate) struct QueueScreen {
+    query: QueueQuery,
+    status_filter: StatusFilter,
+    rows: QueueView,
+    /// Tickets with an open privacy request, and how urgent the most urgent one is.
+    requests: HashMap<TicketNo, Urgency>,
+    /// The desk's request generation and the time when `requests` was read.
+    markers_read: (u64, Timestamp),
+    selected: usize,
+    /// First row in view; kept by `draw`, which knows the height.
+    offset: usize,
+    /// Rows in view at the last draw, for paging.
+    page: usize,
+    searching: bool,
+}
+
+impl QueueScreen {
+    /// The default queue: every ticket not closed, most recently updated first.
+    pub fn open(ctx: &Ctx) -> (QueueScreen, Option<Action>) {
+        let mut screen = QueueScreen {
+            query: QueueQuery::default(),
+            status_filter: StatusFilter::default(),
+            rows: QueueView::default(),
+            requests: HashMap::new(),
+            markers_read: (0, Timestamp(0)),
+            selected: 0,
+            offset: 0,
+            page: 10,
+            searching: false,
+        };
+        let problem = screen.reload(ctx, false);
+        let markers = screen.reload_markers(ctx);
+        (screen, problem.or(markers))
+    }
+
+    pub fn searching(&self) -> bool {
+        self.searching
+    }
+
+    fn selected_number(&self) -> Option<TicketNo> {
+        self.rows.get(self.selected).map(|row| row.ticket.number)
+    }
+
+    /// Re-runs the query, keeping the selected ticket selected if it is still listed;
+    /// otherwise keeps the position (`keep_position`) or goes to the top.
+    fn reload(&mut self, ctx: &Ctx, keep_position: bool) -> Option<Action> {
+        let before = self.selected_number();
+        match ctx.desk.queue(&self.query) {
+            Ok(rows) => self.rows = QueueView::new(rows),
+            Err(e) => return Some(Action::Error(e.to_string())),
+        }
+        self.reselect(before, keep_position);
+        None
+    }
+
+    /// After the search text changed from `before`: typing on filters the rows already
+    /// listed; anything else re-runs the query.
+    fn search_changed(&mut self, ctx: &Ctx, before: &QueueQuery) -> Option<Action> {
+        if !self.query.narrows(before) {
+            return self.reload(ctx, false);
+        }
+        let selected = self.selected_number();
+        self.rows.narrow(&self.query);
+        self.reselect(selected, false);
+        None
+    }
+
+    /// Selects ticket `number` if listed; otherwise keeps the position
+    /// (`keep_position`) or goes to the top.
+    fn reselect(&mut self, number: Option<TicketNo>, keep_position: bool) {
+        self.selected = match number.and_then(|n| self.rows.position(n)) {
+            Some(i) => i,
+            None if keep_position => self.selected.min(self.rows.len().saturating_sub(1)),
+            None => 0,
+        };
+    }
+
+    /// One ticket changed: moves its row (in, out or along the list) without
+    /// re-running the query; the selection stays on the same ticket.
+    fn ticket_changed(&mut self, ctx: &Ctx, number: TicketNo) -> Option<Action> {
+        let row = match ctx.desk.queue_row(number) {
+            Ok(row) => row,
+            Err(e) => return Some(Action::Error(e.to_string())),
+        };
+        let selected = self.selected_number();
+        self.rows.apply(&self.query, number, row);
+        self.reselect(selected, true);
+        let (generation, read_at) = self.markers_read;
+        let stale = generation != ctx.desk.request_generation()
+            || Timestamp::now().0 - read_at.0 >= MARKERS_MAX_AGE_SECS;
+        if stale {
+            self.reload_markers(ctx)
+        } else {
+            None
+        }
+    }
+
+    /// Re-reads which tickets carry an open privacy request.
+    pub fn reload_markers(&mut self, ctx: &Ctx) -> Option<Action> {
+        // Read the generation first: a request stored meanwhile makes the next change
+        // read again.
+        let generation = ctx.desk.request_generation();
+        let now = Timestamp::now();
+        match ctx.desk.open_request_tickets(now) {
+            Ok(requests) => {
+                self.requests = requests;
+                self.markers_read = (generation, now);
+                None
+            }
+            Err(e) => Some(Action::Error(e.to_string())),
+        }
+    }
+
+    pub fn handle_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
+        if self.searching {
+            return self.handle_search_key(ctx, pressed);
+        }
+        let last = self.rows.len().saturating_sub(1);
+        match lookup(KEYS, pressed)? {
+            QueueKey::Down => self.selected = (self.selected + 1).min(last),
+            QueueKey::Up => self.selected = self.selected.saturating_sub(1),
+            QueueKey::PageDown => self.selected = (self.selected + self.page).min(last),
+            QueueKey::PageUp => self.selected = self.selected.saturating_sub(self.page),
+            QueueKey::Top => self.selected = 0,
+            QueueKey::Bottom => self.selected = last,
+            QueueKey::Open => return self.selected_number().map(Action::OpenTicket),
+            QueueKey::Search => self.searching = true,
+            QueueKey::StatusFilter => return Some(Action::popup(self.status_picker())),
+            QueueKey::AssigneeFilter => {
+                self.query.assignee = match self.query.assignee {
+                    AssigneeFilter::Anyone => AssigneeFilter::Agent,
+                    AssigneeFilter::Agent => AssigneeFilter::Unassigned,
+                    AssigneeFilter::Unassigned => AssigneeFilter::Anyone,
+                };
+                self.query.agent = Some(ctx.session.agent.name.clone());
+                return self.reload(ctx, false);
+            }
+            QueueKey::TagFilter => {
+                let current = self.query.tag.clone().unwrap_or_default();
+                let prompt = Prompt::new("Filter by tag (empty: any tag)", &current, |tag| {
+                    Action::Choice(Choice::TagFilter(tag))
+                });
+                return Some(Action::popup(Popup::Prompt(prompt)));
+            }
+            QueueKey::Sort => {
+                self.query.sort = match self.query.sort {
+                    SortKey::Updated => SortKey::Number,
+                    SortKey::Number => SortKey::Priority,
+                    SortKey::Priority => SortKey::Due,
+                    SortKey::Due => SortKey::Updated,
+                };
+                return self.reload(ctx, false);
+            }
+            QueueKey::ClearSearch if !self.query.text.is_empty() => {
+                self.query.text.clear();
+                return self.reload(ctx, false);
+            }
+            QueueKey::ClearSearch => {}
+            QueueKey::Requests => return Some(Action::OpenRequests),
+            QueueKey::Audit => return Some(Action::OpenAudit),
+            QueueKey::Quarantine => return Some(Action::OpenQuarantine),
+            QueueKey::Quit => return Some(Action::Quit),
+        }
+        None
+    }
+
+    fn handle_search_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
+        let last = self.rows.len().saturating_sub(1);
+        match lookup(SEARCH_KEYS, pressed) {
+            Some(SearchKey::Keep) => {
+                self.searching = false;
+                if !self.query.text.trim().is_empty() {
+                    let kept = ctx
+                        .desk
+                        .record_queue_search(&ctx.session.actor, self.rows.len());
+                    if let Err(e) = kept {
+                        return Some(Action::Error(e.to_string()));
+                    }
+                }
+            }
+            Some(SearchKey::Clear) => {
+                self.searching = false;
+                self.query.text.clear();
+                return self.reload(ctx, false);
+            }
+            Some(SearchKey::DeleteChar) => {
+                self.query.text.pop();
+                return self.reload(ctx, false);
+            }
+            Some(SearchKey::ClearText) => {
+                self.query.text.clear();
+                return self.reload(ctx, false);
+            }
+            Some(SearchKey::Down) => self.selected = (self.selected + 1).min(last),
+            Some(SearchKey::Up) => self.selected = self.selected.saturating_sub(1),
+            None => match pressed.code {
+                KeyCode::Char(c)
+                    if !pressed.mods.ctrl && !pressed.mods.alt && !sanitize::is_unsafe(c) =>
+                {
+                    let before = self.query.clone();
+                    if !crate::field::push(&mut self.query.text, c) {
+                        return Some(Action::Error(crate::field::full()));
+                    }
+                    return self.search_changed(ctx, &before);
+                }
+                _ => {}
+            },
+        }
+        None
+    }
+
+    /// Pasting while searching searches for the pasted text.
+    pub fn paste(&mut self, ctx: &Ctx, text: &str) -> Option<Action> {
+        if !self.searching {
+            return None;
+        }
+        let before = self.query.clone();
+        let fitted = crate::field::push_str(&mut self.query.text, &sanitize::line(text));
+        let said = self.search_changed(ctx, &before);
+        match fitted {
+            true => said,
+            false => said.or(Some(Action::Error(crate::field::full()))),
+        }
+    }
+
+    fn status_picker(&self) -> Popup {
+        let mut filters = vec![StatusFilter::NotClosed];
+        filters.extend(Status::ALL.iter().map(|&s| StatusFilter::Only(s)));
+        filters.push(StatusFilter::All);
+        let selected = filters
+            .iter()
+            .position(|&f| f == self.status_filter)
+            .unwrap_or(0);
+        let items = filters
+            .into_iter()
+            .map(|f| (f.label(), Action::Choice(Choice::StatusFilter(f))))
+            .collect();
+        Popup::Picker(Picker::new("Show tickets", items, selected))
+    }
+
+    pub fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
+        match choice {
+            Choice::StatusFilter(filter) => {
+                self.status_filter = filter;
+                self.query.statuses = filter.statuses();
+            }
+            Choice::TagFilter(tag) => {
+                let tag = tag.trim().to_lowercase();
+                self.query.tag = (!tag.is_empty()).then_some(tag);
+            }
+            _ => return None,
+        }
+        self.reload(ctx, false)
+    }
+
+    /// Re-reads everything, after changes may have been missed.
+    pub fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
+        let problem = self.reload(ctx, true);
+        problem.or(self.reload_markers(ctx))
+    }
+
+    pub fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
+        match change {
+            Change::Ticket(number) => self.ticket_changed(ctx, *number),
+            Change::Agents | Change::Presence(_) => None,
+        }
+    }
+
+    pub fn help(&self) -> Vec<HelpSection> {
+        vec![
+            keymap::help_section("Queue", KEYS),
+            keymap::help_section("While searching (after /)", SEARCH_KEYS),
+        ]
+    }
+
+    pub fn hints(&self) -> Vec<(String, &'static str)> {
+        if self.searching {
+            keymap::hints(SEARCH_KEYS)
+        } else {
+            keymap::hints(KEYS)
+        }
+    }
+
+    fn filter_summary(&self) -> String {
+        let assignee = match self.query.assignee {
+            AssigneeFilter::Anyone => "anyone",
+            AssigneeFilter::Agent => "mine",
+            AssigneeFilter::Unassigned => "unassigned",
+        };
+        let sort = match self.query.sort {
+            SortKey::Updated => "updated",
+            SortKey::Number => "number",
+            SortKey::Priority => "priority",
+            SortKey::Due => "due",
+        };
+        let tag = match &self.query.tag {
+            Some(tag) => format!(" · tag: {}", sanitize::line(tag)),
+            None => String::new(),
+        };
+        format!(
+            " {} · {assignee}{tag} · sort: {sort} ",
+            self.status_filter.label()
+        )
+    }
+
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
+        let theme = look.theme;
+        let block = Block::bordered()
+            .title(format!(" Queue ({}) ", self.rows.len()))
+            .title_top(Line::from(self.filter_summary()).right_aligned())
+            .title_style(theme.style(Role::Title))
+            .border_style(theme.style(Role::BorderFocused));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+
+        let show_search = self.searching || !self.query.text.is_empty();
+        let [search, table_area] = Layout::vertical([
+            Constraint::Length(u16::from(show_search)),
+            Constraint::Fill(1),
+        ])
+        .areas(inner);
+        if show_search {
+            let mut spans = vec![
+                Span::styled("/ ", theme.style(Role::Header)),
+                Span::styled(self.query.text.clone(), theme.style(Role::Input)),
+            ];
+            if self.searching {
+                spans.push(Span::styled(" ", theme.style(Role::InputCursor)));
+            }
+            frame.render_widget(Paragraph::new(Line::from(spans)), search);
+        }
+        if self.rows.is_empty() {
+            let text = Line::styled("No tickets match these filters.", theme.style(Role::Muted));
+            frame.render_widget(Paragraph::new(text), table_area);
+            return;
+        }
+
+        // One line goes to the header row.
+        self.page = (table_area.height as usize).saturating_sub(1).max(1);
+        self.offset = scroll_window(self.selected, self.offset, self.page, self.rows.len());
+        let end = (self.offset + self.page).min(self.rows.len());
+        let visible = &self.rows.rows()[self.offset..end];
+        let number_width = visible
+            .iter()
+            .map(|r| r.ticket.number.to_string().len())
+            .max()
+            .unwrap_or(2);
+        let rows = visible
+            .iter()
+            .map(|row| queue_row(row, self.requests.get(&row.ticket.number), look));
+        let widths = [
+            Constraint::Length(number_width as u16),
+            Constraint::Length(2),
+            Constraint::Length(7),
+            Constraint::Length(6),
+            Constraint::Length(4),
+            Constraint::Fill(1),
+            Constraint::Fill(2),
+            Constraint::Length(10),
+            Constraint::Length(5),
+        ];
+        let header = Row::new([
+            "#", "§", "status", "prio", "age", "customer", "subject", "assignee", "due",
+        ])
+        .style(theme.style(Role::Header));
+        let table = Table::new(rows, widths)
+            .header(header)
+            .row_highlight_style(theme.style(Role::Selected));
+        let mut state = TableState::default().with_selected(Some(self.selected - self.offset));
+        frame.render_stateful_widget(table, table_area, &mut state);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn set_rows_for_test(&mut self, rows: Vec<QueueRow>) {
+        self.rows = QueueView::new(rows.into_iter().map(std::sync::Arc::new).collect());
+    }
+}
+
+/// The cells of one row; every text from mail is sanitised here. `request` is the
+/// urgency of the ticket's most urgent open privacy request, if it has one.
+fn queue_row<'a>(row: &'a QueueRow, request: Option<&Urgency>, look: &Look) -> Row<'a> {
+    let theme = look.theme;
+    let t = &row.ticket;
+    let marker = match request {
+        None => Cell::from(""),
+        Some(Urgency::Overdue) => Cell::from("§!").style(theme.style(Role::Overdue)),
+        Some(Urgency::DueSoon) => Cell::from("§").style(theme.style(Role::DueSoon)),
+        Some(_) => Cell::from("§").style(theme.style(Role::Tag)),
+    };
+    let (due, due_role) = due_cell(t.due, look.now);
+    let assignee = match &t.assignee {
+        Some(name) => Cell::from(sanitize::line(name)),
+        None => Cell::from("-").style(theme.style(Role::Muted)),
+    };
+    Row::new([
+        Cell::from(t.number.to_string()),
+        marker,
+        Cell::from(t.status.as_str()).style(theme.style(status_role(t.status))),
+        Cell::from(t.priority.as_str()).style(theme.style(priority_role(t.priority))),
+        Cell::from(t.created.age_at(look.now)).style(theme.style(Role::Muted)),
+        Cell::from(sanitize::line(&row.customer_label)),
+        Cell::from(sanitize::line(&t.subject)),
+        assignee,
+        Cell::from(due).style(theme.style(due_role)),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{KeyCode, KeyEvent};
+    use crate::theme::Theme;
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    use sealdesk_desk::QueueRow;
+    use sealdesk_model::{CustomerId, Priority, Status, Ticket, TicketNo, Timestamp};
+
+    /// The screen as text, one cell one character.
+    fn text(buffer: &ratatui::buffer::Buffer) -> String {
+        let mut out = String::new();
+        for y in 0..buffer.area.height {
+            for x in 0..buffer.area.width {
+                out.push(buffer[(x, y)].symbol().chars().next().unwrap_or(' '));
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// 100,000 tickets: a key and a redraw build a screenful of rows, not 100,000.
+    #[test]
+    fn a_huge_queue_draws_only_the_rows_in_view() {
+        let fx = crate::test_desk::fixture();
+        let desk = &fx.desk;
+        let session = fx.session("alice", 1);
+        let ctx = Ctx {
+            desk,
+            session: &session,
+        };
+        let (mut queue, problem) = QueueScreen::open(&ctx);
+        assert!(problem.is_none());
+        let rows: Vec<QueueRow> = (1..=100_000)
+            .rev()
+            .map(|i| {
+                let ticket = Ticket {
+                    number: TicketNo(i),
+                    subject: format!("Subject {i}"),
+                    status: Status::Open,
+                    priority: Priority::Normal,
+                    assignee: None,
+                    tags: Vec::new(),
+                    customer: CustomerId::random(),
+                    created: Timestamp(i as i64),
+                    updated: Timestamp(i as i64),
+                    due: None,
+                };
+                QueueRow::new(ticket, None)
+            })
+            .collect();
+        queue.set_rows_for_test(rows);
+        let theme = Theme::default();
+        let look = Look {
+            theme: &theme,
+            now: Timestamp::now(),
+        };
+        let started = std::time::Instant::now();
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        queue.handle_key(&ctx, KeyEvent::plain(KeyCode::End));
+        terminal
+            .draw(|frame| queue.draw(frame, frame.area(), &look))
+            .unwrap();
+        for _ in 0..5 {
+            queue.handle_key(&ctx, KeyEvent::plain(KeyCode::PageUp));
+        }
+        terminal
+            .draw(|frame| queue.draw(frame, frame.area(), &look))
+            .unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        let s = text(terminal.backend().buffer());
+        assert!(s.contains("Queue (100000)"), "{s}");
+        // 21 rows fit under the header: End selects #1, five pages up select #106, and the
+        // window starts there.
+        assert!(s.contains("Subject 106") && s.contains("Subject 86"), "{s}");
+        assert!(
+            !s.contains("Subject 107") && !s.contains("Subject 85"),
+            "{s}"
+        );
+    }
+}

@@ -1,0 +1,739 @@
+//! One ticket: its header, the whole thread, and what an agent does to it (reply, note,
+//! assign, status, priority, tags, merge), plus the customer's consent (`C`) and "this
+//! mail is a privacy request" (`P`).
+//!
+//! Inbound mail, replies and internal notes must never be mistaken for each other, so
+//! each entry has a role-coloured header line and gutter *and* a word saying what it is
+//! ("inbound", "reply", "note"), which survives a monochrome terminal.
+
+use super::{Ctx, Look};
+use crate::action::{Action, Choice};
+use crate::display::{delivery, human_size, priority_role, status_role, when, wrap};
+use crate::event::{KeyCode, KeyEvent};
+use crate::keymap::{self, bind, ch, key, lookup, Binding, HelpSection};
+use crate::popups::{Confirm, Editor, Picker, Popup, Prompt};
+use crate::privacy;
+use crate::theme::{Role, Theme};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+use ratatui::Frame;
+use sealdesk_desk::{Activity, Change, DeskError, ThreadEntry, Viewer};
+use sealdesk_model::sanitize;
+use sealdesk_model::{MessageKind, Status, Ticket, TicketNo};
+
+#[derive(Clone, Copy)]
+enum TicketKey {
+    Down,
+    Up,
+    PageDown,
+    PageUp,
+    Top,
+    Bottom,
+    Reply,
+    Note,
+    Take,
+    Assign,
+    Status,
+    Priority,
+    Tags,
+    Merge,
+    Customer,
+    Consent,
+    PrivacyRequest,
+    Back,
+}
+
+const KEYS: &[Binding<TicketKey>] = &[
+    bind(
+        &[ch('j'), key(KeyCode::Down)],
+        TicketKey::Down,
+        "scroll down",
+        None,
+    ),
+    bind(
+        &[ch('k'), key(KeyCode::Up)],
+        TicketKey::Up,
+        "scroll up",
+        None,
+    ),
+    bind(
+        &[key(KeyCode::PageDown)],
+        TicketKey::PageDown,
+        "page down",
+        None,
+    ),
+    bind(&[key(KeyCode::PageUp)], TicketKey::PageUp, "page up", None),
+    bind(
+        &[ch('g'), key(KeyCode::Home)],
+        TicketKey::Top,
+        "first message",
+        None,
+    ),
+    bind(
+        &[ch('G'), key(KeyCode::End)],
+        TicketKey::Bottom,
+        "latest message",
+        None,
+    ),
+    bind(
+        &[ch('r')],
+        TicketKey::Reply,
+        "reply to the customer",
+        Some("reply"),
+    ),
+    bind(
+        &[ch('n')],
+        TicketKey::Note,
+        "add an internal note",
+        Some("note"),
+    ),
+    bind(&[ch('a')], TicketKey::Take, "assign to me", None),
+    bind(
+        &[ch('A')],
+        TicketKey::Assign,
+        "assign to an agent, or unassign",
+        None,
+    ),
+    bind(
+        &[ch('S')],
+        TicketKey::Status,
+        "set the status",
+        Some("status"),
+    ),
+    bind(&[ch('p')], TicketKey::Priority, "set the priority", None),
+    bind(&[ch('t')], TicketKey::Tags, "edit tags", None),
+    bind(
+        &[ch('m')],
+        TicketKey::Merge,
+        "merge into another ticket",
+        None,
+    ),
+    bind(&[ch('c')], TicketKey::Customer, "open the customer", None),
+    bind(
+        &[ch('C')],
+        TicketKey::Consent,
+        "the customer's consent: per purpose, since when",
+        None,
+    ),
+    bind(
+        &[ch('P')],
+        TicketKey::PrivacyRequest,
+        "this mail is a privacy request: open one, pick its kind",
+        None,
+    ),
+    bind(
+        &[key(KeyCode::Esc), ch('q')],
+        TicketKey::Back,
+        "back",
+        Some("back"),
+    ),
+];
+
+pub(super) fn help() -> Vec<HelpSection> {
+    vec![keymap::help_section("Ticket", KEYS)]
+}
+
+pub(super) fn hints() -> Vec<(String, &'static str)> {
+    keymap::hints(KEYS)
+}
+
+pub(crate) struct TicketScreen {
+    ticket: Ticket,
+    thread: Vec<ThreadEntry>,
+    customer_label: String,
+    /// Restriction and withdrawn or refused consents of the customer, in words.
+    privacy_marks: Vec<String>,
+    /// A reply refused because the customer is restricted, waiting for an admin's
+    /// reason to send it anyway.
+    refused_reply: Option<String>,
+    /// Other sessions on this ticket.
+    viewers: Vec<Viewer>,
+    /// First thread line in view; `None` follows the end, so new messages show up.
+    scroll: Option<usize>,
+    /// Thread lines in view and the largest useful scroll, as of the last draw.
+    page: usize,
+    max_scroll: usize,
+    /// The thread's bodies wrapped for the last width drawn; dropped when the thread is
+    /// re-read.
+    wrapped: Option<WrappedThread>,
+}
+
+/// Message bodies and attachment lines wrapped to a width: the costly part of drawing a
+/// thread (a message may be a megabyte), so done once per thread and width, not on every
+/// key and frame; a frame then builds only the lines in view.
+struct WrappedThread {
+    width: usize,
+    /// Per thread entry, its body lines; `true` marks an attachment line.
+    bodies: Vec<Vec<(String, bool)>>,
+}
+
+impl WrappedThread {
+    fn new(thread: &[ThreadEntry], width: usize) -> WrappedThread {
+        let body_width = width.saturating_sub(2);
+        let bodies = thread
+            .iter()
+            .map(|entry| {
+                let ThreadEntry::Message(message) = entry else {
+                    return Vec::new();
+                };
+                let mut lines = Vec::new();
+                for text_line in sanitize::multiline(&message.text).lines() {
+                    lines.extend(wrap(text_line, body_width).into_iter().map(|l| (l, false)));
+                }
+                for file in &message.attachments {
+                    let text = format!(
+                        "attachment: {} ({}, {})",
+                        sanitize::line(&file.name),
+                        sanitize::line(&file.content_type),
+                        human_size(file.size)
+                    );
+                    lines.extend(wrap(&text, body_width).into_iter().map(|l| (l, true)));
+                }
+                lines
+            })
+            .collect();
+        WrappedThread { width, bodies }
+    }
+
+    /// Screen lines of entry `i`: a blank line before all but the first, its head, its body.
+    fn lines_of(&self, i: usize) -> usize {
+        usize::from(i > 0) + 1 + self.bodies[i].len()
+    }
+
+    fn total(&self) -> usize {
+        (0..self.bodies.len())
+            .map(|i| self.lines_of(i))
+            .sum::<usize>()
+            .max(1)
+    }
+}
+
+impl TicketScreen {
+    /// Loads the ticket (an audited view).
+    pub fn open(ctx: &Ctx, number: TicketNo) -> Result<TicketScreen, DeskError> {
+        let (ticket, thread) = ctx.desk.ticket_thread(&ctx.session.actor, number)?;
+        let mut screen = TicketScreen {
+            ticket,
+            thread,
+            customer_label: String::new(),
+            privacy_marks: Vec::new(),
+            refused_reply: None,
+            viewers: ctx.desk.viewers(number, ctx.session.id),
+            scroll: None,
+            page: 10,
+            max_scroll: 0,
+            wrapped: None,
+        };
+        screen.customer_label = screen.load_customer_label(ctx);
+        screen.privacy_marks = ctx
+            .desk
+            .privacy_marks(&screen.ticket.customer)
+            .unwrap_or_default();
+        Ok(screen)
+    }
+
+    pub fn number(&self) -> TicketNo {
+        self.ticket.number
+    }
+
+    fn load_customer_label(&self, ctx: &Ctx) -> String {
+        match ctx.desk.queue_row(self.ticket.number) {
+            Ok(Some(row)) => row.customer_label.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// Re-reads the ticket; true if anything shown changed.
+    fn reload(&mut self, ctx: &Ctx) -> Result<bool, DeskError> {
+        let (ticket, thread) = ctx
+            .desk
+            .ticket_thread(&ctx.session.actor, self.ticket.number)?;
+        let changed = ticket != self.ticket || thread.len() != self.thread.len();
+        self.ticket = ticket;
+        self.thread = thread;
+        self.wrapped = None;
+        self.customer_label = self.load_customer_label(ctx);
+        self.privacy_marks = ctx
+            .desk
+            .privacy_marks(&self.ticket.customer)
+            .unwrap_or_default();
+        Ok(changed)
+    }
+
+    pub fn handle_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
+        let n = self.ticket.number;
+        let at = self.scroll.unwrap_or(self.max_scroll);
+        match lookup(KEYS, pressed)? {
+            TicketKey::Down => self.scroll_to(at + 1),
+            TicketKey::Up => self.scroll_to(at.saturating_sub(1)),
+            TicketKey::PageDown => self.scroll_to(at + self.page),
+            TicketKey::PageUp => self.scroll_to(at.saturating_sub(self.page)),
+            TicketKey::Top => self.scroll_to(0),
+            TicketKey::Bottom => self.scroll = None,
+            TicketKey::Reply => return Some(Editor::new(MessageKind::Outbound, n).open()),
+            TicketKey::Note => return Some(Editor::new(MessageKind::Note, n).open()),
+            TicketKey::Take => {
+                let me = ctx.session.agent.name.as_str();
+                let result = ctx.desk.assign(&ctx.session.actor, n, Some(me));
+                return self.after(ctx, result, format!("{n} is assigned to you"));
+            }
+            TicketKey::Assign => return self.agent_picker(ctx),
+            TicketKey::Status => {
+                let items = Status::ALL
+                    .iter()
+                    .map(|&s| (s.to_string(), Action::Choice(Choice::Status(s))))
+                    .collect();
+                let current = Status::ALL.iter().position(|&s| s == self.ticket.status);
+                let picker = Picker::new(format!("Status of {n}"), items, current.unwrap_or(0));
+                return Some(Action::popup(Popup::Picker(picker)));
+            }
+            TicketKey::Priority => {
+                let all = sealdesk_model::Priority::ALL;
+                let items = all
+                    .iter()
+                    .map(|&p| (p.to_string(), Action::Choice(Choice::Priority(p))))
+                    .collect();
+                let current = all.iter().position(|&p| p == self.ticket.priority);
+                let picker = Picker::new(format!("Priority of {n}"), items, current.unwrap_or(0));
+                return Some(Action::popup(Popup::Picker(picker)));
+            }
+            TicketKey::Tags => {
+                let prompt = Prompt::new(
+                    format!("Tags of {n} (comma-separated)"),
+                    &self.ticket.tags.join(", "),
+                    |text| Action::Choice(Choice::Tags(text)),
+                );
+                return Some(Action::popup(Popup::Prompt(prompt)));
+            }
+            TicketKey::Merge => {
+                let prompt = Prompt::new(format!("Merge {n} into ticket number"), "", |text| {
+                    Action::Choice(Choice::MergeTarget(text))
+                });
+                return Some(Action::popup(Popup::Prompt(prompt)));
+            }
+            TicketKey::Customer => return Some(Action::OpenCustomer(self.ticket.customer)),
+            TicketKey::Consent => return Some(Action::OpenConsent(self.ticket.customer)),
+            TicketKey::PrivacyRequest => {
+                return Some(privacy::kind_picker(format!(
+                    "{n} is a privacy request of kind"
+                )))
+            }
+            TicketKey::Back => return Some(Action::Back),
+        }
+        None
+    }
+
+    fn scroll_to(&mut self, line: usize) {
+        self.scroll = (line < self.max_scroll).then_some(line);
+    }
+
+    fn agent_picker(&self, ctx: &Ctx) -> Option<Action> {
+        let agents = match ctx.desk.agents() {
+            Ok(agents) => agents,
+            Err(e) => return Some(Action::Error(e.to_string())),
+        };
+        let mut items = vec![("unassign".to_string(), Action::Choice(Choice::Assign(None)))];
+        let mut selected = 0;
+        for agent in agents {
+            if self.ticket.assignee.as_deref() == Some(agent.name.as_str()) {
+                selected = items.len();
+            }
+            let label = if agent.name == ctx.session.agent.name {
+                format!("{} (me)", agent.name)
+            } else {
+                agent.name.clone()
+            };
+            items.push((label, Action::Choice(Choice::Assign(Some(agent.name)))));
+        }
+        let title = format!("Assign {}", self.ticket.number);
+        Some(Action::popup(Popup::Picker(Picker::new(
+            title, items, selected,
+        ))))
+    }
+
+    pub fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
+        let (desk, actor, n) = (ctx.desk, &ctx.session.actor, self.ticket.number);
+        match choice {
+            Choice::Status(s) => {
+                self.after(ctx, desk.set_status(actor, n, s), format!("{n} is now {s}"))
+            }
+            Choice::Priority(p) => self.after(
+                ctx,
+                desk.set_priority(actor, n, p),
+                format!("{n} has priority {p}"),
+            ),
+            Choice::Assign(agent) => {
+                let done = match &agent {
+                    Some(name) => format!("{n} is assigned to {name}"),
+                    None => format!("{n} is unassigned"),
+                };
+                self.after(ctx, desk.assign(actor, n, agent.as_deref()), done)
+            }
+            Choice::Tags(text) => {
+                let tags: Vec<String> = text.split(',').map(|t| t.trim().to_string()).collect();
+                self.after(
+                    ctx,
+                    desk.set_tags(actor, n, &tags),
+                    format!("tags of {n} saved"),
+                )
+            }
+            Choice::MergeTarget(text) => Some(self.confirm_merge(ctx, &text)),
+            Choice::Merge(into) => self.after(
+                ctx,
+                desk.merge(actor, n, into),
+                format!("{n} merged into {into}"),
+            ),
+            Choice::Send(kind, text) => {
+                let sent = match kind {
+                    MessageKind::Note => desk.add_note(actor, n, &text),
+                    _ => desk.add_reply(actor, n, &text),
+                };
+                match sent {
+                    Ok(_) => {
+                        self.scroll = None;
+                        let done = match kind {
+                            MessageKind::Note => format!("note added to {n}"),
+                            _ => format!("reply to {n} queued for sending"),
+                        };
+                        self.after(ctx, Ok(()), done)
+                    }
+                    // A restricted customer: an admin may send it anyway, with a reason.
+                    Err(e)
+                        if kind == MessageKind::Outbound
+                            && ctx.session.agent.role == sealdesk_model::AgentRole::Admin
+                            && matches!(desk.reply_refusal(n), Ok(Some(_))) =>
+                    {
+                        self.refused_reply = Some(text);
+                        Some(Action::popup(Popup::Prompt(
+                            Prompt::new(
+                                "Customer restricted: reason to send anyway (audited as an override)",
+                                "",
+                                |reason| Action::Choice(Choice::ReplyOverride(reason)),
+                            )
+                            .with_detail(e.to_string()),
+                        )))
+                    }
+                    // Reopen the editor with the draft, so nothing typed is lost.
+                    Err(e) => {
+                        let error = Some(format!("not sent: {e}"));
+                        Some(Editor::with_draft(kind, n, &text, error).open())
+                    }
+                }
+            }
+            Choice::ReplyOverride(reason) => {
+                let text = self.refused_reply.take()?;
+                match desk.add_reply_overriding(actor, n, &text, Some(&reason)) {
+                    Ok(_) => {
+                        self.scroll = None;
+                        self.after(
+                            ctx,
+                            Ok(()),
+                            format!("reply to {n} queued for sending (override audited)"),
+                        )
+                    }
+                    Err(e) => {
+                        let error = Some(format!("not sent: {e}"));
+                        Some(Editor::with_draft(MessageKind::Outbound, n, &text, error).open())
+                    }
+                }
+            }
+            Choice::NewRequest(kind) => {
+                // The desk needs the customer record; reading it is an audited view.
+                Some(match desk.customer_view(actor, self.ticket.customer) {
+                    Ok((customer, _)) => privacy::open_request(ctx, &customer, kind, Some(n)),
+                    Err(e) => Action::Error(e.to_string()),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn confirm_merge(&self, ctx: &Ctx, text: &str) -> Action {
+        let n = self.ticket.number;
+        let into: TicketNo = match text.parse() {
+            Ok(into) => into,
+            Err(problem) => return Action::Error(problem),
+        };
+        if into == n {
+            return Action::Error(format!("{n} cannot be merged into itself: pick another"));
+        }
+        match ctx.desk.queue_row(into) {
+            Ok(Some(row)) => Action::popup(Popup::Confirm(Confirm::new(
+                format!(
+                    "Merge {n} into {into} \"{}\"? The thread of {n} moves there and {n} is closed.",
+                    sanitize::line(&row.ticket.subject)
+                ),
+                Action::Choice(Choice::Merge(into)),
+            ))),
+            Ok(None) => Action::Error(format!("there is no ticket {into}: check the number")),
+            Err(e) => Action::Error(e.to_string()),
+        }
+    }
+
+    /// After an operation: reload and say it worked, or say why not.
+    fn after<T>(
+        &mut self,
+        ctx: &Ctx,
+        result: Result<T, DeskError>,
+        done: String,
+    ) -> Option<Action> {
+        if let Err(e) = result {
+            return Some(Action::Error(e.to_string()));
+        }
+        match self.reload(ctx) {
+            Ok(_) => Some(Action::Info(done)),
+            Err(e) => Some(Action::Error(e.to_string())),
+        }
+    }
+
+    /// Re-reads everything, after changes may have been missed.
+    pub fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
+        self.viewers = ctx.desk.viewers(self.ticket.number, ctx.session.id);
+        let problem = self.reload(ctx).err();
+        problem.map(|e| Action::Error(e.to_string()))
+    }
+
+    pub fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
+        match change {
+            Change::Ticket(n) if *n == self.ticket.number => match self.reload(ctx) {
+                Ok(true) => Some(Action::Info(format!("{n} was updated"))),
+                Ok(false) => None,
+                Err(e) => Some(Action::Error(e.to_string())),
+            },
+            Change::Presence(n) if *n == self.ticket.number => {
+                self.viewers = ctx.desk.viewers(*n, ctx.session.id);
+                None
+            }
+            _ => None,
+        }
+    }
+
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
+        let theme = look.theme;
+        let [header_area, thread_area] =
+            Layout::vertical([Constraint::Length(5), Constraint::Fill(1)]).areas(area);
+        let header = Block::bordered()
+            .title(format!(" {} ", self.ticket.number))
+            .title_style(theme.style(Role::Title))
+            .border_style(theme.style(Role::Border));
+        frame.render_widget(
+            Paragraph::new(self.header_lines(theme)).block(header),
+            header_area,
+        );
+
+        let block = Block::bordered()
+            .title(format!(" Thread ({}) ", self.thread.len()))
+            .title_style(theme.style(Role::Title))
+            .border_style(theme.style(Role::BorderFocused));
+        let inner = block.inner(thread_area);
+        frame.render_widget(block, thread_area);
+        let width = inner.width as usize;
+        if self.wrapped.as_ref().is_none_or(|w| w.width != width) {
+            self.wrapped = Some(WrappedThread::new(&self.thread, width));
+        }
+        let total = self.wrapped.as_ref().map_or(1, WrappedThread::total);
+        self.page = (inner.height as usize).max(1);
+        self.max_scroll = total.saturating_sub(inner.height as usize);
+        let first = self.scroll.unwrap_or(self.max_scroll).min(self.max_scroll);
+        let visible = self.thread_lines(first..first + self.page, look);
+        frame.render_widget(Paragraph::new(visible), inner);
+    }
+
+    fn header_lines(&self, theme: &Theme) -> Vec<Line<'static>> {
+        let t = &self.ticket;
+        let muted = theme.style(Role::Muted);
+        let mut facts = vec![
+            Span::styled(t.status.as_str(), theme.style(status_role(t.status))),
+            Span::styled(" · ", muted),
+            Span::styled(t.priority.as_str(), theme.style(priority_role(t.priority))),
+            Span::styled(" · assignee: ", muted),
+            Span::raw(match &t.assignee {
+                Some(name) => sanitize::line(name).into_owned(),
+                None => "-".into(),
+            }),
+        ];
+        if !t.tags.is_empty() {
+            facts.push(Span::styled(" · tags: ", muted));
+            let tags: Vec<String> = t
+                .tags
+                .iter()
+                .map(|x| sanitize::line(x).into_owned())
+                .collect();
+            facts.push(Span::styled(tags.join(", "), theme.style(Role::Tag)));
+        }
+        let mut who = vec![
+            Span::styled("customer: ", muted),
+            Span::raw(sanitize::line(&self.customer_label).into_owned()),
+        ];
+        if !self.privacy_marks.is_empty() {
+            who.push(Span::styled("   ", muted));
+            who.push(Span::styled(
+                self.privacy_marks.join(" · "),
+                theme.style(Role::Overdue),
+            ));
+        }
+        if !self.viewers.is_empty() {
+            let others: Vec<String> = self
+                .viewers
+                .iter()
+                .map(|v| {
+                    let doing = match v.activity {
+                        Activity::Viewing => "viewing",
+                        Activity::Replying => "replying",
+                    };
+                    format!("{} ({doing})", sanitize::line(&v.agent))
+                })
+                .collect();
+            who.push(Span::styled("   also here: ", theme.style(Role::DueSoon)));
+            who.push(Span::styled(others.join(", "), theme.style(Role::DueSoon)));
+        }
+        vec![
+            Line::styled(
+                sanitize::line(&t.subject).into_owned(),
+                theme.style(Role::Title),
+            ),
+            Line::from(facts),
+            Line::from(who),
+        ]
+    }
+
+    /// The thread's screen lines numbered `window` (as wrapped for the last width drawn);
+    /// entries wholly outside it are skipped without building anything.
+    fn thread_lines(&self, window: std::ops::Range<usize>, look: &Look) -> Vec<Line<'static>> {
+        let theme = look.theme;
+        let mut lines = Vec::new();
+        let Some(wrapped) = &self.wrapped else {
+            return lines;
+        };
+        let mut at = 0;
+        for (i, entry) in self.thread.iter().enumerate() {
+            let count = wrapped.lines_of(i);
+            if at >= window.end {
+                break;
+            }
+            if at + count <= window.start {
+                at += count;
+                continue;
+            }
+            let mut entry_lines = Vec::with_capacity(count);
+            if i > 0 {
+                entry_lines.push(Line::default());
+            }
+            let message = match entry {
+                ThreadEntry::Message(message) => message,
+                ThreadEntry::Erased => {
+                    entry_lines.push(Line::styled(
+                        "┃ [erased: this message's customer data was deleted]",
+                        theme.style(Role::Muted),
+                    ));
+                    lines.extend(in_window(entry_lines, at, &window));
+                    at += count;
+                    continue;
+                }
+            };
+            let (label, role) = match message.kind {
+                MessageKind::Inbound => ("inbound", Role::MsgInbound),
+                MessageKind::Outbound => ("reply", Role::MsgOutbound),
+                MessageKind::Note => ("note", Role::MsgNote),
+            };
+            let style = theme.style(role);
+            let mut head = vec![
+                Span::styled("┃ ", style),
+                Span::styled(label, style.bold()),
+                Span::styled(
+                    format!(
+                        " · {} · {}",
+                        sanitize::line(&message.author.display()),
+                        when(message.at, look.now)
+                    ),
+                    style,
+                ),
+            ];
+            if let Some(state) = &message.delivery {
+                let (text, state_role) = delivery(state);
+                head.push(Span::styled(" · ", style));
+                head.push(Span::styled(text, theme.style(state_role)));
+            }
+            entry_lines.push(Line::from(head));
+            // Only the body lines in view become Lines.
+            let before = entry_lines.len();
+            let skip = window.start.saturating_sub(at + before);
+            let take = window.end.saturating_sub((at + before).max(window.start));
+            for (text, attachment) in wrapped.bodies[i].iter().skip(skip).take(take) {
+                let piece = match attachment {
+                    true => Span::styled(text.clone(), theme.style(Role::Muted)),
+                    false => Span::raw(text.clone()),
+                };
+                entry_lines.push(Line::from(vec![Span::styled("│ ", style), piece]));
+            }
+            // The lines before the body are numbered from `at`, the body from `at + before + skip`.
+            let (head_lines, body_lines) = entry_lines.split_at(before);
+            lines.extend(in_window(head_lines.to_vec(), at, &window));
+            lines.extend(body_lines.iter().cloned());
+            at += count;
+        }
+        if self.thread.is_empty() && window.contains(&0) {
+            lines.push(Line::styled("No messages.", theme.style(Role::Muted)));
+        }
+        lines
+    }
+}
+
+/// The lines of `lines` (numbered from `first`) that fall in `window`.
+fn in_window<'a>(
+    lines: Vec<Line<'a>>,
+    first: usize,
+    window: &std::ops::Range<usize>,
+) -> Vec<Line<'a>> {
+    lines
+        .into_iter()
+        .enumerate()
+        .filter(|(j, _)| window.contains(&(first + j)))
+        .map(|(_, line)| line)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_desk::{actor, fixture};
+
+    fn plain(lines: &[Line]) -> Vec<String> {
+        lines.iter().map(|l| l.to_string()).collect()
+    }
+
+    /// Any window of the thread is the same lines as the whole thread cut to it, and a
+    /// big message is wrapped once, not on every frame.
+    #[test]
+    fn windows_of_the_thread_are_cuts_of_the_whole() {
+        let fx = fixture();
+        let n = fx.ticket("ann@example.com", "Ann", "Long", &"word ".repeat(600));
+        fx.desk.add_note(&actor("alice"), n, "short note").unwrap();
+        let body: String = (0..50).map(|i| format!("line {i}\n")).collect();
+        fx.desk.add_note(&actor("alice"), n, &body).unwrap();
+        let session = fx.session("alice", 1);
+        let ctx = Ctx {
+            desk: &fx.desk,
+            session: &session,
+        };
+        let mut screen = TicketScreen::open(&ctx, n).unwrap();
+        let theme = Theme::default_dark();
+        let look = Look {
+            theme: &theme,
+            now: sealdesk_model::Timestamp::now(),
+        };
+        screen.wrapped = Some(WrappedThread::new(&screen.thread, 40));
+        let total = screen.wrapped.as_ref().unwrap().total();
+        let whole = plain(&screen.thread_lines(0..usize::MAX, &look));
+        assert_eq!(whole.len(), total);
+        assert!(whole.iter().any(|l| l.contains("line 49")));
+        for size in [1, 3, 7, 40] {
+            let mut cut = Vec::new();
+            for start in (0..total + size).step_by(size) {
+                cut.extend(plain(&screen.thread_lines(start..start + size, &look)));
+            }
+            assert_eq!(cut, whole, "windows of {size}");
+        }
+    }
+}
