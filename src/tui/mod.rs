@@ -3,7 +3,8 @@
 //! store: screens call [`crate::desk`] operations only.
 //!
 //! Layout: [`app`] owns the screen stack and is what the SSH session drives;
-//! `screens/` are the full-size views (one file each), `popups/` the dialogs over them;
+//! `screens/` are the full-size views (one file each), `popups/` the dialogs over them,
+//! `widgets/` what several screens share (the list and scroll helper);
 //! `keymap` holds the key tables that drive both key handling and help; `privacy` what
 //! the privacy screens share (opening requests, writing exports, due-date wording).
 
@@ -24,5 +25,6 @@ mod status;
 #[cfg(test)]
 mod tests;
 pub mod theme;
+mod widgets;
 
 pub use app::{App, SessionInfo};
