@@ -3,7 +3,8 @@
 //! store: screens call [`sealdesk_desk`] operations only.
 //!
 //! Layout: [`app`] owns the screen stack and is what the SSH session drives;
-//! `screens/` are the full-size views (one file each), `popups/` the dialogs over them;
+//! `screens/` are the full-size views (one file each), `popups/` the dialogs over them,
+//! `widgets/` what several screens share (the list and scroll helper);
 //! `keymap` holds the key tables that drive both key handling and help; `privacy` what
 //! the privacy screens share (opening requests, writing exports, due-date wording).
 
@@ -21,6 +22,7 @@ mod status;
 #[cfg(test)]
 mod test_desk;
 pub mod theme;
+mod widgets;
 
 pub use app::{App, SessionInfo};
 pub use keymap::HelpSection;

@@ -827,3 +827,46 @@ fn customer_screen_shows_the_notices_the_desk_sent() {
         "{s}"
     );
 }
+
+/// The quarantine moves with the same keys as every list: End and G to the last
+/// message, Home and g to the first, PgDn and PgUp by a page.
+#[test]
+fn the_quarantine_moves_like_every_list() {
+    let fx = fixture();
+    for i in 0..3 {
+        let raw = format!("Subject: anonymous number {i}\r\n\r\nbody\r\n");
+        let incoming = sealdesk_desk::Incoming {
+            raw: raw.as_bytes(),
+            envelope_from: Some("x@example.com"),
+            source: "test",
+        };
+        let filed = fx.desk.receive_mail(incoming).unwrap();
+        assert!(matches!(filed, sealdesk_desk::Filed::Quarantined(..)));
+    }
+    let subject = |i: usize| {
+        let items = fx.desk.quarantine().unwrap();
+        let raw = String::from_utf8_lossy(&items[i].raw).into_owned();
+        raw.lines().next().unwrap().to_string()
+    };
+    let (first, last) = (subject(0), subject(2));
+    let mut bob = fx.app("bob", 2);
+    keys(&mut bob, "Q");
+    let shows = |app: &mut App| text(&render(app, 120, 40));
+    let s = shows(&mut bob);
+    assert!(s.contains("Quarantine (3)") && s.contains(&first), "{s}");
+    let selects = |s: &str, wanted: &str, other: &str| s.contains(wanted) && !s.contains(other);
+    for (key, wanted, other) in [
+        (KeyCode::End, &last, &first),
+        (KeyCode::Home, &first, &last),
+        (KeyCode::PageDown, &last, &first),
+        (KeyCode::PageUp, &first, &last),
+    ] {
+        code(&mut bob, key);
+        let s = shows(&mut bob);
+        assert!(selects(&s, wanted, other), "{key:?} selects {wanted}: {s}");
+    }
+    keys(&mut bob, "G");
+    assert!(selects(&shows(&mut bob), &last, &first));
+    keys(&mut bob, "g");
+    assert!(selects(&shows(&mut bob), &first, &last));
+}

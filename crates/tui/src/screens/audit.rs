@@ -10,13 +10,14 @@
 //! the screen: the log grows with every action, and re-reading it each time would cost a
 //! pass per keystroke of every agent.
 
-use super::{scroll_window, Ctx, Look};
+use super::{Ctx, Look};
 use crate::action::{Action, Choice};
 use crate::display::day;
 use crate::event::{KeyCode, KeyEvent};
 use crate::keymap::{self, bind, ch, key, lookup, Binding, HelpSection};
 use crate::popups::{Form, FormAnswer};
 use crate::theme::{Role, Theme};
+use crate::widgets::list::{self, ScrollList, Words};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -31,50 +32,20 @@ pub const WINDOW: usize = 5_000;
 
 #[derive(Clone, Copy)]
 enum AuditKey {
-    Down,
-    Up,
-    PageDown,
-    PageUp,
-    Top,
-    Bottom,
     Filter,
     ClearFilter,
     Reload,
     Back,
 }
 
+const MOVES: Words = Words {
+    down: "older event",
+    up: "newer event",
+    top: "newest event",
+    bottom: "oldest event shown",
+};
+
 const KEYS: &[Binding<AuditKey>] = &[
-    bind(
-        &[ch('j'), key(KeyCode::Down)],
-        AuditKey::Down,
-        "older event",
-        None,
-    ),
-    bind(
-        &[ch('k'), key(KeyCode::Up)],
-        AuditKey::Up,
-        "newer event",
-        None,
-    ),
-    bind(
-        &[key(KeyCode::PageDown)],
-        AuditKey::PageDown,
-        "page down",
-        None,
-    ),
-    bind(&[key(KeyCode::PageUp)], AuditKey::PageUp, "page up", None),
-    bind(
-        &[ch('g'), key(KeyCode::Home)],
-        AuditKey::Top,
-        "newest event",
-        None,
-    ),
-    bind(
-        &[ch('G'), key(KeyCode::End)],
-        AuditKey::Bottom,
-        "oldest event shown",
-        None,
-    ),
     bind(
         &[ch('/'), ch('f')],
         AuditKey::Filter,
@@ -102,7 +73,7 @@ const KEYS: &[Binding<AuditKey>] = &[
 ];
 
 pub(super) fn help() -> Vec<HelpSection> {
-    vec![keymap::help_section("Audit log", KEYS)]
+    vec![list::help_section("Audit log", &MOVES, KEYS)]
 }
 
 pub(super) fn hints() -> Vec<(String, &'static str)> {
@@ -126,10 +97,7 @@ pub(crate) struct AuditScreen {
     page: AuditPage,
     /// What verifying the chain found.
     verdict: AuditReport,
-    selected: usize,
-    offset: usize,
-    /// Events in view at the last draw, for paging.
-    per_page: usize,
+    list: ScrollList,
 }
 
 impl AuditScreen {
@@ -143,27 +111,24 @@ impl AuditScreen {
             filter,
             page,
             verdict,
-            selected: 0,
-            offset: 0,
-            per_page: 10,
+            list: ScrollList::default(),
         })
     }
 
     pub fn handle_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
-        let last = self.page.events.len().saturating_sub(1);
-        match lookup(KEYS, pressed)? {
-            AuditKey::Down => self.selected = (self.selected + 1).min(last),
-            AuditKey::Up => self.selected = self.selected.saturating_sub(1),
-            AuditKey::PageDown => self.selected = (self.selected + self.per_page).min(last),
-            AuditKey::PageUp => self.selected = self.selected.saturating_sub(self.per_page),
-            AuditKey::Top => self.selected = 0,
-            AuditKey::Bottom => self.selected = last,
-            AuditKey::Filter => return Some(self.filter_form(ctx).open()),
-            AuditKey::ClearFilter => return self.apply(ctx, AuditFilter::default()),
-            AuditKey::Reload => return self.refresh(ctx),
-            AuditKey::Back => return Some(Action::Back),
+        if self
+            .list
+            .handle_key(pressed, self.page.events.len())
+            .is_some()
+        {
+            return None;
         }
-        None
+        match lookup(KEYS, pressed)? {
+            AuditKey::Filter => Some(self.filter_form(ctx).open()),
+            AuditKey::ClearFilter => self.apply(ctx, AuditFilter::default()),
+            AuditKey::Reload => self.refresh(ctx),
+            AuditKey::Back => Some(Action::Back),
+        }
     }
 
     fn filter_form(&self, ctx: &Ctx) -> Form {
@@ -224,7 +189,7 @@ impl AuditScreen {
             Ok(page) => {
                 self.page = page;
                 self.filter = filter;
-                self.selected = 0;
+                self.list.select(0, self.page.events.len());
                 None
             }
             Err(e) => Some(Action::Error(e.to_string())),
@@ -263,15 +228,16 @@ impl AuditScreen {
             return;
         }
         // Two lines an event, under the two header lines.
-        self.per_page = ((inner.height as usize).saturating_sub(2) / 2).max(1);
-        self.offset = scroll_window(self.selected, self.offset, self.per_page, events.len());
+        let window = self
+            .list
+            .keep_in_view((inner.height as usize).saturating_sub(2) / 2, events.len());
         for (i, event) in events
             .iter()
             .enumerate()
-            .skip(self.offset)
-            .take(self.per_page)
+            .take(window.end)
+            .skip(window.start)
         {
-            let style = match i == self.selected {
+            let style = match i == self.list.selected() {
                 true => theme.style(Role::Selected),
                 false => Style::default(),
             };

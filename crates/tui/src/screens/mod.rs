@@ -16,6 +16,8 @@ use super::app::SessionInfo;
 use super::event::KeyEvent;
 use super::keymap::HelpSection;
 use super::theme::Theme;
+/// Customer and consent still keep their own selection and call this directly.
+pub(crate) use super::widgets::list::scroll_window;
 use ratatui::layout::Rect;
 use ratatui::Frame;
 use sealdesk_desk::{Change, Desk};
@@ -183,36 +185,5 @@ impl Screen {
             Screen::Ticket(s) => Some(s.number()),
             _ => None,
         }
-    }
-}
-
-/// Keeps `selected` inside a window of `height` rows starting at `offset`, and returns
-/// the new offset. Screens with long lists draw only that window.
-pub(crate) fn scroll_window(selected: usize, offset: usize, height: usize, len: usize) -> usize {
-    let height = height.max(1);
-    let offset = if selected < offset {
-        selected
-    } else if selected >= offset + height {
-        selected + 1 - height
-    } else {
-        offset
-    };
-    offset.min(len.saturating_sub(height))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::scroll_window;
-
-    #[test]
-    fn window_follows_the_selection() {
-        assert_eq!(scroll_window(0, 0, 10, 100), 0);
-        assert_eq!(scroll_window(9, 0, 10, 100), 0);
-        assert_eq!(scroll_window(10, 0, 10, 100), 1);
-        assert_eq!(scroll_window(99_999, 0, 20, 100_000), 99_980);
-        assert_eq!(scroll_window(5, 50, 10, 100), 5);
-        // The list shrank under the window: show its end, not empty rows.
-        assert_eq!(scroll_window(3, 40, 10, 12), 2);
-        assert_eq!(scroll_window(0, 0, 0, 0), 0);
     }
 }

@@ -3,15 +3,16 @@
 //! size, loop and rate rules) or delete it for good. Nothing that arrives is dropped
 //! without someone deciding so here or with `sealdesk quarantine`.
 
-use super::{scroll_window, Ctx, Look};
+use super::{Ctx, Look};
 use crate::action::{Action, Choice};
 use crate::event::{KeyCode, KeyEvent};
 use crate::keymap::{self, bind, ch, key, lookup, Binding, HelpSection};
 use crate::popups::{Confirm, Popup};
 use crate::theme::Role;
+use crate::widgets::list::{self, ScrollList, Words};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Wrap};
 use ratatui::Frame;
 use sealdesk_desk::{Change, DeskError};
 use sealdesk_model::sanitize;
@@ -19,26 +20,19 @@ use sealdesk_model::{AgentRole, QuarantineId, QuarantineItem};
 
 #[derive(Clone, Copy)]
 enum QuarantineKey {
-    Down,
-    Up,
     Release,
     Delete,
     Back,
 }
 
+const MOVES: Words = Words {
+    down: "next message",
+    up: "previous message",
+    top: "first message",
+    bottom: "last message",
+};
+
 const KEYS: &[Binding<QuarantineKey>] = &[
-    bind(
-        &[ch('j'), key(KeyCode::Down)],
-        QuarantineKey::Down,
-        "next message",
-        None,
-    ),
-    bind(
-        &[ch('k'), key(KeyCode::Up)],
-        QuarantineKey::Up,
-        "previous message",
-        None,
-    ),
     bind(
         &[ch('r')],
         QuarantineKey::Release,
@@ -60,7 +54,7 @@ const KEYS: &[Binding<QuarantineKey>] = &[
 ];
 
 pub(super) fn help() -> Vec<HelpSection> {
-    vec![keymap::help_section("Quarantine", KEYS)]
+    vec![list::help_section("Quarantine", &MOVES, KEYS)]
 }
 
 pub(super) fn hints() -> Vec<(String, &'static str)> {
@@ -69,8 +63,7 @@ pub(super) fn hints() -> Vec<(String, &'static str)> {
 
 pub(crate) struct QuarantineScreen {
     items: Vec<QuarantineItem>,
-    selected: usize,
-    offset: usize,
+    list: ScrollList,
 }
 
 impl QuarantineScreen {
@@ -83,34 +76,32 @@ impl QuarantineScreen {
         }
         Ok(QuarantineScreen {
             items: ctx.desk.quarantine()?,
-            selected: 0,
-            offset: 0,
+            list: ScrollList::default(),
         })
     }
 
     fn current(&self) -> Option<QuarantineId> {
-        self.items.get(self.selected).map(|i| i.id)
+        self.items.get(self.list.selected()).map(|i| i.id)
     }
 
     pub fn handle_key(&mut self, pressed: KeyEvent) -> Option<Action> {
-        let last = self.items.len().saturating_sub(1);
+        if self.list.handle_key(pressed, self.items.len()).is_some() {
+            return None;
+        }
         match lookup(KEYS, pressed)? {
-            QuarantineKey::Down => self.selected = (self.selected + 1).min(last),
-            QuarantineKey::Up => self.selected = self.selected.saturating_sub(1),
             QuarantineKey::Release => {
                 let id = self.current()?;
-                return Some(Action::Choice(Choice::QuarantineRelease(id)));
+                Some(Action::Choice(Choice::QuarantineRelease(id)))
             }
             QuarantineKey::Delete => {
                 let id = self.current()?;
-                return Some(Action::popup(Popup::Confirm(Confirm::new(
+                Some(Action::popup(Popup::Confirm(Confirm::new(
                     format!("Delete {id} for good? It cannot be released afterwards."),
                     Action::Choice(Choice::QuarantineDelete(id)),
-                ))));
+                ))))
             }
-            QuarantineKey::Back => return Some(Action::Back),
+            QuarantineKey::Back => Some(Action::Back),
         }
-        None
     }
 
     pub fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
@@ -138,7 +129,7 @@ impl QuarantineScreen {
             Ok(items) => self.items = items,
             Err(e) => return Some(Action::Error(e.to_string())),
         }
-        self.selected = self.selected.min(self.items.len().saturating_sub(1));
+        self.list.clamp(self.items.len());
         None
     }
 
@@ -168,9 +159,12 @@ impl QuarantineScreen {
         }
         let [list_area, detail_area] =
             Layout::vertical([Constraint::Percentage(50), Constraint::Fill(1)]).areas(inner);
-        let page = (list_area.height as usize).saturating_sub(1).max(1);
-        self.offset = scroll_window(self.selected, self.offset, page, self.items.len());
-        let rows = self.items.iter().skip(self.offset).take(page).map(|i| {
+        // One line goes to the header row.
+        let window = self.list.keep_in_view(
+            (list_area.height as usize).saturating_sub(1),
+            self.items.len(),
+        );
+        let rows = self.items[window].iter().map(|i| {
             Row::new([
                 Cell::from(i.received.age_at(look.now)),
                 Cell::from(format!("{} B", i.raw.len())),
@@ -184,16 +178,11 @@ impl QuarantineScreen {
             Constraint::Length(24),
             Constraint::Fill(1),
         ];
-        let table = Table::new(rows, widths)
-            .header(
-                Row::new(["age", "size", "envelope from", "reason"])
-                    .style(theme.style(Role::Header)),
-            )
-            .row_highlight_style(theme.style(Role::Selected));
-        let mut state = TableState::default().with_selected(Some(self.selected - self.offset));
-        frame.render_stateful_widget(table, list_area, &mut state);
+        let header = Row::new(["age", "size", "envelope from", "reason"]);
+        self.list
+            .render_table(frame, list_area, theme, header, rows, widths);
 
-        if let Some(item) = self.items.get(self.selected) {
+        if let Some(item) = self.items.get(self.list.selected()) {
             let text = String::from_utf8_lossy(&item.raw);
             let headers = text
                 .split("\r\n\r\n")

@@ -11,16 +11,17 @@
 //! if a request was stored since or the markers are a minute old (urgency moves with
 //! the clock): never per row, per search keystroke, or per arriving mail.
 
-use super::{scroll_window, Ctx, Look};
+use super::{Ctx, Look};
 use crate::action::{Action, Choice};
 use crate::display::{due_cell, priority_role, status_role};
 use crate::event::{KeyCode, KeyEvent};
 use crate::keymap::{self, bind, ch, ctrl, key, lookup, Binding, HelpSection};
 use crate::popups::{Picker, Popup, Prompt};
 use crate::theme::Role;
+use crate::widgets::list::{self, Move, ScrollList, Words};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Cell, Paragraph, Row};
 use ratatui::Frame;
 use sealdesk_desk::{AssigneeFilter, Change, QueueQuery, QueueRow, QueueView, SortKey, Urgency};
 use sealdesk_model::sanitize;
@@ -32,12 +33,6 @@ const MARKERS_MAX_AGE_SECS: i64 = 60;
 
 #[derive(Clone, Copy)]
 enum QueueKey {
-    Down,
-    Up,
-    PageDown,
-    PageUp,
-    Top,
-    Bottom,
     Open,
     Search,
     StatusFilter,
@@ -51,38 +46,14 @@ enum QueueKey {
     Quit,
 }
 
+const MOVES: Words = Words {
+    down: "next ticket",
+    up: "previous ticket",
+    top: "first ticket",
+    bottom: "last ticket",
+};
+
 const KEYS: &[Binding<QueueKey>] = &[
-    bind(
-        &[ch('j'), key(KeyCode::Down)],
-        QueueKey::Down,
-        "next ticket",
-        None,
-    ),
-    bind(
-        &[ch('k'), key(KeyCode::Up)],
-        QueueKey::Up,
-        "previous ticket",
-        None,
-    ),
-    bind(
-        &[key(KeyCode::PageDown)],
-        QueueKey::PageDown,
-        "page down",
-        None,
-    ),
-    bind(&[key(KeyCode::PageUp)], QueueKey::PageUp, "page up", None),
-    bind(
-        &[ch('g'), key(KeyCode::Home)],
-        QueueKey::Top,
-        "first ticket",
-        None,
-    ),
-    bind(
-        &[ch('G'), key(KeyCode::End)],
-        QueueKey::Bottom,
-        "last ticket",
-        None,
-    ),
     bind(
         &[key(KeyCode::Enter)],
         QueueKey::Open,
@@ -147,8 +118,7 @@ enum SearchKey {
     Clear,
     DeleteChar,
     ClearText,
-    Down,
-    Up,
+    Move(Move),
 }
 
 /// Keys while typing a search; any other character is added to it.
@@ -172,8 +142,18 @@ const SEARCH_KEYS: &[Binding<SearchKey>] = &[
         None,
     ),
     bind(&[ctrl('u')], SearchKey::ClearText, "clear the text", None),
-    bind(&[key(KeyCode::Down)], SearchKey::Down, "next ticket", None),
-    bind(&[key(KeyCode::Up)], SearchKey::Up, "previous ticket", None),
+    bind(
+        &[key(KeyCode::Down)],
+        SearchKey::Move(Move::Down),
+        "next ticket",
+        None,
+    ),
+    bind(
+        &[key(KeyCode::Up)],
+        SearchKey::Move(Move::Up),
+        "previous ticket",
+        None,
+    ),
 ];
 
 /// Which statuses the queue shows.
@@ -212,11 +192,7 @@ pub(crate) struct QueueScreen {
     requests: HashMap<TicketNo, Urgency>,
     /// The desk's request generation and the time when `requests` was read.
     markers_read: (u64, Timestamp),
-    selected: usize,
-    /// First row in view; kept by `draw`, which knows the height.
-    offset: usize,
-    /// Rows in view at the last draw, for paging.
-    page: usize,
+    list: ScrollList,
     searching: bool,
 }
 
@@ -229,9 +205,7 @@ impl QueueScreen {
             rows: QueueView::default(),
             requests: HashMap::new(),
             markers_read: (0, Timestamp(0)),
-            selected: 0,
-            offset: 0,
-            page: 10,
+            list: ScrollList::default(),
             searching: false,
         };
         let problem = screen.reload(ctx, false);
@@ -244,7 +218,9 @@ impl QueueScreen {
     }
 
     fn selected_number(&self) -> Option<TicketNo> {
-        self.rows.get(self.selected).map(|row| row.ticket.number)
+        self.rows
+            .get(self.list.selected())
+            .map(|row| row.ticket.number)
     }
 
     /// Re-runs the query, keeping the selected ticket selected if it is still listed;
@@ -274,11 +250,12 @@ impl QueueScreen {
     /// Selects ticket `number` if listed; otherwise keeps the position
     /// (`keep_position`) or goes to the top.
     fn reselect(&mut self, number: Option<TicketNo>, keep_position: bool) {
-        self.selected = match number.and_then(|n| self.rows.position(n)) {
+        let at = match number.and_then(|n| self.rows.position(n)) {
             Some(i) => i,
-            None if keep_position => self.selected.min(self.rows.len().saturating_sub(1)),
+            None if keep_position => self.list.selected(),
             None => 0,
         };
+        self.list.select(at, self.rows.len());
     }
 
     /// One ticket changed: moves its row (in, out or along the list) without
@@ -321,14 +298,10 @@ impl QueueScreen {
         if self.searching {
             return self.handle_search_key(ctx, pressed);
         }
-        let last = self.rows.len().saturating_sub(1);
+        if self.list.handle_key(pressed, self.rows.len()).is_some() {
+            return None;
+        }
         match lookup(KEYS, pressed)? {
-            QueueKey::Down => self.selected = (self.selected + 1).min(last),
-            QueueKey::Up => self.selected = self.selected.saturating_sub(1),
-            QueueKey::PageDown => self.selected = (self.selected + self.page).min(last),
-            QueueKey::PageUp => self.selected = self.selected.saturating_sub(self.page),
-            QueueKey::Top => self.selected = 0,
-            QueueKey::Bottom => self.selected = last,
             QueueKey::Open => return self.selected_number().map(Action::OpenTicket),
             QueueKey::Search => self.searching = true,
             QueueKey::StatusFilter => return Some(Action::popup(self.status_picker())),
@@ -371,7 +344,6 @@ impl QueueScreen {
     }
 
     fn handle_search_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
-        let last = self.rows.len().saturating_sub(1);
         match lookup(SEARCH_KEYS, pressed) {
             Some(SearchKey::Keep) => {
                 self.searching = false;
@@ -397,8 +369,7 @@ impl QueueScreen {
                 self.query.text.clear();
                 return self.reload(ctx, false);
             }
-            Some(SearchKey::Down) => self.selected = (self.selected + 1).min(last),
-            Some(SearchKey::Up) => self.selected = self.selected.saturating_sub(1),
+            Some(SearchKey::Move(step)) => self.list.apply(step, self.rows.len()),
             None => match pressed.code {
                 KeyCode::Char(c)
                     if !pressed.mods.ctrl && !pressed.mods.alt && !sanitize::is_unsafe(c) =>
@@ -474,7 +445,7 @@ impl QueueScreen {
 
     pub fn help(&self) -> Vec<HelpSection> {
         vec![
-            keymap::help_section("Queue", KEYS),
+            list::help_section("Queue", &MOVES, KEYS),
             keymap::help_section("While searching (after /)", SEARCH_KEYS),
         ]
     }
@@ -542,10 +513,11 @@ impl QueueScreen {
         }
 
         // One line goes to the header row.
-        self.page = (table_area.height as usize).saturating_sub(1).max(1);
-        self.offset = scroll_window(self.selected, self.offset, self.page, self.rows.len());
-        let end = (self.offset + self.page).min(self.rows.len());
-        let visible = &self.rows.rows()[self.offset..end];
+        let window = self.list.keep_in_view(
+            (table_area.height as usize).saturating_sub(1),
+            self.rows.len(),
+        );
+        let visible = &self.rows.rows()[window];
         let number_width = visible
             .iter()
             .map(|r| r.ticket.number.to_string().len())
@@ -567,13 +539,9 @@ impl QueueScreen {
         ];
         let header = Row::new([
             "#", "§", "status", "prio", "age", "customer", "subject", "assignee", "due",
-        ])
-        .style(theme.style(Role::Header));
-        let table = Table::new(rows, widths)
-            .header(header)
-            .row_highlight_style(theme.style(Role::Selected));
-        let mut state = TableState::default().with_selected(Some(self.selected - self.offset));
-        frame.render_stateful_widget(table, table_area, &mut state);
+        ]);
+        self.list
+            .render_table(frame, table_area, theme, header, rows, widths);
     }
 
     #[cfg(test)]

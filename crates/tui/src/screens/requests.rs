@@ -4,68 +4,34 @@
 //!
 //! Requests are few next to tickets; the list is read whole and drawn a window at a time.
 
-use super::{scroll_window, Ctx, Look};
+use super::{Ctx, Look};
 use crate::action::Action;
 use crate::event::{KeyCode, KeyEvent};
 use crate::keymap::{self, bind, ch, key, lookup, Binding, HelpSection};
 use crate::privacy::{due_text, urgency_marker};
 use crate::theme::Role;
+use crate::widgets::list::{self, ScrollList, Words};
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Cell, Paragraph, Row};
 use ratatui::Frame;
 use sealdesk_desk::{urgency, Change, DeskError, RequestRow};
 use sealdesk_model::sanitize;
 
 #[derive(Clone, Copy)]
 enum RequestsKey {
-    Down,
-    Up,
-    PageDown,
-    PageUp,
-    Top,
-    Bottom,
     Open,
     Back,
 }
 
+const MOVES: Words = Words {
+    down: "next request",
+    up: "previous request",
+    top: "first request",
+    bottom: "last request",
+};
+
 const KEYS: &[Binding<RequestsKey>] = &[
-    bind(
-        &[ch('j'), key(KeyCode::Down)],
-        RequestsKey::Down,
-        "next request",
-        None,
-    ),
-    bind(
-        &[ch('k'), key(KeyCode::Up)],
-        RequestsKey::Up,
-        "previous request",
-        None,
-    ),
-    bind(
-        &[key(KeyCode::PageDown)],
-        RequestsKey::PageDown,
-        "page down",
-        None,
-    ),
-    bind(
-        &[key(KeyCode::PageUp)],
-        RequestsKey::PageUp,
-        "page up",
-        None,
-    ),
-    bind(
-        &[ch('g'), key(KeyCode::Home)],
-        RequestsKey::Top,
-        "first request",
-        None,
-    ),
-    bind(
-        &[ch('G'), key(KeyCode::End)],
-        RequestsKey::Bottom,
-        "last request",
-        None,
-    ),
     bind(
         &[key(KeyCode::Enter)],
         RequestsKey::Open,
@@ -81,7 +47,7 @@ const KEYS: &[Binding<RequestsKey>] = &[
 ];
 
 pub(super) fn help() -> Vec<HelpSection> {
-    vec![keymap::help_section("Privacy requests", KEYS)]
+    vec![list::help_section("Privacy requests", &MOVES, KEYS)]
 }
 
 pub(super) fn hints() -> Vec<(String, &'static str)> {
@@ -90,50 +56,40 @@ pub(super) fn hints() -> Vec<(String, &'static str)> {
 
 pub(crate) struct RequestsScreen {
     rows: Vec<RequestRow>,
-    selected: usize,
-    offset: usize,
-    page: usize,
+    list: ScrollList,
 }
 
 impl RequestsScreen {
     pub fn open(ctx: &Ctx) -> Result<RequestsScreen, DeskError> {
         Ok(RequestsScreen {
             rows: ctx.desk.request_rows()?,
-            selected: 0,
-            offset: 0,
-            page: 10,
+            list: ScrollList::default(),
         })
     }
 
     pub fn handle_key(&mut self, pressed: KeyEvent) -> Option<Action> {
-        let last = self.rows.len().saturating_sub(1);
-        match lookup(KEYS, pressed)? {
-            RequestsKey::Down => self.selected = (self.selected + 1).min(last),
-            RequestsKey::Up => self.selected = self.selected.saturating_sub(1),
-            RequestsKey::PageDown => self.selected = (self.selected + self.page).min(last),
-            RequestsKey::PageUp => self.selected = self.selected.saturating_sub(self.page),
-            RequestsKey::Top => self.selected = 0,
-            RequestsKey::Bottom => self.selected = last,
-            RequestsKey::Open => {
-                return self
-                    .rows
-                    .get(self.selected)
-                    .map(|row| Action::OpenRequest(row.request.id))
-            }
-            RequestsKey::Back => return Some(Action::Back),
+        if self.list.handle_key(pressed, self.rows.len()).is_some() {
+            return None;
         }
-        None
+        match lookup(KEYS, pressed)? {
+            RequestsKey::Open => self
+                .rows
+                .get(self.list.selected())
+                .map(|row| Action::OpenRequest(row.request.id)),
+            RequestsKey::Back => Some(Action::Back),
+        }
     }
 
     /// Re-reads the list, keeping the selected request selected.
     pub fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
-        let before = self.rows.get(self.selected).map(|r| r.request.id);
+        let before = self.rows.get(self.list.selected()).map(|r| r.request.id);
         match ctx.desk.request_rows() {
             Ok(rows) => self.rows = rows,
             Err(e) => return Some(Action::Error(e.to_string())),
         }
         let found = before.and_then(|id| self.rows.iter().position(|r| r.request.id == id));
-        self.selected = found.unwrap_or(self.selected.min(self.rows.len().saturating_sub(1)));
+        let at = found.unwrap_or(self.list.selected());
+        self.list.select(at, self.rows.len());
         None
     }
 
@@ -175,29 +131,26 @@ impl RequestsScreen {
             frame.render_widget(Paragraph::new(text), inner);
             return;
         }
-        self.page = (inner.height as usize).saturating_sub(1).max(1);
-        self.offset = scroll_window(self.selected, self.offset, self.page, self.rows.len());
-        let rows = self
-            .rows
-            .iter()
-            .skip(self.offset)
-            .take(self.page)
-            .map(|row| {
-                let r = &row.request;
-                let (marker, role) = urgency_marker(urgency(r, look.now));
-                let ticket = match r.ticket {
-                    Some(n) => n.to_string(),
-                    None => "-".into(),
-                };
-                Row::new([
-                    Cell::from(marker).style(theme.style(role)),
-                    Cell::from(r.kind.as_str()),
-                    Cell::from(r.status.as_str()),
-                    Cell::from(sanitize::line(&row.customer_label).into_owned()),
-                    Cell::from(ticket),
-                    Cell::from(due_text(r.due, look.now)).style(theme.style(role)),
-                ])
-            });
+        // One line goes to the header row.
+        let window = self
+            .list
+            .keep_in_view((inner.height as usize).saturating_sub(1), self.rows.len());
+        let rows = self.rows[window].iter().map(|row| {
+            let r = &row.request;
+            let (marker, role) = urgency_marker(urgency(r, look.now));
+            let ticket = match r.ticket {
+                Some(n) => n.to_string(),
+                None => "-".into(),
+            };
+            Row::new([
+                Cell::from(marker).style(theme.style(role)),
+                Cell::from(r.kind.as_str()),
+                Cell::from(r.status.as_str()),
+                Cell::from(sanitize::line(&row.customer_label).into_owned()),
+                Cell::from(ticket),
+                Cell::from(due_text(r.due, look.now)).style(theme.style(role)),
+            ])
+        });
         let widths = [
             Constraint::Length(8),
             Constraint::Length(19),
@@ -206,12 +159,8 @@ impl RequestsScreen {
             Constraint::Length(6),
             Constraint::Length(20),
         ];
-        let header = Row::new(["", "kind", "status", "customer", "ticket", "due"])
-            .style(theme.style(Role::Header));
-        let table = Table::new(rows, widths)
-            .header(header)
-            .row_highlight_style(theme.style(Role::Selected));
-        let mut state = TableState::default().with_selected(Some(self.selected - self.offset));
-        frame.render_stateful_widget(table, inner, &mut state);
+        let header = Row::new(["", "kind", "status", "customer", "ticket", "due"]);
+        self.list
+            .render_table(frame, inner, theme, header, rows, widths);
     }
 }

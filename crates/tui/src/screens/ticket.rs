@@ -14,6 +14,7 @@ use crate::keymap::{self, bind, ch, key, lookup, Binding, HelpSection};
 use crate::popups::{Confirm, Editor, Picker, Popup, Prompt};
 use crate::privacy;
 use crate::theme::{Role, Theme};
+use crate::widgets::list::{self, ScrollView, Words};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
@@ -24,12 +25,6 @@ use sealdesk_model::{MessageKind, Status, Ticket, TicketNo};
 
 #[derive(Clone, Copy)]
 enum TicketKey {
-    Down,
-    Up,
-    PageDown,
-    PageUp,
-    Top,
-    Bottom,
     Reply,
     Note,
     Take,
@@ -44,38 +39,14 @@ enum TicketKey {
     Back,
 }
 
+const MOVES: Words = Words {
+    down: "scroll down",
+    up: "scroll up",
+    top: "first message",
+    bottom: "latest message",
+};
+
 const KEYS: &[Binding<TicketKey>] = &[
-    bind(
-        &[ch('j'), key(KeyCode::Down)],
-        TicketKey::Down,
-        "scroll down",
-        None,
-    ),
-    bind(
-        &[ch('k'), key(KeyCode::Up)],
-        TicketKey::Up,
-        "scroll up",
-        None,
-    ),
-    bind(
-        &[key(KeyCode::PageDown)],
-        TicketKey::PageDown,
-        "page down",
-        None,
-    ),
-    bind(&[key(KeyCode::PageUp)], TicketKey::PageUp, "page up", None),
-    bind(
-        &[ch('g'), key(KeyCode::Home)],
-        TicketKey::Top,
-        "first message",
-        None,
-    ),
-    bind(
-        &[ch('G'), key(KeyCode::End)],
-        TicketKey::Bottom,
-        "latest message",
-        None,
-    ),
     bind(
         &[ch('r')],
         TicketKey::Reply,
@@ -131,7 +102,7 @@ const KEYS: &[Binding<TicketKey>] = &[
 ];
 
 pub(super) fn help() -> Vec<HelpSection> {
-    vec![keymap::help_section("Ticket", KEYS)]
+    vec![list::help_section("Ticket", &MOVES, KEYS)]
 }
 
 pub(super) fn hints() -> Vec<(String, &'static str)> {
@@ -149,11 +120,8 @@ pub(crate) struct TicketScreen {
     refused_reply: Option<String>,
     /// Other sessions on this ticket.
     viewers: Vec<Viewer>,
-    /// First thread line in view; `None` follows the end, so new messages show up.
-    scroll: Option<usize>,
-    /// Thread lines in view and the largest useful scroll, as of the last draw.
-    page: usize,
-    max_scroll: usize,
+    /// The thread lines in view; it follows the end, so new messages show up.
+    scroll: ScrollView,
     /// The thread's bodies wrapped for the last width drawn; dropped when the thread is
     /// re-read.
     wrapped: Option<WrappedThread>,
@@ -220,9 +188,7 @@ impl TicketScreen {
             privacy_marks: Vec::new(),
             refused_reply: None,
             viewers: ctx.desk.viewers(number, ctx.session.id),
-            scroll: None,
-            page: 10,
-            max_scroll: 0,
+            scroll: ScrollView::default(),
             wrapped: None,
         };
         screen.customer_label = screen.load_customer_label(ctx);
@@ -263,22 +229,18 @@ impl TicketScreen {
 
     pub fn handle_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
         let n = self.ticket.number;
-        let at = self.scroll.unwrap_or(self.max_scroll);
+        if self.scroll.handle_key(pressed).is_some() {
+            return None;
+        }
         match lookup(KEYS, pressed)? {
-            TicketKey::Down => self.scroll_to(at + 1),
-            TicketKey::Up => self.scroll_to(at.saturating_sub(1)),
-            TicketKey::PageDown => self.scroll_to(at + self.page),
-            TicketKey::PageUp => self.scroll_to(at.saturating_sub(self.page)),
-            TicketKey::Top => self.scroll_to(0),
-            TicketKey::Bottom => self.scroll = None,
-            TicketKey::Reply => return Some(Editor::new(MessageKind::Outbound, n).open()),
-            TicketKey::Note => return Some(Editor::new(MessageKind::Note, n).open()),
+            TicketKey::Reply => Some(Editor::new(MessageKind::Outbound, n).open()),
+            TicketKey::Note => Some(Editor::new(MessageKind::Note, n).open()),
             TicketKey::Take => {
                 let me = ctx.session.agent.name.as_str();
                 let result = ctx.desk.assign(&ctx.session.actor, n, Some(me));
-                return self.after(ctx, result, format!("{n} is assigned to you"));
+                self.after(ctx, result, format!("{n} is assigned to you"))
             }
-            TicketKey::Assign => return self.agent_picker(ctx),
+            TicketKey::Assign => self.agent_picker(ctx),
             TicketKey::Status => {
                 let items = Status::ALL
                     .iter()
@@ -286,7 +248,7 @@ impl TicketScreen {
                     .collect();
                 let current = Status::ALL.iter().position(|&s| s == self.ticket.status);
                 let picker = Picker::new(format!("Status of {n}"), items, current.unwrap_or(0));
-                return Some(Action::popup(Popup::Picker(picker)));
+                Some(Action::popup(Popup::Picker(picker)))
             }
             TicketKey::Priority => {
                 let all = sealdesk_model::Priority::ALL;
@@ -296,7 +258,7 @@ impl TicketScreen {
                     .collect();
                 let current = all.iter().position(|&p| p == self.ticket.priority);
                 let picker = Picker::new(format!("Priority of {n}"), items, current.unwrap_or(0));
-                return Some(Action::popup(Popup::Picker(picker)));
+                Some(Action::popup(Popup::Picker(picker)))
             }
             TicketKey::Tags => {
                 let prompt = Prompt::new(
@@ -304,28 +266,21 @@ impl TicketScreen {
                     &self.ticket.tags.join(", "),
                     |text| Action::Choice(Choice::Tags(text)),
                 );
-                return Some(Action::popup(Popup::Prompt(prompt)));
+                Some(Action::popup(Popup::Prompt(prompt)))
             }
             TicketKey::Merge => {
                 let prompt = Prompt::new(format!("Merge {n} into ticket number"), "", |text| {
                     Action::Choice(Choice::MergeTarget(text))
                 });
-                return Some(Action::popup(Popup::Prompt(prompt)));
+                Some(Action::popup(Popup::Prompt(prompt)))
             }
-            TicketKey::Customer => return Some(Action::OpenCustomer(self.ticket.customer)),
-            TicketKey::Consent => return Some(Action::OpenConsent(self.ticket.customer)),
-            TicketKey::PrivacyRequest => {
-                return Some(privacy::kind_picker(format!(
-                    "{n} is a privacy request of kind"
-                )))
-            }
-            TicketKey::Back => return Some(Action::Back),
+            TicketKey::Customer => Some(Action::OpenCustomer(self.ticket.customer)),
+            TicketKey::Consent => Some(Action::OpenConsent(self.ticket.customer)),
+            TicketKey::PrivacyRequest => Some(privacy::kind_picker(format!(
+                "{n} is a privacy request of kind"
+            ))),
+            TicketKey::Back => Some(Action::Back),
         }
-        None
-    }
-
-    fn scroll_to(&mut self, line: usize) {
-        self.scroll = (line < self.max_scroll).then_some(line);
     }
 
     fn agent_picker(&self, ctx: &Ctx) -> Option<Action> {
@@ -391,7 +346,7 @@ impl TicketScreen {
                 };
                 match sent {
                     Ok(_) => {
-                        self.scroll = None;
+                        self.scroll.follow_end();
                         let done = match kind {
                             MessageKind::Note => format!("note added to {n}"),
                             _ => format!("reply to {n} queued for sending"),
@@ -425,7 +380,7 @@ impl TicketScreen {
                 let text = self.refused_reply.take()?;
                 match desk.add_reply_overriding(actor, n, &text, Some(&reason)) {
                     Ok(_) => {
-                        self.scroll = None;
+                        self.scroll.follow_end();
                         self.after(
                             ctx,
                             Ok(()),
@@ -533,10 +488,8 @@ impl TicketScreen {
             self.wrapped = Some(WrappedThread::new(&self.thread, width));
         }
         let total = self.wrapped.as_ref().map_or(1, WrappedThread::total);
-        self.page = (inner.height as usize).max(1);
-        self.max_scroll = total.saturating_sub(inner.height as usize);
-        let first = self.scroll.unwrap_or(self.max_scroll).min(self.max_scroll);
-        let visible = self.thread_lines(first..first + self.page, look);
+        let window = self.scroll.keep_in_view(inner.height as usize, total);
+        let visible = self.thread_lines(window, look);
         frame.render_widget(Paragraph::new(visible), inner);
     }
 

@@ -1,0 +1,3 @@
+//! Pieces several screens draw and drive the same way.
+
+pub(crate) mod list;
