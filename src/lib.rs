@@ -4,7 +4,6 @@
 //! [`desk`], which go through the sealed [`store`]. [`model`] holds the plain types.
 
 pub mod archive;
-pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod control;

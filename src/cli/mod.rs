@@ -1,7 +1,6 @@
 //! The admin CLI: clap definitions and one small function per subcommand.
 
 mod agent;
-mod bench;
 mod config;
 mod customer;
 mod demo;
@@ -121,9 +120,6 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// A throwaway desk with demo data on loopback; prints the ssh line. Ctrl-C stops it.
     Demo(demo::DemoArgs),
-    /// Measure speed and memory on throwaway desks in a temp dir (never --data); for
-    /// BENCHMARKS.md. Use a release build.
-    Bench(bench::BenchArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -246,13 +242,6 @@ pub fn run(cli: Cli) -> Result<i32> {
                 unreachable!()
             };
             return demo::run(args);
-        }
-        // Makes its own desks; never forwarded to a server, never opens --data.
-        Command::Bench(_) => {
-            let Command::Bench(args) = cli.command else {
-                unreachable!()
-            };
-            return bench::run(args);
         }
         _ => {}
     }
@@ -391,9 +380,6 @@ pub fn execute(
         Command::Request(cmd) => privacy::request(desk, actor, cmd, io),
         Command::Notice(cmd) => notice::run(desk, actor, cmd, io),
         Command::Serve(_) | Command::Demo(_) => bail!("the server is running already"),
-        Command::Bench(_) => {
-            bail!("run `sealdesk bench` from a shell; the server does not run benchmarks")
-        }
         Command::Retention(RetentionCommand::Run { dry_run, as_of }) => {
             let now = match as_of {
                 Some(t) => notice::parse_time(&t, false)?,

@@ -1,4 +1,4 @@
-//! `sealdesk bench queue`: a desk with a big queue, then (a) queue filtering per
+//! `sealdesk-bench queue`: a desk with a big queue, then (a) queue filtering per
 //! keystroke, (b) server start-up until the first login and the first frame, (c)
 //! keypress → frame latency in a real SSH session, (d) server memory with 1 and with
 //! many sessions, (e) new mail → the agent's screen with 1 and with many sessions.
@@ -10,9 +10,9 @@ use super::server::{Memory, Server};
 use super::ssh_client::{loopback_source, AgentKey, Terminal};
 use super::stats::{fmt_bytes, fmt_duration, Samples, Table};
 use super::{note, Place, Rng};
-use crate::desk::{AssigneeFilter, Desk, QueueQuery, QueueView, SortKey};
-use crate::model::{Status, TicketNo};
 use anyhow::{bail, Context, Result};
+use sealdesk::desk::{AssigneeFilter, Desk, QueueQuery, QueueView, SortKey};
+use sealdesk::model::{Status, TicketNo};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};

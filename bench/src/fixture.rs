@@ -5,14 +5,14 @@
 use super::mailgen::{Words, SUPPORT};
 use super::ssh_client::AgentKey;
 use super::{note, Place, Rng, Scratch};
-use crate::config::Config;
-use crate::desk::{Actor, Desk};
-use crate::model::{
+use anyhow::{Context, Result};
+use sealdesk::config::Config;
+use sealdesk::desk::{Actor, Desk};
+use sealdesk::model::{
     AgentRole, Attachment, AttachmentId, AuditEvent, Author, Customer, EventHash, Message,
     MessageKind, Priority, Status, Ticket, Timestamp,
 };
-use crate::store::{create_private_dir, Paths, Store, Tx};
-use anyhow::{Context, Result};
+use sealdesk::store::{create_private_dir, Paths, Store, Tx};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -21,8 +21,8 @@ pub fn bench_actor() -> Actor {
     Actor {
         name: "cli:bench".into(),
         key_fingerprint: None,
-        source: "sealdesk bench".into(),
-        kind: crate::desk::ActorKind::LocalAdmin,
+        source: "sealdesk-bench".into(),
+        kind: sealdesk::desk::ActorKind::LocalAdmin,
     }
 }
 

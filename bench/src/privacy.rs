@@ -1,4 +1,4 @@
-//! `sealdesk bench privacy`: (a) exporting and (b) erasing one customer with many
+//! `sealdesk-bench privacy`: (a) exporting and (b) erasing one customer with many
 //! tickets among many other customers' tickets; (c) verifying a long audit chain.
 
 use super::fixture::{self, add_customers, add_ticket, bench_actor, BenchDesk, Filler, TicketPlan};
@@ -6,9 +6,9 @@ use super::mailgen::Words;
 use super::server::sealdesk;
 use super::stats::{fmt_bytes, fmt_duration, Samples, Table};
 use super::{note, Place, Rng};
-use crate::desk::AuditReport;
-use crate::model::{Customer, Priority, Status, Timestamp};
 use anyhow::{bail, Result};
+use sealdesk::desk::AuditReport;
+use sealdesk::model::{Customer, Priority, Status, Timestamp};
 use std::time::Instant;
 
 #[derive(Clone, Debug)]
@@ -96,7 +96,7 @@ fn customer_table(place: &Place, args: &PrivacyArgs) -> Result<Table> {
     let desk = bench.open()?;
     let actor = bench_actor();
     let exports = bench.dir().join("exports");
-    crate::store::create_private_dir(&exports)?;
+    sealdesk::store::create_private_dir(&exports)?;
 
     let (mut gather, mut write, mut total, mut erase) = (
         Samples::new(),
@@ -117,7 +117,7 @@ fn customer_table(place: &Place, args: &PrivacyArgs) -> Result<Table> {
         let export = desk.export_customer(&actor, &found, None)?;
         let collected = t.elapsed();
         let t = Instant::now();
-        archive = crate::archive::write_tar_gz(&export, &exports.join(format!("{i}.tar.gz")))?;
+        archive = sealdesk::archive::write_tar_gz(&export, &exports.join(format!("{i}.tar.gz")))?;
         let written = t.elapsed();
         gather.push(collected);
         write.push(written);
@@ -221,6 +221,6 @@ fn audit_table(place: &Place, args: &PrivacyArgs) -> Result<Table> {
 }
 
 /// The bench exports and erases as an admin would without a request: by override.
-fn bench_override() -> crate::desk::Authority {
-    crate::desk::Authority::Override("bench".into())
+fn bench_override() -> sealdesk::desk::Authority {
+    sealdesk::desk::Authority::Override("bench".into())
 }

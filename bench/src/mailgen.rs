@@ -341,7 +341,7 @@ fn random_base64(rng: &mut Rng, bytes: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mail::parse::parse;
+    use sealdesk::mail::parse::parse;
 
     #[test]
     fn generated_mail_parses_at_about_the_asked_size() {

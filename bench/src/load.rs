@@ -1,4 +1,4 @@
-//! `sealdesk bench load`: does one agent's keypress still get its frame at once while
+//! `sealdesk-bench load`: does one agent's keypress still get its frame at once while
 //! others load the server? Keypress → frame for one agent (a) with the server idle,
 //! (b) while another agent types into a note as fast as the network allows, (c) while
 //! another saves a note every 100 ms, (d) while mail arrives at 50 messages a second.

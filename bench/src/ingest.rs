@@ -1,4 +1,4 @@
-//! `sealdesk bench ingest`: how fast mail becomes tickets, durably. (a) over SMTP to a
+//! `sealdesk-bench ingest`: how fast mail becomes tickets, durably. (a) over SMTP to a
 //! running server with several connections; (b) through `sealdesk ingest` processes
 //! with the server running (and one by one without it); (c) the in-memory bound:
 //! parsing and sealing only, and the whole filing path on a RAM disk; (d) from the 250
@@ -12,13 +12,13 @@ use super::smtp_client::SmtpClient;
 use super::ssh_client::{loopback_source, AgentKey, Terminal};
 use super::stats::{fmt_bytes, median_f64, Samples, Table};
 use super::{note, Place};
-use crate::desk::{Filed, Incoming};
-use crate::mail::parse;
-use crate::model::{
-    Attachment, AttachmentId, Author, CustomerId, Message, MessageKind, TicketNo, Timestamp,
-};
 use anyhow::{bail, Context, Result};
 use parking_lot::Mutex;
+use sealdesk::desk::{Filed, Incoming};
+use sealdesk::mail::parse;
+use sealdesk::model::{
+    Attachment, AttachmentId, Author, CustomerId, Message, MessageKind, TicketNo, Timestamp,
+};
 use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
@@ -225,7 +225,7 @@ async fn probes(server: &Server, agent: &AgentKey, n: usize) -> Result<(ToScreen
 }
 
 /// (b) One `sealdesk ingest` process per message, `workers` at a time.
-fn process_batch(paths: &crate::store::Paths, mails: &[Mail], workers: usize) -> Result<Batch> {
+fn process_batch(paths: &sealdesk::store::Paths, mails: &[Mail], workers: usize) -> Result<Batch> {
     let next = AtomicUsize::new(0);
     let results = Mutex::new(Batch {
         accepted: 0,
