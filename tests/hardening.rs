@@ -96,8 +96,11 @@ fn the_process_is_not_dumpable() {
     // The same call `main` makes, in this test process.
     let hardened = sealdesk::harden::process();
     assert!(hardened.no_core_dumps && hardened.not_dumpable);
-    // SAFETY: PR_GET_DUMPABLE only reads a flag.
-    assert_eq!(unsafe { libc::prctl(libc::PR_GET_DUMPABLE, 0, 0, 0, 0) }, 0);
+    // PR_GET_DUMPABLE, read back.
+    assert_eq!(
+        rustix::process::dumpable_behavior().unwrap(),
+        rustix::process::DumpableBehavior::NotDumpable
+    );
     let file = tempfile::NamedTempFile::new().unwrap();
     drop(file);
     let dir = tempfile::tempdir().unwrap();

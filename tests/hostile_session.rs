@@ -9,7 +9,6 @@
 mod common;
 
 use common::live::*;
-use sealdesk::bench::screen::Screen;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -28,7 +27,7 @@ const TYPED: usize = 256 * 1024;
 struct Typist {
     child: Child,
     stdin: Option<ChildStdin>,
-    screen: Arc<Mutex<Screen>>,
+    screen: Arc<Mutex<vt100::Parser>>,
 }
 
 impl Typist {
@@ -46,7 +45,11 @@ impl Typist {
             .expect("start ssh");
         let stdin = child.stdin.take();
         let mut stdout = child.stdout.take().unwrap();
-        let screen = Arc::new(Mutex::new(Screen::new(80, 24)));
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(
+            24.try_into().unwrap(),
+            80.try_into().unwrap(),
+            0,
+        )));
         let shown = Arc::clone(&screen);
         thread::spawn(move || {
             let mut buf = [0u8; 64 * 1024];
@@ -54,7 +57,7 @@ impl Typist {
                 if n == 0 {
                     break;
                 }
-                shown.lock().unwrap().feed(&buf[..n]);
+                shown.lock().unwrap().process(&buf[..n]);
             }
         });
         let typist = Typist {
@@ -69,10 +72,12 @@ impl Typist {
     fn wait_for(&self, text: &str) {
         let deadline = Instant::now() + WAIT;
         loop {
-            if self.screen.lock().unwrap().contains(text) {
+            if screen_lines(&self.screen.lock().unwrap()).any(|l| l.contains(text)) {
                 return;
             }
-            let shown = self.screen.lock().unwrap().text();
+            let shown = screen_lines(&self.screen.lock().unwrap())
+                .collect::<Vec<_>>()
+                .join("\n");
             assert!(
                 Instant::now() < deadline,
                 "the typist's screen never showed {text:?}:\n{shown}"
@@ -114,6 +119,12 @@ impl Typist {
             thread::sleep(Duration::from_secs(60));
         })
     }
+}
+
+/// The typist's screen, row by row, as an agent would read it.
+fn screen_lines(parser: &vt100::Parser) -> impl Iterator<Item = String> + '_ {
+    let (_, cols) = parser.screen().size();
+    parser.screen().rows(0, cols.get())
 }
 
 impl Drop for Typist {

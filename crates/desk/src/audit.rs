@@ -61,3 +61,55 @@ impl Desk {
         }
     }
 }
+
+#[cfg(test)]
+mod reseal_tests {
+    use crate::{Actor, AuditReport, NewTicket};
+
+    /// Someone holding the master key can re-seal an edited event so that it passes
+    /// authentication; the hash chain must still expose the edit.
+    #[test]
+    fn resealed_edit_is_caught_by_the_hash_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = crate::testing::desk(dir.path());
+        let actor = Actor::local_admin();
+        for from in ["a@example.com", "b@example.com", "c@example.com"] {
+            desk.create_ticket(
+                &actor,
+                NewTicket {
+                    from,
+                    name: "",
+                    subject: "s",
+                    body: "b",
+                    message_id: None,
+                },
+            )
+            .unwrap();
+        }
+        assert!(matches!(
+            desk.verify_audit().unwrap(),
+            AuditReport::Intact { events: 3, .. }
+        ));
+
+        let store = desk.store();
+        let mut second = None;
+        store
+            .for_each_audit(|e| {
+                if e.seq == 2 {
+                    second = Some(e);
+                }
+                Ok(())
+            })
+            .unwrap();
+        let mut edited = second.unwrap();
+        edited.actor = "mallory".into();
+        store.reseal_audit_event(2, &edited).unwrap();
+        match desk.verify_audit().unwrap() {
+            AuditReport::Broken { checked, reason } => {
+                assert_eq!(checked, 2, "events 1 and 2 still link; 3 does not");
+                assert!(reason.contains("event 3"), "{reason}");
+            }
+            other => panic!("edit not detected: {other:?}"),
+        }
+    }
+}

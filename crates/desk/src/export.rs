@@ -22,7 +22,7 @@ pub struct ExportFile {
 impl Desk {
     /// Builds the files of a customer's export, `SHA256SUMS` last. Audited. Not gated
     /// by a verified request: only the bench calls it; adapters export with
-    /// [`Desk::create_export`], which is.
+    /// [`Desk::create_export`], which is. Public only for `sealdesk-bench` (bench/).
     pub fn export_customer(
         &self,
         actor: &Actor,

@@ -366,7 +366,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sealdesk_desk::testing::new_store;
+    use crate::testing::new_store;
     use sealdesk_model::{AuditEvent, Customer, Ticket};
 
     fn event(action: &str) -> AuditEvent {

@@ -403,9 +403,9 @@ impl Tx<'_> {
 
 #[cfg(test)]
 mod tests {
+    use crate::testing::new_store;
     use crate::testing::{open, scratch};
     use crate::{Store, StoreError};
-    use sealdesk_desk::testing::new_store;
     use sealdesk_model::{Customer, Ticket, Timestamp};
 
     fn subject_key_of(store: &Store, number: u64) -> super::RecordKeyId {

@@ -449,8 +449,8 @@ impl<'s> Tx<'s> {
 
 #[cfg(test)]
 mod tests {
+    use crate::testing::new_store;
     use crate::testing::{open, scratch};
-    use sealdesk_desk::testing::new_store;
     use sealdesk_model::{AuditEvent, Customer, EventHash, Ticket, Timestamp};
 
     /// A crash after a unit's write set and one of its writes reached the log: the next

@@ -79,7 +79,7 @@ macro_rules! ctx {
 
 /// More distinct changes than this arriving together reload the screens instead of
 /// being applied one by one: at 100,000 tickets a row move costs ~20–40 µs and a
-/// reload ~10 ms (`sealdesk bench queue`), so past a few hundred the reload is cheaper.
+/// reload ~10 ms (`sealdesk-bench queue`), so past a few hundred the reload is cheaper.
 pub const BURST: usize = 256;
 
 pub struct App {

@@ -33,10 +33,6 @@ impl Samples {
         self.0.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     fn sorted(&self) -> Vec<Duration> {
         let mut v = self.0.clone();
         v.sort();
@@ -49,10 +45,6 @@ impl Samples {
 
     pub fn p99(&self) -> Duration {
         percentile(&self.sorted(), 99.0).unwrap_or_default()
-    }
-
-    pub fn max(&self) -> Duration {
-        self.0.iter().copied().max().unwrap_or_default()
     }
 }
 

@@ -1,13 +1,13 @@
-//! The real `sealdesk serve`, started from this same binary on a benchmark desk, with
-//! ports picked by the OS and its log in a file next to the desk.
+//! The real `sealdesk serve`, started from the `sealdesk` binary beside this one on a
+//! benchmark desk, with ports picked by the OS and its log in a file next to the desk.
 
-use sealdesk_store::Paths;
 use anyhow::{bail, Context, Result};
+use sealdesk_store::Paths;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, OnceLock};
 use std::time::{Duration, Instant};
 
 const START_LIMIT: Duration = Duration::from_secs(120);
@@ -27,10 +27,43 @@ const SEALDESK_ENV: &[&str] = &[
     "SEALDESK_LOG",
 ];
 
-/// The sealdesk binary running this benchmark, with a desk's paths and a clean
-/// environment.
+/// The sealdesk binary measured, set once by [`find_sealdesk`].
+static SEALDESK: OnceLock<PathBuf> = OnceLock::new();
+
+/// Finds the sealdesk binary to measure: `given` (`--sealdesk` or `SEALDESK_BIN`), else
+/// `sealdesk` in the directory of this executable, where `cargo build --workspace` puts
+/// both. Every server and CLI command of the benchmark runs it.
+pub fn find_sealdesk(given: Option<PathBuf>) -> Result<PathBuf> {
+    let (exe, how) = match given {
+        Some(path) => (path, "--sealdesk / SEALDESK_BIN"),
+        None => {
+            let me = std::env::current_exe()
+                .context("cannot find this executable's directory; pass --sealdesk PATH")?;
+            let dir = me.parent().unwrap_or(Path::new("."));
+            (
+                dir.join(format!("sealdesk{}", std::env::consts::EXE_SUFFIX)),
+                "beside sealdesk-bench",
+            )
+        }
+    };
+    if !exe.is_file() {
+        bail!(
+            "no sealdesk binary at {} ({how}); build it: cargo build --release --workspace, \
+             or pass --sealdesk PATH",
+            exe.display()
+        );
+    }
+    let exe = exe
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}; pass --sealdesk PATH", exe.display()))?;
+    Ok(SEALDESK.get_or_init(|| exe).clone())
+}
+
+/// The sealdesk binary measured, with a desk's paths and a clean environment.
 pub fn sealdesk(paths: &Paths) -> Result<Command> {
-    let exe = std::env::current_exe().context("cannot find the sealdesk binary")?;
+    let exe = SEALDESK
+        .get()
+        .context("no sealdesk binary chosen; pass --sealdesk PATH")?;
     let mut cmd = Command::new(exe);
     cmd.arg("--data")
         .arg(&paths.data)
@@ -116,7 +149,7 @@ impl Server {
     /// Waits until the control socket exists: `sealdesk ingest` and the other CLI
     /// commands reach the server through it, and it opens just after the banner.
     pub fn wait_for_control_socket(&self, data: &Path) -> Result<()> {
-        let socket = crate::control::socket_path(data);
+        let socket = sealdesk::control::socket_path(data);
         let deadline = Instant::now() + START_LIMIT;
         while !socket.exists() {
             if Instant::now() > deadline {

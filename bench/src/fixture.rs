@@ -5,6 +5,7 @@
 use super::mailgen::{Words, SUPPORT};
 use super::ssh_client::AgentKey;
 use super::{note, Place, Rng, Scratch};
+use anyhow::{Context, Result};
 use sealdesk_desk::config::Config;
 use sealdesk_desk::{Actor, Desk};
 use sealdesk_model::{
@@ -12,7 +13,6 @@ use sealdesk_model::{
     MessageKind, Priority, Status, Ticket, Timestamp,
 };
 use sealdesk_store::{create_private_dir, Paths, Store, Tx};
-use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -21,7 +21,7 @@ pub fn bench_actor() -> Actor {
     Actor {
         name: "cli:bench".into(),
         key_fingerprint: None,
-        source: "sealdesk bench".into(),
+        source: "sealdesk-bench".into(),
         kind: sealdesk_desk::ActorKind::LocalAdmin,
     }
 }
@@ -70,6 +70,11 @@ impl BenchDesk {
         self.scratch.path()
     }
 
+    /// The store alone, for filling it before a desk runs on it (`Filler`).
+    pub fn open_store(&self) -> Result<Store> {
+        Ok(Store::open(&self.paths, None)?)
+    }
+
     pub fn open(&self) -> Result<Desk> {
         let path = Config::default_path(&self.paths.data);
         let config = Config::load(&path, true)?;
@@ -99,18 +104,29 @@ impl BenchDesk {
 
 /// Registers `n` agents (admins), each with a fresh key.
 pub fn add_agents(desk: &Desk, n: usize) -> Result<Vec<AgentKey>> {
+    let keys = agent_keys(n);
+    register_agents(desk, &keys)?;
+    Ok(keys)
+}
+
+/// `n` agents' keys, named agent00, agent01, …
+pub fn agent_keys(n: usize) -> Vec<AgentKey> {
     (0..n)
-        .map(|i| {
-            let key = AgentKey::generate(&format!("agent{i:02}"));
-            desk.add_agent(
-                &bench_actor(),
-                &key.name,
-                AgentRole::Admin,
-                &[key.public_line()],
-            )?;
-            Ok(key)
-        })
+        .map(|i| AgentKey::generate(&format!("agent{i:02}")))
         .collect()
+}
+
+/// Adds the agents (admins) to the desk.
+pub fn register_agents(desk: &Desk, keys: &[AgentKey]) -> Result<()> {
+    for key in keys {
+        desk.add_agent(
+            &bench_actor(),
+            &key.name,
+            AgentRole::Admin,
+            &[key.public_line()],
+        )?;
+    }
+    Ok(())
 }
 
 /// Writes a made-up desk straight through the store's units of work, a few hundred

@@ -1,4 +1,4 @@
-//! `sealdesk bench load`: does one agent's keypress still get its frame at once while
+//! `sealdesk-bench load`: does one agent's keypress still get its frame at once while
 //! others load the server? Keypress → frame for one agent (a) with the server idle,
 //! (b) while another agent types into a note as fast as the network allows, (c) while
 //! another saves a note every 100 ms, (d) while mail arrives at 50 messages a second.
@@ -7,7 +7,7 @@
 //! until the screen shows the change: a frame drawn for arriving mail cannot pass for an
 //! answer, and no desk call is timed, only the session's turn-around.
 
-use super::fixture::{add_agents, fill_queue, BenchDesk};
+use super::fixture::{agent_keys, fill_queue, register_agents, BenchDesk};
 use super::mailgen;
 use super::screen::Screen;
 use super::server::Server;
@@ -75,17 +75,18 @@ struct Measured {
 
 pub fn run(place: &Place, args: &LoadArgs) -> Result<()> {
     let mut bench = BenchDesk::create(place, "load", true)?;
-    let desk = bench.open()?;
-    let agents = add_agents(&desk, 2)?;
+    let agents = agent_keys(2);
     let names: Vec<String> = agents.iter().map(|a| a.name.clone()).collect();
+    let store = bench.open_store()?;
     fill_queue(
-        desk.store(),
+        &store,
         &mut Rng::new(42),
         args.tickets,
         (args.tickets / 10).max(1),
         &names,
     )?;
-    drop(desk);
+    drop(store);
+    register_agents(&bench.open()?, &agents)?;
     bench.move_keys()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

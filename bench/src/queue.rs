@@ -1,18 +1,18 @@
-//! `sealdesk bench queue`: a desk with a big queue, then (a) queue filtering per
+//! `sealdesk-bench queue`: a desk with a big queue, then (a) queue filtering per
 //! keystroke, (b) server start-up until the first login and the first frame, (c)
 //! keypress → frame latency in a real SSH session, (d) server memory with 1 and with
 //! many sessions, (e) new mail → the agent's screen with 1 and with many sessions.
 
-use super::fixture::{add_agents, fill_queue, BenchDesk};
+use super::fixture::{agent_keys, fill_queue, register_agents, BenchDesk};
 use super::probe::{burst_to_screen, mail_to_screen};
 use super::screen::Screen;
 use super::server::{Memory, Server};
 use super::ssh_client::{loopback_source, AgentKey, Terminal};
 use super::stats::{fmt_bytes, fmt_duration, Samples, Table};
 use super::{note, Place, Rng};
+use anyhow::{bail, Context, Result};
 use sealdesk_desk::{AssigneeFilter, Desk, QueueQuery, QueueView, SortKey};
 use sealdesk_model::{Status, TicketNo};
-use anyhow::{bail, Context, Result};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -48,16 +48,19 @@ pub struct QueueArgs {
 pub fn run(place: &Place, args: &QueueArgs) -> Result<()> {
     let started = Instant::now();
     let mut bench = BenchDesk::create(place, "queue", true)?;
-    let desk = bench.open()?;
-    let agents = add_agents(&desk, args.sessions.max(1))?;
+    let agents = agent_keys(args.sessions.max(1));
     let assignees: Vec<String> = agents.iter().take(8).map(|a| a.name.clone()).collect();
+    let store = bench.open_store()?;
     fill_queue(
-        desk.store(),
+        &store,
         &mut Rng::new(42),
         args.tickets,
         args.customers,
         &assignees,
     )?;
+    drop(store);
+    let desk = bench.open()?;
+    register_agents(&desk, &agents)?;
     let setup = started.elapsed();
     note(&format!("desk filled in {:.1} s", setup.as_secs_f64()));
 

@@ -1,4 +1,4 @@
-//! `sealdesk bench ingest`: how fast mail becomes tickets, durably. (a) over SMTP to a
+//! `sealdesk-bench ingest`: how fast mail becomes tickets, durably. (a) over SMTP to a
 //! running server with several connections; (b) through `sealdesk ingest` processes
 //! with the server running (and one by one without it); (c) the in-memory bound:
 //! parsing and sealing only, and the whole filing path on a RAM disk; (d) from the 250
@@ -12,13 +12,13 @@ use super::smtp_client::SmtpClient;
 use super::ssh_client::{loopback_source, AgentKey, Terminal};
 use super::stats::{fmt_bytes, median_f64, Samples, Table};
 use super::{note, Place};
+use anyhow::{bail, Context, Result};
+use parking_lot::Mutex;
 use sealdesk_desk::{Filed, Incoming};
 use sealdesk_mail::parse;
 use sealdesk_model::{
     Attachment, AttachmentId, Author, CustomerId, Message, MessageKind, TicketNo, Timestamp,
 };
-use anyhow::{bail, Context, Result};
-use parking_lot::Mutex;
 use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;

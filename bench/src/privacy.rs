@@ -1,4 +1,4 @@
-//! `sealdesk bench privacy`: (a) exporting and (b) erasing one customer with many
+//! `sealdesk-bench privacy`: (a) exporting and (b) erasing one customer with many
 //! tickets among many other customers' tickets; (c) verifying a long audit chain.
 
 use super::fixture::{self, add_customers, add_ticket, bench_actor, BenchDesk, Filler, TicketPlan};
@@ -6,9 +6,9 @@ use super::mailgen::Words;
 use super::server::sealdesk;
 use super::stats::{fmt_bytes, fmt_duration, Samples, Table};
 use super::{note, Place, Rng};
+use anyhow::{bail, Result};
 use sealdesk_desk::AuditReport;
 use sealdesk_model::{Customer, Priority, Status, Timestamp};
-use anyhow::{bail, Result};
 use std::time::Instant;
 
 #[derive(Clone, Debug)]
@@ -67,8 +67,8 @@ fn add_history(
 fn customer_table(place: &Place, args: &PrivacyArgs) -> Result<Table> {
     let started = Instant::now();
     let mut bench = BenchDesk::create(place, "privacy", true)?;
-    let desk = bench.open()?;
-    let mut fill = Filler::new(desk.store());
+    let store = bench.open_store()?;
+    let mut fill = Filler::new(&store);
     let mut rng = Rng::new(11);
     let subjects = add_customers(&mut fill, &mut rng, args.runs, 1_000_000)?;
     for (i, c) in subjects.iter().enumerate() {
@@ -91,7 +91,7 @@ fn customer_table(place: &Place, args: &PrivacyArgs) -> Result<Table> {
     }
     fill.finish()?;
     let setup = started.elapsed();
-    drop(desk);
+    drop(store);
     bench.move_keys()?;
     let desk = bench.open()?;
     let actor = bench_actor();
@@ -117,7 +117,10 @@ fn customer_table(place: &Place, args: &PrivacyArgs) -> Result<Table> {
         let export = desk.export_customer(&actor, &found, None)?;
         let collected = t.elapsed();
         let t = Instant::now();
-        archive = sealdesk_desk::export_files::write_tar_gz(&export, &exports.join(format!("{i}.tar.gz")))?;
+        archive = sealdesk_desk::export_files::write_tar_gz(
+            &export,
+            &exports.join(format!("{i}.tar.gz")),
+        )?;
         let written = t.elapsed();
         gather.push(collected);
         write.push(written);
@@ -152,8 +155,8 @@ fn customer_table(place: &Place, args: &PrivacyArgs) -> Result<Table> {
 
 fn audit_table(place: &Place, args: &PrivacyArgs) -> Result<Table> {
     let bench = BenchDesk::create(place, "audit", false)?;
-    let desk = bench.open()?;
-    let mut fill = Filler::new(desk.store());
+    let store = bench.open_store()?;
+    let mut fill = Filler::new(&store);
     let mut rng = Rng::new(5);
     let customers = add_customers(&mut fill, &mut rng, 100, 0)?;
     note(&format!("{} audit events", args.audit_events));
@@ -176,6 +179,8 @@ fn audit_table(place: &Place, args: &PrivacyArgs) -> Result<Table> {
     }
     fill.finish()?;
     let built = started.elapsed();
+    drop(store);
+    let desk = bench.open()?;
 
     let mut in_process = Samples::new();
     for run in 0..args.runs {

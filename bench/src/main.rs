@@ -1,25 +1,36 @@
-//! `sealdesk bench`: measures speed and memory on throwaway desks in a scratch dir,
+//! `sealdesk-bench`: measures speed and memory on throwaway desks in a scratch dir,
 //! never on the user's data. Each benchmark drives the same code paths agents and mail
-//! use (the real binary as server, real SSH and SMTP clients); the figures go into
-//! BENCHMARKS.md.
+//! use (the real `sealdesk` binary beside this one as server, real SSH and SMTP clients);
+//! the figures go into BENCHMARKS.md. A binary of its own, so none of this (nor its SSH
+//! client or terminal decoder) ships in `sealdesk`.
 //!
 //! Timed tests would be flaky on shared machines; these are run by hand, several times,
 //! and reported as medians.
 
-pub mod fixture;
-pub mod ingest;
-pub mod load;
-pub mod mailgen;
-pub mod privacy;
-pub mod probe;
-pub mod queue;
-pub mod screen;
-pub mod server;
-pub mod smtp_client;
-pub mod ssh_client;
-pub mod stats;
+mod cli;
+mod fixture;
+mod ingest;
+mod load;
+mod mailgen;
+mod privacy;
+mod probe;
+mod queue;
+mod screen;
+mod server;
+mod smtp_client;
+mod ssh_client;
+mod stats;
 
+use clap::Parser;
 use std::path::{Path, PathBuf};
+
+fn main() {
+    let args = cli::BenchArgs::parse();
+    if let Err(e) = cli::run(args) {
+        eprintln!("sealdesk-bench: {e:#}");
+        std::process::exit(1);
+    }
+}
 
 /// A directory removed (with everything in it) when dropped.
 pub struct Scratch {
