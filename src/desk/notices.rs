@@ -773,7 +773,10 @@ mod tests {
         desk.update_customer(&admin, restricted, "restricted")
             .unwrap();
         let due = desk.due_replies(Timestamp::now().plus_days(1)).unwrap();
-        assert!(due.iter().all(|r| r.subject != "New terms"), "not sent");
+        assert!(
+            due.iter().all(|r| r.mail.subject != "New terms"),
+            "not sent"
+        );
         assert!(
             desk.store.outbox().unwrap().is_empty(),
             "given up, not retried"

@@ -8,9 +8,10 @@
 mod message;
 mod relay;
 
-pub use message::{build_message, MailAttachment, OutgoingMail};
+pub use message::build_message;
 pub use relay::{RelayConfig, RelayError, Security};
 
+use crate::model::OutgoingMail;
 use crate::sanitize;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};

@@ -32,6 +32,11 @@ pub struct OutboxEntry {
     pub composed: Option<ComposedMail>,
 }
 
+/// The stored form of a mail composed in advance (see `OutboxEntry::composed`): only
+/// what cannot be read again when it is due. Its attachment is a reference to a blob
+/// sealed apart, read back into a [`MailAttachment`] when the mail is sent. The desk
+/// turns it (or a reply in a thread) into an [`OutgoingMail`] when it is due. Its shape
+/// is the outbox's stored format: change it only with a versioned decoder.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComposedMail {
     pub to: String,
@@ -42,10 +47,43 @@ pub struct ComposedMail {
     pub attachment: Option<ComposedAttachment>,
 }
 
+/// Where the file of a [`ComposedMail`] is kept until it is sent, and what it is called.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComposedAttachment {
     pub id: super::AttachmentId,
     pub owner: super::CustomerId,
     pub name: String,
     pub content_type: String,
+}
+
+/// A mail we will send, whole: what the desk composes (a reply, an acknowledgement, a
+/// code, a notice, a mailed export) and the relay sender turns into RFC 5322 bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutgoingMail {
+    /// A mailbox, e.g. `Support <support@example.com>`; also the envelope sender.
+    pub from: String,
+    /// One mailbox; also the envelope recipient.
+    pub to: String,
+    pub subject: String,
+    /// Without angle brackets (they are added; a bracketed id is accepted too).
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    /// Oldest first, as RFC 5322 §3.6.4 orders them; without angle brackets.
+    pub references: Vec<String>,
+    /// Plain text; sent as text/plain; charset=utf-8.
+    pub body: String,
+    pub date: Timestamp,
+    /// More headers, e.g. `X-Loop` or `Auto-Submitted: auto-replied` on
+    /// acknowledgements. May not replace a header the sender sets from the fields above.
+    pub extra_headers: Vec<(String, String)>,
+    /// Files sent along (a data export); the message becomes multipart/mixed.
+    pub attachments: Vec<MailAttachment>,
+}
+
+/// A file sent along with an [`OutgoingMail`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailAttachment {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }

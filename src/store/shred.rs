@@ -367,9 +367,7 @@ impl Tx<'_> {
     ) -> Result<Option<Redaction>> {
         let store = self.store;
         let t = &store.t;
-        let mut key = [0u8; 12];
-        key[..8].copy_from_slice(&ticket.0.to_be_bytes());
-        key[8..].copy_from_slice(&seq.to_be_bytes());
+        let key = super::records::message_key(ticket, seq);
         let owner = match self.current_slot(&t.messages, &key)? {
             Some(KeySlot::Customer(c)) | Some(KeySlot::Record { customer: c, .. }) => c,
             _ => return Ok(None),
@@ -540,9 +538,7 @@ mod tests {
 
         let t = &store.t;
         let (old, old_attachment) = tickets[0];
-        let mut mkey = [0u8; 12];
-        mkey[..8].copy_from_slice(&old.0.to_be_bytes());
-        mkey[8..].copy_from_slice(&1u32.to_be_bytes());
+        let mkey = crate::store::records::message_key(old, 1);
         let copies = [
             (&t.subjects, old.0.to_be_bytes().to_vec()),
             (&t.messages, mkey.to_vec()),

@@ -1,8 +1,8 @@
 //! Where the SMTP/LMTP listener delivers: the desk. A message is acknowledged (250) only
 //! after `receive_mail` returned, which flushed it to disk.
 
-use super::smtp::{DeliveryOutcome, Envelope, MailSink};
-use crate::desk::{Desk, DeskError, Incoming};
+use super::{Desk, DeskError, Incoming};
+use crate::mail::smtp::{DeliveryOutcome, Envelope, MailSink};
 use crate::store::StoreError;
 use std::sync::Arc;
 
