@@ -218,15 +218,13 @@ impl Desk {
     pub(super) fn queue_composed(&self, u: &mut Unit<'_>, mail: ComposedMail) -> Result<()> {
         let mut n = [0u8; 4];
         getrandom::fill(&mut n).expect("the OS random source failed");
-        u.tx.put_outbox(&OutboxEntry {
-            ticket: TicketNo(0),
-            seq: u32::from_be_bytes(n),
-            attempts: 0,
-            next_attempt: Timestamp::now(),
-            last_error: None,
-            automatic: true,
-            composed: Some(mail),
-        })?;
+        u.tx.put_outbox(&OutboxEntry::new(
+            TicketNo(0),
+            u32::from_be_bytes(n),
+            Timestamp::now(),
+            true,
+            Some(mail),
+        ))?;
         Ok(())
     }
 
@@ -320,21 +318,18 @@ mod tests {
         };
         assert_eq!(reply_subject(&t), "Re: [#12] Printer on fire");
         let prev = Message {
-            ticket: TicketNo(12),
             seq: 1,
-            kind: MessageKind::Inbound,
-            author: Author::Customer {
-                id: CustomerId([0; 16]),
-                address: "ann@example.com".into(),
-                name: "Ann".into(),
-            },
-            at: Timestamp(0),
-            text: "It burns.\n\nHelp!".into(),
-            message_id: None,
-            in_reply_to: None,
-            references: vec![],
-            attachments: vec![],
-            delivery: None,
+            ..Message::inbound(
+                TicketNo(12),
+                Author::Customer {
+                    id: CustomerId([0; 16]),
+                    address: "ann@example.com".into(),
+                    name: "Ann".into(),
+                },
+                "It burns.\n\nHelp!".into(),
+                Timestamp(0),
+                None,
+            )
         };
         let body = quote_body("Unplug it.\n", Some(&prev));
         assert_eq!(body, "Unplug it.\n\nOn 1970-01-01T00:00:00Z, Ann <ann@example.com> wrote:\n> It burns.\n>\n> Help!\n");

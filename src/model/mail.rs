@@ -32,6 +32,28 @@ pub struct OutboxEntry {
     pub composed: Option<ComposedMail>,
 }
 
+impl OutboxEntry {
+    /// A mail queued for its first attempt at `next_attempt`: a reply in a thread when
+    /// `composed` is None, else a mail composed in advance.
+    pub fn new(
+        ticket: TicketNo,
+        seq: u32,
+        next_attempt: Timestamp,
+        automatic: bool,
+        composed: Option<ComposedMail>,
+    ) -> OutboxEntry {
+        OutboxEntry {
+            ticket,
+            seq,
+            attempts: 0,
+            next_attempt,
+            last_error: None,
+            automatic,
+            composed,
+        }
+    }
+}
+
 /// The stored form of a mail composed in advance (see `OutboxEntry::composed`): only
 /// what cannot be read again when it is due. Its attachment is a reference to a blob
 /// sealed apart, read back into a [`MailAttachment`] when the mail is sent. The desk

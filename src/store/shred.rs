@@ -489,7 +489,7 @@ mod tests {
     /// the same customer's other ticket does.
     #[test]
     fn anonymising_a_ticket_makes_earlier_copies_unreadable_and_spares_the_rest() {
-        use crate::model::{Attachment, AttachmentId, Author, Message, MessageKind};
+        use crate::model::{Attachment, AttachmentId, Author, Message};
         let (_dir, paths) = scratch();
         let store = new_store(&paths);
         let ann = Customer::new("ann@example.com", "Ann");
@@ -506,28 +506,23 @@ mod tests {
             tx.put_ticket(&ticket).unwrap();
             let attachment = AttachmentId::random();
             tx.put_attachment(&ann.id, &attachment, b"bytes").unwrap();
-            let mut m = Message {
-                ticket: ticket.number,
-                seq: 0,
-                kind: MessageKind::Inbound,
-                author: Author::Customer {
+            let mut m = Message::inbound(
+                ticket.number,
+                Author::Customer {
                     id: ann.id,
                     address: "ann@example.com".into(),
                     name: "Ann".into(),
                 },
-                at: Timestamp::now(),
-                text: format!("text of {subject}"),
-                message_id: None,
-                in_reply_to: None,
-                references: Vec::new(),
-                attachments: vec![Attachment {
-                    id: attachment,
-                    name: "a.txt".into(),
-                    content_type: "text/plain".into(),
-                    size: 5,
-                }],
-                delivery: None,
-            };
+                format!("text of {subject}"),
+                Timestamp::now(),
+                None,
+            )
+            .with_attachments(vec![Attachment {
+                id: attachment,
+                name: "a.txt".into(),
+                content_type: "text/plain".into(),
+                size: 5,
+            }]);
             let seq = tx.append_message(&ann.id, &mut m).unwrap();
             tx.put_raw_mail(&ann.id, ticket.number, seq, b"raw")
                 .unwrap();
