@@ -109,3 +109,48 @@ pub struct MailAttachment {
     pub content_type: String,
     pub bytes: Vec<u8>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AttachmentId, CustomerId};
+
+    /// The outbox's stored shape: entries written by earlier versions must still decode,
+    /// so these bytes (bincode, as the store writes values) may not change.
+    #[test]
+    fn outbox_entries_keep_their_stored_shape() {
+        let entry = OutboxEntry {
+            ticket: TicketNo(0),
+            seq: 7,
+            attempts: 2,
+            next_attempt: Timestamp(1_700_000_000),
+            last_error: Some("deferred".into()),
+            automatic: true,
+            composed: Some(ComposedMail {
+                to: "ann@example.com".into(),
+                subject: "Your data export".into(),
+                message_id: "x@desk".into(),
+                body: "Attached.".into(),
+                attachment: Some(ComposedAttachment {
+                    id: AttachmentId([3; 16]),
+                    owner: CustomerId([4; 16]),
+                    name: "e.tar.gz".into(),
+                    content_type: "application/gzip".into(),
+                }),
+            }),
+        };
+        let config = bincode::config::standard();
+        let bytes = bincode::serde::encode_to_vec(&entry, config).unwrap();
+        let stored = concat!(
+            "000702fc00e2a7ca0108646566657272656401010f616e6e406578616d706c65",
+            "2e636f6d10596f75722064617461206578706f72740678406465736b09417474",
+            "61636865642e0103030303030303030303030303030303040404040404040404",
+            "0404040404040408652e7461722e677a106170706c69636174696f6e2f677a69",
+            "70",
+        );
+        assert_eq!(hex::encode(&bytes), stored);
+        let (decoded, _): (OutboxEntry, _) =
+            bincode::serde::decode_from_slice(&hex::decode(stored).unwrap(), config).unwrap();
+        assert_eq!(decoded, entry);
+    }
+}
