@@ -3,8 +3,9 @@
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use sealdesk_mail::send::{OutgoingMail, RelayConfig, SendError, Sender};
-use std::time::{Duration, SystemTime};
+use sealdesk_mail::send::{RelayConfig, SendError, Sender};
+use sealdesk_model::{OutgoingMail, Timestamp};
+use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -96,7 +97,7 @@ fn mail() -> OutgoingMail {
             "Hallo Jane,\n\nda kümmern wir uns.\n{}\n",
             "long ".repeat(60)
         ),
-        date: SystemTime::now(),
+        date: Timestamp::now(),
         extra_headers: vec![("Auto-Submitted".into(), "auto-replied".into())],
         attachments: Vec::new(),
     }

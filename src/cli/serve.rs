@@ -135,7 +135,7 @@ pub async fn serve(
         message_deadline: Duration::from_secs(config.mail.message_timeout_seconds.max(1)),
         ..Default::default()
     };
-    let sink = Arc::new(sealdesk_desk::mail_sink::DeskSink {
+    let sink = Arc::new(sealdesk_desk::DeskSink {
         desk: Arc::clone(&desk),
     });
     let smtp = tokio::spawn(sealdesk_mail::smtp::serve(
@@ -150,7 +150,7 @@ pub async fn serve(
         let stop = stopped();
         tokio::spawn(async move { crate::control::listen(&data, handler, stop).await })
     };
-    let outbox = tokio::spawn(sealdesk_desk::outbox_worker::run(
+    let outbox = tokio::spawn(sealdesk_desk::run_outbox(
         Arc::clone(&desk),
         Duration::from_secs(5),
         stopped(),

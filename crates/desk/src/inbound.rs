@@ -252,25 +252,21 @@ impl Desk {
             u.hold(Hold::Customer(customer.id))?;
             self.take_emailed_code(u, ticket.number, &customer, &mail.text, incoming.raw)?
         };
-        let mut message = Message {
-            ticket: ticket.number,
-            seq: 0,
-            kind: MessageKind::Inbound,
-            author: Author::Customer {
+        let mut message = Message::inbound(
+            ticket.number,
+            Author::Customer {
                 id: customer.id,
                 address: mail.from.clone(),
                 name: mail.from_name.clone(),
             },
-            at: now,
-            text: masked
+            masked
                 .as_ref()
                 .map_or_else(|| mail.text.clone(), |m| m.text.clone()),
-            message_id: mail.message_id.clone(),
-            in_reply_to: mail.in_reply_to.first().cloned(),
-            references: mail.references.clone(),
-            attachments,
-            delivery: None,
-        };
+            now,
+            mail.message_id.clone(),
+        )
+        .threaded(mail.in_reply_to.first().cloned(), mail.references.clone())
+        .with_attachments(attachments);
         // Sealed with the author's key: their words are their personal data.
         let seq = u.tx.append_message(&customer.id, &mut message)?;
         match &masked {
@@ -393,22 +389,17 @@ impl Desk {
                 u.tx.rewrite_message(&failed)?;
             }
         }
-        let mut note = Message {
-            ticket: number,
-            seq: 0,
-            kind: MessageKind::Note,
-            author: Author::System,
-            at: now,
-            text: format!(
+        let mut note = Message::note(
+            number,
+            Author::System,
+            format!(
                 "Delivery failed (report from {}):\n{}",
                 mail.from, bounce.diagnostic
             ),
-            message_id: mail.message_id.clone(),
-            in_reply_to: None,
-            references: Vec::new(),
-            attachments: Vec::new(),
-            delivery: None,
-        };
+            now,
+        );
+        // Its Message-ID marks the report as seen, so a resent report is not noted twice.
+        note.message_id = mail.message_id.clone();
         // The report may quote the customer's address: sealed with their key.
         let seq = u.tx.append_message(&ticket.customer, &mut note)?;
         if let Some(id) = &mail.message_id {
@@ -434,36 +425,25 @@ impl Desk {
         let text = template
             .replace("{ticket}", &ticket.number.to_string())
             .replace("{subject}", &ticket.subject);
-        let mut message = Message {
-            ticket: ticket.number,
-            seq: 0,
-            kind: MessageKind::Outbound,
-            author: Author::System,
-            at: Timestamp::now(),
+        let mut message = Message::outbound(
+            ticket.number,
+            Author::System,
             text,
-            message_id: Some(sealdesk_mail::new_message_id(
-                &self.config().mail.message_id_domain(),
-            )),
-            in_reply_to: in_reply_to.clone(),
-            references: in_reply_to.iter().cloned().collect(),
-            attachments: Vec::new(),
-            delivery: Some(Delivery::Queued {
-                since: Timestamp::now(),
-            }),
-        };
+            Timestamp::now(),
+            sealdesk_mail::new_message_id(&self.config().mail.message_id_domain()),
+        )
+        .threaded(in_reply_to.clone(), in_reply_to.iter().cloned().collect());
         let seq = u.tx.append_message(&ticket.customer, &mut message)?;
         if let Some(id) = &message.message_id {
             u.tx.index_message_id(id, ticket.number)?;
         }
-        u.tx.put_outbox(&OutboxEntry {
-            ticket: ticket.number,
+        u.tx.put_outbox(&OutboxEntry::new(
+            ticket.number,
             seq,
-            attempts: 0,
-            next_attempt: Timestamp::now(),
-            last_error: None,
-            automatic: true,
-            composed: None,
-        })?;
+            Timestamp::now(),
+            true,
+            None,
+        ))?;
         Ok(())
     }
 

@@ -1,7 +1,7 @@
 //! Where the SMTP/LMTP listener delivers: the desk. A message is acknowledged (250) only
 //! after `receive_mail` returned, which flushed it to disk.
 
-use crate::{Desk, DeskError, Incoming};
+use super::{Desk, DeskError, Incoming};
 use sealdesk_mail::smtp::{DeliveryOutcome, Envelope, MailSink};
 use sealdesk_store::StoreError;
 use std::sync::Arc;

@@ -291,21 +291,19 @@ impl Desk {
                     };
                     u.tx.put_notice_copy(&copy)?;
                     u.tx.put_notice_link(seq, id, cid)?;
-                    u.tx.put_outbox(&OutboxEntry {
-                        ticket: TicketNo(0),
+                    u.tx.put_outbox(&OutboxEntry::new(
+                        TicketNo(0),
                         seq,
-                        attempts: 0,
-                        next_attempt: due,
-                        last_error: None,
-                        automatic: true,
-                        composed: Some(ComposedMail {
+                        due,
+                        true,
+                        Some(ComposedMail {
                             to: copy.to.clone(),
                             subject: copy.subject.clone(),
                             message_id: copy.message_id.clone(),
                             body: copy.body.clone(),
                             attachment: None,
                         }),
-                    })?;
+                    ))?;
                     u.audit("notice.send", vec![id.to_string()], Some(cid));
                     step.queued += 1;
                     step.last_due = Some(due);
@@ -773,7 +771,10 @@ mod tests {
         desk.update_customer(&admin, restricted, "restricted")
             .unwrap();
         let due = desk.due_replies(Timestamp::now().plus_days(1)).unwrap();
-        assert!(due.iter().all(|r| r.subject != "New terms"), "not sent");
+        assert!(
+            due.iter().all(|r| r.mail.subject != "New terms"),
+            "not sent"
+        );
         assert!(
             desk.store.outbox().unwrap().is_empty(),
             "given up, not retried"

@@ -5,27 +5,17 @@
 use super::write::{Hold, Unit};
 use super::{Actor, Desk, Result};
 use sealdesk_model::{
-    Author, ComposedMail, Delivery, Message, MessageKind, OutboxEntry, Ticket, TicketNo, Timestamp,
+    Author, ComposedMail, Delivery, MailAttachment, Message, MessageKind, OutboxEntry,
+    OutgoingMail, Ticket, TicketNo, Timestamp,
 };
 
-/// One mail ready to hand to the relay.
+/// A mail due to go out, and the outbox entry (ticket, sequence number) to report
+/// its fate to.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OutgoingReply {
+pub struct DueMail {
     pub ticket: TicketNo,
     pub seq: u32,
-    pub from: String,
-    pub to: String,
-    pub subject: String,
-    pub message_id: String,
-    pub in_reply_to: Option<String>,
-    pub references: Vec<String>,
-    pub body: String,
-    /// An automatic message (acknowledgement): marked so autoresponders stay quiet.
-    pub automatic: bool,
-    /// For the `X-Loop` header: our own address.
-    pub loop_address: String,
-    /// (file name, content type, bytes): a data export mailed to the customer.
-    pub attachments: Vec<(String, String, Vec<u8>)>,
+    pub mail: OutgoingMail,
 }
 
 /// Lines of the previous message quoted under a reply.
@@ -34,23 +24,36 @@ const QUOTE_LINES: usize = 40;
 impl Desk {
     /// Outbox entries whose time has come, composed as mail. An entry that cannot be
     /// composed (customer erased, no `mail.from`) is failed on the ticket right away.
-    pub fn due_replies(&self, now: Timestamp) -> Result<Vec<OutgoingReply>> {
+    pub fn due_replies(&self, now: Timestamp) -> Result<Vec<DueMail>> {
         let mut out = Vec::new();
         for entry in self.store.outbox()? {
             if entry.next_attempt > now {
                 continue;
             }
             match self.compose(&entry) {
-                Ok(reply) => out.push(reply),
+                Ok(mail) => out.push(DueMail {
+                    ticket: entry.ticket,
+                    seq: entry.seq,
+                    mail,
+                }),
                 Err(reason) => self.reply_failed(entry.ticket, entry.seq, true, &reason, now)?,
             }
         }
         Ok(out)
     }
 
-    fn compose(&self, entry: &OutboxEntry) -> std::result::Result<OutgoingReply, String> {
+    fn compose(&self, entry: &OutboxEntry) -> std::result::Result<OutgoingMail, String> {
         let config = self.config().mail;
         let from = config.from.clone().ok_or("mail.from is not set: `sealdesk config set mail.from \"Support <support@example.com>\"`")?;
+        // Our own address against mail loops; automatic mail (acknowledgements) is
+        // marked so autoresponders stay quiet.
+        let mut extra_headers = vec![(
+            "X-Loop".to_string(),
+            config.from_address().unwrap_or_default(),
+        )];
+        if entry.automatic {
+            extra_headers.push(("Auto-Submitted".into(), "auto-replied".into()));
+        }
         if let Some(c) = &entry.composed {
             self.notice_still_allowed(entry.seq)?;
             let mut attachments = Vec::new();
@@ -61,12 +64,13 @@ impl Desk {
                     .ok()
                     .flatten()
                     .ok_or("the attachment is gone (erased or expired)")?;
-                attachments.push((a.name.clone(), a.content_type.clone(), bytes));
+                attachments.push(MailAttachment {
+                    name: a.name.clone(),
+                    content_type: a.content_type.clone(),
+                    bytes,
+                });
             }
-            return Ok(OutgoingReply {
-                attachments,
-                ticket: entry.ticket,
-                seq: entry.seq,
+            return Ok(OutgoingMail {
                 from,
                 to: c.to.clone(),
                 subject: c.subject.clone(),
@@ -74,8 +78,9 @@ impl Desk {
                 in_reply_to: None,
                 references: Vec::new(),
                 body: c.body.clone(),
-                automatic: entry.automatic,
-                loop_address: config.from_address().unwrap_or_default(),
+                date: Timestamp::now(),
+                extra_headers,
+                attachments,
             });
         }
         let ticket = self
@@ -106,9 +111,7 @@ impl Desk {
             .iter()
             .rev()
             .find(|m| m.seq < entry.seq && m.kind == MessageKind::Inbound);
-        Ok(OutgoingReply {
-            ticket: entry.ticket,
-            seq: entry.seq,
+        Ok(OutgoingMail {
             from,
             to: customer.primary_email().to_string(),
             subject: reply_subject(&ticket),
@@ -119,8 +122,8 @@ impl Desk {
             in_reply_to: message.in_reply_to.clone(),
             references: message.references.clone(),
             body: quote_body(&message.text, previous),
-            automatic: entry.automatic,
-            loop_address: config.from_address().unwrap_or_default(),
+            date: Timestamp::now(),
+            extra_headers,
             attachments: Vec::new(),
         })
     }
@@ -215,15 +218,13 @@ impl Desk {
     pub(super) fn queue_composed(&self, u: &mut Unit<'_>, mail: ComposedMail) -> Result<()> {
         let mut n = [0u8; 4];
         getrandom::fill(&mut n).expect("the OS random source failed");
-        u.tx.put_outbox(&OutboxEntry {
-            ticket: TicketNo(0),
-            seq: u32::from_be_bytes(n),
-            attempts: 0,
-            next_attempt: Timestamp::now(),
-            last_error: None,
-            automatic: true,
-            composed: Some(mail),
-        })?;
+        u.tx.put_outbox(&OutboxEntry::new(
+            TicketNo(0),
+            u32::from_be_bytes(n),
+            Timestamp::now(),
+            true,
+            Some(mail),
+        ))?;
         Ok(())
     }
 
@@ -317,21 +318,18 @@ mod tests {
         };
         assert_eq!(reply_subject(&t), "Re: [#12] Printer on fire");
         let prev = Message {
-            ticket: TicketNo(12),
             seq: 1,
-            kind: MessageKind::Inbound,
-            author: Author::Customer {
-                id: CustomerId([0; 16]),
-                address: "ann@example.com".into(),
-                name: "Ann".into(),
-            },
-            at: Timestamp(0),
-            text: "It burns.\n\nHelp!".into(),
-            message_id: None,
-            in_reply_to: None,
-            references: vec![],
-            attachments: vec![],
-            delivery: None,
+            ..Message::inbound(
+                TicketNo(12),
+                Author::Customer {
+                    id: CustomerId([0; 16]),
+                    address: "ann@example.com".into(),
+                    name: "Ann".into(),
+                },
+                "It burns.\n\nHelp!".into(),
+                Timestamp(0),
+                None,
+            )
         };
         let body = quote_body("Unplug it.\n", Some(&prev));
         assert_eq!(body, "Unplug it.\n\nOn 1970-01-01T00:00:00Z, Ann <ann@example.com> wrote:\n> It burns.\n>\n> Help!\n");

@@ -1,8 +1,8 @@
-//! The outbox worker: sends due replies through the relay, with retries and backoff,
-//! and records queued / sent / failed on each reply.
+//! The outbox worker: sends due replies through the relay (`mail::send`), with retries
+//! and backoff, and records queued / sent / failed on each reply.
 
-use crate::{Desk, OutgoingReply};
-use sealdesk_mail::send::{retry_delay, OutgoingMail, RelayConfig, Sender};
+use super::Desk;
+use sealdesk_mail::send::{retry_delay, RelayConfig, Sender};
 use sealdesk_model::Timestamp;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +12,7 @@ const MAX_ATTEMPTS: u32 = 55;
 
 /// Runs until `shutdown` resolves, checking the outbox every `every` and whenever a
 /// change is announced (a new reply).
-pub async fn run(
+pub async fn run_outbox(
     desk: Arc<Desk>,
     every: Duration,
     shutdown: impl std::future::Future<Output = ()>,
@@ -32,7 +32,7 @@ pub async fn run(
 }
 
 /// Sends everything due now; returns how many were handed to the relay.
-pub async fn send_due(desk: &Arc<Desk>) -> anyhow::Result<usize> {
+async fn send_due(desk: &Arc<Desk>) -> anyhow::Result<usize> {
     let config = desk.config().mail;
     let Some(relay_url) = config.relay.clone() else {
         return Ok(0);
@@ -47,7 +47,7 @@ pub async fn send_due(desk: &Arc<Desk>) -> anyhow::Result<usize> {
     let sender = Sender::new(&relay, &hello)?;
     let mut sent = 0;
     for reply in due {
-        let result = sender.send_keeping(&to_mail(&reply)).await;
+        let result = sender.send_keeping(&reply.mail).await;
         let d = Arc::clone(desk);
         tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
             match result {
@@ -68,33 +68,4 @@ pub async fn send_due(desk: &Arc<Desk>) -> anyhow::Result<usize> {
         sent += 1;
     }
     Ok(sent)
-}
-
-fn to_mail(r: &OutgoingReply) -> OutgoingMail {
-    let mut extra_headers = vec![("X-Loop".to_string(), r.loop_address.clone())];
-    if r.automatic {
-        extra_headers.push(("Auto-Submitted".into(), "auto-replied".into()));
-    }
-    OutgoingMail {
-        from: r.from.clone(),
-        to: r.to.clone(),
-        subject: r.subject.clone(),
-        message_id: r.message_id.clone(),
-        in_reply_to: r.in_reply_to.clone(),
-        references: r.references.clone(),
-        body: r.body.clone(),
-        date: std::time::SystemTime::now(),
-        extra_headers,
-        attachments: r
-            .attachments
-            .iter()
-            .map(
-                |(name, content_type, bytes)| sealdesk_mail::send::MailAttachment {
-                    name: name.clone(),
-                    content_type: content_type.clone(),
-                    bytes: bytes.clone(),
-                },
-            )
-            .collect(),
-    }
 }

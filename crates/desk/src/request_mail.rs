@@ -12,8 +12,8 @@
 use super::write::Unit;
 use super::{DeskError, Result};
 use sealdesk_model::{
-    Author, ComposedMail, Customer, CustomerId, Delivery, Message, MessageKind, OutboxEntry,
-    PrivacyRequest, RequestStatus, Ticket, TicketNo, Timestamp, Verification,
+    Author, ComposedMail, Customer, CustomerId, Message, OutboxEntry, PrivacyRequest,
+    RequestStatus, Ticket, TicketNo, Timestamp, Verification,
 };
 
 /// What stands in the thread (and in stored mail) where a code was.
@@ -116,39 +116,31 @@ pub(super) fn stage_request_mail(
         }
     };
     let message_id = sealdesk_mail::new_message_id(domain);
-    let mut message = Message {
-        ticket: ticket.number,
-        seq: 0,
-        kind: MessageKind::Outbound,
-        author: Author::Agent {
+    let mut message = Message::outbound(
+        ticket.number,
+        Author::Agent {
             name: u.actor_name().to_string(),
         },
-        at: now,
-        text: render(body, r, reason, CODE_MASK),
-        message_id: Some(message_id.clone()),
-        in_reply_to: None,
-        references: Vec::new(),
-        attachments: Vec::new(),
-        delivery: Some(Delivery::Queued { since: now }),
-    };
+        render(body, r, reason, CODE_MASK),
+        now,
+        message_id.clone(),
+    );
     // Sealed like every agent message on the thread: with the ticket's customer's key.
     let seq = u.tx.append_message(&ticket.customer, &mut message)?;
     u.tx.index_message_id(&message_id, ticket.number)?;
-    u.tx.put_outbox(&OutboxEntry {
-        ticket: ticket.number,
+    u.tx.put_outbox(&OutboxEntry::new(
+        ticket.number,
         seq,
-        attempts: 0,
-        next_attempt: now,
-        last_error: None,
-        automatic: true,
-        composed: Some(ComposedMail {
+        now,
+        true,
+        Some(ComposedMail {
             to: customer.primary_email().to_string(),
             subject: format!("[#{}] {subject}", ticket.number.0),
             message_id,
             body: render(body, r, reason, code),
             attachment: None,
         }),
-    })?;
+    ))?;
     u.audit(
         "request.notice",
         vec![

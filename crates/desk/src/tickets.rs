@@ -1,7 +1,7 @@
 use super::write::{Hold, Unit};
 use super::{Actor, Desk, DeskError, Result};
 use sealdesk_model::{
-    is_plausible_email, Author, Customer, Message, MessageKind, Status, Ticket, TicketNo, Timestamp,
+    is_plausible_email, Author, Customer, Message, Status, Ticket, TicketNo, Timestamp,
 };
 use sealdesk_store::StoreError;
 
@@ -50,23 +50,17 @@ impl Desk {
                 now,
             );
             u.tx.put_ticket(&ticket)?;
-            let mut message = Message {
-                ticket: ticket.number,
-                seq: 0,
-                kind: MessageKind::Inbound,
-                author: Author::Customer {
+            let mut message = Message::inbound(
+                ticket.number,
+                Author::Customer {
                     id: customer.id,
                     address: customer.primary_email().to_string(),
                     name: customer.name.clone(),
                 },
-                at: now,
-                text: new.body.to_string(),
-                message_id: new.message_id.clone(),
-                in_reply_to: None,
-                references: Vec::new(),
-                attachments: Vec::new(),
-                delivery: None,
-            };
+                new.body.to_string(),
+                now,
+                new.message_id.clone(),
+            );
             u.tx.append_message(&customer.id, &mut message)?;
             u.audit(
                 "ticket.create",

@@ -189,35 +189,22 @@ impl Desk {
             } else {
                 (None, None, Vec::new())
             };
-            let mut message = Message {
-                ticket: number,
-                seq: 0,
-                kind,
-                author: Author::Agent {
-                    name: u.actor_name().to_string(),
-                },
-                at: now,
-                text: text.to_string(),
-                message_id,
-                in_reply_to,
-                references,
-                attachments: Vec::new(),
-                delivery: outbound.then_some(sealdesk_model::Delivery::Queued { since: now }),
+            let author = Author::Agent {
+                name: u.actor_name().to_string(),
+            };
+            let mut message = match message_id {
+                Some(id) => Message::outbound(number, author, text.to_string(), now, id)
+                    .threaded(in_reply_to, references),
+                None => Message::note(number, author, text.to_string(), now),
             };
             let seq = u.tx.append_message(&t.customer, &mut message)?;
             if outbound {
                 if let Some(id) = &message.message_id {
                     u.tx.index_message_id(id, number)?;
                 }
-                u.tx.put_outbox(&sealdesk_model::OutboxEntry {
-                    ticket: number,
-                    seq,
-                    attempts: 0,
-                    next_attempt: now,
-                    last_error: None,
-                    automatic: false,
-                    composed: None,
-                })?;
+                u.tx.put_outbox(&sealdesk_model::OutboxEntry::new(
+                    number, seq, now, false, None,
+                ))?;
             }
             if outbound && t.status == Status::New {
                 t.status = Status::Open;
@@ -261,19 +248,7 @@ impl Desk {
             ] {
                 // System notes hold nobody's personal data: sealed with the desk's
                 // key, so a merge works whoever was erased.
-                let mut note = Message {
-                    ticket: ticket.number,
-                    seq: 0,
-                    kind: MessageKind::Note,
-                    author: Author::System,
-                    at: now,
-                    text,
-                    message_id: None,
-                    in_reply_to: None,
-                    references: Vec::new(),
-                    attachments: Vec::new(),
-                    delivery: None,
-                };
+                let mut note = Message::note(ticket.number, Author::System, text, now);
                 u.tx.append_system_note(&mut note)?;
             }
             source.status = Status::Closed;

@@ -1,8 +1,10 @@
-//! Mail in and out. [`parse`] turns raw RFC 5322 bytes into plain values for the desk,
-//! which decides where they go (`desk::inbound`). [`smtp`] receives customers' mail over
-//! SMTP or LMTP and hands each message to a [`smtp::MailSink`]; [`send`] delivers agents'
-//! replies through an SMTP relay; [`outbox`] drives the desk's outbox through it. The
-//! transports move bytes and report outcomes, so each side is testable without the other.
+//! Mail in and out, knowing nothing of the desk. [`parse`] turns raw RFC 5322 bytes into
+//! plain values for the desk, which decides where they go (`desk::inbound`). [`smtp`]
+//! receives customers' mail over SMTP or LMTP and hands each message to a
+//! [`smtp::MailSink`] (the desk's is `desk::DeskSink`); [`send`] delivers an
+//! `OutgoingMail` through an SMTP relay (the desk's outbox worker drives it:
+//! `desk::run_outbox`). The transports move bytes and report outcomes, so each side is
+//! testable without the other.
 
 pub mod parse;
 pub mod send;

@@ -8,7 +8,7 @@
 mod message;
 mod relay;
 
-pub use message::{build_message, MailAttachment, OutgoingMail};
+pub use message::build_message;
 pub use relay::{RelayConfig, RelayError, Security};
 
 use lettre::transport::smtp::authentication::Credentials;
@@ -16,6 +16,7 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use sealdesk_model::sanitize;
+use sealdesk_model::OutgoingMail;
 use std::time::{Duration, SystemTime};
 
 /// Per-command timeout towards the relay (connect, each reply).

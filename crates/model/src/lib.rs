@@ -60,7 +60,9 @@ pub use export::{ExportDelivery, ExportRecord, ExportWay};
 pub use ids::{
     AgentId, AttachmentId, CustomerId, ExportId, NoticeId, QuarantineId, RequestId, TicketNo,
 };
-pub use mail::{ComposedAttachment, ComposedMail, OutboxEntry, QuarantineItem};
+pub use mail::{
+    ComposedAttachment, ComposedMail, MailAttachment, OutboxEntry, OutgoingMail, QuarantineItem,
+};
 pub use message::{Attachment, Author, Delivery, Message, MessageKind};
 pub use notice::{Notice, NoticeCopy, NoticeKind, NoticeLeftOut};
 pub use request::{

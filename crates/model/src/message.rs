@@ -22,22 +22,89 @@ pub struct Message {
 }
 
 impl Message {
-    /// The place of a message whose author's key is gone and whose kind and time can no
-    /// longer be read (only a restored old backup has such messages: an erasure turns
-    /// every message it can read into a placeholder that keeps both).
-    pub fn erased_placeholder(ticket: TicketNo, seq: u32) -> Message {
+    /// A message as it is appended to a thread: sequence number 0 (the store gives it
+    /// the next one), no Message-ID, no threading, no attachments, no delivery.
+    pub fn new(
+        ticket: TicketNo,
+        kind: MessageKind,
+        author: Author,
+        text: String,
+        at: Timestamp,
+    ) -> Message {
         Message {
             ticket,
-            seq,
-            kind: MessageKind::Inbound,
-            author: Author::Erased,
-            at: Timestamp::now(),
-            text: crate::ERASED.into(),
+            seq: 0,
+            kind,
+            author,
+            at,
+            text,
             message_id: None,
             in_reply_to: None,
             references: Vec::new(),
             attachments: Vec::new(),
             delivery: None,
+        }
+    }
+
+    /// Mail that came in (or a ticket opened on a customer's behalf).
+    pub fn inbound(
+        ticket: TicketNo,
+        author: Author,
+        text: String,
+        at: Timestamp,
+        message_id: Option<String>,
+    ) -> Message {
+        Message {
+            message_id,
+            ..Message::new(ticket, MessageKind::Inbound, author, text, at)
+        }
+    }
+
+    /// A reply that goes out by mail: queued since `at`.
+    pub fn outbound(
+        ticket: TicketNo,
+        author: Author,
+        text: String,
+        at: Timestamp,
+        message_id: String,
+    ) -> Message {
+        Message {
+            message_id: Some(message_id),
+            delivery: Some(Delivery::Queued { since: at }),
+            ..Message::new(ticket, MessageKind::Outbound, author, text, at)
+        }
+    }
+
+    /// An internal note, never sent.
+    pub fn note(ticket: TicketNo, author: Author, text: String, at: Timestamp) -> Message {
+        Message::new(ticket, MessageKind::Note, author, text, at)
+    }
+
+    /// Placed in a thread: the parent's Message-ID and the chain of ids, oldest first.
+    pub fn threaded(mut self, in_reply_to: Option<String>, references: Vec<String>) -> Message {
+        self.in_reply_to = in_reply_to;
+        self.references = references;
+        self
+    }
+
+    pub fn with_attachments(mut self, attachments: Vec<Attachment>) -> Message {
+        self.attachments = attachments;
+        self
+    }
+
+    /// The place of a message whose author's key is gone and whose kind and time can no
+    /// longer be read (only a restored old backup has such messages: an erasure turns
+    /// every message it can read into a placeholder that keeps both).
+    pub fn erased_placeholder(ticket: TicketNo, seq: u32) -> Message {
+        Message {
+            seq,
+            ..Message::inbound(
+                ticket,
+                Author::Erased,
+                crate::ERASED.into(),
+                Timestamp::now(),
+                None,
+            )
         }
     }
 }

@@ -2,15 +2,9 @@
 //! the original MIME of each message, the quarantine and the outbox.
 
 use super::envelope::KeySlot;
+use super::records::message_key;
 use super::{hmac32, Result, Store, Tx};
 use sealdesk_model::{CustomerId, OutboxEntry, QuarantineId, QuarantineItem, TicketNo};
-
-fn message_key(ticket: TicketNo, seq: u32) -> [u8; 12] {
-    let mut k = [0u8; 12];
-    k[..8].copy_from_slice(&ticket.0.to_be_bytes());
-    k[8..].copy_from_slice(&seq.to_be_bytes());
-    k
-}
 
 impl Store {
     /// Keyed hash of a Message-ID: ids can name people, so they are never sled keys.

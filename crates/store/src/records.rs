@@ -39,7 +39,9 @@ pub(super) fn last_key_under(
     Ok(tree.scan_prefix(prefix).keys().next_back().transpose()?)
 }
 
-fn message_key(ticket: TicketNo, seq: u32) -> [u8; 12] {
+/// A message's place (ticket, then sequence number, big-endian so they sort): the key of
+/// its message, its original MIME and its outbox entry.
+pub(super) fn message_key(ticket: TicketNo, seq: u32) -> [u8; 12] {
     let mut k = [0u8; 12];
     k[..8].copy_from_slice(&ticket.0.to_be_bytes());
     k[8..].copy_from_slice(&seq.to_be_bytes());

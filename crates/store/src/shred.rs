@@ -367,9 +367,7 @@ impl Tx<'_> {
     ) -> Result<Option<Redaction>> {
         let store = self.store;
         let t = &store.t;
-        let mut key = [0u8; 12];
-        key[..8].copy_from_slice(&ticket.0.to_be_bytes());
-        key[8..].copy_from_slice(&seq.to_be_bytes());
+        let key = super::records::message_key(ticket, seq);
         let owner = match self.current_slot(&t.messages, &key)? {
             Some(KeySlot::Customer(c)) | Some(KeySlot::Record { customer: c, .. }) => c,
             _ => return Ok(None),
@@ -491,7 +489,7 @@ mod tests {
     /// the same customer's other ticket does.
     #[test]
     fn anonymising_a_ticket_makes_earlier_copies_unreadable_and_spares_the_rest() {
-        use sealdesk_model::{Attachment, AttachmentId, Author, Message, MessageKind};
+        use sealdesk_model::{Attachment, AttachmentId, Author, Message};
         let (_dir, paths) = scratch();
         let store = new_store(&paths);
         let ann = Customer::new("ann@example.com", "Ann");
@@ -508,28 +506,23 @@ mod tests {
             tx.put_ticket(&ticket).unwrap();
             let attachment = AttachmentId::random();
             tx.put_attachment(&ann.id, &attachment, b"bytes").unwrap();
-            let mut m = Message {
-                ticket: ticket.number,
-                seq: 0,
-                kind: MessageKind::Inbound,
-                author: Author::Customer {
+            let mut m = Message::inbound(
+                ticket.number,
+                Author::Customer {
                     id: ann.id,
                     address: "ann@example.com".into(),
                     name: "Ann".into(),
                 },
-                at: Timestamp::now(),
-                text: format!("text of {subject}"),
-                message_id: None,
-                in_reply_to: None,
-                references: Vec::new(),
-                attachments: vec![Attachment {
-                    id: attachment,
-                    name: "a.txt".into(),
-                    content_type: "text/plain".into(),
-                    size: 5,
-                }],
-                delivery: None,
-            };
+                format!("text of {subject}"),
+                Timestamp::now(),
+                None,
+            )
+            .with_attachments(vec![Attachment {
+                id: attachment,
+                name: "a.txt".into(),
+                content_type: "text/plain".into(),
+                size: 5,
+            }]);
             let seq = tx.append_message(&ann.id, &mut m).unwrap();
             tx.put_raw_mail(&ann.id, ticket.number, seq, b"raw")
                 .unwrap();
@@ -540,9 +533,7 @@ mod tests {
 
         let t = &store.t;
         let (old, old_attachment) = tickets[0];
-        let mut mkey = [0u8; 12];
-        mkey[..8].copy_from_slice(&old.0.to_be_bytes());
-        mkey[8..].copy_from_slice(&1u32.to_be_bytes());
+        let mkey = crate::records::message_key(old, 1);
         let copies = [
             (&t.subjects, old.0.to_be_bytes().to_vec()),
             (&t.messages, mkey.to_vec()),

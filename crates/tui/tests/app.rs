@@ -584,28 +584,23 @@ fn escape_sequences_from_mail_never_reach_the_terminal() {
     );
     // An inbound message with a hostile attachment name, as the mail parser could store.
     let customer = fx.desk.queue_row(n).unwrap().unwrap().ticket.customer;
-    let mut message = Message {
-        ticket: n,
-        seq: 0,
-        kind: MessageKind::Inbound,
-        author: Author::Customer {
+    let mut message = Message::inbound(
+        n,
+        Author::Customer {
             id: customer,
             address: "evil@example.com".into(),
             name: format!("Eve {PAYLOADS}"),
         },
-        at: Timestamp::now(),
-        text: format!("Second {PAYLOADS}"),
-        message_id: None,
-        in_reply_to: None,
-        references: Vec::new(),
-        attachments: vec![Attachment {
-            id: AttachmentId::random(),
-            name: format!("file {PAYLOADS}.pdf"),
-            content_type: "application/pdf\u{1b}[2J".into(),
-            size: 2048,
-        }],
-        delivery: None,
-    };
+        format!("Second {PAYLOADS}"),
+        Timestamp::now(),
+        None,
+    )
+    .with_attachments(vec![Attachment {
+        id: AttachmentId::random(),
+        name: format!("file {PAYLOADS}.pdf"),
+        content_type: "application/pdf\u{1b}[2J".into(),
+        size: 2048,
+    }]);
     let store = fx.desk.store();
     let mut tx = store.begin();
     tx.append_message(&customer, &mut message).unwrap();

@@ -9,38 +9,8 @@ use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, SinglePart};
 use lettre::Message;
 use sealdesk_model::sanitize;
-use std::time::SystemTime;
-
-/// One outbound message, as the desk side describes it.
-#[derive(Clone, Debug)]
-pub struct OutgoingMail {
-    /// A mailbox, e.g. `Support <support@example.com>`; also the envelope sender.
-    pub from: String,
-    /// One mailbox; also the envelope recipient.
-    pub to: String,
-    pub subject: String,
-    /// Without angle brackets (they are added; a bracketed id is accepted too).
-    pub message_id: String,
-    pub in_reply_to: Option<String>,
-    /// Oldest first, as RFC 5322 §3.6.4 orders them; without angle brackets.
-    pub references: Vec<String>,
-    /// Plain text; sent as text/plain; charset=utf-8.
-    pub body: String,
-    pub date: SystemTime,
-    /// More headers, e.g. `X-Loop` or `Auto-Submitted: auto-replied` on
-    /// acknowledgements. May not replace a header this module sets.
-    pub extra_headers: Vec<(String, String)>,
-    /// Files sent along (a data export); the message becomes multipart/mixed.
-    pub attachments: Vec<MailAttachment>,
-}
-
-/// A file attached to an outbound message.
-#[derive(Clone, Debug)]
-pub struct MailAttachment {
-    pub name: String,
-    pub content_type: String,
-    pub bytes: Vec<u8>,
-}
+use sealdesk_model::OutgoingMail;
+use std::time::{Duration, SystemTime};
 
 /// Headers we set ourselves; an extra header of the same name would be a duplicate.
 const OWN_HEADERS: &[&str] = &[
@@ -64,7 +34,7 @@ pub fn build_message(mail: &OutgoingMail) -> Result<Message, SendError> {
         .from(mailbox("From", &mail.from)?)
         .to(mailbox("To", &mail.to)?)
         .subject(sanitize::line(&mail.subject))
-        .date(mail.date)
+        .date(SystemTime::UNIX_EPOCH + Duration::from_secs(mail.date.0.max(0) as u64))
         .message_id(Some(msg_id("Message-ID", &mail.message_id)?));
     if let Some(parent) = &mail.in_reply_to {
         builder = builder.in_reply_to(msg_id("In-Reply-To", parent)?);
@@ -152,7 +122,7 @@ fn extra_header(name: &str, value: &str) -> Result<HeaderValue, SendError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::{Duration, UNIX_EPOCH};
+    use sealdesk_model::{MailAttachment, Timestamp};
 
     fn mail() -> OutgoingMail {
         OutgoingMail {
@@ -163,7 +133,7 @@ mod tests {
             in_reply_to: Some("orig-2@example.org".into()),
             references: vec!["orig-1@example.org".into(), "orig-2@example.org".into()],
             body: "Hello Jane,\n\nwe are on it.\n".into(),
-            date: UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            date: Timestamp(1_700_000_000),
             extra_headers: vec![
                 ("Auto-Submitted".into(), "auto-replied".into()),
                 ("X-Loop".into(), "support@example.com".into()),
