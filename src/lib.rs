@@ -7,6 +7,6 @@
 
 pub mod cli;
 pub mod control;
-pub mod demo;
+
 pub mod harden;
 pub mod ssh;

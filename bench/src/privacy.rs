@@ -117,7 +117,7 @@ fn customer_table(place: &Place, args: &PrivacyArgs) -> Result<Table> {
         let export = desk.export_customer(&actor, &found, None)?;
         let collected = t.elapsed();
         let t = Instant::now();
-        archive = sealdesk_desk::export_files::write_tar_gz(
+        archive = sealdesk_desk::export_archive::write_tar_gz(
             &export,
             &exports.join(format!("{i}.tar.gz")),
         )?;

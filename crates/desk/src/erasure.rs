@@ -165,7 +165,7 @@ impl Desk {
         if !self.config().privacy.suppress_after_erasure {
             u.tx.lift_suppression(record);
         }
-        for old in crate::export_files::legacy_exports_of(&self.store.paths().data, &id) {
+        for old in crate::export::archive::legacy_exports_of(&self.store.paths().data, &id) {
             // Plaintext from an older version: it goes with the customer.
             if let Err(e) = std::fs::remove_file(&old) {
                 tracing::warn!("cannot delete the old export {}: {e}", old.display());

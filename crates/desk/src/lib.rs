@@ -9,24 +9,20 @@ mod consent;
 mod customers;
 mod erasure;
 mod export;
-pub mod export_files;
-mod export_sections;
-mod exports;
 mod gate;
 mod inbound;
+mod login;
 mod mail_sink;
 mod notices;
 mod outbox;
 mod outbox_worker;
 mod presence;
-mod privacy_views;
 mod queue;
 mod redact;
 mod request_mail;
 mod requests;
 mod restriction;
 mod retention;
-mod sessions;
 mod tickets;
 pub mod totp;
 mod triage;
@@ -40,22 +36,23 @@ pub use alarms::AlarmReport;
 pub use audit::AuditReport;
 pub use consent::{NewConsent, PurposeState};
 pub use customers::CustomerRow;
+pub use export::archive as export_archive;
 pub use export::{ExportFile, EXPORT_SCHEMA_VERSION};
 pub use gate::Authority;
 pub use inbound::{Filed, Incoming};
+pub use login::{CodeCheck, LoginRefusal};
 pub use mail_sink::DeskSink;
 pub use notices::{delivery_json, Audience, NewNotice, NoticePreview, NoticeRow, SendProgress};
 pub use outbox::DueMail;
 pub use outbox_worker::run_outbox;
 pub use presence::{Activity, Viewer};
-pub use privacy_views::{AuditFilter, AuditPage, ConsentPage, Found, RequestRow};
 pub use queue::{AssigneeFilter, QueueQuery, QueueRow, QueueView, SharedRow, SortKey};
 pub use request_mail::CODE_MASK;
 pub use requests::{is_finished, request_json, urgency, Urgency};
 pub use restriction::{MailPurpose, Refusal, MARKETING_PURPOSE};
 pub use retention::RetentionReport;
-pub use sessions::{CodeCheck, LoginRefusal};
 pub use tickets::{NewTicket, ThreadEntry, TicketFilter};
+pub use views::privacy::{AuditFilter, AuditPage, ConsentPage, Found, RequestRow};
 
 use crate::config::Config;
 use parking_lot::{Mutex, RwLock};
@@ -174,7 +171,7 @@ pub struct Desk {
     presence: Mutex<presence::Presence>,
     senders: Mutex<inbound::SenderLimiter>,
     /// The last TOTP step each agent logged in with: a code is good once.
-    used_code_steps: Mutex<sessions::UsedCodeSteps>,
+    used_code_steps: Mutex<login::UsedCodeSteps>,
     /// Goes up whenever a privacy request is stored, so screens showing request
     /// markers re-read them only when there is something new.
     request_generation: std::sync::atomic::AtomicU64,
@@ -196,7 +193,7 @@ impl Desk {
             changes,
             presence: Mutex::new(presence::Presence::default()),
             senders: Mutex::new(inbound::SenderLimiter::default()),
-            used_code_steps: Mutex::new(sessions::UsedCodeSteps::default()),
+            used_code_steps: Mutex::new(login::UsedCodeSteps::default()),
             request_generation: std::sync::atomic::AtomicU64::new(0),
         }
     }

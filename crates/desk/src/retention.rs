@@ -161,7 +161,7 @@ impl Desk {
         if dry_run {
             return Ok(report);
         }
-        let dir = crate::export_files::exports_dir(&self.store.paths().data);
+        let dir = crate::export::archive::exports_dir(&self.store.paths().data);
         for name in &report.legacy_exports {
             std::fs::remove_file(dir.join(name)).map_err(|e| {
                 DeskError::Invalid(format!("cannot delete {name} in {}: {e}", dir.display()))
@@ -300,7 +300,7 @@ impl Desk {
             .map(|r| r.id)
             .collect();
         due.legacy_exports = expired_exports(
-            &crate::export_files::exports_dir(&self.store.paths().data),
+            &crate::export::archive::exports_dir(&self.store.paths().data),
             now,
             privacy.export_retention_days,
         );

@@ -178,6 +178,34 @@ pub(super) fn journal_path(keys_dir: &std::path::Path) -> std::path::PathBuf {
     keys_dir.join("erasures")
 }
 
+/// Cuts a torn last record (a process killed inside [`append_journal`]) off the journal
+/// at `path`, durably. Such a record was never acknowledged, so the erasure it began
+/// never started; left in place, the next record appended after it would be misread.
+pub(super) fn drop_torn_tail(path: &std::path::Path) -> Result<()> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Ok(()); // no journal yet (or unreadable: `read_journal` says so)
+    };
+    let mut whole = 0;
+    while bytes.len() >= whole + 4 {
+        let len = u32::from_be_bytes(bytes[whole..whole + 4].try_into().expect("4 bytes"));
+        if bytes.len() < whole + 4 + len as usize {
+            break;
+        }
+        whole += 4 + len as usize;
+    }
+    if whole == bytes.len() {
+        return Ok(());
+    }
+    tracing::warn!("the erasure journal ends in a record that was never completed; dropping it");
+    let ctx = || format!("cannot repair the erasure journal {}", path.display());
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(StoreError::io(ctx()))?;
+    f.set_len(whole as u64).map_err(StoreError::io(ctx()))?;
+    f.sync_all().map_err(StoreError::io(ctx()))
+}
+
 /// Appends one record to the erasure journal in `keys_dir`, durably.
 pub(super) fn append_journal(
     keys_dir: &std::path::Path,
@@ -186,6 +214,7 @@ pub(super) fn append_journal(
 ) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let path = journal_path(keys_dir);
+    drop_torn_tail(&path)?;
     let plain = bincode::serde::encode_to_vec(record, bincode::config::standard())
         .map_err(|e| StoreError::Db(format!("cannot encode the erasure journal: {e}")))?;
     let sealed = master.seal_raw(JOURNAL_AAD, &plain);
@@ -386,5 +415,52 @@ impl Tx<'_> {
             count += 1;
         }
         Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod torn_journal_tests {
+    use crate::testing::{new_store, scratch};
+    use sealdesk_model::CustomerId;
+    use std::io::Write;
+
+    /// A process killed inside an append leaves a torn record; the next append (and the
+    /// next open) cut it off, so later records read back instead of failing the check.
+    #[test]
+    fn a_torn_journal_record_is_cut_before_the_next_append() {
+        let (_dir, paths) = scratch();
+        let store = new_store(&paths);
+        let (a, b) = (CustomerId::random(), CustomerId::random());
+        store
+            .journal_erasure(&a, &["a@example.com".into()])
+            .unwrap();
+        let path = super::journal_path(&paths.keys);
+        let whole = std::fs::metadata(&path).unwrap().len();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(&200u32.to_be_bytes()).unwrap(); // a length, then nothing
+        drop(f);
+        store
+            .journal_erasure(&b, &["b@example.com".into()])
+            .unwrap();
+        let read: Vec<CustomerId> = store
+            .read_erasure_journal()
+            .unwrap()
+            .into_iter()
+            .map(|r| r.customer)
+            .collect();
+        assert_eq!(read, [a, b]);
+
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(&[0, 0]).unwrap();
+        drop(f);
+        super::drop_torn_tail(&path).unwrap();
+        assert!(std::fs::metadata(&path).unwrap().len() > whole);
+        assert_eq!(store.read_erasure_journal().unwrap().len(), 2);
     }
 }

@@ -358,6 +358,7 @@ impl Store {
         store.ticket_counter = Mutex::new(counter);
         store.audit_head = Mutex::new(head);
         // Where this keyring meets the data dir's journals: every key they list goes.
+        erasure::drop_torn_tail(&erasure::journal_path(&paths.keys))?;
         let destroyed = store.meet_journals()?;
         if destroyed > 0 {
             tracing::warn!(

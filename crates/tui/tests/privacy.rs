@@ -354,7 +354,7 @@ fn deny_needs_a_reason_and_export_answers_an_export_request() {
         "{s}"
     );
     assert!(
-        !sealdesk_desk::export_files::exports_dir(&fx.desk.store().paths().data).exists(),
+        !sealdesk_desk::export_archive::exports_dir(&fx.desk.store().paths().data).exists(),
         "nothing in plaintext in the data dir"
     );
     let exported = fx
@@ -462,7 +462,7 @@ fn export_from_the_customer_screen_is_kept_sealed() {
         .unwrap();
     assert_eq!(archive.len() as u64, stored[0].size);
     assert!(archive.starts_with(&[0x1f, 0x8b]), "a .tar.gz");
-    assert!(!sealdesk_desk::export_files::exports_dir(&fx.desk.store().paths().data).exists());
+    assert!(!sealdesk_desk::export_archive::exports_dir(&fx.desk.store().paths().data).exists());
     // Twice in the same second: a second archive, the first untouched.
     keys(&mut app, "E");
     assert_eq!(fx.desk.exports_of(&ann).unwrap().len(), 2);

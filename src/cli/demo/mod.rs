@@ -1,6 +1,8 @@
 //! `sealdesk demo`: a throwaway desk with demo data, the user's SSH key registered, the
 //! server on loopback, and the exact `ssh` line to paste. Ctrl-C stops it.
 
+mod data;
+
 use super::serve::{serve, shutdown_signal, Ready, ServeArgs};
 use super::Global;
 use anyhow::{Context, Result};
@@ -63,7 +65,7 @@ fn run_in(dir: &Path, args: DemoArgs) -> Result<i32> {
             "mail.ack_template",
             "Thanks, we got your message and filed it as ticket {ticket}.",
         )?;
-        crate::demo::populate(&desk)?;
+        data::populate(&desk)?;
     }
     let name = agent_name();
     let (key_line, generated) = user_key(dir)?;
@@ -96,7 +98,7 @@ fn run_in(dir: &Path, args: DemoArgs) -> Result<i32> {
             .unwrap_or_default();
         println!(
             "sealdesk demo is running with {} tickets.",
-            crate::demo::MAIL_COUNT
+            data::MAIL_COUNT
         );
         println!("  host key: {fingerprint}");
         println!("  mail to support@desk.example over SMTP at {smtp}");

@@ -3,9 +3,9 @@
 //! admin names (recorded, audited, and listed again by the erasure preview so the copy
 //! can be deleted). Nothing is written to the data dir in plaintext.
 
-use super::gate::{audit_override, Authority, Gated};
-use super::write::Hold;
-use super::{Actor, Desk, DeskError, Result};
+use crate::gate::{audit_override, Authority, Gated};
+use crate::write::Hold;
+use crate::{Actor, Desk, DeskError, Result};
 use sealdesk_model::{
     Customer, ExportDelivery, ExportId, ExportRecord, ExportWay, RequestId, Timestamp,
 };
@@ -26,7 +26,7 @@ impl Desk {
         let request = authority.request();
         let files = self.export_files(customer, request)?;
         let id = ExportId::random();
-        let archive = crate::export_files::tar_gz_bytes(&files, &format!("export-{id}"))
+        let archive = crate::export::archive::tar_gz_bytes(&files, &format!("export-{id}"))
             .map_err(|e| DeskError::Invalid(format!("cannot pack the export ({e})")))?;
         let record = ExportRecord {
             id,
@@ -104,7 +104,7 @@ impl Desk {
         let record = self.find_export(id)?;
         let bytes = self.export_content(&record)?;
         let path = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
-        crate::export_files::write_new_file(&path, &bytes).map_err(|e| {
+        crate::export::archive::write_new_file(&path, &bytes).map_err(|e| {
             DeskError::Invalid(format!(
                 "cannot write {} ({e}): pick another --out (an existing file is never overwritten)",
                 path.display()
@@ -278,7 +278,7 @@ impl Desk {
                 ));
             }
         }
-        for p in crate::export_files::legacy_exports_of(&self.store.paths().data, &customer.id) {
+        for p in crate::export::archive::legacy_exports_of(&self.store.paths().data, &customer.id) {
             lines.push(format!(
                 "{} (plaintext, from an older version: deleted by the erasure)",
                 p.display()
@@ -291,12 +291,12 @@ impl Desk {
     /// DATA/exports are named in the log (they are deleted when their customer is
     /// erased, or by retention after `privacy.export_retention_days`).
     pub fn warn_about_legacy_exports(&self) {
-        let old = crate::export_files::legacy_exports(&self.store.paths().data);
+        let old = crate::export::archive::legacy_exports(&self.store.paths().data);
         if !old.is_empty() {
             tracing::warn!(
                 "{} plaintext export archive(s) from an older version are in {}: delete them once handed over; they are deleted when their customer is erased, or after privacy.export_retention_days",
                 old.len(),
-                crate::export_files::exports_dir(&self.store.paths().data).display()
+                crate::export::archive::exports_dir(&self.store.paths().data).display()
             );
         }
     }

@@ -1,6 +1,8 @@
 //! Operations the agents' terminal UI needs beyond triage: a customer's page looked up
 //! by id (the TUI follows links, it does not type addresses) and the agent's own theme.
 
+pub(crate) mod privacy;
+
 use super::{Actor, Change, Desk, DeskError, Result};
 use sealdesk_model::{Customer, CustomerId, Ticket};
 

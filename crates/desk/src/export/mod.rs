@@ -2,6 +2,10 @@
 //! for one archive. Other people's messages in shared threads are left out (redacted)
 //! so an export never discloses anyone else.
 
+pub mod archive;
+mod kept;
+mod sections;
+
 use super::{requests::is_finished, Actor, Desk, Result};
 use sealdesk_model::{
     Author, ConsentActor, ConsentState, Customer, Message, MessageKind, RequestId, Timestamp,
@@ -136,7 +140,7 @@ impl Desk {
                     "attachments": attachments,
                     "eml": eml_path,
                     "eml_source": eml_source,
-                    "delivery": super::export_sections::delivery_json(&m, &outbox),
+                    "delivery": sections::delivery_json(&m, &outbox),
                     "internal_note": m.kind == MessageKind::Note,
                 }));
             }
@@ -200,10 +204,7 @@ impl Desk {
 
         // Sections that stand on their own, each adding its files. (Notices to the
         // customer go here too, as one more entry.)
-        let sections: &[super::export_sections::Section] = &[
-            super::export_sections::quarantine,
-            super::export_sections::audit_trail,
-        ];
+        let sections: &[sections::Section] = &[sections::quarantine, sections::audit_trail];
         let mut held_elsewhere = false;
         for section in sections {
             held_elsewhere |= section(self, customer, &mut files)?;

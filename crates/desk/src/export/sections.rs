@@ -1,18 +1,18 @@
 //! Parts of a customer's export that stand on their own: their quarantined mail, the
 //! audit events about them (who viewed or exported their data, when), and the delivery
-//! status of each reply. Each section adds its files; `export_files` lists them.
+//! status of each reply. Each section adds its files; `Desk::export_files` lists them.
 
-use super::export::{add, pretty, ExportFile};
-use super::{Desk, Result};
+use crate::export::{add, pretty, ExportFile};
+use crate::{Desk, Result};
 use sealdesk_model::{Customer, Delivery, Message, MessageKind, OutboxEntry};
 use serde_json::{json, Value};
 
 /// Adds its files; true if it added messages or files of the customer's (C132).
-pub(super) type Section = fn(&Desk, &Customer, &mut Vec<ExportFile>) -> Result<bool>;
+pub(crate) type Section = fn(&Desk, &Customer, &mut Vec<ExportFile>) -> Result<bool>;
 
 /// `quarantine.json` and `quarantine/<id>.eml`: mail from them that was held back
 /// (over the size limit, the rate limit, unparsable), exactly as it arrived.
-pub(super) fn quarantine(
+pub(crate) fn quarantine(
     desk: &Desk,
     customer: &Customer,
     files: &mut Vec<ExportFile>,
@@ -37,7 +37,7 @@ pub(super) fn quarantine(
 
 /// `audit.json`: every audit event about them, the pseudonym the log holds mapped
 /// back to them; who did it named (agents by name).
-pub(super) fn audit_trail(
+pub(crate) fn audit_trail(
     desk: &Desk,
     customer: &Customer,
     files: &mut Vec<ExportFile>,
@@ -93,7 +93,7 @@ fn action_label(action: &str) -> &'static str {
 }
 
 /// Where a reply is: pending (with attempts), sent, or failed, with when.
-pub(super) fn delivery_json(m: &Message, outbox: &[OutboxEntry]) -> Value {
+pub(crate) fn delivery_json(m: &Message, outbox: &[OutboxEntry]) -> Value {
     if m.kind != MessageKind::Outbound {
         return Value::Null;
     }

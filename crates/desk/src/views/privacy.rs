@@ -8,8 +8,8 @@
 //! searched (ticket, address or name) and how many it found, and by the customer's
 //! pseudonym when exactly one matched.
 
-use super::requests::{is_finished, urgency, Urgency};
-use super::{Actor, Desk, DeskError, PurposeState, QueueQuery, Result};
+use crate::requests::{is_finished, urgency, Urgency};
+use crate::{Actor, Desk, DeskError, PurposeState, QueueQuery, Result};
 use sealdesk_model::{
     AuditEvent, Author, ConsentRecord, Customer, CustomerId, MessageKind, PrivacyRequest, Status,
     TicketNo, Timestamp,
