@@ -279,7 +279,7 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
                         "name": c.name,
                         "emails": c.emails,
                         "locale": c.locale,
-                        "flags": { "minor": c.flags.minor, "legal_hold": c.flags.legal_hold, "previously_erased": c.flags.previously_erased, "restricted": c.flags.restricted },
+                        "flags": c.flags,
                         "created": c.created.rfc3339(),
                         "tickets": tickets.iter().map(ticket_json).collect::<Vec<_>>(),
                         "notices": notices.iter().map(|n| serde_json::json!({
@@ -375,7 +375,7 @@ fn list(desk: &Desk, actor: &Actor, json: bool, io: &mut Io) -> Result<()> {
                     "id": c.id.to_string(),
                     "email": c.primary_email(),
                     "name": c.name,
-                    "flags": { "minor": c.flags.minor, "legal_hold": c.flags.legal_hold, "previously_erased": c.flags.previously_erased, "restricted": c.flags.restricted },
+                    "flags": c.flags,
                     "tickets": r.tickets,
                     "created": c.created.rfc3339(),
                 })

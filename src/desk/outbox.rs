@@ -52,7 +52,8 @@ impl Desk {
         let config = self.config().mail;
         let from = config.from.clone().ok_or("mail.from is not set: `sealdesk config set mail.from \"Support <support@example.com>\"`")?;
         if let Some(c) = &entry.composed {
-            self.notice_still_allowed(entry.seq)?;
+            self.notice_still_allowed(entry.seq)
+                .map_err(|held| held.to_string())?;
             let mut attachments = Vec::new();
             if let Some(a) = &c.attachment {
                 let bytes = self

@@ -569,7 +569,7 @@ mod tests {
         }
         assert_eq!(
             store.ticket(old).unwrap().unwrap().subject,
-            crate::model::ERASED
+            crate::model::Personal::Erased
         );
         let (other, other_attachment) = tickets[1];
         assert_eq!(store.ticket(other).unwrap().unwrap().subject, "Other");

@@ -824,7 +824,7 @@ fn a_huge_queue_draws_only_the_rows_in_view() {
         .map(|i| {
             let ticket = Ticket {
                 number: TicketNo(i),
-                subject: format!("Subject {i}"),
+                subject: format!("Subject {i}").into(),
                 status: Status::Open,
                 priority: Priority::Normal,
                 assignee: None,

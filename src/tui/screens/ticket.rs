@@ -239,7 +239,7 @@ impl TicketScreen {
 
     fn load_customer_label(&self, ctx: &Ctx) -> String {
         match ctx.desk.queue_row(self.ticket.number) {
-            Ok(Some(row)) => row.customer_label.clone(),
+            Ok(Some(row)) => row.customer_label.to_string(),
             _ => String::new(),
         }
     }
