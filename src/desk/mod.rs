@@ -142,6 +142,9 @@ pub enum DeskError {
     /// The actor's current role does not allow this.
     #[error("{0}")]
     Forbidden(String),
+    /// A word, id or ticket number typed by the actor did not parse.
+    #[error(transparent)]
+    Parse(#[from] crate::model::ParseError),
     /// A unit of work needs a lock it did not take; it is run again with it (never
     /// leaves `Desk::write`).
     #[error("internal: a unit of work needs more locks")]

@@ -24,12 +24,16 @@ macro_rules! word_enum {
         }
 
         impl std::str::FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
+            type Err = $crate::model::ParseError;
+            fn from_str(s: &str) -> Result<Self, $crate::model::ParseError> {
                 let wanted = s.trim().to_ascii_lowercase();
                 $name::ALL.iter().copied().find(|v| v.as_str() == wanted).ok_or_else(|| {
                     let words: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
-                    format!("unknown {} {:?}: use one of {}", stringify!($name).to_lowercase(), s, words.join(", "))
+                    $crate::model::ParseError::UnknownWord {
+                        kind: stringify!($name).to_lowercase(),
+                        given: s.to_string(),
+                        words: words.join(", "),
+                    }
                 })
             }
         }
@@ -52,7 +56,7 @@ mod time;
 
 pub use agent::{is_valid_agent_name, Agent, AgentRole};
 pub use audit::{AuditEvent, AuditEventJson, ChainBreak, ChainVerifier, EventHash, Pseudonym};
-pub use catalogue::{Catalogue, CatalogueEntry};
+pub use catalogue::{Catalogue, CatalogueEntry, CatalogueError};
 pub use consent::{ConsentActor, ConsentRecord, ConsentState};
 pub use customer::{is_plausible_email, normalize_email, Customer, CustomerFlags};
 pub use export::{ExportDelivery, ExportRecord, ExportWay};
@@ -67,6 +71,22 @@ pub use request::{
 };
 pub use ticket::{Priority, Status, Ticket};
 pub use time::Timestamp;
+
+/// Why a word, an id or a ticket number (from the command line, a form or a file) did
+/// not parse; the message names what would.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("unknown {kind} {given:?}: use one of {words}")]
+    UnknownWord {
+        kind: String,
+        given: String,
+        words: String,
+    },
+    #[error("not a {prefix} id: expected {prefix}_ and 32 hex digits")]
+    NotAnId { prefix: &'static str },
+    #[error("not a ticket number: {given:?} (use a number such as 12 or #12)")]
+    NotATicketNumber { given: String },
+}
 
 /// Shown in place of personal data that was erased or anonymised.
 pub const ERASED: &str = "[erased]";

@@ -51,6 +51,10 @@ mod tests {
         assert_eq!("Pending".parse::<Status>().unwrap(), Status::Pending);
         assert_eq!(Priority::Urgent.to_string(), "urgent");
         let err = "later".parse::<Status>().unwrap_err();
-        assert!(err.contains("new, open, pending, solved, closed"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("new, open, pending, solved, closed"),
+            "{err}"
+        );
     }
 }

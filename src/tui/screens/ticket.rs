@@ -453,7 +453,7 @@ impl TicketScreen {
         let n = self.ticket.number;
         let into: TicketNo = match text.parse() {
             Ok(into) => into,
-            Err(problem) => return Action::Error(problem),
+            Err(problem) => return Action::Error(problem.to_string()),
         };
         if into == n {
             return Action::Error(format!("{n} cannot be merged into itself: pick another"));
