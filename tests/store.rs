@@ -7,7 +7,7 @@ use common::*;
 use sealdesk_desk::config::Config;
 use sealdesk_desk::{Actor, Desk, NewTicket, ThreadEntry};
 use sealdesk_model::*;
-use sealdesk_store::{Store, StoreError, ERASED_PLACEHOLDER};
+use sealdesk_store::{Store, StoreError};
 
 fn actor() -> Actor {
     Actor {
@@ -426,7 +426,7 @@ fn destroying_a_customer_key_erases_them_and_only_them_even_in_old_copies() {
         ));
         assert_eq!(
             store.ticket(ta.number).unwrap().unwrap().subject,
-            ERASED_PLACEHOLDER
+            Personal::Erased
         );
         assert!(matches!(
             store.messages(ta.number).unwrap()[0],

@@ -210,7 +210,7 @@ pub fn add_ticket(fill: &mut Filler<'_>, rng: &mut Rng, plan: &TicketPlan<'_>) -
     let tx = &mut fill.tx;
     let ticket = Ticket {
         number: tx.next_ticket_number(),
-        subject: plan.subject.clone(),
+        subject: plan.subject.clone().into(),
         status: plan.status,
         priority: plan.priority,
         assignee: plan.assignee.clone(),

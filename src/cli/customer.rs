@@ -279,7 +279,7 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
                         "name": c.name,
                         "emails": c.emails,
                         "locale": c.locale,
-                        "flags": { "minor": c.flags.minor, "legal_hold": c.flags.legal_hold, "previously_erased": c.flags.previously_erased, "restricted": c.flags.restricted },
+                        "flags": c.flags,
                         "created": c.created.rfc3339(),
                         "tickets": tickets.iter().map(ticket_json).collect::<Vec<_>>(),
                         "notices": notices.iter().map(|n| serde_json::json!({
@@ -332,7 +332,7 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Res
                         "    {:>6}  {:<8} {}",
                         t.number.to_string(),
                         t.status.as_str(),
-                        safe(&t.subject)
+                        safe(t.subject.as_str())
                     )?;
                 }
                 writeln!(
@@ -364,23 +364,38 @@ fn delivery_word(d: &sealdesk_model::Delivery) -> &'static str {
     }
 }
 
+/// One customer as `customer list --json` prints it. Fields in alphabetical order, the
+/// order the output always had.
+#[derive(serde::Serialize)]
+struct CustomerListJson<'a> {
+    #[serde(serialize_with = "sealdesk_model::Timestamp::serialize_rfc3339")]
+    created: sealdesk_model::Timestamp,
+    email: &'a str,
+    /// As a JSON value, so its keys come out sorted like every other object's.
+    flags: serde_json::Value,
+    id: String,
+    name: &'a str,
+    tickets: usize,
+}
+
+impl<'a> From<&'a sealdesk_desk::CustomerRow> for CustomerListJson<'a> {
+    fn from(r: &'a sealdesk_desk::CustomerRow) -> Self {
+        let c = &r.customer;
+        CustomerListJson {
+            created: c.created,
+            email: c.primary_email(),
+            flags: serde_json::to_value(&c.flags).unwrap_or_default(),
+            id: c.id.to_string(),
+            name: &c.name,
+            tickets: r.tickets,
+        }
+    }
+}
+
 fn list(desk: &Desk, actor: &Actor, json: bool, io: &mut Io) -> Result<()> {
     let rows = desk.customer_list(actor)?;
     if json {
-        let docs: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|r| {
-                let c = &r.customer;
-                serde_json::json!({
-                    "id": c.id.to_string(),
-                    "email": c.primary_email(),
-                    "name": c.name,
-                    "flags": { "minor": c.flags.minor, "legal_hold": c.flags.legal_hold, "previously_erased": c.flags.previously_erased, "restricted": c.flags.restricted },
-                    "tickets": r.tickets,
-                    "created": c.created.rfc3339(),
-                })
-            })
-            .collect();
+        let docs: Vec<CustomerListJson> = rows.iter().map(Into::into).collect();
         return print_json(io.out, &docs);
     }
     if rows.is_empty() {
@@ -449,4 +464,34 @@ pub fn confirm_cancel_interactively(cmd: &CustomerCommand) -> Result<Option<Vec<
     let mut typed = String::new();
     std::io::stdin().lock().read_line(&mut typed)?;
     Ok(Some(vec!["--confirm".into(), typed.trim().to_string()]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CustomerListJson;
+    use sealdesk_desk::CustomerRow;
+    use sealdesk_model::Customer;
+
+    #[test]
+    fn list_json_is_what_the_hand_built_json_was() {
+        let mut customer = Customer::new("ann@example.com", "Ann \"A\" Example");
+        customer.flags.legal_hold = true;
+        let r = CustomerRow {
+            customer,
+            tickets: 3,
+        };
+        let c = &r.customer;
+        let by_hand = serde_json::json!({
+            "id": c.id.to_string(),
+            "email": c.primary_email(),
+            "name": c.name,
+            "flags": { "minor": c.flags.minor, "legal_hold": c.flags.legal_hold, "previously_erased": c.flags.previously_erased, "restricted": c.flags.restricted },
+            "tickets": r.tickets,
+            "created": c.created.rfc3339(),
+        });
+        assert_eq!(
+            serde_json::to_string_pretty(&[CustomerListJson::from(&r)]).unwrap(),
+            serde_json::to_string_pretty(&[by_hand]).unwrap()
+        );
+    }
 }

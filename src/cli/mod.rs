@@ -395,18 +395,9 @@ pub fn execute(
             Ok(0)
         }
         Command::Audit(AuditCommand::Export { json: _ }) => {
-            let events: Vec<serde_json::Value> = desk
-                .export_audit(actor)?
-                .into_iter()
-                .map(|e| {
-                    serde_json::json!({
-                        "seq": e.seq, "at": e.at.rfc3339(), "actor": e.actor, "key_fingerprint": e.key_fingerprint,
-                        "source": e.source, "action": e.action, "targets": e.targets,
-                        "customer": e.customer.map(|p| p.0), "prev_hash": e.prev_hash.to_string(),
-                    })
-                })
-                .collect();
-            output::print_json(io.out, &events)?;
+            let events = desk.export_audit(actor)?;
+            let docs: Vec<sealdesk_model::AuditEventJson> = events.iter().map(Into::into).collect();
+            output::print_json(io.out, &docs)?;
             Ok(0)
         }
     }

@@ -126,7 +126,7 @@ pub fn run(
                         t.priority.as_str(),
                         t.created.age_at(now),
                         fit(t.assignee.as_deref().unwrap_or("-"), 12),
-                        fit(&safe(&t.subject), 60)
+                        fit(&safe(t.subject.as_str()), 60)
                     )?;
                 }
             }
@@ -250,7 +250,7 @@ fn entry_json(e: &ThreadEntry) -> serde_json::Value {
 }
 
 fn print_ticket(io: &mut Io, t: &Ticket, thread: &[ThreadEntry]) -> Result<()> {
-    writeln!(io.out, "Ticket {}: {}", t.number, safe(&t.subject))?;
+    writeln!(io.out, "Ticket {}: {}", t.number, safe(t.subject.as_str()))?;
     writeln!(
         io.out,
         "status {} · priority {} · assignee {} · tags {} · opened {}",

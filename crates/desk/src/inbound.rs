@@ -105,7 +105,7 @@ impl Desk {
                         }
                         None => None,
                     };
-                    quarantine_mail(u, &incoming, reason.clone(), owner.as_ref())
+                    quarantine_mail(u, &incoming, reason.to_string(), owner.as_ref())
                 });
             }
         };
@@ -119,26 +119,28 @@ impl Desk {
         &self,
         incoming: &Incoming<'_>,
         apply_rules: bool,
-    ) -> std::result::Result<ParsedMail, String> {
+    ) -> std::result::Result<ParsedMail, Unfileable> {
         let config = self.config().mail;
         if apply_rules && incoming.raw.len() > config.max_size {
-            return Err(format!(
-                "over the size limit ({} bytes > mail.max_size {})",
-                incoming.raw.len(),
-                config.max_size
-            ));
+            return Err(Unfileable::TooBig {
+                size: incoming.raw.len(),
+                max: config.max_size,
+            });
         }
-        let mail = parse::parse(incoming.raw).map_err(|e| format!("cannot be filed: {e}"))?;
+        let mail =
+            parse::parse(incoming.raw).map_err(|e| Unfileable::Unparseable(e.to_string()))?;
         if apply_rules {
             if let Some(own) = config.from_address() {
                 if mail.from == own || mail.noise.x_loop.iter().any(|l| l.contains(&own)) {
-                    return Err("a loop: this is the desk's own mail coming back".into());
+                    return Err(Unfileable::Loop);
                 }
             }
             let now = Timestamp::now().0;
             let key = self.store.email_key(&mail.from);
             if !self.senders.lock().admit(key, now, config.rate_limit) {
-                return Err(format!("rate limit: more than {} messages in an hour from this sender (mail.rate_limit)", config.rate_limit));
+                return Err(Unfileable::RateLimited {
+                    limit: config.rate_limit,
+                });
             }
         }
         Ok(mail)
@@ -424,7 +426,7 @@ impl Desk {
     ) -> Result<()> {
         let text = template
             .replace("{ticket}", &ticket.number.to_string())
-            .replace("{subject}", &ticket.subject);
+            .replace("{subject}", ticket.subject.as_str());
         let mut message = Message::outbound(
             ticket.number,
             Author::System,
@@ -480,7 +482,7 @@ impl Desk {
         };
         let mail = self
             .check_mail(&incoming, false)
-            .map_err(|reason| still_unfileable(id, &reason))?;
+            .map_err(|reason| still_unfileable(id, &reason.to_string()))?;
         let mut holds = self.holds_for(&mail)?;
         holds.push(Hold::Settings);
         self.write(actor, &holds, |u| {
@@ -517,6 +519,23 @@ impl Desk {
 }
 
 /// A released message that still cannot be filed: the original stays in quarantine.
+/// Why arriving mail is quarantined instead of filed; the message is the reason stored
+/// with it and shown by `quarantine list`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub(super) enum Unfileable {
+    #[error("over the size limit ({size} bytes > mail.max_size {max})")]
+    TooBig { size: usize, max: usize },
+    /// The parser's reason.
+    #[error("cannot be filed: {0}")]
+    Unparseable(String),
+    #[error("a loop: this is the desk's own mail coming back")]
+    Loop,
+    #[error(
+        "rate limit: more than {limit} messages in an hour from this sender (mail.rate_limit)"
+    )]
+    RateLimited { limit: u32 },
+}
+
 fn still_unfileable(id: &QuarantineId, reason: &str) -> DeskError {
     DeskError::Invalid(format!(
         "{id} still cannot be filed ({}): inspect it with `sealdesk quarantine show {id} --raw`, or delete it",

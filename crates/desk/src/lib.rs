@@ -146,6 +146,9 @@ pub enum DeskError {
     /// The actor's current role does not allow this.
     #[error("{0}")]
     Forbidden(String),
+    /// A word, id or ticket number typed by the actor did not parse.
+    #[error(transparent)]
+    Parse(#[from] sealdesk_model::ParseError),
     /// A unit of work needs a lock it did not take; it is run again with it (never
     /// leaves `Desk::write`).
     #[error("internal: a unit of work needs more locks")]

@@ -369,7 +369,7 @@ impl Desk {
 
     /// For the outbox, before it sends a composed mail: a notice to a customer who was
     /// erased, or who became restricted (non-mandatory kind), is not sent.
-    pub(super) fn notice_still_allowed(&self, seq: u32) -> std::result::Result<(), String> {
+    pub(super) fn notice_still_allowed(&self, seq: u32) -> std::result::Result<(), NoticeHeld> {
         let Ok(Some((notice, customer))) = self.store.notice_link(seq) else {
             return Ok(()); // not a notice
         };
@@ -379,22 +379,17 @@ impl Desk {
             .ok()
             .flatten()
             .map(|n| n.kind)
-            .ok_or("the notice is gone")?;
+            .ok_or(NoticeHeld::NoticeGone)?;
         let customer = self
             .store
             .customer(&customer)
             .ok()
             .flatten()
-            .ok_or("the customer was erased; the notice is not sent")?;
-        match self.notice_allowed(kind, &customer) {
-            Ok(Allowed::Yes) => Ok(()),
-            Ok(Allowed::Restricted) => {
-                Err("the customer is restricted now; only mandatory notices go out".into())
-            }
-            Ok(Allowed::NoConsent) => {
-                Err("the customer withdrew marketing consent; the notice is not sent".into())
-            }
-            Err(e) => Err(e.to_string()),
+            .ok_or(NoticeHeld::CustomerErased)?;
+        match self.notice_allowed(kind, &customer)? {
+            Allowed::Yes => Ok(()),
+            Allowed::Restricted => Err(NoticeHeld::Restricted),
+            Allowed::NoConsent => Err(NoticeHeld::NoConsent),
         }
     }
 
@@ -568,20 +563,85 @@ fn fresh_seq(taken: &HashSet<u32>, used: &[u32]) -> u32 {
     }
 }
 
-pub fn delivery_json(d: &Delivery) -> serde_json::Value {
-    match d {
-        Delivery::Queued { since } => {
-            serde_json::json!({ "state": "queued", "since": since.rfc3339() })
-        }
-        Delivery::Sent { at } => serde_json::json!({ "state": "sent", "at": at.rfc3339() }),
-        Delivery::Failed { at, reason } => {
-            serde_json::json!({ "state": "failed", "at": at.rfc3339(), "reason": reason })
+/// Why the outbox holds back a notice it was about to send.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum NoticeHeld {
+    #[error("the notice is gone")]
+    NoticeGone,
+    #[error("the customer was erased; the notice is not sent")]
+    CustomerErased,
+    #[error("the customer is restricted now; only mandatory notices go out")]
+    Restricted,
+    #[error("the customer withdrew marketing consent; the notice is not sent")]
+    NoConsent,
+    #[error(transparent)]
+    Desk(#[from] DeskError),
+}
+
+/// Where a mail is on its way out, as the CLI and exports print it: `{"state": "queued",
+/// "since": …}`, `{"state": "sent", "at": …}` or `{"state": "failed", "at": …, "reason": …}`.
+#[derive(serde::Serialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+enum DeliveryJson<'a> {
+    Queued {
+        #[serde(serialize_with = "Timestamp::serialize_rfc3339")]
+        since: Timestamp,
+    },
+    Sent {
+        #[serde(serialize_with = "Timestamp::serialize_rfc3339")]
+        at: Timestamp,
+    },
+    Failed {
+        #[serde(serialize_with = "Timestamp::serialize_rfc3339")]
+        at: Timestamp,
+        reason: &'a str,
+    },
+}
+
+impl<'a> From<&'a Delivery> for DeliveryJson<'a> {
+    fn from(d: &'a Delivery) -> Self {
+        match d {
+            Delivery::Queued { since } => DeliveryJson::Queued { since: *since },
+            Delivery::Sent { at } => DeliveryJson::Sent { at: *at },
+            Delivery::Failed { at, reason } => DeliveryJson::Failed { at: *at, reason },
         }
     }
 }
 
+pub fn delivery_json(d: &Delivery) -> serde_json::Value {
+    // A view of strings and times: serialising it cannot fail.
+    serde_json::to_value(DeliveryJson::from(d)).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn delivery_json_is_what_the_hand_built_json_was() {
+        use sealdesk_model::{Delivery, Timestamp};
+        let (at, reason) = (Timestamp(1_700_000_000), "550 no such user".to_string());
+        let cases = [
+            (
+                Delivery::Queued { since: at },
+                serde_json::json!({ "state": "queued", "since": at.rfc3339() }),
+            ),
+            (
+                Delivery::Sent { at },
+                serde_json::json!({ "state": "sent", "at": at.rfc3339() }),
+            ),
+            (
+                Delivery::Failed {
+                    at,
+                    reason: reason.clone(),
+                },
+                serde_json::json!({ "state": "failed", "at": at.rfc3339(), "reason": reason }),
+            ),
+        ];
+        for (d, by_hand) in cases {
+            assert_eq!(super::delivery_json(&d), by_hand);
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -55,7 +55,8 @@ impl Desk {
             extra_headers.push(("Auto-Submitted".into(), "auto-replied".into()));
         }
         if let Some(c) = &entry.composed {
-            self.notice_still_allowed(entry.seq)?;
+            self.notice_still_allowed(entry.seq)
+                .map_err(|held| held.to_string())?;
             let mut attachments = Vec::new();
             if let Some(a) = &c.attachment {
                 let bytes = self
@@ -268,7 +269,7 @@ fn set_delivery(u: &mut Unit<'_>, ticket: TicketNo, seq: u32, delivery: Delivery
 
 /// `[#12] Printer on fire`: the tag lets replies thread even if a client drops headers.
 pub fn reply_subject(ticket: &Ticket) -> String {
-    let base = sealdesk_mail::parse::base_subject(&ticket.subject);
+    let base = sealdesk_mail::parse::base_subject(ticket.subject.as_str());
     format!("Re: [#{}] {}", ticket.number.0, base)
 }
 

@@ -8,7 +8,7 @@
 //! of re-running its query, so 50 agents on 100,000 tickets cost 50 small updates per
 //! arriving mail, not 50 full queries and 50 copies of the queue.
 
-use sealdesk_model::{Customer, Priority, Status, Ticket, TicketNo, Timestamp};
+use sealdesk_model::{Customer, Personal, Priority, Status, Ticket, TicketNo, Timestamp};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,8 +17,8 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 pub struct QueueRow {
     pub ticket: Ticket,
-    /// Name and address, or the placeholder once erased.
-    pub customer_label: String,
+    /// Name and address, or `Erased`.
+    pub customer_label: Personal,
     /// Lower-cased subject and customer label, for free-text search.
     haystack: String,
 }
@@ -29,9 +29,11 @@ pub type SharedRow = Arc<QueueRow>;
 impl QueueRow {
     pub fn new(ticket: Ticket, customer: Option<&Customer>) -> QueueRow {
         let customer_label = match customer {
-            Some(c) if !c.name.is_empty() => format!("{} <{}>", c.name, c.primary_email()),
-            Some(c) => c.primary_email().to_string(),
-            None => sealdesk_store::ERASED_PLACEHOLDER.to_string(),
+            Some(c) if !c.name.is_empty() => {
+                Personal::Text(format!("{} <{}>", c.name, c.primary_email()))
+            }
+            Some(c) => Personal::Text(c.primary_email().to_string()),
+            None => Personal::Erased,
         };
         let haystack = format!(
             "{} {} {}",

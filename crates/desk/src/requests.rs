@@ -347,28 +347,83 @@ impl Desk {
     }
 }
 
+/// A request as the CLI and exports print it. Fields in alphabetical order, the order
+/// the output always had.
+#[derive(serde::Serialize)]
+struct RequestJson<'a> {
+    code_pending: bool,
+    decision: Option<DecisionJson<'a>>,
+    #[serde(serialize_with = "Timestamp::serialize_rfc3339")]
+    due: Timestamp,
+    extended: Option<ByWhomJson<'a>>,
+    id: String,
+    kind: &'static str,
+    #[serde(serialize_with = "Timestamp::serialize_rfc3339")]
+    received: Timestamp,
+    status: &'static str,
+    ticket: Option<u64>,
+    urgency: &'static str,
+    verification: Option<ByWhomJson<'a>>,
+}
+
+/// An extension (`reason`) or a verification (`method`): what, by whom, when.
+#[derive(serde::Serialize)]
+struct ByWhomJson<'a> {
+    #[serde(serialize_with = "Timestamp::serialize_rfc3339")]
+    at: Timestamp,
+    by: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+}
+
+#[derive(serde::Serialize)]
+struct DecisionJson<'a> {
+    #[serde(serialize_with = "Timestamp::serialize_rfc3339")]
+    at: Timestamp,
+    by: &'a str,
+    outcome: String,
+    reason: &'a str,
+}
+
 /// A request as JSON, for the CLI and for exports.
 pub fn request_json(r: &PrivacyRequest, now: Timestamp) -> serde_json::Value {
-    serde_json::json!({
-        "id": r.id.to_string(),
-        "kind": r.kind.as_str(),
-        "status": r.status.as_str(),
-        "ticket": r.ticket.map(|t| t.0),
-        "received": r.received.rfc3339(),
-        "due": r.due.rfc3339(),
-        "urgency": match urgency(r, now) {
+    let view = RequestJson {
+        code_pending: r.pending_code.is_some(),
+        decision: r.decision.as_ref().map(|d| DecisionJson {
+            at: d.at,
+            by: &d.by,
+            outcome: format!("{:?}", d.outcome).to_lowercase(),
+            reason: &d.reason,
+        }),
+        due: r.due,
+        extended: r.extension.as_ref().map(|e| ByWhomJson {
+            at: e.at,
+            by: &e.by,
+            method: None,
+            reason: Some(&e.reason),
+        }),
+        id: r.id.to_string(),
+        kind: r.kind.as_str(),
+        received: r.received,
+        status: r.status.as_str(),
+        ticket: r.ticket.map(|t| t.0),
+        urgency: match urgency(r, now) {
             Urgency::Overdue => "overdue",
             Urgency::DueSoon => "due-soon",
             Urgency::OnTime => "on-time",
             Urgency::Finished => "finished",
         },
-        "extended": r.extension.as_ref().map(|e| serde_json::json!({ "reason": e.reason, "by": e.by, "at": e.at.rfc3339() })),
-        "verification": r.verification.as_ref().map(|v| serde_json::json!({ "method": v.method, "by": v.by, "at": v.at.rfc3339() })),
-        "code_pending": r.pending_code.is_some(),
-        "decision": r.decision.as_ref().map(|d| serde_json::json!({
-            "outcome": format!("{:?}", d.outcome).to_lowercase(), "reason": d.reason, "by": d.by, "at": d.at.rfc3339()
-        })),
-    })
+        verification: r.verification.as_ref().map(|v| ByWhomJson {
+            at: v.at,
+            by: &v.by,
+            method: Some(&v.method),
+            reason: None,
+        }),
+    };
+    // A view of strings, numbers and times: serialising it cannot fail.
+    serde_json::to_value(view).unwrap_or_default()
 }
 
 pub fn is_finished(r: &PrivacyRequest) -> bool {
@@ -414,4 +469,81 @@ pub(super) fn hash_code(id: &RequestId, code: &str) -> [u8; 32] {
     h.update(id.as_bytes());
     h.update(code.as_bytes());
     h.finalize().into()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn request_json_is_what_the_hand_built_json_was() {
+        use sealdesk_model::*;
+        fn by_hand(r: &PrivacyRequest, now: Timestamp) -> serde_json::Value {
+            serde_json::json!({
+                "id": r.id.to_string(),
+                "kind": r.kind.as_str(),
+                "status": r.status.as_str(),
+                "ticket": r.ticket.map(|t| t.0),
+                "received": r.received.rfc3339(),
+                "due": r.due.rfc3339(),
+                "urgency": match super::urgency(r, now) {
+                    super::Urgency::Overdue => "overdue",
+                    super::Urgency::DueSoon => "due-soon",
+                    super::Urgency::OnTime => "on-time",
+                    super::Urgency::Finished => "finished",
+                },
+                "extended": r.extension.as_ref().map(|e| serde_json::json!({ "reason": e.reason, "by": e.by, "at": e.at.rfc3339() })),
+                "verification": r.verification.as_ref().map(|v| serde_json::json!({ "method": v.method, "by": v.by, "at": v.at.rfc3339() })),
+                "code_pending": r.pending_code.is_some(),
+                "decision": r.decision.as_ref().map(|d| serde_json::json!({
+                    "outcome": format!("{:?}", d.outcome).to_lowercase(), "reason": d.reason, "by": d.by, "at": d.at.rfc3339()
+                })),
+            })
+        }
+        let at = Timestamp(1_700_000_000);
+        let bare = PrivacyRequest {
+            id: RequestId::random(),
+            customer: CustomerId::random(),
+            ticket: None,
+            kind: RequestKind::Erasure,
+            status: RequestStatus::Unverified,
+            received: at,
+            due: at.plus_days(30),
+            extension: None,
+            verification: None,
+            pending_code: None,
+            decision: None,
+        };
+        let full = PrivacyRequest {
+            ticket: Some(TicketNo(7)),
+            status: RequestStatus::Denied,
+            extension: Some(Extension {
+                new_due: at.plus_days(60),
+                reason: "complex".into(),
+                by: "alice".into(),
+                at,
+            }),
+            verification: Some(Verification {
+                method: "emailed-code".into(),
+                by: "bob".into(),
+                at,
+            }),
+            pending_code: Some(([1; 32], at)),
+            decision: Some(Decision {
+                outcome: DecisionOutcome::Denied,
+                reason: "legal hold".into(),
+                by: "carol".into(),
+                at,
+            }),
+            ..bare.clone()
+        };
+        for r in [&bare, &full] {
+            for now in [at, at.plus_days(29), at.plus_days(90)] {
+                let derived = super::request_json(r, now);
+                assert_eq!(derived, by_hand(r, now));
+                assert_eq!(
+                    serde_json::to_string_pretty(&derived).unwrap(),
+                    serde_json::to_string_pretty(&by_hand(r, now)).unwrap()
+                );
+            }
+        }
+    }
 }

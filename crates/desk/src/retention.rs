@@ -20,9 +20,7 @@
 
 use super::write::Hold;
 use super::{requests::is_finished, Actor, ActorKind, Desk, DeskError, Result};
-use sealdesk_model::{
-    CustomerId, ExportId, QuarantineId, RequestId, Status, TicketNo, Timestamp, ERASED,
-};
+use sealdesk_model::{CustomerId, ExportId, QuarantineId, RequestId, Status, TicketNo, Timestamp};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RetentionReport {
@@ -235,7 +233,7 @@ impl Desk {
         if let Some(c) = cutoff(now, privacy.anonymise_closed_after_days) {
             for t in &tickets {
                 let finished = matches!(t.status, Status::Closed | Status::Solved);
-                if finished && t.updated < c && t.subject != ERASED {
+                if finished && t.updated < c && !t.subject.is_erased() {
                     due.messages += self.store.messages(t.number)?.len();
                     due.tickets.push(t.number);
                 }

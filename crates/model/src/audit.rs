@@ -24,6 +24,38 @@ pub struct AuditEvent {
     pub prev_hash: EventHash,
 }
 
+/// An audit event as `audit export --json` prints it: times as RFC 3339, hashes and
+/// pseudonyms as text. Fields in alphabetical order, the order the output always had.
+#[derive(Serialize)]
+pub struct AuditEventJson<'a> {
+    pub action: &'a str,
+    pub actor: &'a str,
+    #[serde(serialize_with = "Timestamp::serialize_rfc3339")]
+    pub at: Timestamp,
+    pub customer: Option<&'a str>,
+    pub key_fingerprint: Option<&'a str>,
+    pub prev_hash: String,
+    pub seq: u64,
+    pub source: &'a str,
+    pub targets: &'a [String],
+}
+
+impl<'a> From<&'a AuditEvent> for AuditEventJson<'a> {
+    fn from(e: &'a AuditEvent) -> Self {
+        AuditEventJson {
+            action: &e.action,
+            actor: &e.actor,
+            at: e.at,
+            customer: e.customer.as_ref().map(|p| p.0.as_str()),
+            key_fingerprint: e.key_fingerprint.as_deref(),
+            prev_hash: e.prev_hash.to_string(),
+            seq: e.seq,
+            source: &e.source,
+            targets: &e.targets,
+        }
+    }
+}
+
 /// A stable, non-reversible stand-in for a customer in the audit log.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Pseudonym(pub String);
@@ -158,6 +190,25 @@ mod tests {
             v.push(e)?;
         }
         v.finish(head)
+    }
+
+    #[test]
+    fn audit_json_is_what_the_hand_built_json_was() {
+        let mut events = chain(2);
+        events[1].key_fingerprint = Some("SHA256:abc".into());
+        events[1].customer = Some(Pseudonym("cus_pseudo".into()));
+        for e in &events {
+            let by_hand = serde_json::json!({
+                "seq": e.seq, "at": e.at.rfc3339(), "actor": e.actor, "key_fingerprint": e.key_fingerprint,
+                "source": e.source, "action": e.action, "targets": e.targets,
+                "customer": e.customer.as_ref().map(|p| p.0.clone()), "prev_hash": e.prev_hash.to_string(),
+            });
+            let derived = AuditEventJson::from(e);
+            assert_eq!(
+                serde_json::to_string_pretty(&derived).unwrap(),
+                serde_json::to_string_pretty(&by_hand).unwrap()
+            );
+        }
     }
 
     #[test]

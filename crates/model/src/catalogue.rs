@@ -87,20 +87,32 @@ impl Catalogue {
     }
 
     /// Checks that codes are unique and non-empty; returns what is wrong.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), CatalogueError> {
         for (what, list) in [("purpose", &self.purposes), ("category", &self.categories)] {
             let mut seen = std::collections::HashSet::new();
             for e in list.iter() {
                 if e.code.trim().is_empty() {
-                    return Err(format!("a {what} has an empty code"));
+                    return Err(CatalogueError::EmptyCode { what });
                 }
                 if !seen.insert(e.code.as_str()) {
-                    return Err(format!("{what} code {:?} appears twice", e.code));
+                    return Err(CatalogueError::Duplicate {
+                        what,
+                        code: e.code.clone(),
+                    });
                 }
             }
         }
         Ok(())
     }
+}
+
+/// What is wrong with a privacy catalogue (`what` is "purpose" or "category").
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogueError {
+    #[error("a {what} has an empty code")]
+    EmptyCode { what: &'static str },
+    #[error("{what} code {code:?} appears twice")]
+    Duplicate { what: &'static str, code: String },
 }
 
 #[cfg(test)]

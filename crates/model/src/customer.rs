@@ -85,6 +85,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn flags_json_is_what_the_hand_built_json_was() {
+        let f = CustomerFlags {
+            minor: true,
+            legal_hold: false,
+            previously_erased: true,
+            restricted: true,
+        };
+        let by_hand = serde_json::json!({ "minor": f.minor, "legal_hold": f.legal_hold, "previously_erased": f.previously_erased, "restricted": f.restricted });
+        assert_eq!(serde_json::to_value(&f).unwrap(), by_hand);
+    }
+
+    #[test]
     fn normalises_and_checks_addresses() {
         assert_eq!(normalize_email(" <Ann@Example.COM> "), "ann@example.com");
         assert!(is_plausible_email("ann@example.com"));

@@ -36,13 +36,13 @@ macro_rules! opaque_id {
         }
 
         impl FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
+            type Err = super::ParseError;
+            fn from_str(s: &str) -> Result<Self, super::ParseError> {
                 let hexpart = s.strip_prefix(concat!($prefix, "_")).unwrap_or(s);
                 let bytes = hex::decode(hexpart)
                     .ok()
                     .and_then(|b| <[u8; 16]>::try_from(b).ok())
-                    .ok_or_else(|| format!(concat!("not a ", $prefix, " id: expected ", $prefix, "_ and 32 hex digits")))?;
+                    .ok_or(super::ParseError::NotAnId { prefix: $prefix })?;
                 Ok(Self(bytes))
             }
         }
@@ -76,14 +76,16 @@ impl fmt::Display for TicketNo {
 }
 
 impl FromStr for TicketNo {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = super::ParseError;
+    fn from_str(s: &str) -> Result<Self, super::ParseError> {
         s.trim_start_matches('#')
             .parse::<u64>()
             .ok()
             .filter(|n| *n > 0)
             .map(TicketNo)
-            .ok_or_else(|| format!("not a ticket number: {s:?} (use a number such as 12 or #12)"))
+            .ok_or_else(|| super::ParseError::NotATicketNumber {
+                given: s.to_string(),
+            })
     }
 }
 

@@ -1,4 +1,4 @@
-use super::{CustomerId, TicketNo, Timestamp};
+use super::{CustomerId, Personal, TicketNo, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// A conversation with one customer. The subject is the customer's personal data; the
@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ticket {
     pub number: TicketNo,
-    pub subject: String,
+    pub subject: Personal,
     pub status: Status,
     pub priority: Priority,
     /// Agent name.
@@ -29,7 +29,7 @@ impl Ticket {
     pub fn new(number: TicketNo, subject: String, customer: CustomerId, now: Timestamp) -> Ticket {
         Ticket {
             number,
-            subject,
+            subject: Personal::Text(subject),
             status: Status::New,
             priority: Priority::Normal,
             assignee: None,
@@ -51,6 +51,10 @@ mod tests {
         assert_eq!("Pending".parse::<Status>().unwrap(), Status::Pending);
         assert_eq!(Priority::Urgent.to_string(), "urgent");
         let err = "later".parse::<Status>().unwrap_err();
-        assert!(err.contains("new, open, pending, solved, closed"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("new, open, pending, solved, closed"),
+            "{err}"
+        );
     }
 }

@@ -25,6 +25,11 @@ impl Timestamp {
             .unwrap_or_else(|| format!("@{}", self.0))
     }
 
+    /// For `#[serde(serialize_with)]` on JSON views: the time as RFC 3339 text.
+    pub fn serialize_rfc3339<S: serde::Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.rfc3339())
+    }
+
     /// A compact age such as `5m`, `3h`, `2d`, `6w` for queue columns.
     pub fn age_at(self, now: Timestamp) -> String {
         let secs = (now.0 - self.0).max(0);

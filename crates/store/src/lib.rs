@@ -33,7 +33,6 @@ pub use error::{Result, StoreError};
 pub use health::{Failure, HealthReport, Recovery};
 pub use keys::{create_private_dir, demo_public_key, tighten_modes, write_user_key, KeyPaths};
 pub use keys_backup::{restore_keys, KeysBackupSummary};
-pub use records::ERASED_PLACEHOLDER;
 pub use shred::Redaction;
 pub use tx::{CommitNo, Tx};
 

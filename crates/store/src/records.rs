@@ -28,9 +28,6 @@ struct CustomerMeta {
     created: Timestamp,
 }
 
-/// Shown in place of personal data whose key has been destroyed.
-pub const ERASED_PLACEHOLDER: &str = sealdesk_model::ERASED;
-
 /// The highest key that starts with `prefix`: the last record of a sequence.
 pub(super) fn last_key_under(
     tree: &super::live::TreeRef,
@@ -156,9 +153,10 @@ impl Store {
     }
 
     fn assemble_ticket(&self, w: TicketWorkflow) -> Result<Ticket> {
-        let subject = match self.get::<String>(&self.t.subjects, &w.number.0.to_be_bytes()) {
+        // Reading it as `Personal` turns the stored placeholder text into `Erased`.
+        let subject = match self.get::<Personal>(&self.t.subjects, &w.number.0.to_be_bytes()) {
             Ok(Some(s)) => s,
-            Ok(None) | Err(StoreError::Erased) => ERASED_PLACEHOLDER.to_string(),
+            Ok(None) | Err(StoreError::Erased) => Personal::Erased,
             Err(e) => return Err(e),
         };
         Ok(Ticket {

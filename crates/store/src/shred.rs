@@ -560,7 +560,7 @@ mod tests {
         }
         assert_eq!(
             store.ticket(old).unwrap().unwrap().subject,
-            sealdesk_model::ERASED
+            sealdesk_model::Personal::Erased
         );
         let (other, other_attachment) = tickets[1];
         assert_eq!(store.ticket(other).unwrap().unwrap().subject, "Other");

@@ -76,14 +76,13 @@ pub(crate) fn export(
     ctx: &Ctx,
     customer: &Customer,
     authority: &Authority,
-) -> Result<ExportRecord, String> {
+) -> Result<ExportRecord, DeskError> {
     ctx.desk
         .create_export(&ctx.session.actor, customer, authority)
-        .map_err(|e: DeskError| e.to_string())
 }
 
 /// The stored export as a status message: where it is and how it gets out.
-pub(crate) fn exported(result: Result<ExportRecord, String>, customer: &Customer) -> Action {
+pub(crate) fn exported(result: Result<ExportRecord, DeskError>, customer: &Customer) -> Action {
     match result {
         Ok(r) => Action::Info(format!(
             "export {} kept sealed in the desk ({} bytes): `sealdesk customer exports {} --save {} --out FILE` writes it out",
@@ -92,7 +91,7 @@ pub(crate) fn exported(result: Result<ExportRecord, String>, customer: &Customer
             sealdesk_model::sanitize::line(customer.primary_email()),
             r.id
         )),
-        Err(e) => Action::Error(e),
+        Err(e) => Action::Error(e.to_string()),
     }
 }
 

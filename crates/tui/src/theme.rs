@@ -216,12 +216,50 @@ fn is_valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-fn find_theme(dir: &Path, name: &str) -> Result<Theme, String> {
+/// Why a theme could not be loaded (the default is used instead, with this as warning).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ThemeError {
+    #[error(
+        "theme name {0:?} is not allowed: use only lowercase letters, digits and '-' \
+         (like \"high-contrast\")"
+    )]
+    BadName(String),
+    #[error("{path}: no such theme (available: {available})")]
+    NoSuchTheme { path: String, available: String },
+    #[error("{path}: cannot read: {reason}")]
+    Unreadable { path: String, reason: String },
+    #[error("{path}: {problem}")]
+    Invalid { path: String, problem: ThemeProblem },
+}
+
+/// What is wrong inside a theme file; names the offending key but not the file.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ThemeProblem {
+    /// toml's report squeezed to "line N: message".
+    #[error("{0}")]
+    NotToml(String),
+    #[error("roles.{key}: unknown role (known roles: {known})")]
+    UnknownRole { key: String, known: String },
+    #[error("roles.{key}.{which}: {colour}")]
+    BadColour {
+        key: String,
+        which: &'static str,
+        colour: BadColour,
+    },
+    #[error(
+        "roles.{key}.modifiers: unknown modifier {modifier:?} \
+         (use bold, dim, italic, underlined or reversed)"
+    )]
+    UnknownModifier { key: String, modifier: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown colour {0:?} (use a name like \"blue\", \"#rrggbb\" or 0-255)")]
+pub struct BadColour(String);
+
+fn find_theme(dir: &Path, name: &str) -> Result<Theme, ThemeError> {
     if !is_valid_name(name) {
-        return Err(format!(
-            "theme name {name:?} is not allowed: use only lowercase letters, digits and '-' \
-             (like \"high-contrast\")"
-        ));
+        return Err(ThemeError::BadName(name.to_string()));
     }
     let path = dir.join(format!("{name}.toml"));
     let text = match fs::read_to_string(&path) {
@@ -230,17 +268,24 @@ fn find_theme(dir: &Path, name: &str) -> Result<Theme, String> {
             match SHIPPED.iter().find(|(shipped, _)| *shipped == name) {
                 Some((_, text)) => Cow::Borrowed(*text),
                 None => {
-                    return Err(format!(
-                        "{}: no such theme (available: {})",
-                        path.display(),
-                        available_themes(dir).join(", ")
-                    ));
+                    return Err(ThemeError::NoSuchTheme {
+                        path: path.display().to_string(),
+                        available: available_themes(dir).join(", "),
+                    });
                 }
             }
         }
-        Err(err) => return Err(format!("{}: cannot read: {err}", path.display())),
+        Err(err) => {
+            return Err(ThemeError::Unreadable {
+                path: path.display().to_string(),
+                reason: err.to_string(),
+            })
+        }
     };
-    parse_theme(name, &text).map_err(|problem| format!("{}: {problem}", path.display()))
+    parse_theme(name, &text).map_err(|problem| ThemeError::Invalid {
+        path: path.display().to_string(),
+        problem,
+    })
 }
 
 /// A theme file as written, before colours and modifiers are checked.
@@ -264,16 +309,17 @@ struct RawStyle {
 }
 
 /// Parses a theme file's text; the error names the offending key but not the file.
-fn parse_theme(name: &str, text: &str) -> Result<Theme, String> {
-    let raw: RawTheme = toml::from_str(text).map_err(|err| describe_toml_error(&err, text))?;
+fn parse_theme(name: &str, text: &str) -> Result<Theme, ThemeProblem> {
+    let raw: RawTheme = toml::from_str(text)
+        .map_err(|err| ThemeProblem::NotToml(describe_toml_error(&err, text)))?;
     let mut styles = [Style::new(); Role::ALL.len()];
     for (key, raw_style) in &raw.roles {
         let role = Role::from_key(key).ok_or_else(|| {
             let known: Vec<&str> = Role::ALL.iter().map(|role| role.key()).collect();
-            format!(
-                "roles.{key}: unknown role (known roles: {})",
-                known.join(", ")
-            )
+            ThemeProblem::UnknownRole {
+                key: key.clone(),
+                known: known.join(", "),
+            }
         })?;
         styles[role as usize] = raw_style.to_style(key)?;
     }
@@ -285,21 +331,25 @@ fn parse_theme(name: &str, text: &str) -> Result<Theme, String> {
 }
 
 impl RawStyle {
-    fn to_style(&self, key: &str) -> Result<Style, String> {
+    fn to_style(&self, key: &str) -> Result<Style, ThemeProblem> {
+        let bad = |which, colour| ThemeProblem::BadColour {
+            key: key.to_string(),
+            which,
+            colour,
+        };
         let mut style = Style::new();
         if let Some(fg) = &self.fg {
-            style.fg = Some(parse_colour(fg).map_err(|e| format!("roles.{key}.fg: {e}"))?);
+            style.fg = Some(parse_colour(fg).map_err(|e| bad("fg", e))?);
         }
         if let Some(bg) = &self.bg {
-            style.bg = Some(parse_colour(bg).map_err(|e| format!("roles.{key}.bg: {e}"))?);
+            style.bg = Some(parse_colour(bg).map_err(|e| bad("bg", e))?);
         }
         for modifier in &self.modifiers {
-            style.add_modifier |= parse_modifier(modifier).ok_or_else(|| {
-                format!(
-                    "roles.{key}.modifiers: unknown modifier {modifier:?} \
-                     (use bold, dim, italic, underlined or reversed)"
-                )
-            })?;
+            style.add_modifier |=
+                parse_modifier(modifier).ok_or_else(|| ThemeProblem::UnknownModifier {
+                    key: key.to_string(),
+                    modifier: modifier.clone(),
+                })?;
         }
         Ok(style)
     }
@@ -307,10 +357,8 @@ impl RawStyle {
 
 /// Accepts ratatui's colour names ("lightblue", "dark gray", "reset", …), "#rrggbb" and
 /// palette indexes "0"–"255".
-fn parse_colour(text: &str) -> Result<Color, String> {
-    Color::from_str(text).map_err(|_| {
-        format!("unknown colour {text:?} (use a name like \"blue\", \"#rrggbb\" or 0-255)")
-    })
+fn parse_colour(text: &str) -> Result<Color, BadColour> {
+    Color::from_str(text).map_err(|_| BadColour(text.to_string()))
 }
 
 fn parse_modifier(text: &str) -> Option<Modifier> {
@@ -341,6 +389,31 @@ fn describe_toml_error(err: &toml::de::Error, text: &str) -> String {
 mod tests {
     use super::*;
     use std::path::PathBuf;
+
+    #[test]
+    fn theme_errors_read_as_the_old_messages() {
+        assert_eq!(
+            ThemeError::BadName("Up/".into()).to_string(),
+            "theme name \"Up/\" is not allowed: use only lowercase letters, digits and '-' (like \"high-contrast\")"
+        );
+        let modifier = ThemeProblem::UnknownModifier {
+            key: "title".into(),
+            modifier: "blink".into(),
+        };
+        assert_eq!(
+            modifier.to_string(),
+            "roles.title.modifiers: unknown modifier \"blink\" (use bold, dim, italic, underlined or reversed)"
+        );
+        let colour = ThemeProblem::BadColour {
+            key: "title".into(),
+            which: "fg",
+            colour: BadColour("blu".into()),
+        };
+        assert_eq!(
+            colour.to_string(),
+            "roles.title.fg: unknown colour \"blu\" (use a name like \"blue\", \"#rrggbb\" or 0-255)"
+        );
+    }
 
     /// A fresh directory for one test, holding the given theme files.
     fn theme_dir(test: &str, files: &[(&str, &str)]) -> PathBuf {

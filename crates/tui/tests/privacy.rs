@@ -553,7 +553,8 @@ fn admins_cancel_an_account_after_typing_the_address() {
         .find_customer(&actor("test"), "ann@example.com")
         .is_err());
     let ticket = fx.desk.queue_row(n).unwrap().unwrap().ticket.clone();
-    assert_eq!(ticket.subject, "[erased]");
+    assert_eq!(ticket.subject, sealdesk_model::Personal::Erased);
+    assert_eq!(ticket.subject.to_string(), "[erased]");
     let s = wide(&mut app);
     assert!(s.contains("customer erased"), "{s}");
     assert!(

@@ -50,20 +50,33 @@ pub enum Kind {
     Bool,
 }
 
-fn kind_of(key: &str) -> Result<Kind, String> {
+/// Why `config get` cannot answer.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("unknown key {key:?}: use one of {known}")]
+    Unknown { key: String, known: String },
+    /// The loaded config did not turn back into TOML (its message).
+    #[error("{0}")]
+    NotToml(String),
+}
+
+fn kind_of(key: &str) -> Result<Kind, KeyError> {
     KEYS.iter()
         .find(|(k, _, _)| *k == key)
         .map(|(_, kind, _)| *kind)
         .ok_or_else(|| {
             let known: Vec<&str> = KEYS.iter().map(|(k, _, _)| *k).collect();
-            format!("unknown key {key:?}: use one of {}", known.join(", "))
+            KeyError::Unknown {
+                key: key.to_string(),
+                known: known.join(", "),
+            }
         })
 }
 
 /// The current value of `key` in `config`, as `config get` prints it.
-pub fn get(config: &Config, key: &str) -> Result<String, String> {
+pub fn get(config: &Config, key: &str) -> Result<String, KeyError> {
     kind_of(key)?;
-    let value = toml::Value::try_from(config).map_err(|e| e.to_string())?;
+    let value = toml::Value::try_from(config).map_err(|e| KeyError::NotToml(e.to_string()))?;
     let mut node = &value;
     for part in key.split('.') {
         match node.get(part) {
@@ -93,7 +106,7 @@ pub fn set(path: &Path, key: &str, value: &str) -> Result<Config, ConfigError> {
         path: path.into(),
         problem,
     };
-    let kind = kind_of(key).map_err(err)?;
+    let kind = kind_of(key).map_err(|e| err(e.to_string()))?;
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),

@@ -121,7 +121,7 @@ impl Desk {
                             &m,
                             customer,
                             &config.mail.from.clone().unwrap_or_default(),
-                            &ticket.subject,
+                            ticket.subject.as_str(),
                         ),
                         "reconstructed",
                     ),

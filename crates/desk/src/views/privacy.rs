@@ -11,8 +11,8 @@
 use crate::requests::{is_finished, urgency, Urgency};
 use crate::{Actor, Desk, DeskError, PurposeState, QueueQuery, Result};
 use sealdesk_model::{
-    AuditEvent, Author, ConsentRecord, Customer, CustomerId, MessageKind, PrivacyRequest, Status,
-    TicketNo, Timestamp,
+    AuditEvent, Author, ConsentRecord, Customer, CustomerId, MessageKind, Personal, PrivacyRequest,
+    Status, TicketNo, Timestamp,
 };
 use std::collections::{HashMap, VecDeque};
 
@@ -35,7 +35,7 @@ pub struct ConsentPage {
 pub struct RequestRow {
     pub request: PrivacyRequest,
     /// Name and address as the queue shows them, or `[erased]`.
-    pub customer_label: String,
+    pub customer_label: Personal,
 }
 
 /// What the global search found.
@@ -134,7 +134,7 @@ impl Desk {
     /// Every request with its customer's label, most urgent open one first (as
     /// [`Desk::requests`]). Like the queue, listing is not audited; opening is.
     pub fn request_rows(&self) -> Result<Vec<RequestRow>> {
-        let mut labels: HashMap<CustomerId, String> = HashMap::new();
+        let mut labels: HashMap<CustomerId, Personal> = HashMap::new();
         let mut rows = Vec::new();
         for request in self.requests()? {
             let label = match labels.get(&request.customer) {
@@ -165,7 +165,7 @@ impl Desk {
 
     /// The queue's label for the request's customer (no decryption when the queue index
     /// is built), `[erased]` once they are gone.
-    fn customer_label(&self, request: &PrivacyRequest) -> Result<String> {
+    fn customer_label(&self, request: &PrivacyRequest) -> Result<Personal> {
         let ticket = match request.ticket {
             Some(n) => Some(n),
             None => self
@@ -182,8 +182,8 @@ impl Desk {
             }
         }
         Ok(match self.store.customer(&request.customer) {
-            Ok(Some(c)) => c.primary_email().to_string(),
-            _ => sealdesk_store::ERASED_PLACEHOLDER.to_string(),
+            Ok(Some(c)) => Personal::Text(c.primary_email().to_string()),
+            _ => Personal::Erased,
         })
     }
 
@@ -284,10 +284,10 @@ impl Desk {
         };
         let mut seen: HashMap<CustomerId, String> = HashMap::new();
         for row in self.queue(&query)? {
-            let erased = row.customer_label == sealdesk_store::ERASED_PLACEHOLDER;
-            if !erased && row.customer_label.to_lowercase().contains(&needle) {
+            let erased = row.customer_label.is_erased();
+            if !erased && row.customer_label.as_str().to_lowercase().contains(&needle) {
                 seen.entry(row.ticket.customer)
-                    .or_insert_with(|| row.customer_label.clone());
+                    .or_insert_with(|| row.customer_label.to_string());
             }
         }
         let mut matches: Vec<(CustomerId, String)> = seen.into_iter().collect();

@@ -203,7 +203,8 @@ impl ConsentScreen {
                     None => Action::Info(done),
                 })
             }
-            Err(reason) => {
+            Err(refused) => {
+                let reason = refused.to_string();
                 let state = answer.get("state").parse().unwrap_or(ConsentState::Given);
                 let form = self.form(ctx, state).refill(&answer, Some(reason.clone()));
                 Some(Action::Many(vec![Action::Error(reason), form.open()]))
@@ -211,7 +212,7 @@ impl ConsentScreen {
         }
     }
 
-    fn record(&self, ctx: &Ctx, answer: &FormAnswer) -> Result<ConsentRecord, String> {
+    fn record(&self, ctx: &Ctx, answer: &FormAnswer) -> Result<ConsentRecord, DeskError> {
         let state: ConsentState = answer.get("state").parse()?;
         let categories: Vec<String> = answer
             .get("categories")
@@ -232,7 +233,6 @@ impl ConsentScreen {
         };
         ctx.desk
             .record_consent(&ctx.session.actor, &self.page.customer, new)
-            .map_err(|e| e.to_string())
     }
 
     /// Re-reads the page (an audited view).

@@ -350,7 +350,7 @@ impl CustomerScreen {
                     Cell::from(t.status.as_str()).style(theme.style(status_role(t.status))),
                     Cell::from(t.priority.as_str()).style(theme.style(priority_role(t.priority))),
                     Cell::from(t.updated.age_at(look.now)).style(theme.style(Role::Muted)),
-                    Cell::from(sanitize::line(&t.subject).into_owned()),
+                    Cell::from(sanitize::line(t.subject.as_str()).into_owned()),
                 ])
             });
         let widths = [

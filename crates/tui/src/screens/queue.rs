@@ -572,8 +572,8 @@ fn queue_row<'a>(row: &'a QueueRow, request: Option<&Urgency>, look: &Look) -> R
         Cell::from(t.status.as_str()).style(theme.style(status_role(t.status))),
         Cell::from(t.priority.as_str()).style(theme.style(priority_role(t.priority))),
         Cell::from(t.created.age_at(look.now)).style(theme.style(Role::Muted)),
-        Cell::from(sanitize::line(&row.customer_label)),
-        Cell::from(sanitize::line(&t.subject)),
+        Cell::from(sanitize::line(row.customer_label.as_str())),
+        Cell::from(sanitize::line(t.subject.as_str())),
         assignee,
         Cell::from(due).style(theme.style(due_role)),
     ])
@@ -618,7 +618,7 @@ mod tests {
             .map(|i| {
                 let ticket = Ticket {
                     number: TicketNo(i),
-                    subject: format!("Subject {i}"),
+                    subject: format!("Subject {i}").into(),
                     status: Status::Open,
                     priority: Priority::Normal,
                     assignee: None,

@@ -346,7 +346,7 @@ impl RequestScreen {
             ]),
             Line::from(vec![
                 label("customer:   "),
-                Span::raw(sanitize::line(&self.row.customer_label).into_owned()),
+                Span::raw(sanitize::line(self.row.customer_label.as_str()).into_owned()),
                 label("   ticket: "),
                 Span::raw(ticket),
             ]),

@@ -146,7 +146,7 @@ impl RequestsScreen {
                 Cell::from(marker).style(theme.style(role)),
                 Cell::from(r.kind.as_str()),
                 Cell::from(r.status.as_str()),
-                Cell::from(sanitize::line(&row.customer_label).into_owned()),
+                Cell::from(sanitize::line(row.customer_label.as_str()).into_owned()),
                 Cell::from(ticket),
                 Cell::from(due_text(r.due, look.now)).style(theme.style(role)),
             ])

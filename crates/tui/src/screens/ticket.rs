@@ -205,7 +205,7 @@ impl TicketScreen {
 
     fn load_customer_label(&self, ctx: &Ctx) -> String {
         match ctx.desk.queue_row(self.ticket.number) {
-            Ok(Some(row)) => row.customer_label.clone(),
+            Ok(Some(row)) => row.customer_label.to_string(),
             _ => String::new(),
         }
     }
@@ -408,7 +408,7 @@ impl TicketScreen {
         let n = self.ticket.number;
         let into: TicketNo = match text.parse() {
             Ok(into) => into,
-            Err(problem) => return Action::Error(problem),
+            Err(problem) => return Action::Error(problem.to_string()),
         };
         if into == n {
             return Action::Error(format!("{n} cannot be merged into itself: pick another"));
@@ -417,7 +417,7 @@ impl TicketScreen {
             Ok(Some(row)) => Action::popup(Popup::Confirm(Confirm::new(
                 format!(
                     "Merge {n} into {into} \"{}\"? The thread of {n} moves there and {n} is closed.",
-                    sanitize::line(&row.ticket.subject)
+                    sanitize::line(row.ticket.subject.as_str())
                 ),
                 Action::Choice(Choice::Merge(into)),
             ))),
@@ -543,7 +543,7 @@ impl TicketScreen {
         }
         vec![
             Line::styled(
-                sanitize::line(&t.subject).into_owned(),
+                sanitize::line(t.subject.as_str()).into_owned(),
                 theme.style(Role::Title),
             ),
             Line::from(facts),
