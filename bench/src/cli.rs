@@ -15,7 +15,7 @@ use std::path::PathBuf;
 /// `sealdesk` binary beside this one, driven over real SSH and SMTP. See BENCHMARKS.md.
 #[derive(Parser, Debug)]
 #[command(name = "sealdesk-bench", version)]
-pub struct BenchArgs {
+pub(crate) struct BenchArgs {
     /// Where the throwaway desks go (default: the system temp dir). The disk under it is
     /// the disk measured.
     #[arg(long)]
@@ -28,7 +28,7 @@ pub struct BenchArgs {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum BenchCommand {
+pub(crate) enum BenchCommand {
     /// Queue filtering per keystroke, server start-up, keypress → frame latency over SSH,
     /// server memory with 1 and many sessions, new mail → screen, on a big desk.
     Queue {
@@ -115,7 +115,7 @@ pub enum BenchCommand {
     },
 }
 
-pub fn run(args: BenchArgs) -> Result<()> {
+pub(crate) fn run(args: BenchArgs) -> Result<()> {
     let exe = server::find_sealdesk(args.sealdesk)?;
     let place = Place::new(args.dir);
     println!("# sealdesk-bench ({})", machine());

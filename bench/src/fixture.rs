@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Who the benchmark's own actions are audited as.
-pub fn bench_actor() -> Actor {
+pub(crate) fn bench_actor() -> Actor {
     Actor {
         name: "cli:bench".into(),
         key_fingerprint: None,
@@ -27,7 +27,7 @@ pub fn bench_actor() -> Actor {
 }
 
 /// A desk in a scratch dir: data (and, once set up, keys) on the disk under test.
-pub struct BenchDesk {
+pub(crate) struct BenchDesk {
     scratch: Scratch,
     /// Keys live here while the desk is filled, if the machine has a RAM disk.
     ram: Option<Scratch>,
@@ -38,7 +38,7 @@ impl BenchDesk {
     /// A new desk accepting mail for [`SUPPORT`]. With `keys_in_ram`, the keys dir
     /// starts on the RAM disk so that creating thousands of customers (one keyring
     /// fsync each) is quick; call [`move_keys`](Self::move_keys) before measuring.
-    pub fn create(place: &Place, label: &str, keys_in_ram: bool) -> Result<BenchDesk> {
+    pub(crate) fn create(place: &Place, label: &str, keys_in_ram: bool) -> Result<BenchDesk> {
         let scratch = Scratch::new(&place.dir, label)
             .with_context(|| format!("cannot create a scratch dir in {}", place.dir.display()))?;
         let ram = match (&place.ram, keys_in_ram) {
@@ -66,16 +66,16 @@ impl BenchDesk {
     }
 
     /// The scratch dir (for logs and exports next to the desk).
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         self.scratch.path()
     }
 
     /// The store alone, for filling it before a desk runs on it (`Filler`).
-    pub fn open_store(&self) -> Result<Store> {
+    pub(crate) fn open_store(&self) -> Result<Store> {
         Ok(Store::open(&self.paths, None)?)
     }
 
-    pub fn open(&self) -> Result<Desk> {
+    pub(crate) fn open(&self) -> Result<Desk> {
         let path = Config::default_path(&self.paths.data);
         let config = Config::load(&path, true)?;
         let store = Store::open(&self.paths, None)?;
@@ -84,7 +84,7 @@ impl BenchDesk {
 
     /// Moves the keys dir from the RAM disk next to the data, so what is measured
     /// afterwards (key loading, erasure's keyring rewrite) uses the real disk.
-    pub fn move_keys(&mut self) -> Result<()> {
+    pub(crate) fn move_keys(&mut self) -> Result<()> {
         let Some(ram) = self.ram.take() else {
             return Ok(());
         };
@@ -103,21 +103,21 @@ impl BenchDesk {
 }
 
 /// Registers `n` agents (admins), each with a fresh key.
-pub fn add_agents(desk: &Desk, n: usize) -> Result<Vec<AgentKey>> {
+pub(crate) fn add_agents(desk: &Desk, n: usize) -> Result<Vec<AgentKey>> {
     let keys = agent_keys(n);
     register_agents(desk, &keys)?;
     Ok(keys)
 }
 
 /// `n` agents' keys, named agent00, agent01, …
-pub fn agent_keys(n: usize) -> Vec<AgentKey> {
+pub(crate) fn agent_keys(n: usize) -> Vec<AgentKey> {
     (0..n)
         .map(|i| AgentKey::generate(&format!("agent{i:02}")))
         .collect()
 }
 
 /// Adds the agents (admins) to the desk.
-pub fn register_agents(desk: &Desk, keys: &[AgentKey]) -> Result<()> {
+pub(crate) fn register_agents(desk: &Desk, keys: &[AgentKey]) -> Result<()> {
     for key in keys {
         desk.add_agent(
             &bench_actor(),
@@ -131,14 +131,14 @@ pub fn register_agents(desk: &Desk, keys: &[AgentKey]) -> Result<()> {
 
 /// Writes a made-up desk straight through the store's units of work, a few hundred
 /// records to a commit, without the desk's locks (nothing else runs meanwhile).
-pub struct Filler<'s> {
+pub(crate) struct Filler<'s> {
     store: &'s Store,
     tx: Tx<'s>,
     staged: usize,
 }
 
 impl<'s> Filler<'s> {
-    pub fn new(store: &'s Store) -> Filler<'s> {
+    pub(crate) fn new(store: &'s Store) -> Filler<'s> {
         Filler {
             store,
             tx: store.begin(),
@@ -158,7 +158,7 @@ impl<'s> Filler<'s> {
     }
 
     /// Commits what is left and flushes once.
-    pub fn finish(self) -> Result<()> {
+    pub(crate) fn finish(self) -> Result<()> {
         self.store.commit(self.tx)?;
         self.store.flush()?;
         Ok(())
@@ -166,7 +166,7 @@ impl<'s> Filler<'s> {
 }
 
 /// Creates `n` customers with made-up names and addresses.
-pub fn add_customers(
+pub(crate) fn add_customers(
     fill: &mut Filler<'_>,
     rng: &mut Rng,
     n: usize,
@@ -185,7 +185,7 @@ pub fn add_customers(
 }
 
 /// What a made-up ticket looks like.
-pub struct TicketPlan<'a> {
+pub(crate) struct TicketPlan<'a> {
     pub customer: &'a Customer,
     pub subject: String,
     pub status: Status,
@@ -205,7 +205,11 @@ pub struct TicketPlan<'a> {
 
 /// Writes one ticket with its thread, original mails and audit event, as mail arriving
 /// and agents answering would have (unflushed).
-pub fn add_ticket(fill: &mut Filler<'_>, rng: &mut Rng, plan: &TicketPlan<'_>) -> Result<Ticket> {
+pub(crate) fn add_ticket(
+    fill: &mut Filler<'_>,
+    rng: &mut Rng,
+    plan: &TicketPlan<'_>,
+) -> Result<Ticket> {
     let c = plan.customer;
     let tx = &mut fill.tx;
     let ticket = Ticket {
@@ -282,7 +286,7 @@ pub fn add_ticket(fill: &mut Filler<'_>, rng: &mut Rng, plan: &TicketPlan<'_>) -
 }
 
 /// One audit event, unflushed.
-pub fn audit(
+pub(crate) fn audit(
     fill: &mut Filler<'_>,
     action: &str,
     target: &str,
@@ -305,7 +309,7 @@ pub fn audit(
 
 /// A queue like a busy desk's: `tickets` over `customers`, created over the last 120
 /// days, most closed or solved, some assigned to `agents`, a few tagged.
-pub fn fill_queue(
+pub(crate) fn fill_queue(
     store: &Store,
     rng: &mut Rng,
     tickets: usize,

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug)]
-pub struct IngestArgs {
+pub(crate) struct IngestArgs {
     pub messages: usize,
     pub size: MailSize,
     /// Concurrent SMTP connections, one measurement each.
@@ -56,7 +56,7 @@ impl Batch {
     }
 }
 
-pub fn run(place: &Place, args: &IngestArgs) -> Result<()> {
+pub(crate) fn run(place: &Place, args: &IngestArgs) -> Result<()> {
     note(&format!(
         "generating {} messages of {}",
         args.messages,

@@ -32,7 +32,7 @@ const TYPED_CHUNK: usize = 32_000;
 const MAIL_CONNECTIONS: usize = 4;
 
 #[derive(Clone, Debug)]
-pub struct LoadArgs {
+pub(crate) struct LoadArgs {
     pub tickets: usize,
     /// Probe keys per case and run (half open the help page, half close it).
     pub presses: usize,
@@ -73,7 +73,7 @@ struct Measured {
     load: String,
 }
 
-pub fn run(place: &Place, args: &LoadArgs) -> Result<()> {
+pub(crate) fn run(place: &Place, args: &LoadArgs) -> Result<()> {
     let mut bench = BenchDesk::create(place, "load", true)?;
     let agents = agent_keys(2);
     let names: Vec<String> = agents.iter().map(|a| a.name.clone()).collect();

@@ -89,10 +89,10 @@ const SENTENCES: &[&str] = &[
 ];
 
 /// Text for tickets and mail.
-pub struct Words;
+pub(crate) struct Words;
 
 impl Words {
-    pub fn person(rng: &mut Rng, i: usize) -> (String, String) {
+    pub(crate) fn person(rng: &mut Rng, i: usize) -> (String, String) {
         let first = rng.pick(FIRST);
         let last = rng.pick(LAST);
         let domain = rng.pick(DOMAINS);
@@ -104,13 +104,13 @@ impl Words {
         (format!("{first} {last}"), format!("{local}{i}@{domain}"))
     }
 
-    pub fn subject(rng: &mut Rng) -> String {
+    pub(crate) fn subject(rng: &mut Rng) -> String {
         let n = 1000 + rng.below(90_000);
         rng.pick(SUBJECTS).replace("{n}", &n.to_string())
     }
 
     /// Paragraphs of sentences, about `len` bytes.
-    pub fn body(rng: &mut Rng, len: usize) -> String {
+    pub(crate) fn body(rng: &mut Rng, len: usize) -> String {
         let mut out = String::from("Hello,\r\n\r\n");
         while out.len() < len {
             for _ in 0..3 {
@@ -127,7 +127,7 @@ impl Words {
 
 /// How large the generated messages are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MailSize {
+pub(crate) enum MailSize {
     /// About 4 KiB: plain text, or text plus HTML.
     Small,
     /// About 100 KiB: text plus a base64 attachment.
@@ -135,7 +135,7 @@ pub enum MailSize {
 }
 
 impl MailSize {
-    pub fn parse(s: &str) -> Result<MailSize, String> {
+    pub(crate) fn parse(s: &str) -> Result<MailSize, String> {
         match s.to_ascii_lowercase().as_str() {
             "4k" => Ok(MailSize::Small),
             "100k" => Ok(MailSize::Large),
@@ -143,7 +143,7 @@ impl MailSize {
         }
     }
 
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             MailSize::Small => "4k",
             MailSize::Large => "100k",
@@ -159,10 +159,10 @@ impl MailSize {
 }
 
 /// The desk's support address, which the benchmark desks accept mail for.
-pub const SUPPORT: &str = "support@desk.example";
+pub(crate) const SUPPORT: &str = "support@desk.example";
 
 /// One generated message, with its envelope sender.
-pub struct Mail {
+pub(crate) struct Mail {
     pub from: String,
     pub raw: Vec<u8>,
 }
@@ -170,7 +170,7 @@ pub struct Mail {
 /// Generates `n` messages of `size` from `n / 8` (at least 200) senders, so no sender
 /// comes near the per-sender rate limit; about one in five replies to the sender's
 /// previous message (In-Reply-To, References, `Re:`).
-pub fn messages(n: usize, size: MailSize, seed: u64) -> Vec<Mail> {
+pub(crate) fn messages(n: usize, size: MailSize, seed: u64) -> Vec<Mail> {
     let mut rng = Rng::new(seed);
     let senders: Vec<(String, String)> = (0..(n / 8).max(200))
         .map(|i| Words::person(&mut rng, i))
@@ -211,7 +211,7 @@ pub fn messages(n: usize, size: MailSize, seed: u64) -> Vec<Mail> {
 
 /// A plain message with a given subject (for latency probes), never a duplicate of
 /// an earlier one.
-pub fn probe(i: usize, subject: &str) -> Mail {
+pub(crate) fn probe(i: usize, subject: &str) -> Mail {
     let mut seed = [0u8; 8];
     getrandom::fill(&mut seed).expect("the OS random source failed");
     let mut rng = Rng::new(u64::from_le_bytes(seed));

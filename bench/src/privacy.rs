@@ -12,7 +12,7 @@ use sealdesk_model::{Customer, Priority, Status, Timestamp};
 use std::time::Instant;
 
 #[derive(Clone, Debug)]
-pub struct PrivacyArgs {
+pub(crate) struct PrivacyArgs {
     /// Tickets of the customer exported and erased.
     pub tickets: usize,
     /// Messages per ticket (the customer's mail, then replies and answers).
@@ -25,7 +25,7 @@ pub struct PrivacyArgs {
     pub audit_events: usize,
 }
 
-pub fn run(place: &Place, args: &PrivacyArgs) -> Result<()> {
+pub(crate) fn run(place: &Place, args: &PrivacyArgs) -> Result<()> {
     customer_table(place, args)?.print();
     audit_table(place, args)?.print();
     Ok(())

@@ -15,7 +15,7 @@ use std::time::Duration;
 const PROBE_LIMIT: Duration = Duration::from_secs(60);
 
 /// Times from the end of DATA, and from the 250, to the subject on the screen.
-pub struct ToScreen {
+pub(crate) struct ToScreen {
     pub from_data: Samples,
     /// Zero when the screen showed it before the 250 arrived.
     pub from_ack: Samples,
@@ -29,7 +29,7 @@ pub struct ToScreen {
 
 impl ToScreen {
     /// Rows: from the end of DATA, from the 250, and the server's CPU per probe.
-    pub fn add_rows(&self, table: &mut Table, label: &str, note: &str) {
+    pub(crate) fn add_rows(&self, table: &mut Table, label: &str, note: &str) {
         let missed = if self.missed > 0 {
             format!(
                 "; a probe had not reached the screen after {}: stopped",
@@ -63,7 +63,7 @@ impl ToScreen {
 /// Sends `n` probe messages one after another, each with a fresh subject, once the
 /// server is idle, and times each until the screen shows the subject. The terminal
 /// must show a queue sorted by last update (the default).
-pub async fn mail_to_screen(
+pub(crate) async fn mail_to_screen(
     term: &mut Terminal,
     server: &Server,
     n: usize,
@@ -126,7 +126,7 @@ pub async fn mail_to_screen(
 
 /// A burst of mail while sessions are open: how fast it was acknowledged, and how long
 /// after the last 250 the watching agent's queue had every new ticket.
-pub struct Burst {
+pub(crate) struct Burst {
     pub mails: usize,
     pub connections: usize,
     /// From the first MAIL FROM to the last 250.
@@ -138,7 +138,7 @@ pub struct Burst {
 }
 
 impl Burst {
-    pub fn add_rows(&self, table: &mut Table, label: &str) {
+    pub(crate) fn add_rows(&self, table: &mut Table, label: &str) {
         let rate = self.mails as f64 / self.acked_in.as_secs_f64().max(1e-9);
         let mut add = |what: &str, value: String, note: String| {
             table.row(vec![
@@ -173,7 +173,7 @@ impl Burst {
 
 /// Sends `mails` messages over `connections` SMTP connections at once while `term`
 /// watches the queue, and times until the queue's count covers them all.
-pub async fn burst_to_screen(
+pub(crate) async fn burst_to_screen(
     term: &mut Terminal,
     server: &Server,
     mails: usize,

@@ -30,7 +30,7 @@ const FRAME_WAIT: Duration = Duration::from_secs(120);
 const BURST_CONNECTIONS: usize = 4;
 
 #[derive(Clone, Debug)]
-pub struct QueueArgs {
+pub(crate) struct QueueArgs {
     pub tickets: usize,
     pub customers: usize,
     /// Keystrokes timed in the session.
@@ -45,7 +45,7 @@ pub struct QueueArgs {
     pub burst: usize,
 }
 
-pub fn run(place: &Place, args: &QueueArgs) -> Result<()> {
+pub(crate) fn run(place: &Place, args: &QueueArgs) -> Result<()> {
     let started = Instant::now();
     let mut bench = BenchDesk::create(place, "queue", true)?;
     let agents = agent_keys(args.sessions.max(1));

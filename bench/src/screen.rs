@@ -7,13 +7,13 @@
 
 use std::num::NonZeroU16;
 
-pub struct Screen {
+pub(crate) struct Screen {
     parser: vt100::Parser,
     cols: u16,
 }
 
 impl Screen {
-    pub fn new(cols: u16, rows: u16) -> Screen {
+    pub(crate) fn new(cols: u16, rows: u16) -> Screen {
         Screen {
             parser: vt100::Parser::new(size(rows), size(cols), 0),
             cols,
@@ -22,20 +22,20 @@ impl Screen {
 
     /// Applies bytes as read; a sequence or character split across reads is completed
     /// by the next call.
-    pub fn feed(&mut self, bytes: &[u8]) {
+    pub(crate) fn feed(&mut self, bytes: &[u8]) {
         self.parser.process(bytes);
     }
 
     /// One row's text (trailing blanks trimmed; an empty string past the last row).
-    pub fn line(&self, row: usize) -> String {
+    pub(crate) fn line(&self, row: usize) -> String {
         self.rows().nth(row).unwrap_or_default()
     }
 
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         self.rows().collect::<Vec<_>>().join("\n")
     }
 
-    pub fn contains(&self, needle: &str) -> bool {
+    pub(crate) fn contains(&self, needle: &str) -> bool {
         self.rows().any(|line| line.contains(needle))
     }
 
@@ -51,7 +51,7 @@ fn size(n: u16) -> NonZeroU16 {
 
 /// Whether `bytes` draw nothing: only colours and attributes (`CSI … m`) and cursor
 /// hiding (`CSI ?25l`). The server sends that after every redraw, even an empty one.
-pub fn draws_nothing(bytes: &[u8]) -> bool {
+pub(crate) fn draws_nothing(bytes: &[u8]) -> bool {
     let mut rest = bytes;
     while !rest.is_empty() {
         if rest.len() < 3 || rest[0] != 0x1b || rest[1] != b'[' {

@@ -33,7 +33,7 @@ static SEALDESK: OnceLock<PathBuf> = OnceLock::new();
 /// Finds the sealdesk binary to measure: `given` (`--sealdesk` or `SEALDESK_BIN`), else
 /// `sealdesk` in the directory of this executable, where `cargo build --workspace` puts
 /// both. Every server and CLI command of the benchmark runs it.
-pub fn find_sealdesk(given: Option<PathBuf>) -> Result<PathBuf> {
+pub(crate) fn find_sealdesk(given: Option<PathBuf>) -> Result<PathBuf> {
     let (exe, how) = match given {
         Some(path) => (path, "--sealdesk / SEALDESK_BIN"),
         None => {
@@ -60,7 +60,7 @@ pub fn find_sealdesk(given: Option<PathBuf>) -> Result<PathBuf> {
 }
 
 /// The sealdesk binary measured, with a desk's paths and a clean environment.
-pub fn sealdesk(paths: &Paths) -> Result<Command> {
+pub(crate) fn sealdesk(paths: &Paths) -> Result<Command> {
     let exe = SEALDESK
         .get()
         .context("no sealdesk binary chosen; pass --sealdesk PATH")?;
@@ -75,7 +75,7 @@ pub fn sealdesk(paths: &Paths) -> Result<Command> {
     Ok(cmd)
 }
 
-pub struct Server {
+pub(crate) struct Server {
     child: Child,
     pub ssh: SocketAddr,
     pub smtp: SocketAddr,
@@ -87,7 +87,7 @@ pub struct Server {
 
 /// Resident memory of a process, from /proc.
 #[derive(Clone, Copy, Debug)]
-pub struct Memory {
+pub(crate) struct Memory {
     pub rss: u64,
     /// The peak so far.
     pub hwm: u64,
@@ -96,7 +96,7 @@ pub struct Memory {
 impl Server {
     /// Starts `sealdesk serve` on loopback ports of the OS's choosing; returns once it
     /// has said where it listens. Its log goes to `log`.
-    pub fn start(paths: &Paths, log: &Path) -> Result<Server> {
+    pub(crate) fn start(paths: &Paths, log: &Path) -> Result<Server> {
         let log_file = std::fs::File::create(log)
             .with_context(|| format!("cannot create {}", log.display()))?;
         let spawned = Instant::now();
@@ -148,7 +148,7 @@ impl Server {
 
     /// Waits until the control socket exists: `sealdesk ingest` and the other CLI
     /// commands reach the server through it, and it opens just after the banner.
-    pub fn wait_for_control_socket(&self, data: &Path) -> Result<()> {
+    pub(crate) fn wait_for_control_socket(&self, data: &Path) -> Result<()> {
         let socket = sealdesk::control::socket_path(data);
         let deadline = Instant::now() + START_LIMIT;
         while !socket.exists() {
@@ -164,7 +164,7 @@ impl Server {
     }
 
     /// CPU time the server used so far, user and system, all threads.
-    pub fn cpu_time(&self) -> Result<Duration> {
+    pub(crate) fn cpu_time(&self) -> Result<Duration> {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))
             .context("cannot read the server's /proc stat")?;
         // Fields after the command name (which is in parentheses and may hold spaces):
@@ -180,7 +180,7 @@ impl Server {
     }
 
     /// Waits until the server uses (almost) no CPU for a moment: nothing queued.
-    pub async fn wait_idle(&self) -> Result<()> {
+    pub(crate) async fn wait_idle(&self) -> Result<()> {
         let deadline = Instant::now() + START_LIMIT;
         loop {
             let before = self.cpu_time()?;
@@ -194,11 +194,11 @@ impl Server {
         }
     }
 
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
-    pub fn memory(&self) -> Result<Memory> {
+    pub(crate) fn memory(&self) -> Result<Memory> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
             .context("cannot read the server's /proc status")?;
         let field = |name: &str| -> Result<u64> {
@@ -220,7 +220,7 @@ impl Server {
     }
 
     /// Stops the server as an admin would (SIGTERM) and waits for it to exit.
-    pub fn stop(mut self) -> Result<()> {
+    pub(crate) fn stop(mut self) -> Result<()> {
         let pid = self.pid().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
         let deadline = Instant::now() + Duration::from_secs(60);

@@ -10,19 +10,19 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 /// When one message went out and when it was acknowledged.
-pub struct Sent {
+pub(crate) struct Sent {
     /// The final `.` of DATA was written.
     pub data_end: Instant,
     /// The 250 arrived; `None` if another answer did.
     pub acked: Option<Instant>,
 }
 
-pub struct SmtpClient {
+pub(crate) struct SmtpClient {
     stream: BufReader<TcpStream>,
 }
 
 impl SmtpClient {
-    pub async fn connect(addr: SocketAddr) -> Result<SmtpClient> {
+    pub(crate) async fn connect(addr: SocketAddr) -> Result<SmtpClient> {
         let stream = TcpStream::connect(addr)
             .await
             .with_context(|| format!("cannot connect to the SMTP listener at {addr}"))?;
@@ -71,7 +71,7 @@ impl SmtpClient {
 
     /// Delivers one message: when its data was sent, and when its 250 arrived (`None`
     /// if the answer was another: the message was not taken, e.g. 451 try later).
-    pub async fn send(&mut self, mail: &Mail) -> Result<Sent> {
+    pub(crate) async fn send(&mut self, mail: &Mail) -> Result<Sent> {
         self.command(&format!("MAIL FROM:<{}>", mail.from), 250)
             .await?;
         self.command(&format!("RCPT TO:<{SUPPORT}>"), 250).await?;
@@ -88,7 +88,7 @@ impl SmtpClient {
         })
     }
 
-    pub async fn quit(mut self) {
+    pub(crate) async fn quit(mut self) {
         let _ = self.command("QUIT", 221).await;
     }
 }

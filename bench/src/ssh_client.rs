@@ -15,14 +15,14 @@ use tokio::net::TcpSocket;
 
 /// An agent's SSH identity.
 #[derive(Clone)]
-pub struct AgentKey {
+pub(crate) struct AgentKey {
     pub name: String,
     pub key: Arc<PrivateKey>,
 }
 
 impl AgentKey {
     /// A fresh ed25519 key for agent `name`.
-    pub fn generate(name: &str) -> AgentKey {
+    pub(crate) fn generate(name: &str) -> AgentKey {
         let mut seed = [0u8; 32];
         getrandom::fill(&mut seed).expect("the OS random source failed");
         let mut key = PrivateKey::from(Ed25519Keypair::from_seed(&seed));
@@ -34,7 +34,7 @@ impl AgentKey {
     }
 
     /// The `ssh-ed25519 AAAA… name` line for `agent add`.
-    pub fn public_line(&self) -> String {
+    pub(crate) fn public_line(&self) -> String {
         self.key
             .public_key()
             .to_openssh()
@@ -42,7 +42,7 @@ impl AgentKey {
     }
 
     /// Writes the private key in OpenSSH format (mode 0600), for the `ssh` client.
-    pub fn write_private(&self, path: &std::path::Path) -> Result<()> {
+    pub(crate) fn write_private(&self, path: &std::path::Path) -> Result<()> {
         use std::io::Write;
         use std::os::unix::fs::OpenOptionsExt;
         let text = self
@@ -75,7 +75,7 @@ impl client::Handler for TrustingClient {
 }
 
 /// One interactive session with a pty.
-pub struct Terminal {
+pub(crate) struct Terminal {
     channel: Channel<Msg>,
     pub screen: Screen,
     /// Output chunks that changed the screen, received so far.
@@ -88,7 +88,7 @@ pub struct Terminal {
 impl Terminal {
     /// Connects from `source` (a loopback address: the server limits connections per
     /// address), logs in as `agent` and opens a `cols`×`rows` pty with a shell.
-    pub async fn open(
+    pub(crate) async fn open(
         server: SocketAddr,
         source: IpAddr,
         agent: &AgentKey,
@@ -136,14 +136,14 @@ impl Terminal {
     }
 
     /// Sends what the agent typed.
-    pub async fn type_bytes(&self, bytes: &[u8]) -> Result<()> {
+    pub(crate) async fn type_bytes(&self, bytes: &[u8]) -> Result<()> {
         self.channel.data(bytes).await?;
         Ok(())
     }
 
     /// Waits up to `within` for the next piece of output that draws something; its
     /// arrival time, or `None` if nothing came.
-    pub async fn next_output(&mut self, within: Duration) -> Result<Option<Instant>> {
+    pub(crate) async fn next_output(&mut self, within: Duration) -> Result<Option<Instant>> {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             let msg = match tokio::time::timeout_at(deadline, self.channel.wait()).await {
@@ -171,7 +171,7 @@ impl Terminal {
     }
 
     /// Reads output until the screen satisfies `done`; when the output that did it came.
-    pub async fn wait_for(
+    pub(crate) async fn wait_for(
         &mut self,
         within: Duration,
         done: impl Fn(&Screen) -> bool,
@@ -186,7 +186,7 @@ impl Terminal {
     }
 
     /// Like [`wait_for`](Self::wait_for), but `None` when `within` passed first.
-    pub async fn wait_until(
+    pub(crate) async fn wait_until(
         &mut self,
         within: Duration,
         done: impl Fn(&Screen) -> bool,
@@ -203,7 +203,7 @@ impl Terminal {
     }
 
     /// Reads output until none comes for `gap`; when the last piece came, if any.
-    pub async fn drain(&mut self, gap: Duration) -> Result<Option<Instant>> {
+    pub(crate) async fn drain(&mut self, gap: Duration) -> Result<Option<Instant>> {
         let mut last = None;
         while let Some(at) = self.next_output(gap).await? {
             last = Some(at);
@@ -213,7 +213,7 @@ impl Terminal {
 
     /// Keeps reading (and discarding) output in the background, so the server's
     /// flow-control window never fills while the session sits open.
-    pub fn keep_open(mut self) -> tokio::task::JoinHandle<()> {
+    pub(crate) fn keep_open(mut self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             while self.channel.wait().await.is_some() {}
             drop(self.handle);
@@ -223,7 +223,7 @@ impl Terminal {
     /// Types in the background while reading (and discarding) output, until the task
     /// is aborted, which also drops the connection. `next` gives what to type next and
     /// how long to wait first; each piece sent is counted in `typed`.
-    pub fn type_in_background(
+    pub(crate) fn type_in_background(
         mut self,
         mut next: impl FnMut() -> (Duration, Vec<u8>) + Send + 'static,
         typed: Arc<std::sync::atomic::AtomicU64>,
@@ -252,7 +252,7 @@ impl Terminal {
         })
     }
 
-    pub async fn close(self) {
+    pub(crate) async fn close(self) {
         let _ = self.channel.close().await;
         let _ = self
             .handle
@@ -263,7 +263,7 @@ impl Terminal {
 
 /// The loopback address for the `i`th concurrent session, `per_address` to an address
 /// (the server's per-address connection limit).
-pub fn loopback_source(i: usize, per_address: usize) -> IpAddr {
+pub(crate) fn loopback_source(i: usize, per_address: usize) -> IpAddr {
     let n = 10 + (i / per_address.max(1)) as u8;
     IpAddr::from([127, 0, 0, n])
 }

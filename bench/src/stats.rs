@@ -14,22 +14,22 @@ fn percentile<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
 
 /// Durations of one measured thing.
 #[derive(Clone, Debug, Default)]
-pub struct Samples(Vec<Duration>);
+pub(crate) struct Samples(Vec<Duration>);
 
 impl Samples {
-    pub fn new() -> Samples {
+    pub(crate) fn new() -> Samples {
         Samples(Vec::new())
     }
 
-    pub fn push(&mut self, d: Duration) {
+    pub(crate) fn push(&mut self, d: Duration) {
         self.0.push(d);
     }
 
-    pub fn extend(&mut self, other: &Samples) {
+    pub(crate) fn extend(&mut self, other: &Samples) {
         self.0.extend_from_slice(&other.0);
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.0.len()
     }
 
@@ -39,24 +39,24 @@ impl Samples {
         v
     }
 
-    pub fn median(&self) -> Duration {
+    pub(crate) fn median(&self) -> Duration {
         percentile(&self.sorted(), 50.0).unwrap_or_default()
     }
 
-    pub fn p99(&self) -> Duration {
+    pub(crate) fn p99(&self) -> Duration {
         percentile(&self.sorted(), 99.0).unwrap_or_default()
     }
 }
 
 /// Medians of plain numbers (throughputs, bytes).
-pub fn median_f64(values: &[f64]) -> f64 {
+pub(crate) fn median_f64(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     percentile(&v, 50.0).unwrap_or(0.0)
 }
 
 /// `850 µs`, `12.3 ms`, `4.56 s`.
-pub fn fmt_duration(d: Duration) -> String {
+pub(crate) fn fmt_duration(d: Duration) -> String {
     let us = d.as_secs_f64() * 1e6;
     if us < 1_000.0 {
         format!("{us:.0} µs")
@@ -67,7 +67,7 @@ pub fn fmt_duration(d: Duration) -> String {
     }
 }
 
-pub fn fmt_bytes(bytes: u64) -> String {
+pub(crate) fn fmt_bytes(bytes: u64) -> String {
     let mib = bytes as f64 / (1024.0 * 1024.0);
     if mib >= 1.0 {
         format!("{mib:.1} MiB")
@@ -77,7 +77,7 @@ pub fn fmt_bytes(bytes: u64) -> String {
 }
 
 /// A table with a title, a setup description and rows of cells.
-pub struct Table {
+pub(crate) struct Table {
     title: String,
     setup: Vec<String>,
     header: Vec<String>,
@@ -85,7 +85,7 @@ pub struct Table {
 }
 
 impl Table {
-    pub fn new(title: &str, header: &[&str]) -> Table {
+    pub(crate) fn new(title: &str, header: &[&str]) -> Table {
         Table {
             title: title.into(),
             setup: Vec::new(),
@@ -95,19 +95,19 @@ impl Table {
     }
 
     /// A timing row: what, median, p99, n, and a free-form note.
-    pub fn timing(title: &str) -> Table {
+    pub(crate) fn timing(title: &str) -> Table {
         Table::new(title, &["measurement", "median", "p99", "n", "note"])
     }
 
-    pub fn setup(&mut self, line: impl Into<String>) {
+    pub(crate) fn setup(&mut self, line: impl Into<String>) {
         self.setup.push(line.into());
     }
 
-    pub fn row(&mut self, cells: Vec<String>) {
+    pub(crate) fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
     }
 
-    pub fn samples(&mut self, what: &str, s: &Samples, note: &str) {
+    pub(crate) fn samples(&mut self, what: &str, s: &Samples, note: &str) {
         self.row(vec![
             what.into(),
             fmt_duration(s.median()),
@@ -117,7 +117,7 @@ impl Table {
         ]);
     }
 
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
         for row in &self.rows {
             for (i, cell) in row.iter().enumerate() {
@@ -151,7 +151,7 @@ impl Table {
         out
     }
 
-    pub fn print(&self) {
+    pub(crate) fn print(&self) {
         print!("{}", self.render());
     }
 }

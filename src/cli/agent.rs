@@ -74,7 +74,7 @@ impl From<RoleArg> for AgentRole {
     }
 }
 
-pub fn run(desk: &Desk, actor: &Actor, cmd: AgentCommand, io: &mut Io) -> Result<i32> {
+pub(super) fn run(desk: &Desk, actor: &Actor, cmd: AgentCommand, io: &mut Io) -> Result<i32> {
     match cmd {
         AgentCommand::Add {
             name,

@@ -21,7 +21,7 @@ pub enum ConfigCommand {
     List,
 }
 
-pub fn run(desk: &Desk, actor: &Actor, cmd: ConfigCommand, io: &mut Io) -> Result<i32> {
+pub(super) fn run(desk: &Desk, actor: &Actor, cmd: ConfigCommand, io: &mut Io) -> Result<i32> {
     match cmd {
         ConfigCommand::Get { key, reveal } => {
             let value = edit::get(&desk.config(), &key).map_err(anyhow::Error::msg)?;

@@ -92,7 +92,7 @@ pub enum CustomerCommand {
     },
 }
 
-pub fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Result<i32> {
+pub(super) fn run(desk: &Desk, actor: &Actor, cmd: CustomerCommand, io: &mut Io) -> Result<i32> {
     match cmd {
         CustomerCommand::Export {
             email,
@@ -428,7 +428,7 @@ fn list(desk: &Desk, actor: &Actor, json: bool, io: &mut Io) -> Result<()> {
 
 /// For `customer cancel` without --yes: shows what will happen and asks for the address.
 /// Returns the extra arguments to pass on (`--confirm TYPED`).
-pub fn confirm_cancel_interactively(cmd: &CustomerCommand) -> Result<Option<Vec<String>>> {
+pub(super) fn confirm_cancel_interactively(cmd: &CustomerCommand) -> Result<Option<Vec<String>>> {
     use std::io::{BufRead, IsTerminal, Write as _};
     let CustomerCommand::Cancel {
         email: _,

@@ -24,7 +24,7 @@ pub enum KeysCommand {
 }
 
 /// Runs `keys backup` against an open desk (directly or inside the server).
-pub fn run(desk: &Desk, actor: &Actor, cmd: KeysCommand, io: &mut Io) -> Result<i32> {
+pub(super) fn run(desk: &Desk, actor: &Actor, cmd: KeysCommand, io: &mut Io) -> Result<i32> {
     match cmd {
         KeysCommand::Backup { out } => {
             let s = desk.backup_keys(actor, &out)?;
@@ -46,7 +46,7 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: KeysCommand, io: &mut Io) -> Result<
 }
 
 /// `keys restore FILE`, never through a running server.
-pub fn restore(g: &Global, file: &Path) -> Result<i32> {
+pub(super) fn restore(g: &Global, file: &Path) -> Result<i32> {
     let paths = g.paths();
     let pass = g.passphrase()?;
     let pass = pass.as_deref().map(String::as_str);

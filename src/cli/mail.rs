@@ -7,7 +7,7 @@ use sealdesk_desk::{Actor, Desk, Incoming};
 use sealdesk_model::QuarantineId;
 
 /// sysexits.h EX_TEMPFAIL: the MTA keeps the message and retries later.
-pub const EX_TEMPFAIL: i32 = 75;
+pub(super) const EX_TEMPFAIL: i32 = 75;
 
 #[derive(Subcommand, Debug)]
 pub enum QuarantineCommand {
@@ -30,7 +30,12 @@ pub enum QuarantineCommand {
 
 /// Files one message read from stdin. Exit 0 once it is stored (as a ticket message, a
 /// duplicate of one, or in quarantine with a reason).
-pub fn ingest(desk: &Desk, envelope_from: Option<&str>, raw: &[u8], io: &mut Io) -> Result<i32> {
+pub(super) fn ingest(
+    desk: &Desk,
+    envelope_from: Option<&str>,
+    raw: &[u8],
+    io: &mut Io,
+) -> Result<i32> {
     if raw.is_empty() {
         bail!("no message on stdin: pipe one RFC 5322 message into `sealdesk ingest`");
     }
@@ -43,7 +48,12 @@ pub fn ingest(desk: &Desk, envelope_from: Option<&str>, raw: &[u8], io: &mut Io)
     Ok(0)
 }
 
-pub fn quarantine(desk: &Desk, actor: &Actor, cmd: QuarantineCommand, io: &mut Io) -> Result<i32> {
+pub(super) fn quarantine(
+    desk: &Desk,
+    actor: &Actor,
+    cmd: QuarantineCommand,
+    io: &mut Io,
+) -> Result<i32> {
     match cmd {
         QuarantineCommand::List { json } => {
             let items = desk.quarantine()?;

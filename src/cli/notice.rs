@@ -59,7 +59,7 @@ pub enum NoticeCommand {
     },
 }
 
-pub fn run(desk: &Desk, actor: &Actor, cmd: NoticeCommand, io: &mut Io) -> Result<i32> {
+pub(super) fn run(desk: &Desk, actor: &Actor, cmd: NoticeCommand, io: &mut Io) -> Result<i32> {
     match cmd {
         NoticeCommand::Create {
             kind,
@@ -218,7 +218,7 @@ pub fn run(desk: &Desk, actor: &Actor, cmd: NoticeCommand, io: &mut Io) -> Resul
 /// For `notice send --follow` through a running server: asks it for the notice's
 /// delivery counts every two seconds and prints a line whenever they change, until
 /// nothing is queued any more. Runs in the CLI process, so each line shows as it comes.
-pub fn follow(data: &std::path::Path, id: &NoticeId) -> Result<i32> {
+pub(super) fn follow(data: &std::path::Path, id: &NoticeId) -> Result<i32> {
     use std::io::Write as _;
     let mut last = None;
     loop {
@@ -270,7 +270,7 @@ fn progress_line(p: &SendProgress) -> String {
 }
 
 /// RFC 3339, or a date (its start, or with `end_of_day` its last second), in UTC.
-pub fn parse_time(text: &str, end_of_day: bool) -> Result<Timestamp> {
+pub(super) fn parse_time(text: &str, end_of_day: bool) -> Result<Timestamp> {
     use time::format_description::well_known::Rfc3339;
     let text = text.trim();
     if let Ok(t) = time::OffsetDateTime::parse(text, &Rfc3339) {

@@ -12,19 +12,19 @@ pub struct Io<'a> {
     pub err: &'a mut dyn Write,
 }
 
-pub fn print_json<T: Serialize>(out: &mut dyn Write, value: &T) -> anyhow::Result<()> {
+pub(super) fn print_json<T: Serialize>(out: &mut dyn Write, value: &T) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(value)?;
     writeln!(out, "{}", sanitize::json_for_terminal(&text))?;
     Ok(())
 }
 
 /// One line of untrusted text, safe to print.
-pub fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+pub(super) fn safe(text: &str) -> std::borrow::Cow<'_, str> {
     sanitize::line(text)
 }
 
 /// Untrusted multi-line text, safe to print, indented for a thread.
-pub fn safe_block(text: &str, indent: &str) -> String {
+pub(super) fn safe_block(text: &str, indent: &str) -> String {
     sanitize::multiline(text)
         .lines()
         .map(|l| format!("{indent}{l}\n"))
@@ -32,7 +32,7 @@ pub fn safe_block(text: &str, indent: &str) -> String {
 }
 
 /// Cuts text to `width` characters with an ellipsis, for table columns.
-pub fn fit(text: &str, width: usize) -> String {
+pub(super) fn fit(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         text.to_string()
     } else {

@@ -104,7 +104,7 @@ pub enum RequestCommand {
     },
 }
 
-pub fn consent(desk: &Desk, actor: &Actor, cmd: ConsentCommand, io: &mut Io) -> Result<i32> {
+pub(super) fn consent(desk: &Desk, actor: &Actor, cmd: ConsentCommand, io: &mut Io) -> Result<i32> {
     match cmd {
         ConsentCommand::List { email, json } => {
             let customer = desk.find_customer(actor, &email)?;
@@ -226,7 +226,7 @@ fn record_json(r: &ConsentRecord) -> serde_json::Value {
     })
 }
 
-pub fn request(desk: &Desk, actor: &Actor, cmd: RequestCommand, io: &mut Io) -> Result<i32> {
+pub(super) fn request(desk: &Desk, actor: &Actor, cmd: RequestCommand, io: &mut Io) -> Result<i32> {
     let now = Timestamp::now();
     let r = match cmd {
         RequestCommand::Open {

@@ -6,7 +6,7 @@ use qrcode::QrCode;
 /// `text` as a QR code in Unicode half blocks, two modules per character cell, with the
 /// quiet zone around it. Drawn light-on-dark, as most terminals are: the modules a
 /// printed code has white are the blocks here (apps read either way round).
-pub fn draw(text: &str) -> Result<String, qrcode::types::QrError> {
+pub(super) fn draw(text: &str) -> Result<String, qrcode::types::QrError> {
     let code = QrCode::new(text.as_bytes())?;
     Ok(code
         .render::<Dense1x2>()

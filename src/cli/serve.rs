@@ -35,7 +35,7 @@ impl ServeArgs {
     }
 }
 
-pub fn run(g: &Global, args: ServeArgs) -> Result<i32> {
+pub(super) fn run(g: &Global, args: ServeArgs) -> Result<i32> {
     init_logging();
     let desk = Arc::new(g.open_desk()?);
     desk.warn_about_legacy_exports();
@@ -53,10 +53,10 @@ pub fn run(g: &Global, args: ServeArgs) -> Result<i32> {
 }
 
 /// Called once everything listens: (SSH address, host key fingerprint, SMTP address).
-pub type Ready = Box<dyn FnOnce(SocketAddr, String, SocketAddr) -> Result<()> + Send>;
+pub(super) type Ready = Box<dyn FnOnce(SocketAddr, String, SocketAddr) -> Result<()> + Send>;
 
 /// Runs every part of the server until `shutdown` resolves (also used by `demo`).
-pub async fn serve(
+pub(super) async fn serve(
     g: &Global,
     args: ServeArgs,
     desk: Arc<Desk>,
@@ -270,7 +270,7 @@ fn print_welcome(
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
+pub(super) async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).ok();
     let terminated = async {

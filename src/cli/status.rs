@@ -8,7 +8,7 @@ use sealdesk_desk::Desk;
 use sealdesk_store::{Failure, HealthReport};
 
 /// Exits 0 when the store is healthy, 1 while it is failing.
-pub fn run(desk: &Desk, json: bool, io: &mut Io) -> Result<i32> {
+pub(super) fn run(desk: &Desk, json: bool, io: &mut Io) -> Result<i32> {
     let report = desk.store_health();
     if json {
         print_json(io.out, &report_json(&report))?;

@@ -67,14 +67,14 @@ pub enum TicketCommand {
 
 /// Whether the command reads its body from stdin (read on the client side, so it also
 /// works when a running server executes the command).
-pub fn needs_stdin(cmd: &TicketCommand) -> bool {
+pub(super) fn needs_stdin(cmd: &TicketCommand) -> bool {
     matches!(
         cmd,
         TicketCommand::Create { body: None, .. } | TicketCommand::Reply { body: None, .. }
     )
 }
 
-pub fn run(
+pub(super) fn run(
     desk: &Desk,
     actor: &Actor,
     cmd: TicketCommand,
@@ -199,7 +199,7 @@ pub fn run(
     Ok(0)
 }
 
-pub fn read_stdin_body() -> Result<String> {
+pub(super) fn read_stdin_body() -> Result<String> {
     use std::io::IsTerminal;
     if std::io::stdin().is_terminal() {
         eprintln!("(reading the body from stdin; end with Ctrl-D, or pass --body TEXT)");

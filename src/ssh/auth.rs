@@ -16,7 +16,7 @@ const REFUSED_KEPT: usize = 5;
 
 /// The outcome of checking an offered key against the agents.
 #[derive(Debug, PartialEq, Eq)]
-pub enum KeyCheck<'a> {
+pub(super) enum KeyCheck<'a> {
     /// The key is one of this agent's, and the agent's name is the SSH user name.
     Accept(&'a Agent),
     /// The key belongs to another agent; a key logs in only as its own agent.
@@ -27,7 +27,7 @@ pub enum KeyCheck<'a> {
 }
 
 /// Checks whether `key` may log in as `user`.
-pub fn check_key<'a>(agents: &'a [Agent], user: &str, key: &PublicKey) -> KeyCheck<'a> {
+pub(super) fn check_key<'a>(agents: &'a [Agent], user: &str, key: &PublicKey) -> KeyCheck<'a> {
     let Some(owner) = agents
         .iter()
         .find(|a| a.keys.iter().any(|l| same_key(l, key)))
@@ -47,12 +47,12 @@ fn same_key(line: &str, key: &PublicKey) -> bool {
 }
 
 /// The SHA-256 fingerprint OpenSSH shows (`SHA256:…`), safe to log.
-pub fn fingerprint(key: &PublicKey) -> String {
+pub(super) fn fingerprint(key: &PublicKey) -> String {
     key.fingerprint(HashAlg::Sha256).to_string()
 }
 
 /// A client-chosen user name made safe and short for a log line.
-pub fn shown_user(user: &str) -> String {
+pub(super) fn shown_user(user: &str) -> String {
     sealdesk_model::sanitize::line(user)
         .chars()
         .take(USER_SHOWN_MAX)
@@ -62,7 +62,7 @@ pub fn shown_user(user: &str) -> String {
 /// What one connection tried, kept until it ends so that a connection which never
 /// logged in leaves one audit trail of the keys it offered.
 #[derive(Debug, Default)]
-pub struct AuthTrail {
+pub(super) struct AuthTrail {
     /// The last user name asked for, as [`shown_user`] made it.
     pub user: String,
     /// Fingerprints of refused keys, without repeats, at most [`REFUSED_KEPT`].
@@ -85,7 +85,7 @@ pub struct AuthTrail {
 /// The first factor done: the agent's key was accepted on this connection. Only this
 /// opens keyboard-interactive, and only for the same user name.
 #[derive(Clone, Debug)]
-pub struct AwaitingCode {
+pub(super) struct AwaitingCode {
     pub agent_id: AgentId,
     /// Also the SSH user name.
     pub agent_name: String,
@@ -95,7 +95,7 @@ pub struct AwaitingCode {
 }
 
 impl AwaitingCode {
-    pub fn new(agent: &Agent, key_fingerprint: String) -> AwaitingCode {
+    pub(super) fn new(agent: &Agent, key_fingerprint: String) -> AwaitingCode {
         AwaitingCode {
             agent_id: agent.id,
             agent_name: agent.name.clone(),
@@ -105,13 +105,13 @@ impl AwaitingCode {
     }
 
     /// Whether a keyboard-interactive request for `user` continues this login.
-    pub fn is_for(&self, user: &str) -> bool {
+    pub(super) fn is_for(&self, user: &str) -> bool {
         self.agent_name == user
     }
 }
 
 impl AuthTrail {
-    pub fn refuse(&mut self, user: &str, fingerprint: String) {
+    pub(super) fn refuse(&mut self, user: &str, fingerprint: String) {
         self.user = shown_user(user);
         if self.refused.len() < REFUSED_KEPT && !self.refused.contains(&fingerprint) {
             self.refused.push(fingerprint);
@@ -119,14 +119,14 @@ impl AuthTrail {
     }
 
     /// A refusal of another method than publickey (`Password`, `CodeWithoutKey`).
-    pub fn refuse_method(&mut self, user: &str, why: LoginRefusal) {
+    pub(super) fn refuse_method(&mut self, user: &str, why: LoginRefusal) {
         self.user = shown_user(user);
         if !self.methods_refused.contains(&why) {
             self.methods_refused.push(why);
         }
     }
 
-    pub fn asked_none(&mut self, user: &str) {
+    pub(super) fn asked_none(&mut self, user: &str) {
         if self.user.is_empty() {
             self.user = shown_user(user);
         }
@@ -136,7 +136,7 @@ impl AuthTrail {
     /// What to audit for a connection that ended without logging in: (user, key
     /// fingerprint, reason), at most [`REFUSED_KEPT`] keys and one event per other
     /// reason. Refused codes are not in it: they were audited as they came.
-    pub fn refusals(&self) -> Vec<(String, Option<String>, LoginRefusal)> {
+    pub(super) fn refusals(&self) -> Vec<(String, Option<String>, LoginRefusal)> {
         if self.logged_in {
             return Vec::new();
         }

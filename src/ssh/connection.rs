@@ -34,7 +34,7 @@ const INPUT_QUEUE: usize = 64;
 const CODE_PROMPT: &str = "Verification code: ";
 
 /// What every connection shares.
-pub struct ServerState {
+pub(super) struct ServerState {
     pub desk: Arc<Desk>,
     pub ui: UiFactory,
     pub opts: ServerOptions,
@@ -58,7 +58,7 @@ enum Standing {
 
 /// Runs a desk call on the blocking pool: store reads and audit writes (with their
 /// fsync) never hold up the async workers every connection runs on.
-pub async fn desk_call<T: Send + 'static>(
+pub(super) async fn desk_call<T: Send + 'static>(
     desk: &Arc<Desk>,
     call: impl FnOnce(&Desk) -> sealdesk_desk::Result<T> + Send + 'static,
 ) -> anyhow::Result<T> {
@@ -69,7 +69,7 @@ pub async fn desk_call<T: Send + 'static>(
 /// Audits one refused login, within the server's budget (the rest are counted and
 /// summed up once a minute, see [`AuditBudget`]). Wrong codes are always written:
 /// only a holder of the agent's key gets that far, and the lock bounds them.
-pub async fn audit_refusal(
+pub(super) async fn audit_refusal(
     state: &ServerState,
     user: String,
     key_fingerprint: Option<String>,
@@ -111,7 +111,7 @@ struct ChannelState {
     input: Option<mpsc::Sender<Input>>,
 }
 
-pub struct Connection {
+pub(super) struct Connection {
     state: Arc<ServerState>,
     peer: SocketAddr,
     trail: Arc<Mutex<AuthTrail>>,
@@ -123,7 +123,7 @@ pub struct Connection {
 }
 
 impl Connection {
-    pub fn new(
+    pub(super) fn new(
         state: Arc<ServerState>,
         peer: SocketAddr,
         trail: Arc<Mutex<AuthTrail>>,

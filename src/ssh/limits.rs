@@ -18,7 +18,7 @@ use tokio::sync::Notify;
 
 /// Why a connection was turned away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LimitHit {
+pub(super) enum LimitHit {
     /// This key (an agent; for strangers, an address) has all the places it may have.
     PerKey { open: usize },
     /// The pool as a whole is full.
@@ -27,7 +27,7 @@ pub enum LimitHit {
 
 /// Counts open connections per key and in total; refuses the newest when full.
 #[derive(Debug)]
-pub struct ConnectionLimiter<K: Hash + Eq + Clone> {
+pub(super) struct ConnectionLimiter<K: Hash + Eq + Clone> {
     per_key: usize,
     total: usize,
     open: Mutex<Counts<K>>,
@@ -41,13 +41,13 @@ struct Counts<K> {
 
 /// One admitted connection; dropping it frees its place.
 #[derive(Debug)]
-pub struct ConnectionSlot<K: Hash + Eq + Clone> {
+pub(super) struct ConnectionSlot<K: Hash + Eq + Clone> {
     limiter: Arc<ConnectionLimiter<K>>,
     key: K,
 }
 
 impl<K: Hash + Eq + Clone> ConnectionLimiter<K> {
-    pub fn new(per_key: usize, total: usize) -> Arc<Self> {
+    pub(super) fn new(per_key: usize, total: usize) -> Arc<Self> {
         Arc::new(ConnectionLimiter {
             per_key,
             total,
@@ -59,7 +59,7 @@ impl<K: Hash + Eq + Clone> ConnectionLimiter<K> {
     }
 
     /// Admits a connection for `key` if both limits allow it.
-    pub fn try_acquire(self: &Arc<Self>, key: K) -> Result<ConnectionSlot<K>, LimitHit> {
+    pub(super) fn try_acquire(self: &Arc<Self>, key: K) -> Result<ConnectionSlot<K>, LimitHit> {
         let mut open = self.open.lock();
         if open.total >= self.total {
             return Err(LimitHit::Total { open: open.total });
@@ -103,7 +103,7 @@ impl<K: Hash + Eq + Clone> Drop for ConnectionSlot<K> {
 
 /// Connections that have not proved an agent's key yet, per source and in total.
 #[derive(Debug)]
-pub struct StrangerPool {
+pub(super) struct StrangerPool {
     per_source: usize,
     total: usize,
     state: Mutex<Strangers>,
@@ -125,7 +125,7 @@ struct Stranger {
 
 /// A stranger's place; dropping it (or [`StrangerPool`] evicting it) frees the place.
 #[derive(Debug)]
-pub struct StrangerSlot {
+pub(super) struct StrangerSlot {
     pool: Arc<StrangerPool>,
     id: u64,
     evict: Arc<Notify>,
@@ -133,7 +133,7 @@ pub struct StrangerSlot {
 
 /// Who made room for a newcomer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Evicted {
+pub(super) struct Evicted {
     pub source: IpAddr,
     /// Why: the newcomer's own address was at its limit, or the pool was.
     pub reason: LimitHit,
@@ -141,7 +141,7 @@ pub struct Evicted {
 
 impl StrangerPool {
     /// At least one connection per source and in total.
-    pub fn new(per_source: usize, total: usize) -> Arc<Self> {
+    pub(super) fn new(per_source: usize, total: usize) -> Arc<Self> {
         Arc::new(StrangerPool {
             per_source: per_source.max(1),
             total: total.max(1),
@@ -153,7 +153,7 @@ impl StrangerPool {
     /// address's oldest goes; else if the pool is full, the oldest stranger of the
     /// address holding the most goes (the one connected longest, among equals). The
     /// one that goes is told through [`StrangerSlot::evicted`].
-    pub fn admit(self: &Arc<Self>, ip: IpAddr) -> (StrangerSlot, Option<Evicted>) {
+    pub(super) fn admit(self: &Arc<Self>, ip: IpAddr) -> (StrangerSlot, Option<Evicted>) {
         let source = source_of(ip);
         let mut s = self.state.lock();
         let from_source = s.by_source.get(&source).map_or(0, BTreeSet::len);
@@ -232,7 +232,7 @@ impl Strangers {
 
 impl StrangerSlot {
     /// Resolves once the pool has given this place to a newcomer.
-    pub fn evicted(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+    pub(super) fn evicted(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
         let evict = Arc::clone(&self.evict);
         async move { evict.notified().await }
     }
@@ -247,7 +247,7 @@ impl Drop for StrangerSlot {
 /// The source a connection counts against. An IPv4-mapped address is its IPv4 address;
 /// other IPv6 addresses count per /64, since one host usually holds a whole /64 and
 /// could otherwise open unlimited connections from fresh addresses.
-pub fn source_of(ip: IpAddr) -> IpAddr {
+pub(super) fn source_of(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -264,7 +264,7 @@ pub fn source_of(ip: IpAddr) -> IpAddr {
 /// window, the rest only counted and written as one summary when the window ends, so
 /// a flood of connections costs the log one event per window, not one per attempt.
 #[derive(Debug)]
-pub struct AuditBudget {
+pub(super) struct AuditBudget {
     per_window: usize,
     window: Duration,
     state: Mutex<Budget>,
@@ -278,7 +278,7 @@ struct Budget {
 }
 
 impl AuditBudget {
-    pub fn new(per_window: usize, window: Duration) -> AuditBudget {
+    pub(super) fn new(per_window: usize, window: Duration) -> AuditBudget {
         AuditBudget {
             per_window,
             window,
@@ -291,7 +291,7 @@ impl AuditBudget {
     }
 
     /// Whether one more event may be written now; if not, it is counted.
-    pub fn allow(&self, now: Instant) -> bool {
+    pub(super) fn allow(&self, now: Instant) -> bool {
         let mut b = self.state.lock();
         if now.duration_since(b.started) >= self.window && b.suppressed == 0 {
             b.started = now;
@@ -309,7 +309,7 @@ impl AuditBudget {
     /// Once the window is over: how many events it left out (to be written as one
     /// summary), and a new window begins. `None` while the window runs or if nothing
     /// was left out.
-    pub fn take_suppressed(&self, now: Instant) -> Option<usize> {
+    pub(super) fn take_suppressed(&self, now: Instant) -> Option<usize> {
         let mut b = self.state.lock();
         if now.duration_since(b.started) < self.window || b.suppressed == 0 {
             return None;
@@ -323,7 +323,7 @@ impl AuditBudget {
         Some(n)
     }
 
-    pub fn window(&self) -> Duration {
+    pub(super) fn window(&self) -> Duration {
         self.window
     }
 }

@@ -40,7 +40,7 @@ const TICK: Duration = Duration::from_secs(1);
 
 /// What the connection hands to a running session.
 #[derive(Debug)]
-pub enum Input {
+pub(super) enum Input {
     /// Bytes the agent's terminal sent.
     Bytes(Vec<u8>),
     /// A window-change request.
@@ -49,10 +49,10 @@ pub enum Input {
 
 /// Builds a session's UI; called on the session's own thread, as opening the first
 /// screen reads the desk.
-pub type MakeUi = Box<dyn FnOnce() -> Box<dyn SessionUi> + Send>;
+pub(super) type MakeUi = Box<dyn FnOnce() -> Box<dyn SessionUi> + Send>;
 
 /// Everything a session needs; the connection builds it on `shell`.
-pub struct Setup {
+pub(super) struct Setup {
     pub desk: Arc<Desk>,
     pub ui: MakeUi,
     /// The pty's size from the pty request.
@@ -114,7 +114,7 @@ enum Output {
 /// Runs a session on its own thread. Whatever happens to it, even a panic in the UI, the
 /// agent's terminal is restored, the channel closed and the agent's presence cleared;
 /// then `done` runs.
-pub fn start(
+pub(super) fn start(
     setup: Setup,
     handle: Handle,
     channel: ChannelId,
@@ -426,7 +426,7 @@ fn agent_exists(desk: &Desk, id: AgentId) -> bool {
 }
 
 /// Resolves once the server shuts down (or is gone).
-pub async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+pub(super) async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     // The guard `wait_for` returns must not live across an await: it is not `Send`.
     let _ = shutdown.wait_for(|stop| *stop).await;
 }

@@ -11,8 +11,8 @@ use std::io;
 
 /// Largest window we draw for. A client may claim any size; ratatui keeps two buffers
 /// of width × height cells, so an absurd claim must not become an absurd allocation.
-pub const MAX_COLS: u16 = 500;
-pub const MAX_ROWS: u16 = 200;
+pub(super) const MAX_COLS: u16 = 500;
+pub(super) const MAX_ROWS: u16 = 200;
 
 /// Used when a client asks for a pty of size 0 (some do, then send window-change).
 const FALLBACK_SIZE: (u16, u16) = (80, 24);
@@ -21,17 +21,17 @@ const FALLBACK_SIZE: (u16, u16) = (80, 24);
 /// parser turns pastes into one event, and they cannot then be mistaken for keys).
 const ENTER: &[u8] = b"\x1b[?1049h\x1b[H\x1b[2J\x1b[?25l\x1b[?2004h";
 /// Undo everything ENTER and the frames did: attributes, paste mode, cursor, screen.
-pub const LEAVE: &[u8] = b"\x1b[0m\x1b[?2004l\x1b[?25h\x1b[?1049l";
+pub(super) const LEAVE: &[u8] = b"\x1b[0m\x1b[?2004l\x1b[?25h\x1b[?1049l";
 
 /// The terminal of one SSH session. Drawing appends escape sequences to an internal
 /// buffer; [`take_output`](Self::take_output) hands them over.
-pub struct SshTerminal {
+pub(super) struct SshTerminal {
     terminal: Terminal<BufferBackend>,
 }
 
 impl SshTerminal {
     /// A terminal of `cols` × `rows` that starts by entering the alternate screen.
-    pub fn new(cols: u32, rows: u32) -> SshTerminal {
+    pub(super) fn new(cols: u32, rows: u32) -> SshTerminal {
         let area = area_for(cols, rows);
         let mut backend = BufferBackend::new(area.as_size());
         backend.out.extend_from_slice(ENTER);
@@ -45,14 +45,14 @@ impl SshTerminal {
         SshTerminal { terminal }
     }
 
-    pub fn size(&self) -> (u16, u16) {
+    pub(super) fn size(&self) -> (u16, u16) {
         let size = self.terminal.backend().size;
         (size.width, size.height)
     }
 
     /// Adopts a new window size; the next draw repaints the whole screen.
     /// Returns the size actually used (clamped).
-    pub fn resize(&mut self, cols: u32, rows: u32) -> (u16, u16) {
+    pub(super) fn resize(&mut self, cols: u32, rows: u32) -> (u16, u16) {
         let area = area_for(cols, rows);
         self.terminal.backend_mut().size = area.as_size();
         // Clears the screen and forgets the previous frame, so nothing stale survives
@@ -64,20 +64,20 @@ impl SshTerminal {
     }
 
     /// Renders one whole frame; its bytes wait in the buffer.
-    pub fn draw(&mut self, render: impl FnOnce(&mut Frame)) {
+    pub(super) fn draw(&mut self, render: impl FnOnce(&mut Frame)) {
         self.terminal
             .draw(render)
             .expect("a buffer backend cannot fail");
     }
 
     /// The bytes produced since the last call.
-    pub fn take_output(&mut self) -> Vec<u8> {
+    pub(super) fn take_output(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.terminal.backend_mut().out)
     }
 
     /// Ends the session's use of the screen: pending output, then the sequences that
     /// give the agent's terminal back as it was (their shell reappears).
-    pub fn leave(mut self) -> Vec<u8> {
+    pub(super) fn leave(mut self) -> Vec<u8> {
         let mut out = self.take_output();
         out.extend_from_slice(LEAVE);
         out

@@ -12,7 +12,7 @@ const MAX_DEPTH: usize = 4;
 
 /// Every hit as "path[!member…]: canary". Panics if no file was scanned at all, so a wrong
 /// directory cannot pass for a clean one.
-pub fn hits(dirs: &[&Path], canaries: &[&str]) -> Vec<String> {
+pub(crate) fn hits(dirs: &[&Path], canaries: &[&str]) -> Vec<String> {
     let patterns: Vec<(&str, Vec<Vec<u8>>)> = canaries.iter().map(|c| (*c, needles(c))).collect();
     let mut out = Vec::new();
     let mut files = 0;
@@ -30,7 +30,7 @@ pub fn hits(dirs: &[&Path], canaries: &[&str]) -> Vec<String> {
 }
 
 /// Like [`hits`] for one file's bytes (an export streamed to stdout, a mail in a sink).
-pub fn hits_in(name: &str, bytes: &[u8], canaries: &[&str]) -> Vec<String> {
+pub(crate) fn hits_in(name: &str, bytes: &[u8], canaries: &[&str]) -> Vec<String> {
     let patterns: Vec<(&str, Vec<Vec<u8>>)> = canaries.iter().map(|c| (*c, needles(c))).collect();
     let mut out = Vec::new();
     scan_bytes(name, bytes, &patterns, 0, &mut out);

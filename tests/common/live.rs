@@ -8,16 +8,16 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_sealdesk");
-pub const WAIT: Duration = Duration::from_secs(20);
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_sealdesk");
+pub(crate) const WAIT: Duration = Duration::from_secs(20);
 
 /// A desk in a temporary directory, driven through the CLI.
-pub struct TestDesk {
+pub(crate) struct TestDesk {
     pub dir: tempfile::TempDir,
 }
 
 impl TestDesk {
-    pub fn new() -> TestDesk {
+    pub(crate) fn new() -> TestDesk {
         let desk = TestDesk {
             dir: tempfile::tempdir().unwrap(),
         };
@@ -25,11 +25,11 @@ impl TestDesk {
         desk
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    pub fn command(&self) -> Command {
+    pub(crate) fn command(&self) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.arg("--data")
             .arg(self.path("data"))
@@ -48,12 +48,12 @@ impl TestDesk {
         cmd
     }
 
-    pub fn try_cli(&self, args: &[&str]) -> Output {
+    pub(crate) fn try_cli(&self, args: &[&str]) -> Output {
         run(self.command().args(args), WAIT)
     }
 
     /// Runs a CLI command with `stdin` as its input (e.g. `ingest` and a message).
-    pub fn cli_with_stdin(&self, args: &[&str], stdin: &[u8]) -> Output {
+    pub(crate) fn cli_with_stdin(&self, args: &[&str], stdin: &[u8]) -> Output {
         use std::io::Write;
         let mut child = self
             .command()
@@ -73,7 +73,7 @@ impl TestDesk {
     }
 
     /// Runs a CLI command that must succeed; returns its stdout.
-    pub fn cli(&self, args: &[&str]) -> String {
+    pub(crate) fn cli(&self, args: &[&str]) -> String {
         let out = self.try_cli(args);
         assert!(
             out.status.success(),
@@ -84,7 +84,7 @@ impl TestDesk {
     }
 
     /// A new ed25519 key pair; returns the private key's path.
-    pub fn keygen(&self, name: &str) -> PathBuf {
+    pub(crate) fn keygen(&self, name: &str) -> PathBuf {
         let key = self.path(name);
         let out = run(
             Command::new("ssh-keygen")
@@ -96,13 +96,13 @@ impl TestDesk {
         key
     }
 
-    pub fn add_agent(&self, name: &str, key: &Path) {
+    pub(crate) fn add_agent(&self, name: &str, key: &Path) {
         let public = key.with_extension("pub");
         self.cli(&["agent", "add", name, "--key-file", public.to_str().unwrap()]);
     }
 
     /// Registers an agent with the admin role.
-    pub fn add_admin(&self, name: &str, key: &Path) {
+    pub(crate) fn add_admin(&self, name: &str, key: &Path) {
         let public = key.with_extension("pub");
         let public = public.to_str().unwrap();
         self.cli(&[
@@ -117,11 +117,11 @@ impl TestDesk {
     }
 
     /// Every audit event, as `audit export --json` gives them.
-    pub fn audit(&self) -> Vec<serde_json::Value> {
+    pub(crate) fn audit(&self) -> Vec<serde_json::Value> {
         serde_json::from_str(&self.cli(&["audit", "export", "--json"])).unwrap()
     }
 
-    pub fn serve(&self) -> Server {
+    pub(crate) fn serve(&self) -> Server {
         let mut child = self
             .command()
             .args(["serve", "--ssh", "127.0.0.1:0", "--smtp", "127.0.0.1:0"])
@@ -184,7 +184,7 @@ impl TestDesk {
 
 /// A new desk that takes mail for `support@desk.example` and answers as
 /// `Support <support@desk.example>`, through the relay on `relay_port` if given.
-pub fn configured_desk(relay_port: Option<u16>) -> TestDesk {
+pub(crate) fn configured_desk(relay_port: Option<u16>) -> TestDesk {
     let desk = TestDesk::new();
     desk.cli(&["config", "set", "mail.ingest", "support@desk.example"]);
     desk.cli(&[
@@ -205,7 +205,7 @@ pub fn configured_desk(relay_port: Option<u16>) -> TestDesk {
 }
 
 /// A running `sealdesk serve`, killed when dropped.
-pub struct Server {
+pub(crate) struct Server {
     pub child: Child,
     pub port: u16,
     pub banner: String,
@@ -217,13 +217,13 @@ pub struct Server {
 
 impl Server {
     /// The log lines printed since the last call, to explain a failure.
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.lines.try_iter().collect::<Vec<_>>().join("\n")
     }
 
     /// The `ssh` command line for `user` with `key` and nothing else: no agent, no
     /// config, no known hosts. Without `batch` it may ask for a code.
-    pub fn ssh_words(&self, key: &Path, user: &str, batch: bool) -> Vec<String> {
+    pub(crate) fn ssh_words(&self, key: &Path, user: &str, batch: bool) -> Vec<String> {
         let mut words: Vec<String> = ["ssh", "-F", "/dev/null", "-p"].map(String::from).to_vec();
         words.push(self.port.to_string());
         words.push("-i".into());
@@ -248,7 +248,7 @@ impl Server {
     }
 
     /// `ssh` that never prompts (BatchMode): the key is all it can offer.
-    pub fn ssh(&self, key: &Path, user: &str) -> Command {
+    pub(crate) fn ssh(&self, key: &Path, user: &str) -> Command {
         let words = self.ssh_words(key, user, true);
         let mut cmd = Command::new(&words[0]);
         cmd.args(&words[1..]).stdin(Stdio::null());
@@ -256,7 +256,7 @@ impl Server {
     }
 
     /// Asks the server to stop as the CLI's signal handling would, and waits for it.
-    pub fn terminate(mut self) -> std::process::ExitStatus {
+    pub(crate) fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         assert!(Command::new("kill")
             .args(["-TERM", &pid])
@@ -282,7 +282,7 @@ impl Drop for Server {
 }
 
 /// Runs a command to completion within `limit`, killing it if it hangs.
-pub fn run(cmd: &mut Command, limit: Duration) -> Output {
+pub(crate) fn run(cmd: &mut Command, limit: Duration) -> Output {
     let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -306,19 +306,19 @@ pub fn run(cmd: &mut Command, limit: Duration) -> Output {
 }
 
 /// tmux on a private socket, standing in for the agent's terminal; killed when dropped.
-pub struct Tmux {
+pub(crate) struct Tmux {
     socket: PathBuf,
 }
 
 impl Tmux {
     /// Runs `command` in a 100×30 window; the shell keeps the window open afterwards
     /// and prints the exit status.
-    pub fn start(desk: &TestDesk, command: &str) -> Tmux {
+    pub(crate) fn start(desk: &TestDesk, command: &str) -> Tmux {
         Tmux::start_named(desk, "tmux", command)
     }
 
     /// Like [`Tmux::start`], on its own socket, for a second terminal.
-    pub fn start_named(desk: &TestDesk, name: &str, command: &str) -> Tmux {
+    pub(crate) fn start_named(desk: &TestDesk, name: &str, command: &str) -> Tmux {
         let tmux = Tmux {
             socket: desk.path(&format!("{name}.sock")),
         };
@@ -337,19 +337,19 @@ impl Tmux {
         tmux
     }
 
-    pub fn command(&self) -> Command {
+    pub(crate) fn command(&self) -> Command {
         let mut cmd = Command::new("tmux");
         cmd.arg("-S").arg(&self.socket).env_remove("TMUX");
         cmd
     }
 
-    pub fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         let out = run(self.command().args(["capture-pane", "-p", "-t", "t"]), WAIT);
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// The screen with its colours and attributes as escape sequences.
-    pub fn styled_screen(&self) -> String {
+    pub(crate) fn styled_screen(&self) -> String {
         let out = run(
             self.command().args(["capture-pane", "-p", "-e", "-t", "t"]),
             WAIT,
@@ -358,7 +358,7 @@ impl Tmux {
     }
 
     /// Polls the screen until it shows `text`.
-    pub fn wait_for(&self, text: &str) -> String {
+    pub(crate) fn wait_for(&self, text: &str) -> String {
         let deadline = Instant::now() + WAIT;
         loop {
             let screen = self.screen();
@@ -373,12 +373,12 @@ impl Tmux {
         }
     }
 
-    pub fn send_keys(&self, keys: &str) {
+    pub(crate) fn send_keys(&self, keys: &str) {
         run(self.command().args(["send-keys", "-t", "t", keys]), WAIT);
     }
 
     /// Types text literally (no key-name interpretation).
-    pub fn type_text(&self, text: &str) {
+    pub(crate) fn type_text(&self, text: &str) {
         run(
             self.command().args(["send-keys", "-t", "t", "-l", text]),
             WAIT,
@@ -386,13 +386,13 @@ impl Tmux {
     }
 
     /// Types `text`, then Enter.
-    pub fn type_line(&self, text: &str) {
+    pub(crate) fn type_line(&self, text: &str) {
         self.type_text(text);
         self.send_keys("Enter");
     }
 
     /// Resizes the terminal, as a user dragging the window would.
-    pub fn resize(&self, cols: u16, rows: u16) {
+    pub(crate) fn resize(&self, cols: u16, rows: u16) {
         let (x, y) = (cols.to_string(), rows.to_string());
         run(
             self.command()
@@ -402,7 +402,7 @@ impl Tmux {
     }
 
     /// Polls until `pred` holds for the screen; returns it and how long it took.
-    pub fn wait_until(
+    pub(crate) fn wait_until(
         &self,
         what: &str,
         limit: Duration,
@@ -429,7 +429,7 @@ impl Drop for Tmux {
     }
 }
 
-pub fn interactive_ssh(server: &Server, key: &Path, user: &str, extra: &[&str]) -> String {
+pub(crate) fn interactive_ssh(server: &Server, key: &Path, user: &str, extra: &[&str]) -> String {
     let cmd = server.ssh(key, user);
     let mut words: Vec<String> = vec![
         cmd.get_program().to_string_lossy().into_owned(),

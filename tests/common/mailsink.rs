@@ -9,13 +9,13 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// A minimal SMTP server standing in for the relay: accepts everything, keeps each DATA.
-pub struct Sink {
+pub(crate) struct Sink {
     pub port: u16,
     pub received: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
 impl Sink {
-    pub fn start() -> Sink {
+    pub(crate) fn start() -> Sink {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
@@ -68,7 +68,7 @@ impl Sink {
         Sink { port, received }
     }
 
-    pub fn wait_for_mail(&self, n: usize) -> Vec<Vec<u8>> {
+    pub(crate) fn wait_for_mail(&self, n: usize) -> Vec<Vec<u8>> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let got = self.received.lock().unwrap().clone();
@@ -86,7 +86,7 @@ impl Sink {
 }
 
 /// Sends one raw message with Python's smtplib; Ok or the client's error text.
-pub fn smtp_send(port: u16, from: &str, to: &str, raw: &str) -> Result<(), String> {
+pub(crate) fn smtp_send(port: u16, from: &str, to: &str, raw: &str) -> Result<(), String> {
     let script = "import smtplib,sys\ns=smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=20)\ns.sendmail(sys.argv[2], [sys.argv[3]], sys.stdin.buffer.read())\ns.quit()\n";
     let mut child = Command::new("python3")
         .args(["-c", script, &port.to_string(), from, to])
@@ -110,6 +110,6 @@ pub fn smtp_send(port: u16, from: &str, to: &str, raw: &str) -> Result<(), Strin
 }
 
 /// A plain message to the desk; `extra` is more header lines, each ending in CRLF.
-pub fn mail(from: &str, subject: &str, id: &str, extra: &str, body: &str) -> String {
+pub(crate) fn mail(from: &str, subject: &str, id: &str, extra: &str, body: &str) -> String {
     format!("From: {from}\r\nTo: support@desk.example\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n{extra}\r\n{body}\r\n")
 }

@@ -2,16 +2,16 @@
 //! a byte scanner for plaintext at rest.
 #![allow(dead_code)]
 
-pub mod deep_scan;
-pub mod live;
-pub mod mailsink;
+pub(crate) mod deep_scan;
+pub(crate) mod live;
+pub(crate) mod mailsink;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-pub struct TempDesk {
+pub(crate) struct TempDesk {
     pub dir: tempfile::TempDir,
     pub data: PathBuf,
     pub keys: PathBuf,
@@ -19,7 +19,7 @@ pub struct TempDesk {
 
 impl TempDesk {
     /// Paths only; nothing created yet.
-    pub fn paths_only() -> TempDesk {
+    pub(crate) fn paths_only() -> TempDesk {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data");
         let keys = dir.path().join("keys");
@@ -27,7 +27,7 @@ impl TempDesk {
     }
 
     /// A desk initialised through the real binary.
-    pub fn init() -> TempDesk {
+    pub(crate) fn init() -> TempDesk {
         let d = TempDesk::paths_only();
         let out = d.cli(&["init"]);
         assert!(out.status.success(), "init failed: {}", stderr(&out));
@@ -35,7 +35,7 @@ impl TempDesk {
     }
 
     /// A new desk whose mail goes out as `Support <support@desk.example>`.
-    pub fn with_support_address() -> TempDesk {
+    pub(crate) fn with_support_address() -> TempDesk {
         let d = TempDesk::init();
         ok(
             &d,
@@ -49,7 +49,7 @@ impl TempDesk {
         d
     }
 
-    pub fn paths(&self) -> sealdesk_store::Paths {
+    pub(crate) fn paths(&self) -> sealdesk_store::Paths {
         sealdesk_store::Paths {
             data: self.data.clone(),
             keys: self.keys.clone(),
@@ -57,12 +57,12 @@ impl TempDesk {
     }
 
     /// Runs the real binary against this desk.
-    pub fn cli(&self, args: &[&str]) -> Output {
+    pub(crate) fn cli(&self, args: &[&str]) -> Output {
         self.cli_with(args, &[], None)
     }
 
     /// Runs the real binary with this desk's data dir but another keys dir.
-    pub fn cli_keys(&self, keys: &Path, args: &[&str]) -> Output {
+    pub(crate) fn cli_keys(&self, keys: &Path, args: &[&str]) -> Output {
         let keyed = TempDesk {
             dir: tempfile::tempdir().unwrap(),
             data: self.data.clone(),
@@ -72,15 +72,25 @@ impl TempDesk {
     }
 
     /// Runs the real binary with raw bytes on stdin.
-    pub fn cli_raw_stdin(&self, args: &[&str], stdin: &[u8]) -> Output {
+    pub(crate) fn cli_raw_stdin(&self, args: &[&str], stdin: &[u8]) -> Output {
         self.cli_bytes(args, &[], Some(stdin))
     }
 
-    pub fn cli_with(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+    pub(crate) fn cli_with(
+        &self,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stdin: Option<&str>,
+    ) -> Output {
         self.cli_bytes(args, env, stdin.map(str::as_bytes))
     }
 
-    pub fn cli_bytes(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Output {
+    pub(crate) fn cli_bytes(
+        &self,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stdin: Option<&[u8]>,
+    ) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_sealdesk"));
         cmd.args([
             "--data",
@@ -112,20 +122,20 @@ impl TempDesk {
 }
 
 /// Runs a command that must succeed; returns its stdout.
-pub fn ok(d: &TempDesk, args: &[&str]) -> String {
+pub(crate) fn ok(d: &TempDesk, args: &[&str]) -> String {
     let out = d.cli(args);
     assert!(out.status.success(), "{args:?}: {}", stderr(&out));
     stdout(&out)
 }
 
 /// Runs a command that must succeed and print JSON.
-pub fn json(d: &TempDesk, args: &[&str]) -> serde_json::Value {
+pub(crate) fn json(d: &TempDesk, args: &[&str]) -> serde_json::Value {
     let text = ok(d, args);
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {text}"))
 }
 
 /// Files one message with `sealdesk ingest`, which must exit 0; returns its stdout.
-pub fn ingest(d: &TempDesk, raw: &str) -> String {
+pub(crate) fn ingest(d: &TempDesk, raw: &str) -> String {
     let out = d.cli_with(&["ingest"], &[], Some(raw));
     assert_eq!(
         out.status.code(),
@@ -136,16 +146,16 @@ pub fn ingest(d: &TempDesk, raw: &str) -> String {
     stdout(&out)
 }
 
-pub fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-pub fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// Asserts a failed command: non-zero exit, one clear line mentioning `needle`, no panic.
-pub fn assert_clean_failure(o: &Output, needle: &str) {
+pub(crate) fn assert_clean_failure(o: &Output, needle: &str) {
     let err = stderr(o);
     assert!(
         !o.status.success(),
@@ -166,7 +176,7 @@ pub fn assert_clean_failure(o: &Output, needle: &str) {
 
 /// The byte patterns a canary could hide as: UTF-8, UTF-16LE and base64 (at each of the
 /// three alignments, minus the edge characters that depend on neighbouring bytes).
-pub fn needles(canary: &str) -> Vec<Vec<u8>> {
+pub(crate) fn needles(canary: &str) -> Vec<Vec<u8>> {
     let mut out = vec![canary.as_bytes().to_vec()];
     out.push(
         canary
@@ -188,7 +198,7 @@ pub fn needles(canary: &str) -> Vec<Vec<u8>> {
 }
 
 /// Every (file, needle index) where a needle occurs, across all files under `dirs`.
-pub fn scan(dirs: &[&Path], needles: &[Vec<u8>]) -> Vec<(PathBuf, usize)> {
+pub(crate) fn scan(dirs: &[&Path], needles: &[Vec<u8>]) -> Vec<(PathBuf, usize)> {
     let mut hits = Vec::new();
     let mut files = 0;
     for dir in dirs {
@@ -206,7 +216,7 @@ pub fn scan(dirs: &[&Path], needles: &[Vec<u8>]) -> Vec<(PathBuf, usize)> {
     hits
 }
 
-pub fn walk(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir) {
         for e in entries.flatten() {
@@ -221,7 +231,7 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-pub fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap().flatten() {
         let target = to.join(e.file_name());
@@ -234,7 +244,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// A fresh OpenSSH public key line, without touching ssh-keygen.
-pub fn public_key_line(seed: u8, comment: &str) -> String {
+pub(crate) fn public_key_line(seed: u8, comment: &str) -> String {
     use russh::keys::ssh_key::{private::Ed25519Keypair, PrivateKey};
     let mut key = PrivateKey::from(Ed25519Keypair::from_seed(&[seed; 32]));
     key.set_comment(comment);

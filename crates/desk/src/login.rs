@@ -64,7 +64,7 @@ pub enum CodeCheck {
 }
 
 /// Wrong codes in a row, per agent, before their second factor locks.
-pub const WRONG_CODES_BEFORE_LOCK: u32 = 5;
+pub(crate) const WRONG_CODES_BEFORE_LOCK: u32 = 5;
 /// The first lock; each further one (without a right code in between) doubles it.
 const FIRST_LOCK_SECS: u64 = 60;
 const LONGEST_LOCK_SECS: u64 = 3600;

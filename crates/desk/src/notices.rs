@@ -18,7 +18,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 const MARKETING_PURPOSE: &str = "040";
 
 /// The placeholders a notice's subject and body may use.
-pub const PLACEHOLDERS: [&str; 2] = ["{customer.name}", "{customer.email}"];
+pub(crate) const PLACEHOLDERS: [&str; 2] = ["{customer.name}", "{customer.email}"];
 
 /// Recipients per unit of work while sending.
 const SEND_BATCH: usize = 25;
@@ -523,7 +523,7 @@ pub(super) fn record_delivery(u: &mut Unit<'_>, seq: u32, delivery: Delivery) ->
 }
 
 /// Fills `{customer.name}` (the address when no name is known) and `{customer.email}`.
-pub fn render(text: &str, customer: &Customer) -> String {
+pub(crate) fn render(text: &str, customer: &Customer) -> String {
     let name = if customer.name.trim().is_empty() {
         customer.primary_email()
     } else {

@@ -268,13 +268,13 @@ fn set_delivery(u: &mut Unit<'_>, ticket: TicketNo, seq: u32, delivery: Delivery
 }
 
 /// `[#12] Printer on fire`: the tag lets replies thread even if a client drops headers.
-pub fn reply_subject(ticket: &Ticket) -> String {
+pub(crate) fn reply_subject(ticket: &Ticket) -> String {
     let base = sealdesk_mail::parse::base_subject(ticket.subject.as_str());
     format!("Re: [#{}] {}", ticket.number.0, base)
 }
 
 /// The reply, then the customer's last message quoted below it, as mail clients do.
-pub fn quote_body(text: &str, previous: Option<&Message>) -> String {
+pub(crate) fn quote_body(text: &str, previous: Option<&Message>) -> String {
     let mut body = text.trim_end().to_string();
     body.push('\n');
     if let Some(prev) = previous {

@@ -162,7 +162,7 @@ impl Matcher<'_> {
 }
 
 #[derive(Default)]
-pub struct QueueIndex {
+pub(crate) struct QueueIndex {
     rows: BTreeMap<TicketNo, SharedRow>,
     /// Per ticket, the store's commit count read before its row was: a row read
     /// earlier never replaces one read later (refreshes can overtake each other).
@@ -170,7 +170,7 @@ pub struct QueueIndex {
 }
 
 impl QueueIndex {
-    pub fn upsert(&mut self, row: QueueRow) {
+    pub(crate) fn upsert(&mut self, row: QueueRow) {
         self.rows.insert(row.ticket.number, Arc::new(row));
     }
 
@@ -187,21 +187,21 @@ impl QueueIndex {
         }
     }
 
-    pub fn remove(&mut self, number: TicketNo) {
+    pub(crate) fn remove(&mut self, number: TicketNo) {
         self.rows.remove(&number);
     }
 
-    pub fn get(&self, number: TicketNo) -> Option<&SharedRow> {
+    pub(crate) fn get(&self, number: TicketNo) -> Option<&SharedRow> {
         self.rows.get(&number)
     }
 
     /// The highest ticket number there is.
-    pub fn newest(&self) -> Option<TicketNo> {
+    pub(crate) fn newest(&self) -> Option<TicketNo> {
         self.rows.keys().next_back().copied()
     }
 
     /// The rows matching `q`, sorted as asked.
-    pub fn query(&self, q: &QueueQuery) -> Vec<SharedRow> {
+    pub(crate) fn query(&self, q: &QueueQuery) -> Vec<SharedRow> {
         let matcher = q.matcher();
         let mut out: Vec<SharedRow> = self
             .rows

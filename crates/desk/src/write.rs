@@ -124,7 +124,7 @@ pub(super) struct Unit<'d> {
 impl<'d> Unit<'d> {
     /// Makes sure the unit holds `what`; if it does not, the unit is run again holding
     /// it (return the error at once with `?`).
-    pub fn hold(&mut self, what: Hold) -> Result<()> {
+    pub(crate) fn hold(&mut self, what: Hold) -> Result<()> {
         let held = match what {
             Hold::Everything => self.held.len() == STRIPES,
             other => self.held.contains(&other.stripe()),
@@ -137,7 +137,12 @@ impl<'d> Unit<'d> {
     }
 
     /// Adds an audit event by the unit's actor; `customer` becomes their pseudonym.
-    pub fn audit(&mut self, action: &str, targets: Vec<String>, customer: Option<&CustomerId>) {
+    pub(crate) fn audit(
+        &mut self,
+        action: &str,
+        targets: Vec<String>,
+        customer: Option<&CustomerId>,
+    ) {
         let actor = self.actor;
         let event = AuditEvent {
             seq: 0,
@@ -154,24 +159,24 @@ impl<'d> Unit<'d> {
     }
 
     /// Who acts in this unit.
-    pub fn actor_name(&self) -> &str {
+    pub(crate) fn actor_name(&self) -> &str {
         &self.actor.name
     }
 
     /// The ticket changed: its queue row is refreshed and sessions are told.
-    pub fn touch(&mut self, ticket: TicketNo) {
+    pub(crate) fn touch(&mut self, ticket: TicketNo) {
         self.touched.insert(ticket);
     }
 
     /// Something else sessions should hear about once the unit is durable.
-    pub fn announce(&mut self, change: Change) {
+    pub(crate) fn announce(&mut self, change: Change) {
         if !self.changes.contains(&change) {
             self.changes.push(change);
         }
     }
 
     /// Runs `then` once the unit is durable, still holding its locks.
-    pub fn after_commit(&mut self, then: impl FnOnce(&Desk) -> Result<()> + 'd) {
+    pub(crate) fn after_commit(&mut self, then: impl FnOnce(&Desk) -> Result<()> + 'd) {
         self.after.push(Box::new(then));
     }
 }

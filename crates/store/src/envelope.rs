@@ -23,7 +23,7 @@ pub type RecordKeyId = [u8; 16];
 
 /// Which key seals a value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeySlot {
+pub(crate) enum KeySlot {
     Master,
     Customer(CustomerId),
     /// A deletable record's own key, bound to its customer: the sealing key is
@@ -56,15 +56,15 @@ impl KeySlot {
 
 /// A 256-bit AEAD key.
 #[derive(Clone)]
-pub struct SealKey(XChaCha20Poly1305);
+pub(crate) struct SealKey(XChaCha20Poly1305);
 
 impl SealKey {
-    pub fn new(bytes: &[u8; 32]) -> Self {
+    pub(crate) fn new(bytes: &[u8; 32]) -> Self {
         SealKey(XChaCha20Poly1305::new(bytes.into()))
     }
 
     /// Seals `plaintext` with a fresh random nonce and the given associated data.
-    pub fn seal_raw(&self, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+    pub(crate) fn seal_raw(&self, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_LEN];
         getrandom::fill(&mut nonce).expect("the OS random source failed");
         let ct = self
@@ -84,7 +84,7 @@ impl SealKey {
     }
 
     /// Opens what [`seal_raw`](Self::seal_raw) produced; `None` if it is not authentic.
-    pub fn open_raw(&self, aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+    pub(crate) fn open_raw(&self, aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
         if sealed.len() < NONCE_LEN + 16 {
             return None;
         }
@@ -106,7 +106,13 @@ fn aad(tree: &str, key: &[u8], header: &[u8]) -> Vec<u8> {
 }
 
 /// Seals a plaintext for storage at `tree`/`key`.
-pub fn seal(slot: KeySlot, cipher: &SealKey, tree: &str, key: &[u8], plaintext: &[u8]) -> Vec<u8> {
+pub(crate) fn seal(
+    slot: KeySlot,
+    cipher: &SealKey,
+    tree: &str,
+    key: &[u8],
+    plaintext: &[u8],
+) -> Vec<u8> {
     let header = slot.header();
     let body = cipher.seal_raw(&aad(tree, key, &header), plaintext);
     let mut out = header;
@@ -115,7 +121,7 @@ pub fn seal(slot: KeySlot, cipher: &SealKey, tree: &str, key: &[u8], plaintext: 
 }
 
 /// Reads which key sealed a stored value, checking the format version.
-pub fn slot_of(tree: &str, sealed: &[u8]) -> Result<KeySlot> {
+pub(crate) fn slot_of(tree: &str, sealed: &[u8]) -> Result<KeySlot> {
     match sealed {
         [FORMAT_VERSION, 0, ..] => Ok(KeySlot::Master),
         [FORMAT_VERSION, 1, rest @ ..] if rest.len() >= 16 => {
@@ -138,7 +144,7 @@ pub fn slot_of(tree: &str, sealed: &[u8]) -> Result<KeySlot> {
 }
 
 /// Opens a stored value with the key its header names (the caller looked it up).
-pub fn open(cipher: &SealKey, tree: &str, key: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
+pub(crate) fn open(cipher: &SealKey, tree: &str, key: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
     let slot = slot_of(tree, sealed)?;
     let header_len = slot.header().len();
     cipher

@@ -44,18 +44,18 @@ const RECORD_LEN: usize = 1 + 16 + 24 + 32 + 16;
 const KIND_CUSTOMER: u8 = 1;
 const KIND_RECORD: u8 = 2;
 /// The most record keys made per append (and fsync) when the reservoir runs dry.
-pub const RESERVOIR_BATCH: usize = 256;
+pub(crate) const RESERVOIR_BATCH: usize = 256;
 /// The first batch of a process.
-pub const FIRST_BATCH: usize = 8;
+pub(crate) const FIRST_BATCH: usize = 8;
 
-pub type RawKey = Zeroizing<[u8; 32]>;
+pub(crate) type RawKey = Zeroizing<[u8; 32]>;
 /// A record key as the file holds it: nonce, wrapped key, tag. Record keys stay
 /// wrapped in memory and are unwrapped when used, so opening a desk with a million
 /// of them does not pay a million unwraps.
-pub type WrappedKey = [u8; WRAPPED_LEN];
+pub(crate) type WrappedKey = [u8; WRAPPED_LEN];
 const WRAPPED_LEN: usize = 24 + 32 + 16;
 
-pub struct Keyring {
+pub(crate) struct Keyring {
     path: PathBuf,
     desk_id: [u8; 16],
     wrap: SealKey,
@@ -95,7 +95,7 @@ fn record_cipher(
 
 impl Keyring {
     /// Creates an empty keyring file (refuses to overwrite one).
-    pub fn create(path: &Path, desk_id: [u8; 16]) -> Result<()> {
+    pub(crate) fn create(path: &Path, desk_id: [u8; 16]) -> Result<()> {
         let mut header = Vec::with_capacity(HEADER_LEN);
         header.extend_from_slice(MAGIC);
         header.extend_from_slice(&desk_id);
@@ -105,7 +105,7 @@ impl Keyring {
     /// Reads the keyring. A `keyring.tmp` left by a rewrite that was killed before its
     /// rename is removed: the live file is still the whole truth then (an interrupted
     /// erasure or shredding is finished from its journal). A v1 file is upgraded.
-    pub fn load(path: &Path, desk_id: [u8; 16], wrap: SealKey) -> Result<Self> {
+    pub(crate) fn load(path: &Path, desk_id: [u8; 16], wrap: SealKey) -> Result<Self> {
         super::keys::check_private(path)?;
         let stale = path.with_extension("tmp");
         if stale.exists() {
@@ -138,7 +138,7 @@ impl Keyring {
     }
 
     /// The cipher for a slot, if its keys exist (`None` for the master slot).
-    pub fn cipher(&self, slot: KeySlot) -> Option<SealKey> {
+    pub(crate) fn cipher(&self, slot: KeySlot) -> Option<SealKey> {
         match slot {
             KeySlot::Master => None,
             KeySlot::Customer(id) => self.customers.get(&id).map(|k| SealKey::new(k)),
@@ -156,21 +156,21 @@ impl Keyring {
         }
     }
 
-    pub fn contains(&self, id: &CustomerId) -> bool {
+    pub(crate) fn contains(&self, id: &CustomerId) -> bool {
         self.customers.contains_key(id)
     }
 
-    pub fn has_record_key(&self, id: &RecordKeyId) -> bool {
+    pub(crate) fn has_record_key(&self, id: &RecordKeyId) -> bool {
         self.records.contains_key(id)
     }
 
     /// How many customer and record keys it holds.
-    pub fn counts(&self) -> (usize, usize) {
+    pub(crate) fn counts(&self) -> (usize, usize) {
         (self.customers.len(), self.records.len())
     }
 
     /// Creates a fresh random key for `id` and appends it durably.
-    pub fn add(&mut self, id: CustomerId) -> Result<()> {
+    pub(crate) fn add(&mut self, id: CustomerId) -> Result<()> {
         if self.customers.contains_key(&id) {
             return Ok(());
         }
@@ -185,7 +185,7 @@ impl Keyring {
     /// fsync) when the reservoir is empty (the store does the same in steps, see
     /// `Store::take_record_key`).
     #[cfg(test)]
-    pub fn take_record_key(&mut self) -> Result<RecordKeyId> {
+    pub(crate) fn take_record_key(&mut self) -> Result<RecordKeyId> {
         if self.reserved() == 0 {
             let appended = self.batch_job().run()?;
             self.accept_batch(appended);
@@ -194,16 +194,16 @@ impl Keyring {
     }
 
     /// How many record keys the next batch makes (it grows with demand).
-    pub fn next_batch(&self) -> usize {
+    pub(crate) fn next_batch(&self) -> usize {
         self.next_batch
     }
 
     /// How many record keys the reservoir holds.
-    pub fn reserved(&self) -> usize {
+    pub(crate) fn reserved(&self) -> usize {
         self.reservoir.len()
     }
 
-    pub fn pop_reserved(&mut self) -> Option<RecordKeyId> {
+    pub(crate) fn pop_reserved(&mut self) -> Option<RecordKeyId> {
         self.reservoir.pop()
     }
 
@@ -211,7 +211,7 @@ impl Keyring {
     /// keyring ([`BatchJob::run`]) and then accepted ([`Keyring::accept_batch`]). The
     /// caller keeps every other append and rewrite out until then (the store's key
     /// appends lock).
-    pub fn batch_job(&self) -> BatchJob {
+    pub(crate) fn batch_job(&self) -> BatchJob {
         BatchJob {
             path: self.path.clone(),
             desk_id: self.desk_id,
@@ -222,7 +222,7 @@ impl Keyring {
     }
 
     /// Puts an appended batch into the reservoir.
-    pub fn accept_batch(&mut self, appended: Appended) {
+    pub(crate) fn accept_batch(&mut self, appended: Appended) {
         self.next_batch = (appended.fresh.len() * 2).min(RESERVOIR_BATCH);
         self.records_on_disk
             .store(appended.on_disk, Ordering::Release);
@@ -244,13 +244,13 @@ impl Keyring {
     /// Destroys the key of `id`: rewrites the keyring without it, atomically.
     /// Returns false if there was no such key.
     #[cfg(test)]
-    pub fn destroy(&mut self, id: &CustomerId) -> Result<bool> {
+    pub(crate) fn destroy(&mut self, id: &CustomerId) -> Result<bool> {
         Ok(self.destroy_many(&[*id], &[])? > 0)
     }
 
     /// Destroys customer and record keys in one atomic rewrite; returns how many of
     /// them existed. Nothing is rewritten when none did.
-    pub fn destroy_many(
+    pub(crate) fn destroy_many(
         &mut self,
         customers: &[CustomerId],
         records: &[RecordKeyId],
@@ -281,14 +281,14 @@ impl Keyring {
     }
 
     /// The whole keyring as file bytes (format v2), for a keys backup.
-    pub fn to_file_bytes(&self) -> Zeroizing<Vec<u8>> {
+    pub(crate) fn to_file_bytes(&self) -> Zeroizing<Vec<u8>> {
         self.file_bytes(&self.customers, &self.records)
     }
 
     /// Installs keyring `bytes` (a keys backup's) as the live file at `path`, checked
     /// first: every record intact, the same desk as the live file if there is one.
     /// Returns (customer keys, record keys).
-    pub fn install(
+    pub(crate) fn install(
         path: &Path,
         desk_id: [u8; 16],
         wrap: SealKey,
@@ -413,7 +413,7 @@ fn parse(path: &Path, desk_id: &[u8; 16], wrap: &SealKey, bytes: &[u8]) -> Resul
 }
 
 /// A batch of record keys being made and appended (see [`Keyring::batch_job`]).
-pub struct BatchJob {
+pub(crate) struct BatchJob {
     path: PathBuf,
     desk_id: [u8; 16],
     wrap: SealKey,
@@ -422,14 +422,14 @@ pub struct BatchJob {
 }
 
 /// What [`BatchJob::run`] appended.
-pub struct Appended {
+pub(crate) struct Appended {
     fresh: Vec<(RecordKeyId, WrappedKey)>,
     on_disk: usize,
 }
 
 impl BatchJob {
     /// Makes the keys and appends them after the last whole record, durably.
-    pub fn run(self) -> Result<Appended> {
+    pub(crate) fn run(self) -> Result<Appended> {
         let mut batch = Vec::with_capacity(self.n * RECORD_LEN);
         let mut fresh = Vec::with_capacity(self.n);
         for _ in 0..self.n {

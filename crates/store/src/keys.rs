@@ -42,11 +42,11 @@ impl KeyPaths {
 }
 
 /// The desk's 256-bit root secret. Every other desk-wide key is derived from it.
-pub struct MasterKey(Zeroizing<[u8; 32]>);
+pub(crate) struct MasterKey(Zeroizing<[u8; 32]>);
 
 /// What a derived key is for; each purpose gets an independent key.
 #[derive(Clone, Copy)]
-pub enum KeyPurpose {
+pub(crate) enum KeyPurpose {
     /// Sealing workflow records with the master key.
     Seal,
     /// HMAC for look-ups by email address.
@@ -60,13 +60,13 @@ pub enum KeyPurpose {
 }
 
 impl MasterKey {
-    pub fn generate() -> Self {
+    pub(crate) fn generate() -> Self {
         let mut k = Zeroizing::new([0u8; 32]);
         getrandom::fill(k.as_mut()).expect("the OS random source failed");
         MasterKey(k)
     }
 
-    pub fn derive(&self, purpose: KeyPurpose) -> Zeroizing<[u8; 32]> {
+    pub(crate) fn derive(&self, purpose: KeyPurpose) -> Zeroizing<[u8; 32]> {
         let info: &[u8] = match purpose {
             KeyPurpose::Seal => b"sealdesk v1 seal",
             KeyPurpose::EmailIndex => b"sealdesk v1 email index",
@@ -81,12 +81,12 @@ impl MasterKey {
         out
     }
 
-    pub fn seal_key(&self, purpose: KeyPurpose) -> SealKey {
+    pub(crate) fn seal_key(&self, purpose: KeyPurpose) -> SealKey {
         SealKey::new(&self.derive(purpose))
     }
 
     /// Writes the key to a new 0600 file, wrapped with Argon2id(passphrase) when given.
-    pub fn write(&self, path: &Path, passphrase: Option<&str>) -> Result<()> {
+    pub(crate) fn write(&self, path: &Path, passphrase: Option<&str>) -> Result<()> {
         let body = match passphrase {
             None => format!("{MASTER_HEADER}\nplain {}\n", B64.encode(self.0.as_ref())),
             Some(pass) => {
@@ -104,7 +104,7 @@ impl MasterKey {
         write_secret_file(path, body.as_bytes())
     }
 
-    pub fn read(path: &Path, passphrase: Option<&str>) -> Result<Self> {
+    pub(crate) fn read(path: &Path, passphrase: Option<&str>) -> Result<Self> {
         check_private(path)?;
         let text = Zeroizing::new(fs::read_to_string(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => StoreError::KeysMissing(parent(path)),
@@ -180,7 +180,7 @@ fn stretch(pass: &str, salt: &[u8], m: u32, t: u32, p: u32) -> Result<Zeroizing<
 }
 
 /// Generates the ed25519 SSH host key in OpenSSH format (and its `.pub`).
-pub fn write_host_key(path: &Path) -> Result<String> {
+pub(crate) fn write_host_key(path: &Path) -> Result<String> {
     use ssh_key::{private::Ed25519Keypair, LineEnding, PrivateKey};
     let mut seed = Zeroizing::new([0u8; 32]);
     getrandom::fill(seed.as_mut()).expect("the OS random source failed");
@@ -294,7 +294,7 @@ pub fn tighten_modes(dir: &Path) -> Result<usize> {
 
 /// Writes a new file readable by the owner only, durably (file and directory fsynced).
 /// Refuses to overwrite.
-pub fn write_secret_file(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_secret_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let ctx = || format!("cannot write {}", path.display());
     let mut f = OpenOptions::new()
         .write(true)
@@ -310,14 +310,14 @@ pub fn write_secret_file(path: &Path, bytes: &[u8]) -> Result<()> {
     sync_dir(&parent(path))
 }
 
-pub fn sync_dir(dir: &Path) -> Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(StoreError::io(format!("cannot sync {}", dir.display())))
 }
 
 /// Refuses key files that other users can read, as OpenSSH does.
-pub fn check_private(path: &Path) -> Result<()> {
+pub(crate) fn check_private(path: &Path) -> Result<()> {
     match fs::metadata(path) {
         Ok(meta) => {
             let mode = meta.permissions().mode() & 0o777;

@@ -30,12 +30,12 @@ fn closed() -> sled::Error {
 }
 
 impl TreeRef {
-    pub fn new(idx: usize, slot: Slot) -> TreeRef {
+    pub(crate) fn new(idx: usize, slot: Slot) -> TreeRef {
         TreeRef { idx, slot }
     }
 
     /// The tree itself, for a sequence of calls on the same handle.
-    pub fn tree(&self) -> sled::Result<sled::Tree> {
+    pub(crate) fn tree(&self) -> sled::Result<sled::Tree> {
         self.slot
             .read()
             .as_ref()
@@ -43,15 +43,15 @@ impl TreeRef {
             .ok_or_else(closed)
     }
 
-    pub fn get<K: AsRef<[u8]>>(&self, key: K) -> sled::Result<Option<IVec>> {
+    pub(crate) fn get<K: AsRef<[u8]>>(&self, key: K) -> sled::Result<Option<IVec>> {
         self.tree()?.get(key)
     }
 
-    pub fn contains_key<K: AsRef<[u8]>>(&self, key: K) -> sled::Result<bool> {
+    pub(crate) fn contains_key<K: AsRef<[u8]>>(&self, key: K) -> sled::Result<bool> {
         self.tree()?.contains_key(key)
     }
 
-    pub fn insert<K: AsRef<[u8]>, V: Into<IVec>>(
+    pub(crate) fn insert<K: AsRef<[u8]>, V: Into<IVec>>(
         &self,
         key: K,
         value: V,
@@ -59,24 +59,24 @@ impl TreeRef {
         self.tree()?.insert(key, value)
     }
 
-    pub fn remove<K: AsRef<[u8]>>(&self, key: K) -> sled::Result<Option<IVec>> {
+    pub(crate) fn remove<K: AsRef<[u8]>>(&self, key: K) -> sled::Result<Option<IVec>> {
         self.tree()?.remove(key)
     }
 
-    pub fn last(&self) -> sled::Result<Option<(IVec, IVec)>> {
+    pub(crate) fn last(&self) -> sled::Result<Option<(IVec, IVec)>> {
         self.tree()?.last()
     }
 
     /// 0 while the database is being reopened.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.tree().map_or(0, |t| t.len())
     }
 
-    pub fn iter(&self) -> TreeIter {
+    pub(crate) fn iter(&self) -> TreeIter {
         TreeIter::from(self.tree().map(|t| t.iter()))
     }
 
-    pub fn scan_prefix<P: AsRef<[u8]>>(&self, prefix: P) -> TreeIter {
+    pub(crate) fn scan_prefix<P: AsRef<[u8]>>(&self, prefix: P) -> TreeIter {
         TreeIter::from(self.tree().map(|t| t.scan_prefix(prefix)))
     }
 }
@@ -97,7 +97,7 @@ impl From<sled::Result<sled::Iter>> for TreeIter {
 }
 
 impl TreeIter {
-    pub fn keys(self) -> impl DoubleEndedIterator<Item = sled::Result<IVec>> {
+    pub(crate) fn keys(self) -> impl DoubleEndedIterator<Item = sled::Result<IVec>> {
         self.map(|r| r.map(|(k, _)| k))
     }
 }

@@ -84,7 +84,7 @@ pub(crate) enum Choice {
 }
 
 impl Action {
-    pub fn popup(popup: Popup) -> Action {
+    pub(crate) fn popup(popup: Popup) -> Action {
         Action::Popup(Box::new(popup))
     }
 }

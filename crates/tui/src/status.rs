@@ -32,11 +32,11 @@ pub(crate) struct StatusView<'a> {
 }
 
 impl StatusLine {
-    pub fn info(&mut self, text: &str) {
+    pub(crate) fn info(&mut self, text: &str) {
         self.show(text, false);
     }
 
-    pub fn error(&mut self, text: &str) {
+    pub(crate) fn error(&mut self, text: &str) {
         self.show(text, true);
     }
 
@@ -51,7 +51,7 @@ impl StatusLine {
     }
 
     /// Counts a tick down; true when a message has just expired.
-    pub fn tick(&mut self) -> bool {
+    pub(crate) fn tick(&mut self) -> bool {
         let Some(message) = &mut self.message else {
             return false;
         };
@@ -63,7 +63,7 @@ impl StatusLine {
         false
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme, view: &StatusView) {
+    pub(crate) fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme, view: &StatusView) {
         let bar = theme.style(Role::StatusBar);
         let key = theme.style(Role::StatusBarKey);
         let mut spans = vec![

@@ -6,7 +6,7 @@ use sealdesk_desk::{Actor, Desk, Incoming, NewConsent};
 use sealdesk_model::{ConsentState, Priority, RequestKind, Status, TicketNo};
 
 /// Tickets the demo desk starts with.
-pub const MAIL_COUNT: usize = 12 + 30;
+pub(super) const MAIL_COUNT: usize = 12 + 30;
 
 struct DemoMail {
     name: &'static str,
@@ -58,7 +58,7 @@ const TOPICS: &[(&str, &str)] = &[
 ];
 
 /// Fills a fresh desk; returns how many tickets it holds.
-pub fn populate(desk: &Desk) -> anyhow::Result<usize> {
+pub(super) fn populate(desk: &Desk) -> anyhow::Result<usize> {
     let system = Actor {
         name: "demo".into(),
         key_fingerprint: None,
@@ -154,13 +154,13 @@ pub fn populate(desk: &Desk) -> anyhow::Result<usize> {
     desk.set_status(&agent, t(8), Status::Closed)?;
     desk.set_tags(&agent, t(7), &["billing".into()])?;
 
-    if let Some(camille) = desk.find_customer(&system, "camille@exemple.fr").ok() {
+    if let Ok(camille) = desk.find_customer(&system, "camille@exemple.fr") {
         desk.open_request(&system, &camille, RequestKind::Erasure, Some(t(5)))?;
     }
-    if let Some(ahmed) = desk.find_customer(&system, "ahmed@example.eg").ok() {
+    if let Ok(ahmed) = desk.find_customer(&system, "ahmed@example.eg") {
         desk.open_request(&system, &ahmed, RequestKind::Access, Some(t(10)))?;
     }
-    if let Some(meiling) = desk.find_customer(&system, "meiling@example.tw").ok() {
+    if let Ok(meiling) = desk.find_customer(&system, "meiling@example.tw") {
         let consent = |state| NewConsent {
             purpose: "040",
             state,

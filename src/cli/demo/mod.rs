@@ -28,7 +28,7 @@ pub struct DemoArgs {
     pub dir: Option<PathBuf>,
 }
 
-pub fn run(args: DemoArgs) -> Result<i32> {
+pub(super) fn run(args: DemoArgs) -> Result<i32> {
     let (dir, throwaway) = match &args.dir {
         Some(d) => (d.clone(), false),
         None => {

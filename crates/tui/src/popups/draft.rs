@@ -144,7 +144,7 @@ pub(crate) struct Draft {
 
 impl Draft {
     /// A draft holding `text` (cut at the cap), with the cursor at its end.
-    pub fn new(text: &str) -> Draft {
+    pub(super) fn new(text: &str) -> Draft {
         let mut draft = Draft {
             lines: vec![String::new()],
             row: 0,
@@ -161,26 +161,26 @@ impl Draft {
     }
 
     #[cfg(test)]
-    pub fn cursor(&self) -> (usize, usize) {
+    pub(super) fn cursor(&self) -> (usize, usize) {
         (self.row, self.col)
     }
 
     #[cfg(test)]
-    pub fn lines(&self) -> &[String] {
+    pub(super) fn lines(&self) -> &[String] {
         &self.lines
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// The whole text, lines joined with `\n`.
-    pub fn text(&self) -> String {
+    pub(super) fn text(&self) -> String {
         self.lines.join("\n")
     }
 
     /// Types `c` at the cursor; `false` if the draft is full. `\n` breaks the line.
-    pub fn insert_char(&mut self, c: char) -> bool {
+    pub(super) fn insert_char(&mut self, c: char) -> bool {
         if c == '\n' {
             return self.newline();
         }
@@ -211,7 +211,7 @@ impl Draft {
     }
 
     /// Spaces up to the next tab stop; `false` if they do not fit.
-    pub fn tab(&mut self) -> bool {
+    pub(super) fn tab(&mut self) -> bool {
         let at = self.lines[self.row][..self.col].chars().count();
         let spaces = TAB - at % TAB;
         if self.len + spaces > DRAFT_MAX {
@@ -221,7 +221,7 @@ impl Draft {
     }
 
     /// Breaks the line at the cursor; `false` if the draft is full.
-    pub fn newline(&mut self) -> bool {
+    pub(super) fn newline(&mut self) -> bool {
         if self.len + 1 > DRAFT_MAX || self.lines.len() >= DRAFT_MAX_LINES {
             return false;
         }
@@ -233,7 +233,7 @@ impl Draft {
 
     /// Inserts `text` at the cursor, as much as fits, as one undo step; `false` if some
     /// was left out. The caller cleans it: control characters are not checked here.
-    pub fn insert_str(&mut self, text: &str) -> bool {
+    pub(super) fn insert_str(&mut self, text: &str) -> bool {
         let mut fitting = String::new();
         let mut lines = self.lines.len();
         let mut whole = true;
@@ -264,7 +264,7 @@ impl Draft {
     }
 
     /// Deletes the character before the cursor, or joins the line to the one above.
-    pub fn backspace(&mut self) {
+    pub(super) fn backspace(&mut self) {
         let before = self.pos();
         if self.col > 0 {
             let line = &mut self.lines[self.row];
@@ -304,7 +304,7 @@ impl Draft {
     }
 
     /// Deletes the character under the cursor, or joins the next line to this one.
-    pub fn delete(&mut self) {
+    pub(super) fn delete(&mut self) {
         let at = self.pos();
         let line = &mut self.lines[self.row];
         if self.col < line.len() {
@@ -339,7 +339,7 @@ impl Draft {
 
     /// Deletes from the start of the word before the cursor (alphanumeric characters,
     /// and the marks on them) to the cursor; at a line's start, joins it to the one above.
-    pub fn delete_word_before(&mut self) {
+    pub(super) fn delete_word_before(&mut self) {
         if self.col == 0 {
             return self.backspace();
         }
@@ -354,13 +354,13 @@ impl Draft {
 
     /// Deletes from the cursor to the end of the next word; at a line's end, joins the
     /// next line to this one.
-    pub fn delete_word_after(&mut self) {
+    pub(super) fn delete_word_after(&mut self) {
         let end = word_end_after(&self.lines[self.row], self.col);
         self.delete_forward_to(end);
     }
 
     /// Deletes to the end of the line; at its end, joins the next line to this one.
-    pub fn kill_line(&mut self) {
+    pub(super) fn kill_line(&mut self) {
         let end = self.lines[self.row].len();
         self.delete_forward_to(end);
     }
@@ -381,7 +381,7 @@ impl Draft {
     }
 
     /// To the start of the word before the cursor, or the end of the line above.
-    pub fn word_left(&mut self) {
+    pub(super) fn word_left(&mut self) {
         if self.col == 0 {
             return self.move_cursor(Move::Left);
         }
@@ -390,7 +390,7 @@ impl Draft {
     }
 
     /// To the end of the word after the cursor, or the start of the line below.
-    pub fn word_right(&mut self) {
+    pub(super) fn word_right(&mut self) {
         let line = &self.lines[self.row];
         if self.col == line.len() {
             return self.move_cursor(Move::Right);
@@ -401,7 +401,7 @@ impl Draft {
 
     /// Takes back the last edit step and puts the cursor where it was; `false` if there
     /// is none. Costs the step's size and the lines it touches.
-    pub fn undo(&mut self) -> bool {
+    pub(super) fn undo(&mut self) -> bool {
         let Some(step) = self.history.undo.pop_back() else {
             return false;
         };
@@ -415,7 +415,7 @@ impl Draft {
     }
 
     /// Does again the last step undone; `false` if there is none.
-    pub fn redo(&mut self) -> bool {
+    pub(super) fn redo(&mut self) -> bool {
         let Some(step) = self.history.redo.pop() else {
             return false;
         };
@@ -503,7 +503,7 @@ impl Draft {
         removed
     }
 
-    pub fn move_cursor(&mut self, to: Move) {
+    pub(super) fn move_cursor(&mut self, to: Move) {
         self.history.sealed = true;
         let line = &self.lines[self.row];
         match to {
@@ -537,7 +537,7 @@ impl Draft {
 
     /// Draws the visible part into `area`, scrolled so the cursor shows, and the cursor
     /// as one cell in `cursor` style.
-    pub fn render(&mut self, buf: &mut Buffer, area: Rect, style: Style, cursor: Style) {
+    pub(super) fn render(&mut self, buf: &mut Buffer, area: Rect, style: Style, cursor: Style) {
         buf.set_style(area, style);
         if area.width == 0 || area.height == 0 {
             return;

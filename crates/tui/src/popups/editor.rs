@@ -177,12 +177,12 @@ pub(crate) struct Editor {
 }
 
 impl Editor {
-    pub fn new(kind: MessageKind, ticket: TicketNo) -> Self {
+    pub(crate) fn new(kind: MessageKind, ticket: TicketNo) -> Self {
         Self::with_draft(kind, ticket, "", None)
     }
 
     /// An editor holding `draft`, e.g. after sending it failed, so nothing typed is lost.
-    pub fn with_draft(
+    pub(crate) fn with_draft(
         kind: MessageKind,
         ticket: TicketNo,
         draft: &str,
@@ -198,11 +198,11 @@ impl Editor {
     }
 
     /// The action that shows this editor.
-    pub fn open(self) -> Action {
+    pub(crate) fn open(self) -> Action {
         Action::popup(super::Popup::Editor(Box::new(self)))
     }
 
-    pub fn handle(&mut self, pressed: KeyEvent) -> Outcome {
+    pub(crate) fn handle(&mut self, pressed: KeyEvent) -> Outcome {
         self.error = None;
         if self.confirm_discard {
             match lookup(DISCARD_KEYS, pressed) {
@@ -286,7 +286,7 @@ impl Editor {
 
     /// The SSH parser already strips controls from pastes; cleaning again keeps this
     /// safe whatever feeds it.
-    pub fn paste(&mut self, text: &str) {
+    pub(crate) fn paste(&mut self, text: &str) {
         if !self.confirm_discard
             && !self
                 .text
@@ -296,7 +296,7 @@ impl Editor {
         }
     }
 
-    pub fn hints(&self) -> Vec<(String, &'static str)> {
+    pub(crate) fn hints(&self) -> Vec<(String, &'static str)> {
         if self.confirm_discard {
             table_hints(DISCARD_KEYS)
         } else {
@@ -306,7 +306,7 @@ impl Editor {
         }
     }
 
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    pub(crate) fn draw(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let (title, role) = match self.kind {
             MessageKind::Note => (
                 format!(

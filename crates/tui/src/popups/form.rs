@@ -164,7 +164,7 @@ pub(crate) struct FormAnswer(Vec<(&'static str, String)>);
 
 impl FormAnswer {
     /// The answer for `key`; empty for a field the form did not have.
-    pub fn get(&self, key: &str) -> &str {
+    pub(crate) fn get(&self, key: &str) -> &str {
         self.0
             .iter()
             .find(|(k, _)| *k == key)
@@ -173,7 +173,7 @@ impl FormAnswer {
     }
 
     #[cfg(test)]
-    pub fn of(pairs: &[(&'static str, &str)]) -> FormAnswer {
+    pub(crate) fn of(pairs: &[(&'static str, &str)]) -> FormAnswer {
         FormAnswer(pairs.iter().map(|(k, v)| (*k, v.to_string())).collect())
     }
 }
@@ -188,7 +188,7 @@ pub(crate) struct Form {
 }
 
 impl Form {
-    pub fn new(title: impl Into<String>, submit: fn(FormAnswer) -> Action) -> Self {
+    pub(crate) fn new(title: impl Into<String>, submit: fn(FormAnswer) -> Action) -> Self {
         Form {
             title: title.into(),
             fields: Vec::new(),
@@ -199,7 +199,7 @@ impl Form {
     }
 
     /// A text field starting with `initial`; `picks` are offered with Left/Right.
-    pub fn text(
+    pub(crate) fn text(
         mut self,
         key: &'static str,
         label: &'static str,
@@ -223,7 +223,7 @@ impl Form {
     }
 
     /// One choice of `options`, starting on the one whose value is `initial` (or the first).
-    pub fn one(
+    pub(crate) fn one(
         mut self,
         key: &'static str,
         label: &'static str,
@@ -240,7 +240,7 @@ impl Form {
     }
 
     /// Several choices of `options`, with the values in `ticked` ticked.
-    pub fn many(
+    pub(crate) fn many(
         mut self,
         key: &'static str,
         label: &'static str,
@@ -264,7 +264,7 @@ impl Form {
     }
 
     /// Fills the fields with an earlier answer and says why it was not accepted.
-    pub fn refill(mut self, answer: &FormAnswer, error: Option<String>) -> Self {
+    pub(crate) fn refill(mut self, answer: &FormAnswer, error: Option<String>) -> Self {
         for field in &mut self.fields {
             if answer.0.iter().any(|(k, _)| *k == field.key) {
                 field.restore(answer.get(field.key));
@@ -275,7 +275,7 @@ impl Form {
     }
 
     /// Starts with the cursor on the field `key`.
-    pub fn focus(mut self, key: &str) -> Self {
+    pub(crate) fn focus(mut self, key: &str) -> Self {
         if let Some(i) = self.fields.iter().position(|f| f.key == key) {
             self.focus = i;
         }
@@ -283,7 +283,7 @@ impl Form {
     }
 
     /// The action that shows this form.
-    pub fn open(self) -> Action {
+    pub(crate) fn open(self) -> Action {
         Action::popup(super::Popup::Form(Box::new(self)))
     }
 
@@ -291,7 +291,7 @@ impl Form {
         FormAnswer(self.fields.iter().map(|f| (f.key, f.value())).collect())
     }
 
-    pub fn handle(&mut self, pressed: KeyEvent) -> Outcome {
+    pub(crate) fn handle(&mut self, pressed: KeyEvent) -> Outcome {
         self.error = None;
         let pressed_key = lookup(KEYS, pressed);
         let last = self.fields.len().saturating_sub(1);
@@ -349,7 +349,7 @@ impl Form {
     }
 
     /// Pasted text goes into the text field under the cursor.
-    pub fn paste(&mut self, text: &str) {
+    pub(crate) fn paste(&mut self, text: &str) {
         if let Some(Field {
             kind: Kind::Text { value, .. },
             ..
@@ -361,7 +361,7 @@ impl Form {
         }
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    pub(crate) fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let label_width = self
             .fields
             .iter()

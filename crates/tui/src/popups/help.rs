@@ -44,7 +44,7 @@ pub(crate) struct HelpPopup {
 }
 
 impl HelpPopup {
-    pub fn new(title: impl Into<String>, sections: Vec<HelpSection>) -> Self {
+    pub(crate) fn new(title: impl Into<String>, sections: Vec<HelpSection>) -> Self {
         HelpPopup {
             title: title.into(),
             sections,
@@ -52,7 +52,7 @@ impl HelpPopup {
         }
     }
 
-    pub fn handle(&mut self, pressed: KeyEvent) -> Outcome {
+    pub(crate) fn handle(&mut self, pressed: KeyEvent) -> Outcome {
         match lookup(KEYS, pressed) {
             Some(HelpKey::Down) => self.scroll = (self.scroll + 1).min(self.line_count()),
             Some(HelpKey::Up) => self.scroll = self.scroll.saturating_sub(1),
@@ -66,7 +66,7 @@ impl HelpPopup {
         self.sections.iter().map(|s| s.rows.len() + 2).sum()
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    pub(crate) fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let key_width = self
             .sections
             .iter()

@@ -45,7 +45,7 @@ pub(crate) enum Outcome {
 }
 
 impl Popup {
-    pub fn handle(&mut self, key: KeyEvent) -> Outcome {
+    pub(crate) fn handle(&mut self, key: KeyEvent) -> Outcome {
         match self {
             Popup::Help(p) => p.handle(key),
             Popup::Picker(p) => p.handle(key),
@@ -57,7 +57,7 @@ impl Popup {
     }
 
     /// Pasted text goes to popups that take text; the others ignore it.
-    pub fn paste(&mut self, text: &str) {
+    pub(crate) fn paste(&mut self, text: &str) {
         match self {
             Popup::Prompt(p) => p.paste(text),
             Popup::Editor(p) => p.paste(text),
@@ -66,7 +66,7 @@ impl Popup {
         }
     }
 
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    pub(crate) fn draw(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {
         match self {
             Popup::Help(p) => p.draw(frame, area, theme),
             Popup::Picker(p) => p.draw(frame, area, theme),
@@ -78,7 +78,7 @@ impl Popup {
     }
 
     /// Keys for the status line while this popup is open.
-    pub fn hints(&self) -> Vec<(String, &'static str)> {
+    pub(crate) fn hints(&self) -> Vec<(String, &'static str)> {
         match self {
             Popup::Help(_) => help::hints(),
             Popup::Picker(_) => picker::hints(),

@@ -71,7 +71,11 @@ pub(crate) struct Picker {
 
 impl Picker {
     /// A picker starting on item `selected` (clamped to the list).
-    pub fn new(title: impl Into<String>, items: Vec<(String, Action)>, selected: usize) -> Self {
+    pub(crate) fn new(
+        title: impl Into<String>,
+        items: Vec<(String, Action)>,
+        selected: usize,
+    ) -> Self {
         let selected = selected.min(items.len().saturating_sub(1));
         Picker {
             title: title.into(),
@@ -80,7 +84,7 @@ impl Picker {
         }
     }
 
-    pub fn handle(&mut self, pressed: KeyEvent) -> Outcome {
+    pub(crate) fn handle(&mut self, pressed: KeyEvent) -> Outcome {
         let last = self.items.len().saturating_sub(1);
         match lookup(KEYS, pressed) {
             Some(PickerKey::Down) => self.selected = (self.selected + 1).min(last),
@@ -96,7 +100,7 @@ impl Picker {
         Outcome::Stay
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    pub(crate) fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let widest = self
             .items
             .iter()

@@ -64,7 +64,11 @@ pub(crate) struct Prompt {
 }
 
 impl Prompt {
-    pub fn new(title: impl Into<String>, initial: &str, submit: fn(String) -> Action) -> Self {
+    pub(crate) fn new(
+        title: impl Into<String>,
+        initial: &str,
+        submit: fn(String) -> Action,
+    ) -> Self {
         Prompt {
             title: title.into(),
             detail: None,
@@ -75,12 +79,12 @@ impl Prompt {
     }
 
     /// Explains, above the input, what answering will do.
-    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+    pub(crate) fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
         self
     }
 
-    pub fn handle(&mut self, pressed: KeyEvent) -> Outcome {
+    pub(crate) fn handle(&mut self, pressed: KeyEvent) -> Outcome {
         self.full = false;
         match lookup(PROMPT_KEYS, pressed) {
             Some(PromptKey::Submit) => {
@@ -105,11 +109,11 @@ impl Prompt {
         Outcome::Stay
     }
 
-    pub fn paste(&mut self, text: &str) {
+    pub(crate) fn paste(&mut self, text: &str) {
         self.full = !field::push_str(&mut self.text, &sealdesk_model::sanitize::line(text));
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    pub(crate) fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let width = match self.detail {
             Some(_) => 72,
             None => (self.title.chars().count() as u16 + 6).clamp(40, 70),
@@ -187,14 +191,14 @@ pub(crate) struct Confirm {
 }
 
 impl Confirm {
-    pub fn new(question: impl Into<String>, yes: Action) -> Self {
+    pub(crate) fn new(question: impl Into<String>, yes: Action) -> Self {
         Confirm {
             question: question.into(),
             yes: Some(yes),
         }
     }
 
-    pub fn handle(&mut self, pressed: KeyEvent) -> Outcome {
+    pub(crate) fn handle(&mut self, pressed: KeyEvent) -> Outcome {
         match lookup(CONFIRM_KEYS, pressed) {
             Some(ConfirmKey::Yes) => self.yes.take().map_or(Outcome::Close, Outcome::Done),
             Some(ConfirmKey::No) => Outcome::Close,
@@ -202,7 +206,7 @@ impl Confirm {
         }
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    pub(crate) fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let inner = frame_popup(frame, centered(area, 60, 7), theme, "Confirm");
         let [question, answer] =
             Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);

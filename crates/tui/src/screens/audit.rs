@@ -103,7 +103,7 @@ pub(crate) struct AuditScreen {
 impl AuditScreen {
     /// Reads the newest events and verifies the chain; refused unless the agent is an
     /// admin (the desk decides).
-    pub fn open(ctx: &Ctx) -> Result<AuditScreen, DeskError> {
+    pub(crate) fn open(ctx: &Ctx) -> Result<AuditScreen, DeskError> {
         let filter = AuditFilter::default();
         let page = read(ctx, &filter)?;
         let verdict = ctx.desk.verify_audit()?;
@@ -115,7 +115,7 @@ impl AuditScreen {
         })
     }
 
-    pub fn handle_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
+    pub(crate) fn handle_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
         if self
             .list
             .handle_key(pressed, self.page.events.len())
@@ -162,7 +162,7 @@ impl AuditScreen {
         )
     }
 
-    pub fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
+    pub(crate) fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
         let Choice::AuditFilter(answer) = choice else {
             return None;
         };
@@ -197,7 +197,7 @@ impl AuditScreen {
     }
 
     /// Reads the log again and re-verifies the chain.
-    pub fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
+    pub(crate) fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
         let filter = self.filter.clone();
         if let Some(problem) = self.apply(ctx, filter) {
             return Some(problem);
@@ -209,7 +209,7 @@ impl AuditScreen {
         None
     }
 
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
+    pub(crate) fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
         let theme = look.theme;
         let block = Block::bordered()
             .title(" Audit log (newest first) ")

@@ -108,7 +108,7 @@ pub(crate) struct ConsentScreen {
 
 impl ConsentScreen {
     /// Loads the customer's consent page (an audited view).
-    pub fn open(ctx: &Ctx, id: CustomerId) -> Result<ConsentScreen, DeskError> {
+    pub(crate) fn open(ctx: &Ctx, id: CustomerId) -> Result<ConsentScreen, DeskError> {
         Ok(ConsentScreen {
             page: ctx.desk.consent_page(&ctx.session.actor, id)?,
             selected: 0,
@@ -117,11 +117,11 @@ impl ConsentScreen {
         })
     }
 
-    pub fn crumb(&self) -> String {
+    pub(crate) fn crumb(&self) -> String {
         "Consent".into()
     }
 
-    pub fn handle_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
+    pub(crate) fn handle_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
         let last = self.page.states.len().saturating_sub(1);
         let history_last = self.page.ledger.len().saturating_sub(1);
         match lookup(KEYS, pressed)? {
@@ -188,7 +188,7 @@ impl ConsentScreen {
         form.focus("categories")
     }
 
-    pub fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
+    pub(crate) fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
         let Choice::Consent(answer) = choice else {
             return None;
         };
@@ -236,7 +236,7 @@ impl ConsentScreen {
     }
 
     /// Re-reads the page (an audited view).
-    pub fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
+    pub(crate) fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
         match ctx
             .desk
             .consent_page(&ctx.session.actor, self.page.customer.id)
@@ -250,7 +250,7 @@ impl ConsentScreen {
         }
     }
 
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
+    pub(crate) fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
         let wanted = self.page.states.len() as u16 + 4;
         let [top, detail, history] = Layout::vertical([
             Constraint::Max(wanted),

@@ -120,7 +120,7 @@ pub(crate) struct CustomerScreen {
 
 impl CustomerScreen {
     /// Loads the customer's page (an audited view).
-    pub fn open(ctx: &Ctx, id: CustomerId) -> Result<CustomerScreen, DeskError> {
+    pub(crate) fn open(ctx: &Ctx, id: CustomerId) -> Result<CustomerScreen, DeskError> {
         let (customer, tickets) = ctx.desk.customer_view(&ctx.session.actor, id)?;
         let open_requests = count_open_requests(ctx, id)?;
         let notices = ctx.desk.notices_of(&id)?;
@@ -135,7 +135,7 @@ impl CustomerScreen {
         })
     }
 
-    pub fn crumb(&self) -> String {
+    pub(crate) fn crumb(&self) -> String {
         let name = match self.customer.name.is_empty() {
             true => self.customer.primary_email(),
             false => self.customer.name.as_str(),
@@ -143,7 +143,7 @@ impl CustomerScreen {
         sanitize::line(name).chars().take(24).collect()
     }
 
-    pub fn handle_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
+    pub(crate) fn handle_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
         let last = self.tickets.len().saturating_sub(1);
         match lookup(KEYS, pressed)? {
             CustomerKey::Down => self.selected = (self.selected + 1).min(last),
@@ -233,7 +233,7 @@ impl CustomerScreen {
         Action::popup(Popup::Prompt(prompt))
     }
 
-    pub fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
+    pub(crate) fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
         match choice {
             Choice::NewRequest(kind) => {
                 let done = privacy::open_request(ctx, &self.customer, kind, None);
@@ -273,7 +273,7 @@ impl CustomerScreen {
     }
 
     /// Re-reads the page (an audited view), after changes may have been missed.
-    pub fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
+    pub(crate) fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
         let selected = self.tickets.get(self.selected).map(|t| t.number);
         match ctx.desk.customer_view(&ctx.session.actor, self.customer.id) {
             Ok((customer, tickets)) => {
@@ -297,7 +297,7 @@ impl CustomerScreen {
 
     /// Keeps the ticket list current from the queue index, which needs no audited
     /// re-read of the customer.
-    pub fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
+    pub(crate) fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
         let Change::Ticket(number) = change else {
             return None;
         };
@@ -317,7 +317,7 @@ impl CustomerScreen {
         None
     }
 
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
+    pub(crate) fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
         let theme = look.theme;
         let profile = self.profile_lines(look);
         let [profile_area, tickets_area] = Layout::vertical([

@@ -47,7 +47,7 @@ pub(crate) enum Screen {
 }
 
 impl Screen {
-    pub fn handle_key(&mut self, ctx: &Ctx, key: KeyEvent) -> Option<Action> {
+    pub(crate) fn handle_key(&mut self, ctx: &Ctx, key: KeyEvent) -> Option<Action> {
         match self {
             Screen::Queue(s) => s.handle_key(ctx, key),
             Screen::Ticket(s) => s.handle_key(ctx, key),
@@ -60,14 +60,14 @@ impl Screen {
         }
     }
 
-    pub fn paste(&mut self, ctx: &Ctx, text: &str) -> Option<Action> {
+    pub(crate) fn paste(&mut self, ctx: &Ctx, text: &str) -> Option<Action> {
         match self {
             Screen::Queue(s) => s.paste(ctx, text),
             _ => None,
         }
     }
 
-    pub fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
+    pub(crate) fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
         match self {
             Screen::Queue(s) => s.choose(ctx, choice),
             Screen::Ticket(s) => s.choose(ctx, choice),
@@ -82,7 +82,7 @@ impl Screen {
 
     /// Refreshes what the screen shows after `change`. The app shows the returned
     /// message only for the screen on top.
-    pub fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
+    pub(crate) fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
         match self {
             Screen::Queue(s) => s.on_change(ctx, change),
             Screen::Ticket(s) => s.on_change(ctx, change),
@@ -97,7 +97,7 @@ impl Screen {
 
     /// The screen above this one was closed: catch up on what may have changed there
     /// without an announcement (cheap, unaudited reads only).
-    pub fn revealed(&mut self, ctx: &Ctx) -> Option<Action> {
+    pub(crate) fn revealed(&mut self, ctx: &Ctx) -> Option<Action> {
         match self {
             Screen::Queue(s) => s.reload_markers(ctx),
             Screen::Requests(s) => s.refresh(ctx),
@@ -107,7 +107,7 @@ impl Screen {
     }
 
     /// Re-reads everything the screen shows.
-    pub fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
+    pub(crate) fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
         match self {
             Screen::Queue(s) => s.refresh(ctx),
             Screen::Ticket(s) => s.refresh(ctx),
@@ -120,7 +120,7 @@ impl Screen {
         }
     }
 
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
+    pub(crate) fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
         match self {
             Screen::Queue(s) => s.draw(frame, area, look),
             Screen::Ticket(s) => s.draw(frame, area, look),
@@ -133,7 +133,7 @@ impl Screen {
         }
     }
 
-    pub fn help(&self) -> Vec<HelpSection> {
+    pub(crate) fn help(&self) -> Vec<HelpSection> {
         match self {
             Screen::Queue(s) => s.help(),
             Screen::Ticket(_) => ticket::help(),
@@ -146,7 +146,7 @@ impl Screen {
         }
     }
 
-    pub fn hints(&self) -> Vec<(String, &'static str)> {
+    pub(crate) fn hints(&self) -> Vec<(String, &'static str)> {
         match self {
             Screen::Queue(s) => s.hints(),
             Screen::Ticket(_) => ticket::hints(),
@@ -160,7 +160,7 @@ impl Screen {
     }
 
     /// This screen's part of the breadcrumb ("Queue", "#12", a customer's name).
-    pub fn crumb(&self) -> String {
+    pub(crate) fn crumb(&self) -> String {
         match self {
             Screen::Queue(_) => "Queue".into(),
             Screen::Ticket(s) => s.number().to_string(),
@@ -175,12 +175,12 @@ impl Screen {
 
     /// True while the screen is taking typed text (queue search), so global keys such
     /// as `T` and `?` are typed rather than acted on.
-    pub fn captures_text(&self) -> bool {
+    pub(crate) fn captures_text(&self) -> bool {
         matches!(self, Screen::Queue(s) if s.searching())
     }
 
     /// The ticket this screen shows, for presence.
-    pub fn ticket(&self) -> Option<TicketNo> {
+    pub(crate) fn ticket(&self) -> Option<TicketNo> {
         match self {
             Screen::Ticket(s) => Some(s.number()),
             _ => None,

@@ -68,7 +68,7 @@ pub(crate) struct QuarantineScreen {
 
 impl QuarantineScreen {
     /// Admins only: quarantined mail is unfiltered personal data of unknown senders.
-    pub fn open(ctx: &Ctx) -> Result<QuarantineScreen, DeskError> {
+    pub(crate) fn open(ctx: &Ctx) -> Result<QuarantineScreen, DeskError> {
         if ctx.session.agent.role != AgentRole::Admin {
             return Err(DeskError::Invalid(
                 "only an admin can look at the quarantine".into(),
@@ -84,7 +84,7 @@ impl QuarantineScreen {
         self.items.get(self.list.selected()).map(|i| i.id)
     }
 
-    pub fn handle_key(&mut self, pressed: KeyEvent) -> Option<Action> {
+    pub(crate) fn handle_key(&mut self, pressed: KeyEvent) -> Option<Action> {
         if self.list.handle_key(pressed, self.items.len()).is_some() {
             return None;
         }
@@ -104,7 +104,7 @@ impl QuarantineScreen {
         }
     }
 
-    pub fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
+    pub(crate) fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
         let actor = &ctx.session.actor;
         let done = match choice {
             Choice::QuarantineRelease(id) => ctx
@@ -124,7 +124,7 @@ impl QuarantineScreen {
         })
     }
 
-    pub fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
+    pub(crate) fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
         match ctx.desk.quarantine() {
             Ok(items) => self.items = items,
             Err(e) => return Some(Action::Error(e.to_string())),
@@ -134,14 +134,14 @@ impl QuarantineScreen {
     }
 
     /// New mail may have been quarantined meanwhile.
-    pub fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
+    pub(crate) fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
         match change {
             Change::Ticket(_) => self.refresh(ctx),
             Change::Agents | Change::Presence(_) => None,
         }
     }
 
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
+    pub(crate) fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
         let theme = look.theme;
         let block = Block::bordered()
             .title(format!(" Quarantine ({}) ", self.items.len()))

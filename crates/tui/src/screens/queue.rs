@@ -198,7 +198,7 @@ pub(crate) struct QueueScreen {
 
 impl QueueScreen {
     /// The default queue: every ticket not closed, most recently updated first.
-    pub fn open(ctx: &Ctx) -> (QueueScreen, Option<Action>) {
+    pub(crate) fn open(ctx: &Ctx) -> (QueueScreen, Option<Action>) {
         let mut screen = QueueScreen {
             query: QueueQuery::default(),
             status_filter: StatusFilter::default(),
@@ -213,7 +213,7 @@ impl QueueScreen {
         (screen, problem.or(markers))
     }
 
-    pub fn searching(&self) -> bool {
+    pub(crate) fn searching(&self) -> bool {
         self.searching
     }
 
@@ -279,7 +279,7 @@ impl QueueScreen {
     }
 
     /// Re-reads which tickets carry an open privacy request.
-    pub fn reload_markers(&mut self, ctx: &Ctx) -> Option<Action> {
+    pub(crate) fn reload_markers(&mut self, ctx: &Ctx) -> Option<Action> {
         // Read the generation first: a request stored meanwhile makes the next change
         // read again.
         let generation = ctx.desk.request_generation();
@@ -294,7 +294,7 @@ impl QueueScreen {
         }
     }
 
-    pub fn handle_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
+    pub(crate) fn handle_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
         if self.searching {
             return self.handle_search_key(ctx, pressed);
         }
@@ -387,7 +387,7 @@ impl QueueScreen {
     }
 
     /// Pasting while searching searches for the pasted text.
-    pub fn paste(&mut self, ctx: &Ctx, text: &str) -> Option<Action> {
+    pub(crate) fn paste(&mut self, ctx: &Ctx, text: &str) -> Option<Action> {
         if !self.searching {
             return None;
         }
@@ -415,7 +415,7 @@ impl QueueScreen {
         Popup::Picker(Picker::new("Show tickets", items, selected))
     }
 
-    pub fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
+    pub(crate) fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
         match choice {
             Choice::StatusFilter(filter) => {
                 self.status_filter = filter;
@@ -431,26 +431,26 @@ impl QueueScreen {
     }
 
     /// Re-reads everything, after changes may have been missed.
-    pub fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
+    pub(crate) fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
         let problem = self.reload(ctx, true);
         problem.or(self.reload_markers(ctx))
     }
 
-    pub fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
+    pub(crate) fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
         match change {
             Change::Ticket(number) => self.ticket_changed(ctx, *number),
             Change::Agents | Change::Presence(_) => None,
         }
     }
 
-    pub fn help(&self) -> Vec<HelpSection> {
+    pub(crate) fn help(&self) -> Vec<HelpSection> {
         vec![
             list::help_section("Queue", &MOVES, KEYS),
             keymap::help_section("While searching (after /)", SEARCH_KEYS),
         ]
     }
 
-    pub fn hints(&self) -> Vec<(String, &'static str)> {
+    pub(crate) fn hints(&self) -> Vec<(String, &'static str)> {
         if self.searching {
             keymap::hints(SEARCH_KEYS)
         } else {
@@ -480,7 +480,7 @@ impl QueueScreen {
         )
     }
 
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
+    pub(crate) fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
         let theme = look.theme;
         let block = Block::bordered()
             .title(format!(" Queue ({}) ", self.rows.len()))

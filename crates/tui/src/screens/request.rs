@@ -127,17 +127,17 @@ pub(crate) struct RequestScreen {
 }
 
 impl RequestScreen {
-    pub fn open(ctx: &Ctx, id: RequestId) -> Result<RequestScreen, DeskError> {
+    pub(crate) fn open(ctx: &Ctx, id: RequestId) -> Result<RequestScreen, DeskError> {
         Ok(RequestScreen {
             row: ctx.desk.request_row(&id)?,
         })
     }
 
-    pub fn crumb(&self) -> String {
+    pub(crate) fn crumb(&self) -> String {
         format!("{} request", self.row.request.kind)
     }
 
-    pub fn handle_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
+    pub(crate) fn handle_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
         let r = &self.row.request;
         let prompt = |title: &str, submit: fn(String) -> Action| {
             Some(Action::popup(Popup::Prompt(Prompt::new(title, "", submit))))
@@ -264,7 +264,7 @@ impl RequestScreen {
         }
     }
 
-    pub fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
+    pub(crate) fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
         match choice {
             Choice::RequestStep(step, text) => self.step(ctx, step, &text),
             Choice::MailExport(id) => Some(self.mail_confirmed(ctx, id)),
@@ -302,7 +302,7 @@ impl RequestScreen {
         }
     }
 
-    pub fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
+    pub(crate) fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
         match ctx.desk.request_row(&self.row.request.id) {
             Ok(row) => {
                 self.row = row;
@@ -312,14 +312,14 @@ impl RequestScreen {
         }
     }
 
-    pub fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
+    pub(crate) fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
         match change {
             Change::Ticket(_) => self.refresh(ctx),
             Change::Agents | Change::Presence(_) => None,
         }
     }
 
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
+    pub(crate) fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
         let theme = look.theme;
         let r = &self.row.request;
         let muted = theme.style(Role::Muted);

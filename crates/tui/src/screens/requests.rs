@@ -60,14 +60,14 @@ pub(crate) struct RequestsScreen {
 }
 
 impl RequestsScreen {
-    pub fn open(ctx: &Ctx) -> Result<RequestsScreen, DeskError> {
+    pub(crate) fn open(ctx: &Ctx) -> Result<RequestsScreen, DeskError> {
         Ok(RequestsScreen {
             rows: ctx.desk.request_rows()?,
             list: ScrollList::default(),
         })
     }
 
-    pub fn handle_key(&mut self, pressed: KeyEvent) -> Option<Action> {
+    pub(crate) fn handle_key(&mut self, pressed: KeyEvent) -> Option<Action> {
         if self.list.handle_key(pressed, self.rows.len()).is_some() {
             return None;
         }
@@ -81,7 +81,7 @@ impl RequestsScreen {
     }
 
     /// Re-reads the list, keeping the selected request selected.
-    pub fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
+    pub(crate) fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
         let before = self.rows.get(self.list.selected()).map(|r| r.request.id);
         match ctx.desk.request_rows() {
             Ok(rows) => self.rows = rows,
@@ -94,14 +94,14 @@ impl RequestsScreen {
     }
 
     /// A ticket changed: a request on it may have moved on, or a customer been erased.
-    pub fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
+    pub(crate) fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
         match change {
             Change::Ticket(_) => self.refresh(ctx),
             Change::Agents | Change::Presence(_) => None,
         }
     }
 
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
+    pub(crate) fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
         let theme = look.theme;
         let overdue = self
             .rows

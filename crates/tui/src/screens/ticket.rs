@@ -179,7 +179,7 @@ impl WrappedThread {
 
 impl TicketScreen {
     /// Loads the ticket (an audited view).
-    pub fn open(ctx: &Ctx, number: TicketNo) -> Result<TicketScreen, DeskError> {
+    pub(crate) fn open(ctx: &Ctx, number: TicketNo) -> Result<TicketScreen, DeskError> {
         let (ticket, thread) = ctx.desk.ticket_thread(&ctx.session.actor, number)?;
         let mut screen = TicketScreen {
             ticket,
@@ -199,7 +199,7 @@ impl TicketScreen {
         Ok(screen)
     }
 
-    pub fn number(&self) -> TicketNo {
+    pub(crate) fn number(&self) -> TicketNo {
         self.ticket.number
     }
 
@@ -227,7 +227,7 @@ impl TicketScreen {
         Ok(changed)
     }
 
-    pub fn handle_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
+    pub(crate) fn handle_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
         let n = self.ticket.number;
         if self.scroll.handle_key(pressed).is_some() {
             return None;
@@ -307,7 +307,7 @@ impl TicketScreen {
         ))))
     }
 
-    pub fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
+    pub(crate) fn choose(&mut self, ctx: &Ctx, choice: Choice) -> Option<Action> {
         let (desk, actor, n) = (ctx.desk, &ctx.session.actor, self.ticket.number);
         match choice {
             Choice::Status(s) => {
@@ -443,13 +443,13 @@ impl TicketScreen {
     }
 
     /// Re-reads everything, after changes may have been missed.
-    pub fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
+    pub(crate) fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
         self.viewers = ctx.desk.viewers(self.ticket.number, ctx.session.id);
         let problem = self.reload(ctx).err();
         problem.map(|e| Action::Error(e.to_string()))
     }
 
-    pub fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
+    pub(crate) fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
         match change {
             Change::Ticket(n) if *n == self.ticket.number => match self.reload(ctx) {
                 Ok(true) => Some(Action::Info(format!("{n} was updated"))),
@@ -464,7 +464,7 @@ impl TicketScreen {
         }
     }
 
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
+    pub(crate) fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
         let theme = look.theme;
         let [header_area, thread_area] =
             Layout::vertical([Constraint::Length(5), Constraint::Fill(1)]).areas(area);

@@ -130,35 +130,35 @@ impl Default for ScrollList {
 }
 
 impl ScrollList {
-    pub fn selected(&self) -> usize {
+    pub(crate) fn selected(&self) -> usize {
         self.selected
     }
 
     /// Moves the selection if `pressed` is a movement key, in a list of `len` rows; a
     /// key that is not one is left to the screen (`None`).
-    pub fn handle_key(&mut self, pressed: KeyEvent, len: usize) -> Option<Move> {
+    pub(crate) fn handle_key(&mut self, pressed: KeyEvent, len: usize) -> Option<Move> {
         let step = lookup(pressed)?;
         self.apply(step, len);
         Some(step)
     }
 
-    pub fn apply(&mut self, step: Move, len: usize) {
+    pub(crate) fn apply(&mut self, step: Move, len: usize) {
         self.selected = step_from(self.selected, step, self.page, len.saturating_sub(1));
     }
 
     /// Selects row `i`, or the last row if the list is shorter.
-    pub fn select(&mut self, i: usize, len: usize) {
+    pub(crate) fn select(&mut self, i: usize, len: usize) {
         self.selected = i.min(len.saturating_sub(1));
     }
 
     /// Keeps the selection on a row after the list changed to `len` rows.
-    pub fn clamp(&mut self, len: usize) {
+    pub(crate) fn clamp(&mut self, len: usize) {
         self.select(self.selected, len);
     }
 
     /// Records that `height` rows are in view, moves the window so the selection is in
     /// it, and returns the rows to draw.
-    pub fn keep_in_view(&mut self, height: usize, len: usize) -> Range<usize> {
+    pub(crate) fn keep_in_view(&mut self, height: usize, len: usize) -> Range<usize> {
         self.page = height.max(1);
         self.offset = scroll_window(self.selected, self.offset, self.page, len);
         self.offset..(self.offset + self.page).min(len)
@@ -166,7 +166,7 @@ impl ScrollList {
 
     /// Draws `rows` (those of the window [`keep_in_view`](Self::keep_in_view) returned)
     /// as a table under `header`, the selected row highlighted.
-    pub fn render_table<'a>(
+    pub(crate) fn render_table<'a>(
         &self,
         frame: &mut Frame,
         area: Rect,
@@ -207,25 +207,25 @@ impl Default for ScrollView {
 impl ScrollView {
     /// Scrolls if `pressed` is a movement key; a key that is not one is left to the
     /// screen (`None`).
-    pub fn handle_key(&mut self, pressed: KeyEvent) -> Option<Move> {
+    pub(crate) fn handle_key(&mut self, pressed: KeyEvent) -> Option<Move> {
         let step = lookup(pressed)?;
         self.apply(step);
         Some(step)
     }
 
-    pub fn apply(&mut self, step: Move) {
+    pub(crate) fn apply(&mut self, step: Move) {
         let at = self.top.unwrap_or(self.max_top);
         let to = step_from(at, step, self.page, self.max_top);
         self.top = (to < self.max_top).then_some(to);
     }
 
     /// Follows the end again (after sending a message, say).
-    pub fn follow_end(&mut self) {
+    pub(crate) fn follow_end(&mut self) {
         self.top = None;
     }
 
     /// Records that `height` of `total` lines are in view and returns the lines to draw.
-    pub fn keep_in_view(&mut self, height: usize, total: usize) -> Range<usize> {
+    pub(crate) fn keep_in_view(&mut self, height: usize, total: usize) -> Range<usize> {
         self.page = height.max(1);
         self.max_top = total.saturating_sub(height);
         let first = self.top.unwrap_or(self.max_top).min(self.max_top);

@@ -1,5 +1,5 @@
 //! What the TUI tests share: a real desk on disk, our key events in, ratatui's TestBackend out.
-#![allow(dead_code, unreachable_pub)] // each test file uses a part
+#![allow(dead_code, unused_imports, unreachable_pub)] // each test file uses a part
 
 pub use ratatui::backend::TestBackend;
 pub use ratatui::buffer::Buffer;
