@@ -68,7 +68,7 @@ impl AlarmReport {
 impl Desk {
     /// Requests overdue or due within 3 days at `now`, and quarantine items received
     /// after `since`.
-    pub fn alarm_report(&self, now: Timestamp, since: Timestamp) -> Result<AlarmReport> {
+    pub(crate) fn alarm_report(&self, now: Timestamp, since: Timestamp) -> Result<AlarmReport> {
         let mut report = AlarmReport::default();
         for r in self.requests()?.into_iter().filter(|r| !is_finished(r)) {
             match urgency(&r, now) {
@@ -87,7 +87,7 @@ impl Desk {
 
     /// The admins' addresses for alarms: agents whose role is admin now and who have an
     /// address in `[agent_email]`.
-    pub fn admin_addresses(&self) -> Result<Vec<String>> {
+    pub(crate) fn admin_addresses(&self) -> Result<Vec<String>> {
         let emails = self.config().agent_email;
         Ok(self
             .store

@@ -130,7 +130,7 @@ impl Desk {
         let mail =
             parse::parse(incoming.raw).map_err(|e| Unfileable::Unparseable(e.to_string()))?;
         if apply_rules {
-            if let Some(own) = config.from_address() {
+            if let Some(own) = config.sender_address() {
                 if mail.from == own || mail.noise.x_loop.iter().any(|l| l.contains(&own)) {
                     return Err(Unfileable::Loop);
                 }
@@ -151,7 +151,7 @@ impl Desk {
     /// That customer's key seals it (their record is created if new), so erasing them
     /// reaches it; `None` keeps it master-sealed until retention deletes it.
     pub(super) fn quarantine_owner(&self, incoming: &Incoming<'_>) -> Option<(String, String)> {
-        let own = self.config().mail.from_address();
+        let own = self.config().mail.sender_address();
         let (address, name) = match parse::parse(incoming.raw) {
             Ok(mail) if mail.bounce.is_some() => return None,
             Ok(mail) => (mail.from, mail.from_name),

@@ -336,7 +336,7 @@ impl Desk {
     /// Refuses unless the actor may do admin work *now*: an agent's role is read from
     /// their record at this moment, so a demotion takes effect in open sessions at
     /// once. The local CLI (which holds the keys) and the desk itself are admins.
-    pub fn require_admin(&self, actor: &Actor, what: &str) -> Result<()> {
+    pub(crate) fn require_admin(&self, actor: &Actor, what: &str) -> Result<()> {
         match self.current_role(actor)? {
             Some(AgentRole::Admin) => Ok(()),
             Some(_) => Err(DeskError::Forbidden(format!(
@@ -350,7 +350,7 @@ impl Desk {
     }
 
     /// The role an actor has right now (agents: their record; CLI and desk: admin).
-    pub fn current_role(&self, actor: &Actor) -> Result<Option<AgentRole>> {
+    pub(crate) fn current_role(&self, actor: &Actor) -> Result<Option<AgentRole>> {
         Ok(match actor.kind {
             ActorKind::LocalAdmin | ActorKind::System => Some(AgentRole::Admin),
             ActorKind::Agent => self.store.agent_by_name(&actor.name)?.map(|a| a.role),

@@ -340,7 +340,7 @@ impl Desk {
 
     /// The customer's notices for their export: `notices.json`, outbound mail from
     /// the desk (empty list when there are none).
-    pub fn notices_for_export(&self, customer: &Customer) -> Result<Vec<ExportFile>> {
+    pub(crate) fn notices_for_export(&self, customer: &Customer) -> Result<Vec<ExportFile>> {
         let docs: Vec<serde_json::Value> = self
             .notices_of(&customer.id)?
             .into_iter()

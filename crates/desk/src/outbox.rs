@@ -24,7 +24,7 @@ const QUOTE_LINES: usize = 40;
 impl Desk {
     /// Outbox entries whose time has come, composed as mail. An entry that cannot be
     /// composed (customer erased, no `mail.from`) is failed on the ticket right away.
-    pub fn due_replies(&self, now: Timestamp) -> Result<Vec<DueMail>> {
+    pub(crate) fn due_replies(&self, now: Timestamp) -> Result<Vec<DueMail>> {
         let mut out = Vec::new();
         for entry in self.store.outbox()? {
             if entry.next_attempt > now {
@@ -49,7 +49,7 @@ impl Desk {
         // marked so autoresponders stay quiet.
         let mut extra_headers = vec![(
             "X-Loop".to_string(),
-            config.from_address().unwrap_or_default(),
+            config.sender_address().unwrap_or_default(),
         )];
         if entry.automatic {
             extra_headers.push(("Auto-Submitted".into(), "auto-replied".into()));
@@ -129,15 +129,10 @@ impl Desk {
         })
     }
 
-    /// The relay took the mail.
-    pub fn reply_sent(&self, ticket: TicketNo, seq: u32, at: Timestamp) -> Result<()> {
-        self.reply_sent_as(ticket, seq, at, None)
-    }
-
     /// The relay took the mail, `mime` as it was sent: kept sealed with the ticket's
     /// customer's key at the reply's place, so their export holds the mail as sent —
     /// unless it was composed in advance (see `OutboxEntry::composed`).
-    pub fn reply_sent_as(
+    pub(crate) fn reply_sent_as(
         &self,
         ticket: TicketNo,
         seq: u32,
@@ -169,7 +164,7 @@ impl Desk {
     }
 
     /// Sending failed: retried at `retry_at` unless `permanent`, when it is given up.
-    pub fn reply_failed(
+    pub(crate) fn reply_failed(
         &self,
         ticket: TicketNo,
         seq: u32,
@@ -242,7 +237,7 @@ impl Desk {
     }
 
     /// How many times an outbox entry was tried, for the backoff.
-    pub fn reply_attempts(&self, ticket: TicketNo, seq: u32) -> Result<u32> {
+    pub(crate) fn reply_attempts(&self, ticket: TicketNo, seq: u32) -> Result<u32> {
         Ok(self
             .store
             .outbox()?

@@ -88,7 +88,7 @@ pub struct QueueQuery {
 
 impl QueueQuery {
     /// The query ready to test rows: search words lower-cased once.
-    pub fn matcher(&self) -> Matcher<'_> {
+    pub(crate) fn matcher(&self) -> Matcher<'_> {
         Matcher {
             query: self,
             words: self
@@ -131,13 +131,13 @@ impl QueueQuery {
 }
 
 /// A [`QueueQuery`] with its search words prepared.
-pub struct Matcher<'q> {
+pub(crate) struct Matcher<'q> {
     query: &'q QueueQuery,
     words: Vec<String>,
 }
 
 impl Matcher<'_> {
-    pub fn matches(&self, row: &QueueRow) -> bool {
+    pub(crate) fn matches(&self, row: &QueueRow) -> bool {
         let q = self.query;
         let t = &row.ticket;
         let status_ok = if q.statuses.is_empty() {

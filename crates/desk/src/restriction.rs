@@ -47,7 +47,7 @@ impl Desk {
     /// May we mail this customer for this purpose now? `Err` says why not in one line
     /// (no customer text in it). Reads the flags of `customer` as given and the consent
     /// ledger as stored; a ledger that cannot be read refuses (fail closed).
-    pub fn mail_allowed(
+    pub(crate) fn mail_allowed(
         &self,
         customer: &Customer,
         purpose: MailPurpose<'_>,
@@ -90,7 +90,10 @@ impl Desk {
 
     /// The consent entries in force that say "withdrawn" or "refused", as
     /// `(purpose code, state)`, for the ticket screen's warning.
-    pub fn consent_warnings(&self, customer: &CustomerId) -> Result<Vec<(String, ConsentState)>> {
+    pub(crate) fn consent_warnings(
+        &self,
+        customer: &CustomerId,
+    ) -> Result<Vec<(String, ConsentState)>> {
         let ledger = self.store.consents(customer)?;
         let mut latest: Vec<(String, ConsentState)> = Vec::new();
         for r in &ledger {

@@ -32,13 +32,16 @@ pub const SECRET_BYTES: usize = 20;
 const CODE_MAX: usize = 16;
 
 /// A fresh random secret.
-pub fn generate_secret() -> Zeroizing<Vec<u8>> {
+pub(crate) fn generate_secret() -> Zeroizing<Vec<u8>> {
     Zeroizing::new(Secret::generate().as_bytes().to_vec())
 }
 
 /// The `otpauth://totp/sealdesk:NAME?secret=…&issuer=sealdesk` URI an authenticator app
 /// takes (as a QR code or typed in). It holds the secret: show it once, never log it.
-pub fn otpauth_uri(agent: &str, secret: &[u8]) -> Result<Zeroizing<String>, totp_rs::TotpError> {
+pub(crate) fn otpauth_uri(
+    agent: &str,
+    secret: &[u8],
+) -> Result<Zeroizing<String>, totp_rs::TotpError> {
     Ok(Zeroizing::new(totp(secret, agent)?.to_url()?))
 }
 

@@ -8,7 +8,7 @@
 mod message;
 mod relay;
 
-pub use message::build_message;
+use message::build_message;
 pub use relay::{RelayConfig, RelayError, Security};
 
 use lettre::transport::smtp::authentication::Credentials;
@@ -17,7 +17,7 @@ use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use sealdesk_model::sanitize;
 use sealdesk_model::OutgoingMail;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// Per-command timeout towards the relay (connect, each reply).
 const RELAY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -140,20 +140,8 @@ impl Sender {
     }
 }
 
-/// Give up on a mail whose first attempt failed this long ago, like an MTA's
-/// `maximal_queue_lifetime`: by then the conversation has moved on, and the agent
-/// should be told the reply did not leave rather than have it arrive days late.
-pub const GIVE_UP_AFTER: Duration = Duration::from_secs(2 * 24 * 60 * 60);
-
-/// Whether a mail first tried at `first_attempt` should be given up (see
-/// [`GIVE_UP_AFTER`]). Permanent errors are given up at once, whatever the time.
-pub fn should_give_up(first_attempt: SystemTime, now: SystemTime) -> bool {
-    now.duration_since(first_attempt)
-        .is_ok_and(|waited| waited >= GIVE_UP_AFTER)
-}
-
 /// How long to wait after the `attempt`-th failed try (1-based): 1 min, 2, 4, … doubling
-/// up to 1 h, then hourly until [`GIVE_UP_AFTER`]. Doubling spares a relay that is
+/// up to 1 h, then hourly until the outbox worker gives up (about two days of tries). Doubling spares a relay that is
 /// struggling; the cap keeps a reply from waiting hours after the relay is back.
 pub fn retry_delay(attempt: u32) -> Duration {
     const FIRST: u64 = 60;
@@ -185,18 +173,6 @@ mod tests {
         assert_eq!(minutes, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
         assert_eq!(retry_delay(0), Duration::from_secs(60));
         assert_eq!(retry_delay(u32::MAX), Duration::from_secs(3600));
-    }
-
-    #[test]
-    fn give_up_after_two_days() {
-        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        assert!(!should_give_up(
-            start,
-            start + Duration::from_secs(47 * 3600)
-        ));
-        assert!(should_give_up(start, start + GIVE_UP_AFTER));
-        // A clock that went backwards is not a reason to give up.
-        assert!(!should_give_up(start, start - Duration::from_secs(10)));
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub struct SmtpOptions {
 
 impl SmtpOptions {
     /// The size limit in force now.
-    pub fn current_max_size(&self) -> usize {
+    pub(crate) fn current_max_size(&self) -> usize {
         self.live_max_size.as_ref().map_or(self.max_size, Live::get)
     }
 }

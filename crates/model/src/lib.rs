@@ -119,7 +119,7 @@ impl Personal {
     }
 
     /// The read boundary: text as stored, with the erased placeholder recognised.
-    pub fn from_stored(text: String) -> Personal {
+    pub(crate) fn from_stored(text: String) -> Personal {
         if text == ERASED {
             Personal::Erased
         } else {

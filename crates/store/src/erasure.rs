@@ -87,7 +87,7 @@ impl Store {
     /// Re-applies journalled erasures to this data dir (after a restore): removes what
     /// is left of each erased customer and restores their suppression entries. Their
     /// keys are already gone, so whatever stays behind is unreadable.
-    pub fn reapply_erasures(&self) -> Result<usize> {
+    pub(crate) fn reapply_erasures(&self) -> Result<usize> {
         let mut applied = 0;
         for record in self.read_erasure_journal()? {
             let id = record.customer;
@@ -169,7 +169,7 @@ impl Store {
         append_journal(&self.paths.keys, &self.master, record)
     }
 
-    pub fn read_erasure_journal(&self) -> Result<Vec<ErasureRecord>> {
+    pub(crate) fn read_erasure_journal(&self) -> Result<Vec<ErasureRecord>> {
         read_journal(&self.journal_path(), &self.master)
     }
 }

@@ -104,7 +104,7 @@ impl Tx<'_> {
 
     /// Part of an erasure: the customer's archives are deleted, their index entries
     /// stay without paths. Returns how many archives were deleted.
-    pub fn erase_exports(&mut self, customer: &CustomerId) -> Result<usize> {
+    pub(crate) fn erase_exports(&mut self, customer: &CustomerId) -> Result<usize> {
         let store = self.store;
         let mut deleted = 0;
         for mut r in store.export_records()? {

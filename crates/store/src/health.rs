@@ -223,7 +223,7 @@ impl Store {
     }
 
     /// Whether writes are refused until the store recovers.
-    pub fn is_failing(&self) -> bool {
+    pub(crate) fn is_failing(&self) -> bool {
         self.health.failing.load(Ordering::Acquire)
     }
 

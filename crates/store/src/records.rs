@@ -369,7 +369,7 @@ impl Tx<'_> {
     }
 
     /// Rewrites a stored message (delivery state, erasure placeholder).
-    pub fn put_message(&mut self, customer: &CustomerId, message: &Message) -> Result<()> {
+    pub(crate) fn put_message(&mut self, customer: &CustomerId, message: &Message) -> Result<()> {
         let store = self.store;
         let t = &store.t;
         let key = message_key(message.ticket, message.seq);

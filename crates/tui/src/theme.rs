@@ -100,7 +100,7 @@ roles! {
 
 impl Role {
     /// The role a theme-file key names, if any.
-    pub fn from_key(key: &str) -> Option<Role> {
+    pub(crate) fn from_key(key: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|role| role.key() == key)
     }
 }
@@ -117,7 +117,7 @@ pub struct Theme {
 
 impl Theme {
     /// The built-in default theme, which needs no files on disk.
-    pub fn default_dark() -> Theme {
+    pub(crate) fn default_dark() -> Theme {
         parse_theme(DEFAULT_THEME, SHIPPED[0].1)
             .expect("the embedded dark.toml is valid (checked by the tests)")
     }
@@ -133,7 +133,7 @@ impl Theme {
     /// Modifiers stay, so bold, reversed and the rest still carry meaning. The selected row
     /// and the focused border are what an agent navigates by, so if a theme marked them by
     /// colour alone they are given a modifier here rather than vanishing.
-    pub fn without_colours(mut self) -> Theme {
+    pub(crate) fn without_colours(mut self) -> Theme {
         for style in &mut self.styles {
             style.fg = None;
             style.bg = None;

@@ -111,7 +111,7 @@ impl Default for MailConfig {
 
 impl MailConfig {
     /// The bare address of `from`, lower-cased (`support@example.com`).
-    pub fn from_address(&self) -> Option<String> {
+    pub(crate) fn sender_address(&self) -> Option<String> {
         let from = self.from.as_deref()?;
         let addr = match (from.rfind('<'), from.rfind('>')) {
             (Some(a), Some(b)) if a < b => &from[a + 1..b],
@@ -122,7 +122,7 @@ impl MailConfig {
 
     /// The domain for Message-IDs we create.
     pub fn message_id_domain(&self) -> String {
-        self.from_address()
+        self.sender_address()
             .and_then(|a| a.split_once('@').map(|(_, d)| d.to_string()))
             .unwrap_or_else(|| "sealdesk.invalid".into())
     }
@@ -269,7 +269,7 @@ impl Config {
         if self.mail.from.is_some()
             && self
                 .mail
-                .from_address()
+                .sender_address()
                 .is_none_or(|a| !sealdesk_model::is_plausible_email(&a))
         {
             return Err(

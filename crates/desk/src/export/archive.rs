@@ -31,7 +31,7 @@ pub fn write_tar_gz(files: &[ExportFile], out: &Path) -> std::io::Result<u64> {
 }
 
 /// The archive in memory, every file under the directory `top`.
-pub fn tar_gz_bytes(files: &[ExportFile], top: &str) -> std::io::Result<Vec<u8>> {
+pub(crate) fn tar_gz_bytes(files: &[ExportFile], top: &str) -> std::io::Result<Vec<u8>> {
     let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let mut tar = tar::Builder::new(gz);
     let now = sealdesk_model::Timestamp::now().0.max(0) as u64;
@@ -47,7 +47,7 @@ pub fn tar_gz_bytes(files: &[ExportFile], top: &str) -> std::io::Result<Vec<u8>>
 }
 
 /// Writes `bytes` to a new file (mode 0600, never overwriting), synced.
-pub fn write_new_file(out: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_new_file(out: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
@@ -60,7 +60,7 @@ pub fn write_new_file(out: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Plaintext archives in DATA/exports, written by versions before exports were sealed.
-pub fn legacy_exports(data_dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn legacy_exports(data_dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(exports_dir(data_dir))
         .into_iter()
         .flatten()
@@ -73,7 +73,10 @@ pub fn legacy_exports(data_dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The legacy archives of one customer: they were named `<customer id>-<time>…`.
-pub fn legacy_exports_of(data_dir: &Path, customer: &sealdesk_model::CustomerId) -> Vec<PathBuf> {
+pub(crate) fn legacy_exports_of(
+    data_dir: &Path,
+    customer: &sealdesk_model::CustomerId,
+) -> Vec<PathBuf> {
     let prefix = format!("{customer}-");
     legacy_exports(data_dir)
         .into_iter()
@@ -88,26 +91,4 @@ pub fn legacy_exports_of(data_dir: &Path, customer: &sealdesk_model::CustomerId)
 /// Where older versions wrote exports in plaintext.
 pub fn exports_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("exports")
-}
-
-/// Deletes exports older than `days`; returns how many.
-pub fn sweep_exports(dir: &Path, days: u32) -> std::io::Result<usize> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(0);
-    };
-    let limit = std::time::Duration::from_secs(days as u64 * 86_400);
-    let mut removed = 0;
-    for e in entries.flatten() {
-        let old = e
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age >= limit);
-        if old && e.path().is_file() {
-            std::fs::remove_file(e.path())?;
-            removed += 1;
-        }
-    }
-    Ok(removed)
 }

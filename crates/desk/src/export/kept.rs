@@ -265,7 +265,7 @@ impl Desk {
 
     /// Lines for the erasure preview: every copy of an export written outside the desk
     /// (path, time, who), and plaintext archives an older version left in DATA/exports.
-    pub fn exports_outside(&self, customer: &Customer) -> Result<Vec<String>> {
+    pub(crate) fn exports_outside(&self, customer: &Customer) -> Result<Vec<String>> {
         let mut lines = Vec::new();
         for r in self.exports_of(customer)? {
             for d in r.files_outside() {

@@ -29,7 +29,7 @@ const OWN_HEADERS: &[&str] = &[
     "Bcc",
 ];
 
-pub fn build_message(mail: &OutgoingMail) -> Result<Message, SendError> {
+pub(crate) fn build_message(mail: &OutgoingMail) -> Result<Message, SendError> {
     let mut builder = Message::builder()
         .from(mailbox("From", &mail.from)?)
         .to(mailbox("To", &mail.to)?)
