@@ -370,3 +370,24 @@ fn damaged_database_files_are_reported_not_panicked_on() {
         "restore the data dir from a backup",
     );
 }
+
+/// The benchmarks are `sealdesk-bench`, beside the product: the product has no `bench`
+/// command, and its help does not offer one.
+#[test]
+fn the_product_has_no_bench_command() {
+    let d = TempDesk::init();
+    let help = d.cli(&["--help"]);
+    assert!(help.status.success());
+    let help = stdout(&help);
+    assert!(
+        help.contains("demo") && !help.to_lowercase().contains("bench"),
+        "{help}"
+    );
+    let o = d.cli(&["bench", "queue"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("unrecognized subcommand"),
+        "{}",
+        stderr(&o)
+    );
+}
