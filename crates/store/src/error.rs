@@ -86,3 +86,11 @@ impl From<sled::Error> for StoreError {
         }
     }
 }
+
+/// The desk's errors carry store errors opaquely (`sealdesk_api` knows no store types):
+/// the text and source stay the store error's, and the desk can still look inside.
+impl From<StoreError> for sealdesk_api::DeskError {
+    fn from(e: StoreError) -> sealdesk_api::DeskError {
+        sealdesk_api::DeskError::Store(sealdesk_api::StoreFailure::new(e))
+    }
+}
