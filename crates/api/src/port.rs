@@ -3,10 +3,10 @@
 //! implements this trait by forwarding to them). Roles are checked, and reads and
 //! writes audited, in the desk, behind each method.
 
-use crate::QueueQuery;
 use crate::{
     Activity, Actor, AuditFilter, AuditPage, AuditReport, Authority, ConsentPage, ErasureCounts,
-    Filed, Found, NewConsent, Refusal, RequestRow, Result, SharedRow, ThreadEntry, Urgency, Viewer,
+    Filed, Found, NewConsent, QueueQuery, Refusal, RequestRow, Result, SharedRow, ThreadEntry,
+    Urgency, Viewer,
 };
 use sealdesk_model::{
     Agent, Catalogue, ConsentRecord, Customer, CustomerId, ExportId, ExportRecord, Message,
