@@ -1,13 +1,8 @@
-use super::{Actor, Desk, Result};
-use sealdesk_model::{ChainBreak, ChainVerifier, EventHash};
-use sealdesk_store::StoreError;
+pub use sealdesk_api::AuditReport;
 
-/// The outcome of checking the audit chain.
-#[derive(Debug)]
-pub enum AuditReport {
-    Intact { events: u64, head: EventHash },
-    Broken { checked: u64, reason: String },
-}
+use super::{Actor, Desk, Result};
+use sealdesk_model::{ChainBreak, ChainVerifier};
+use sealdesk_store::StoreError;
 
 impl Desk {
     /// The whole audit log, oldest first: admins only, and the export is itself audited.

@@ -1,31 +1,11 @@
 //! The consent ledger: append-only, one entry per event, the latest per purpose is in
 //! force. "May we use this person's data for purpose X, and since when?" in one call.
 
+pub use sealdesk_api::{NewConsent, PurposeState};
+
 use super::write::Hold;
 use super::{Actor, Desk, DeskError, Result};
-use sealdesk_model::{
-    CatalogueEntry, ConsentActor, ConsentRecord, ConsentState, Customer, Timestamp,
-};
-
-/// What to record.
-pub struct NewConsent<'a> {
-    pub purpose: &'a str,
-    pub state: ConsentState,
-    pub categories: &'a [String],
-    pub method: &'a str,
-    pub evidence: &'a str,
-    pub policy_version: &'a str,
-    /// The guardian who gave it, for a minor.
-    pub guardian: Option<&'a str>,
-}
-
-/// The state in force for one purpose.
-#[derive(Debug, Clone)]
-pub struct PurposeState {
-    pub purpose: CatalogueEntry,
-    /// None: never asked.
-    pub current: Option<ConsentRecord>,
-}
+use sealdesk_model::{ConsentActor, ConsentRecord, ConsentState, Customer, Timestamp};
 
 impl Desk {
     pub fn record_consent(

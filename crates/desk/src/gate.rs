@@ -3,41 +3,13 @@
 //! a typed reason, audited as an override. Checked here, in the desk, so the CLI, the
 //! TUI and anything later share one rule.
 
+pub use sealdesk_api::Authority;
+
 use super::write::Unit;
 use super::{Actor, Desk, DeskError, Result};
 use sealdesk_model::{
-    CustomerId, Decision, DecisionOutcome, RequestId, RequestKind, RequestStatus, Timestamp,
+    CustomerId, Decision, DecisionOutcome, RequestKind, RequestStatus, Timestamp,
 };
-
-/// What lets an export or an erasure go ahead.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Authority {
-    /// A request of the matching kind, its requester's identity verified.
-    Request(RequestId),
-    /// An admin goes ahead without one; the reason is audited.
-    Override(String),
-    /// Nothing was given: refused, saying what would do.
-    Nothing,
-}
-
-impl Authority {
-    /// From the CLI's `--request ID` and `--override REASON`.
-    pub fn from_flags(request: Option<RequestId>, override_reason: Option<String>) -> Authority {
-        match (request, override_reason) {
-            (Some(id), _) => Authority::Request(id),
-            (None, Some(reason)) => Authority::Override(reason),
-            (None, None) => Authority::Nothing,
-        }
-    }
-
-    /// The request given, if any.
-    pub fn request(&self) -> Option<RequestId> {
-        match self {
-            Authority::Request(id) => Some(*id),
-            _ => None,
-        }
-    }
-}
 
 /// What is gated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -11,6 +11,8 @@ use sealdesk_model::{
 };
 use std::collections::{HashMap, VecDeque};
 
+pub use sealdesk_api::Filed;
+
 /// One message as it arrived.
 pub struct Incoming<'a> {
     pub raw: &'a [u8],
@@ -18,39 +20,6 @@ pub struct Incoming<'a> {
     pub envelope_from: Option<&'a str>,
     /// `smtp 203.0.113.5:4711`, `ingest` …
     pub source: &'a str,
-}
-
-/// Where a message ended up.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Filed {
-    NewTicket(TicketNo),
-    Appended(TicketNo),
-    /// The same Message-ID from the same sender was filed before; stored once.
-    Duplicate(TicketNo),
-    /// A delivery failure report, attached to the ticket whose reply bounced.
-    BounceNoted(TicketNo),
-    Quarantined(QuarantineId, String),
-}
-
-impl std::fmt::Display for Filed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Filed::NewTicket(n) => write!(f, "filed as new ticket {n}"),
-            Filed::Appended(n) => write!(f, "filed into ticket {n}"),
-            Filed::Duplicate(n) => write!(
-                f,
-                "already filed in ticket {n} (same Message-ID from the same sender)"
-            ),
-            Filed::BounceNoted(n) => write!(f, "delivery failure noted on ticket {n}"),
-            Filed::Quarantined(id, reason) => {
-                write!(
-                    f,
-                    "quarantined as {id}: {}",
-                    sealdesk_model::sanitize::line(reason)
-                )
-            }
-        }
-    }
 }
 
 /// Per-sender sliding window of arrival times.

@@ -16,6 +16,7 @@ mod mail_sink;
 mod notices;
 mod outbox;
 mod outbox_worker;
+mod port;
 mod presence;
 mod queue;
 mod redact;
@@ -54,108 +55,15 @@ pub use retention::RetentionReport;
 pub use tickets::{NewTicket, ThreadEntry, TicketFilter};
 pub use views::privacy::{AuditFilter, AuditPage, ConsentPage, Found, RequestRow};
 
+pub use sealdesk_api::{Actor, ActorKind, Change, DeskError, DeskPort, Result, StoreFailure};
+
 use crate::config::Config;
 use parking_lot::{Mutex, RwLock};
 use queue::QueueIndex;
 use sealdesk_model::{AgentRole, Catalogue, TicketNo};
-use sealdesk_store::{Store, StoreError};
+use sealdesk_store::Store;
 use tokio::sync::broadcast;
 use write::{Hold, Stripes};
-
-/// What changed, announced to every open session so screens refresh without a keypress.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Change {
-    /// A ticket was created or changed (status, thread, anything).
-    Ticket(TicketNo),
-    /// Agents were added, removed or changed.
-    Agents,
-    /// Who is viewing or replying on a ticket changed.
-    Presence(TicketNo),
-}
-
-/// Who is acting, and from where: goes into every audit event. What they may do is
-/// looked up by the desk at the moment of each operation (see [`Desk::require_admin`]),
-/// never carried here, so a role change takes effect in open sessions at once.
-#[derive(Clone, Debug)]
-pub struct Actor {
-    /// Agent name, `cli:<user>` for the admin CLI, `system` for the desk itself.
-    pub name: String,
-    pub key_fingerprint: Option<String>,
-    pub source: String,
-    pub kind: ActorKind,
-}
-
-/// What kind of actor: decides where the desk looks up their rights.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ActorKind {
-    /// An agent logged in over SSH: rights are the agent record's current role.
-    Agent,
-    /// Someone at the server's shell who can read the keys dir: an admin by access.
-    LocalAdmin,
-    /// The desk itself (arriving mail, housekeeping).
-    System,
-}
-
-impl Actor {
-    /// The local admin running the CLI: whoever can read the keys dir holds every key,
-    /// so the desk treats them as an admin, and the audit log says so.
-    pub fn local_admin() -> Actor {
-        let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-        Actor {
-            name: format!("cli:{}", sealdesk_model::sanitize::line(&user)),
-            key_fingerprint: None,
-            source: format!(
-                "local pid {} (admin: OS user with the keys dir)",
-                std::process::id()
-            ),
-            kind: ActorKind::LocalAdmin,
-        }
-    }
-
-    /// An agent, by name (their role is looked up when they act).
-    pub fn agent(name: &str, key_fingerprint: Option<String>, source: &str) -> Actor {
-        Actor {
-            name: name.to_string(),
-            key_fingerprint,
-            source: source.to_string(),
-            kind: ActorKind::Agent,
-        }
-    }
-
-    /// The desk itself, e.g. for arriving mail (`source`: where it came from).
-    pub fn system(source: &str) -> Actor {
-        Actor {
-            name: "system".into(),
-            key_fingerprint: None,
-            source: sealdesk_model::sanitize::line(source).into_owned(),
-            kind: ActorKind::System,
-        }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum DeskError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Invalid(String),
-    #[error("{0}")]
-    Conflict(String),
-    /// The actor's current role does not allow this.
-    #[error("{0}")]
-    Forbidden(String),
-    /// A word, id or ticket number typed by the actor did not parse.
-    #[error(transparent)]
-    Parse(#[from] sealdesk_model::ParseError),
-    /// A unit of work needs a lock it did not take; it is run again with it (never
-    /// leaves `Desk::write`).
-    #[error("internal: a unit of work needs more locks")]
-    NeedsLocks,
-}
-
-pub type Result<T, E = DeskError> = std::result::Result<T, E>;
 
 pub struct Desk {
     store: Store,

@@ -28,9 +28,16 @@ impl MailSink for DeskSink {
                 DeliveryOutcome::Stored
             }
             // The store logged it once when it began failing; not again per mail.
-            Err(DeskError::Store(StoreError::Unavailable { .. })) => DeliveryOutcome::TempFail(
-                "cannot store the message right now; try again later".into(),
-            ),
+            Err(DeskError::Store(failure))
+                if matches!(
+                    failure.downcast_ref::<StoreError>(),
+                    Some(StoreError::Unavailable { .. })
+                ) =>
+            {
+                DeliveryOutcome::TempFail(
+                    "cannot store the message right now; try again later".into(),
+                )
+            }
             Err(e) => {
                 tracing::error!(peer = %envelope.peer, "mail could not be stored: {e}");
                 DeliveryOutcome::TempFail(

@@ -1,20 +1,9 @@
 //! Who is looking at which ticket right now, so agents don't answer the same mail twice.
 
 use super::{Change, Desk};
+pub use sealdesk_api::{Activity, Viewer};
 use sealdesk_model::TicketNo;
 use std::collections::HashMap;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Activity {
-    Viewing,
-    Replying,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Viewer {
-    pub agent: String,
-    pub activity: Activity,
-}
 
 /// Session id → (agent, ticket, activity).
 #[derive(Default)]

@@ -10,6 +10,8 @@ use sealdesk_model::{
 };
 use sha2::{Digest, Sha256};
 
+pub use sealdesk_api::{is_finished, urgency, Urgency};
+
 /// How long an emailed verification code stays valid.
 pub(super) const CODE_VALID_SECS: i64 = 24 * 3600;
 
@@ -424,31 +426,6 @@ pub fn request_json(r: &PrivacyRequest, now: Timestamp) -> serde_json::Value {
     };
     // A view of strings, numbers and times: serialising it cannot fail.
     serde_json::to_value(view).unwrap_or_default()
-}
-
-pub fn is_finished(r: &PrivacyRequest) -> bool {
-    matches!(r.status, RequestStatus::Completed | RequestStatus::Denied)
-}
-
-/// How urgent an open request is at `now`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Urgency {
-    Overdue,
-    DueSoon,
-    OnTime,
-    Finished,
-}
-
-pub fn urgency(r: &PrivacyRequest, now: Timestamp) -> Urgency {
-    if is_finished(r) {
-        Urgency::Finished
-    } else if r.due < now {
-        Urgency::Overdue
-    } else if r.due.0 - now.0 <= 3 * 86_400 {
-        Urgency::DueSoon
-    } else {
-        Urgency::OnTime
-    }
 }
 
 fn expect_status(r: &PrivacyRequest, allowed: &[RequestStatus], verb: &str) -> Result<()> {

@@ -7,6 +7,8 @@ use super::write::{Hold, Unit};
 use super::{Actor, Desk, DeskError, Result};
 use sealdesk_model::{ConsentState, Customer, CustomerId};
 
+pub use sealdesk_api::Refusal;
+
 /// The purpose code of marketing in the shipped catalogue: notices of a marketing kind
 /// rest on consent for it.
 pub const MARKETING_PURPOSE: &str = "040";
@@ -28,19 +30,6 @@ pub enum MailPurpose<'a> {
     /// [`MARKETING_PURPOSE`]): refused while restricted, and unless the latest consent
     /// entry for that purpose says "given".
     Consented(&'a str),
-}
-
-/// Why mail to a customer is refused: one line, saying what would allow it.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{reason}")]
-pub struct Refusal {
-    pub reason: String,
-}
-
-impl From<Refusal> for DeskError {
-    fn from(r: Refusal) -> DeskError {
-        DeskError::Forbidden(r.reason)
-    }
 }
 
 impl Desk {

@@ -5,6 +5,8 @@ use sealdesk_model::{
 };
 use sealdesk_store::StoreError;
 
+pub use sealdesk_api::ThreadEntry;
+
 /// A ticket opened on a customer's behalf (from the CLI now; from mail later).
 pub struct NewTicket<'a> {
     pub from: &'a str,
@@ -17,13 +19,6 @@ pub struct NewTicket<'a> {
 #[derive(Default, Clone, Debug)]
 pub struct TicketFilter {
     pub status: Option<Status>,
-}
-
-/// One entry of a thread as shown: a message, or the placeholder for an erased one.
-#[derive(Debug, Clone)]
-pub enum ThreadEntry {
-    Message(Box<Message>),
-    Erased,
 }
 
 impl Desk {

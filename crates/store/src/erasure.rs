@@ -5,21 +5,10 @@
 use super::envelope::{self, KeySlot};
 use super::keys::{check_private, sync_dir};
 use super::{Result, Store, StoreError, Table, Tx};
+use sealdesk_api::ErasureCounts;
 use sealdesk_model::{Author, CustomerId, Message, Timestamp, ERASED};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
-
-/// What one erasure removed, for the confirmation and the audit log.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ErasureCounts {
-    pub messages: usize,
-    pub subjects: usize,
-    pub attachments: usize,
-    pub raw_mails: usize,
-    pub consents: usize,
-    pub quarantined: usize,
-    pub exports: usize,
-}
 
 /// One entry of the erasure journal (keys dir): enough to re-apply an erasure to a
 /// restored backup, and nothing readable about the person.

@@ -86,3 +86,42 @@ impl From<sled::Error> for StoreError {
         }
     }
 }
+
+/// The desk's errors carry store errors opaquely (`sealdesk_api` knows no store types):
+/// the text and source stay the store error's, and the desk can still look inside.
+impl From<StoreError> for sealdesk_api::DeskError {
+    fn from(e: StoreError) -> sealdesk_api::DeskError {
+        sealdesk_api::DeskError::Store(sealdesk_api::StoreFailure::new(e))
+    }
+}
+
+#[cfg(test)]
+mod desk_error_tests {
+    use super::StoreError;
+    use sealdesk_api::DeskError;
+    use std::error::Error;
+
+    /// A store error reaches the admin through `DeskError` with its own text and
+    /// source, and the desk can still tell which store error it was.
+    #[test]
+    fn a_store_error_in_a_desk_error_keeps_its_text_source_and_kind() {
+        let text = StoreError::Erased.to_string();
+        let e = DeskError::from(StoreError::Erased);
+        assert_eq!(e.to_string(), text);
+        let DeskError::Store(failure) = &e else {
+            panic!("not a store error: {e:?}");
+        };
+        assert!(matches!(
+            failure.downcast_ref::<StoreError>(),
+            Some(StoreError::Erased)
+        ));
+        assert!(failure.downcast_ref::<std::io::Error>().is_none());
+
+        let io = StoreError::DiskIo(std::io::Error::other("disk gone"));
+        let e = DeskError::from(io);
+        assert_eq!(
+            e.source().map(|s| s.to_string()).as_deref(),
+            Some("disk gone")
+        );
+    }
+}

@@ -28,11 +28,13 @@ mod tx;
 
 pub use backup::{BackupSummary, OpGuard};
 pub use envelope::{RecordKeyId, FORMAT_VERSION};
-pub use erasure::{ErasureCounts, ErasureRecord};
+pub use erasure::ErasureRecord;
 pub use error::{Result, StoreError};
 pub use health::{Failure, HealthReport, Recovery};
 pub use keys::{create_private_dir, demo_public_key, tighten_modes, write_user_key, KeyPaths};
 pub use keys_backup::{restore_keys, KeysBackupSummary};
+/// What one erasure removed (defined in `sealdesk_api`: the desk returns it to its front ends).
+pub use sealdesk_api::ErasureCounts;
 pub use shred::Redaction;
 pub use tx::{CommitNo, Tx};
 

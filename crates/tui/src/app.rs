@@ -22,7 +22,7 @@ use super::theme::{self, Role, Theme};
 use ratatui::layout::{Constraint, Layout};
 use ratatui::widgets::Block;
 use ratatui::Frame;
-use sealdesk_desk::{Activity, Actor, Change, Desk, Found};
+use sealdesk_api::{Activity, Actor, Change, DeskPort, Found};
 use sealdesk_model::{Agent, AgentRole, TicketNo, Timestamp};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -71,7 +71,7 @@ const GLOBAL_KEYS: &[Binding<GlobalKey>] = &[
 macro_rules! ctx {
     ($app:expr) => {
         Ctx {
-            desk: &$app.desk,
+            desk: &*$app.desk,
             session: &$app.session,
         }
     };
@@ -83,7 +83,7 @@ macro_rules! ctx {
 pub const BURST: usize = 256;
 
 pub struct App {
-    desk: Arc<Desk>,
+    desk: Arc<dyn DeskPort>,
     session: SessionInfo,
     theme: Theme,
     themes_dir: PathBuf,
@@ -105,7 +105,7 @@ pub struct App {
 
 impl App {
     pub fn new(
-        desk: Arc<Desk>,
+        desk: Arc<dyn DeskPort>,
         session: SessionInfo,
         theme: Theme,
         themes_dir: PathBuf,
@@ -113,7 +113,7 @@ impl App {
     ) -> App {
         let now = Timestamp::now();
         let ctx = Ctx {
-            desk: &desk,
+            desk: &*desk,
             session: &session,
         };
         let (queue, problem) = QueueScreen::open(&ctx);

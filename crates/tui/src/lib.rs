@@ -1,6 +1,7 @@
 //! The agents' terminal UI: our own input events, themes, and the screens.
 //! Nothing here depends on russh or crossterm types, and nothing here touches the
-//! store: screens call [`sealdesk_desk`] operations only.
+//! store: screens call the desk through [`sealdesk_api::DeskPort`] only (this crate
+//! depends on `sealdesk-api` and the model, not on the desk, the store or sled).
 //!
 //! Layout: [`app`] owns the screen stack and is what the SSH session drives;
 //! `screens/` are the full-size views (one file each), `popups/` the dialogs over them,

@@ -7,7 +7,7 @@ use super::display::day;
 use super::popups::{Picker, Popup};
 use super::screens::Ctx;
 use super::theme::Role;
-use sealdesk_desk::{Authority, DeskError, Urgency};
+use sealdesk_api::{Authority, DeskError, Urgency};
 use sealdesk_model::{
     Customer, ExportRecord, RequestId, RequestKind, RequestStatus, TicketNo, Timestamp,
 };

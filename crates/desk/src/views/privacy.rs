@@ -8,97 +8,18 @@
 //! searched (ticket, address or name) and how many it found, and by the customer's
 //! pseudonym when exactly one matched.
 
+pub use sealdesk_api::{AuditFilter, AuditPage, ConsentPage, Found, RequestRow};
+
 use crate::requests::{is_finished, urgency, Urgency};
-use crate::{Actor, Desk, DeskError, PurposeState, QueueQuery, Result};
+use crate::{Actor, Desk, DeskError, QueueQuery, Result};
 use sealdesk_model::{
-    AuditEvent, Author, ConsentRecord, Customer, CustomerId, MessageKind, Personal, PrivacyRequest,
-    Status, TicketNo, Timestamp,
+    AuditEvent, Author, CustomerId, MessageKind, Personal, PrivacyRequest, Status, TicketNo,
+    Timestamp,
 };
 use std::collections::{HashMap, VecDeque};
 
 /// Most customers a name search lists; more means the agent should type more.
 const MAX_MATCHES: usize = 50;
-
-/// Everything the consent screen shows, read as one audited view.
-pub struct ConsentPage {
-    pub customer: Customer,
-    pub states: Vec<PurposeState>,
-    /// The whole ledger, oldest first.
-    pub ledger: Vec<ConsentRecord>,
-    /// Quick picks for the evidence field, one per message the customer sent that has a
-    /// Message-ID, newest first: `ann@example.com, Message-ID <…>`.
-    pub evidence: Vec<String>,
-}
-
-/// A request as listed, with who it is about.
-#[derive(Clone, Debug)]
-pub struct RequestRow {
-    pub request: PrivacyRequest,
-    /// Name and address as the queue shows them, or `[erased]`.
-    pub customer_label: Personal,
-}
-
-/// What the global search found.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Found {
-    Ticket(TicketNo),
-    /// (customer, label as the queue shows it), sorted by label; at most 50.
-    Customers(Vec<(CustomerId, String)>),
-}
-
-/// Which audit events to show; an empty field matches everything.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AuditFilter {
-    /// The actor, exactly (case-insensitive).
-    pub agent: String,
-    /// A customer pseudonym, `psn_…`, exactly.
-    pub pseudonym: String,
-    /// The start of the action name, e.g. `consent.` or `customer.erase`.
-    pub action_prefix: String,
-    /// One day, `YYYY-MM-DD` (UTC).
-    pub date: String,
-}
-
-impl AuditFilter {
-    pub fn is_empty(&self) -> bool {
-        *self == AuditFilter::default()
-    }
-
-    fn check(&self) -> Result<()> {
-        let d = self.date.trim();
-        let shaped = d.len() == 10
-            && d.char_indices().all(|(i, c)| match i {
-                4 | 7 => c == '-',
-                _ => c.is_ascii_digit(),
-            });
-        if !d.is_empty() && !shaped {
-            return Err(DeskError::Invalid(
-                "the date must look like 2026-01-31 (a day in UTC)".into(),
-            ));
-        }
-        Ok(())
-    }
-
-    fn matches(&self, e: &AuditEvent) -> bool {
-        let agent = self.agent.trim();
-        let pseudonym = self.pseudonym.trim();
-        let date = self.date.trim();
-        (agent.is_empty() || e.actor.eq_ignore_ascii_case(agent))
-            && (pseudonym.is_empty() || e.customer.as_ref().is_some_and(|p| p.0 == pseudonym))
-            && e.action.starts_with(self.action_prefix.trim())
-            && (date.is_empty() || e.at.rfc3339().starts_with(date))
-    }
-}
-
-/// The newest events that match a filter.
-pub struct AuditPage {
-    /// Newest first, at most the limit asked for.
-    pub events: Vec<AuditEvent>,
-    /// How many events match in the whole log.
-    pub matched: u64,
-    /// How many events the log holds.
-    pub total: u64,
-}
 
 impl Desk {
     /// A customer's consent state per purpose, their ledger, and evidence quick picks:

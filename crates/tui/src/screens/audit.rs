@@ -23,7 +23,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
-use sealdesk_desk::{AuditFilter, AuditPage, AuditReport, DeskError};
+use sealdesk_api::{AuditFilter, AuditPage, AuditReport, DeskError};
 use sealdesk_model::sanitize;
 use sealdesk_model::{AuditEvent, Timestamp};
 

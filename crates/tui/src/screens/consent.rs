@@ -19,7 +19,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
-use sealdesk_desk::{ConsentPage, DeskError, NewConsent};
+use sealdesk_api::{ConsentPage, DeskError, NewConsent};
 use sealdesk_model::sanitize;
 use sealdesk_model::{ConsentActor, ConsentRecord, ConsentState, CustomerId};
 

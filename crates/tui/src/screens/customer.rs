@@ -15,7 +15,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState};
 use ratatui::Frame;
-use sealdesk_desk::{is_finished, Authority, Change, DeskError};
+use sealdesk_api::{is_finished, Authority, Change, DeskError};
 use sealdesk_model::sanitize;
 use sealdesk_model::{AgentRole, Customer, CustomerId, RequestKind, RequestStatus, Ticket};
 

@@ -20,12 +20,12 @@ use super::theme::Theme;
 pub(crate) use super::widgets::list::scroll_window;
 use ratatui::layout::Rect;
 use ratatui::Frame;
-use sealdesk_desk::{Change, Desk};
+use sealdesk_api::{Change, DeskPort};
 use sealdesk_model::{TicketNo, Timestamp};
 
 /// What a screen may use while handling an event: the desk and who is acting.
 pub(crate) struct Ctx<'a> {
-    pub desk: &'a Desk,
+    pub desk: &'a dyn DeskPort,
     pub session: &'a SessionInfo,
 }
 

@@ -14,7 +14,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Wrap};
 use ratatui::Frame;
-use sealdesk_desk::{Change, DeskError};
+use sealdesk_api::{Change, DeskError};
 use sealdesk_model::sanitize;
 use sealdesk_model::{AgentRole, QuarantineId, QuarantineItem};
 

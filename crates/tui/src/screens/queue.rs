@@ -23,7 +23,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row};
 use ratatui::Frame;
-use sealdesk_desk::{AssigneeFilter, Change, QueueQuery, QueueRow, QueueView, SortKey, Urgency};
+use sealdesk_api::{AssigneeFilter, Change, QueueQuery, QueueRow, QueueView, SortKey, Urgency};
 use sealdesk_model::sanitize;
 use sealdesk_model::{Status, TicketNo, Timestamp};
 use std::collections::HashMap;
@@ -586,7 +586,7 @@ mod tests {
     use crate::theme::Theme;
     use ratatui::backend::TestBackend;
     use ratatui::Terminal;
-    use sealdesk_desk::QueueRow;
+    use sealdesk_api::QueueRow;
     use sealdesk_model::{CustomerId, Priority, Status, Ticket, TicketNo, Timestamp};
 
     /// The screen as text, one cell one character.
@@ -605,7 +605,7 @@ mod tests {
     #[test]
     fn a_huge_queue_draws_only_the_rows_in_view() {
         let fx = crate::test_desk::fixture();
-        let desk = &fx.desk;
+        let desk = &*fx.desk;
         let session = fx.session("alice", 1);
         let ctx = Ctx {
             desk,

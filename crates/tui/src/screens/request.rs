@@ -18,7 +18,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
-use sealdesk_desk::{urgency, Change, DeskError, RequestRow};
+use sealdesk_api::{urgency, Change, DeskError, RequestRow};
 use sealdesk_model::sanitize;
 use sealdesk_model::{DecisionOutcome, RequestId, RequestKind};
 
@@ -192,7 +192,7 @@ impl RequestScreen {
         }
         match ctx.desk.customer_view(&ctx.session.actor, r.customer) {
             Ok((customer, _)) => exported(
-                export(ctx, &customer, &sealdesk_desk::Authority::Request(r.id)),
+                export(ctx, &customer, &sealdesk_api::Authority::Request(r.id)),
                 &customer,
             ),
             Err(e) => Action::Error(e.to_string()),
@@ -249,7 +249,7 @@ impl RequestScreen {
                     Ok((c, _)) => c,
                     Err(e) => return Action::Error(e.to_string()),
                 };
-                match export(ctx, &customer, &sealdesk_desk::Authority::Request(r.id)) {
+                match export(ctx, &customer, &sealdesk_api::Authority::Request(r.id)) {
                     Ok(rec) => rec.id,
                     Err(e) => return Action::Error(format!("not mailed: {e}")),
                 }

@@ -15,7 +15,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Paragraph, Row};
 use ratatui::Frame;
-use sealdesk_desk::{urgency, Change, DeskError, RequestRow};
+use sealdesk_api::{urgency, Change, DeskError, RequestRow};
 use sealdesk_model::sanitize;
 
 #[derive(Clone, Copy)]
@@ -106,7 +106,7 @@ impl RequestsScreen {
         let overdue = self
             .rows
             .iter()
-            .filter(|r| urgency(&r.request, look.now) == sealdesk_desk::Urgency::Overdue)
+            .filter(|r| urgency(&r.request, look.now) == sealdesk_api::Urgency::Overdue)
             .count();
         let mut title = format!(" Privacy requests ({}) ", self.rows.len());
         if overdue > 0 {

@@ -19,7 +19,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
-use sealdesk_desk::{Activity, Change, DeskError, ThreadEntry, Viewer};
+use sealdesk_api::{Activity, Change, DeskError, ThreadEntry, Viewer};
 use sealdesk_model::sanitize;
 use sealdesk_model::{MessageKind, Status, Ticket, TicketNo};
 
@@ -667,7 +667,7 @@ mod tests {
         fx.desk.add_note(&actor("alice"), n, &body).unwrap();
         let session = fx.session("alice", 1);
         let ctx = Ctx {
-            desk: &fx.desk,
+            desk: &*fx.desk,
             session: &session,
         };
         let mut screen = TicketScreen::open(&ctx, n).unwrap();

@@ -1,0 +1,117 @@
+//! The desk as the terminal UI sees it: exactly the operations the TUI calls, with the
+//! names and signatures of the inherent `Desk` methods (`sealdesk_desk::Desk`
+//! implements this trait by forwarding to them). Roles are checked, and reads and
+//! writes audited, in the desk, behind each method.
+
+use crate::{
+    Activity, Actor, AuditFilter, AuditPage, AuditReport, Authority, ConsentPage, ErasureCounts,
+    Filed, Found, NewConsent, QueueQuery, Refusal, RequestRow, Result, SharedRow, ThreadEntry,
+    Urgency, Viewer,
+};
+use sealdesk_model::{
+    Agent, Catalogue, ConsentRecord, Customer, CustomerId, ExportId, ExportRecord, Message,
+    NoticeCopy, Priority, PrivacyRequest, QuarantineId, QuarantineItem, RequestId, RequestKind,
+    Status, Ticket, TicketNo, Timestamp,
+};
+use std::collections::HashMap;
+
+/// What the desk offers the terminal UI. Each method does what the `Desk` method of the
+/// same name does (see its documentation there).
+pub trait DeskPort: Send + Sync {
+    // The queue and tickets.
+    fn queue(&self, query: &QueueQuery) -> Result<Vec<SharedRow>>;
+    fn queue_row(&self, number: TicketNo) -> Result<Option<SharedRow>>;
+    fn newest_ticket(&self) -> Result<TicketNo>;
+    fn record_queue_search(&self, actor: &Actor, matches: usize) -> Result<()>;
+    fn ticket_thread(&self, actor: &Actor, number: TicketNo) -> Result<(Ticket, Vec<ThreadEntry>)>;
+    fn customer_view(&self, actor: &Actor, id: CustomerId) -> Result<(Customer, Vec<Ticket>)>;
+    fn search(&self, actor: &Actor, text: &str) -> Result<Found>;
+    fn add_note(&self, actor: &Actor, number: TicketNo, text: &str) -> Result<Message>;
+    fn add_reply(&self, actor: &Actor, number: TicketNo, text: &str) -> Result<Message>;
+    fn add_reply_overriding(
+        &self,
+        actor: &Actor,
+        number: TicketNo,
+        text: &str,
+        override_reason: Option<&str>,
+    ) -> Result<Message>;
+    fn reply_refusal(&self, ticket: TicketNo) -> Result<Option<Refusal>>;
+    fn assign(&self, actor: &Actor, number: TicketNo, agent: Option<&str>) -> Result<Ticket>;
+    fn set_status(&self, actor: &Actor, number: TicketNo, status: Status) -> Result<Ticket>;
+    fn set_priority(&self, actor: &Actor, number: TicketNo, priority: Priority) -> Result<Ticket>;
+    fn set_tags(&self, actor: &Actor, number: TicketNo, tags: &[String]) -> Result<Ticket>;
+    fn merge(&self, actor: &Actor, from: TicketNo, into: TicketNo) -> Result<Ticket>;
+
+    // Presence.
+    fn set_presence(&self, session: u64, agent: &str, at: Option<(TicketNo, Activity)>);
+    fn viewers(&self, number: TicketNo, except_session: u64) -> Vec<Viewer>;
+
+    // Agents and the catalogue.
+    fn agents(&self) -> Result<Vec<Agent>>;
+    fn find_agent(&self, name: &str) -> Result<Option<Agent>>;
+    fn set_agent_theme(&self, actor: &Actor, agent_name: &str, theme: &str) -> Result<()>;
+    fn catalogue(&self) -> Catalogue;
+
+    // Quarantine.
+    fn quarantine(&self) -> Result<Vec<QuarantineItem>>;
+    fn release_quarantine(&self, actor: &Actor, id: &QuarantineId) -> Result<Filed>;
+    fn delete_quarantine(&self, actor: &Actor, id: &QuarantineId) -> Result<()>;
+
+    // Consent, notices, flags.
+    fn consent_page(&self, actor: &Actor, id: CustomerId) -> Result<ConsentPage>;
+    fn record_consent(
+        &self,
+        actor: &Actor,
+        customer: &Customer,
+        new: NewConsent<'_>,
+    ) -> Result<ConsentRecord>;
+    fn notices_of(&self, customer: &CustomerId) -> Result<Vec<NoticeCopy>>;
+    fn privacy_marks(&self, customer: &CustomerId) -> Result<Vec<String>>;
+
+    // Privacy requests.
+    fn requests(&self) -> Result<Vec<PrivacyRequest>>;
+    fn request_generation(&self) -> u64;
+    fn request_rows(&self) -> Result<Vec<RequestRow>>;
+    fn request_row(&self, id: &RequestId) -> Result<RequestRow>;
+    fn open_request_tickets(&self, now: Timestamp) -> Result<HashMap<TicketNo, Urgency>>;
+    fn open_request(
+        &self,
+        actor: &Actor,
+        customer: &Customer,
+        kind: RequestKind,
+        ticket: Option<TicketNo>,
+    ) -> Result<PrivacyRequest>;
+    fn start_request(&self, actor: &Actor, id: &RequestId) -> Result<PrivacyRequest>;
+    fn send_verification_code(&self, actor: &Actor, id: &RequestId) -> Result<PrivacyRequest>;
+    fn confirm_code(&self, actor: &Actor, id: &RequestId, code: &str) -> Result<PrivacyRequest>;
+    fn verify_request(&self, actor: &Actor, id: &RequestId, method: &str)
+        -> Result<PrivacyRequest>;
+    fn extend_request(&self, actor: &Actor, id: &RequestId, reason: &str)
+        -> Result<PrivacyRequest>;
+    fn deny_request(&self, actor: &Actor, id: &RequestId, reason: &str) -> Result<PrivacyRequest>;
+    fn complete_request(&self, actor: &Actor, id: &RequestId, note: &str)
+        -> Result<PrivacyRequest>;
+
+    // Exports and erasure.
+    fn create_export(
+        &self,
+        actor: &Actor,
+        customer: &Customer,
+        authority: &Authority,
+    ) -> Result<ExportRecord>;
+    fn export_for_request(&self, request: &RequestId) -> Result<Option<ExportRecord>>;
+    fn already_mailed(&self, record: &ExportRecord) -> Option<String>;
+    fn mail_export(&self, actor: &Actor, id: &ExportId, request: &RequestId) -> Result<String>;
+    fn erasure_preview(&self, actor: &Actor, email: &str) -> Result<String>;
+    fn cancel_customer(
+        &self,
+        actor: &Actor,
+        email: &str,
+        typed: &str,
+        authority: &Authority,
+    ) -> Result<ErasureCounts>;
+
+    // The audit log.
+    fn audit_page(&self, actor: &Actor, filter: &AuditFilter, limit: usize) -> Result<AuditPage>;
+    fn verify_audit(&self) -> Result<AuditReport>;
+}
