@@ -184,7 +184,7 @@ impl Desk {
 
     /// The agent called `name`, or an error that says where to look.
     pub(super) fn agent_named(&self, name: &str) -> Result<Agent> {
-        self.store.agent_by_name(name)?.ok_or_else(|| {
+        self.find_agent(name)?.ok_or_else(|| {
             DeskError::NotFound(format!(
                 "no agent named {}: see `sealdesk agent list`",
                 sealdesk_model::sanitize::line(name)

@@ -277,7 +277,7 @@ impl Desk {
 
     /// Whether the desk holds no ticket yet (the demo fills only an empty desk).
     pub fn has_no_tickets(&self) -> Result<bool> {
-        Ok(self.store.tickets()?.is_empty())
+        Ok(!self.store.has_tickets()?)
     }
 
     /// The agent record of `name`, if there is one.

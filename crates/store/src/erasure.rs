@@ -174,14 +174,7 @@ pub(super) fn drop_torn_tail(path: &std::path::Path) -> Result<()> {
     let Ok(bytes) = std::fs::read(path) else {
         return Ok(()); // no journal yet (or unreadable: `read_journal` says so)
     };
-    let mut whole = 0;
-    while bytes.len() >= whole + 4 {
-        let len = u32::from_be_bytes(bytes[whole..whole + 4].try_into().expect("4 bytes"));
-        if bytes.len() < whole + 4 + len as usize {
-            break;
-        }
-        whole += 4 + len as usize;
-    }
+    let (_, whole) = journal_records(&bytes);
     if whole == bytes.len() {
         return Ok(());
     }
@@ -193,6 +186,23 @@ pub(super) fn drop_torn_tail(path: &std::path::Path) -> Result<()> {
         .map_err(StoreError::io(ctx()))?;
     f.set_len(whole as u64).map_err(StoreError::io(ctx()))?;
     f.sync_all().map_err(StoreError::io(ctx()))
+}
+
+/// The journal's framing, read once for both its readers: each record is a 4-byte
+/// big-endian length and that many sealed bytes. Returns the whole records and how many
+/// bytes they span (less than `bytes.len()` after a torn last record).
+fn journal_records(bytes: &[u8]) -> (Vec<&[u8]>, usize) {
+    let mut records = Vec::new();
+    let mut whole = 0;
+    while bytes.len() >= whole + 4 {
+        let len = u32::from_be_bytes(bytes[whole..whole + 4].try_into().expect("4 bytes")) as usize;
+        if bytes.len() < whole + 4 + len {
+            break;
+        }
+        records.push(&bytes[whole + 4..whole + 4 + len]);
+        whole += 4 + len;
+    }
+    (records, whole)
 }
 
 /// Appends one record to the erasure journal in `keys_dir`, durably.
@@ -239,13 +249,8 @@ pub(super) fn read_journal(
         problem: p.into(),
     };
     let mut out = Vec::new();
-    let mut rest = &bytes[..];
-    while rest.len() >= 4 {
-        let len = u32::from_be_bytes(rest[..4].try_into().expect("4 bytes")) as usize;
-        if rest.len() < 4 + len {
-            break; // a torn last record: never acknowledged
-        }
-        let sealed = &rest[4..4 + len];
+    // A torn last record was never acknowledged: `journal_records` leaves it out.
+    for sealed in journal_records(&bytes).0 {
         let undecodable = || damaged("a record cannot be decoded");
         let record = if let Some(plain) = master.open_raw(JOURNAL_AAD, sealed) {
             bincode::serde::decode_from_slice(&plain, bincode::config::standard())
@@ -266,7 +271,6 @@ pub(super) fn read_journal(
             }
         };
         out.push(record);
-        rest = &rest[4 + len..];
     }
     Ok(out)
 }

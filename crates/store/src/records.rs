@@ -135,6 +135,11 @@ impl Store {
         }
     }
 
+    /// Whether any ticket is stored (without reading one).
+    pub fn has_tickets(&self) -> Result<bool> {
+        Ok(!self.t.tickets.tree.tree()?.is_empty())
+    }
+
     /// All tickets in number order.
     pub fn tickets(&self) -> Result<Vec<Ticket>> {
         let mut out = Vec::new();
