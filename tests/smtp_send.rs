@@ -89,6 +89,8 @@ fn mail() -> OutgoingMail {
     OutgoingMail {
         from: "Support <support@example.com>".into(),
         to: "Jane Doe <jane@example.org>".into(),
+        cc: Vec::new(),
+        bcc: Vec::new(),
         subject: "Re: Grüße aus Köln".into(),
         message_id: "reply-7@desk.example.com".into(),
         in_reply_to: Some("q2@example.org".into()),

@@ -50,6 +50,7 @@ fn sample_message(ticket: TicketNo, customer: &Customer, text: &str) -> Message 
             at: Timestamp(5),
             reason: "550 no such user".into(),
         }),
+        parties: Default::default(),
     }
 }
 
@@ -74,6 +75,8 @@ fn every_model_type_round_trips_through_the_sealed_store() {
         created: Timestamp(1),
         updated: Timestamp(2),
         due: Some(Timestamp(3)),
+        address: None,
+        participants: Vec::new(),
     };
     tx.put_ticket(&ticket).unwrap();
     let mut message = sample_message(ticket.number, &customer, "It burns.");
@@ -89,6 +92,7 @@ fn every_model_type_round_trips_through_the_sealed_store() {
         theme: Some("light".into()),
         totp_secret: Some(vec![1, 2, 3]),
         created: Timestamp(9),
+        signature: Some("-- \nAlice".into()),
     };
     tx.put_agent(&agent).unwrap();
 

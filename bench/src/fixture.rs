@@ -223,6 +223,8 @@ pub(crate) fn add_ticket(
         created: plan.created,
         updated: plan.updated,
         due: None,
+        address: None,
+        participants: Vec::new(),
     };
     tx.put_ticket(&ticket)?;
     for i in 0..plan.messages {
@@ -268,6 +270,7 @@ pub(crate) fn add_ticket(
             references: Vec::new(),
             attachments,
             delivery: None,
+            parties: Default::default(),
         };
         let seq = tx.append_message(&c.id, &mut message)?;
         if inbound {

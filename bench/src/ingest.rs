@@ -447,6 +447,7 @@ fn parse_and_seal(raw: &[u8]) -> Result<usize> {
         references: mail.references.clone(),
         attachments,
         delivery: None,
+        parties: Default::default(),
     };
     let encoded = bincode::serde::encode_to_vec(&message, bincode::config::standard())?;
     let subject = bincode::serde::encode_to_vec(&mail.subject, bincode::config::standard())?;

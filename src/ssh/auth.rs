@@ -190,6 +190,7 @@ mod tests {
             theme: None,
             totp_secret: None,
             created: Timestamp::now(),
+            signature: None,
         }
     }
 

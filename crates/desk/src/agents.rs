@@ -82,6 +82,7 @@ impl Desk {
             theme: None,
             totp_secret: None,
             created: Timestamp::now(),
+            signature: None,
         };
         u.tx.put_agent(&agent)?;
         u.audit(

@@ -74,6 +74,8 @@ impl Desk {
             return Ok(OutgoingMail {
                 from,
                 to: c.to.clone(),
+                cc: Vec::new(),
+                bcc: Vec::new(),
                 subject: c.subject.clone(),
                 message_id: c.message_id.clone(),
                 in_reply_to: None,
@@ -112,9 +114,21 @@ impl Desk {
             .iter()
             .rev()
             .find(|m| m.seq < entry.seq && m.kind == MessageKind::Inbound);
+        // Addressed when it was written (Part 9); a reply stored before went to the
+        // customer alone.
+        let (to, cc, bcc) = match message.parties.to.split_first() {
+            Some((first, more)) => (
+                first.clone(),
+                more.iter().chain(&message.parties.cc).cloned().collect(),
+                message.parties.bcc.clone(),
+            ),
+            None => (customer.primary_email().to_string(), Vec::new(), Vec::new()),
+        };
         Ok(OutgoingMail {
             from,
-            to: customer.primary_email().to_string(),
+            to,
+            cc,
+            bcc,
             subject: reply_subject(&ticket),
             message_id: message
                 .message_id
@@ -311,6 +325,8 @@ mod tests {
             created: Timestamp(0),
             updated: Timestamp(0),
             due: None,
+            address: None,
+            participants: Vec::new(),
         };
         assert_eq!(reply_subject(&t), "Re: [#12] Printer on fire");
         let prev = Message {

@@ -89,6 +89,8 @@ mod tests {
             created: Timestamp(n as i64),
             updated: Timestamp(100 - n as i64),
             due: None,
+            address: None,
+            participants: Vec::new(),
         }
     }
 
@@ -187,6 +189,8 @@ mod tests {
             created: Timestamp(next(50) as i64),
             updated: Timestamp(next(50) as i64),
             due: (next(2) == 0).then(|| Timestamp(next(50) as i64)),
+            address: None,
+            participants: Vec::new(),
         };
         let queries = [
             QueueQuery::default(),

@@ -14,6 +14,9 @@ pub struct Agent {
     /// TOTP secret for the optional second factor.
     pub totp_secret: Option<Vec<u8>>,
     pub created: Timestamp,
+    /// Put under this agent's replies (placeholders filled); None: none. (Part 9; an
+    /// agent stored before reads with None, see the store's `upgrade`.)
+    pub signature: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

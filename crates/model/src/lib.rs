@@ -45,6 +45,7 @@ mod audit;
 mod catalogue;
 mod consent;
 mod customer;
+mod draft;
 mod export;
 mod ids;
 mod mail;
@@ -60,6 +61,7 @@ pub use audit::{AuditEvent, AuditEventJson, ChainBreak, ChainVerifier, EventHash
 pub use catalogue::{Catalogue, CatalogueEntry, CatalogueError};
 pub use consent::{ConsentActor, ConsentRecord, ConsentState};
 pub use customer::{is_plausible_email, normalize_email, Customer, CustomerFlags};
+pub use draft::Draft;
 pub use export::{ExportDelivery, ExportRecord, ExportWay};
 pub use ids::{
     AgentId, AttachmentId, CustomerId, ExportId, NoticeId, QuarantineId, RequestId, TicketNo,
@@ -67,7 +69,7 @@ pub use ids::{
 pub use mail::{
     ComposedAttachment, ComposedMail, MailAttachment, OutboxEntry, OutgoingMail, QuarantineItem,
 };
-pub use message::{Attachment, Author, Delivery, Message, MessageKind};
+pub use message::{Attachment, Author, Delivery, Message, MessageKind, Parties};
 pub use notice::{Notice, NoticeCopy, NoticeKind, NoticeLeftOut};
 pub use request::{
     Decision, DecisionOutcome, Extension, PrivacyRequest, RequestKind, RequestStatus, Verification,

@@ -84,8 +84,12 @@ pub struct ComposedAttachment {
 pub struct OutgoingMail {
     /// A mailbox, e.g. `Support <support@example.com>`; also the envelope sender.
     pub from: String,
-    /// One mailbox; also the envelope recipient.
+    /// One mailbox; also an envelope recipient.
     pub to: String,
+    /// More recipients, shown in a `Cc` header; also envelope recipients.
+    pub cc: Vec<String>,
+    /// Recipients left out of the headers: envelope recipients only.
+    pub bcc: Vec<String>,
     pub subject: String,
     /// Without angle brackets (they are added; a bracketed id is accepted too).
     pub message_id: String,

@@ -19,6 +19,29 @@ pub struct Message {
     pub attachments: Vec<Attachment>,
     /// For outbound replies: where the mail is on its way out.
     pub delivery: Option<Delivery>,
+    /// Who the mail went to, as its headers said (inbound), or as the agent addressed
+    /// the reply (outbound). Empty for notes, and for messages stored before Part 9.
+    pub parties: Parties,
+}
+
+/// The recipients of one mail: mailboxes as written (`Ann <ann@example.com>` or a bare
+/// address). Bcc is known only for mail the desk sends.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parties {
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub bcc: Vec<String>,
+}
+
+impl Parties {
+    /// Every recipient, To then Cc then Bcc.
+    pub fn all(&self) -> impl Iterator<Item = &String> {
+        self.to.iter().chain(&self.cc).chain(&self.bcc)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.to.is_empty() && self.cc.is_empty() && self.bcc.is_empty()
+    }
 }
 
 impl Message {
@@ -43,6 +66,7 @@ impl Message {
             references: Vec::new(),
             attachments: Vec::new(),
             delivery: None,
+            parties: Parties::default(),
         }
     }
 
@@ -84,6 +108,12 @@ impl Message {
     pub fn threaded(mut self, in_reply_to: Option<String>, references: Vec<String>) -> Message {
         self.in_reply_to = in_reply_to;
         self.references = references;
+        self
+    }
+
+    /// Addressed to these recipients.
+    pub fn addressed(mut self, parties: Parties) -> Message {
+        self.parties = parties;
         self
     }
 

@@ -16,6 +16,12 @@ pub struct Ticket {
     pub created: Timestamp,
     pub updated: Timestamp,
     pub due: Option<Timestamp>,
+    /// The support address the customer wrote to (normalised), if it is one of
+    /// `mail.addresses`; replies go out from it. None: the default, `mail.from`.
+    pub address: Option<String>,
+    /// The others in the conversation besides `customer` (people in Cc, a colleague who
+    /// wrote in), each a customer record with their own key. Replies Cc them.
+    pub participants: Vec<CustomerId>,
 }
 
 word_enum!(
@@ -38,6 +44,8 @@ impl Ticket {
             created: now,
             updated: now,
             due: None,
+            address: None,
+            participants: Vec::new(),
         }
     }
 }

@@ -284,6 +284,7 @@ fn erased_message(m: Message) -> Message {
         in_reply_to: None,
         references: Vec::new(),
         attachments: Vec::new(),
+        parties: sealdesk_model::Parties::default(),
         delivery: m.delivery.map(|d| match d {
             sealdesk_model::Delivery::Failed { at, .. } => sealdesk_model::Delivery::Failed {
                 at,

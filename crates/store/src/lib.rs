@@ -10,6 +10,7 @@
 //! succeeded.
 
 mod backup;
+mod drafts;
 mod envelope;
 mod erasure;
 mod error;
@@ -25,6 +26,7 @@ mod records;
 mod retention;
 mod shred;
 mod tx;
+mod upgrade;
 
 pub use backup::{BackupSummary, OpGuard};
 pub use envelope::{RecordKeyId, FORMAT_VERSION};
@@ -115,12 +117,14 @@ struct Tables {
     /// A customer's flags and creation time, sealed with the master key: what a
     /// profile whose record key was shredded since (a correction) falls back to.
     customer_meta: Table,
+    /// Drafts, one per (ticket, agent), sealed with the ticket's customer's key.
+    drafts: Table,
     /// Every tree above, in `idx` order.
     trees: Vec<TreeRef>,
 }
 
 /// Every tree's name, in `Table::idx` order.
-const TREE_NAMES: [&str; 25] = [
+const TREE_NAMES: [&str; 26] = [
     "meta",
     "customers",
     "email_index",
@@ -146,6 +150,7 @@ const TREE_NAMES: [&str; 25] = [
     "shredded",
     "erasures",
     "customer_meta",
+    "drafts",
 ];
 
 impl Tables {
@@ -182,6 +187,7 @@ impl Tables {
             shredded: t(22),
             erasures: t(23),
             customer_meta: t(24),
+            drafts: t(25),
             trees: (0..TREE_NAMES.len())
                 .map(|idx| TreeRef::new(idx, slot.clone()))
                 .collect(),
@@ -454,15 +460,13 @@ impl Store {
                 }
             }
         });
-        let (value, _) = bincode::serde::decode_from_slice(&plain, bincode::config::standard())
-            .map_err(|_| {
-                StoreError::Corrupt(format!(
-                    "tree {}, record {}: undecodable",
-                    table.name,
-                    hex::encode(key)
-                ))
-            })?;
-        Ok(value)
+        upgrade::decode(&plain).map_err(|_| {
+            StoreError::Corrupt(format!(
+                "tree {}, record {}: undecodable",
+                table.name,
+                hex::encode(key)
+            ))
+        })
     }
 
     /// A value sealed for a customer whose key is gone: erased if that customer existed

@@ -19,6 +19,9 @@ struct TicketWorkflow {
     created: Timestamp,
     updated: Timestamp,
     due: Option<Timestamp>,
+    // Part 9 (read as empty from older records, see `upgrade`):
+    address: Option<String>,
+    participants: Vec<CustomerId>,
 }
 
 /// What of a profile is not personal: kept under the master key beside it.
@@ -175,6 +178,8 @@ impl Store {
             created: w.created,
             updated: w.updated,
             due: w.due,
+            address: w.address,
+            participants: w.participants,
         })
     }
 
@@ -322,6 +327,8 @@ impl Tx<'_> {
             created: ticket.created,
             updated: ticket.updated,
             due: ticket.due,
+            address: ticket.address.clone(),
+            participants: ticket.participants.clone(),
         };
         self.put(&t.tickets, &key, KeySlot::Master, &workflow)
     }

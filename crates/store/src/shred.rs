@@ -40,17 +40,22 @@ impl Store {
     /// Tables holding a customer's personal data that can be rewritten or deleted one
     /// record at a time: their values get record keys.
     pub(super) fn is_deletable(&self, table: &Table) -> bool {
+        self.deletable_tables().iter().any(|t| t.idx == table.idx)
+    }
+
+    /// The trees whose customer values each have their own record key.
+    pub(super) fn deletable_tables(&self) -> [&Table; 8] {
         let t = &self.t;
         [
-            t.customers.idx,
-            t.subjects.idx,
-            t.messages.idx,
-            t.attachments.idx,
-            t.consents.idx,
-            t.raw_mail.idx,
-            t.exports.idx,
+            &t.customers,
+            &t.subjects,
+            &t.messages,
+            &t.attachments,
+            &t.consents,
+            &t.raw_mail,
+            &t.exports,
+            &t.drafts,
         ]
-        .contains(&table.idx)
     }
 
     /// An unused record key from the reservoir. When it runs low, a thread appends
@@ -308,17 +313,8 @@ impl Tx<'_> {
     /// too, this leaves no key of theirs in the keyring or a keys backup).
     pub(super) fn shred_records_of(&mut self, customer: &CustomerId) -> Result<usize> {
         let store = self.store;
-        let t = &store.t;
         let mut ids = Vec::new();
-        for table in [
-            &t.customers,
-            &t.subjects,
-            &t.messages,
-            &t.attachments,
-            &t.consents,
-            &t.raw_mail,
-            &t.exports,
-        ] {
+        for table in store.deletable_tables() {
             for item in table.tree.iter() {
                 let (_, v) = item?;
                 if let Ok(KeySlot::Record {

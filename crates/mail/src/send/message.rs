@@ -32,7 +32,15 @@ const OWN_HEADERS: &[&str] = &[
 pub(crate) fn build_message(mail: &OutgoingMail) -> Result<Message, SendError> {
     let mut builder = Message::builder()
         .from(mailbox("From", &mail.from)?)
-        .to(mailbox("To", &mail.to)?)
+        .to(mailbox("To", &mail.to)?);
+    for cc in &mail.cc {
+        builder = builder.cc(mailbox("Cc", cc)?);
+    }
+    // lettre keeps Bcc in the envelope and leaves it out of the headers it writes.
+    for bcc in &mail.bcc {
+        builder = builder.bcc(mailbox("Bcc", bcc)?);
+    }
+    let mut builder = builder
         .subject(sanitize::line(&mail.subject))
         .date(SystemTime::UNIX_EPOCH + Duration::from_secs(mail.date.0.max(0) as u64))
         .message_id(Some(msg_id("Message-ID", &mail.message_id)?));
@@ -128,6 +136,8 @@ mod tests {
         OutgoingMail {
             from: "Support <support@example.com>".into(),
             to: "Jane Doe <jane@example.org>".into(),
+            cc: Vec::new(),
+            bcc: Vec::new(),
             subject: "Re: printer on fire".into(),
             message_id: "reply-1@desk.example.com".into(),
             in_reply_to: Some("orig-2@example.org".into()),
@@ -202,6 +212,30 @@ mod tests {
         assert!(
             text.contains("\r\n\r\nHello Jane,\r\n\r\nwe are on it.\r\n"),
             "{text:?}"
+        );
+    }
+
+    #[test]
+    fn cc_is_a_header_and_bcc_only_an_envelope_recipient() {
+        let mut m = mail();
+        m.cc = vec!["Bob <bob@example.org>".into(), "carol@example.net".into()];
+        m.bcc = vec!["boss@example.com".into()];
+        let text = formatted(&m);
+        let cc = header(&text, "Cc");
+        assert_eq!(cc.len(), 1, "{text}");
+        assert!(cc[0].contains("bob@example.org") && cc[0].contains("carol@example.net"));
+        assert!(header(&text, "Bcc").is_empty(), "{text}");
+        assert!(!text.contains("boss@example.com"), "{text}");
+        let envelope = build_message(&m).unwrap().envelope().clone();
+        let to: Vec<String> = envelope.to().iter().map(|a| a.to_string()).collect();
+        assert_eq!(
+            to,
+            [
+                "jane@example.org",
+                "bob@example.org",
+                "carol@example.net",
+                "boss@example.com"
+            ]
         );
     }
 

@@ -627,6 +627,8 @@ mod tests {
                     created: Timestamp(i as i64),
                     updated: Timestamp(i as i64),
                     due: None,
+                    address: None,
+                    participants: Vec::new(),
                 };
                 QueueRow::new(ticket, None)
             })
