@@ -18,6 +18,9 @@ pub use tickets::{Activity, Filed, ThreadEntry, Viewer};
 
 use sealdesk_model::TicketNo;
 
+/// Largest draft the desk keeps, in bytes of UTF-8: more than the TUI's editor holds.
+pub const DRAFT_BYTES_MAX: usize = 2 * 1024 * 1024;
+
 /// What changed, announced to every open session so screens refresh without a keypress.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Change {

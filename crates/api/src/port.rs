@@ -9,9 +9,9 @@ use crate::{
     Urgency, Viewer,
 };
 use sealdesk_model::{
-    Agent, Catalogue, ConsentRecord, Customer, CustomerId, ExportId, ExportRecord, Message,
-    NoticeCopy, Priority, PrivacyRequest, QuarantineId, QuarantineItem, RequestId, RequestKind,
-    Status, Ticket, TicketNo, Timestamp,
+    Agent, Catalogue, ConsentRecord, Customer, CustomerId, Draft, ExportId, ExportRecord, Message,
+    MessageKind, NoticeCopy, Parties, Priority, PrivacyRequest, QuarantineId, QuarantineItem,
+    RequestId, RequestKind, Status, Ticket, TicketNo, Timestamp,
 };
 use std::collections::HashMap;
 
@@ -41,6 +41,28 @@ pub trait DeskPort: Send + Sync {
     fn set_priority(&self, actor: &Actor, number: TicketNo, priority: Priority) -> Result<Ticket>;
     fn set_tags(&self, actor: &Actor, number: TicketNo, tags: &[String]) -> Result<Ticket>;
     fn merge(&self, actor: &Actor, from: TicketNo, into: TicketNo) -> Result<Ticket>;
+
+    // Drafts and who a reply goes to.
+    fn reply_parties(&self, actor: &Actor, number: TicketNo) -> Result<Parties>;
+    fn draft(&self, actor: &Actor, number: TicketNo) -> Result<Option<Draft>>;
+    fn drafting_on(&self, actor: &Actor, number: TicketNo) -> Result<Vec<String>>;
+    fn tickets_with_drafts(&self, actor: &Actor) -> Result<Vec<TicketNo>>;
+    fn save_draft(
+        &self,
+        actor: &Actor,
+        number: TicketNo,
+        kind: MessageKind,
+        body: &str,
+        parties: &Parties,
+    ) -> Result<Option<Draft>>;
+    fn detach_from_draft(&self, actor: &Actor, number: TicketNo, name: &str) -> Result<()>;
+    fn discard_draft(&self, actor: &Actor, number: TicketNo) -> Result<()>;
+    fn send_draft(
+        &self,
+        actor: &Actor,
+        number: TicketNo,
+        override_reason: Option<&str>,
+    ) -> Result<Message>;
 
     // Presence.
     fn set_presence(&self, session: u64, agent: &str, at: Option<(TicketNo, Activity)>);

@@ -7,6 +7,8 @@ mod audit;
 pub mod config;
 mod consent;
 mod customers;
+mod drafts;
+pub use drafts::{ATTACHMENTS_PER_DRAFT, ATTACHMENT_MAX};
 mod erasure;
 mod export;
 mod gate;

@@ -124,6 +124,21 @@ impl Desk {
             ),
             None => (customer.primary_email().to_string(), Vec::new(), Vec::new()),
         };
+        // The files the agent attached, read back from their sealed blobs.
+        let mut attachments = Vec::new();
+        for a in &message.attachments {
+            let bytes = self
+                .store
+                .attachment(&a.id)
+                .ok()
+                .flatten()
+                .ok_or("an attached file is gone (erased or redacted)")?;
+            attachments.push(MailAttachment {
+                name: a.name.clone(),
+                content_type: a.content_type.clone(),
+                bytes,
+            });
+        }
         Ok(OutgoingMail {
             from,
             to,
@@ -139,7 +154,7 @@ impl Desk {
             body: quote_body(&message.text, previous),
             date: Timestamp::now(),
             extra_headers,
-            attachments: Vec::new(),
+            attachments,
         })
     }
 

@@ -8,9 +8,9 @@ use crate::{
     Viewer,
 };
 use sealdesk_model::{
-    Agent, Catalogue, ConsentRecord, Customer, CustomerId, ExportId, ExportRecord, Message,
-    NoticeCopy, Priority, PrivacyRequest, QuarantineId, QuarantineItem, RequestId, RequestKind,
-    Status, Ticket, TicketNo, Timestamp,
+    Agent, Catalogue, ConsentRecord, Customer, CustomerId, Draft, ExportId, ExportRecord, Message,
+    MessageKind, NoticeCopy, Parties, Priority, PrivacyRequest, QuarantineId, QuarantineItem,
+    RequestId, RequestKind, Status, Ticket, TicketNo, Timestamp,
 };
 use sealdesk_store::ErasureCounts;
 use std::collections::HashMap;
@@ -84,6 +84,50 @@ impl sealdesk_api::DeskPort for Desk {
 
     fn merge(&self, actor: &Actor, from: TicketNo, into: TicketNo) -> Result<Ticket> {
         Desk::merge(self, actor, from, into)
+    }
+
+    fn reply_parties(&self, actor: &Actor, number: TicketNo) -> Result<Parties> {
+        Desk::reply_parties(self, actor, number)
+    }
+
+    fn draft(&self, actor: &Actor, number: TicketNo) -> Result<Option<Draft>> {
+        Desk::draft(self, actor, number)
+    }
+
+    fn drafting_on(&self, actor: &Actor, number: TicketNo) -> Result<Vec<String>> {
+        Desk::drafting_on(self, actor, number)
+    }
+
+    fn tickets_with_drafts(&self, actor: &Actor) -> Result<Vec<TicketNo>> {
+        Desk::tickets_with_drafts(self, actor)
+    }
+
+    fn save_draft(
+        &self,
+        actor: &Actor,
+        number: TicketNo,
+        kind: MessageKind,
+        body: &str,
+        parties: &Parties,
+    ) -> Result<Option<Draft>> {
+        Desk::save_draft(self, actor, number, kind, body, parties)
+    }
+
+    fn detach_from_draft(&self, actor: &Actor, number: TicketNo, name: &str) -> Result<()> {
+        Desk::detach_from_draft(self, actor, number, name)
+    }
+
+    fn discard_draft(&self, actor: &Actor, number: TicketNo) -> Result<()> {
+        Desk::discard_draft(self, actor, number)
+    }
+
+    fn send_draft(
+        &self,
+        actor: &Actor,
+        number: TicketNo,
+        override_reason: Option<&str>,
+    ) -> Result<Message> {
+        Desk::send_draft(self, actor, number, override_reason)
     }
 
     fn set_presence(&self, session: u64, agent: &str, at: Option<(TicketNo, Activity)>) {

@@ -4,7 +4,21 @@
 
 use super::write::{Hold, Unit};
 use super::{Actor, Desk, DeskError, Result};
-use sealdesk_model::{Author, Message, MessageKind, Priority, Status, Ticket, TicketNo, Timestamp};
+use sealdesk_model::{
+    Attachment, Author, Message, MessageKind, Parties, Priority, Status, Ticket, TicketNo,
+    Timestamp,
+};
+
+/// An agent's reply or note as it is about to be stored: what a draft becomes.
+#[derive(Clone, Debug)]
+pub(crate) struct Compose {
+    pub(crate) kind: MessageKind,
+    pub(crate) text: String,
+    /// Empty To: the ticket's defaults ([`Desk::reply_parties`]).
+    pub(crate) parties: Parties,
+    /// Blobs already stored, sealed with the ticket's customer's key.
+    pub(crate) attachments: Vec<Attachment>,
+}
 
 /// The ticket, read inside a unit that holds it.
 pub(super) fn load_ticket(u: &mut Unit<'_>, number: TicketNo) -> Result<Ticket> {
@@ -128,32 +142,46 @@ impl Desk {
         kind: MessageKind,
         override_reason: Option<&str>,
     ) -> Result<Message> {
-        if text.trim().is_empty() {
+        let compose = Compose {
+            kind,
+            text: text.to_string(),
+            parties: Parties::default(),
+            attachments: Vec::new(),
+        };
+        self.write(actor, &[Hold::Ticket(number)], |u| {
+            self.stage_checked(u, actor, number, &compose, override_reason)
+        })
+    }
+
+    /// Checks and stages an agent's reply or note inside a unit that may do more (send
+    /// a draft, apply a macro): an empty text is refused; a reply to a customer whose
+    /// processing is restricted needs an admin's `override_reason`.
+    pub(crate) fn stage_checked(
+        &self,
+        u: &mut Unit<'_>,
+        actor: &Actor,
+        number: TicketNo,
+        compose: &Compose,
+        override_reason: Option<&str>,
+    ) -> Result<Message> {
+        let (text, kind) = (compose.text.as_str(), compose.kind);
+        if text.trim().is_empty() && compose.attachments.is_empty() {
             return Err(DeskError::Invalid(
                 "the text is empty: write something first".into(),
             ));
         }
         let domain = self.config().mail.message_id_domain();
-        self.write(actor, &[Hold::Ticket(number)], |u| {
-            if kind == MessageKind::Outbound {
-                let t = load_ticket(u, number)?;
-                u.hold(Hold::Customer(t.customer))?;
-                if let Some(c) = self.store.customer(&t.customer)? {
-                    if let Err(refusal) = self.mail_allowed(&c, super::MailPurpose::Reply) {
-                        let what = format!("reply on {number}");
-                        self.override_restriction(
-                            u,
-                            actor,
-                            &c.id,
-                            &refusal,
-                            override_reason,
-                            &what,
-                        )?;
-                    }
+        if kind == MessageKind::Outbound {
+            let t = load_ticket(u, number)?;
+            u.hold(Hold::Customer(t.customer))?;
+            if let Some(c) = self.store.customer(&t.customer)? {
+                if let Err(refusal) = self.mail_allowed(&c, super::MailPurpose::Reply) {
+                    let what = format!("reply on {number}");
+                    self.override_restriction(u, actor, &c.id, &refusal, override_reason, &what)?;
                 }
             }
-            self.stage_agent_message(u, number, text, kind, &domain)
-        })
+        }
+        self.stage_agent_message(u, number, compose, &domain)
     }
 
     /// Stages an agent's reply or note on a ticket (see [`Desk::add_reply`]).
@@ -161,10 +189,10 @@ impl Desk {
         &self,
         u: &mut Unit<'_>,
         number: TicketNo,
-        text: &str,
-        kind: MessageKind,
+        compose: &Compose,
         domain: &str,
     ) -> Result<Message> {
+        let (text, kind) = (compose.text.as_str(), compose.kind);
         let outbound = kind == MessageKind::Outbound;
         {
             let mut t = load_ticket(u, number)?;
@@ -193,10 +221,19 @@ impl Desk {
                 name: u.actor_name().to_string(),
             };
             let mut message = match message_id {
-                Some(id) => Message::outbound(number, author, text.to_string(), now, id)
-                    .threaded(in_reply_to, references),
+                Some(id) => {
+                    let parties = if compose.parties.to.is_empty() {
+                        self.default_parties(&t)?
+                    } else {
+                        compose.parties.clone()
+                    };
+                    Message::outbound(number, author, text.to_string(), now, id)
+                        .threaded(in_reply_to, references)
+                        .addressed(parties)
+                }
                 None => Message::note(number, author, text.to_string(), now),
-            };
+            }
+            .with_attachments(compose.attachments.clone());
             let seq = u.tx.append_message(&t.customer, &mut message)?;
             if outbound {
                 if let Some(id) = &message.message_id {
