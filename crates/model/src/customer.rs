@@ -66,6 +66,16 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().trim_matches(['<', '>']).to_lowercase()
 }
 
+/// The address of a mailbox as written in a header (`Ann <ann@example.com>` or a bare
+/// `ann@example.com`), normalised.
+pub fn mailbox_address(mailbox: &str) -> String {
+    let inner = match (mailbox.rfind('<'), mailbox.rfind('>')) {
+        (Some(open), Some(close)) if open < close => &mailbox[open + 1..close],
+        _ => mailbox,
+    };
+    normalize_email(inner)
+}
+
 /// A plausible address: one `@`, something on both sides, no spaces or controls.
 pub fn is_plausible_email(email: &str) -> bool {
     let e = normalize_email(email);
@@ -83,6 +93,19 @@ pub fn is_plausible_email(email: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mailbox_addresses() {
+        assert_eq!(
+            mailbox_address("Ann Lee <Ann@Example.com>"),
+            "ann@example.com"
+        );
+        assert_eq!(mailbox_address(" bob@example.org "), "bob@example.org");
+        assert_eq!(
+            mailbox_address("\"a <b>\" <c@example.net>"),
+            "c@example.net"
+        );
+    }
 
     #[test]
     fn flags_json_is_what_the_hand_built_json_was() {

@@ -60,7 +60,7 @@ pub use agent::{is_valid_agent_name, Agent, AgentRole};
 pub use audit::{AuditEvent, AuditEventJson, ChainBreak, ChainVerifier, EventHash, Pseudonym};
 pub use catalogue::{Catalogue, CatalogueEntry, CatalogueError};
 pub use consent::{ConsentActor, ConsentRecord, ConsentState};
-pub use customer::{is_plausible_email, normalize_email, Customer, CustomerFlags};
+pub use customer::{is_plausible_email, mailbox_address, normalize_email, Customer, CustomerFlags};
 pub use draft::Draft;
 pub use export::{ExportDelivery, ExportRecord, ExportWay};
 pub use ids::{

@@ -346,6 +346,10 @@ impl Tx<'_> {
             self.remove(&t.quarantine, &key);
             counts.quarantined += 1;
         }
+        for (key, _) in store.sealed_for(&t.drafts, id)? {
+            self.remove(&t.drafts, &key);
+        }
+        self.scrub_participant(record)?;
         counts.exports = self.erase_exports(id)?;
         for key in store.keys_under(&t.customer_tickets, id.as_bytes())? {
             self.remove(&t.customer_tickets, &key);
@@ -365,6 +369,74 @@ impl Tx<'_> {
         // The journal's copy in the data dir, so every data backup carries it.
         self.put(&t.erasures, id.as_bytes(), KeySlot::Master, record)?;
         Ok(counts)
+    }
+
+    /// Where the erased customer took part in other people's tickets (in Cc, a
+    /// colleague who wrote in): they leave the participants, and their address leaves
+    /// the To/Cc/Bcc lists of the messages and drafts there that others own (rewritten
+    /// under fresh record keys, the old ones shredded, so earlier backups lose it too);
+    /// the original mails of those messages, whose headers name them, are deleted the
+    /// same way. What others wrote in their text stays theirs. Matched by keyed hash, so
+    /// re-applying this to a restored backup needs no plaintext address.
+    fn scrub_participant(&mut self, record: &ErasureRecord) -> Result<()> {
+        let store = self.store;
+        let t = &store.t;
+        let id = &record.customer;
+        let named = |mailbox: &String| {
+            let key = store.email_key(&sealdesk_model::mailbox_address(mailbox));
+            record.email_keys.contains(&key)
+        };
+        let scrub = |parties: &mut sealdesk_model::Parties| {
+            let before = parties.all().count();
+            for list in [&mut parties.to, &mut parties.cc, &mut parties.bcc] {
+                list.retain(|m| !named(m));
+            }
+            before != parties.all().count()
+        };
+        for number in store.participant_tickets(id)? {
+            if let Some(mut ticket) = store.ticket(number)? {
+                ticket.participants.retain(|p| p != id);
+                self.put_workflow(&ticket)?;
+            }
+            let prefix = number.0.to_be_bytes();
+            for item in t.messages.tree.scan_prefix(prefix) {
+                let (k, sealed) = item?;
+                let owner = match envelope::slot_of(t.messages.name, &sealed)? {
+                    KeySlot::Customer(c) | KeySlot::Record { customer: c, .. } => c,
+                    KeySlot::Master => continue,
+                };
+                if owner == *id {
+                    continue; // their own: erased above
+                }
+                let Ok(mut m) = store.decode::<Message>(&t.messages, &k, &sealed) else {
+                    continue;
+                };
+                if scrub(&mut m.parties) {
+                    self.put_rotating(&t.messages, &k, KeySlot::Customer(owner), &m)?;
+                    self.remove_shredding(&t.raw_mail, &k)?;
+                }
+            }
+            for item in t.drafts.tree.scan_prefix(prefix) {
+                let (k, sealed) = item?;
+                let Ok(
+                    KeySlot::Customer(owner)
+                    | KeySlot::Record {
+                        customer: owner, ..
+                    },
+                ) = envelope::slot_of(t.drafts.name, &sealed)
+                else {
+                    continue;
+                };
+                let Ok(mut d) = store.decode::<sealdesk_model::Draft>(&t.drafts, &k, &sealed)
+                else {
+                    continue;
+                };
+                if scrub(&mut d.parties) {
+                    self.put_rotating(&t.drafts, &k, KeySlot::Customer(owner), &d)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// `privacy.suppress_after_erasure = false`: the erased addresses are not kept
@@ -407,6 +479,20 @@ impl Tx<'_> {
             self.remove_shredding(&t.raw_mail, &k)?;
             self.put_rotating(&t.messages, &k, KeySlot::Master, &erased_message(m))?;
             count += 1;
+        }
+        // Drafts quote the thread: they go, with their files.
+        let drafts: Vec<_> = t
+            .drafts
+            .tree
+            .scan_prefix(key)
+            .collect::<std::result::Result<_, _>>()?;
+        for (k, sealed) in drafts {
+            if let Ok(d) = store.decode::<sealdesk_model::Draft>(&t.drafts, &k, &sealed) {
+                for a in &d.attachments {
+                    self.remove_shredding(&t.attachments, a.id.as_bytes())?;
+                }
+            }
+            self.remove_shredding(&t.drafts, &k)?;
         }
         Ok(count)
     }

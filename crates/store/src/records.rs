@@ -152,6 +152,19 @@ impl Store {
         Ok(out)
     }
 
+    /// The tickets in which `customer` takes part besides their own (in Cc, say), read
+    /// from the workflow alone.
+    pub fn participant_tickets(&self, customer: &CustomerId) -> Result<Vec<TicketNo>> {
+        let mut out = Vec::new();
+        for (_, w) in self.scan::<TicketWorkflow>(&self.t.tickets, &[])? {
+            let w = w?;
+            if w.participants.contains(customer) {
+                out.push(w.number);
+            }
+        }
+        Ok(out)
+    }
+
     /// The numbers of a customer's tickets, in order.
     pub fn customer_tickets(&self, customer: &CustomerId) -> Result<Vec<TicketNo>> {
         self.scan::<TicketNo>(&self.t.customer_tickets, customer.as_bytes())?

@@ -571,6 +571,88 @@ mod tests {
         assert_eq!(store.customer(&ann.id).unwrap().unwrap().name, "Ann");
     }
 
+    #[test]
+    fn erasing_a_participant_takes_their_address_out_of_others_mail_and_old_copies() {
+        use sealdesk_model::{Author, Draft, Message, Parties};
+        let (_dir, paths) = scratch();
+        let store = new_store(&paths);
+        let ann = Customer::new("ann@example.com", "Ann");
+        let bob = Customer::new("bob@example.org", "Bob");
+        let mut tx = store.begin();
+        tx.insert_customer(&ann).unwrap();
+        tx.insert_customer(&bob).unwrap();
+        let mut ticket = Ticket::new(
+            tx.next_ticket_number(),
+            "Printer".into(),
+            ann.id,
+            Timestamp::now(),
+        );
+        ticket.participants = vec![bob.id];
+        tx.put_ticket(&ticket).unwrap();
+        let parties = Parties {
+            to: vec!["Support <help@desk.example>".into()],
+            cc: vec!["Bob <Bob@Example.org>".into(), "carol@example.net".into()],
+            bcc: vec![],
+        };
+        let mut m = Message::inbound(
+            ticket.number,
+            Author::Customer {
+                id: ann.id,
+                address: "ann@example.com".into(),
+                name: "Ann".into(),
+            },
+            "It burns.".into(),
+            Timestamp::now(),
+            None,
+        )
+        .addressed(parties.clone());
+        let seq = tx.append_message(&ann.id, &mut m).unwrap();
+        tx.put_raw_mail(&ann.id, ticket.number, seq, b"Cc: Bob <bob@example.org>")
+            .unwrap();
+        let mut draft = Draft::new(ticket.number, "alice", Timestamp::now());
+        draft.body = "Hi both".into();
+        draft.parties = parties;
+        tx.put_draft(&ann.id, &draft).unwrap();
+        let (c, _) = store.commit(tx).unwrap();
+        store.wait_durable(c).unwrap();
+
+        let t = &store.t;
+        let mkey = crate::records::message_key(ticket.number, seq);
+        let old_message = t.messages.tree.get(mkey).unwrap().unwrap().to_vec();
+        let old_raw = t.raw_mail.tree.get(mkey).unwrap().unwrap().to_vec();
+
+        let record = store
+            .journal_erasure(&bob.id, &["bob@example.org".into()])
+            .unwrap();
+        let mut tx = store.begin();
+        tx.erase_customer(&record).unwrap();
+        let (c, _) = store.commit(tx).unwrap();
+        store.wait_durable(c).unwrap();
+        store.destroy_customer_key(&bob.id).unwrap();
+
+        let ticket = store.ticket(ticket.number).unwrap().unwrap();
+        assert!(ticket.participants.is_empty());
+        let m = store.messages(ticket.number).unwrap().remove(0).unwrap();
+        assert_eq!(m.text, "It burns.", "Ann's own text stays");
+        assert_eq!(m.parties.cc, vec!["carol@example.net".to_string()]);
+        assert_eq!(
+            m.parties.to,
+            vec!["Support <help@desk.example>".to_string()]
+        );
+        assert!(t.raw_mail.tree.get(mkey).unwrap().is_none());
+        for (table, sealed) in [(&t.messages, &old_message), (&t.raw_mail, &old_raw)] {
+            let opened = store.decode::<serde::de::IgnoredAny>(table, &mkey, sealed);
+            assert!(
+                matches!(opened, Err(StoreError::Erased)),
+                "an old copy in {} still opens",
+                table.name
+            );
+        }
+        let d = store.draft(ticket.number, "alice").unwrap().unwrap();
+        assert_eq!(d.body, "Hi both");
+        assert_eq!(d.parties.cc, vec!["carol@example.net".to_string()]);
+    }
+
     /// The journal honours `privacy.suppress_after_erasure` when an erasure is
     /// re-applied, and a journal record written before the setting existed still
     /// reads (as suppressed, as it was then).

@@ -135,4 +135,65 @@ mod tests {
         longer.extend_from_slice(&[0xff, 0xff, 0xff]);
         assert!(decode::<After>(&longer).is_err());
     }
+
+    /// The shapes Part 8 wrote, field for field: a data dir from then still opens.
+    #[test]
+    fn part_8_messages_and_agents_read() {
+        use sealdesk_model::*;
+        #[derive(Serialize)]
+        struct MessageV8 {
+            ticket: TicketNo,
+            seq: u32,
+            kind: MessageKind,
+            author: Author,
+            at: Timestamp,
+            text: String,
+            message_id: Option<String>,
+            in_reply_to: Option<String>,
+            references: Vec<String>,
+            attachments: Vec<Attachment>,
+            delivery: Option<Delivery>,
+        }
+        #[derive(Serialize)]
+        struct AgentV8 {
+            id: AgentId,
+            name: String,
+            role: AgentRole,
+            keys: Vec<String>,
+            theme: Option<String>,
+            totp_secret: Option<Vec<u8>>,
+            created: Timestamp,
+        }
+        let old = MessageV8 {
+            ticket: TicketNo(4),
+            seq: 2,
+            kind: MessageKind::Outbound,
+            author: Author::Agent {
+                name: "alice".into(),
+            },
+            at: Timestamp(5),
+            text: "Unplug it.".into(),
+            message_id: Some("r@desk".into()),
+            in_reply_to: None,
+            references: vec!["a@b".into()],
+            attachments: vec![],
+            delivery: Some(Delivery::Sent { at: Timestamp(6) }),
+        };
+        let m: Message = decode(&encode(&old)).unwrap();
+        assert_eq!(m.text, "Unplug it.");
+        assert_eq!(m.delivery, Some(Delivery::Sent { at: Timestamp(6) }));
+        assert!(m.parties.is_empty());
+        let a: Agent = decode(&encode(&AgentV8 {
+            id: AgentId([1; 16]),
+            name: "alice".into(),
+            role: AgentRole::Admin,
+            keys: vec!["ssh-ed25519 AAAA".into()],
+            theme: None,
+            totp_secret: Some(vec![9]),
+            created: Timestamp(1),
+        }))
+        .unwrap();
+        assert_eq!((a.name.as_str(), a.signature), ("alice", None));
+        assert_eq!(a.totp_secret, Some(vec![9]));
+    }
 }
