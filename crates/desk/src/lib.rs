@@ -18,6 +18,7 @@ mod mail_sink;
 mod notices;
 mod outbox;
 mod outbox_worker;
+mod participants;
 mod port;
 mod presence;
 mod queue;

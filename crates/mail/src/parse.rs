@@ -185,6 +185,12 @@ pub fn parse(raw: &[u8]) -> Result<ParsedMail, ParseError> {
     })
 }
 
+/// The `Reply-To` of a stored raw message, reading its headers only.
+pub fn reply_to(raw: &[u8]) -> Option<Mailbox> {
+    let msg = MessageParser::default().parse_headers(raw)?;
+    mailboxes(msg.reply_to()).into_iter().next()
+}
+
 /// The plausible addresses of an address header (groups flattened), names trimmed of
 /// quotes, angle brackets and control characters.
 fn mailboxes(header: Option<&mail_parser::Address<'_>>) -> Vec<Mailbox> {

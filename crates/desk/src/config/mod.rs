@@ -166,6 +166,12 @@ impl MailConfig {
         self.accepts(&a) || self.sender_address().is_some_and(|own| own == a)
     }
 
+    /// Whether any of the desk's own addresses is configured (`from`, `ingest`,
+    /// `addresses`).
+    pub fn knows_own_address(&self) -> bool {
+        self.from.is_some() || !self.ingest.is_empty() || !self.addresses.is_empty()
+    }
+
     /// The `addresses` entry for `address`, with its key normalised.
     pub fn support_address(&self, address: &str) -> Option<(String, &SupportAddress)> {
         let a = sealdesk_model::normalize_email(address);
