@@ -313,7 +313,8 @@ fn run_command(cli: Cli) -> Result<i32> {
 fn absolutize_out_paths(args: &mut [String]) -> Result<()> {
     let cwd = std::env::current_dir()?;
     for i in 1..args.len() {
-        let is_path = ["--out", "--body-file", "--addresses"].contains(&args[i - 1].as_str());
+        let is_path = ["--out", "--body-file", "--addresses", "--signature-file"]
+            .contains(&args[i - 1].as_str());
         if is_path && !args[i].starts_with('/') {
             args[i] = cwd.join(&args[i]).to_string_lossy().into_owned();
         }

@@ -27,6 +27,7 @@ mod request_mail;
 mod requests;
 mod restriction;
 mod retention;
+mod signatures;
 mod tickets;
 pub mod totp;
 mod triage;

@@ -201,6 +201,16 @@ impl Desk {
         Ok(())
     }
 
+    /// The primary addresses of `ticket`'s participants (erased ones left out).
+    pub fn participant_addresses(&self, ticket: &Ticket) -> Result<Vec<String>> {
+        Ok(ticket
+            .participants
+            .iter()
+            .filter_map(|id| self.store.customer(id).ok().flatten())
+            .map(|c| c.primary_email().to_string())
+            .collect())
+    }
+
     /// Where replies to `customer` on `ticket` go: the `Reply-To` of their latest mail
     /// on the ticket, if it had one that is not the desk's own; else their primary
     /// address.

@@ -244,7 +244,8 @@ impl Desk {
             let mut message = match message_id {
                 Some(id) => {
                     let parties = self.reply_recipients(u, &mut t, &compose.parties)?;
-                    Message::outbound(number, author, text.to_string(), now, id)
+                    let signed = self.signed_text(text, &t, u.actor_name())?;
+                    Message::outbound(number, author, signed, now, id)
                         .threaded(in_reply_to, references)
                         .addressed(parties)
                 }
