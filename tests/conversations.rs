@@ -33,6 +33,8 @@ fn received(sink: &Sink, n: usize) -> Vec<ParsedMail> {
 fn a_colleague_in_cc_joins_gets_the_reply_and_is_not_quoted_to_the_requester() {
     let sink = Sink::start();
     let desk = configured_desk(Some(sink.port));
+    let key = desk.keygen("alice");
+    desk.add_agent("alice", &key);
     let server = desk.serve();
     let port = server.smtp_port;
 
@@ -122,6 +124,17 @@ fn a_colleague_in_cc_joins_gets_the_reply_and_is_not_quoted_to_the_requester() {
     let out = &received(&sink, 3)[2];
     assert!(out.cc.is_empty());
     assert!(out.text.contains("> Between us"), "{}", out.text);
+
+    // The ticket's header in the TUI names who a reply is Cc'd to.
+    let tmux = Tmux::start_named(
+        &desk,
+        "alice",
+        &interactive_ssh(&server, &key, "alice", &[]),
+    );
+    tmux.wait_for("Queue (");
+    tmux.send_keys("Enter");
+    tmux.wait_for("Cc: bob@example.com, carol@example.com");
+    drop(tmux);
 
     // A bad address is refused in one line that names it.
     let bad = desk.try_cli(&[
