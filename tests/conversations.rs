@@ -246,6 +246,19 @@ fn each_support_address_answers_from_itself_with_its_signature_and_the_agents() 
         .clone();
     assert_eq!(last["author"], "alice");
     assert!(last["text"].as_str().unwrap().contains("Alice, for Ben"));
+
+    // Alice changes her own signature in the TUI (`W`); `\n` is a line break.
+    tmux.send_keys("Escape");
+    tmux.wait_for("Queue (");
+    tmux.send_keys("W");
+    tmux.wait_for("Your signature");
+    tmux.send_keys("C-u");
+    tmux.type_text("Alice B.\\nSales desk");
+    tmux.send_keys("Enter");
+    tmux.wait_for("signature saved");
+    let agents: serde_json::Value =
+        serde_json::from_str(&desk.cli(&["agent", "list", "--json"])).unwrap();
+    assert_eq!(agents[0]["signature"], "Alice B.\nSales desk");
     drop(tmux);
     drop(server);
 }
