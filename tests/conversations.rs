@@ -213,15 +213,19 @@ fn each_support_address_answers_from_itself_with_its_signature_and_the_agents() 
         out.text
     );
 
-    // Alice replies from the TUI on the newest ticket (sales): her signature, then the
-    // address's, filled in.
+    // Alice replies from the TUI on ticket 2 (sales; found with F): her signature,
+    // then the address's, filled in.
     let tmux = Tmux::start_named(
         &desk,
         "alice",
         &interactive_ssh(&server, &key, "alice", &[]),
     );
     tmux.wait_for("Queue (");
+    tmux.send_keys("F");
+    tmux.wait_for("Find:");
+    tmux.type_text("2");
     tmux.send_keys("Enter");
+    tmux.wait_for("Offer");
     tmux.wait_for("Thread (");
     tmux.send_keys("r");
     tmux.wait_for("Ctrl-S");
@@ -261,4 +265,31 @@ fn each_support_address_answers_from_itself_with_its_signature_and_the_agents() 
     assert_eq!(agents[0]["signature"], "Alice B.\nSales desk");
     drop(tmux);
     drop(server);
+}
+
+#[test]
+fn ingest_takes_the_envelope_recipient_from_the_mta() {
+    let desk = configured_desk(None);
+    desk.cli(&[
+        "config",
+        "set",
+        "mail.addresses.billing@desk.example.name",
+        "Billing",
+    ]);
+    let raw = concat!(
+        "From: ann@example.com\r\nTo: support@desk.example\r\nSubject: Invoice\r\n",
+        "Message-ID: <g1@example.com>\r\n\r\nWrong sum.\r\n"
+    );
+    let out = desk.cli_with_stdin(&["ingest", "--to", "billing@desk.example"], raw.as_bytes());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(show(&desk, 1)["address"], "billing@desk.example");
+    // Without it, To decides: support@ is not one of mail.addresses, so the default.
+    let again = raw.replace("g1@", "g2@");
+    let out = desk.cli_with_stdin(&["ingest"], again.as_bytes());
+    assert!(out.status.success());
+    assert_eq!(show(&desk, 2)["address"], serde_json::Value::Null);
 }

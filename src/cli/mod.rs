@@ -77,6 +77,10 @@ pub enum Command {
         /// The envelope sender, if the MTA passes it (e.g. Postfix's ${sender}).
         #[arg(long)]
         from: Option<String>,
+        /// The envelope recipient(s), if the MTA passes them (e.g. Postfix's
+        /// ${recipient}): a new ticket belongs to the first support address among them.
+        #[arg(long, value_name = "ADDR")]
+        to: Vec<String>,
     },
     /// Messages that could not become tickets, kept with the reason.
     #[command(subcommand)]
@@ -353,9 +357,10 @@ pub fn execute(
         Command::Customer(cmd) => customer::run(desk, actor, cmd, io),
         Command::Audit(AuditCommand::Verify) => audit_verify(desk, io),
         Command::Status { json } => status::run(desk, json, io),
-        Command::Ingest { from } => mail::ingest(
+        Command::Ingest { from, to } => mail::ingest(
             desk,
             from.as_deref(),
+            &to,
             stdin.as_deref().unwrap_or_default(),
             io,
         ),
