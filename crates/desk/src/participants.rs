@@ -319,6 +319,18 @@ impl Desk {
                 "the reply has nobody to go to (the desk's own addresses are left out): put the customer in To".into(),
             ));
         }
+        // Someone else whose processing is restricted gets no reply (the requester's
+        // restriction is checked, and may be overridden, by the caller).
+        for address in parties.all().map(|p| bare_address(p)) {
+            if let Some(c) = self.store.customer_by_email(&address)? {
+                let restricted = self.mail_allowed(&c, super::MailPurpose::Reply).is_err();
+                if restricted && c.id != ticket.customer {
+                    return Err(DeskError::Forbidden(format!(
+                        "{address}: processing of their data is restricted, so they get no reply: take them off the recipients"
+                    )));
+                }
+            }
+        }
         self.add_participants(u, ticket, &people, usize::MAX)?;
         Ok(parties)
     }
@@ -417,6 +429,48 @@ mod tests {
         assert!(
             e.to_string().contains("in To is not an email address"),
             "{e}"
+        );
+
+        // A restricted participant is left out of the defaults and refused when named.
+        let carol = desk
+            .store()
+            .customer_by_email("carol@example.com")
+            .unwrap()
+            .unwrap();
+        desk.set_restricted(&admin, &carol, true).unwrap();
+        assert_eq!(
+            desk.reply_parties(&admin, n).unwrap().cc,
+            vec!["bob@example.com"]
+        );
+        let to_carol = Parties {
+            cc: vec!["carol@example.com".into()],
+            ..Parties::default()
+        };
+        let e = desk
+            .add_reply_addressed(&admin, n, "x", &to_carol, None)
+            .unwrap_err();
+        assert!(e.to_string().contains("restricted"), "{e}");
+
+        // Merged in, another ticket's requester and participants take part here.
+        let other = concat!(
+            "From: dan@example.com\r\nTo: support@desk.example\r\nCc: erin@example.com\r\n",
+            "Subject: Also the printer\r\nMessage-ID: <d1@x>\r\n\r\nSame here.\r\n"
+        );
+        let Filed::NewTicket(m) = receive(&desk, other) else {
+            panic!("a new ticket")
+        };
+        desk.merge(&admin, m, n).unwrap();
+        let merged = desk
+            .participant_addresses(&desk.store().ticket(n).unwrap().unwrap())
+            .unwrap();
+        assert_eq!(
+            merged,
+            vec![
+                "bob@example.com",
+                "carol@example.com",
+                "dan@example.com",
+                "erin@example.com"
+            ]
         );
     }
 

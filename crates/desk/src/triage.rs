@@ -310,6 +310,12 @@ impl Desk {
             if !source.tags.iter().any(|t| t == "merged") {
                 source.tags.push("merged".into());
             }
+            // Whoever took part in the merged ticket takes part in the target.
+            for id in std::iter::once(source.customer).chain(source.participants.clone()) {
+                if id != target.customer && !target.participants.contains(&id) {
+                    target.participants.push(id);
+                }
+            }
             source.updated = now;
             target.updated = now;
             u.tx.put_workflow(&source)?;
