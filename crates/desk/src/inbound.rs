@@ -113,10 +113,12 @@ impl Desk {
             parse::parse(incoming.raw).map_err(|e| Unfileable::Unparseable(e.to_string()))?;
         if apply_rules {
             if let Some(own) = config.sender_address() {
-                let ours = mail.from == own || config.support_address(&mail.from).is_some();
-                if ours || mail.noise.x_loop.iter().any(|l| l.contains(&own)) {
+                if mail.from == own || mail.noise.x_loop.iter().any(|l| l.contains(&own)) {
                     return Err(Unfileable::Loop);
                 }
+            }
+            if super::participants::is_our_own_mail(&config, &mail) {
+                return Err(Unfileable::Loop);
             }
             let now = Timestamp::now().0;
             let key = self.store.email_key(&mail.from);

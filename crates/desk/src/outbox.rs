@@ -93,6 +93,10 @@ impl Desk {
             .ok_or("the ticket is gone")?;
         // From the support address the customer wrote to; else the default.
         let from = config.from_for(ticket.address.as_deref()).ok_or(NO_FROM)?;
+        if let Some(loop_mark) = extra_headers.first_mut().filter(|h| h.1.is_empty()) {
+            // No mail.from: the address this goes out from marks it.
+            loop_mark.1 = super::participants::bare_address(&from);
+        }
         let customer = match self.store.customer(&ticket.customer) {
             Ok(Some(c)) => c,
             _ => {

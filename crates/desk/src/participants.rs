@@ -48,6 +48,17 @@ pub(crate) fn ticket_address(
         .find_map(|a| config.support_address(a).map(|(a, _)| a))
 }
 
+/// Mail from one of `mail.addresses`, or marked with one in `X-Loop` (the outbox marks
+/// replies from an address with it): the desk's own mail coming back.
+pub(crate) fn is_our_own_mail(config: &MailConfig, mail: &ParsedMail) -> bool {
+    config.support_address(&mail.from).is_some()
+        || mail
+            .noise
+            .x_loop
+            .iter()
+            .any(|l| config.support_address(l).is_some())
+}
+
 /// Everyone who saw a message: its author and its To/Cc (inbound), or its To/Cc/Bcc
 /// (a reply the desk sent). Normalised addresses.
 pub(crate) fn saw(message: &Message) -> Vec<String> {
@@ -472,6 +483,31 @@ mod tests {
                 "erin@example.com"
             ]
         );
+    }
+
+    #[test]
+    fn mail_from_or_marked_by_a_support_address_is_a_loop() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = sealdesk_store::Paths {
+            data: dir.path().join("data"),
+            keys: dir.path().join("keys"),
+        };
+        let mut config = crate::config::Config::default();
+        config
+            .mail
+            .addresses
+            .insert("billing@desk.example".into(), Default::default());
+        let desk = Desk::new(crate::testing::new_store(&paths), config);
+        let from =
+            "From: Billing@Desk.Example\r\nTo: billing@desk.example\r\nSubject: x\r\n\r\nx\r\n";
+        let marked =
+            "From: ann@example.com\r\nX-Loop: billing@desk.example\r\nSubject: x\r\n\r\nx\r\n";
+        for raw in [from, marked] {
+            match receive(&desk, raw) {
+                Filed::Quarantined(_, reason) => assert!(reason.contains("loop"), "{reason}"),
+                other => panic!("not quarantined: {other:?}"),
+            }
+        }
     }
 
     #[test]
