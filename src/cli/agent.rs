@@ -28,12 +28,12 @@ pub enum AgentCommand {
     },
     /// Remove an agent; their keys stop working at once.
     Remove { name: String },
-    /// Change an agent's second factor, colour theme, role or alarm address.
+    /// Change an agent's second factor, colour theme, role, alarm address or signature.
     #[command(group(
         ArgGroup::new("change")
             .required(true)
             .multiple(true)
-            .args(["totp", "no_totp", "theme", "role", "email"])
+            .args(["totp", "no_totp", "theme", "role", "email", "signature", "signature_file", "no_signature"])
     ))]
     Set {
         name: String,
@@ -53,6 +53,16 @@ pub enum AgentCommand {
         /// new quarantine); an empty value removes it.
         #[arg(long, value_name = "ADDR")]
         email: Option<String>,
+        /// The signature under their replies ({agent}, {customer.name}, {ticket},
+        /// {address.name}, {address.email} are filled in).
+        #[arg(long, value_name = "TEXT", conflicts_with_all = ["signature_file", "no_signature"])]
+        signature: Option<String>,
+        /// The signature, read from a file.
+        #[arg(long, value_name = "FILE", conflicts_with = "no_signature")]
+        signature_file: Option<PathBuf>,
+        /// Put no signature under their replies.
+        #[arg(long)]
+        no_signature: bool,
         /// Where custom themes are (as for `serve`; the shipped themes are built in).
         #[arg(long, env = "SEALDESK_THEMES", default_value = "themes")]
         themes: PathBuf,
@@ -119,6 +129,7 @@ pub(super) fn run(desk: &Desk, actor: &Actor, cmd: AgentCommand, io: &mut Io) ->
                             "theme": a.theme,
                             "second_factor": a.totp_secret.is_some(),
                             "email": emails.get(&a.name),
+                            "signature": a.signature,
                             "created": a.created.rfc3339(),
                         })
                     })
@@ -157,9 +168,27 @@ pub(super) fn run(desk: &Desk, actor: &Actor, cmd: AgentCommand, io: &mut Io) ->
             role,
             themes,
             email,
+            signature,
+            signature_file,
+            no_signature,
         } => {
             if let Some(theme) = &theme {
                 check_theme(&themes, theme)?;
+            }
+            if let Some(path) = &signature_file {
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!(
+                        "cannot read {}: check the --signature-file path (UTF-8 text)",
+                        path.display()
+                    )
+                })?;
+                set_signature(desk, actor, &name, Some(&text), io)?;
+            } else if signature.is_some() || no_signature {
+                set_signature(desk, actor, &name, signature.as_deref(), io)?;
+            }
+            let signed = signature.is_some() || signature_file.is_some() || no_signature;
+            if signed && email.is_none() && !totp && !no_totp && theme.is_none() && role.is_none() {
+                return Ok(0);
             }
             if let Some(email) = &email {
                 let email = Some(email.trim()).filter(|e| !e.is_empty());
@@ -190,6 +219,25 @@ pub(super) fn run(desk: &Desk, actor: &Actor, cmd: AgentCommand, io: &mut Io) ->
         }
     }
     Ok(0)
+}
+
+fn set_signature(
+    desk: &Desk,
+    actor: &Actor,
+    name: &str,
+    text: Option<&str>,
+    io: &mut Io,
+) -> Result<()> {
+    let agent = desk.set_signature(actor, name, text)?;
+    match &agent.signature {
+        Some(s) => writeln!(
+            io.out,
+            "{name}: signature set ({} line(s)), under every reply they send",
+            s.lines().count()
+        )?,
+        None => writeln!(io.out, "{name}: no signature")?,
+    }
+    Ok(())
 }
 
 /// A theme must exist (shipped, or a file in `dir`) and load, or the agent would get

@@ -39,6 +39,10 @@ pub(super) fn run(desk: &Desk, actor: &Actor, cmd: ConfigCommand, io: &mut Io) -
                 let value = edit::get(&config, key).map_err(anyhow::Error::msg)?;
                 writeln!(io.out, "{key} = {}    # {meaning}", safe(&masked(&value)))?;
             }
+            for key in edit::address_keys(&config) {
+                let value = edit::get(&config, &key).map_err(anyhow::Error::msg)?;
+                writeln!(io.out, "{key} = {}", safe(&value))?;
+            }
         }
     }
     Ok(0)

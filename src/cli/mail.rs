@@ -33,17 +33,19 @@ pub enum QuarantineCommand {
 pub(super) fn ingest(
     desk: &Desk,
     envelope_from: Option<&str>,
+    envelope_to: &[String],
     raw: &[u8],
     io: &mut Io,
 ) -> Result<i32> {
     if raw.is_empty() {
         bail!("no message on stdin: pipe one RFC 5322 message into `sealdesk ingest`");
     }
-    let filed = desk.receive_mail(Incoming {
+    let incoming = Incoming {
         raw,
         envelope_from,
         source: "ingest",
-    })?;
+    };
+    let filed = desk.receive_mail_to(incoming, envelope_to)?;
     writeln!(io.out, "{}", filed)?;
     Ok(0)
 }

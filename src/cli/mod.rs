@@ -77,6 +77,10 @@ pub enum Command {
         /// The envelope sender, if the MTA passes it (e.g. Postfix's ${sender}).
         #[arg(long)]
         from: Option<String>,
+        /// The envelope recipient(s), if the MTA passes them (e.g. Postfix's
+        /// ${recipient}): a new ticket belongs to the first support address among them.
+        #[arg(long, value_name = "ADDR")]
+        to: Vec<String>,
     },
     /// Messages that could not become tickets, kept with the reason.
     #[command(subcommand)]
@@ -313,7 +317,8 @@ fn run_command(cli: Cli) -> Result<i32> {
 fn absolutize_out_paths(args: &mut [String]) -> Result<()> {
     let cwd = std::env::current_dir()?;
     for i in 1..args.len() {
-        let is_path = ["--out", "--body-file", "--addresses"].contains(&args[i - 1].as_str());
+        let is_path = ["--out", "--body-file", "--addresses", "--signature-file"]
+            .contains(&args[i - 1].as_str());
         if is_path && !args[i].starts_with('/') {
             args[i] = cwd.join(&args[i]).to_string_lossy().into_owned();
         }
@@ -352,9 +357,10 @@ pub fn execute(
         Command::Customer(cmd) => customer::run(desk, actor, cmd, io),
         Command::Audit(AuditCommand::Verify) => audit_verify(desk, io),
         Command::Status { json } => status::run(desk, json, io),
-        Command::Ingest { from } => mail::ingest(
+        Command::Ingest { from, to } => mail::ingest(
             desk,
             from.as_deref(),
+            &to,
             stdin.as_deref().unwrap_or_default(),
             io,
         ),

@@ -2,7 +2,7 @@ use super::output::{fit, print_json, safe, safe_block, Io};
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use sealdesk_desk::{Actor, Desk, NewTicket, ThreadEntry, TicketFilter};
-use sealdesk_model::{Status, Ticket, TicketNo, Timestamp};
+use sealdesk_model::{Parties, Status, Ticket, TicketNo, Timestamp};
 use std::io::Read;
 
 #[derive(Subcommand, Debug)]
@@ -47,6 +47,31 @@ pub enum TicketCommand {
         /// reason is audited as an override.
         #[arg(long = "override", value_name = "REASON")]
         override_reason: Option<String>,
+        /// Send to these instead of the requester (repeatable or comma-separated).
+        /// Without --to/--cc/--bcc: To the requester, Cc the other participants.
+        #[arg(
+            long,
+            value_name = "ADDR",
+            value_delimiter = ',',
+            conflicts_with = "note"
+        )]
+        to: Vec<String>,
+        /// Also to these, in Cc; they become participants of the ticket.
+        #[arg(
+            long,
+            value_name = "ADDR",
+            value_delimiter = ',',
+            conflicts_with = "note"
+        )]
+        cc: Vec<String>,
+        /// Also to these, unseen by the others (not participants).
+        #[arg(
+            long,
+            value_name = "ADDR",
+            value_delimiter = ',',
+            conflicts_with = "note"
+        )]
+        bcc: Vec<String>,
     },
     /// Delete one message (or one attachment of it) for good, also from earlier
     /// backups: the text becomes "[redacted: REASON]", the original mail goes. Admins
@@ -136,15 +161,19 @@ pub(super) fn run(
             body,
             note,
             override_reason,
+            to,
+            cc,
+            bcc,
         } => {
             let body = match body.or(stdin) {
                 Some(b) if !b.trim().is_empty() => b,
                 _ => bail!("the reply is empty: pass --body TEXT or pipe the text on stdin"),
             };
+            let given = Parties { to, cc, bcc };
             let message = if note {
                 desk.add_note(actor, number, &body)?
             } else {
-                desk.add_reply_overriding(actor, number, &body, override_reason.as_deref())?
+                desk.add_reply_addressed(actor, number, &body, &given, override_reason.as_deref())?
             };
             let what = if note {
                 "note"
@@ -156,6 +185,9 @@ pub(super) fn run(
                 "added {what} to ticket {number} as message {}",
                 message.seq
             )?;
+            if !note {
+                print_recipients(io, &message.parties, &given)?;
+            }
         }
         TicketCommand::Redact {
             number,
@@ -187,16 +219,57 @@ pub(super) fn run(
         }
         TicketCommand::Show { number, json } => {
             let (ticket, thread) = desk.ticket_thread(actor, number)?;
+            let participants = desk.participant_addresses(&ticket)?;
             if json {
                 let mut v = ticket_json(&ticket);
+                v["address"] = ticket.address.clone().into();
+                v["participants"] = participants.into();
                 v["thread"] = thread.iter().map(entry_json).collect();
                 print_json(io.out, &v)?;
             } else {
-                print_ticket(io, &ticket, &thread)?;
+                print_ticket(io, &ticket, &participants, &thread)?;
             }
         }
     }
     Ok(0)
+}
+
+/// Who the reply went to, and which of the given addresses were left out as the desk's own.
+fn print_recipients(io: &mut Io, sent: &Parties, given: &Parties) -> Result<()> {
+    for (line, list) in [("to", &sent.to), ("cc", &sent.cc), ("bcc", &sent.bcc)] {
+        if !list.is_empty() {
+            writeln!(io.out, "  {line}: {}", safe(&list.join(", ")))?;
+        }
+    }
+    let bare = |a: &str| match (a.rfind('<'), a.rfind('>')) {
+        (Some(x), Some(y)) if x < y => a[x + 1..y].trim().to_lowercase(),
+        _ => a.trim().to_lowercase(),
+    };
+    let kept: Vec<String> = sent.all().map(|a| bare(a)).collect();
+    let dropped: Vec<String> = given
+        .all()
+        .map(|a| bare(a))
+        .filter(|a| !a.is_empty() && !kept.contains(a))
+        .collect();
+    if !dropped.is_empty() {
+        writeln!(
+            io.out,
+            "  left out (the desk's own address, or given twice): {}",
+            safe(&dropped.join(", "))
+        )?;
+    }
+    Ok(())
+}
+
+/// The ticket's support address and participants, under its header (`ticket show`).
+fn print_people(io: &mut Io, t: &Ticket, participants: &[String]) -> Result<()> {
+    if let Some(a) = &t.address {
+        writeln!(io.out, "written to {}", safe(a))?;
+    }
+    if !participants.is_empty() {
+        writeln!(io.out, "Cc: {}", safe(&participants.join(", ")))?;
+    }
+    Ok(())
 }
 
 pub(super) fn read_stdin_body() -> Result<String> {
@@ -241,6 +314,9 @@ fn entry_json(e: &ThreadEntry) -> serde_json::Value {
             "references": m.references,
             "text": m.text,
             "delivery": m.delivery.as_ref().map(delivery_text),
+            "to": m.parties.to,
+            "cc": m.parties.cc,
+            "bcc": m.parties.bcc,
             "attachments": m.attachments.iter().map(|a| serde_json::json!({
                 "name": a.name, "content_type": a.content_type, "size": a.size,
             })).collect::<Vec<_>>(),
@@ -249,7 +325,12 @@ fn entry_json(e: &ThreadEntry) -> serde_json::Value {
     }
 }
 
-fn print_ticket(io: &mut Io, t: &Ticket, thread: &[ThreadEntry]) -> Result<()> {
+fn print_ticket(
+    io: &mut Io,
+    t: &Ticket,
+    participants: &[String],
+    thread: &[ThreadEntry],
+) -> Result<()> {
     writeln!(io.out, "Ticket {}: {}", t.number, safe(t.subject.as_str()))?;
     writeln!(
         io.out,
@@ -264,6 +345,7 @@ fn print_ticket(io: &mut Io, t: &Ticket, thread: &[ThreadEntry]) -> Result<()> {
         },
         t.created
     )?;
+    print_people(io, t, participants)?;
     for entry in thread {
         writeln!(io.out)?;
         match entry {

@@ -72,6 +72,7 @@ pub trait DeskPort: Send + Sync {
     fn agents(&self) -> Result<Vec<Agent>>;
     fn find_agent(&self, name: &str) -> Result<Option<Agent>>;
     fn set_agent_theme(&self, actor: &Actor, agent_name: &str, theme: &str) -> Result<()>;
+    fn set_signature(&self, actor: &Actor, name: &str, signature: Option<&str>) -> Result<Agent>;
     fn catalogue(&self) -> Catalogue;
 
     // Quarantine.

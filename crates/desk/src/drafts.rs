@@ -16,13 +16,11 @@ pub const ATTACHMENT_MAX: usize = 20 * 1024 * 1024;
 pub const ATTACHMENTS_PER_DRAFT: usize = 20;
 
 impl Desk {
-    /// Who a reply on this ticket goes to unless the agent changes it: the requester.
+    /// Who a reply on this ticket goes to unless the agent changes it: To the
+    /// requester (or the Reply-To of their latest mail), Cc the other participants;
+    /// never a support address (see `participants`).
     pub(crate) fn default_parties(&self, ticket: &Ticket) -> Result<Parties> {
-        let mut parties = Parties::default();
-        if let Some(c) = self.store.customer(&ticket.customer)? {
-            parties.to.push(c.primary_email().to_string());
-        }
-        Ok(parties)
+        self.participant_parties(ticket)
     }
 
     /// The To/Cc lines a reply on `number` starts with.

@@ -51,10 +51,21 @@ impl Desk {
     /// Files one arriving message. Errors mean nothing was stored (the caller answers
     /// 451 / exits 75 so the sender retries).
     pub fn receive_mail(&self, incoming: Incoming<'_>) -> Result<Filed> {
-        self.file_mail(incoming, true)
+        self.receive_mail_to(incoming, &[])
     }
 
-    fn file_mail(&self, incoming: Incoming<'_>, apply_rules: bool) -> Result<Filed> {
+    /// Like [`Desk::receive_mail`], with the envelope recipients (RCPT TO): a new
+    /// ticket belongs to the first support address among them.
+    pub fn receive_mail_to(&self, incoming: Incoming<'_>, envelope_to: &[String]) -> Result<Filed> {
+        self.file_mail(incoming, true, envelope_to)
+    }
+
+    fn file_mail(
+        &self,
+        incoming: Incoming<'_>,
+        apply_rules: bool,
+        envelope_to: &[String],
+    ) -> Result<Filed> {
         // Refused before the rules see it: a sender retrying while the disk is full
         // must not run into the rate limit.
         self.ensure_writable()?;
@@ -79,7 +90,9 @@ impl Desk {
             }
         };
         let holds = self.holds_for(&mail)?;
-        self.write(&actor, &holds, |u| self.file_checked(u, &incoming, &mail))
+        self.write(&actor, &holds, |u| {
+            self.file_checked(u, &incoming, &mail, envelope_to)
+        })
     }
 
     /// Parses a message and applies the rules that quarantine it (size, loop, rate);
@@ -103,6 +116,9 @@ impl Desk {
                 if mail.from == own || mail.noise.x_loop.iter().any(|l| l.contains(&own)) {
                     return Err(Unfileable::Loop);
                 }
+            }
+            if super::participants::is_our_own_mail(&config, &mail) {
+                return Err(Unfileable::Loop);
             }
             let now = Timestamp::now().0;
             let key = self.store.email_key(&mail.from);
@@ -136,6 +152,7 @@ impl Desk {
     /// thread into (looked up now, checked again once held).
     fn holds_for(&self, mail: &ParsedMail) -> Result<Vec<Hold>> {
         let mut holds = vec![Hold::Address(self.store.email_key(&mail.from))];
+        holds.extend(self.participant_holds(mail));
         let ids = mail.in_reply_to.iter().chain(mail.references.iter().rev());
         let bounced = mail.bounce.iter().flat_map(|b| b.original_ids.iter());
         for id in ids.chain(bounced).take(64) {
@@ -155,6 +172,7 @@ impl Desk {
         u: &mut Unit<'_>,
         incoming: &Incoming<'_>,
         mail: &ParsedMail,
+        envelope_to: &[String],
     ) -> Result<Filed> {
         u.hold(Hold::Address(self.store.email_key(&mail.from)))?;
         if let Some(id) = &mail.message_id {
@@ -165,7 +183,7 @@ impl Desk {
         if let Some(bounce) = &mail.bounce {
             return self.note_bounce(u, incoming, mail, bounce);
         }
-        self.file_parsed(u, incoming, mail)
+        self.file_parsed(u, incoming, mail, envelope_to)
     }
 
     fn file_parsed(
@@ -173,6 +191,7 @@ impl Desk {
         u: &mut Unit<'_>,
         incoming: &Incoming<'_>,
         mail: &ParsedMail,
+        envelope_to: &[String],
     ) -> Result<Filed> {
         let config = self.config().mail;
         // Threading first (it may ask for tickets not held yet, which runs the unit
@@ -191,7 +210,9 @@ impl Desk {
                     s if s.is_empty() => "(no subject)".to_string(),
                     s => s,
                 };
-                let ticket = Ticket::new(u.tx.next_ticket_number(), subject, customer.id, now);
+                let mut ticket = Ticket::new(u.tx.next_ticket_number(), subject, customer.id, now);
+                let address = super::participants::ticket_address(&config, mail, envelope_to);
+                self.start_on_address(&mut ticket, address.as_deref())?;
                 (ticket, true)
             }
         };
@@ -199,6 +220,7 @@ impl Desk {
             ticket.status = Status::Open;
         }
         ticket.updated = now;
+        self.note_participants(u, &mut ticket, &customer, mail)?;
         if is_new {
             u.tx.put_ticket(&ticket)?;
         } else {
@@ -237,6 +259,7 @@ impl Desk {
             mail.message_id.clone(),
         )
         .threaded(mail.in_reply_to.first().cloned(), mail.references.clone())
+        .addressed(super::participants::parties_of(mail))
         .with_attachments(attachments);
         // Sealed with the author's key: their words are their personal data.
         let seq = u.tx.append_message(&customer.id, &mut message)?;
@@ -307,9 +330,9 @@ impl Desk {
         Ok(None)
     }
 
-    /// The ticket's customer, or anyone who has written on it.
+    /// The ticket's customer, a participant, or anyone who has written on it.
     fn is_participant(&self, ticket: &Ticket, who: &Customer) -> Result<bool> {
-        if ticket.customer == who.id {
+        if ticket.customer == who.id || ticket.participants.contains(&who.id) {
             return Ok(true);
         }
         Ok(self
@@ -462,7 +485,7 @@ impl Desk {
                 )));
             }
             u.audit("quarantine.view", vec![id.to_string()], None);
-            let filed = self.file_checked(u, &incoming, &mail)?;
+            let filed = self.file_checked(u, &incoming, &mail, &[])?;
             if let Filed::Quarantined(_, reason) = &filed {
                 // Still not fileable (a bounce for mail the desk never sent): the
                 // whole unit is dropped, so the original stays where it was.

@@ -22,7 +22,7 @@ impl MailSink for DeskSink {
             envelope_from: Some(&envelope.mail_from),
             source: &source,
         };
-        match self.desk.receive_mail(incoming) {
+        match self.desk.receive_mail_to(incoming, &envelope.rcpt_to) {
             Ok(filed) => {
                 tracing::info!(peer = %envelope.peer, "mail {}", sealdesk_model::sanitize::line(&format!("{filed:?}")));
                 DeliveryOutcome::Stored

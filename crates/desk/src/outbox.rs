@@ -44,7 +44,7 @@ impl Desk {
 
     fn compose(&self, entry: &OutboxEntry) -> std::result::Result<OutgoingMail, String> {
         let config = self.config().mail;
-        let from = config.from.clone().ok_or("mail.from is not set: `sealdesk config set mail.from \"Support <support@example.com>\"`")?;
+        const NO_FROM: &str = "mail.from is not set: `sealdesk config set mail.from \"Support <support@example.com>\"`";
         // Our own address against mail loops; automatic mail (acknowledgements) is
         // marked so autoresponders stay quiet.
         let mut extra_headers = vec![(
@@ -72,7 +72,7 @@ impl Desk {
                 });
             }
             return Ok(OutgoingMail {
-                from,
+                from: config.from.clone().ok_or(NO_FROM)?,
                 to: c.to.clone(),
                 cc: Vec::new(),
                 bcc: Vec::new(),
@@ -91,6 +91,12 @@ impl Desk {
             .ticket(entry.ticket)
             .map_err(|e| e.to_string())?
             .ok_or("the ticket is gone")?;
+        // From the support address the customer wrote to; else the default.
+        let from = config.from_for(ticket.address.as_deref()).ok_or(NO_FROM)?;
+        if let Some(loop_mark) = extra_headers.first_mut().filter(|h| h.1.is_empty()) {
+            // No mail.from: the address this goes out from marks it.
+            loop_mark.1 = super::participants::bare_address(&from);
+        }
         let customer = match self.store.customer(&ticket.customer) {
             Ok(Some(c)) => c,
             _ => {
@@ -110,10 +116,7 @@ impl Desk {
             .iter()
             .find(|m| m.seq == entry.seq)
             .ok_or("the reply is no longer readable")?;
-        let previous = thread
-            .iter()
-            .rev()
-            .find(|m| m.seq < entry.seq && m.kind == MessageKind::Inbound);
+        let previous = quotable(&thread, message, customer.primary_email());
         // Addressed when it was written (Part 9); a reply stored before went to the
         // customer alone.
         let (to, cc, bcc) = match message.parties.to.split_first() {
@@ -291,6 +294,27 @@ fn set_delivery(u: &mut Unit<'_>, ticket: TicketNo, seq: u32, delivery: Delivery
     Ok(())
 }
 
+/// The latest mail before `reply` that every recipient of the reply already saw (see
+/// [`super::participants::saw`]): quoting anything else would show one person what
+/// another wrote to the desk alone. A reply stored before Part 9 has no parties: it
+/// goes to the customer at `fallback` alone.
+fn quotable<'t>(thread: &'t [Message], reply: &Message, fallback: &str) -> Option<&'t Message> {
+    let mut recipients: Vec<String> = reply
+        .parties
+        .all()
+        .map(|p| super::participants::bare_address(p))
+        .collect();
+    if recipients.is_empty() {
+        recipients.push(sealdesk_model::normalize_email(fallback));
+    }
+    thread.iter().rev().find(|m| {
+        m.seq < reply.seq && m.kind == MessageKind::Inbound && {
+            let saw = super::participants::saw(m);
+            recipients.iter().all(|r| saw.contains(r))
+        }
+    })
+}
+
 /// `[#12] Printer on fire`: the tag lets replies thread even if a client drops headers.
 pub(crate) fn reply_subject(ticket: &Ticket) -> String {
     let base = sealdesk_mail::parse::base_subject(ticket.subject.as_str());
@@ -360,5 +384,78 @@ mod tests {
         };
         let body = quote_body("Unplug it.\n", Some(&prev));
         assert_eq!(body, "Unplug it.\n\nOn 1970-01-01T00:00:00Z, Ann <ann@example.com> wrote:\n> It burns.\n>\n> Help!\n");
+    }
+
+    #[test]
+    fn the_quote_is_a_mail_every_recipient_saw() {
+        let who = |address: &str| Author::Customer {
+            id: CustomerId([1; 16]),
+            address: address.into(),
+            name: String::new(),
+        };
+        let parties = |to: &[&str], cc: &[&str], bcc: &[&str]| sealdesk_model::Parties {
+            to: to.iter().map(|s| s.to_string()).collect(),
+            cc: cc.iter().map(|s| s.to_string()).collect(),
+            bcc: bcc.iter().map(|s| s.to_string()).collect(),
+        };
+        let inbound = |seq, author: &str, p| Message {
+            seq,
+            ..Message::inbound(
+                TicketNo(1),
+                who(author),
+                format!("text {seq}"),
+                Timestamp(0),
+                None,
+            )
+            .addressed(p)
+        };
+        let thread = vec![
+            inbound(
+                1,
+                "ann@example.com",
+                parties(&["support@desk.example"], &["Bob <bob@example.com>"], &[]),
+            ),
+            inbound(
+                2,
+                "bob@example.com",
+                parties(&["support@desk.example"], &[], &[]),
+            ),
+        ];
+        let reply = |p| Message {
+            seq: 3,
+            ..Message::outbound(
+                TicketNo(1),
+                Author::Agent {
+                    name: "alice".into(),
+                },
+                "ok".into(),
+                Timestamp(0),
+                "r@d".into(),
+            )
+            .addressed(p)
+        };
+        let seq = |r: &Message| quotable(&thread, r, "ann@example.com").map(|m| m.seq);
+        assert_eq!(
+            seq(&reply(parties(
+                &["ann@example.com"],
+                &["bob@example.com"],
+                &[]
+            ))),
+            Some(1)
+        );
+        assert_eq!(
+            seq(&reply(parties(&["bob@example.com"], &[], &[]))),
+            Some(2)
+        );
+        assert_eq!(
+            seq(&reply(parties(
+                &["ann@example.com"],
+                &[],
+                &["carol@example.com"]
+            ))),
+            None
+        );
+        // Stored before Part 9: to the customer alone.
+        assert_eq!(seq(&reply(parties(&[], &[], &[]))), Some(1));
     }
 }

@@ -150,6 +150,10 @@ impl sealdesk_api::DeskPort for Desk {
         Desk::set_agent_theme(self, actor, agent_name, theme)
     }
 
+    fn set_signature(&self, actor: &Actor, name: &str, signature: Option<&str>) -> Result<Agent> {
+        Desk::set_signature(self, actor, name, signature)
+    }
+
     fn catalogue(&self) -> Catalogue {
         Desk::catalogue(self)
     }

@@ -129,6 +129,27 @@ impl Desk {
         self.add_agent_message(actor, number, text, MessageKind::Outbound, override_reason)
     }
 
+    /// A reply to the recipients the agent gave (checked, see
+    /// `participants::reply_recipients`); empty parties: the ticket's defaults.
+    pub fn add_reply_addressed(
+        &self,
+        actor: &Actor,
+        number: TicketNo,
+        text: &str,
+        parties: &Parties,
+        override_reason: Option<&str>,
+    ) -> Result<Message> {
+        let compose = Compose {
+            kind: MessageKind::Outbound,
+            text: text.to_string(),
+            parties: parties.clone(),
+            attachments: Vec::new(),
+        };
+        self.write(actor, &[Hold::Ticket(number)], |u| {
+            self.stage_checked(u, actor, number, &compose, override_reason)
+        })
+    }
+
     /// Adds an internal note, never sent to the customer.
     pub fn add_note(&self, actor: &Actor, number: TicketNo, text: &str) -> Result<Message> {
         self.add_agent_message(actor, number, text, MessageKind::Note, None)
@@ -222,12 +243,9 @@ impl Desk {
             };
             let mut message = match message_id {
                 Some(id) => {
-                    let parties = if compose.parties.to.is_empty() {
-                        self.default_parties(&t)?
-                    } else {
-                        compose.parties.clone()
-                    };
-                    Message::outbound(number, author, text.to_string(), now, id)
+                    let parties = self.reply_recipients(u, &mut t, &compose.parties)?;
+                    let signed = self.signed_text(text, &t, u.actor_name())?;
+                    Message::outbound(number, author, signed, now, id)
                         .threaded(in_reply_to, references)
                         .addressed(parties)
                 }
@@ -291,6 +309,12 @@ impl Desk {
             source.status = Status::Closed;
             if !source.tags.iter().any(|t| t == "merged") {
                 source.tags.push("merged".into());
+            }
+            // Whoever took part in the merged ticket takes part in the target.
+            for id in std::iter::once(source.customer).chain(source.participants.clone()) {
+                if id != target.customer && !target.participants.contains(&id) {
+                    target.participants.push(id);
+                }
             }
             source.updated = now;
             target.updated = now;

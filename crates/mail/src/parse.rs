@@ -24,6 +24,30 @@ pub struct ParsedMail {
     pub noise: Noise,
     /// Set for delivery status notifications (bounces).
     pub bounce: Option<Bounce>,
+    /// The `To` mailboxes with their display names, in order (plausible addresses only).
+    pub to_mailboxes: Vec<Mailbox>,
+    /// The `Cc` mailboxes, likewise.
+    pub cc: Vec<Mailbox>,
+    /// The first plausible `Reply-To` mailbox: where the sender wants answers to go.
+    pub reply_to: Option<Mailbox>,
+}
+
+/// One address of a header, normalised, with its display name (empty if none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mailbox {
+    pub address: String,
+    pub name: String,
+}
+
+impl Mailbox {
+    /// As a header writes it: `Ann <ann@example.com>`, or the bare address.
+    pub fn written(&self) -> String {
+        if self.name.is_empty() {
+            self.address.clone()
+        } else {
+            format!("{} <{}>", self.name, self.address)
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,7 +179,38 @@ pub fn parse(raw: &[u8]) -> Result<ParsedMail, ParseError> {
         attachments,
         noise: noise_of(&msg),
         bounce,
+        to_mailboxes: mailboxes(msg.to()),
+        cc: mailboxes(msg.cc()),
+        reply_to: mailboxes(msg.reply_to()).into_iter().next(),
     })
+}
+
+/// The `Reply-To` of a stored raw message, reading its headers only.
+pub fn reply_to(raw: &[u8]) -> Option<Mailbox> {
+    let msg = MessageParser::default().parse_headers(raw)?;
+    mailboxes(msg.reply_to()).into_iter().next()
+}
+
+/// The plausible addresses of an address header (groups flattened), names trimmed of
+/// quotes, angle brackets and control characters.
+fn mailboxes(header: Option<&mail_parser::Address<'_>>) -> Vec<Mailbox> {
+    let Some(header) = header else {
+        return Vec::new();
+    };
+    header
+        .iter()
+        .filter_map(|a| {
+            let address = normalize_email(a.address()?);
+            if !sealdesk_model::is_plausible_email(&address) {
+                return None;
+            }
+            let name = sealdesk_model::sanitize::line(a.name().unwrap_or_default())
+                .replace(['<', '>', '"'], "")
+                .trim()
+                .to_string();
+            Some(Mailbox { address, name })
+        })
+        .collect()
 }
 
 fn default_name(content_type: &str) -> String {
@@ -436,5 +491,30 @@ mod tests {
             Err(ParseError::NoSender)
         );
         assert_eq!(parse(b""), Err(ParseError::Unreadable));
+    }
+
+    #[test]
+    fn reads_to_cc_and_reply_to_with_names() {
+        let raw = concat!(
+            "From: Ann <ann@example.com>\r\n",
+            "To: \"Support\" <Support@Desk.Example>, bob@example.com\r\n",
+            "Cc: =?UTF-8?Q?Cl=C3=A9o?= <cleo@example.com>, not-an-address, team: dan@example.com;\r\n",
+            "Reply-To: Ann at home <ann@home.example>\r\n",
+            "Subject: hi\r\n\r\nbody\r\n"
+        );
+        let m = parse(raw.as_bytes()).unwrap();
+        let to: Vec<String> = m.to_mailboxes.iter().map(Mailbox::written).collect();
+        assert_eq!(
+            to,
+            vec!["Support <support@desk.example>", "bob@example.com"]
+        );
+        let cc: Vec<String> = m.cc.iter().map(Mailbox::written).collect();
+        assert_eq!(cc, vec!["Cléo <cleo@example.com>", "dan@example.com"]);
+        assert_eq!(
+            m.reply_to.map(|r| r.written()).as_deref(),
+            Some("Ann at home <ann@home.example>")
+        );
+        let plain = parse(b"From: a@example.com\r\nSubject: x\r\n\r\nx").unwrap();
+        assert!(plain.cc.is_empty() && plain.reply_to.is_none() && plain.to_mailboxes.is_empty());
     }
 }

@@ -53,6 +53,7 @@ mod message;
 mod notice;
 mod request;
 pub mod sanitize;
+pub mod template;
 mod ticket;
 mod time;
 

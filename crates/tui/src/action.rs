@@ -32,6 +32,9 @@ pub(crate) enum Action {
     Help,
     PickTheme,
     SetTheme(String),
+    /// The signature under this agent's replies, as typed in one line (`\n` between
+    /// lines); empty removes it.
+    SetSignature(String),
     /// A transient status-line message.
     Info(String),
     /// A transient status-line error; every desk error ends up here, never in a panic.

@@ -40,6 +40,7 @@ enum GlobalKey {
     Help,
     Find,
     Theme,
+    Signature,
     Quit,
 }
 
@@ -58,6 +59,12 @@ const GLOBAL_KEYS: &[Binding<GlobalKey>] = &[
         None,
     ),
     bind(&[ch('T')], GlobalKey::Theme, "choose a colour theme", None),
+    bind(
+        &[ch('W')],
+        GlobalKey::Signature,
+        "write the signature under your replies",
+        None,
+    ),
     bind(
         &[ctrl('c')],
         GlobalKey::Quit,
@@ -184,6 +191,7 @@ impl App {
                     "",
                     Action::Find,
                 )))),
+                Some(GlobalKey::Signature) => Some(self.signature_prompt()),
                 _ => Some(Action::PickTheme),
             }
         } else {
@@ -418,6 +426,7 @@ impl App {
             }
             Action::PickTheme => self.popup = Some(Popup::Picker(self.theme_picker())),
             Action::SetTheme(name) => return self.set_theme(&name),
+            Action::SetSignature(text) => return Some(self.set_signature(&text)),
             Action::Info(text) => self.status.info(&text),
             Action::Error(text) => self.status.error(&text),
             Action::Choice(choice) => {
@@ -473,6 +482,40 @@ impl App {
             Err(e) => Some(Action::Error(format!(
                 "theme {name} applied but not saved: {e}"
             ))),
+        }
+    }
+
+    /// The signature in one line: `\n` stands for a line break.
+    fn signature_prompt(&self) -> Action {
+        let current = self
+            .session
+            .agent
+            .signature
+            .as_deref()
+            .unwrap_or("")
+            .replace('\n', "\\n");
+        Action::popup(Popup::Prompt(
+            Prompt::new("Your signature", &current, Action::SetSignature).with_detail(
+                "Put under every reply you send, above the support address's. Type \\n for a new line; {customer.name}, {ticket}, {agent}, {address.name} are filled in. Empty removes it.",
+            ),
+        ))
+    }
+
+    fn set_signature(&mut self, typed: &str) -> Action {
+        let text = typed.replace("\\n", "\n");
+        let me = self.session.agent.name.clone();
+        let signature = Some(text.as_str()).filter(|t| !t.trim().is_empty());
+        match self.desk.set_signature(&self.session.actor, &me, signature) {
+            Ok(agent) => {
+                let said = if agent.signature.is_some() {
+                    "signature saved: it goes under your replies"
+                } else {
+                    "no signature under your replies"
+                };
+                self.session.agent.signature = agent.signature;
+                Action::Info(said.into())
+            }
+            Err(e) => Action::Error(e.to_string()),
         }
     }
 

@@ -18,6 +18,7 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     ("mail.max_connections_per_address", Kind::Number, "concurrent SMTP/LMTP connections from one address (read at start)"),
     ("mail.idle_timeout_seconds", Kind::Number, "seconds an SMTP client may stay silent between messages (read at start)"),
     ("mail.message_timeout_seconds", Kind::Number, "seconds from MAIL to the final dot of one message (read at start)"),
+    ("mail.addresses", Kind::Table, "more support addresses: set mail.addresses.ADDR.name|signature|tags|assignee; mail.addresses.ADDR \"\" removes one"),
     ("server.ssh", Kind::Text, "SSH listen address, e.g. 0.0.0.0:2222"),
     ("server.smtp", Kind::Text, "SMTP/LMTP listen address, e.g. 127.0.0.1:2525"),
     ("server.idle_timeout_minutes", Kind::Number, "minutes before an idle SSH session is closed"),
@@ -48,6 +49,8 @@ pub enum Kind {
     Number,
     List,
     Bool,
+    /// Entries set one field at a time (`mail.addresses.ADDR.FIELD`).
+    Table,
 }
 
 /// Why `config get` cannot answer.
@@ -60,7 +63,36 @@ pub enum KeyError {
     NotToml(String),
 }
 
+/// `mail.addresses.ADDR.FIELD` (or `mail.addresses.ADDR`) split into the address and
+/// the field; None for any other key.
+fn address_key(key: &str) -> Option<(&str, Option<&str>)> {
+    let rest = key.strip_prefix("mail.addresses.")?;
+    match rest.rsplit_once('.') {
+        Some((address, field)) if super::SUPPORT_ADDRESS_FIELDS.contains(&field) => {
+            Some((address, Some(field)))
+        }
+        _ => Some((rest, None)),
+    }
+}
+
+/// Every `mail.addresses.ADDR.FIELD` key of `config`, as `config list` shows them.
+pub fn address_keys(config: &Config) -> Vec<String> {
+    config
+        .mail
+        .addresses
+        .keys()
+        .flat_map(|a| {
+            super::SUPPORT_ADDRESS_FIELDS
+                .iter()
+                .map(move |f| format!("mail.addresses.{a}.{f}"))
+        })
+        .collect()
+}
+
 fn kind_of(key: &str) -> Result<Kind, KeyError> {
+    if address_key(key).is_some() {
+        return Ok(Kind::Table);
+    }
     KEYS.iter()
         .find(|(k, _, _)| *k == key)
         .map(|(_, kind, _)| *kind)
@@ -76,6 +108,27 @@ fn kind_of(key: &str) -> Result<Kind, KeyError> {
 /// The current value of `key` in `config`, as `config get` prints it.
 pub fn get(config: &Config, key: &str) -> Result<String, KeyError> {
     kind_of(key)?;
+    if key == "mail.addresses" {
+        return Ok(config
+            .mail
+            .addresses
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(","));
+    }
+    if let Some((address, field)) = address_key(key) {
+        let Some((_, entry)) = config.mail.support_address(address) else {
+            return Ok(String::new());
+        };
+        return Ok(match field {
+            Some("name") => entry.name.clone(),
+            Some("signature") => entry.signature.clone().unwrap_or_default(),
+            Some("tags") => entry.tags.join(","),
+            Some("assignee") => entry.assignee.clone().unwrap_or_default(),
+            _ => address.to_string(),
+        });
+    }
     let value = toml::Value::try_from(config).map_err(|e| KeyError::NotToml(e.to_string()))?;
     let mut node = &value;
     for part in key.split('.') {
@@ -115,6 +168,10 @@ pub fn set(path: &Path, key: &str, value: &str) -> Result<Config, ConfigError> {
     let mut doc: toml_edit::DocumentMut = text
         .parse()
         .map_err(|e: toml_edit::TomlError| err(one_line(&e.to_string())))?;
+    if kind == Kind::Table {
+        set_address_field(&mut doc, key, value).map_err(err)?;
+        return finish(path, &doc);
+    }
     let item = match kind {
         Kind::Text => toml_edit::value(value),
         Kind::Number => toml_edit::value(
@@ -136,18 +193,93 @@ pub fn set(path: &Path, key: &str, value: &str) -> Result<Config, ConfigError> {
             }
             toml_edit::value(array)
         }
+        Kind::Table => unreachable!("handled above"),
     };
     let (section, name) = key.split_once('.').expect("every key has a section");
     if !doc.contains_table(section) {
         doc[section] = toml_edit::table();
     }
     doc[section][name] = item;
+    finish(path, &doc)
+}
+
+/// Checks that `doc` loads, then writes it; returns the new config.
+fn finish(path: &Path, doc: &toml_edit::DocumentMut) -> Result<Config, ConfigError> {
+    let err = |problem: String| ConfigError {
+        path: path.into(),
+        problem,
+    };
     let new_text = doc.to_string();
     let config: Config = toml::from_str(&new_text).map_err(|e| err(one_line(&e.to_string())))?;
     config.validate().map_err(err)?;
     write_atomically(path, new_text.as_bytes())
         .map_err(|e| err(format!("cannot write it ({e})")))?;
     Ok(config)
+}
+
+/// `mail.addresses.ADDR.FIELD VALUE` sets one field of an entry (created if new; an
+/// empty signature or assignee removes it); `mail.addresses.ADDR ""` removes the entry.
+fn set_address_field(
+    doc: &mut toml_edit::DocumentMut,
+    key: &str,
+    value: &str,
+) -> Result<(), String> {
+    let usage = "set one field at a time: mail.addresses.ADDR.name|signature|tags|assignee VALUE, or mail.addresses.ADDR \"\" to remove an address";
+    let Some((address, field)) = address_key(key) else {
+        return Err(usage.into());
+    };
+    let address = sealdesk_model::normalize_email(address);
+    if !sealdesk_model::is_plausible_email(&address) {
+        return Err(format!(
+            "{key}: {address:?} is not an email address; {usage}"
+        ));
+    }
+    if !doc.contains_table("mail") {
+        doc["mail"] = toml_edit::table();
+    }
+    let mail = doc["mail"].as_table_mut().ok_or("[mail] is not a table")?;
+    if !mail.contains_key("addresses") {
+        let mut t = toml_edit::Table::new();
+        t.set_implicit(true);
+        mail.insert("addresses", toml_edit::Item::Table(t));
+    }
+    let addresses = mail["addresses"]
+        .as_table_mut()
+        .ok_or("mail.addresses is not a table")?;
+    let Some(field) = field else {
+        if !value.trim().is_empty() {
+            return Err(usage.into());
+        }
+        if addresses.remove(&address).is_none() {
+            return Err(format!(
+                "{address} is not in mail.addresses: nothing to remove"
+            ));
+        }
+        return Ok(());
+    };
+    if !addresses.contains_key(&address) {
+        addresses.insert(&address, toml_edit::table());
+    }
+    let entry = addresses[address.as_str()]
+        .as_table_mut()
+        .ok_or("the entry is not a table")?;
+    let value = value.trim();
+    match field {
+        "tags" => {
+            let mut array = toml_edit::Array::new();
+            for t in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+                array.push(t.to_lowercase());
+            }
+            entry.insert("tags", toml_edit::value(array));
+        }
+        "signature" | "assignee" if value.is_empty() => {
+            entry.remove(field);
+        }
+        _ => {
+            entry.insert(field, toml_edit::value(value));
+        }
+    }
+    Ok(())
 }
 
 /// Sets (or with `None` removes) `[agent_email] NAME = "ADDR"` in the file at `path`,
@@ -180,12 +312,7 @@ pub fn set_agent_email(
             }
         }
     }
-    let new_text = doc.to_string();
-    let config: Config = toml::from_str(&new_text).map_err(|e| err(one_line(&e.to_string())))?;
-    config.validate().map_err(err)?;
-    write_atomically(path, new_text.as_bytes())
-        .map_err(|e| err(format!("cannot write it ({e})")))?;
-    Ok(config)
+    finish(path, &doc)
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -249,5 +376,63 @@ mod tests {
             get(&Config::default(), "server.ssh").unwrap(),
             "127.0.0.1:2222"
         );
+    }
+
+    #[test]
+    fn support_addresses_are_set_field_by_field_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sealdesk.toml");
+        set(&p, "mail.addresses.Billing@Example.com.name", "Billing").unwrap();
+        set(&p, "mail.addresses.billing@example.com.tags", "Money, vip").unwrap();
+        let c = set(
+            &p,
+            "mail.addresses.billing@example.com.signature",
+            "Billing team\n{address.email}",
+        )
+        .unwrap();
+        assert_eq!(get(&c, "mail.addresses").unwrap(), "billing@example.com");
+        assert_eq!(
+            get(&c, "mail.addresses.billing@example.com.tags").unwrap(),
+            "money,vip"
+        );
+        assert!(c.mail.accepts("BILLING@example.com"));
+        assert!(c.mail.is_support_address("billing@example.com"));
+        assert_eq!(
+            c.mail.from_for(Some("billing@example.com")).as_deref(),
+            Some("Billing <billing@example.com>")
+        );
+        assert_eq!(c.mail.from_for(Some("other@example.com")), None);
+        assert_eq!(address_keys(&c).len(), 4);
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(
+            text.contains("[mail.addresses.\"billing@example.com\"]"),
+            "{text}"
+        );
+        // It loads again from the file as written.
+        assert_eq!(Config::load(&p, true).unwrap().mail.addresses.len(), 1);
+        for (key, value, needle) in [
+            ("mail.addresses.nobody.name", "x", "not an email address"),
+            (
+                "mail.addresses.billing@example.com.assignee",
+                "Not An Agent",
+                "not an agent name",
+            ),
+            (
+                "mail.addresses.billing@example.com",
+                "x",
+                "one field at a time",
+            ),
+            (
+                "mail.addresses.billing@example.com.name",
+                "A <b>",
+                "plain name",
+            ),
+        ] {
+            let e = set(&p, key, value).unwrap_err().to_string();
+            assert!(e.contains(needle), "{key}: {e}");
+        }
+        let c = set(&p, "mail.addresses.billing@example.com", "").unwrap();
+        assert!(c.mail.addresses.is_empty());
+        assert!(!c.mail.accepts("billing@example.com"));
     }
 }

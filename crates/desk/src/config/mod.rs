@@ -90,7 +90,29 @@ pub struct MailConfig {
     pub idle_timeout_seconds: u64,
     /// Seconds from MAIL to the final dot of one message (read at start).
     pub message_timeout_seconds: u64,
+    /// More support addresses, keyed by address (`[mail.addresses."billing@example.com"]`):
+    /// mail to each is taken, and replies on its tickets go out from it.
+    pub addresses: std::collections::BTreeMap<String, SupportAddress>,
 }
+
+/// One support address of `mail.addresses`: how replies from it look, and what a new
+/// ticket written to it starts with.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SupportAddress {
+    /// The display name in From, e.g. "Billing".
+    pub name: String,
+    /// Put under every reply sent from this address (after the agent's), placeholders
+    /// filled.
+    pub signature: Option<String>,
+    /// Tags a new ticket to this address gets.
+    pub tags: Vec<String>,
+    /// The agent a new ticket to this address is assigned to.
+    pub assignee: Option<String>,
+}
+
+/// The fields of a `mail.addresses` entry, as `config set mail.addresses.ADDR.FIELD` names them.
+pub const SUPPORT_ADDRESS_FIELDS: &[&str] = &["name", "signature", "tags", "assignee"];
 
 impl Default for MailConfig {
     fn default() -> Self {
@@ -105,6 +127,7 @@ impl Default for MailConfig {
             max_connections_per_address: 20,
             idle_timeout_seconds: 20,
             message_timeout_seconds: 600,
+            addresses: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -127,11 +150,45 @@ impl MailConfig {
             .unwrap_or_else(|| "sealdesk.invalid".into())
     }
 
+    /// Whether mail to `recipient` is taken: an ingest address or one of `addresses`.
     pub fn accepts(&self, recipient: &str) -> bool {
         let r = sealdesk_model::normalize_email(recipient);
         self.ingest
             .iter()
+            .chain(self.addresses.keys())
             .any(|a| sealdesk_model::normalize_email(a) == r)
+    }
+
+    /// Whether `address` is the desk's own: `from`, an ingest address or one of
+    /// `addresses`. Such an address is never a participant nor a recipient of a reply.
+    pub fn is_support_address(&self, address: &str) -> bool {
+        let a = sealdesk_model::normalize_email(address);
+        self.accepts(&a) || self.sender_address().is_some_and(|own| own == a)
+    }
+
+    /// Whether any of the desk's own addresses is configured (`from`, `ingest`,
+    /// `addresses`).
+    pub fn knows_own_address(&self) -> bool {
+        self.from.is_some() || !self.ingest.is_empty() || !self.addresses.is_empty()
+    }
+
+    /// The `addresses` entry for `address`, with its key normalised.
+    pub fn support_address(&self, address: &str) -> Option<(String, &SupportAddress)> {
+        let a = sealdesk_model::normalize_email(address);
+        self.addresses
+            .iter()
+            .find(|(k, _)| sealdesk_model::normalize_email(k) == a)
+            .map(|(_, entry)| (a, entry))
+    }
+
+    /// The From of a reply on a ticket written to `address`: that entry's name and
+    /// address; else (none, or no longer configured) `from`.
+    pub fn from_for(&self, address: Option<&str>) -> Option<String> {
+        match address.and_then(|a| self.support_address(a)) {
+            Some((a, entry)) if entry.name.trim().is_empty() => Some(a),
+            Some((a, entry)) => Some(format!("{} <{a}>", entry.name.trim())),
+            None => self.from.clone(),
+        }
     }
 }
 
@@ -259,6 +316,23 @@ impl Config {
         for a in &self.mail.ingest {
             if !sealdesk_model::is_plausible_email(a) {
                 return Err(format!("mail.ingest: {a:?} is not an email address"));
+            }
+        }
+        for (a, entry) in &self.mail.addresses {
+            if !sealdesk_model::is_plausible_email(a) {
+                return Err(format!("mail.addresses: {a:?} is not an email address"));
+            }
+            if entry.name.contains(['<', '>', '"', '\n', '\r']) {
+                return Err(format!(
+                    "mail.addresses.{a}.name: use a plain name without <, > or quotes"
+                ));
+            }
+            if let Some(agent) = &entry.assignee {
+                if !sealdesk_model::is_valid_agent_name(agent) {
+                    return Err(format!(
+                        "mail.addresses.{a}.assignee: {agent:?} is not an agent name"
+                    ));
+                }
             }
         }
         if let Some(relay) = &self.mail.relay {

@@ -120,6 +120,8 @@ pub(crate) struct TicketScreen {
     refused_reply: Option<String>,
     /// Other sessions on this ticket.
     viewers: Vec<Viewer>,
+    /// The participants a reply is Cc'd to by default (the header's "Cc:" line).
+    cc: Vec<String>,
     /// The thread lines in view; it follows the end, so new messages show up.
     scroll: ScrollView,
     /// The thread's bodies wrapped for the last width drawn; dropped when the thread is
@@ -188,10 +190,12 @@ impl TicketScreen {
             privacy_marks: Vec::new(),
             refused_reply: None,
             viewers: ctx.desk.viewers(number, ctx.session.id),
+            cc: Vec::new(),
             scroll: ScrollView::default(),
             wrapped: None,
         };
         screen.customer_label = screen.load_customer_label(ctx);
+        screen.cc = screen.load_cc(ctx);
         screen.privacy_marks = ctx
             .desk
             .privacy_marks(&screen.ticket.customer)
@@ -210,6 +214,13 @@ impl TicketScreen {
         }
     }
 
+    fn load_cc(&self, ctx: &Ctx) -> Vec<String> {
+        ctx.desk
+            .reply_parties(&ctx.session.actor, self.ticket.number)
+            .map(|p| p.cc)
+            .unwrap_or_default()
+    }
+
     /// Re-reads the ticket; true if anything shown changed.
     fn reload(&mut self, ctx: &Ctx) -> Result<bool, DeskError> {
         let (ticket, thread) = ctx
@@ -220,6 +231,7 @@ impl TicketScreen {
         self.thread = thread;
         self.wrapped = None;
         self.customer_label = self.load_customer_label(ctx);
+        self.cc = self.load_cc(ctx);
         self.privacy_marks = ctx
             .desk
             .privacy_marks(&self.ticket.customer)
@@ -466,8 +478,9 @@ impl TicketScreen {
 
     pub(crate) fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
         let theme = look.theme;
+        let header_height = 5 + u16::from(!self.cc.is_empty());
         let [header_area, thread_area] =
-            Layout::vertical([Constraint::Length(5), Constraint::Fill(1)]).areas(area);
+            Layout::vertical([Constraint::Length(header_height), Constraint::Fill(1)]).areas(area);
         let header = Block::bordered()
             .title(format!(" {} ", self.ticket.number))
             .title_style(theme.style(Role::Title))
@@ -541,14 +554,21 @@ impl TicketScreen {
             who.push(Span::styled("   also here: ", theme.style(Role::DueSoon)));
             who.push(Span::styled(others.join(", "), theme.style(Role::DueSoon)));
         }
-        vec![
+        let mut lines = vec![
             Line::styled(
                 sanitize::line(t.subject.as_str()).into_owned(),
                 theme.style(Role::Title),
             ),
             Line::from(facts),
             Line::from(who),
-        ]
+        ];
+        if !self.cc.is_empty() {
+            lines.push(Line::from(vec![
+                Span::styled("Cc: ", muted),
+                Span::raw(sanitize::line(&self.cc.join(", ")).into_owned()),
+            ]));
+        }
+        lines
     }
 
     /// The thread's screen lines numbered `window` (as wrapped for the last width drawn);
