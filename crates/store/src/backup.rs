@@ -299,6 +299,7 @@ impl Tables {
             &self.shredded,
             &self.erasures,
             &self.customer_meta,
+            &self.templates,
         ]
     }
 }
