@@ -24,6 +24,7 @@ mod request_mail;
 mod requests;
 mod restriction;
 mod retention;
+mod templates;
 mod tickets;
 pub mod totp;
 mod triage;
