@@ -227,6 +227,24 @@ impl Desk {
                 "no ticket given: name at least one ticket".into(),
             ));
         }
+        // What would fail on every ticket fails before any is changed.
+        match &m.assignee {
+            Some(AssigneeChange::Me) if actor.kind != ActorKind::Agent => {
+                return Err(DeskError::Invalid(format!(
+                    "macro {:?} assigns to whoever applies it, and {} is not an agent: apply it from the TUI, or change it with `sealdesk macro edit NAME --assign AGENT`",
+                    sanitize::line(&m.name),
+                    sanitize::line(&actor.name)
+                )))
+            }
+            Some(AssigneeChange::Agent(agent)) if self.store.agent_by_name(agent)?.is_none() => {
+                return Err(DeskError::NotFound(format!(
+                    "macro {:?} assigns to {}, who is no longer an agent: change it with `sealdesk macro edit NAME --assign AGENT`",
+                    sanitize::line(&m.name),
+                    sanitize::line(agent)
+                )))
+            }
+            _ => {}
+        }
         let mut seen = Vec::new();
         let mut done = Vec::new();
         for &n in tickets {
