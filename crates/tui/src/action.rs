@@ -38,6 +38,15 @@ pub(crate) enum Action {
     Error(String),
     /// A popup's answer, for the screen on top (which opened the popup) to act on.
     Choice(Choice),
+    /// The editor on this ticket asks for a saved reply to insert (it comes back).
+    PickTemplate(TicketNo, Box<super::popups::Editor>),
+    /// Pick a macro to apply to these tickets.
+    PickMacro(Vec<TicketNo>),
+    /// Apply the macro called `name` to these tickets.
+    ApplyMacro {
+        name: String,
+        tickets: Vec<TicketNo>,
+    },
 }
 
 /// What the agent picked or typed in a popup.
@@ -81,6 +90,8 @@ pub(crate) enum Choice {
     EraseOverride(String),
     /// The audit filter form's answers.
     AuditFilter(FormAnswer),
+    /// A macro was applied (the queue clears its marks).
+    MacroApplied,
 }
 
 impl Action {

@@ -7,7 +7,7 @@
 use super::action::Action;
 use super::event::{Event, KeyEvent};
 use super::keymap::{self, bind, ch, ctrl, lookup, Binding, HelpSection};
-use super::popups::{HelpPopup, Outcome, Picker, Popup, Prompt};
+use super::popups::{templates, HelpPopup, Outcome, Picker, Popup, Prompt};
 use super::screens::audit::AuditScreen;
 use super::screens::consent::ConsentScreen;
 use super::screens::customer::CustomerScreen;
@@ -420,6 +420,15 @@ impl App {
             Action::SetTheme(name) => return self.set_theme(&name),
             Action::Info(text) => self.status.info(&text),
             Action::Error(text) => self.status.error(&text),
+            Action::PickTemplate(n, editor) => {
+                return Some(templates::insert_picker(&ctx!(self), n, editor))
+            }
+            Action::PickMacro(tickets) => {
+                return Some(templates::macro_picker(&ctx!(self), tickets))
+            }
+            Action::ApplyMacro { name, tickets } => {
+                return Some(templates::apply_macro(&ctx!(self), &name, &tickets))
+            }
             Action::Choice(choice) => {
                 let ctx = ctx!(self);
                 let top = self.screens.last_mut().expect("the queue is always there");
@@ -478,7 +487,11 @@ impl App {
 
     /// Tells the desk which ticket this session is on, and whether it is replying.
     fn sync_presence(&mut self) {
-        let replying = matches!(&self.popup, Some(Popup::Editor(_)));
+        let replying = match &self.popup {
+            Some(Popup::Editor(_)) => true,
+            Some(Popup::Templates(p)) => p.inserting(),
+            _ => false,
+        };
         let at = self.top().ticket().map(|n| {
             let activity = if replying {
                 Activity::Replying

@@ -9,12 +9,14 @@ mod form;
 mod help;
 mod picker;
 mod prompt;
+pub(crate) mod templates;
 
-pub(crate) use editor::Editor;
+pub(crate) use editor::{help_section as editor_help, Editor};
 pub(crate) use form::{Form, FormAnswer};
 pub(crate) use help::HelpPopup;
 pub(crate) use picker::Picker;
 pub(crate) use prompt::{Confirm, Prompt};
+pub(crate) use templates::TemplatePicker;
 
 use super::action::Action;
 use super::event::KeyEvent;
@@ -32,6 +34,9 @@ pub(crate) enum Popup {
     Editor(Box<Editor>),
     /// Boxed: a form holds several fields and their options.
     Form(Box<Form>),
+    /// Saved replies or macros to pick from, with type-to-filter (boxed: it may hold
+    /// the editor it inserts into).
+    Templates(Box<TemplatePicker>),
 }
 
 /// What a popup's key press amounts to.
@@ -53,6 +58,7 @@ impl Popup {
             Popup::Confirm(p) => p.handle(key),
             Popup::Editor(p) => p.handle(key),
             Popup::Form(p) => p.handle(key),
+            Popup::Templates(p) => p.handle(key),
         }
     }
 
@@ -62,6 +68,7 @@ impl Popup {
             Popup::Prompt(p) => p.paste(text),
             Popup::Editor(p) => p.paste(text),
             Popup::Form(p) => p.paste(text),
+            Popup::Templates(p) => p.paste(text),
             Popup::Help(_) | Popup::Picker(_) | Popup::Confirm(_) => {}
         }
     }
@@ -74,6 +81,7 @@ impl Popup {
             Popup::Confirm(p) => p.draw(frame, area, theme),
             Popup::Editor(p) => p.draw(frame, area, theme),
             Popup::Form(p) => p.draw(frame, area, theme),
+            Popup::Templates(p) => p.draw(frame, area, theme),
         }
     }
 
@@ -86,6 +94,7 @@ impl Popup {
             Popup::Confirm(_) => prompt::confirm_hints(),
             Popup::Editor(p) => p.hints(),
             Popup::Form(_) => form::hints(),
+            Popup::Templates(_) => templates::hints(),
         }
     }
 }
