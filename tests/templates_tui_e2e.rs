@@ -125,6 +125,44 @@ fn insert_a_saved_reply_and_apply_a_macro_to_two_marked_tickets() {
     assert_ne!(one["status"], "solved", "the unmarked ticket is left alone");
     assert_eq!(one["tags"], serde_json::json!([]));
 
+    // The saved-replies manager (Ctrl-T in the queue): an agent adds a personal one.
+    tmux.send_keys("C-t");
+    tmux.wait_for("Saved replies");
+    tmux.send_keys("a");
+    tmux.wait_for("name of the new saved reply");
+    tmux.type_text("mine");
+    tmux.send_keys("Enter");
+    tmux.wait_for("Ctrl-S: save");
+    tmux.type_text("Personal words for {customer.name}");
+    tmux.send_keys("C-s");
+    tmux.wait_for("saved reply mine added (personal)");
+    let mine: serde_json::Value =
+        serde_json::from_str(&desk.cli(&["reply-template", "show", "mine", "--json"])).unwrap();
+    assert_eq!(mine["text"], "Personal words for {customer.name}");
+    assert_eq!(mine["scope"], "personal");
+    assert_eq!(mine["created_by"], "alice");
+    // A shared one is for admins: the agent is told so.
+    tmux.send_keys("g");
+    tmux.send_keys("e");
+    tmux.wait_for("Saved reply goodbye");
+    tmux.type_text("!");
+    tmux.send_keys("C-s");
+    tmux.wait_for("only an admin can manage shared templates");
+    tmux.send_keys("Escape");
+    tmux.wait_for("a: add");
+    tmux.send_keys("Escape");
+    tmux.wait_for("Queue (3)");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&desk.cli(&[
+            "reply-template",
+            "show",
+            "goodbye",
+            "--json"
+        ]))
+        .unwrap()["text"],
+        "Bye, {agent}"
+    );
+
     // Each change is audited per ticket, by the agent.
     let audit = desk.audit();
     let by_alice = |action: &str| {

@@ -47,6 +47,10 @@ pub(crate) enum Action {
         name: String,
         tickets: Vec<TicketNo>,
     },
+    /// Show the saved-replies manager.
+    ManageTemplates,
+    /// What the saved-replies manager asked for.
+    ChangeTemplate(super::popups::templates::TemplateChange),
 }
 
 /// What the agent picked or typed in a popup.

@@ -429,6 +429,8 @@ impl App {
             Action::ApplyMacro { name, tickets } => {
                 return Some(templates::apply_macro(&ctx!(self), &name, &tickets))
             }
+            Action::ManageTemplates => return Some(templates::manager(&ctx!(self), None, None)),
+            Action::ChangeTemplate(change) => return Some(templates::change(&ctx!(self), change)),
             Action::Choice(choice) => {
                 let ctx = ctx!(self);
                 let top = self.screens.last_mut().expect("the queue is always there");

@@ -37,6 +37,8 @@ pub(crate) enum Popup {
     /// Saved replies or macros to pick from, with type-to-filter (boxed: it may hold
     /// the editor it inserts into).
     Templates(Box<TemplatePicker>),
+    /// Saved replies to add, edit, rename and remove.
+    ManageTemplates(Box<templates::TemplateManager>),
 }
 
 /// What a popup's key press amounts to.
@@ -59,6 +61,7 @@ impl Popup {
             Popup::Editor(p) => p.handle(key),
             Popup::Form(p) => p.handle(key),
             Popup::Templates(p) => p.handle(key),
+            Popup::ManageTemplates(p) => p.handle(key),
         }
     }
 
@@ -69,6 +72,7 @@ impl Popup {
             Popup::Editor(p) => p.paste(text),
             Popup::Form(p) => p.paste(text),
             Popup::Templates(p) => p.paste(text),
+            Popup::ManageTemplates(p) => p.paste(text),
             Popup::Help(_) | Popup::Picker(_) | Popup::Confirm(_) => {}
         }
     }
@@ -82,6 +86,7 @@ impl Popup {
             Popup::Editor(p) => p.draw(frame, area, theme),
             Popup::Form(p) => p.draw(frame, area, theme),
             Popup::Templates(p) => p.draw(frame, area, theme),
+            Popup::ManageTemplates(p) => p.draw(frame, area, theme),
         }
     }
 
@@ -95,6 +100,7 @@ impl Popup {
             Popup::Editor(p) => p.hints(),
             Popup::Form(_) => form::hints(),
             Popup::Templates(_) => templates::hints(),
+            Popup::ManageTemplates(p) => p.hints(),
         }
     }
 }

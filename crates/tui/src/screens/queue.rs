@@ -45,6 +45,7 @@ enum QueueKey {
     Audit,
     Mark,
     Macro,
+    Templates,
     Quit,
 }
 
@@ -103,6 +104,12 @@ const KEYS: &[Binding<QueueKey>] = &[
         &[ch('M')],
         QueueKey::Macro,
         "apply a macro to the marked tickets (or this one)",
+        None,
+    ),
+    bind(
+        &[ctrl('t')],
+        QueueKey::Templates,
+        "saved replies: add, edit, rename, remove",
         None,
     ),
     bind(
@@ -367,6 +374,7 @@ impl QueueScreen {
                 };
                 return Some(Action::PickMacro(tickets));
             }
+            QueueKey::Templates => return Some(Action::ManageTemplates),
             QueueKey::Requests => return Some(Action::OpenRequests),
             QueueKey::Audit => return Some(Action::OpenAudit),
             QueueKey::Quarantine => return Some(Action::OpenQuarantine),
