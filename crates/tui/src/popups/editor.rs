@@ -40,14 +40,19 @@ const KEYS: &[Binding<EditorKey>] = &[
     bind(
         &[ctrl('t')],
         EditorKey::Template,
-        "insert a saved reply at the cursor (type to filter)",
+        TEMPLATE_HELP,
         Some("saved reply"),
     ),
 ];
 
-/// The editor's keys, for the help page of the screens that open it.
+const TEMPLATE_HELP: &str = "insert a saved reply (type to filter)";
+
+/// The editor's key for saved replies, for the help page of the screens that open it
+/// (its other keys are on the status line while it is open).
 pub(crate) fn help_section() -> crate::keymap::HelpSection {
-    crate::keymap::help_section("In the reply and note editor", KEYS)
+    let mut section = crate::keymap::help_section("In the reply and note editor", KEYS);
+    section.rows.retain(|(_, help)| *help == TEMPLATE_HELP);
+    section
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

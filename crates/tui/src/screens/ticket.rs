@@ -97,7 +97,7 @@ const KEYS: &[Binding<TicketKey>] = &[
     bind(
         &[ch('M')],
         TicketKey::Macro,
-        "apply a macro (a saved reply plus status, tags, assignee, priority)",
+        "apply a macro: a saved reply plus workflow changes",
         None,
     ),
     bind(
