@@ -189,7 +189,8 @@ impl Desk {
     }
 
     /// What the placeholders stand for when `actor` writes on ticket `number`. An
-    /// erased customer's name and address fill as empty.
+    /// erased customer's name and address fill as empty, and so does `{agent}` for
+    /// anyone but an agent.
     pub fn template_placeholders(&self, actor: &Actor, number: TicketNo) -> Result<Placeholders> {
         let ticket = self.store.ticket(number)?.ok_or_else(|| {
             DeskError::NotFound(format!("there is no ticket {number}: check the number"))
@@ -204,7 +205,11 @@ impl Desk {
             customer_name,
             customer_email,
             ticket: number.to_string(),
-            agent: actor.name.clone(),
+            // The CLI's `cli:uid1000` is not a name to sign a customer's mail with.
+            agent: match actor.kind {
+                ActorKind::Agent => actor.name.clone(),
+                _ => String::new(),
+            },
             address_name,
             address_email,
         })
@@ -626,9 +631,28 @@ mod tests {
         let desk = testing::desk(dir.path());
         let admin = Actor::local_admin();
         let n = ticket(&desk, "ada@example.com", "Ada Lovelace");
-        let before = desk.template_placeholders(&admin, n).unwrap();
+        desk.set_config_key(
+            &admin,
+            "mail.from",
+            "\"Example Support\" <support@example.com>",
+        )
+        .unwrap();
+        desk.add_agent(
+            &admin,
+            "alice",
+            AgentRole::Agent,
+            &[testing::public_key_line(1)],
+        )
+        .unwrap();
+        let alice = Actor::agent("alice", None, "test");
+        let before = desk.template_placeholders(&alice, n).unwrap();
         assert_eq!(before.customer_name, "Ada Lovelace");
+        assert_eq!(before.customer_email, "ada@example.com");
         assert_eq!(before.ticket, n.to_string());
+        assert_eq!(before.agent, "alice");
+        assert_eq!(before.address_name, "Example Support");
+        assert_eq!(before.address_email, "support@example.com");
+        assert_eq!(desk.template_placeholders(&admin, n).unwrap().agent, "");
         desk.cancel_customer(
             &admin,
             "ada@example.com",
