@@ -50,7 +50,7 @@ pub(crate) enum Action {
     /// Show the saved-replies manager.
     ManageTemplates,
     /// What the saved-replies manager asked for.
-    ChangeTemplate(super::popups::templates::TemplateChange),
+    ChangeTemplate(super::popups::template_manager::TemplateChange),
 }
 
 /// What the agent picked or typed in a popup.

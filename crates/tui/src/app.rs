@@ -7,7 +7,7 @@
 use super::action::Action;
 use super::event::{Event, KeyEvent};
 use super::keymap::{self, bind, ch, ctrl, lookup, Binding, HelpSection};
-use super::popups::{templates, HelpPopup, Outcome, Picker, Popup, Prompt};
+use super::popups::{template_manager, templates, HelpPopup, Outcome, Picker, Popup, Prompt};
 use super::screens::audit::AuditScreen;
 use super::screens::consent::ConsentScreen;
 use super::screens::customer::CustomerScreen;
@@ -429,8 +429,12 @@ impl App {
             Action::ApplyMacro { name, tickets } => {
                 return Some(templates::apply_macro(&ctx!(self), &name, &tickets))
             }
-            Action::ManageTemplates => return Some(templates::manager(&ctx!(self), None, None)),
-            Action::ChangeTemplate(change) => return Some(templates::change(&ctx!(self), change)),
+            Action::ManageTemplates => {
+                return Some(template_manager::manager(&ctx!(self), None, None))
+            }
+            Action::ChangeTemplate(change) => {
+                return Some(template_manager::change(&ctx!(self), change))
+            }
             Action::Choice(choice) => {
                 let ctx = ctx!(self);
                 let top = self.screens.last_mut().expect("the queue is always there");

@@ -9,6 +9,7 @@ mod form;
 mod help;
 mod picker;
 mod prompt;
+pub(crate) mod template_manager;
 pub(crate) mod templates;
 
 pub(crate) use editor::{help_section as editor_help, Editor};
@@ -38,7 +39,7 @@ pub(crate) enum Popup {
     /// the editor it inserts into).
     Templates(Box<TemplatePicker>),
     /// Saved replies to add, edit, rename and remove.
-    ManageTemplates(Box<templates::TemplateManager>),
+    ManageTemplates(Box<template_manager::TemplateManager>),
 }
 
 /// What a popup's key press amounts to.
