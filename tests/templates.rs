@@ -105,7 +105,8 @@ fn saved_replies_and_macros_offline_and_while_serving() {
     let desk = TestDesk::new();
     let ada = "From: Ada Lovelace <ada@example.com>\r\nTo: support@example.com\r\nSubject: Refund\r\nMessage-ID: <a1@example.com>\r\n\r\nWhere is my refund?\r\n";
     let bob = "From: Bob <bob@example.com>\r\nTo: support@example.com\r\nSubject: Refund too\r\nMessage-ID: <b1@example.com>\r\n\r\nMine too\r\n";
-    for raw in [ada, bob] {
+    let eve = "From: Eve <eve@example.com>\r\nTo: support@example.com\r\nSubject: Stop\r\nMessage-ID: <e1@example.com>\r\n\r\nRestrict me\r\n";
+    for raw in [ada, bob, eve] {
         let out = desk.cli_with_stdin(&["ingest"], raw.as_bytes());
         assert!(
             out.status.success(),
@@ -151,9 +152,25 @@ fn saved_replies_and_macros_offline_and_while_serving() {
 
     let server = desk.serve();
     manage_templates(&desk, "served");
-    let applied = desk.cli(&["macro", "apply", "refund done", "--ticket", "1,2"]);
+    // Eve's processing is restricted: her ticket refuses the reply, is left alone and
+    // reported on one line; the others go on.
+    desk.cli(&["customer", "set", "eve@example.com", "--restricted", "true"]);
+    let out = desk.try_cli(&["macro", "apply", "refund done", "--ticket", "1,3,2"]);
+    assert_clean_failure(&out, "#3: ");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the reply was refused, nothing changed"),
+        "{err}"
+    );
+    let applied = String::from_utf8_lossy(&out.stdout);
     assert!(applied.contains("#1: reply, status=solved"), "{applied}");
     assert!(applied.contains("#2: reply"), "{applied}");
+    assert_eq!(ticket(&desk, 3)["status"], "new");
+    desk.cli(&["macro", "add", "take", "--assign", "me"]);
+    assert_clean_failure(
+        &desk.try_cli(&["macro", "apply", "take", "--ticket", "1"]),
+        "apply it from the TUI",
+    );
     for (n, name) in [(1, "Ada Lovelace"), (2, "Bob")] {
         let t = ticket(&desk, n);
         assert_eq!(t["status"], "solved", "{t}");
@@ -180,6 +197,7 @@ fn saved_replies_and_macros_offline_and_while_serving() {
     assert_eq!(shown["status"], "solved");
     assert!(desk.cli(&["macro", "list"]).contains("quiet"));
     desk.cli(&["macro", "remove", "quiet"]);
+    desk.cli(&["macro", "remove", "take"]);
     assert!(desk.cli(&["macro", "list"]).contains("no macros"));
 
     let actions: Vec<String> = desk
