@@ -11,7 +11,7 @@ use super::write::Hold;
 use super::{Actor, ActorKind, Desk, DeskError, Result};
 use sealdesk_model::{
     is_valid_template_name, sanitize, AgentRole, AssigneeChange, Macro, Placeholders,
-    ReplyTemplate, TicketNo, Timestamp, Visibility,
+    ReplyTemplate, TagChange, TicketNo, Timestamp, Visibility,
 };
 use sealdesk_store::StoreError;
 
@@ -264,6 +264,26 @@ impl Desk {
 
     fn apply_macro_to(&self, actor: &Actor, m: &Macro, number: TicketNo) -> Result<String> {
         let mut did = Vec::new();
+        match self.macro_steps(actor, m, number, &mut did) {
+            Ok(()) if did.is_empty() => Ok("nothing to do".into()),
+            Ok(()) => Ok(did.join(", ")),
+            Err(e) if did.is_empty() => Err(e),
+            // Part of it is done (the reply may be on its way): say what.
+            Err(e) => Err(DeskError::Invalid(format!(
+                "{} done, then: {e}",
+                did.join(", ")
+            ))),
+        }
+    }
+
+    /// Applies the steps of `m` to one ticket in order, noting each done in `did`.
+    fn macro_steps(
+        &self,
+        actor: &Actor,
+        m: &Macro,
+        number: TicketNo,
+        did: &mut Vec<String>,
+    ) -> Result<()> {
         if let Some(text) = &m.reply {
             let filled = sealdesk_model::fill(text, &self.template_placeholders(actor, number)?);
             self.add_reply(actor, number, &filled)
@@ -311,11 +331,7 @@ impl Desk {
             self.set_priority(actor, number, priority)?;
             did.push(format!("priority={priority}"));
         }
-        Ok(if did.is_empty() {
-            "nothing to do".into()
-        } else {
-            did.join(", ")
-        })
+        Ok(())
     }
 
     /// The support address a reply on a ticket goes from: (display name, address).
@@ -362,6 +378,16 @@ impl Desk {
         check_name(&m.name)?;
         if let Some(text) = &m.reply {
             check_text(text, "the macro's reply")?;
+        }
+        for change in &m.tags {
+            let (TagChange::Add(tag) | TagChange::Remove(tag)) = change;
+            // The rule `set_tags` applies, checked now rather than on every ticket.
+            if tag.chars().count() > 40 || tag.contains(char::is_whitespace) || tag.contains(',') {
+                return Err(DeskError::Invalid(format!(
+                    "tag {:?} is not allowed: use up to 40 characters without spaces or commas",
+                    sanitize::line(tag)
+                )));
+            }
         }
         if let Some(AssigneeChange::Agent(agent)) = &m.assignee {
             if self.store.agent_by_name(agent)?.is_none() {
@@ -621,6 +647,12 @@ mod tests {
         nothing.priority = None;
         assert!(matches!(
             desk.add_macro(&admin, &nothing),
+            Err(DeskError::Invalid(_))
+        ));
+        let mut spaced = new_macro("spaced", None);
+        spaced.tags = vec![TagChange::Add("two words".into())];
+        assert!(matches!(
+            desk.add_macro(&admin, &spaced),
             Err(DeskError::Invalid(_))
         ));
     }
