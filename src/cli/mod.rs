@@ -12,6 +12,7 @@ mod privacy;
 mod qr;
 mod serve;
 mod status;
+mod templates;
 mod ticket;
 
 use crate::control;
@@ -65,6 +66,12 @@ pub enum Command {
     /// Create, list and show tickets.
     #[command(subcommand)]
     Ticket(ticket::TicketCommand),
+    /// Saved replies agents insert into replies and notes (placeholders filled).
+    #[command(subcommand, name = "reply-template")]
+    ReplyTemplate(templates::ReplyTemplateCommand),
+    /// Macros: a reply plus status, tags, assignee and priority, applied in one go.
+    #[command(subcommand)]
+    Macro(templates::MacroCommand),
     /// Look at customers.
     #[command(subcommand)]
     Customer(customer::CustomerCommand),
@@ -271,6 +278,7 @@ fn run_command(cli: Cli) -> Result<i32> {
         Command::Ticket(cmd) if ticket::needs_stdin(cmd) => {
             Some(ticket::read_stdin_body()?.into_bytes())
         }
+        Command::ReplyTemplate(_) | Command::Macro(_) => templates::client_text(&cli.command)?,
         _ => None,
     };
     let mut args: Vec<String> = std::env::args().skip(1).collect();
@@ -355,6 +363,10 @@ pub fn execute(
         Command::Agent(cmd) => agent::run(desk, actor, cmd, io),
         Command::Ticket(cmd) => ticket::run(desk, actor, cmd, stdin_text()?, io),
         Command::Customer(cmd) => customer::run(desk, actor, cmd, io),
+        Command::ReplyTemplate(cmd) => {
+            templates::reply_template(desk, actor, cmd, stdin_text()?, io)
+        }
+        Command::Macro(cmd) => templates::macro_command(desk, actor, cmd, stdin_text()?, io),
         Command::Audit(AuditCommand::Verify) => audit_verify(desk, io),
         Command::Status { json } => status::run(desk, json, io),
         Command::Ingest { from, to } => mail::ingest(

@@ -9,9 +9,10 @@ use crate::{
     Urgency, Viewer,
 };
 use sealdesk_model::{
-    Agent, Catalogue, ConsentRecord, Customer, CustomerId, Draft, ExportId, ExportRecord, Message,
-    MessageKind, NoticeCopy, Parties, Priority, PrivacyRequest, QuarantineId, QuarantineItem,
-    RequestId, RequestKind, Status, Ticket, TicketNo, Timestamp,
+    Agent, Catalogue, ConsentRecord, Customer, CustomerId, Draft, ExportId, ExportRecord, Macro,
+    Message, MessageKind, NoticeCopy, Parties, Placeholders, Priority, PrivacyRequest,
+    QuarantineId, QuarantineItem, ReplyTemplate, RequestId, RequestKind, Status, Ticket, TicketNo,
+    Timestamp, Visibility,
 };
 use std::collections::HashMap;
 
@@ -63,6 +64,32 @@ pub trait DeskPort: Send + Sync {
         number: TicketNo,
         override_reason: Option<&str>,
     ) -> Result<Message>;
+
+    // Saved replies and macros.
+    fn reply_templates(&self, actor: &Actor) -> Result<Vec<ReplyTemplate>>;
+    fn add_reply_template(
+        &self,
+        actor: &Actor,
+        name: &str,
+        text: &str,
+        visibility: Visibility,
+    ) -> Result<ReplyTemplate>;
+    fn edit_reply_template(
+        &self,
+        actor: &Actor,
+        name: &str,
+        text: Option<&str>,
+        rename: Option<&str>,
+    ) -> Result<ReplyTemplate>;
+    fn remove_reply_template(&self, actor: &Actor, name: &str) -> Result<ReplyTemplate>;
+    fn template_placeholders(&self, actor: &Actor, number: TicketNo) -> Result<Placeholders>;
+    fn macros(&self, actor: &Actor) -> Result<Vec<Macro>>;
+    fn apply_macro(
+        &self,
+        actor: &Actor,
+        name: &str,
+        tickets: &[TicketNo],
+    ) -> Result<Vec<(TicketNo, Result<String>)>>;
 
     // Presence.
     fn set_presence(&self, session: u64, agent: &str, at: Option<(TicketNo, Activity)>);

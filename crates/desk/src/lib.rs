@@ -28,6 +28,7 @@ mod requests;
 mod restriction;
 mod retention;
 mod signatures;
+mod templates;
 mod tickets;
 pub mod totp;
 mod triage;

@@ -8,9 +8,10 @@ use crate::{
     Viewer,
 };
 use sealdesk_model::{
-    Agent, Catalogue, ConsentRecord, Customer, CustomerId, Draft, ExportId, ExportRecord, Message,
-    MessageKind, NoticeCopy, Parties, Priority, PrivacyRequest, QuarantineId, QuarantineItem,
-    RequestId, RequestKind, Status, Ticket, TicketNo, Timestamp,
+    Agent, Catalogue, ConsentRecord, Customer, CustomerId, Draft, ExportId, ExportRecord, Macro,
+    Message, MessageKind, NoticeCopy, Parties, Placeholders, Priority, PrivacyRequest,
+    QuarantineId, QuarantineItem, ReplyTemplate, RequestId, RequestKind, Status, Ticket, TicketNo,
+    Timestamp, Visibility,
 };
 use sealdesk_store::ErasureCounts;
 use std::collections::HashMap;
@@ -128,6 +129,51 @@ impl sealdesk_api::DeskPort for Desk {
         override_reason: Option<&str>,
     ) -> Result<Message> {
         Desk::send_draft(self, actor, number, override_reason)
+    }
+
+    fn reply_templates(&self, actor: &Actor) -> Result<Vec<ReplyTemplate>> {
+        Desk::reply_templates(self, actor)
+    }
+
+    fn add_reply_template(
+        &self,
+        actor: &Actor,
+        name: &str,
+        text: &str,
+        visibility: Visibility,
+    ) -> Result<ReplyTemplate> {
+        Desk::add_reply_template(self, actor, name, text, visibility)
+    }
+
+    fn edit_reply_template(
+        &self,
+        actor: &Actor,
+        name: &str,
+        text: Option<&str>,
+        rename: Option<&str>,
+    ) -> Result<ReplyTemplate> {
+        Desk::edit_reply_template(self, actor, name, text, rename)
+    }
+
+    fn remove_reply_template(&self, actor: &Actor, name: &str) -> Result<ReplyTemplate> {
+        Desk::remove_reply_template(self, actor, name)
+    }
+
+    fn template_placeholders(&self, actor: &Actor, number: TicketNo) -> Result<Placeholders> {
+        Desk::template_placeholders(self, actor, number)
+    }
+
+    fn macros(&self, actor: &Actor) -> Result<Vec<Macro>> {
+        Desk::macros(self, actor)
+    }
+
+    fn apply_macro(
+        &self,
+        actor: &Actor,
+        name: &str,
+        tickets: &[TicketNo],
+    ) -> Result<Vec<(TicketNo, Result<String>)>> {
+        Desk::apply_macro(self, actor, name, tickets)
     }
 
     fn set_presence(&self, session: u64, agent: &str, at: Option<(TicketNo, Activity)>) {

@@ -3,7 +3,7 @@
 
 use super::write::Hold;
 use super::{Actor, Change, Desk, DeskError, Result};
-use sealdesk_model::template::{fill, Placeholders};
+use sealdesk_model::fill;
 use sealdesk_model::Ticket;
 
 /// The line that starts a signature (RFC 3676 §4.3: dash, dash, space).
@@ -30,33 +30,7 @@ impl Desk {
         if parts.is_empty() {
             return Ok(text.to_string());
         }
-        let (address_name, address_email) = match entry {
-            Some((address, e)) => (e.name.trim().to_string(), address),
-            None => (
-                config
-                    .from
-                    .as_deref()
-                    .and_then(|f| f.split_once('<'))
-                    .map(|(name, _)| name.trim().trim_matches('"').to_string())
-                    .unwrap_or_default(),
-                config.sender_address().unwrap_or_default(),
-            ),
-        };
-        let customer = self.store.customer(&ticket.customer).ok().flatten();
-        let placeholders = Placeholders {
-            customer_name: customer
-                .as_ref()
-                .map(|c| c.name.clone())
-                .unwrap_or_default(),
-            customer_email: customer
-                .as_ref()
-                .map(|c| c.primary_email().to_string())
-                .unwrap_or_default(),
-            ticket: ticket.number.0,
-            agent: agent.to_string(),
-            address_name,
-            address_email,
-        };
+        let placeholders = self.placeholders(ticket, agent)?;
         let signature = fill(&parts.join("\n"), &placeholders);
         Ok(format!(
             "{}\n\n{SIGNATURE_SEPARATOR}\n{signature}\n",

@@ -53,7 +53,7 @@ mod message;
 mod notice;
 mod request;
 pub mod sanitize;
-pub mod template;
+mod template;
 mod ticket;
 mod time;
 
@@ -74,6 +74,10 @@ pub use message::{Attachment, Author, Delivery, Message, MessageKind, Parties};
 pub use notice::{Notice, NoticeCopy, NoticeKind, NoticeLeftOut};
 pub use request::{
     Decision, DecisionOutcome, Extension, PrivacyRequest, RequestKind, RequestStatus, Verification,
+};
+pub use template::{
+    fill, is_valid_template_name, AssigneeChange, Macro, Placeholders, ReplyTemplate, TagChange,
+    Visibility, PLACEHOLDER_NAMES,
 };
 pub use ticket::{Priority, Status, Ticket};
 pub use time::Timestamp;

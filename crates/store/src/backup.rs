@@ -299,6 +299,8 @@ impl Tables {
             &self.shredded,
             &self.erasures,
             &self.customer_meta,
+            &self.drafts,
+            &self.templates,
         ]
     }
 }
@@ -307,6 +309,18 @@ impl Tables {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// A tree left out of `all` would be left out of every backup.
+    #[test]
+    fn backups_cover_every_tree() {
+        let (_dir, paths) = crate::testing::scratch();
+        let store = crate::testing::new_store(&paths);
+        let mut names: Vec<&str> = store.t.all().iter().map(|t| t.name).collect();
+        names.sort_unstable();
+        let mut every: Vec<&str> = super::super::TREE_NAMES.to_vec();
+        every.sort_unstable();
+        assert_eq!(names, every);
+    }
 
     fn paths(root: &Path, data: &str) -> Paths {
         Paths {

@@ -25,6 +25,7 @@ mod notices;
 mod records;
 mod retention;
 mod shred;
+mod templates;
 mod tx;
 mod upgrade;
 
@@ -119,12 +120,14 @@ struct Tables {
     customer_meta: Table,
     /// Drafts, one per (ticket, agent), sealed with the ticket's customer's key.
     drafts: Table,
+    /// Saved replies and macros, sealed with the master key (no customer data).
+    templates: Table,
     /// Every tree above, in `idx` order.
     trees: Vec<TreeRef>,
 }
 
 /// Every tree's name, in `Table::idx` order.
-const TREE_NAMES: [&str; 26] = [
+const TREE_NAMES: [&str; 27] = [
     "meta",
     "customers",
     "email_index",
@@ -151,6 +154,7 @@ const TREE_NAMES: [&str; 26] = [
     "erasures",
     "customer_meta",
     "drafts",
+    "templates",
 ];
 
 impl Tables {
@@ -188,6 +192,7 @@ impl Tables {
             erasures: t(23),
             customer_meta: t(24),
             drafts: t(25),
+            templates: t(26),
             trees: (0..TREE_NAMES.len())
                 .map(|idx| TreeRef::new(idx, slot.clone()))
                 .collect(),

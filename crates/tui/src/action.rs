@@ -41,6 +41,19 @@ pub(crate) enum Action {
     Error(String),
     /// A popup's answer, for the screen on top (which opened the popup) to act on.
     Choice(Choice),
+    /// The editor on this ticket asks for a saved reply to insert (it comes back).
+    PickTemplate(TicketNo, Box<super::popups::Editor>),
+    /// Pick a macro to apply to these tickets.
+    PickMacro(Vec<TicketNo>),
+    /// Apply the macro called `name` to these tickets.
+    ApplyMacro {
+        name: String,
+        tickets: Vec<TicketNo>,
+    },
+    /// Show the saved-replies manager.
+    ManageTemplates,
+    /// What the saved-replies manager asked for.
+    ChangeTemplate(super::popups::template_manager::TemplateChange),
 }
 
 /// What the agent picked or typed in a popup.
@@ -84,6 +97,8 @@ pub(crate) enum Choice {
     EraseOverride(String),
     /// The audit filter form's answers.
     AuditFilter(FormAnswer),
+    /// A macro was applied (the queue clears its marks).
+    MacroApplied,
 }
 
 impl Action {

@@ -7,7 +7,7 @@
 use super::action::Action;
 use super::event::{Event, KeyEvent};
 use super::keymap::{self, bind, ch, ctrl, lookup, Binding, HelpSection};
-use super::popups::{HelpPopup, Outcome, Picker, Popup, Prompt};
+use super::popups::{template_manager, templates, HelpPopup, Outcome, Picker, Popup, Prompt};
 use super::screens::audit::AuditScreen;
 use super::screens::consent::ConsentScreen;
 use super::screens::customer::CustomerScreen;
@@ -429,6 +429,21 @@ impl App {
             Action::SetSignature(text) => return Some(self.set_signature(&text)),
             Action::Info(text) => self.status.info(&text),
             Action::Error(text) => self.status.error(&text),
+            Action::PickTemplate(n, editor) => {
+                return Some(templates::insert_picker(&ctx!(self), n, editor))
+            }
+            Action::PickMacro(tickets) => {
+                return Some(templates::macro_picker(&ctx!(self), tickets))
+            }
+            Action::ApplyMacro { name, tickets } => {
+                return Some(templates::apply_macro(&ctx!(self), &name, &tickets))
+            }
+            Action::ManageTemplates => {
+                return Some(template_manager::manager(&ctx!(self), None, None))
+            }
+            Action::ChangeTemplate(change) => {
+                return Some(template_manager::change(&ctx!(self), change))
+            }
             Action::Choice(choice) => {
                 let ctx = ctx!(self);
                 let top = self.screens.last_mut().expect("the queue is always there");
@@ -521,7 +536,11 @@ impl App {
 
     /// Tells the desk which ticket this session is on, and whether it is replying.
     fn sync_presence(&mut self) {
-        let replying = matches!(&self.popup, Some(Popup::Editor(_)));
+        let replying = match &self.popup {
+            Some(Popup::Editor(_)) => true,
+            Some(Popup::Templates(p)) => p.inserting(),
+            _ => false,
+        };
         let at = self.top().ticket().map(|n| {
             let activity = if replying {
                 Activity::Replying

@@ -21,6 +21,7 @@ use std::borrow::Cow;
 enum EditorKey {
     Send,
     Cancel,
+    Template,
 }
 
 const KEYS: &[Binding<EditorKey>] = &[
@@ -36,7 +37,23 @@ const KEYS: &[Binding<EditorKey>] = &[
         "cancel",
         Some("cancel"),
     ),
+    bind(
+        &[ctrl('t')],
+        EditorKey::Template,
+        TEMPLATE_HELP,
+        Some("saved reply"),
+    ),
 ];
+
+const TEMPLATE_HELP: &str = "insert a saved reply (type to filter)";
+
+/// The editor's key for saved replies, for the help page of the screens that open it
+/// (its other keys are on the status line while it is open).
+pub(crate) fn help_section() -> crate::keymap::HelpSection {
+    let mut section = crate::keymap::help_section("In the reply and note editor", KEYS);
+    section.rows.retain(|(_, help)| *help == TEMPLATE_HELP);
+    section
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum EditKey {
@@ -143,7 +160,8 @@ const EDIT_KEYS: &[Binding<EditKey>] = &[
 
 /// The editor's footer, naming keys from [`KEYS`] and [`EDIT_KEYS`] (a test holds it to
 /// them).
-const FOOTER: &str = "Ctrl-S or Alt-Enter: send   Esc: cancel   Ctrl-Z: undo   Ctrl-Y: redo";
+const FOOTER: &str =
+    "Ctrl-S or Alt-Enter: send   Esc: cancel   Ctrl-T: saved reply   Ctrl-Z: undo   Ctrl-Y: redo";
 
 #[derive(Clone, Copy)]
 enum DiscardKey {
@@ -222,6 +240,11 @@ impl Editor {
                     return Outcome::Stay;
                 }
                 return Outcome::Done(Action::Choice(Choice::Send(self.kind, draft)));
+            }
+            Some(EditorKey::Template) => {
+                // The picker holds the editor while it is open and hands it back.
+                let me = std::mem::replace(self, Editor::new(self.kind, self.ticket));
+                return Outcome::Done(Action::PickTemplate(me.ticket, Box::new(me)));
             }
             Some(EditorKey::Cancel) if self.text.is_empty() => return Outcome::Close,
             Some(EditorKey::Cancel) => self.confirm_discard = true,

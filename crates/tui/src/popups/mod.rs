@@ -9,12 +9,15 @@ mod form;
 mod help;
 mod picker;
 mod prompt;
+pub(crate) mod template_manager;
+pub(crate) mod templates;
 
-pub(crate) use editor::Editor;
+pub(crate) use editor::{help_section as editor_help, Editor};
 pub(crate) use form::{Form, FormAnswer};
 pub(crate) use help::HelpPopup;
 pub(crate) use picker::Picker;
 pub(crate) use prompt::{Confirm, Prompt};
+pub(crate) use templates::TemplatePicker;
 
 use super::action::Action;
 use super::event::KeyEvent;
@@ -32,6 +35,11 @@ pub(crate) enum Popup {
     Editor(Box<Editor>),
     /// Boxed: a form holds several fields and their options.
     Form(Box<Form>),
+    /// Saved replies or macros to pick from, with type-to-filter (boxed: it may hold
+    /// the editor it inserts into).
+    Templates(Box<TemplatePicker>),
+    /// Saved replies to add, edit, rename and remove.
+    ManageTemplates(Box<template_manager::TemplateManager>),
 }
 
 /// What a popup's key press amounts to.
@@ -53,6 +61,8 @@ impl Popup {
             Popup::Confirm(p) => p.handle(key),
             Popup::Editor(p) => p.handle(key),
             Popup::Form(p) => p.handle(key),
+            Popup::Templates(p) => p.handle(key),
+            Popup::ManageTemplates(p) => p.handle(key),
         }
     }
 
@@ -62,6 +72,8 @@ impl Popup {
             Popup::Prompt(p) => p.paste(text),
             Popup::Editor(p) => p.paste(text),
             Popup::Form(p) => p.paste(text),
+            Popup::Templates(p) => p.paste(text),
+            Popup::ManageTemplates(p) => p.paste(text),
             Popup::Help(_) | Popup::Picker(_) | Popup::Confirm(_) => {}
         }
     }
@@ -74,6 +86,8 @@ impl Popup {
             Popup::Confirm(p) => p.draw(frame, area, theme),
             Popup::Editor(p) => p.draw(frame, area, theme),
             Popup::Form(p) => p.draw(frame, area, theme),
+            Popup::Templates(p) => p.draw(frame, area, theme),
+            Popup::ManageTemplates(p) => p.draw(frame, area, theme),
         }
     }
 
@@ -86,6 +100,8 @@ impl Popup {
             Popup::Confirm(_) => prompt::confirm_hints(),
             Popup::Editor(p) => p.hints(),
             Popup::Form(_) => form::hints(),
+            Popup::Templates(_) => templates::hints(),
+            Popup::ManageTemplates(p) => p.hints(),
         }
     }
 }

@@ -26,7 +26,7 @@ use ratatui::Frame;
 use sealdesk_api::{AssigneeFilter, Change, QueueQuery, QueueRow, QueueView, SortKey, Urgency};
 use sealdesk_model::sanitize;
 use sealdesk_model::{Status, TicketNo, Timestamp};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// Request markers older than this are re-read on the next desk change.
 const MARKERS_MAX_AGE_SECS: i64 = 60;
@@ -43,6 +43,9 @@ enum QueueKey {
     Requests,
     Quarantine,
     Audit,
+    Mark,
+    Macro,
+    Templates,
     Quit,
 }
 
@@ -88,7 +91,25 @@ const KEYS: &[Binding<QueueKey>] = &[
     bind(
         &[key(KeyCode::Esc)],
         QueueKey::ClearSearch,
-        "clear the search",
+        "clear the search (then: the marks)",
+        None,
+    ),
+    bind(
+        &[ch(' ')],
+        QueueKey::Mark,
+        "mark or unmark the ticket (marked: *), for a macro",
+        None,
+    ),
+    bind(
+        &[ch('M')],
+        QueueKey::Macro,
+        "apply a macro to the marked tickets (or this one)",
+        None,
+    ),
+    bind(
+        &[ctrl('t')],
+        QueueKey::Templates,
+        "saved replies: add, edit, rename, remove",
         None,
     ),
     bind(
@@ -194,6 +215,8 @@ pub(crate) struct QueueScreen {
     markers_read: (u64, Timestamp),
     list: ScrollList,
     searching: bool,
+    /// Tickets marked with Space, for a macro to apply to all at once.
+    marks: BTreeSet<TicketNo>,
 }
 
 impl QueueScreen {
@@ -207,6 +230,7 @@ impl QueueScreen {
             markers_read: (0, Timestamp(0)),
             list: ScrollList::default(),
             searching: false,
+            marks: BTreeSet::new(),
         };
         let problem = screen.reload(ctx, false);
         let markers = screen.reload_markers(ctx);
@@ -334,7 +358,23 @@ impl QueueScreen {
                 self.query.text.clear();
                 return self.reload(ctx, false);
             }
-            QueueKey::ClearSearch => {}
+            QueueKey::ClearSearch => self.marks.clear(),
+            QueueKey::Mark => {
+                let number = self.selected_number()?;
+                if !self.marks.remove(&number) {
+                    self.marks.insert(number);
+                }
+                self.list.apply(Move::Down, self.rows.len());
+            }
+            QueueKey::Macro => {
+                let tickets: Vec<TicketNo> = if self.marks.is_empty() {
+                    vec![self.selected_number()?]
+                } else {
+                    self.marks.iter().copied().collect()
+                };
+                return Some(Action::PickMacro(tickets));
+            }
+            QueueKey::Templates => return Some(Action::ManageTemplates),
             QueueKey::Requests => return Some(Action::OpenRequests),
             QueueKey::Audit => return Some(Action::OpenAudit),
             QueueKey::Quarantine => return Some(Action::OpenQuarantine),
@@ -425,6 +465,10 @@ impl QueueScreen {
                 let tag = tag.trim().to_lowercase();
                 self.query.tag = (!tag.is_empty()).then_some(tag);
             }
+            Choice::MacroApplied => {
+                self.marks.clear();
+                return None;
+            }
             _ => return None,
         }
         self.reload(ctx, false)
@@ -483,7 +527,10 @@ impl QueueScreen {
     pub(crate) fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
         let theme = look.theme;
         let block = Block::bordered()
-            .title(format!(" Queue ({}) ", self.rows.len()))
+            .title(match self.marks.len() {
+                0 => format!(" Queue ({}) ", self.rows.len()),
+                marked => format!(" Queue ({}, {marked} marked) ", self.rows.len()),
+            })
             .title_top(Line::from(self.filter_summary()).right_aligned())
             .title_style(theme.style(Role::Title))
             .border_style(theme.style(Role::BorderFocused));
@@ -522,10 +569,13 @@ impl QueueScreen {
             .iter()
             .map(|r| r.ticket.number.to_string().len())
             .max()
-            .unwrap_or(2);
-        let rows = visible
-            .iter()
-            .map(|row| queue_row(row, self.requests.get(&row.ticket.number), look));
+            .unwrap_or(2)
+            + usize::from(!self.marks.is_empty());
+        let rows = visible.iter().map(|row| {
+            let number = row.ticket.number;
+            let marked = self.marks.contains(&number);
+            queue_row(row, self.requests.get(&number), marked, look)
+        });
         let widths = [
             Constraint::Length(number_width as u16),
             Constraint::Length(2),
@@ -552,7 +602,13 @@ impl QueueScreen {
 
 /// The cells of one row; every text from mail is sanitised here. `request` is the
 /// urgency of the ticket's most urgent open privacy request, if it has one.
-fn queue_row<'a>(row: &'a QueueRow, request: Option<&Urgency>, look: &Look) -> Row<'a> {
+/// A `marked` row's number is starred.
+fn queue_row<'a>(
+    row: &'a QueueRow,
+    request: Option<&Urgency>,
+    marked: bool,
+    look: &Look,
+) -> Row<'a> {
     let theme = look.theme;
     let t = &row.ticket;
     let marker = match request {
@@ -566,8 +622,12 @@ fn queue_row<'a>(row: &'a QueueRow, request: Option<&Urgency>, look: &Look) -> R
         Some(name) => Cell::from(sanitize::line(name)),
         None => Cell::from("-").style(theme.style(Role::Muted)),
     };
+    let number = match marked {
+        true => Cell::from(format!("*{}", t.number)).style(theme.style(Role::Header)),
+        false => Cell::from(t.number.to_string()),
+    };
     Row::new([
-        Cell::from(t.number.to_string()),
+        number,
         marker,
         Cell::from(t.status.as_str()).style(theme.style(status_role(t.status))),
         Cell::from(t.priority.as_str()).style(theme.style(priority_role(t.priority))),

@@ -36,6 +36,7 @@ enum TicketKey {
     Customer,
     Consent,
     PrivacyRequest,
+    Macro,
     Back,
 }
 
@@ -94,6 +95,12 @@ const KEYS: &[Binding<TicketKey>] = &[
         None,
     ),
     bind(
+        &[ch('M')],
+        TicketKey::Macro,
+        "apply a macro: a saved reply plus workflow changes",
+        None,
+    ),
+    bind(
         &[key(KeyCode::Esc), ch('q')],
         TicketKey::Back,
         "back",
@@ -102,7 +109,10 @@ const KEYS: &[Binding<TicketKey>] = &[
 ];
 
 pub(super) fn help() -> Vec<HelpSection> {
-    vec![list::help_section("Ticket", &MOVES, KEYS)]
+    vec![
+        list::help_section("Ticket", &MOVES, KEYS),
+        crate::popups::editor_help(),
+    ]
 }
 
 pub(super) fn hints() -> Vec<(String, &'static str)> {
@@ -291,6 +301,7 @@ impl TicketScreen {
             TicketKey::PrivacyRequest => Some(privacy::kind_picker(format!(
                 "{n} is a privacy request of kind"
             ))),
+            TicketKey::Macro => Some(Action::PickMacro(vec![n])),
             TicketKey::Back => Some(Action::Back),
         }
     }
