@@ -138,7 +138,7 @@ mod tests {
         desk.set_signature(
             &alice,
             "alice",
-            Some("{agent} for {customer.name}, #{ticket}\n"),
+            Some("{agent} for {customer.name}, {ticket}\n"),
         )
         .unwrap();
         let mut t = desk.store().ticket(ticket.number).unwrap().unwrap();
