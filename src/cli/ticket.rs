@@ -48,6 +48,9 @@ pub enum TicketCommand {
         #[arg(long = "override", value_name = "REASON")]
         override_reason: Option<String>,
     },
+    /// Send the failed replies of a ticket again now, and those waiting for a retry at
+    /// once (after fixing what made them fail, e.g. `mail.from`); audited.
+    Retry { number: TicketNo },
     /// Delete one message (or one attachment of it) for good, also from earlier
     /// backups: the text becomes "[redacted: REASON]", the original mail goes. Admins
     /// only; audited.
@@ -155,6 +158,14 @@ pub(super) fn run(
                 io.out,
                 "added {what} to ticket {number} as message {}",
                 message.seq
+            )?;
+        }
+        TicketCommand::Retry { number } => {
+            let count = desk.retry_replies(actor, number)?;
+            writeln!(
+                io.out,
+                "{count} repl{} of ticket {number} queued for sending now",
+                if count == 1 { "y" } else { "ies" }
             )?;
         }
         TicketCommand::Redact {
