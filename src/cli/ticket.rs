@@ -252,6 +252,11 @@ fn entry_json(e: &ThreadEntry) -> serde_json::Value {
             "references": m.references,
             "text": m.text,
             "delivery": m.delivery.as_ref().map(delivery_text),
+            "outbox": m.outbox.as_ref().map(|o| serde_json::json!({
+                "attempts": o.attempts,
+                "next_attempt": o.next_attempt.rfc3339(),
+                "last_error": o.last_error,
+            })),
             "attachments": m.attachments.iter().map(|a| serde_json::json!({
                 "name": a.name, "content_type": a.content_type, "size": a.size,
             })).collect::<Vec<_>>(),
@@ -288,6 +293,30 @@ fn print_ticket(io: &mut Io, t: &Ticket, thread: &[ThreadEntry]) -> Result<()> {
                 )?;
                 if let Some(d) = &m.delivery {
                     writeln!(io.out, "   delivery: {}", safe(&delivery_text(d)))?;
+                }
+                if let Some(o) = &m.outbox {
+                    let why = match &o.last_error {
+                        Some(e) => format!(
+                            "{} failed tr{}, last: {}; ",
+                            o.attempts,
+                            if o.attempts == 1 { "y" } else { "ies" },
+                            e
+                        ),
+                        None => String::new(),
+                    };
+                    writeln!(
+                        io.out,
+                        "   outbox: {}next try {}",
+                        safe(&why),
+                        o.next_attempt
+                    )?;
+                }
+                if matches!(m.delivery, Some(sealdesk_model::Delivery::Failed { .. })) {
+                    writeln!(
+                        io.out,
+                        "   (fix the cause, then `sealdesk ticket retry {}` sends it again)",
+                        t.number.0
+                    )?;
                 }
                 for a in &m.attachments {
                     writeln!(

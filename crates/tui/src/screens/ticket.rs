@@ -8,7 +8,7 @@
 
 use super::{Ctx, Look};
 use crate::action::{Action, Choice};
-use crate::display::{delivery, human_size, priority_role, status_role, when, wrap};
+use crate::display::{delivery, human_size, minute, priority_role, status_role, when, wrap};
 use crate::event::{KeyCode, KeyEvent};
 use crate::keymap::{self, bind, ch, key, lookup, Binding, HelpSection};
 use crate::popups::{Confirm, Editor, Picker, Popup, Prompt};
@@ -607,6 +607,16 @@ impl TicketScreen {
                 let (text, state_role) = delivery(state);
                 head.push(Span::styled(" · ", style));
                 head.push(Span::styled(text, theme.style(state_role)));
+            }
+            if let Some(o) = &message.outbox {
+                let why = o
+                    .last_error
+                    .as_deref()
+                    .map(sanitize::line)
+                    .unwrap_or_default();
+                let sep = if why.is_empty() { "" } else { ": " };
+                let text = format!(" · next try {}{sep}{why}", minute(o.next_attempt));
+                head.push(Span::styled(text, theme.style(Role::MessageError)));
             }
             entry_lines.push(Line::from(head));
             // Only the body lines in view become Lines.
