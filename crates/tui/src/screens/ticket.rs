@@ -608,14 +608,11 @@ impl TicketScreen {
                 head.push(Span::styled(" · ", style));
                 head.push(Span::styled(text, theme.style(state_role)));
             }
-            if let Some(o) = &message.outbox {
-                let why = o
-                    .last_error
-                    .as_deref()
-                    .map(sanitize::line)
-                    .unwrap_or_default();
-                let sep = if why.is_empty() { "" } else { ": " };
-                let text = format!(" · next try {}{sep}{why}", minute(o.next_attempt));
+            // A reply the relay did not take yet: why, and when it is tried again.
+            let outbox = message.outbox.as_ref();
+            if let Some((o, why)) = outbox.and_then(|o| Some((o, o.last_error.as_deref()?))) {
+                let why = sanitize::line(why);
+                let text = format!(" · next try {}: {why}", minute(o.next_attempt));
                 head.push(Span::styled(text, theme.style(Role::MessageError)));
             }
             entry_lines.push(Line::from(head));
