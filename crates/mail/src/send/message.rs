@@ -107,16 +107,19 @@ fn fold_line(line: &str) -> String {
     while rest.len() > LINE_MAX {
         let mut quoted = false;
         let mut escaped = false;
-        let (mut space, mut after_comma) = (None, None);
+        // The last fold point within the line (after a comma if there is one), else the
+        // first one beyond it: a line a little long is better than one not folded.
+        let (mut space, mut after_comma, mut beyond) = (None, None, None);
         for (i, c) in rest.char_indices() {
-            if i > LINE_MAX {
-                break;
-            }
             match c {
                 _ if escaped => escaped = false,
                 '\\' if quoted => escaped = true,
                 '"' => quoted = !quoted,
                 ' ' | '\t' if !quoted && !rest[..i].trim().is_empty() => {
+                    if i > LINE_MAX {
+                        beyond = Some(i);
+                        break;
+                    }
                     space = Some(i);
                     if rest[..i].ends_with(',') {
                         after_comma = Some(i);
@@ -125,7 +128,7 @@ fn fold_line(line: &str) -> String {
                 _ => {}
             }
         }
-        let Some(at) = after_comma.or(space) else {
+        let Some(at) = after_comma.or(space).or(beyond) else {
             // One word longer than a line (a long Message-ID): it cannot be folded.
             break;
         };
@@ -378,6 +381,35 @@ mod tests {
                 "{cc}"
             );
         }
+    }
+
+    #[test]
+    fn folding_keeps_quoted_text_and_long_words_whole() {
+        let quoted = format!(
+            "Cc: \"{}\" <a@example.org>, b@example.org",
+            "x, y ".repeat(20)
+        );
+        let folded = fold_line(&quoted);
+        // The quoted name has no fold point inside: the line is folded around it.
+        let lines: Vec<&str> = folded.split("\r\n").collect();
+        assert_eq!(lines.len(), 3, "{folded}");
+        assert!(
+            lines[1].starts_with(" \"x, y") && lines[1].ends_with('"'),
+            "{folded}"
+        );
+        assert_eq!(lines[2], " <a@example.org>, b@example.org");
+        assert_eq!(folded.replace("\r\n", ""), quoted);
+        let word = format!("References: <{}@example.org>", "a".repeat(100));
+        let id = &word["References: ".len()..];
+        assert_eq!(
+            fold_line(&word),
+            format!("References:\r\n {id}"),
+            "a word longer than a line stays whole"
+        );
+        let short = "Subject: hi there";
+        assert_eq!(fold_line(short), short);
+        let body = b"Subject: hi\r\n\r\na very long body line that is not a header at all and must stay as it is, whatever its length\r\n";
+        assert_eq!(fold_headers(body), body.to_vec());
     }
 
     #[test]
