@@ -73,6 +73,9 @@ pub enum TicketCommand {
         )]
         bcc: Vec<String>,
     },
+    /// Send the failed replies of a ticket again now, and those waiting for a retry at
+    /// once (after fixing what made them fail, e.g. `mail.from`); audited.
+    Retry { number: TicketNo },
     /// Delete one message (or one attachment of it) for good, also from earlier
     /// backups: the text becomes "[redacted: REASON]", the original mail goes. Admins
     /// only; audited.
@@ -188,6 +191,14 @@ pub(super) fn run(
             if !note {
                 print_recipients(io, &message.parties, &given)?;
             }
+        }
+        TicketCommand::Retry { number } => {
+            let count = desk.retry_replies(actor, number)?;
+            writeln!(
+                io.out,
+                "{count} repl{} of ticket {number} queued for sending now",
+                if count == 1 { "y" } else { "ies" }
+            )?;
         }
         TicketCommand::Redact {
             number,
@@ -317,6 +328,11 @@ fn entry_json(e: &ThreadEntry) -> serde_json::Value {
             "to": m.parties.to,
             "cc": m.parties.cc,
             "bcc": m.parties.bcc,
+            "outbox": m.outbox.as_ref().map(|o| serde_json::json!({
+                "attempts": o.attempts,
+                "next_attempt": o.next_attempt.rfc3339(),
+                "last_error": o.last_error,
+            })),
             "attachments": m.attachments.iter().map(|a| serde_json::json!({
                 "name": a.name, "content_type": a.content_type, "size": a.size,
             })).collect::<Vec<_>>(),
@@ -359,6 +375,30 @@ fn print_ticket(
                 )?;
                 if let Some(d) = &m.delivery {
                     writeln!(io.out, "   delivery: {}", safe(&delivery_text(d)))?;
+                }
+                if let Some(o) = &m.outbox {
+                    let why = match &o.last_error {
+                        Some(e) => format!(
+                            "{} failed tr{}, last: {}; ",
+                            o.attempts,
+                            if o.attempts == 1 { "y" } else { "ies" },
+                            e
+                        ),
+                        None => String::new(),
+                    };
+                    writeln!(
+                        io.out,
+                        "   outbox: {}next try {}",
+                        safe(&why),
+                        o.next_attempt
+                    )?;
+                }
+                if matches!(m.delivery, Some(sealdesk_model::Delivery::Failed { .. })) {
+                    writeln!(
+                        io.out,
+                        "   (fix the cause, then `sealdesk ticket retry {}` sends it again)",
+                        t.number.0
+                    )?;
                 }
                 for a in &m.attachments {
                     writeln!(

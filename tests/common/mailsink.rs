@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 pub(crate) struct Sink {
     pub port: u16,
     pub received: Arc<Mutex<Vec<Vec<u8>>>>,
+    /// The name each client gave in EHLO/HELO, in order.
+    pub hellos: Arc<Mutex<Vec<String>>>,
 }
 
 impl Sink {
@@ -19,10 +21,13 @@ impl Sink {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
+        let hellos = Arc::new(Mutex::new(Vec::new()));
         let store = Arc::clone(&received);
+        let names = Arc::clone(&hellos);
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let store = Arc::clone(&store);
+                let names = Arc::clone(&names);
                 thread::spawn(move || {
                     let mut out = stream.try_clone().unwrap();
                     let mut reader = BufReader::new(stream);
@@ -34,6 +39,10 @@ impl Sink {
                             return;
                         }
                         let upper = line.to_ascii_uppercase();
+                        if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                            let name = line.get(5..).unwrap_or("").trim().to_string();
+                            names.lock().unwrap().push(name);
+                        }
                         if upper.starts_with("EHLO") {
                             let _ = out.write_all(b"250-sink\r\n250 8BITMIME\r\n");
                         } else if upper.starts_with("DATA") {
@@ -65,7 +74,11 @@ impl Sink {
                 });
             }
         });
-        Sink { port, received }
+        Sink {
+            port,
+            received,
+            hellos,
+        }
     }
 
     pub(crate) fn wait_for_mail(&self, n: usize) -> Vec<Vec<u8>> {

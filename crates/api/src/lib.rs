@@ -14,7 +14,7 @@ pub use privacy::{
     ErasureCounts, Found, NewConsent, PurposeState, Refusal, RequestRow, Urgency,
 };
 pub use queue::{AssigneeFilter, Matcher, QueueQuery, QueueRow, QueueView, SharedRow, SortKey};
-pub use tickets::{Activity, Filed, ThreadEntry, Viewer};
+pub use tickets::{Activity, Filed, OutboxState, ThreadEntry, ThreadMessage, Viewer};
 
 use sealdesk_model::TicketNo;
 

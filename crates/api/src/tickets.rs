@@ -1,13 +1,41 @@
 //! What the ticket and queue screens name besides the queue rows: a thread's entries,
 //! who else is on a ticket, and where arriving mail was filed.
 
-use sealdesk_model::{Message, QuarantineId, TicketNo};
+use sealdesk_model::{Message, QuarantineId, TicketNo, Timestamp};
 
 /// One entry of a thread as shown: a message, or the placeholder for an erased one.
 #[derive(Debug, Clone)]
 pub enum ThreadEntry {
-    Message(Box<Message>),
+    Message(Box<ThreadMessage>),
     Erased,
+}
+
+/// A message of a thread, and, for a reply still in the outbox, how its sending goes.
+/// It reads as the [`Message`] itself (`Deref`), so screens name its fields directly.
+#[derive(Debug, Clone)]
+pub struct ThreadMessage {
+    pub message: Message,
+    /// Set while the reply waits in the outbox: for its first attempt, or for a retry
+    /// after a failure the relay may get over.
+    pub outbox: Option<OutboxState>,
+}
+
+impl std::ops::Deref for ThreadMessage {
+    type Target = Message;
+
+    fn deref(&self) -> &Message {
+        &self.message
+    }
+}
+
+/// Where a queued reply is: how often it was tried, when it is tried next, and why the
+/// last try failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxState {
+    pub attempts: u32,
+    pub next_attempt: Timestamp,
+    /// One line, sanitised (the relay's answer, or why the mail could not be built).
+    pub last_error: Option<String>,
 }
 
 /// What another session is doing on a ticket.

@@ -155,7 +155,8 @@ impl Desk {
         holds.extend(self.participant_holds(mail));
         let ids = mail.in_reply_to.iter().chain(mail.references.iter().rev());
         let bounced = mail.bounce.iter().flat_map(|b| b.original_ids.iter());
-        for id in ids.chain(bounced).take(64) {
+        let receipted = mail.receipt.iter().flat_map(|r| r.original_ids.iter());
+        for id in ids.chain(bounced).chain(receipted).take(64) {
             if let Some(n) = self.store.ticket_for_message_id(id)? {
                 holds.push(Hold::Ticket(n));
             }
@@ -176,14 +177,48 @@ impl Desk {
     ) -> Result<Filed> {
         u.hold(Hold::Address(self.store.email_key(&mail.from)))?;
         if let Some(id) = &mail.message_id {
-            if let Some((ticket, _)) = self.store.seen_mail(&mail.from, id)? {
-                return Ok(Filed::Duplicate(ticket));
+            if let Some((ticket, seq)) = self.store.seen_mail(&mail.from, id)? {
+                if self.is_redelivery(ticket, seq, incoming.raw, mail)? {
+                    return Ok(Filed::Duplicate(ticket));
+                }
             }
         }
         if let Some(bounce) = &mail.bounce {
             return self.note_bounce(u, incoming, mail, bounce);
         }
+        if let Some(receipt) = &mail.receipt {
+            return self.note_receipt(u, incoming, mail, receipt);
+        }
         self.file_parsed(u, incoming, mail, envelope_to)
+    }
+
+    /// Whether a message whose sender and Message-ID were seen before (filed as `seq`
+    /// of `ticket`) is that message again — an SMTP/LMTP retry, the same mail through a
+    /// second route — rather than another message reusing the id (some mail programs
+    /// and scripts send a fixed one). The same bytes, or the same From, Date and text,
+    /// are the same message. When the first copy cannot be read back (a report noted
+    /// without its mail, redacted, erased) it counts as the same, as before.
+    fn is_redelivery(
+        &self,
+        ticket: TicketNo,
+        seq: u32,
+        raw: &[u8],
+        mail: &ParsedMail,
+    ) -> Result<bool> {
+        let first = match self.store.raw_mail(ticket, seq) {
+            Ok(Some(first)) => first,
+            Ok(None) | Err(sealdesk_store::StoreError::Erased) => return Ok(true),
+            Err(e) => return Err(e.into()),
+        };
+        if first == raw {
+            return Ok(true);
+        }
+        Ok(match parse::parse(&first) {
+            Ok(before) => {
+                before.from == mail.from && before.date == mail.date && before.text == mail.text
+            }
+            Err(_) => true,
+        })
     }
 
     fn file_parsed(
@@ -216,7 +251,12 @@ impl Desk {
                 (ticket, true)
             }
         };
-        if !is_new && matches!(ticket.status, Status::Pending | Status::Solved) {
+        // An out-of-office answer or other automatic mail is filed, but it is no sign
+        // that the customer needs anything: the status stays.
+        if !is_new
+            && !mail.noise.is_automatic()
+            && matches!(ticket.status, Status::Pending | Status::Solved)
+        {
             ticket.status = Status::Open;
         }
         ticket.updated = now;
@@ -303,26 +343,28 @@ impl Desk {
     /// Which existing ticket a message belongs to: by In-Reply-To / References against
     /// every Message-ID the desk received or sent; else by a `[#N]` subject tag, but only
     /// when the sender already takes part in that ticket (anyone can type `[#N]`). A
-    /// reply to a closed ticket opens a new one.
+    /// reply to a closed ticket opens a new one — unless it is automatic mail (an
+    /// out-of-office answer), which joins the closed ticket and leaves it closed.
     fn thread_target(
         &self,
         u: &mut Unit<'_>,
         mail: &ParsedMail,
         sender: Option<&Customer>,
     ) -> Result<Option<Ticket>> {
+        let joins = |t: &Ticket| t.status != Status::Closed || mail.noise.is_automatic();
         let ids = mail.in_reply_to.iter().chain(mail.references.iter().rev());
         for id in ids {
             if let Some(n) = self.store.ticket_for_message_id(id)? {
                 u.hold(Hold::Ticket(n))?;
                 if let Some(t) = self.store.ticket(n)? {
-                    return Ok((t.status != Status::Closed).then_some(t));
+                    return Ok(joins(&t).then_some(t));
                 }
             }
         }
         if let (Some(n), Some(sender)) = (parse::ticket_tag(&mail.subject), sender) {
             u.hold(Hold::Ticket(TicketNo(n)))?;
             if let Some(t) = self.store.ticket(TicketNo(n))? {
-                if t.status != Status::Closed && self.is_participant(&t, sender)? {
+                if joins(&t) && self.is_participant(&t, sender)? {
                     return Ok(Some(t));
                 }
             }
@@ -346,6 +388,20 @@ impl Desk {
             }))
     }
 
+    /// The ticket one of `ids` (Message-IDs the desk sent or received) belongs to, and
+    /// that id.
+    fn ticket_of_ids(&self, ids: &[String]) -> Result<Option<(TicketNo, String)>> {
+        for id in ids {
+            if let Some(n) = self.store.ticket_for_message_id(id)? {
+                return Ok(Some((n, id.clone())));
+            }
+        }
+        Ok(None)
+    }
+
+    /// A delivery status report on a reply we sent. Only `Action: failed` fails the
+    /// reply; a delay warning (the relay is still trying, and usually delivers later)
+    /// is only noted, the reply stays queued or sent.
     fn note_bounce(
         &self,
         u: &mut Unit<'_>,
@@ -353,14 +409,7 @@ impl Desk {
         mail: &ParsedMail,
         bounce: &parse::Bounce,
     ) -> Result<Filed> {
-        let mut target = None;
-        for id in &bounce.original_ids {
-            if let Some(n) = self.store.ticket_for_message_id(id)? {
-                target = Some((n, id.clone()));
-                break;
-            }
-        }
-        let Some((number, bounced_id)) = target else {
+        let Some((number, bounced_id)) = self.ticket_of_ids(&bounce.original_ids)? else {
             return quarantine_mail(
                 u,
                 incoming,
@@ -370,28 +419,83 @@ impl Desk {
         };
         let ticket = super::triage::load_ticket(u, number)?;
         let now = Timestamp::now();
-        // Mark the reply that bounced.
-        for m in self.store.messages(number)?.into_iter().flatten() {
-            if m.kind == MessageKind::Outbound
-                && m.message_id.as_deref() == Some(bounced_id.as_str())
-            {
-                let mut failed = m.clone();
-                failed.delivery = Some(Delivery::Failed {
-                    at: now,
-                    reason: format!("bounced: {}", bounce.diagnostic),
-                });
-                u.tx.rewrite_message(&failed)?;
+        let why = sealdesk_model::sanitize::line(
+            [bounce.status.as_str(), bounce.diagnostic.as_str()]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .as_str(),
+        )
+        .into_owned();
+        let (headline, failed) = match bounce.action {
+            parse::DsnAction::Failed => ("Delivery failed", true),
+            parse::DsnAction::Delayed => ("Delivery delayed, the relay keeps trying", false),
+            parse::DsnAction::Delivered => ("Delivered", false),
+        };
+        if failed {
+            // Mark the reply that bounced.
+            for m in self.store.messages(number)?.into_iter().flatten() {
+                if m.kind == MessageKind::Outbound
+                    && m.message_id.as_deref() == Some(bounced_id.as_str())
+                {
+                    let mut failed = m.clone();
+                    failed.delivery = Some(Delivery::Failed {
+                        at: now,
+                        reason: format!("bounced: {why}"),
+                    });
+                    u.tx.rewrite_message(&failed)?;
+                }
             }
         }
-        let mut note = Message::note(
-            number,
-            Author::System,
-            format!(
-                "Delivery failed (report from {}):\n{}",
-                mail.from, bounce.diagnostic
-            ),
-            now,
+        let text = format!("{headline} (report from {}):\n{why}", mail.from);
+        self.note_report(u, mail, &ticket, text, "mail.bounce")?;
+        Ok(Filed::BounceNoted(number))
+    }
+
+    /// A read receipt for a message of a ticket: noted on that ticket, never a ticket
+    /// of its own.
+    fn note_receipt(
+        &self,
+        u: &mut Unit<'_>,
+        incoming: &Incoming<'_>,
+        mail: &ParsedMail,
+        receipt: &parse::Receipt,
+    ) -> Result<Filed> {
+        let Some((number, _)) = self.ticket_of_ids(&receipt.original_ids)? else {
+            return quarantine_mail(
+                u,
+                incoming,
+                "a read receipt for a message this desk does not know".into(),
+                None,
+            );
+        };
+        let ticket = super::triage::load_ticket(u, number)?;
+        let disposition = match receipt.disposition.rsplit(';').next().map(str::trim) {
+            Some(d) if !d.is_empty() => d.to_string(),
+            _ => "displayed".to_string(),
+        };
+        let text = format!(
+            "Read receipt from {}: {}",
+            mail.from,
+            sealdesk_model::sanitize::line(&disposition)
         );
+        self.note_report(u, mail, &ticket, text, "mail.receipt")?;
+        Ok(Filed::Appended(number))
+    }
+
+    /// A system note on `ticket` about a report that arrived (a bounce, a receipt).
+    fn note_report(
+        &self,
+        u: &mut Unit<'_>,
+        mail: &ParsedMail,
+        ticket: &Ticket,
+        text: String,
+        action: &str,
+    ) -> Result<()> {
+        let number = ticket.number;
+        let mut note = Message::note(number, Author::System, text, Timestamp::now());
         // Its Message-ID marks the report as seen, so a resent report is not noted twice.
         note.message_id = mail.message_id.clone();
         // The report may quote the customer's address: sealed with their key.
@@ -399,13 +503,9 @@ impl Desk {
         if let Some(id) = &mail.message_id {
             u.tx.mark_mail_seen(&mail.from, id, (number, seq))?;
         }
-        u.audit(
-            "mail.bounce",
-            vec![number.to_string()],
-            Some(&ticket.customer),
-        );
+        u.audit(action, vec![number.to_string()], Some(&ticket.customer));
         u.touch(number);
-        Ok(Filed::BounceNoted(number))
+        Ok(())
     }
 
     /// An automatic acknowledgement for a new ticket, queued like a reply.

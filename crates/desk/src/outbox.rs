@@ -3,7 +3,7 @@
 //! thread and records what became of it, so the ticket shows queued / sent / failed.
 
 use super::write::{Hold, Unit};
-use super::{Actor, Desk, Result};
+use super::{Actor, Desk, DeskError, Result};
 use sealdesk_model::{
     Author, ComposedMail, Delivery, MailAttachment, Message, MessageKind, OutboxEntry,
     OutgoingMail, Ticket, TicketNo, Timestamp,
@@ -266,6 +266,58 @@ impl Desk {
             u.tx.remove_attachment(&a.id);
         }
         Ok(())
+    }
+
+    /// Sends the replies of ticket `number` that failed for good again, at once, and
+    /// moves those waiting for a retry to now: after the cause is fixed (a bad
+    /// `mail.from`, a relay that refused us). Audited as `ticket.retry`; returns how
+    /// many replies are due now.
+    pub fn retry_replies(&self, actor: &Actor, number: TicketNo) -> Result<usize> {
+        self.write(actor, &[Hold::Ticket(number)], |u| {
+            let ticket = super::triage::load_ticket(u, number)?;
+            u.hold(Hold::Customer(ticket.customer))?;
+            if let Some(c) = self.store.customer(&ticket.customer)? {
+                self.mail_allowed(&c, super::MailPurpose::Reply)?;
+            }
+            let now = Timestamp::now();
+            let waiting: Vec<OutboxEntry> = self
+                .store
+                .outbox()?
+                .into_iter()
+                .filter(|e| e.ticket == number)
+                .collect();
+            for entry in &waiting {
+                let mut due = entry.clone();
+                due.next_attempt = now;
+                u.tx.put_outbox(&due)?;
+            }
+            let mut count = waiting.len();
+            for m in self.store.messages(number)?.into_iter().flatten() {
+                let failed = matches!(m.delivery, Some(Delivery::Failed { .. }));
+                if m.kind != MessageKind::Outbound
+                    || !failed
+                    || waiting.iter().any(|e| e.seq == m.seq)
+                {
+                    continue;
+                }
+                let automatic = matches!(m.author, Author::System);
+                u.tx.put_outbox(&OutboxEntry::new(number, m.seq, now, automatic, None))?;
+                set_delivery(u, number, m.seq, Delivery::Queued { since: now })?;
+                count += 1;
+            }
+            if count == 0 {
+                return Err(DeskError::Invalid(format!(
+                    "ticket {number} has no failed or queued reply to retry: see `sealdesk ticket show {number}`"
+                )));
+            }
+            u.audit(
+                "ticket.retry",
+                vec![number.to_string(), count.to_string()],
+                Some(&ticket.customer),
+            );
+            u.touch(number);
+            Ok(count)
+        })
     }
 
     /// How many times an outbox entry was tried, for the backoff.

@@ -38,7 +38,7 @@ async fn send_due(desk: &Arc<Desk>) -> anyhow::Result<usize> {
         return Ok(0);
     };
     let relay = RelayConfig::parse(&relay_url)?;
-    let hello = config.message_id_domain();
+    let hello = config.hello_name();
     let d = Arc::clone(desk);
     let due = tokio::task::spawn_blocking(move || d.due_replies(Timestamp::now())).await??;
     if due.is_empty() {

@@ -6,6 +6,7 @@ use sealdesk_model::{
 use sealdesk_store::StoreError;
 
 pub use sealdesk_api::ThreadEntry;
+use sealdesk_api::{OutboxState, ThreadMessage};
 
 /// A ticket opened on a customer's behalf (from the CLI now; from mail later).
 pub struct NewTicket<'a> {
@@ -93,12 +94,28 @@ impl Desk {
                 "there is no ticket {number}: see `sealdesk ticket list`"
             ))
         })?;
+        let outbox: Vec<_> = self
+            .store
+            .outbox()?
+            .into_iter()
+            .filter(|e| e.ticket == number)
+            .collect();
         let thread = self
             .store
             .messages(number)?
             .into_iter()
             .map(|m| match m {
-                Ok(m) => Ok(ThreadEntry::Message(Box::new(m))),
+                Ok(message) => Ok(ThreadEntry::Message(Box::new(ThreadMessage {
+                    outbox: outbox
+                        .iter()
+                        .find(|e| e.seq == message.seq)
+                        .map(|e| OutboxState {
+                            attempts: e.attempts,
+                            next_attempt: e.next_attempt,
+                            last_error: e.last_error.clone(),
+                        }),
+                    message,
+                }))),
                 Err(StoreError::Erased) => Ok(ThreadEntry::Erased),
                 Err(e) => Err(DeskError::from(e)),
             })

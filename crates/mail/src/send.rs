@@ -8,7 +8,7 @@
 mod message;
 mod relay;
 
-use message::build_message;
+use message::{build_message, fold_headers};
 pub use relay::{RelayConfig, RelayError, Security};
 
 use lettre::transport::smtp::authentication::Credentials;
@@ -57,11 +57,7 @@ impl Sender {
     /// `hello_name` is our name in EHLO, e.g. `desk.example.com`; many relays refuse
     /// `localhost`.
     pub fn new(relay: &RelayConfig, hello_name: &str) -> Result<Sender, SendError> {
-        if hello_name.is_empty()
-            || hello_name
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control())
-        {
+        if !is_host_name(hello_name) {
             return Err(SendError::permanent(format!(
                 "the hello name {:?} is not a host name: set it to this host's name, e.g. desk.example.com",
                 sanitize::line(hello_name)
@@ -100,8 +96,12 @@ impl Sender {
     /// (the desk keeps it, sealed, so an export holds the mail as sent).
     pub async fn send_keeping(&self, mail: &OutgoingMail) -> Result<Vec<u8>, SendError> {
         let message = build_message(mail)?;
-        let formatted = message.formatted();
-        match self.transport.send(message).await {
+        let formatted = fold_headers(&message.formatted());
+        match self
+            .transport
+            .send_raw(message.envelope(), &formatted)
+            .await
+        {
             Ok(_) => Ok(formatted),
             Err(e) => Err(self.classify(&e)),
         }
@@ -138,6 +138,46 @@ impl Sender {
             )
         }
     }
+}
+
+/// A name fit for EHLO (RFC 5321 §4.1.1.1): a domain of letters, digits, dashes and
+/// dots, or an address literal such as `[192.0.2.1]`.
+pub fn is_host_name(name: &str) -> bool {
+    if let Some(literal) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+        let literal = literal.strip_prefix("IPv6:").unwrap_or(literal);
+        return literal.parse::<std::net::IpAddr>().is_ok();
+    }
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// This machine's host name for EHLO, as lettre would find it (`localhost` if it has
+/// none that is usable).
+pub fn system_hello_name() -> String {
+    let name = ClientId::default().to_string();
+    if is_host_name(&name) {
+        name
+    } else {
+        "localhost".into()
+    }
+}
+
+/// Checks that `text` is a mailbox the sender can put in a From header (`Support
+/// <support@example.com>`), with the same parser it uses, so a `mail.from` that every
+/// reply would fail on is refused when it is set. The error names the fix.
+pub fn check_mailbox(text: &str) -> Result<(), String> {
+    message::mailbox("From", text)
+        .map(drop)
+        .map_err(|e| e.reason)
 }
 
 /// How long to wait after the `attempt`-th failed try (1-based): 1 min, 2, 4, … doubling
@@ -188,6 +228,32 @@ mod tests {
     }
 
     #[test]
+    fn mailboxes_are_checked_as_the_sender_parses_them() {
+        for good in [
+            "Support <support@example.com>",
+            "support@example.com",
+            "\"Example, Inc. Support\" <support@example.com>",
+            "Støtte <support@example.com>",
+        ] {
+            assert_eq!(check_mailbox(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "Support support@example.com",
+            "Example, Inc. <support@example.com>",
+            "Support <support@example.com",
+            "Support <support@example.com> extra",
+            "",
+        ] {
+            let err = check_mailbox(bad).expect_err(bad);
+            assert!(
+                err.contains("Support <support@example.com>"),
+                "{bad}: {err}"
+            );
+            assert_eq!(err.lines().count(), 1, "{err}");
+        }
+    }
+
+    #[test]
     fn sender_refuses_a_bad_hello_name() {
         let relay = RelayConfig::parse("smtp://127.0.0.1:2525").unwrap();
         let err = Sender::new(&relay, "two words").err().expect("refused");
@@ -196,5 +262,19 @@ mod tests {
             "{err}"
         );
         assert!(Sender::new(&relay, "desk.example.com").is_ok());
+        for good in ["desk.example.com", "mail-1", "[192.0.2.1]", "[IPv6:::1]"] {
+            assert!(is_host_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            "two words",
+            "a..b",
+            "-x.example",
+            "desk_1.example",
+            "[nope]",
+        ] {
+            assert!(!is_host_name(bad), "{bad}");
+        }
+        assert!(is_host_name(&system_hello_name()));
     }
 }

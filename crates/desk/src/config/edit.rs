@@ -14,6 +14,7 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     ("mail.max_size", Kind::Number, "largest accepted message in bytes"),
     ("mail.rate_limit", Kind::Number, "messages per sender per hour before quarantine"),
     ("mail.ack_template", Kind::Text, "acknowledgement text for new tickets ({ticket}, {subject})"),
+    ("mail.hostname", Kind::Text, "our name in EHLO towards the relay, e.g. desk.example.com (default: this machine's host name)"),
     ("mail.max_connections", Kind::Number, "concurrent SMTP/LMTP connections (read at start)"),
     ("mail.max_connections_per_address", Kind::Number, "concurrent SMTP/LMTP connections from one address (read at start)"),
     ("mail.idle_timeout_seconds", Kind::Number, "seconds an SMTP client may stay silent between messages (read at start)"),

@@ -93,6 +93,9 @@ pub struct MailConfig {
     /// More support addresses, keyed by address (`[mail.addresses."billing@example.com"]`):
     /// mail to each is taken, and replies on its tickets go out from it.
     pub addresses: std::collections::BTreeMap<String, SupportAddress>,
+    /// Our name in the EHLO greeting towards the relay, e.g. `desk.example.com`; None:
+    /// this machine's host name.
+    pub hostname: Option<String>,
 }
 
 /// One support address of `mail.addresses`: how replies from it look, and what a new
@@ -128,6 +131,7 @@ impl Default for MailConfig {
             idle_timeout_seconds: 20,
             message_timeout_seconds: 600,
             addresses: std::collections::BTreeMap::new(),
+            hostname: None,
         }
     }
 }
@@ -148,6 +152,15 @@ impl MailConfig {
         self.sender_address()
             .and_then(|a| a.split_once('@').map(|(_, d)| d.to_string()))
             .unwrap_or_else(|| "sealdesk.invalid".into())
+    }
+
+    /// What the desk says in EHLO to the relay: `mail.hostname`, else this machine's
+    /// host name (never the domain of `mail.from`, which names another machine).
+    pub fn hello_name(&self) -> String {
+        match &self.hostname {
+            Some(name) if !name.trim().is_empty() => name.trim().to_string(),
+            _ => sealdesk_mail::send::system_hello_name(),
+        }
     }
 
     /// Whether mail to `recipient` is taken: an ingest address or one of `addresses`.
@@ -340,15 +353,29 @@ impl Config {
                 return Err("mail.relay must be a URL like smtp://host:25, smtp://host:587?tls=starttls or smtps://user:pass@host:465".into());
             }
         }
-        if self.mail.from.is_some()
-            && self
+        if let Some(name) = &self.mail.hostname {
+            if !sealdesk_mail::send::is_host_name(name) {
+                return Err(format!(
+                    "mail.hostname: {:?} is not a host name: use this machine's name as the relay knows it, e.g. desk.example.com",
+                    sealdesk_model::sanitize::line(name)
+                ));
+            }
+        }
+        if let Some(from) = &self.mail.from {
+            if self
                 .mail
                 .sender_address()
                 .is_none_or(|a| !sealdesk_model::is_plausible_email(&a))
-        {
-            return Err(
-                "mail.from must contain an address, e.g. \"Support <support@example.com>\"".into(),
-            );
+            {
+                return Err(
+                    "mail.from must contain an address, e.g. \"Support <support@example.com>\""
+                        .into(),
+                );
+            }
+            // What the relay sender would refuse on every reply is refused here.
+            sealdesk_mail::send::check_mailbox(from).map_err(|e| {
+                format!("mail.from: {e}; quote a name with commas or dots in \"…\"")
+            })?;
         }
         for (key, addr) in [
             ("server.ssh", &self.server.ssh),

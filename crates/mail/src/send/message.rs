@@ -79,7 +79,68 @@ pub(crate) fn build_message(mail: &OutgoingMail) -> Result<Message, SendError> {
     built.map_err(|e| SendError::permanent(format!("cannot build the message: {e}")))
 }
 
-fn mailbox(field: &str, text: &str) -> Result<Mailbox, SendError> {
+/// Lines longer than this are folded (RFC 5322 §2.1.1: SHOULD be at most 78 octets).
+const LINE_MAX: usize = 78;
+
+/// The message as it goes to the relay: lettre's text with long header lines folded.
+/// lettre folds the words of one header value, but not between the addresses of a
+/// To or Cc list, which ran to hundreds of octets on one line with a few colleagues
+/// in Cc. Each header line over [`LINE_MAX`] is folded again at a space outside quoted
+/// text, after a comma where there is one; the body is left alone (lettre's transfer
+/// encoding keeps its lines short).
+pub(crate) fn fold_headers(message: &[u8]) -> Vec<u8> {
+    let Some(end) = message.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return message.to_vec();
+    };
+    let Ok(head) = std::str::from_utf8(&message[..end]) else {
+        return message.to_vec();
+    };
+    let folded: Vec<String> = head.split("\r\n").map(fold_line).collect();
+    let mut out = folded.join("\r\n").into_bytes();
+    out.extend_from_slice(&message[end..]);
+    out
+}
+
+fn fold_line(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while rest.len() > LINE_MAX {
+        let mut quoted = false;
+        let mut escaped = false;
+        // The last fold point within the line (after a comma if there is one), else the
+        // first one beyond it: a line a little long is better than one not folded.
+        let (mut space, mut after_comma, mut beyond) = (None, None, None);
+        for (i, c) in rest.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if quoted => escaped = true,
+                '"' => quoted = !quoted,
+                ' ' | '\t' if !quoted && !rest[..i].trim().is_empty() => {
+                    if i > LINE_MAX {
+                        beyond = Some(i);
+                        break;
+                    }
+                    space = Some(i);
+                    if rest[..i].ends_with(',') {
+                        after_comma = Some(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(at) = after_comma.or(space).or(beyond) else {
+            // One word longer than a line (a long Message-ID): it cannot be folded.
+            break;
+        };
+        out.push_str(&rest[..at]);
+        out.push_str("\r\n");
+        rest = &rest[at..];
+    }
+    out.push_str(rest);
+    out
+}
+
+pub(super) fn mailbox(field: &str, text: &str) -> Result<Mailbox, SendError> {
     text.parse().map_err(|e| {
         SendError::permanent(format!(
             "the {field} address {:?} is not valid ({e}): write it like Support <support@example.com>",
@@ -169,7 +230,7 @@ mod tests {
     }
 
     fn formatted(mail: &OutgoingMail) -> String {
-        let bytes = build_message(mail).expect("builds").formatted();
+        let bytes = fold_headers(&build_message(mail).expect("builds").formatted());
         String::from_utf8(bytes).expect("ASCII on the wire")
     }
 
@@ -280,6 +341,75 @@ mod tests {
             text.lines().all(|l| l.len() <= 78),
             "a line over 78 octets:\n{text}"
         );
+    }
+
+    #[test]
+    fn long_headers_are_folded() {
+        let mut m = mail();
+        m.from = "Ünïcödé Support Team of a Company With a Long Name <support@example.com>".into();
+        m.to = "Jürgen Müller-Lüdenscheidt von und zu Großmannsdorf <juergen@example.org>".into();
+        m.cc = (0..6)
+            .map(|i| format!("Mitarbeiterin Nummer {i} der Abteilung <person{i}@example.org>"))
+            .collect();
+        m.subject = format!(
+            "Re: [#12] {}",
+            "Grüße aus der Buchhaltung, Rechnung Nr. 4711 ".repeat(4)
+        );
+        m.references = (0..20)
+            .map(|i| format!("{i:032x}@desk.example.com"))
+            .collect();
+        m.extra_headers.push(("X-Note".into(), "word ".repeat(40)));
+        let text = formatted(&m);
+        let head = text.split("\r\n\r\n").next().unwrap();
+        for line in head.split("\r\n") {
+            assert!(
+                line.len() <= 78,
+                "a header line of {} octets: {line}\n{head}",
+                line.len()
+            );
+        }
+        let parsed = crate::parse::parse(text.as_bytes()).unwrap();
+        assert_eq!(parsed.subject, m.subject.trim());
+        assert_eq!(parsed.references.len(), 20);
+        let unfolded = head.replace("\r\n ", " ");
+        let cc = unfolded.lines().find(|l| l.starts_with("Cc: ")).unwrap();
+        for i in 0..6 {
+            assert!(
+                cc.contains(&format!(
+                    "\"Mitarbeiterin Nummer {i} der Abteilung\" <person{i}@example.org>"
+                )),
+                "{cc}"
+            );
+        }
+    }
+
+    #[test]
+    fn folding_keeps_quoted_text_and_long_words_whole() {
+        let quoted = format!(
+            "Cc: \"{}\" <a@example.org>, b@example.org",
+            "x, y ".repeat(20)
+        );
+        let folded = fold_line(&quoted);
+        // The quoted name has no fold point inside: the line is folded around it.
+        let lines: Vec<&str> = folded.split("\r\n").collect();
+        assert_eq!(lines.len(), 3, "{folded}");
+        assert!(
+            lines[1].starts_with(" \"x, y") && lines[1].ends_with('"'),
+            "{folded}"
+        );
+        assert_eq!(lines[2], " <a@example.org>, b@example.org");
+        assert_eq!(folded.replace("\r\n", ""), quoted);
+        let word = format!("References: <{}@example.org>", "a".repeat(100));
+        let id = &word["References: ".len()..];
+        assert_eq!(
+            fold_line(&word),
+            format!("References:\r\n {id}"),
+            "a word longer than a line stays whole"
+        );
+        let short = "Subject: hi there";
+        assert_eq!(fold_line(short), short);
+        let body = b"Subject: hi\r\n\r\na very long body line that is not a header at all and must stay as it is, whatever its length\r\n";
+        assert_eq!(fold_headers(body), body.to_vec());
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use super::{Ctx, Look};
 use crate::action::{Action, Choice};
-use crate::display::{delivery, human_size, priority_role, status_role, when, wrap};
+use crate::display::{delivery, human_size, minute, priority_role, status_role, when, wrap};
 use crate::event::{KeyCode, KeyEvent};
 use crate::keymap::{self, bind, ch, key, lookup, Binding, HelpSection};
 use crate::popups::{Confirm, Editor, Picker, Popup, Prompt};
@@ -638,6 +638,13 @@ impl TicketScreen {
                 let (text, state_role) = delivery(state);
                 head.push(Span::styled(" · ", style));
                 head.push(Span::styled(text, theme.style(state_role)));
+            }
+            // A reply the relay did not take yet: why, and when it is tried again.
+            let outbox = message.outbox.as_ref();
+            if let Some((o, why)) = outbox.and_then(|o| Some((o, o.last_error.as_deref()?))) {
+                let why = sanitize::line(why);
+                let text = format!(" · next try {}: {why}", minute(o.next_attempt));
+                head.push(Span::styled(text, theme.style(Role::MessageError)));
             }
             entry_lines.push(Line::from(head));
             // Only the body lines in view become Lines.

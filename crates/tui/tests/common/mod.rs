@@ -84,7 +84,7 @@ impl Fixture {
         thread
             .into_iter()
             .filter_map(|e| match e {
-                ThreadEntry::Message(m) => Some(*m),
+                ThreadEntry::Message(m) => Some(m.message),
                 ThreadEntry::Erased => None,
             })
             .collect()
