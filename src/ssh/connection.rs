@@ -100,7 +100,6 @@ struct Login {
 }
 
 /// A session channel, from open until close.
-#[derive(Default)]
 struct ChannelState {
     /// Columns and rows, once the client asked for a pty.
     pty: Option<(u32, u32)>,
@@ -109,6 +108,10 @@ struct ChannelState {
     started: bool,
     /// Set while a session runs; dropping it ends the session.
     input: Option<mpsc::Sender<Input>>,
+    /// The channel itself, until it is started: an SFTP subsystem takes it as its
+    /// stream; a terminal session drops it (its input comes through `data`, and an
+    /// unread channel queue would stall the connection).
+    channel: Option<Channel<Msg>>,
 }
 
 pub(super) struct Connection {
@@ -201,6 +204,7 @@ impl Connection {
             return session.channel_failure(channel);
         }
         ch.started = true;
+        ch.channel = None;
         let session_id = self.state.next_session.fetch_add(1, Ordering::Relaxed);
         let make_ui = Arc::clone(&self.state.ui);
         let ctx = UiContext {
@@ -455,8 +459,20 @@ impl Handler for Connection {
         if self.login.is_none() || self.channels.len() >= MAX_CHANNELS {
             return Ok(()); // dropping `reply` refuses the channel
         }
-        // Input arrives through `data` below; the Channel's own queue is not read.
-        self.channels.insert(channel.id(), ChannelState::default());
+        let state = ChannelState {
+            pty: None,
+            no_color: false,
+            started: false,
+            input: None,
+            channel: None,
+        };
+        self.channels.insert(
+            channel.id(),
+            ChannelState {
+                channel: Some(channel),
+                ..state
+            },
+        );
         reply.accept().await;
         Ok(())
     }
@@ -506,6 +522,7 @@ impl Handler for Connection {
             Some(ch) if ch.started => session.channel_failure(channel),
             Some(ch) if ch.pty.is_none() => {
                 ch.started = true;
+                ch.channel = None;
                 self.explain_and_close(channel, session)
             }
             Some(_) => self.start_session(channel, session),
@@ -522,6 +539,7 @@ impl Handler for Connection {
         match self.channels.get_mut(&channel) {
             Some(ch) if !ch.started => {
                 ch.started = true;
+                ch.channel = None;
                 self.explain_and_close(channel, session)
             }
             _ => session.channel_failure(channel),
@@ -531,10 +549,30 @@ impl Handler for Connection {
     async fn subsystem_request(
         &mut self,
         channel: ChannelId,
-        _name: &str,
+        name: &str,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        session.channel_failure(channel)
+        let (Some(login), Some(ch)) = (&self.login, self.channels.get_mut(&channel)) else {
+            return session.channel_failure(channel);
+        };
+        if name != "sftp" || ch.started {
+            return session.channel_failure(channel);
+        }
+        let Some(stream) = ch.channel.take() else {
+            return session.channel_failure(channel);
+        };
+        ch.started = true;
+        let actor = Actor {
+            name: login.agent.name.clone(),
+            key_fingerprint: Some(login.key_fingerprint.clone()),
+            source: format!("ssh {}", self.peer),
+            kind: sealdesk_desk::ActorKind::Agent,
+        };
+        tracing::info!(peer = %self.peer, agent = %login.agent.name, "sftp started");
+        session.channel_success(channel)?;
+        let sftp = super::sftp::SftpSession::new(Arc::clone(&self.state.desk), actor);
+        russh_sftp::server::run(stream.into_stream(), sftp).await;
+        Ok(())
     }
 
     async fn x11_request(
