@@ -571,7 +571,7 @@ impl Handler for Connection {
         tracing::info!(peer = %self.peer, agent = %login.agent.name, "sftp started");
         session.channel_success(channel)?;
         let sftp = super::sftp::SftpSession::new(Arc::clone(&self.state.desk), actor);
-        russh_sftp::server::run(stream.into_stream(), sftp).await;
+        super::sftp::serve(stream, sftp, session.handle());
         Ok(())
     }
 

@@ -14,6 +14,8 @@
 //! the audit of each download are the desk's (`crates/desk/src/attachments.rs`); this
 //! layer translates paths and turns the desk's refusals into SFTP statuses.
 
+use russh::server::Msg;
+use russh::Channel;
 use russh_sftp::protocol::{
     Attrs, Data, File, FileAttributes, Handle, Name, OpenFlags, Status, StatusCode, Version,
 };
@@ -23,6 +25,25 @@ use sealdesk_model::TicketNo;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// Serves SFTP on `channel` until the client is done, then ends the channel as a
+/// command would (exit status 0, EOF, close): `scp -s` checks the status. The SFTP
+/// server talks through an in-memory pipe to the channel, so the end is ours to send.
+pub(super) fn serve(channel: Channel<Msg>, sftp: SftpSession, handle: russh::server::Handle) {
+    let id = channel.id();
+    let (ours, theirs) = tokio::io::duplex(PIPE_BYTES);
+    tokio::spawn(async move {
+        russh_sftp::server::run(theirs, sftp).await;
+        let mut ours = ours;
+        let mut stream = channel.into_stream();
+        let _ = tokio::io::copy_bidirectional(&mut stream, &mut ours).await;
+        let _ = handle.exit_status_request(id, 0).await;
+        let _ = handle.eof(id).await;
+        let _ = handle.close(id).await;
+    });
+}
+
+/// Bytes in flight between the channel and the SFTP server.
+const PIPE_BYTES: usize = 256 * 1024;
 /// Handles one client may hold open at once.
 const MAX_HANDLES: usize = 16;
 /// Bytes of downloads and uploads one SFTP session may hold in memory at once.

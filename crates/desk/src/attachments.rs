@@ -10,7 +10,7 @@
 //! (customer text): the customer is the log's pseudonym.
 
 use super::write::Hold;
-use super::{Actor, Desk, DeskError, Result};
+use super::{Actor, Desk, DeskError, Result, ATTACHMENTS_PER_DRAFT, ATTACHMENT_MAX};
 use sealdesk_api::{ticket_files, TicketFile};
 use sealdesk_model::{
     AgentRole, Attachment, Customer, ExportDelivery, ExportRecord, ExportWay, Ticket, TicketNo,
@@ -248,5 +248,69 @@ pub fn content_type_for(name: &str) -> &'static str {
         "gz" => "application/gzip",
         "json" => "application/json",
         _ => "application/octet-stream",
+    }
+}
+
+/// A file the CLI read for `ticket reply --attach`.
+#[derive(Clone, Debug)]
+pub struct ReplyFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Desk {
+    /// A reply with files (`ticket reply N --attach FILE`): the files are sealed with
+    /// the ticket's customer's key and staged with the reply in one unit, within the
+    /// caps of a draft ([`ATTACHMENT_MAX`], [`ATTACHMENTS_PER_DRAFT`]).
+    pub fn reply_with_files(
+        &self,
+        actor: &Actor,
+        number: TicketNo,
+        text: &str,
+        files: &[ReplyFile],
+        override_reason: Option<&str>,
+    ) -> Result<sealdesk_model::Message> {
+        if files.len() > ATTACHMENTS_PER_DRAFT {
+            return Err(DeskError::Invalid(format!(
+                "a reply carries at most {ATTACHMENTS_PER_DRAFT} files: attach fewer"
+            )));
+        }
+        let mut named = Vec::with_capacity(files.len());
+        for f in files {
+            let name = crate::drafts::attachment_name(&f.name)?;
+            if f.bytes.len() > ATTACHMENT_MAX {
+                return Err(DeskError::Invalid(format!(
+                    "{name} is over {} MiB: send a link instead",
+                    ATTACHMENT_MAX / (1024 * 1024)
+                )));
+            }
+            named.push((name, f));
+        }
+        self.write(actor, &[Hold::Ticket(number)], |u| {
+            let ticket = crate::triage::load_ticket(u, number)?;
+            let mut attachments = Vec::with_capacity(named.len());
+            for (name, f) in &named {
+                let attachment = Attachment {
+                    id: sealdesk_model::AttachmentId::random(),
+                    name: name.clone(),
+                    content_type: content_type_for(name).to_string(),
+                    size: f.bytes.len() as u64,
+                };
+                u.tx.put_attachment(&ticket.customer, &attachment.id, &f.bytes)?;
+                u.audit(
+                    "reply.attach",
+                    vec![number.to_string(), format!("size={}", f.bytes.len())],
+                    Some(&ticket.customer),
+                );
+                attachments.push(attachment);
+            }
+            let compose = crate::triage::Compose {
+                kind: sealdesk_model::MessageKind::Outbound,
+                text: text.to_string(),
+                parties: sealdesk_model::Parties::default(),
+                attachments,
+            };
+            self.stage_checked(u, actor, number, &compose, override_reason)
+        })
     }
 }

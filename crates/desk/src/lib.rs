@@ -4,7 +4,7 @@
 mod agents;
 mod alarms;
 mod attachments;
-pub use attachments::{content_type_for, export_file_name};
+pub use attachments::{content_type_for, export_file_name, ReplyFile};
 mod audit;
 pub mod config;
 mod consent;
