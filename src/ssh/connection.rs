@@ -117,6 +117,8 @@ struct ChannelState {
 pub(super) struct Connection {
     state: Arc<ServerState>,
     peer: SocketAddr,
+    /// Our end of the connection: the address the agent reached us at.
+    local: Option<SocketAddr>,
     trail: Arc<Mutex<AuthTrail>>,
     standing: Standing,
     login: Option<Login>,
@@ -128,7 +130,7 @@ pub(super) struct Connection {
 impl Connection {
     pub(super) fn new(
         state: Arc<ServerState>,
-        peer: SocketAddr,
+        (peer, local): (SocketAddr, Option<SocketAddr>),
         trail: Arc<Mutex<AuthTrail>>,
         live_sessions: Arc<watch::Sender<usize>>,
         stranger: StrangerSlot,
@@ -136,6 +138,7 @@ impl Connection {
         Connection {
             state,
             peer,
+            local,
             trail,
             standing: Standing::Stranger { _slot: stranger },
             login: None,
@@ -218,6 +221,7 @@ impl Connection {
                 kind: sealdesk_desk::ActorKind::Agent,
             },
             no_color: ch.no_color,
+            connected_to: self.local,
         };
         let ui: session::MakeUi = Box::new(move || make_ui(ctx));
         let (input_tx, input_rx) = mpsc::channel(INPUT_QUEUE);

@@ -314,3 +314,112 @@ impl Desk {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{desk, public_key_line};
+    use crate::{Authority, Incoming};
+
+    const MAIL: &[u8] = b"From: Ann <ann@example.com>\r\nTo: support@desk.example\r\nSubject: Scan\r\nMessage-ID: <a1@example.com>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nAttached.\r\n--B\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"scan.pdf\"\r\n\r\n%PDF\r\n--B--\r\n";
+
+    fn agent(desk: &Desk, name: &str, role: AgentRole, seed: u8) -> Actor {
+        desk.add_agent(&Actor::local_admin(), name, role, &[public_key_line(seed)])
+            .unwrap();
+        Actor {
+            name: name.into(),
+            key_fingerprint: None,
+            source: "ssh test".into(),
+            kind: sealdesk_api::ActorKind::Agent,
+        }
+    }
+
+    fn filed(desk: &Desk) -> TicketNo {
+        desk.receive_mail(Incoming {
+            raw: MAIL,
+            envelope_from: None,
+            source: "test",
+        })
+        .unwrap();
+        TicketNo(1)
+    }
+
+    #[test]
+    fn agents_read_files_audited_until_restricted_erased_or_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path());
+        let alice = agent(&desk, "alice", AgentRole::Agent, 1);
+        let boss = agent(&desk, "boss", AgentRole::Admin, 2);
+        let t = filed(&desk);
+        assert_eq!(
+            desk.ticket_numbers_after(&alice, TicketNo(0), 10).unwrap(),
+            [t]
+        );
+        let files = desk.ticket_attachments(&alice, t).unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].name, "scan.pdf");
+        let (_, bytes) = desk.read_attachment(&alice, t, "scan.pdf").unwrap();
+        assert_eq!(bytes.len() as u64, files[0].attachment.size);
+        let events = crate::testing::audit_events(&desk);
+        let download = events
+            .iter()
+            .find(|e| e.action == "attachment.download")
+            .unwrap();
+        assert_eq!(download.targets[1], "seq=1");
+        assert!(download.customer.is_some());
+
+        // Restricted: admins only.
+        let ann = desk.find_customer(&boss, "ann@example.com").unwrap();
+        desk.set_restricted(&boss, &ann, true).unwrap();
+        assert!(matches!(
+            desk.read_attachment(&alice, t, "scan.pdf"),
+            Err(DeskError::Forbidden(_))
+        ));
+        assert!(desk.read_attachment(&boss, t, "scan.pdf").is_ok());
+        desk.set_restricted(&boss, &ann, false).unwrap();
+
+        // Exports: admins only.
+        assert!(matches!(
+            desk.export_archives(&alice),
+            Err(DeskError::Forbidden(_))
+        ));
+        let record = desk
+            .create_export(&boss, &ann, &Authority::Override("test".into()))
+            .unwrap();
+        let name = export_file_name(&record);
+        assert!(desk.read_export_archive(&alice, &name).is_err());
+        assert_eq!(
+            desk.read_export_archive(&boss, &name).unwrap().len() as u64,
+            record.size
+        );
+
+        // A removed agent's open session gets nothing more.
+        desk.remove_agent(&Actor::local_admin(), "alice").unwrap();
+        for refused in [
+            desk.ticket_numbers_after(&alice, TicketNo(0), 10).err(),
+            desk.read_attachment(&alice, t, "scan.pdf").err(),
+            desk.draft_files(&alice, t).err(),
+            desk.upload_to_draft(&alice, t, "a.txt", "text/plain", b"x")
+                .err(),
+        ] {
+            assert!(
+                matches!(refused, Some(DeskError::Forbidden(_))),
+                "{refused:?}"
+            );
+        }
+
+        // Erased: the files are gone, never bytes.
+        desk.cancel_customer(
+            &boss,
+            "ann@example.com",
+            "ann@example.com",
+            &Authority::Override("test".into()),
+        )
+        .unwrap();
+        assert!(matches!(
+            desk.read_attachment(&boss, t, "scan.pdf"),
+            Err(DeskError::NotFound(_))
+        ));
+        assert!(desk.read_export_archive(&boss, &name).is_err());
+    }
+}
