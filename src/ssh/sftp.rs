@@ -230,7 +230,9 @@ impl SftpSession {
         }
     }
 
-    fn add_handle(&mut self, open: Open) -> Result<String, StatusReply> {
+    /// Refuses before anything is read when another handle of `size` bytes would not
+    /// fit the session's bounds.
+    fn room_for(&self, size: usize) -> Result<(), StatusReply> {
         if self.handles.len() >= MAX_HANDLES {
             return Err(status(
                 StatusCode::Failure,
@@ -238,12 +240,17 @@ impl SftpSession {
             ));
         }
         let held: usize = self.handles.values().map(Open::held).sum();
-        if held + open.held() > MAX_HELD_BYTES {
+        if held.saturating_add(size) > MAX_HELD_BYTES {
             return Err(status(
                 StatusCode::Failure,
                 "too many large transfers at once: finish one first",
             ));
         }
+        Ok(())
+    }
+
+    fn add_handle(&mut self, open: Open) -> Result<String, StatusReply> {
+        self.room_for(open.held())?;
         let handle = self.next_handle.to_string();
         self.next_handle += 1;
         self.handles.insert(handle.clone(), open);
@@ -496,13 +503,15 @@ impl russh_sftp::server::Handler for SftpSession {
             }
             (_, true) => return Err(refused("writing this file")),
             (Node::Attachment(n, name), false) => {
-                self.known_file(n, &name).await?;
+                let file = self.known_file(n, &name).await?;
+                self.room_for(usize::try_from(file.attachment.size).unwrap_or(usize::MAX))?;
                 let (_, bytes) = self
                     .desk(move |d, a| d.read_attachment(a, n, &name))
                     .await?;
                 Open::Download(bytes)
             }
             (Node::Export(name), false) => {
+                self.room_for(0)?;
                 let bytes = self
                     .desk(move |d, a| d.read_export_archive(a, &name))
                     .await?;
