@@ -110,6 +110,10 @@ fn an_attachment_downloads_byte_for_byte_audited_and_an_upload_goes_out_with_the
     );
     assert!(out.status.success(), "{}\n{}", text(&out), server.log());
     let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.lines().any(|l| l.trim() == "/tickets/1"),
+        "ticket numbers: {listed}"
+    );
     assert!(listed.contains("scan.pdf"), "{listed}");
     assert!(
         listed.contains("steps.bin") && listed.contains("70000"),

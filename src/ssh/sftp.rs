@@ -280,7 +280,7 @@ impl SftpSession {
                 .into_iter()
                 .find(|f| f.name == name),
         };
-        file.ok_or_else(|| no_such(&format!("/tickets/{n}/attachments/{name}")))
+        file.ok_or_else(|| no_such(&format!("/tickets/{}/attachments/{name}", n.0)))
     }
 
     async fn ticket_exists(&self, n: TicketNo) -> Result<(), StatusReply> {
@@ -291,7 +291,7 @@ impl SftpSession {
         if found.first() == Some(&n) {
             Ok(())
         } else {
-            Err(no_such(&format!("/tickets/{n}")))
+            Err(no_such(&format!("/tickets/{}", n.0)))
         }
     }
 
@@ -473,7 +473,7 @@ impl russh_sftp::server::Handler for SftpSession {
             id,
             files: numbers
                 .iter()
-                .map(|n| File::new(n.to_string(), dir_attrs()))
+                .map(|n| File::new(n.0.to_string(), dir_attrs()))
                 .collect(),
         })
     }
@@ -697,6 +697,58 @@ impl russh_sftp::server::Handler for SftpSession {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use russh_sftp::server::Handler;
+    use sealdesk_desk::{ActorKind, NewTicket};
+    use sealdesk_model::AgentRole;
+
+    /// `/tickets/` on a big desk comes in batches, every number once, then EOF.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tickets_are_listed_in_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = Arc::new(sealdesk_desk::testing::desk(dir.path()));
+        let admin = Actor::local_admin();
+        let key = sealdesk_desk::testing::public_key_line(1);
+        desk.add_agent(&admin, "alice", AgentRole::Agent, &[key])
+            .unwrap();
+        for i in 0..450 {
+            let new = NewTicket {
+                from: "ann@example.com",
+                name: "Ann",
+                subject: "Printer",
+                body: &format!("number {i}"),
+                message_id: None,
+            };
+            desk.create_ticket(&admin, new).unwrap();
+        }
+        let alice = Actor {
+            name: "alice".into(),
+            key_fingerprint: None,
+            source: "test".into(),
+            kind: ActorKind::Agent,
+        };
+        let mut sftp = SftpSession::new(Arc::clone(&desk), alice);
+        let handle = sftp.opendir(1, "/tickets".into()).await.unwrap().handle;
+        let mut seen = Vec::new();
+        let mut batches = 0;
+        loop {
+            match sftp.readdir(2, handle.clone()).await {
+                Ok(name) => {
+                    assert!(name.files.len() <= TICKETS_PER_BATCH);
+                    batches += 1;
+                    seen.extend(name.files.into_iter().map(|f| f.filename));
+                }
+                Err(e) => {
+                    assert_eq!(e.status_code, StatusCode::Eof);
+                    break;
+                }
+            }
+        }
+        assert_eq!(batches, 3);
+        let expected: Vec<String> = (1..=450).map(|n| n.to_string()).collect();
+        assert_eq!(seen, expected);
+        sftp.close(3, handle).await.unwrap();
+        assert!(sftp.handles.is_empty());
+    }
 
     #[test]
     fn paths_resolve_inside_the_tree() {

@@ -120,7 +120,8 @@ impl Desk {
             .find(|f| f.name == name)
             .ok_or_else(|| {
                 DeskError::NotFound(format!(
-                    "ticket {number} has no file of that name: list tickets/{number}/attachments"
+                    "ticket {number} has no file of that name: list /tickets/{}/attachments",
+                    number.0
                 ))
             })?;
         let bytes = match self.store.attachment(&file.attachment.id) {
@@ -223,7 +224,8 @@ impl Desk {
             .find(|a| sealdesk_api::path_safe_name(&a.name) == name)
             .ok_or_else(|| {
                 DeskError::NotFound(format!(
-                    "the draft on ticket {number} has no file of that name: list tickets/{number}/outgoing"
+                    "the draft on ticket {number} has no file of that name: list /tickets/{}/outgoing",
+                    number.0
                 ))
             })?;
         self.detach_from_draft(actor, number, &file.name)
