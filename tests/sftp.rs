@@ -5,8 +5,12 @@ mod common;
 
 use common::live::*;
 use common::mailsink::Sink;
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Instant;
 
 /// Bytes that survive no text conversion: every byte value, in an odd length.
 fn binary_bytes(len: usize) -> Vec<u8> {
@@ -28,14 +32,11 @@ fn mail_with_file(name: &str, bytes: &[u8]) -> Vec<u8> {
     .into_bytes()
 }
 
-/// OpenSSH's `sftp` in batch mode as `user` with `key`, running `commands`.
-fn sftp(server: &Server, desk: &TestDesk, key: &Path, user: &str, commands: &str) -> Output {
-    let batch = desk.path(&format!("batch-{user}"));
-    std::fs::write(&batch, commands).unwrap();
+/// OpenSSH's `sftp` as `user` with `key`, with no config, agent or known hosts; the
+/// caller adds the batch file and the destination.
+fn sftp_options(server: &Server, key: &Path) -> Command {
     let mut cmd = Command::new("sftp");
-    cmd.arg("-b")
-        .arg(&batch)
-        .args(["-F", "/dev/null", "-P", &server.port.to_string(), "-i"])
+    cmd.args(["-F", "/dev/null", "-P", &server.port.to_string(), "-i"])
         .arg(key);
     for option in [
         "IdentitiesOnly=yes",
@@ -47,7 +48,22 @@ fn sftp(server: &Server, desk: &TestDesk, key: &Path, user: &str, commands: &str
     ] {
         cmd.args(["-o", option]);
     }
-    cmd.arg(format!("{user}@127.0.0.1"));
+    cmd
+}
+
+/// [`sftp_options`] reading its commands from stdin (`-b -`), for a session kept open.
+fn sftp_command(server: &Server, key: &Path, user: &str) -> Command {
+    let mut cmd = sftp_options(server, key);
+    cmd.args(["-b", "-"]).arg(format!("{user}@127.0.0.1"));
+    cmd
+}
+
+/// OpenSSH's `sftp` in batch mode as `user` with `key`, running `commands`.
+fn sftp(server: &Server, desk: &TestDesk, key: &Path, user: &str, commands: &str) -> Output {
+    let batch = desk.path(&format!("batch-{user}"));
+    std::fs::write(&batch, commands).unwrap();
+    let mut cmd = sftp_options(server, key);
+    cmd.arg("-b").arg(&batch).arg(format!("{user}@127.0.0.1"));
     run(&mut cmd, WAIT)
 }
 
@@ -312,11 +328,42 @@ fn exports_are_for_admins_and_each_download_is_audited() {
         "the export download is audited"
     );
 
-    // A removed agent gets nothing more (an open session of theirs is refused by the
-    // desk: see the unit tests in crates/desk/src/attachments.rs).
+    // A removed agent whose SFTP session is still open gets nothing more.
+    let mut open = sftp_command(&server, &agent_key, "bob");
+    let mut child = open
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (lines_tx, lines) = mpsc::channel();
+    thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    writeln!(stdin, "ls /tickets").unwrap();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let line = lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("bob's first listing");
+        if line.trim() == "/tickets/1" {
+            break;
+        }
+    }
     desk.cli(&["agent", "remove", "bob"]);
-    let out = sftp(&server, &desk, &agent_key, "bob", "ls /tickets\n");
+    writeln!(stdin, "ls /tickets").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
     assert!(!out.status.success(), "{}", text(&out));
+    let after: Vec<String> = lines.try_iter().collect();
+    assert!(
+        !after.iter().any(|l| l.trim() == "/tickets/1"),
+        "nothing listed after the removal: {after:?}"
+    );
 }
 
 #[test]
