@@ -99,6 +99,18 @@ struct Login {
     key_fingerprint: String,
 }
 
+impl Login {
+    /// Who acts in this connection's sessions, for the desk and its audit log.
+    fn actor(&self, peer: SocketAddr) -> Actor {
+        Actor {
+            name: self.agent.name.clone(),
+            key_fingerprint: Some(self.key_fingerprint.clone()),
+            source: format!("ssh {peer}"),
+            kind: sealdesk_desk::ActorKind::Agent,
+        }
+    }
+}
+
 /// A session channel, from open until close.
 struct ChannelState {
     /// Columns and rows, once the client asked for a pty.
@@ -214,12 +226,7 @@ impl Connection {
             desk: Arc::clone(&self.state.desk),
             session_id,
             agent: login.agent.clone(),
-            actor: Actor {
-                name: login.agent.name.clone(),
-                key_fingerprint: Some(login.key_fingerprint.clone()),
-                source: format!("ssh {}", self.peer),
-                kind: sealdesk_desk::ActorKind::Agent,
-            },
+            actor: login.actor(self.peer),
             no_color: ch.no_color,
             connected_to: self.local,
         };
@@ -463,18 +470,14 @@ impl Handler for Connection {
         if self.login.is_none() || self.channels.len() >= MAX_CHANNELS {
             return Ok(()); // dropping `reply` refuses the channel
         }
-        let state = ChannelState {
-            pty: None,
-            no_color: false,
-            started: false,
-            input: None,
-            channel: None,
-        };
         self.channels.insert(
             channel.id(),
             ChannelState {
+                pty: None,
+                no_color: false,
+                started: false,
+                input: None,
                 channel: Some(channel),
-                ..state
             },
         );
         reply.accept().await;
@@ -566,12 +569,7 @@ impl Handler for Connection {
             return session.channel_failure(channel);
         };
         ch.started = true;
-        let actor = Actor {
-            name: login.agent.name.clone(),
-            key_fingerprint: Some(login.key_fingerprint.clone()),
-            source: format!("ssh {}", self.peer),
-            kind: sealdesk_desk::ActorKind::Agent,
-        };
+        let actor = login.actor(self.peer);
         tracing::info!(peer = %self.peer, agent = %login.agent.name, "sftp started");
         session.channel_success(channel)?;
         let sftp = super::sftp::SftpSession::new(Arc::clone(&self.state.desk), actor);
