@@ -281,6 +281,10 @@ fn run_command(cli: Cli) -> Result<i32> {
         Command::ReplyTemplate(_) | Command::Macro(_) => templates::client_text(&cli.command)?,
         _ => None,
     };
+    let files = match &cli.command {
+        Command::Ticket(cmd) => ticket::read_attachments(cmd)?,
+        _ => Vec::new(),
+    };
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     absolutize_out_paths(&mut args)?;
     let mut command = cli.command;
@@ -293,7 +297,8 @@ fn run_command(cli: Cli) -> Result<i32> {
         }
     }
     // A running server holds the store's lock: hand it the command instead.
-    let request = control::Request::new(args, stdin.as_deref());
+    let request = control::Request::new(args, stdin.as_deref())
+        .with_files(files.iter().map(|f| (f.name.as_str(), f.bytes.as_slice())));
     if let Some(response) = control::forward(&g.data, &request)? {
         {
             let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
@@ -314,6 +319,7 @@ fn run_command(cli: Cli) -> Result<i32> {
         &Actor::local_admin(),
         command,
         stdin,
+        files,
         &mut Io {
             out: &mut out,
             err: &mut err,
@@ -350,6 +356,7 @@ pub fn execute(
     actor: &Actor,
     command: Command,
     stdin: Option<Vec<u8>>,
+    files: Vec<sealdesk_desk::ReplyFile>,
     io: &mut Io,
 ) -> Result<i32> {
     let stdin_text = || -> Result<Option<String>> {
@@ -361,7 +368,7 @@ pub fn execute(
     match command {
         Command::Init => bail!("a running server cannot run `init`: the desk exists already"),
         Command::Agent(cmd) => agent::run(desk, actor, cmd, io),
-        Command::Ticket(cmd) => ticket::run(desk, actor, cmd, stdin_text()?, io),
+        Command::Ticket(cmd) => ticket::run(desk, actor, cmd, stdin_text()?, files, io),
         Command::Customer(cmd) => customer::run(desk, actor, cmd, io),
         Command::ReplyTemplate(cmd) => {
             templates::reply_template(desk, actor, cmd, stdin_text()?, io)
@@ -443,6 +450,11 @@ pub fn control_handler(desk: std::sync::Arc<Desk>) -> control::Handler {
 pub fn execute_request(desk: &Desk, actor: &Actor, request: control::Request) -> control::Response {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let stdin = request.stdin();
+    let files: Vec<sealdesk_desk::ReplyFile> = request
+        .files()
+        .into_iter()
+        .map(|(name, bytes)| sealdesk_desk::ReplyFile { name, bytes })
+        .collect();
     let argv = std::iter::once("sealdesk".to_string()).chain(request.args);
     let code = match Cli::try_parse_from(argv) {
         Ok(cli) => {
@@ -451,7 +463,7 @@ pub fn execute_request(desk: &Desk, actor: &Actor, request: control::Request) ->
                 out: &mut out,
                 err: &mut err,
             };
-            match execute(desk, actor, cli.command, stdin, &mut io) {
+            match execute(desk, actor, cli.command, stdin, files, &mut io) {
                 Ok(code) => code,
                 Err(e) => {
                     let _ = writeln!(

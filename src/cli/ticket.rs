@@ -1,7 +1,10 @@
 use super::output::{fit, print_json, safe, safe_block, Io};
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
-use sealdesk_desk::{Actor, Desk, NewTicket, ThreadEntry, TicketFilter};
+use sealdesk_desk::{
+    Actor, Desk, NewTicket, ReplyFile, ThreadEntry, TicketFilter, ATTACHMENTS_PER_DRAFT,
+    ATTACHMENT_MAX,
+};
 use sealdesk_model::{Parties, Status, Ticket, TicketNo, Timestamp};
 use std::io::Read;
 
@@ -72,6 +75,10 @@ pub enum TicketCommand {
             conflicts_with = "note"
         )]
         bcc: Vec<String>,
+        /// Send this file with the reply (repeatable; read by this command, also when
+        /// a running server sends the reply; at most 20 files of 20 MiB).
+        #[arg(long = "attach", value_name = "FILE", conflicts_with = "note")]
+        attach: Vec<std::path::PathBuf>,
     },
     /// Send the failed replies of a ticket again now, and those waiting for a retry at
     /// once (after fixing what made them fail, e.g. `mail.from`); audited.
@@ -102,11 +109,56 @@ pub(super) fn needs_stdin(cmd: &TicketCommand) -> bool {
     )
 }
 
+/// The files of `ticket reply --attach`, read here (on the client side): the server
+/// that sends the reply may not see the agent's files. Sizes are checked before reading.
+pub(super) fn read_attachments(cmd: &TicketCommand) -> Result<Vec<ReplyFile>> {
+    let TicketCommand::Reply { attach, .. } = cmd else {
+        return Ok(Vec::new());
+    };
+    if attach.len() > ATTACHMENTS_PER_DRAFT {
+        bail!("a reply carries at most {ATTACHMENTS_PER_DRAFT} files: give fewer --attach");
+    }
+    let mut files = Vec::with_capacity(attach.len());
+    let mut total: u64 = 0;
+    for path in attach {
+        let size = std::fs::metadata(path)
+            .with_context(|| format!("cannot read {}: check the --attach path", path.display()))?
+            .len();
+        if size > ATTACHMENT_MAX as u64 {
+            bail!(
+                "{} is over {} MiB, the most a reply carries: send a link instead",
+                path.display(),
+                ATTACHMENT_MAX / (1024 * 1024)
+            );
+        }
+        total += size;
+        if total > REPLY_FILES_MAX {
+            bail!(
+                "the files come to over {} MiB together: attach fewer or smaller ones",
+                REPLY_FILES_MAX / (1024 * 1024)
+            );
+        }
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read {}: check the --attach path", path.display()))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        files.push(ReplyFile { name, bytes });
+    }
+    Ok(files)
+}
+
+/// Most bytes of files one `ticket reply` takes in all (they travel over the control
+/// socket, base64, within its frame).
+const REPLY_FILES_MAX: u64 = 40 * 1024 * 1024;
+
 pub(super) fn run(
     desk: &Desk,
     actor: &Actor,
     cmd: TicketCommand,
     stdin: Option<String>,
+    files: Vec<ReplyFile>,
     io: &mut Io,
 ) -> Result<i32> {
     match cmd {
@@ -167,7 +219,11 @@ pub(super) fn run(
             to,
             cc,
             bcc,
+            attach,
         } => {
+            if attach.len() != files.len() {
+                bail!("the --attach files did not all arrive: run the command again");
+            }
             let body = match body.or(stdin) {
                 Some(b) if !b.trim().is_empty() => b,
                 _ => bail!("the reply is empty: pass --body TEXT or pipe the text on stdin"),
@@ -175,6 +231,15 @@ pub(super) fn run(
             let given = Parties { to, cc, bcc };
             let message = if note {
                 desk.add_note(actor, number, &body)?
+            } else if !files.is_empty() {
+                desk.reply_with_files(
+                    actor,
+                    number,
+                    &body,
+                    &given,
+                    &files,
+                    override_reason.as_deref(),
+                )?
             } else {
                 desk.add_reply_addressed(actor, number, &body, &given, override_reason.as_deref())?
             };
@@ -185,8 +250,12 @@ pub(super) fn run(
             };
             writeln!(
                 io.out,
-                "added {what} to ticket {number} as message {}",
-                message.seq
+                "added {what} to ticket {number} as message {}{}",
+                message.seq,
+                match message.attachments.len() {
+                    0 => String::new(),
+                    n => format!(" with {n} file(s)"),
+                }
             )?;
             if !note {
                 print_recipients(io, &message.parties, &given)?;

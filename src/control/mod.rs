@@ -20,6 +20,10 @@ pub struct Request {
     pub args: Vec<String>,
     /// What the client read from its stdin (base64: raw mail need not be UTF-8).
     pub stdin_base64: Option<String>,
+    /// Files the client read for the command (`ticket reply --attach`), as
+    /// `(name, base64)`.
+    #[serde(default)]
+    pub files: Vec<(String, String)>,
 }
 
 impl Request {
@@ -28,7 +32,38 @@ impl Request {
         Request {
             args,
             stdin_base64: stdin.map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
+            files: Vec::new(),
         }
+    }
+
+    /// Carries files the client read along with the command.
+    pub fn with_files<'a>(
+        mut self,
+        files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    ) -> Request {
+        use base64::Engine;
+        self.files = files
+            .into_iter()
+            .map(|(name, bytes)| {
+                (
+                    name.to_string(),
+                    base64::engine::general_purpose::STANDARD.encode(bytes),
+                )
+            })
+            .collect();
+        self
+    }
+
+    /// The files carried, decoded; one that does not decode is left out.
+    pub fn files(&self) -> Vec<(String, Vec<u8>)> {
+        use base64::Engine;
+        self.files
+            .iter()
+            .filter_map(|(name, b64)| {
+                let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+                Some((name.clone(), bytes))
+            })
+            .collect()
     }
 
     pub fn stdin(&self) -> Option<Vec<u8>> {

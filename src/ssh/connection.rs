@@ -99,8 +99,19 @@ struct Login {
     key_fingerprint: String,
 }
 
+impl Login {
+    /// Who acts in this connection's sessions, for the desk and its audit log.
+    fn actor(&self, peer: SocketAddr) -> Actor {
+        Actor {
+            name: self.agent.name.clone(),
+            key_fingerprint: Some(self.key_fingerprint.clone()),
+            source: format!("ssh {peer}"),
+            kind: sealdesk_desk::ActorKind::Agent,
+        }
+    }
+}
+
 /// A session channel, from open until close.
-#[derive(Default)]
 struct ChannelState {
     /// Columns and rows, once the client asked for a pty.
     pty: Option<(u32, u32)>,
@@ -109,11 +120,17 @@ struct ChannelState {
     started: bool,
     /// Set while a session runs; dropping it ends the session.
     input: Option<mpsc::Sender<Input>>,
+    /// The channel itself, until it is started: an SFTP subsystem takes it as its
+    /// stream; a terminal session drops it (its input comes through `data`, and an
+    /// unread channel queue would stall the connection).
+    channel: Option<Channel<Msg>>,
 }
 
 pub(super) struct Connection {
     state: Arc<ServerState>,
     peer: SocketAddr,
+    /// Our end of the connection: the address the agent reached us at.
+    local: Option<SocketAddr>,
     trail: Arc<Mutex<AuthTrail>>,
     standing: Standing,
     login: Option<Login>,
@@ -125,7 +142,7 @@ pub(super) struct Connection {
 impl Connection {
     pub(super) fn new(
         state: Arc<ServerState>,
-        peer: SocketAddr,
+        (peer, local): (SocketAddr, Option<SocketAddr>),
         trail: Arc<Mutex<AuthTrail>>,
         live_sessions: Arc<watch::Sender<usize>>,
         stranger: StrangerSlot,
@@ -133,6 +150,7 @@ impl Connection {
         Connection {
             state,
             peer,
+            local,
             trail,
             standing: Standing::Stranger { _slot: stranger },
             login: None,
@@ -201,19 +219,16 @@ impl Connection {
             return session.channel_failure(channel);
         }
         ch.started = true;
+        ch.channel = None;
         let session_id = self.state.next_session.fetch_add(1, Ordering::Relaxed);
         let make_ui = Arc::clone(&self.state.ui);
         let ctx = UiContext {
             desk: Arc::clone(&self.state.desk),
             session_id,
             agent: login.agent.clone(),
-            actor: Actor {
-                name: login.agent.name.clone(),
-                key_fingerprint: Some(login.key_fingerprint.clone()),
-                source: format!("ssh {}", self.peer),
-                kind: sealdesk_desk::ActorKind::Agent,
-            },
+            actor: login.actor(self.peer),
             no_color: ch.no_color,
+            connected_to: self.local,
         };
         let ui: session::MakeUi = Box::new(move || make_ui(ctx));
         let (input_tx, input_rx) = mpsc::channel(INPUT_QUEUE);
@@ -455,8 +470,16 @@ impl Handler for Connection {
         if self.login.is_none() || self.channels.len() >= MAX_CHANNELS {
             return Ok(()); // dropping `reply` refuses the channel
         }
-        // Input arrives through `data` below; the Channel's own queue is not read.
-        self.channels.insert(channel.id(), ChannelState::default());
+        self.channels.insert(
+            channel.id(),
+            ChannelState {
+                pty: None,
+                no_color: false,
+                started: false,
+                input: None,
+                channel: Some(channel),
+            },
+        );
         reply.accept().await;
         Ok(())
     }
@@ -506,6 +529,7 @@ impl Handler for Connection {
             Some(ch) if ch.started => session.channel_failure(channel),
             Some(ch) if ch.pty.is_none() => {
                 ch.started = true;
+                ch.channel = None;
                 self.explain_and_close(channel, session)
             }
             Some(_) => self.start_session(channel, session),
@@ -522,6 +546,7 @@ impl Handler for Connection {
         match self.channels.get_mut(&channel) {
             Some(ch) if !ch.started => {
                 ch.started = true;
+                ch.channel = None;
                 self.explain_and_close(channel, session)
             }
             _ => session.channel_failure(channel),
@@ -531,10 +556,25 @@ impl Handler for Connection {
     async fn subsystem_request(
         &mut self,
         channel: ChannelId,
-        _name: &str,
+        name: &str,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        session.channel_failure(channel)
+        let (Some(login), Some(ch)) = (&self.login, self.channels.get_mut(&channel)) else {
+            return session.channel_failure(channel);
+        };
+        if name != "sftp" || ch.started {
+            return session.channel_failure(channel);
+        }
+        let Some(stream) = ch.channel.take() else {
+            return session.channel_failure(channel);
+        };
+        ch.started = true;
+        let actor = login.actor(self.peer);
+        tracing::info!(peer = %self.peer, agent = %login.agent.name, "sftp started");
+        session.channel_success(channel)?;
+        let sftp = super::sftp::SftpSession::new(Arc::clone(&self.state.desk), actor);
+        super::sftp::serve(stream, sftp, session.handle());
+        Ok(())
     }
 
     async fn x11_request(

@@ -10,6 +10,7 @@ mod connection;
 mod limits;
 mod server;
 mod session;
+mod sftp;
 mod terminal;
 pub mod ui;
 

@@ -291,7 +291,7 @@ async fn serve_connection(
     let pushed_out = stranger.evicted();
     let handler = Connection::new(
         Arc::clone(&state),
-        peer,
+        (peer, socket.local_addr().ok()),
         Arc::clone(&trail),
         Arc::new(live_tx),
         stranger,

@@ -46,6 +46,8 @@ pub struct UiContext {
     pub actor: Actor,
     /// The agent's client asked for no colour (NO_COLOR sent with `SetEnv`/`SendEnv`).
     pub no_color: bool,
+    /// The address the agent connected to (for the `sftp` command the TUI shows).
+    pub connected_to: Option<std::net::SocketAddr>,
 }
 
 /// The agents' TUI as a session's UI.
@@ -86,10 +88,18 @@ pub fn app_factory(themes_dir: std::path::PathBuf) -> UiFactory {
         if let Some(w) = warning {
             tracing::warn!("{}", sealdesk_model::sanitize::line(&w));
         }
+        let sftp = ctx.connected_to.map(|addr| {
+            let host = match addr.ip() {
+                std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+                ip => ip.to_string(),
+            };
+            format!("sftp -P {} {}@{host}:", addr.port(), ctx.agent.name)
+        });
         let session = sealdesk_tui::SessionInfo {
             id: ctx.session_id,
             agent: ctx.agent,
             actor: ctx.actor,
+            sftp,
         };
         Box::new(sealdesk_tui::App::new(
             ctx.desk,

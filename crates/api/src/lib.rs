@@ -3,11 +3,13 @@
 //! The desk (`sealdesk-desk`) implements the port and re-exports these types; the TUI
 //! depends on this crate and the model only, so it cannot reach the store or sled.
 
+mod files;
 mod port;
 mod privacy;
 mod queue;
 mod tickets;
 
+pub use files::{path_safe_name, ticket_files, TicketFile};
 pub use port::DeskPort;
 pub use privacy::{
     is_finished, urgency, AuditFilter, AuditPage, AuditReport, Authority, ConsentPage,

@@ -232,7 +232,7 @@ fn no_ticket(number: TicketNo) -> DeskError {
 }
 
 /// A file name as it may be attached: no path, no control characters, not empty.
-fn attachment_name(name: &str) -> Result<String> {
+pub(crate) fn attachment_name(name: &str) -> Result<String> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let clean: String = sanitize::line(base).trim().to_string();
     if clean.is_empty() || clean == "." || clean == ".." || clean.len() > 255 {

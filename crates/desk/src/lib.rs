@@ -3,6 +3,8 @@
 
 mod agents;
 mod alarms;
+mod attachments;
+pub use attachments::{content_type_for, export_file_name, ReplyFile};
 mod audit;
 pub mod config;
 mod consent;
@@ -60,6 +62,7 @@ pub use retention::RetentionReport;
 pub use tickets::{NewTicket, ThreadEntry, TicketFilter};
 pub use views::privacy::{AuditFilter, AuditPage, ConsentPage, Found, RequestRow};
 
+pub use sealdesk_api::{path_safe_name, ticket_files, TicketFile};
 pub use sealdesk_api::{Actor, ActorKind, Change, DeskError, DeskPort, Result, StoreFailure};
 
 use crate::config::Config;

@@ -45,6 +45,16 @@ impl QueueIndex {
         self.rows.get(&number)
     }
 
+    /// Up to `limit` ticket numbers after `after`, in order.
+    pub(crate) fn numbers_after(&self, after: TicketNo, limit: usize) -> Vec<TicketNo> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        self.rows
+            .range((Excluded(after), Unbounded))
+            .take(limit)
+            .map(|(n, _)| *n)
+            .collect()
+    }
+
     /// The highest ticket number there is.
     pub(crate) fn newest(&self) -> Option<TicketNo> {
         self.rows.keys().next_back().copied()

@@ -33,6 +33,9 @@ pub struct SessionInfo {
     pub id: u64,
     pub agent: Agent,
     pub actor: Actor,
+    /// How this agent reaches the desk's files, `sftp -P PORT NAME@HOST:` as they
+    /// connected; the ticket screen prints it before a file's path.
+    pub sftp: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq)]

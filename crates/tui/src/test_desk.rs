@@ -50,6 +50,7 @@ impl Fixture {
             id,
             agent: self.desk.find_agent(name).unwrap().unwrap(),
             actor: actor(name),
+            sftp: Some(format!("sftp -P 2222 {name}@desk.example:")),
         }
     }
 }

@@ -81,7 +81,7 @@ impl Desk {
         })
     }
 
-    fn export_content(&self, record: &ExportRecord) -> Result<Vec<u8>> {
+    pub(crate) fn export_content(&self, record: &ExportRecord) -> Result<Vec<u8>> {
         let gone = || {
             DeskError::NotFound(format!(
                 "the content of export {} was deleted (erased or expired): make a new one with `sealdesk customer export EMAIL`",

@@ -19,9 +19,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
-use sealdesk_api::{Activity, Change, DeskError, ThreadEntry, Viewer};
+use sealdesk_api::{ticket_files, Activity, Change, DeskError, ThreadEntry, Viewer};
 use sealdesk_model::sanitize;
+use sealdesk_model::{Attachment, AttachmentId, Message};
 use sealdesk_model::{MessageKind, Status, Ticket, TicketNo};
+use std::collections::HashMap;
 
 #[derive(Clone, Copy)]
 enum TicketKey {
@@ -137,6 +139,10 @@ pub(crate) struct TicketScreen {
     /// The thread's bodies wrapped for the last width drawn; dropped when the thread is
     /// re-read.
     wrapped: Option<WrappedThread>,
+    /// `sftp -P PORT NAME@HOST:`, printed before each file's path in the tree.
+    sftp: Option<String>,
+    /// The files on this agent's draft reply (uploaded to `outgoing/` or attached).
+    draft_files: Vec<Attachment>,
 }
 
 /// Message bodies and attachment lines wrapped to a width: the costly part of drawing a
@@ -149,8 +155,25 @@ struct WrappedThread {
 }
 
 impl WrappedThread {
-    fn new(thread: &[ThreadEntry], width: usize) -> WrappedThread {
+    /// `sftp` is the command's start (`sftp -P PORT NAME@HOST:`) for the line under
+    /// each file that fetches it.
+    fn new(thread: &[ThreadEntry], width: usize, sftp: Option<&str>) -> WrappedThread {
         let body_width = width.saturating_sub(2);
+        let messages: Vec<&Message> = thread
+            .iter()
+            .filter_map(|e| match e {
+                ThreadEntry::Message(m) => Some(&m.message),
+                ThreadEntry::Erased => None,
+            })
+            .collect();
+        let paths: HashMap<AttachmentId, String> = ticket_files(messages.iter().copied())
+            .into_iter()
+            .filter_map(|f| {
+                let number = messages.iter().find(|m| m.seq == f.seq)?.ticket.0;
+                let path = format!("/tickets/{number}/attachments/{}", f.name);
+                Some((f.attachment.id, path))
+            })
+            .collect();
         let bodies = thread
             .iter()
             .map(|entry| {
@@ -169,6 +192,10 @@ impl WrappedThread {
                         human_size(file.size)
                     );
                     lines.extend(wrap(&text, body_width).into_iter().map(|l| (l, true)));
+                    if let Some(path) = paths.get(&file.id) {
+                        let fetch = format!("  {}{path}", sftp.unwrap_or(""));
+                        lines.extend(wrap(&fetch, body_width).into_iter().map(|l| (l, true)));
+                    }
                 }
                 lines
             })
@@ -203,7 +230,10 @@ impl TicketScreen {
             cc: Vec::new(),
             scroll: ScrollView::default(),
             wrapped: None,
+            sftp: ctx.session.sftp.clone(),
+            draft_files: Vec::new(),
         };
+        screen.draft_files = screen.load_draft_files(ctx);
         screen.customer_label = screen.load_customer_label(ctx);
         screen.cc = screen.load_cc(ctx);
         screen.privacy_marks = ctx
@@ -215,6 +245,13 @@ impl TicketScreen {
 
     pub(crate) fn number(&self) -> TicketNo {
         self.ticket.number
+    }
+
+    fn load_draft_files(&self, ctx: &Ctx) -> Vec<Attachment> {
+        match ctx.desk.draft(&ctx.session.actor, self.ticket.number) {
+            Ok(Some(draft)) => draft.attachments,
+            _ => Vec::new(),
+        }
     }
 
     fn load_customer_label(&self, ctx: &Ctx) -> String {
@@ -240,6 +277,7 @@ impl TicketScreen {
         self.ticket = ticket;
         self.thread = thread;
         self.wrapped = None;
+        self.draft_files = self.load_draft_files(ctx);
         self.customer_label = self.load_customer_label(ctx);
         self.cc = self.load_cc(ctx);
         self.privacy_marks = ctx
@@ -489,17 +527,17 @@ impl TicketScreen {
 
     pub(crate) fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
         let theme = look.theme;
-        let header_height = 5 + u16::from(!self.cc.is_empty());
-        let [header_area, thread_area] =
-            Layout::vertical([Constraint::Length(header_height), Constraint::Fill(1)]).areas(area);
+        let header_lines = self.header_lines(theme);
+        let [header_area, thread_area] = Layout::vertical([
+            Constraint::Length(2 + header_lines.len() as u16),
+            Constraint::Fill(1),
+        ])
+        .areas(area);
         let header = Block::bordered()
             .title(format!(" {} ", self.ticket.number))
             .title_style(theme.style(Role::Title))
             .border_style(theme.style(Role::Border));
-        frame.render_widget(
-            Paragraph::new(self.header_lines(theme)).block(header),
-            header_area,
-        );
+        frame.render_widget(Paragraph::new(header_lines).block(header), header_area);
 
         let block = Block::bordered()
             .title(format!(" Thread ({}) ", self.thread.len()))
@@ -509,7 +547,11 @@ impl TicketScreen {
         frame.render_widget(block, thread_area);
         let width = inner.width as usize;
         if self.wrapped.as_ref().is_none_or(|w| w.width != width) {
-            self.wrapped = Some(WrappedThread::new(&self.thread, width));
+            self.wrapped = Some(WrappedThread::new(
+                &self.thread,
+                width,
+                self.sftp.as_deref(),
+            ));
         }
         let total = self.wrapped.as_ref().map_or(1, WrappedThread::total);
         let window = self.scroll.keep_in_view(inner.height as usize, total);
@@ -577,6 +619,18 @@ impl TicketScreen {
             lines.push(Line::from(vec![
                 Span::styled("Cc: ", muted),
                 Span::raw(sanitize::line(&self.cc.join(", ")).into_owned()),
+            ]));
+        }
+        if !self.draft_files.is_empty() {
+            let files: Vec<String> = self
+                .draft_files
+                .iter()
+                .map(|f| format!("{} ({})", sanitize::line(&f.name), human_size(f.size)))
+                .collect();
+            lines.push(Line::from(vec![
+                Span::styled("your draft carries: ", muted),
+                Span::raw(files.join(", ")),
+                Span::styled(format!("   (in /tickets/{}/outgoing/)", t.number.0), muted),
             ]));
         }
         lines
@@ -714,7 +768,7 @@ mod tests {
             theme: &theme,
             now: sealdesk_model::Timestamp::now(),
         };
-        screen.wrapped = Some(WrappedThread::new(&screen.thread, 40));
+        screen.wrapped = Some(WrappedThread::new(&screen.thread, 40, None));
         let total = screen.wrapped.as_ref().unwrap().total();
         let whole = plain(&screen.thread_lines(0..usize::MAX, &look));
         assert_eq!(whole.len(), total);
@@ -726,5 +780,71 @@ mod tests {
             }
             assert_eq!(cut, whole, "windows of {size}");
         }
+    }
+
+    /// Each file of the thread shows the command that fetches it over SFTP, under its
+    /// unique name; the files on the agent's draft are listed in the header.
+    #[test]
+    fn files_show_their_sftp_command_and_the_draft_its_files() {
+        let fx = fixture();
+        let n = fx.ticket("ann@example.com", "Ann", "Scan", "see attached");
+        let file = |name: &str| sealdesk_desk::ReplyFile {
+            name: name.into(),
+            bytes: b"%PDF".to_vec(),
+        };
+        fx.desk
+            .reply_with_files(
+                &actor("alice"),
+                n,
+                "Here.",
+                &Default::default(),
+                &[file("scan.pdf")],
+                None,
+            )
+            .unwrap();
+        fx.desk
+            .reply_with_files(
+                &actor("alice"),
+                n,
+                "Again.",
+                &Default::default(),
+                &[file("scan.pdf")],
+                None,
+            )
+            .unwrap();
+        fx.desk
+            .attach_to_draft(&actor("alice"), n, "steps.txt", "text/plain", b"1. 2.")
+            .unwrap();
+        let session = fx.session("alice", 1);
+        let ctx = Ctx {
+            desk: &*fx.desk,
+            session: &session,
+        };
+        let mut screen = TicketScreen::open(&ctx, n).unwrap();
+        let theme = Theme::default_dark();
+        let look = Look {
+            theme: &theme,
+            now: sealdesk_model::Timestamp::now(),
+        };
+        screen.wrapped = Some(WrappedThread::new(
+            &screen.thread,
+            200,
+            screen.sftp.as_deref(),
+        ));
+        let lines = plain(&screen.thread_lines(0..usize::MAX, &look));
+        for seq in [2, 3] {
+            let fetch = format!(
+                "sftp -P 2222 alice@desk.example:/tickets/{}/attachments/{seq}-scan.pdf",
+                n.0
+            );
+            assert!(lines.iter().any(|l| l.contains(&fetch)), "{lines:#?}");
+        }
+        let header = plain(&screen.header_lines(&theme));
+        assert!(
+            header
+                .iter()
+                .any(|l| l.contains("your draft carries: steps.txt") && l.contains("outgoing")),
+            "{header:#?}"
+        );
     }
 }

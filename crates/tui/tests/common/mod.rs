@@ -63,6 +63,7 @@ impl Fixture {
             id,
             agent: self.desk.store().agent_by_name(name).unwrap().unwrap(),
             actor: actor(name),
+            sftp: None,
         }
     }
 
