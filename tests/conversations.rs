@@ -237,7 +237,7 @@ fn each_support_address_answers_from_itself_with_its_signature_and_the_agents() 
     assert_eq!(addresses(&out.to_mailboxes), vec!["ben@example.com"]);
     assert!(
         out.text
-            .contains("Ten cost less.\n\n-- \nAlice, for Ben\nSales, ticket 2\n"),
+            .contains("Ten cost less.\n\n-- \nAlice, for Ben\nSales, ticket #2\n"),
         "{}",
         out.text
     );
