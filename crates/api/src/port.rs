@@ -63,6 +63,10 @@ pub trait DeskPort: Send + Sync {
         number: TicketNo,
         override_reason: Option<&str>,
     ) -> Result<Message>;
+    /// Replies by `actor` on `number` still waiting out `mail.send_delay`: (seq, due).
+    fn undoable_replies(&self, actor: &Actor, number: TicketNo) -> Result<Vec<(u32, Timestamp)>>;
+    /// Takes a waiting reply back: it leaves the thread and is the draft again.
+    fn unsend(&self, actor: &Actor, number: TicketNo, seq: u32) -> Result<Draft>;
 
     // Presence.
     fn set_presence(&self, session: u64, agent: &str, at: Option<(TicketNo, Activity)>);

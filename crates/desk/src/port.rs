@@ -130,6 +130,14 @@ impl sealdesk_api::DeskPort for Desk {
         Desk::send_draft(self, actor, number, override_reason)
     }
 
+    fn undoable_replies(&self, actor: &Actor, number: TicketNo) -> Result<Vec<(u32, Timestamp)>> {
+        Desk::undoable_replies(self, actor, number)
+    }
+
+    fn unsend(&self, actor: &Actor, number: TicketNo, seq: u32) -> Result<Draft> {
+        Desk::unsend(self, actor, number, seq)
+    }
+
     fn set_presence(&self, session: u64, agent: &str, at: Option<(TicketNo, Activity)>) {
         Desk::set_presence(self, session, agent, at)
     }

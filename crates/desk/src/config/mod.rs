@@ -90,6 +90,9 @@ pub struct MailConfig {
     pub idle_timeout_seconds: u64,
     /// Seconds from MAIL to the final dot of one message (read at start).
     pub message_timeout_seconds: u64,
+    /// Seconds a reply waits before the outbox may send it, in which the agent can take
+    /// it back (`u` on the ticket); 0: sent at once, no undo.
+    pub send_delay: u64,
 }
 
 impl Default for MailConfig {
@@ -105,6 +108,7 @@ impl Default for MailConfig {
             max_connections_per_address: 20,
             idle_timeout_seconds: 20,
             message_timeout_seconds: 600,
+            send_delay: 10,
         }
     }
 }
@@ -260,6 +264,9 @@ impl Config {
             if !sealdesk_model::is_plausible_email(a) {
                 return Err(format!("mail.ingest: {a:?} is not an email address"));
             }
+        }
+        if self.mail.send_delay > 3600 {
+            return Err("mail.send_delay is in seconds, at most 3600 (an hour): e.g. 10".into());
         }
         if let Some(relay) = &self.mail.relay {
             if !(relay.starts_with("smtp://") || relay.starts_with("smtps://")) {
