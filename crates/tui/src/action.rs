@@ -5,7 +5,7 @@
 use super::popups::{FormAnswer, Popup};
 use super::screens::queue::StatusFilter;
 use super::screens::request::RequestStep;
-use sealdesk_model::{CustomerId, MessageKind, Priority, RequestId, RequestKind, Status, TicketNo};
+use sealdesk_model::{CustomerId, Priority, RequestId, RequestKind, Status, TicketNo};
 
 pub(crate) enum Action {
     Quit,
@@ -56,8 +56,8 @@ pub(crate) enum Choice {
     MergeTarget(String),
     /// Confirmed: merge the ticket on screen into this one.
     Merge(TicketNo),
-    /// Reply or note text, from the editor.
-    Send(MessageKind, String),
+    /// Take this file (by name) off the draft being written on the ticket on screen.
+    Detach(String),
     StatusFilter(StatusFilter),
     /// The tag to filter the queue by, as typed; empty clears the filter.
     TagFilter(String),

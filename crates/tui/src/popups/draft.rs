@@ -139,6 +139,9 @@ pub(crate) struct Draft {
     col: usize,
     /// Bytes of text, counting each line break as one.
     len: usize,
+    /// Goes up with every change to the text, so the editor can tell a key that
+    /// changed it (to be saved) from one that only moved the cursor.
+    version: u64,
     /// The view: the first screen row shown (a line and which of its wrapped rows),
     /// the rows last drawn, and the width lines wrap at (none before the first draw).
     top: usize,
@@ -156,6 +159,7 @@ impl Draft {
             row: 0,
             col: 0,
             len: 0,
+            version: 0,
             top: 0,
             top_part: 0,
             page: 10,
@@ -175,6 +179,10 @@ impl Draft {
     #[cfg(test)]
     pub(super) fn lines(&self) -> &[String] {
         &self.lines
+    }
+
+    pub(super) fn version(&self) -> u64 {
+        self.version
     }
 
     pub(super) fn is_empty(&self) -> bool {
@@ -198,6 +206,7 @@ impl Draft {
         self.lines[self.row].insert(self.col, c);
         self.col += c.len_utf8();
         self.len += c.len_utf8();
+        self.version = self.version.wrapping_add(1);
         let after = self.pos();
         match self.history.open(Kind::Typing) {
             Some(step) if step.after == before => {
@@ -282,6 +291,7 @@ impl Draft {
                 .expect("a character before the cursor");
             line.replace_range(start..self.col, "");
             self.len -= self.col - start;
+            self.version = self.version.wrapping_add(1);
             self.col = start;
             let after = self.pos();
             match self.history.open(Kind::Backspace) {
@@ -318,6 +328,7 @@ impl Draft {
             let end = next_boundary(line, self.col);
             let removed: String = line.drain(self.col..end).collect();
             self.len -= end - self.col;
+            self.version = self.version.wrapping_add(1);
             match self.history.open(Kind::Delete) {
                 Some(step) if step.at == at => {
                     step.removed.push_str(&removed);
@@ -483,6 +494,7 @@ impl Draft {
             self.col = col;
         }
         self.len += text.len();
+        self.version = self.version.wrapping_add(1);
     }
 
     /// Removes the text from `from` to `to` (which is not before it), puts the cursor at
@@ -506,6 +518,7 @@ impl Draft {
             removed
         };
         self.len -= removed.len();
+        self.version = self.version.wrapping_add(1);
         self.set_pos(from);
         removed
     }

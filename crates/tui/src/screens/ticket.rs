@@ -2,6 +2,12 @@
 //! assign, status, priority, tags, merge), plus the customer's consent (`C`) and "this
 //! mail is a privacy request" (`P`).
 //!
+//! Replies and notes are written in an editor pane below the thread (beside it on a wide
+//! terminal), so the thread stays readable while writing. What is written is the
+//! agent's draft, kept by the desk: saved a moment after typing stops, at once on Esc
+//! and when the session ends, and brought back by `r` / `n`. A reply sent waits
+//! `mail.send_delay` in the outbox, in which `u` takes it back into the draft.
+//!
 //! Inbound mail, replies and internal notes must never be mistaken for each other, so
 //! each entry has a role-coloured header line and gutter *and* a word saying what it is
 //! ("inbound", "reply", "note"), which survives a monochrome terminal.
@@ -11,7 +17,7 @@ use crate::action::{Action, Choice};
 use crate::display::{delivery, human_size, priority_role, status_role, when, wrap};
 use crate::event::{KeyCode, KeyEvent};
 use crate::keymap::{self, bind, ch, key, lookup, Binding, HelpSection};
-use crate::popups::{Confirm, Editor, Picker, Popup, Prompt};
+use crate::popups::{Confirm, Editor, EditorEvent, Picker, Popup, Prompt};
 use crate::privacy;
 use crate::theme::{Role, Theme};
 use crate::widgets::list::{self, ScrollView, Words};
@@ -21,7 +27,14 @@ use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 use sealdesk_api::{Activity, Change, DeskError, ThreadEntry, Viewer};
 use sealdesk_model::sanitize;
-use sealdesk_model::{MessageKind, Status, Ticket, TicketNo};
+use sealdesk_model::{Draft, MessageKind, Status, Ticket, TicketNo, Timestamp};
+use std::time::Duration;
+
+/// How long after the last key a draft is saved (the clock ticks once a second, so a
+/// draft is saved 1.5 to 2.5 s after typing stops).
+const SAVE_AFTER: Duration = Duration::from_millis(1500);
+/// From this width the editor sits beside the thread rather than below it.
+const SIDE_BY_SIDE: u16 = 140;
 
 #[derive(Clone, Copy)]
 enum TicketKey {
@@ -36,6 +49,7 @@ enum TicketKey {
     Customer,
     Consent,
     PrivacyRequest,
+    Unsend,
     Back,
 }
 
@@ -94,6 +108,12 @@ const KEYS: &[Binding<TicketKey>] = &[
         None,
     ),
     bind(
+        &[ch('u')],
+        TicketKey::Unsend,
+        "undo send: the reply still waiting becomes the draft",
+        None,
+    ),
+    bind(
         &[key(KeyCode::Esc), ch('q')],
         TicketKey::Back,
         "back",
@@ -102,11 +122,9 @@ const KEYS: &[Binding<TicketKey>] = &[
 ];
 
 pub(super) fn help() -> Vec<HelpSection> {
-    vec![list::help_section("Ticket", &MOVES, KEYS)]
-}
-
-pub(super) fn hints() -> Vec<(String, &'static str)> {
-    keymap::hints(KEYS)
+    let mut sections = vec![list::help_section("Ticket", &MOVES, KEYS)];
+    sections.extend(Editor::help());
+    sections
 }
 
 pub(crate) struct TicketScreen {
@@ -115,9 +133,14 @@ pub(crate) struct TicketScreen {
     customer_label: String,
     /// Restriction and withdrawn or refused consents of the customer, in words.
     privacy_marks: Vec<String>,
-    /// A reply refused because the customer is restricted, waiting for an admin's
-    /// reason to send it anyway.
-    refused_reply: Option<String>,
+    /// The draft was refused because the customer is restricted: an admin's reason to
+    /// send it anyway is being asked for.
+    override_asked: bool,
+    /// The reply or note being written, if the editor is open (boxed: it is large next
+    /// to the rest of the screen).
+    editor: Option<Box<Editor>>,
+    /// This agent's replies still waiting out `mail.send_delay`: (seq, when it goes).
+    undoable: Vec<(u32, Timestamp)>,
     /// Other sessions on this ticket.
     viewers: Vec<Viewer>,
     /// The thread lines in view; it follows the end, so new messages show up.
@@ -186,12 +209,18 @@ impl TicketScreen {
             thread,
             customer_label: String::new(),
             privacy_marks: Vec::new(),
-            refused_reply: None,
+            override_asked: false,
+            editor: None,
+            undoable: Vec::new(),
             viewers: ctx.desk.viewers(number, ctx.session.id),
             scroll: ScrollView::default(),
             wrapped: None,
         };
         screen.customer_label = screen.load_customer_label(ctx);
+        screen.undoable = ctx
+            .desk
+            .undoable_replies(&ctx.session.actor, number)
+            .unwrap_or_default();
         screen.privacy_marks = ctx
             .desk
             .privacy_marks(&screen.ticket.customer)
@@ -220,6 +249,11 @@ impl TicketScreen {
         self.thread = thread;
         self.wrapped = None;
         self.customer_label = self.load_customer_label(ctx);
+        self.undoable = ctx
+            .desk
+            .undoable_replies(&ctx.session.actor, self.ticket.number)
+            .unwrap_or_default();
+        self.reload_draft_files(ctx);
         self.privacy_marks = ctx
             .desk
             .privacy_marks(&self.ticket.customer)
@@ -229,12 +263,17 @@ impl TicketScreen {
 
     pub(crate) fn handle_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
         let n = self.ticket.number;
+        if let Some(editor) = &mut self.editor {
+            let event = editor.handle(pressed);
+            return self.editor_event(ctx, event);
+        }
         if self.scroll.handle_key(pressed).is_some() {
             return None;
         }
         match lookup(KEYS, pressed)? {
-            TicketKey::Reply => Some(Editor::new(MessageKind::Outbound, n).open()),
-            TicketKey::Note => Some(Editor::new(MessageKind::Note, n).open()),
+            TicketKey::Reply => self.open_editor(ctx, MessageKind::Outbound),
+            TicketKey::Note => self.open_editor(ctx, MessageKind::Note),
+            TicketKey::Unsend => self.unsend(ctx),
             TicketKey::Take => {
                 let me = ctx.session.agent.name.as_str();
                 let result = ctx.desk.assign(&ctx.session.actor, n, Some(me));
@@ -339,58 +378,19 @@ impl TicketScreen {
                 desk.merge(actor, n, into),
                 format!("{n} merged into {into}"),
             ),
-            Choice::Send(kind, text) => {
-                let sent = match kind {
-                    MessageKind::Note => desk.add_note(actor, n, &text),
-                    _ => desk.add_reply(actor, n, &text),
-                };
-                match sent {
-                    Ok(_) => {
-                        self.scroll.follow_end();
-                        let done = match kind {
-                            MessageKind::Note => format!("note added to {n}"),
-                            _ => format!("reply to {n} queued for sending"),
-                        };
-                        self.after(ctx, Ok(()), done)
-                    }
-                    // A restricted customer: an admin may send it anyway, with a reason.
-                    Err(e)
-                        if kind == MessageKind::Outbound
-                            && ctx.session.agent.role == sealdesk_model::AgentRole::Admin
-                            && matches!(desk.reply_refusal(n), Ok(Some(_))) =>
-                    {
-                        self.refused_reply = Some(text);
-                        Some(Action::popup(Popup::Prompt(
-                            Prompt::new(
-                                "Customer restricted: reason to send anyway (audited as an override)",
-                                "",
-                                |reason| Action::Choice(Choice::ReplyOverride(reason)),
-                            )
-                            .with_detail(e.to_string()),
-                        )))
-                    }
-                    // Reopen the editor with the draft, so nothing typed is lost.
-                    Err(e) => {
-                        let error = Some(format!("not sent: {e}"));
-                        Some(Editor::with_draft(kind, n, &text, error).open())
-                    }
-                }
-            }
             Choice::ReplyOverride(reason) => {
-                let text = self.refused_reply.take()?;
-                match desk.add_reply_overriding(actor, n, &text, Some(&reason)) {
-                    Ok(_) => {
-                        self.scroll.follow_end();
-                        self.after(
-                            ctx,
-                            Ok(()),
-                            format!("reply to {n} queued for sending (override audited)"),
-                        )
-                    }
-                    Err(e) => {
-                        let error = Some(format!("not sent: {e}"));
-                        Some(Editor::with_draft(MessageKind::Outbound, n, &text, error).open())
-                    }
+                self.override_asked = false;
+                self.send(ctx, Some(&reason))
+            }
+            Choice::Detach(name) => {
+                let result = desk.detach_from_draft(actor, n, &name);
+                self.reload_draft_files(ctx);
+                match result {
+                    Ok(()) => Some(Action::Info(format!(
+                        "{} taken off the draft",
+                        sanitize::line(&name)
+                    ))),
+                    Err(e) => Some(Action::Error(e.to_string())),
                 }
             }
             Choice::NewRequest(kind) => {
@@ -401,6 +401,295 @@ impl TicketScreen {
                 })
             }
             _ => None,
+        }
+    }
+
+    /// True while the editor is open: keys are typed into it.
+    pub(crate) fn editing(&self) -> bool {
+        self.editor.is_some()
+    }
+
+    pub(crate) fn hints(&self) -> Vec<(String, &'static str)> {
+        match &self.editor {
+            Some(editor) => editor.hints(),
+            None => keymap::hints(KEYS),
+        }
+    }
+
+    pub(crate) fn paste(&mut self, ctx: &Ctx, text: &str) -> Option<Action> {
+        let event = self.editor.as_mut()?.paste(text);
+        self.editor_event(ctx, event)
+    }
+
+    /// Opens the editor on this agent's draft if there is one (whatever `r` or `n` was
+    /// pressed: one draft per agent and ticket), else on a new `kind`; a reply's
+    /// To/Cc/Bcc come from the draft, else from the ticket's defaults.
+    fn open_editor(&mut self, ctx: &Ctx, kind: MessageKind) -> Option<Action> {
+        let (desk, actor, n) = (ctx.desk, &ctx.session.actor, self.ticket.number);
+        let draft = match desk.draft(actor, n) {
+            Ok(draft) => draft,
+            Err(e) => return Some(Action::Error(e.to_string())),
+        };
+        let said = draft.as_ref().map(|d| match d.kind {
+            MessageKind::Note => "your draft note is back",
+            _ => "your draft reply is back",
+        });
+        self.editor = Some(Box::new(self.editor_for(ctx, kind, draft)));
+        self.update_warning(ctx);
+        said.map(|text| Action::Info(text.to_string()))
+    }
+
+    fn editor_for(&self, ctx: &Ctx, kind: MessageKind, draft: Option<Draft>) -> Editor {
+        let n = self.ticket.number;
+        let draft = draft.unwrap_or_else(|| {
+            let mut d = Draft::new(n, &ctx.session.agent.name, Timestamp::now());
+            d.kind = kind;
+            d
+        });
+        let mut parties = draft.parties.clone();
+        if draft.kind != MessageKind::Note && parties.to.is_empty() {
+            parties = ctx
+                .desk
+                .reply_parties(&ctx.session.actor, n)
+                .unwrap_or_default();
+        }
+        Editor::new(draft.kind, n, &draft.body, &parties, draft.attachments)
+    }
+
+    /// What the editor asked for.
+    fn editor_event(&mut self, ctx: &Ctx, event: EditorEvent) -> Option<Action> {
+        let n = self.ticket.number;
+        match event {
+            EditorEvent::Stay | EditorEvent::Edited => None,
+            EditorEvent::Scroll(step) => {
+                self.scroll.apply(step);
+                None
+            }
+            EditorEvent::Keep => {
+                let kept = self.save_draft(ctx);
+                let editor = self.editor.take()?;
+                match kept {
+                    Err(e) => {
+                        self.editor = Some(editor);
+                        Some(Action::Error(format!("draft not saved: {e}")))
+                    }
+                    Ok(false) => None,
+                    Ok(true) => {
+                        let key = match editor.kind() {
+                            MessageKind::Note => "n",
+                            _ => "r",
+                        };
+                        Some(Action::Info(format!(
+                            "draft on {n} kept: {key} to go on writing, Ctrl-X in the editor to discard it"
+                        )))
+                    }
+                }
+            }
+            EditorEvent::Discard => match ctx.desk.discard_draft(&ctx.session.actor, n) {
+                Ok(()) => {
+                    self.editor = None;
+                    Some(Action::Info(format!("draft on {n} discarded")))
+                }
+                Err(e) => Some(Action::Error(e.to_string())),
+            },
+            EditorEvent::Detach => {
+                let files = self.editor.as_ref()?.files();
+                let items = files
+                    .iter()
+                    .map(|f| {
+                        (
+                            format!("{} ({})", sanitize::line(&f.name), human_size(f.size)),
+                            Action::Choice(Choice::Detach(f.name.clone())),
+                        )
+                    })
+                    .collect();
+                let picker = Picker::new("Take which file off the draft?", items, 0);
+                Some(Action::popup(Popup::Picker(picker)))
+            }
+            EditorEvent::Send => self.send(ctx, None),
+        }
+    }
+
+    /// Saves what the editor holds as the agent's draft; `Ok(true)` if a draft is kept
+    /// (a blank one is removed instead).
+    fn save_draft(&mut self, ctx: &Ctx) -> Result<bool, DeskError> {
+        let Some(editor) = &mut self.editor else {
+            return Ok(false);
+        };
+        let kept = ctx.desk.save_draft(
+            &ctx.session.actor,
+            self.ticket.number,
+            editor.kind(),
+            &editor.body(),
+            &editor.typed_parties(),
+        )?;
+        editor.saved();
+        Ok(kept.is_some())
+    }
+
+    /// Sends the draft: the addresses checked, the text saved, then sent by the desk.
+    /// A refusal keeps the editor open with the reason; a restricted customer lets an
+    /// admin give a reason to send anyway.
+    fn send(&mut self, ctx: &Ctx, override_reason: Option<&str>) -> Option<Action> {
+        let (desk, actor, n) = (ctx.desk, &ctx.session.actor, self.ticket.number);
+        let editor = self.editor.as_mut()?;
+        let kind = editor.kind();
+        let parties = match editor.parties() {
+            Ok(parties) => parties,
+            Err(problem) => {
+                editor.set_error(format!("not sent: {problem}"));
+                return None;
+            }
+        };
+        let saved = desk.save_draft(actor, n, kind, &editor.body(), &parties);
+        let sent = saved.and_then(|_| desk.send_draft(actor, n, override_reason));
+        match sent {
+            Ok(_) => {
+                self.editor = None;
+                self.scroll.follow_end();
+                let delay = self.undoable.len();
+                let result = self.reload(ctx);
+                let done = match kind {
+                    MessageKind::Note => format!("note added to {n}"),
+                    _ if self.undoable.len() > delay => {
+                        format!("reply to {n} queued: u to take it back before it goes")
+                    }
+                    _ => format!("reply to {n} queued for sending"),
+                };
+                let done = match override_reason {
+                    Some(_) => format!("{done} (override audited)"),
+                    None => done,
+                };
+                Some(match result {
+                    Ok(_) => Action::Info(done),
+                    Err(e) => Action::Error(e.to_string()),
+                })
+            }
+            // A restricted customer: an admin may send it anyway, with a reason.
+            Err(e)
+                if kind == MessageKind::Outbound
+                    && override_reason.is_none()
+                    && ctx.session.agent.role == sealdesk_model::AgentRole::Admin
+                    && matches!(desk.reply_refusal(n), Ok(Some(_))) =>
+            {
+                self.override_asked = true;
+                Some(Action::popup(Popup::Prompt(
+                    Prompt::new(
+                        "Customer restricted: reason to send anyway (audited as an override)",
+                        "",
+                        |reason| Action::Choice(Choice::ReplyOverride(reason)),
+                    )
+                    .with_detail(e.to_string()),
+                )))
+            }
+            Err(e) => {
+                if let Some(editor) = &mut self.editor {
+                    editor.set_error(format!("not sent: {e}"));
+                }
+                None
+            }
+        }
+    }
+
+    /// `u`: takes back the newest reply still waiting to go out; it becomes the draft
+    /// again, in the editor.
+    fn unsend(&mut self, ctx: &Ctx) -> Option<Action> {
+        let n = self.ticket.number;
+        let now = Timestamp::now();
+        let Some(&(seq, _)) = self.undoable.iter().rev().find(|(_, due)| *due > now) else {
+            return Some(Action::Error(format!(
+                "no reply of yours on {n} is waiting to go out: nothing to take back"
+            )));
+        };
+        match ctx.desk.unsend(&ctx.session.actor, n, seq) {
+            Ok(draft) => {
+                let _ = self.reload(ctx);
+                self.editor = Some(Box::new(self.editor_for(
+                    ctx,
+                    MessageKind::Outbound,
+                    Some(draft),
+                )));
+                self.update_warning(ctx);
+                Some(Action::Info(format!(
+                    "reply taken back: it was not sent and is your draft on {n} again"
+                )))
+            }
+            Err(e) => {
+                let _ = self.reload(ctx);
+                Some(Action::Error(e.to_string()))
+            }
+        }
+    }
+
+    /// Files may be attached to the draft while it is open (over SFTP): the editor
+    /// lists what the desk holds.
+    fn reload_draft_files(&mut self, ctx: &Ctx) {
+        let Some(editor) = &mut self.editor else {
+            return;
+        };
+        if let Ok(draft) = ctx.desk.draft(&ctx.session.actor, self.ticket.number) {
+            editor.set_files(draft.map(|d| d.attachments).unwrap_or_default());
+        }
+    }
+
+    /// Warns in the editor when another agent is replying here, or keeps a draft.
+    fn update_warning(&mut self, ctx: &Ctx) {
+        let Some(editor) = &mut self.editor else {
+            return;
+        };
+        let mut others: Vec<String> = self
+            .viewers
+            .iter()
+            .filter(|v| v.activity == Activity::Replying)
+            .map(|v| format!("{} is replying now", sanitize::line(&v.agent)))
+            .collect();
+        let drafting = ctx
+            .desk
+            .drafting_on(&ctx.session.actor, self.ticket.number)
+            .unwrap_or_default();
+        for name in drafting {
+            let replying = self
+                .viewers
+                .iter()
+                .any(|v| v.agent == name && v.activity == Activity::Replying);
+            if !replying {
+                others.push(format!("{} keeps a draft here", sanitize::line(&name)));
+            }
+        }
+        editor.set_warning((!others.is_empty()).then(|| {
+            format!(
+                "careful: {} — read the thread before sending",
+                others.join(", ")
+            )
+        }));
+    }
+
+    /// Once a second: a draft not saved for [`SAVE_AFTER`] is saved.
+    pub(crate) fn tick(&mut self, ctx: &Ctx) -> Option<Action> {
+        let due = self
+            .editor
+            .as_ref()
+            .and_then(|e| e.edited())
+            .is_some_and(|at| at.elapsed() >= SAVE_AFTER);
+        if !due {
+            return None;
+        }
+        match self.save_draft(ctx) {
+            Ok(_) => None,
+            Err(e) => {
+                if let Some(editor) = &mut self.editor {
+                    editor.set_error(format!("draft not saved: {e}"));
+                }
+                None
+            }
+        }
+    }
+
+    /// The session ends (quit, disconnect, shutdown): the draft is saved now.
+    pub(crate) fn end(&mut self, ctx: &Ctx) {
+        if self.editor.as_ref().and_then(|e| e.edited()).is_some() {
+            // Nobody is left to tell if it fails; the last save stands.
+            let _ = self.save_draft(ctx);
         }
     }
 
@@ -445,26 +734,61 @@ impl TicketScreen {
     /// Re-reads everything, after changes may have been missed.
     pub(crate) fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
         self.viewers = ctx.desk.viewers(self.ticket.number, ctx.session.id);
+        self.update_warning(ctx);
         let problem = self.reload(ctx).err();
         problem.map(|e| Action::Error(e.to_string()))
     }
 
     pub(crate) fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
         match change {
-            Change::Ticket(n) if *n == self.ticket.number => match self.reload(ctx) {
-                Ok(true) => Some(Action::Info(format!("{n} was updated"))),
-                Ok(false) => None,
-                Err(e) => Some(Action::Error(e.to_string())),
-            },
+            Change::Ticket(n) if *n == self.ticket.number => {
+                let reloaded = self.reload(ctx);
+                self.update_warning(ctx);
+                match reloaded {
+                    Ok(true) => Some(Action::Info(format!("{n} was updated"))),
+                    Ok(false) => None,
+                    Err(e) => Some(Action::Error(e.to_string())),
+                }
+            }
             Change::Presence(n) if *n == self.ticket.number => {
                 self.viewers = ctx.desk.viewers(*n, ctx.session.id);
+                self.update_warning(ctx);
                 None
             }
             _ => None,
         }
     }
 
+    /// The header and thread, with the editor below them (beside them from
+    /// [`SIDE_BY_SIDE`] columns) while it is open.
     pub(crate) fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
+        let (ticket_area, editor_area) = match &self.editor {
+            None => (area, None),
+            Some(_) if area.width >= SIDE_BY_SIDE => {
+                let [left, right] =
+                    Layout::horizontal([Constraint::Percentage(50), Constraint::Fill(1)])
+                        .areas(area);
+                (left, Some(right))
+            }
+            Some(editor) => {
+                // The thread keeps at least a few lines; the editor takes about half.
+                let below_header = area.height.saturating_sub(5);
+                let wanted = (below_header / 2).max(editor.min_height());
+                let height = wanted
+                    .min(below_header.saturating_sub(4))
+                    .max(below_header.min(5));
+                let [top, bottom] =
+                    Layout::vertical([Constraint::Fill(1), Constraint::Length(height)]).areas(area);
+                (top, Some(bottom))
+            }
+        };
+        self.draw_ticket(frame, ticket_area, look);
+        if let (Some(editor), Some(editor_area)) = (&mut self.editor, editor_area) {
+            editor.draw(frame, editor_area, look.theme);
+        }
+    }
+
+    fn draw_ticket(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
         let theme = look.theme;
         let [header_area, thread_area] =
             Layout::vertical([Constraint::Length(5), Constraint::Fill(1)]).areas(area);
@@ -477,10 +801,23 @@ impl TicketScreen {
             header_area,
         );
 
+        let mut title = vec![Span::styled(
+            format!(" Thread ({}) ", self.thread.len()),
+            theme.style(Role::Title),
+        )];
+        if let Some(left) = self.undo_window(look.now) {
+            title.push(Span::styled(
+                format!("sending in {left} s — u to undo "),
+                theme.style(Role::DueSoon),
+            ));
+        }
+        let focus = match self.editor {
+            Some(_) => Role::Border,
+            None => Role::BorderFocused,
+        };
         let block = Block::bordered()
-            .title(format!(" Thread ({}) ", self.thread.len()))
-            .title_style(theme.style(Role::Title))
-            .border_style(theme.style(Role::BorderFocused));
+            .title(Line::from(title))
+            .border_style(theme.style(focus));
         let inner = block.inner(thread_area);
         frame.render_widget(block, thread_area);
         let width = inner.width as usize;
@@ -491,6 +828,16 @@ impl TicketScreen {
         let window = self.scroll.keep_in_view(inner.height as usize, total);
         let visible = self.thread_lines(window, look);
         frame.render_widget(Paragraph::new(visible), inner);
+    }
+
+    /// Seconds until the newest reply that can still be taken back goes out.
+    fn undo_window(&self, now: Timestamp) -> Option<i64> {
+        let wall = Timestamp::now().0.max(now.0);
+        self.undoable
+            .iter()
+            .map(|&(_, due)| due.0 - wall)
+            .filter(|&left| left > 0)
+            .max()
     }
 
     fn header_lines(&self, theme: &Theme) -> Vec<Line<'static>> {
