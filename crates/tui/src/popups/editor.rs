@@ -218,8 +218,7 @@ const EDIT_KEYS: &[Binding<EditKey>] = &[
 
 /// The editor's footer, naming keys from [`KEYS`] and [`EDIT_KEYS`] (a test holds it to
 /// them).
-const FOOTER: &str =
-    "Ctrl-S: send   Esc: keep draft   Ctrl-X: discard   Ctrl-Z: undo   Alt-Up: scroll thread";
+const FOOTER: &str = "Ctrl-S: send   Esc: keep draft   Ctrl-X: discard   Alt-Up: scroll thread";
 
 #[derive(Clone, Copy)]
 enum DiscardKey {

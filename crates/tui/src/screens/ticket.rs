@@ -598,7 +598,7 @@ impl TicketScreen {
         let now = Timestamp::now();
         let Some(&(seq, _)) = self.undoable.iter().rev().find(|(_, due)| *due > now) else {
             return Some(Action::Error(format!(
-                "no reply of yours on {n} is waiting to go out: nothing to take back"
+                "nothing to take back: no reply of yours on {n} is waiting to go out"
             )));
         };
         match ctx.desk.unsend(&ctx.session.actor, n, seq) {
