@@ -101,9 +101,36 @@ fn a_draft_survives_a_dropped_connection_and_a_server_restart() {
         "{screen}"
     );
     assert!(screen.contains("To: ann@example.com"), "{screen}");
-    // Typing goes on at the end of it.
-    alice.type_text(" Thanks!");
-    alice.wait_for("on the way. Thanks!");
+    // Typing goes on at the end of it. At 80×24 a long line wraps by words inside the
+    // editor, and the thread stays in view above it.
+    alice.resize(80, 24);
+    alice.type_text(" Thanks! He will bring a new fuser and take the old one away for recycling.");
+    let (screen, _) = alice.wait_until(
+        "the wrapped line at 80 columns",
+        Duration::from_secs(10),
+        |s| s.contains("recycling.") && s.lines().next().is_some_and(|l| l.chars().count() == 80),
+    );
+    assert!(
+        screen.contains("It burns."),
+        "the thread is visible: {screen}"
+    );
+    assert!(screen.contains("Thread (1)"), "{screen}");
+    let body: Vec<String> = screen
+        .lines()
+        .skip_while(|l| !l.contains("Bcc:"))
+        .skip(1)
+        .map(|l| {
+            l.trim_matches(|c: char| c == '│' || c.is_whitespace())
+                .to_string()
+        })
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(
+        body.join(" "),
+        "Please unplug it, a technician is on the way. Thanks! He will bring a new fuser and take the old one away for recycling.",
+        "{screen}"
+    );
+    assert!(body.len() >= 2, "wrapped: {screen}");
     alice.send_keys("C-s");
     alice.wait_for("u to undo");
     assert_eq!(outbound_count(&desk, 1), 1);

@@ -327,6 +327,11 @@ impl Editor {
         self.text.text()
     }
 
+    /// Something written or attached: a draft worth keeping.
+    pub(crate) fn has_content(&self) -> bool {
+        !self.text.text().trim().is_empty() || !self.files.is_empty()
+    }
+
     pub(crate) fn files(&self) -> &[Attachment] {
         &self.files
     }

@@ -466,7 +466,11 @@ impl TicketScreen {
                 None
             }
             EditorEvent::Keep => {
-                let kept = self.save_draft(ctx);
+                // Saved already if nothing changed since (or never written: no draft).
+                let kept = match self.editor.as_ref()?.edited() {
+                    Some(_) => self.save_draft(ctx),
+                    None => Ok(self.editor.as_ref()?.has_content()),
+                };
                 let editor = self.editor.take()?;
                 match kept {
                     Err(e) => {
