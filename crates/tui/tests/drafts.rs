@@ -94,6 +94,7 @@ fn esc_keeps_the_draft_r_brings_it_back_and_the_queue_marks_it() {
     let s = screen(&mut app);
     assert!(s.contains("draft on #1 kept"), "{s}");
     assert!(!s.contains("Reply to #1"), "{s}");
+    assert!(s.contains("✎ your draft reply: r or n to go on"), "{s}");
     let draft = fx.desk.draft(&actor("alice"), n).unwrap().unwrap();
     assert_eq!(draft.body, "Unplug it.\nThen wait");
     assert_eq!(draft.parties.to, ["ann@example.com"]);

@@ -133,14 +133,14 @@ pub(crate) struct TicketScreen {
     customer_label: String,
     /// Restriction and withdrawn or refused consents of the customer, in words.
     privacy_marks: Vec<String>,
-    /// The draft was refused because the customer is restricted: an admin's reason to
-    /// send it anyway is being asked for.
-    override_asked: bool,
     /// The reply or note being written, if the editor is open (boxed: it is large next
     /// to the rest of the screen).
     editor: Option<Box<Editor>>,
     /// This agent's replies still waiting out `mail.send_delay`: (seq, when it goes).
     undoable: Vec<(u32, Timestamp)>,
+    /// While the editor is closed: this agent's draft here, in words ("draft reply,
+    /// 2 files"), for the thread's title.
+    draft_summary: Option<String>,
     /// Other sessions on this ticket.
     viewers: Vec<Viewer>,
     /// The thread lines in view; it follows the end, so new messages show up.
@@ -209,9 +209,9 @@ impl TicketScreen {
             thread,
             customer_label: String::new(),
             privacy_marks: Vec::new(),
-            override_asked: false,
             editor: None,
             undoable: Vec::new(),
+            draft_summary: None,
             viewers: ctx.desk.viewers(number, ctx.session.id),
             scroll: ScrollView::default(),
             wrapped: None,
@@ -221,6 +221,7 @@ impl TicketScreen {
             .desk
             .undoable_replies(&ctx.session.actor, number)
             .unwrap_or_default();
+        screen.reload_draft_files(ctx);
         screen.privacy_marks = ctx
             .desk
             .privacy_marks(&screen.ticket.customer)
@@ -378,10 +379,7 @@ impl TicketScreen {
                 desk.merge(actor, n, into),
                 format!("{n} merged into {into}"),
             ),
-            Choice::ReplyOverride(reason) => {
-                self.override_asked = false;
-                self.send(ctx, Some(&reason))
-            }
+            Choice::ReplyOverride(reason) => self.send(ctx, Some(&reason)),
             Choice::Detach(name) => {
                 let result = desk.detach_from_draft(actor, n, &name);
                 self.reload_draft_files(ctx);
@@ -472,6 +470,7 @@ impl TicketScreen {
                     None => Ok(self.editor.as_ref()?.has_content()),
                 };
                 let editor = self.editor.take()?;
+                self.reload_draft_files(ctx);
                 match kept {
                     Err(e) => {
                         self.editor = Some(editor);
@@ -492,6 +491,7 @@ impl TicketScreen {
             EditorEvent::Discard => match ctx.desk.discard_draft(&ctx.session.actor, n) {
                 Ok(()) => {
                     self.editor = None;
+                    self.reload_draft_files(ctx);
                     Some(Action::Info(format!("draft on {n} discarded")))
                 }
                 Err(e) => Some(Action::Error(e.to_string())),
@@ -551,11 +551,11 @@ impl TicketScreen {
             Ok(_) => {
                 self.editor = None;
                 self.scroll.follow_end();
-                let delay = self.undoable.len();
+                let waiting_before = self.undoable.len();
                 let result = self.reload(ctx);
                 let done = match kind {
                     MessageKind::Note => format!("note added to {n}"),
-                    _ if self.undoable.len() > delay => {
+                    _ if self.undoable.len() > waiting_before => {
                         format!("reply to {n} queued: u to take it back before it goes")
                     }
                     _ => format!("reply to {n} queued for sending"),
@@ -576,7 +576,6 @@ impl TicketScreen {
                     && ctx.session.agent.role == sealdesk_model::AgentRole::Admin
                     && matches!(desk.reply_refusal(n), Ok(Some(_))) =>
             {
-                self.override_asked = true;
                 Some(Action::popup(Popup::Prompt(
                     Prompt::new(
                         "Customer restricted: reason to send anyway (audited as an override)",
@@ -627,11 +626,23 @@ impl TicketScreen {
 
     /// Files may be attached to the draft while it is open (over SFTP): the editor
     /// lists what the desk holds.
+    /// With the editor closed, the thread's title says a draft is kept here.
     fn reload_draft_files(&mut self, ctx: &Ctx) {
-        let Some(editor) = &mut self.editor else {
+        let Ok(draft) = ctx.desk.draft(&ctx.session.actor, self.ticket.number) else {
             return;
         };
-        if let Ok(draft) = ctx.desk.draft(&ctx.session.actor, self.ticket.number) {
+        self.draft_summary = draft.as_ref().map(|d| {
+            let kind = match d.kind {
+                MessageKind::Note => "note",
+                _ => "reply",
+            };
+            match d.attachments.len() {
+                0 => format!("your draft {kind}"),
+                1 => format!("your draft {kind}, 1 file"),
+                files => format!("your draft {kind}, {files} files"),
+            }
+        });
+        if let Some(editor) = &mut self.editor {
             editor.set_files(draft.map(|d| d.attachments).unwrap_or_default());
         }
     }
@@ -809,6 +820,12 @@ impl TicketScreen {
             format!(" Thread ({}) ", self.thread.len()),
             theme.style(Role::Title),
         )];
+        if let (Some(summary), None) = (&self.draft_summary, &self.editor) {
+            title.push(Span::styled(
+                format!("✎ {summary}: r or n to go on "),
+                theme.style(Role::MsgOutbound),
+            ));
+        }
         if let Some(left) = self.undo_window(look.now) {
             title.push(Span::styled(
                 format!("sending in {left} s — u to undo "),
