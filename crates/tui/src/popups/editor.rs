@@ -285,7 +285,9 @@ pub(crate) struct Editor {
     error: Option<Cow<'static, str>>,
     /// Other agents replying on this ticket, in words.
     warning: Option<String>,
-    /// When the agent last changed something not yet saved.
+    /// While something is not saved yet: when the agent last pressed a key. Any key
+    /// (a move, a key refused at the cap) counts, so the draft is saved once typing
+    /// stops, not in the middle of a burst.
     edited: Option<Instant>,
 }
 
@@ -348,7 +350,7 @@ impl Editor {
         self.error = Some(Cow::Owned(error));
     }
 
-    /// When unsaved changes were last made, if there are any.
+    /// If there are unsaved changes: when the agent last pressed a key.
     pub(crate) fn edited(&self) -> Option<Instant> {
         self.edited
     }
@@ -412,6 +414,9 @@ impl Editor {
 
     pub(crate) fn handle(&mut self, pressed: KeyEvent) -> EditorEvent {
         self.error = None;
+        if self.edited.is_some() {
+            self.edited = Some(Instant::now());
+        }
         if self.confirm_discard {
             match lookup(DISCARD_KEYS, pressed) {
                 Some(DiscardKey::Discard) => return EditorEvent::Discard,
