@@ -625,6 +625,9 @@ impl Draft {
         if self.top >= self.lines.len() {
             (self.top, self.top_part) = (self.row, 0);
         }
+        // The top line may have lost rows (text deleted, a wider view).
+        let top_rows = row_starts(&self.lines[self.top], self.wrap).len();
+        self.top_part = self.top_part.min(top_rows - 1);
         if (self.row, part) < (self.top, self.top_part) {
             (self.top, self.top_part) = (self.row, part);
             return;
@@ -956,6 +959,23 @@ mod tests {
             ]
         );
         assert_eq!(d.text(), text, "wrapping adds no line breaks");
+    }
+
+    #[test]
+    fn the_view_holds_when_the_top_line_loses_rows() {
+        let mut d = Draft::new(&format!("{}\nend", "word ".repeat(40)));
+        d.move_cursor(Move::Up);
+        (0..3).for_each(|_| d.move_cursor(Move::Down));
+        drawn(&mut d, 21, 2);
+        assert!(d.top_part > 0, "scrolled into the long line");
+        // The long line shrinks to one row while the view is inside it.
+        d.move_cursor(Move::Up);
+        d.move_cursor(Move::End);
+        while d.lines()[0].len() > 4 {
+            d.backspace();
+        }
+        d.move_cursor(Move::Down);
+        assert_eq!(drawn(&mut d, 21, 2), ["word", "end"]);
     }
 
     #[test]
