@@ -277,6 +277,9 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
 
     // The connection may be waiting to hand us input; let it go before we wait on output.
     drop(s.input);
+    // Whatever ended the session, the draft being written is saved now (the desk is
+    // still open: shutdown waits for sessions to end).
+    ui.end();
     tracing::info!(session = s.session_id, agent = %s.agent, ending = ?ending, "session ended");
     let mut bytes = term.leave();
     if let Some(line) = ending.farewell() {

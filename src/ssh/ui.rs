@@ -31,6 +31,10 @@ pub trait SessionUi: Send {
     /// anything shown may be stale: reload it all. The default does nothing, which
     /// leaves stale data on screen until the next change; the App should override it.
     fn reload(&mut self) {}
+    /// The session is ending, however (quit, the client gone, shutdown, idle): keep
+    /// what must not be lost, such as the draft being written. Called once, before the
+    /// terminal is restored.
+    fn end(&mut self) {}
 }
 
 /// Builds the UI for a logged-in agent.
@@ -72,6 +76,9 @@ impl SessionUi for sealdesk_tui::App {
     }
     fn reload(&mut self) {
         self.resync()
+    }
+    fn end(&mut self) {
+        self.end_session()
     }
 }
 

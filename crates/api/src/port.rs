@@ -64,6 +64,10 @@ pub trait DeskPort: Send + Sync {
         number: TicketNo,
         override_reason: Option<&str>,
     ) -> Result<Message>;
+    /// Replies by `actor` on `number` still waiting out `mail.send_delay`: (seq, due).
+    fn undoable_replies(&self, actor: &Actor, number: TicketNo) -> Result<Vec<(u32, Timestamp)>>;
+    /// Takes a waiting reply back: it leaves the thread and is the draft again.
+    fn unsend(&self, actor: &Actor, number: TicketNo, seq: u32) -> Result<Draft>;
 
     // Saved replies and macros.
     fn reply_templates(&self, actor: &Actor) -> Result<Vec<ReplyTemplate>>;

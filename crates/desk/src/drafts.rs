@@ -6,8 +6,8 @@ use super::triage::{load_ticket, Compose};
 use super::write::Hold;
 use super::{Actor, Desk, DeskError, Result};
 use sealdesk_model::{
-    sanitize, Attachment, AttachmentId, Draft, Message, MessageKind, Parties, Ticket, TicketNo,
-    Timestamp,
+    sanitize, Attachment, AttachmentId, Author, Draft, Message, MessageKind, OutboxEntry, Parties,
+    Ticket, TicketNo, Timestamp,
 };
 
 /// Largest file an agent may attach to a reply (what most relays accept in one mail).
@@ -223,6 +223,133 @@ impl Desk {
             Ok(message)
         })
     }
+
+    /// The replies by `actor` on `number` that can still be taken back, with the time
+    /// each may go out (oldest first).
+    pub fn undoable_replies(
+        &self,
+        actor: &Actor,
+        number: TicketNo,
+    ) -> Result<Vec<(u32, Timestamp)>> {
+        let now = Timestamp::now();
+        let mut out = Vec::new();
+        for e in self.store.outbox()? {
+            if e.ticket != number || !self.may_unsend(&e, now) {
+                continue;
+            }
+            let mine = self.store.message(number, e.seq)?.is_some_and(
+                |m| matches!(&m.author, Author::Agent { name } if *name == actor.name),
+            );
+            if mine {
+                out.push((e.seq, e.next_attempt));
+            }
+        }
+        out.sort_by_key(|&(seq, _)| seq);
+        Ok(out)
+    }
+
+    /// Takes back `actor`'s reply `seq` on `number` while it waits out `mail.send_delay`:
+    /// the reply leaves the thread (and the outbox, and the Message-ID index) and is
+    /// the agent's draft again, text, recipients and files. Refused once the outbox
+    /// has picked it up or its time has come.
+    pub fn unsend(&self, actor: &Actor, number: TicketNo, seq: u32) -> Result<Draft> {
+        self.write(actor, &[Hold::Ticket(number)], |u| {
+            let me = u.actor_name().to_string();
+            let ticket = load_ticket(u, number)?;
+            let now = Timestamp::now();
+            let entry = u
+                .tx
+                .store()
+                .outbox()?
+                .into_iter()
+                .find(|e| e.ticket == number && e.seq == seq && e.composed.is_none());
+            let too_late = || {
+                DeskError::Invalid(format!(
+                    "the reply on ticket {number} has already gone to the relay: it cannot be taken back"
+                ))
+            };
+            let Some(entry) = entry else {
+                return Err(too_late());
+            };
+            if !self.may_unsend(&entry, now) {
+                return Err(too_late());
+            }
+            let Some(message) = u.tx.store().message(number, seq)? else {
+                return Err(too_late());
+            };
+            if !matches!(&message.author, Author::Agent { name } if *name == me) {
+                return Err(DeskError::Forbidden(format!(
+                    "reply {seq} on ticket {number} is another agent's: only they can take it back"
+                )));
+            }
+            // A draft begun meanwhile stays, after the reply taken back.
+            let mut draft =
+                u.tx.store()
+                    .draft(number, &me)?
+                    .unwrap_or_else(|| Draft::new(number, &me, now));
+            draft.body = if draft.body.trim().is_empty() {
+                message.text.clone()
+            } else {
+                format!("{}\n\n{}", message.text, draft.body)
+            };
+            draft.kind = MessageKind::Outbound;
+            draft.parties = message.parties.clone();
+            let mut files = message.attachments.clone();
+            files.append(&mut draft.attachments);
+            draft.attachments = files;
+            draft.updated = now;
+            u.tx.remove_outbox(number, seq);
+            u.tx.remove_message(number, seq);
+            if let Some(id) = &message.message_id {
+                u.tx.unindex_message_id(id);
+            }
+            u.tx.put_draft(&ticket.customer, &draft)?;
+            u.audit(
+                "ticket.unsend",
+                vec![number.to_string(), format!("message={seq}")],
+                Some(&ticket.customer),
+            );
+            u.touch(number);
+            Ok(draft)
+        })
+    }
+
+    /// A reply may be taken back while it was never tried, its time has not come and
+    /// the outbox worker is not handing it to the relay.
+    fn may_unsend(&self, entry: &OutboxEntry, now: Timestamp) -> bool {
+        entry.composed.is_none()
+            && entry.attempts == 0
+            && entry.last_error.is_none()
+            && now < entry.next_attempt
+            && !self.sending.lock().contains(&(entry.ticket, entry.seq))
+    }
+
+    /// For the outbox worker, just before it hands a reply to the relay: re-reads the
+    /// entry under its ticket's hold and, if it is still there and due, marks it as
+    /// being sent so [`Desk::unsend`] refuses it from then on. False: taken back, or
+    /// not due (never send it). Release with [`Desk::sent_or_failed`].
+    pub(crate) fn claim_for_sending(&self, ticket: TicketNo, seq: u32) -> Result<bool> {
+        if ticket.0 == 0 {
+            return Ok(true);
+        }
+        self.write(&Actor::system("outbox"), &[Hold::Ticket(ticket)], |u| {
+            let now = Timestamp::now();
+            let due =
+                u.tx.store()
+                    .outbox()?
+                    .iter()
+                    .any(|e| e.ticket == ticket && e.seq == seq && e.next_attempt <= now);
+            if due {
+                self.sending.lock().insert((ticket, seq));
+            }
+            Ok(due)
+        })
+    }
+
+    /// The outbox worker is done with a claimed reply (its fate is recorded).
+    pub(crate) fn sent_or_failed(&self, ticket: TicketNo, seq: u32) {
+        self.sending.lock().remove(&(ticket, seq));
+    }
 }
 
 fn no_ticket(number: TicketNo) -> DeskError {
@@ -325,5 +452,92 @@ mod tests {
         assert!(desk
             .attach_to_draft(&admin, t, "/", "text/plain", b"x")
             .is_err());
+    }
+
+    fn with_delay(desk: &Desk, seconds: u64) {
+        let mut config = desk.config();
+        config.mail.send_delay = seconds;
+        config.mail.from = Some("Support <support@example.com>".into());
+        desk.replace_config(config);
+    }
+
+    #[test]
+    fn a_reply_taken_back_in_time_is_the_draft_again_and_never_due() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path());
+        let admin = Actor::local_admin();
+        let t = ticket(&desk, &admin);
+        with_delay(&desk, 10);
+        let parties = Parties {
+            to: vec!["ann@example.com".into()],
+            cc: vec!["bob@example.com".into()],
+            bcc: Vec::new(),
+        };
+        desk.save_draft(&admin, t, MessageKind::Outbound, "Unplug it.", &parties)
+            .unwrap();
+        let file = desk
+            .attach_to_draft(&admin, t, "manual.pdf", "application/pdf", b"%PDF")
+            .unwrap();
+        let sent = desk.send_draft(&admin, t, None).unwrap();
+        let id = sent.message_id.clone().unwrap();
+        assert_eq!(desk.store().ticket_for_message_id(&id).unwrap(), Some(t));
+        // Waiting out the delay: not due yet, and listed as undoable.
+        assert!(desk.due_replies(Timestamp::now()).unwrap().is_empty());
+        let undoable = desk.undoable_replies(&admin, t).unwrap();
+        assert_eq!(undoable.len(), 1);
+        assert_eq!(undoable[0].0, sent.seq);
+        assert!(undoable[0].1 .0 >= Timestamp::now().0 + 9);
+
+        let draft = desk.unsend(&admin, t, sent.seq).unwrap();
+        assert_eq!(draft.body, "Unplug it.");
+        assert_eq!(draft.parties, parties);
+        assert_eq!(draft.attachments, vec![file.clone()]);
+        assert_eq!(desk.draft(&admin, t).unwrap(), Some(draft));
+        assert!(desk.store().outbox().unwrap().is_empty());
+        assert_eq!(desk.store().ticket_for_message_id(&id).unwrap(), None);
+        let (_, thread) = desk.ticket_thread(&admin, t).unwrap();
+        assert_eq!(thread.len(), 1, "only the customer's mail is left");
+        assert!(crate::testing::audit_events(&desk)
+            .iter()
+            .any(|e| e.action == "ticket.unsend"));
+        // Taken back once: nothing left to take back.
+        assert!(desk.unsend(&admin, t, sent.seq).is_err());
+        // Sent again, it is due after the delay only.
+        let again = desk.send_draft(&admin, t, None).unwrap();
+        assert!(
+            desk.due_replies(Timestamp(Timestamp::now().0 + 11))
+                .unwrap()
+                .len()
+                == 1
+        );
+        assert_eq!(again.attachments, vec![file]);
+    }
+
+    #[test]
+    fn a_due_or_claimed_reply_cannot_be_taken_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path());
+        let admin = Actor::local_admin();
+        let t = ticket(&desk, &admin);
+        with_delay(&desk, 0);
+        let sent = desk.add_reply(&admin, t, "At once.").unwrap();
+        assert!(desk.undoable_replies(&admin, t).unwrap().is_empty());
+        assert!(desk.unsend(&admin, t, sent.seq).is_err());
+        assert_eq!(desk.due_replies(Timestamp::now()).unwrap().len(), 1);
+
+        // Claimed by the outbox worker: refused even though its time had not come
+        // by the clock unsend reads.
+        with_delay(&desk, 30);
+        let later = desk.add_reply(&admin, t, "Later.").unwrap();
+        assert!(
+            !desk.claim_for_sending(t, later.seq).unwrap(),
+            "not due yet"
+        );
+        desk.sending.lock().insert((t, later.seq));
+        assert!(desk.unsend(&admin, t, later.seq).is_err());
+        desk.sent_or_failed(t, later.seq);
+        assert!(desk.unsend(&admin, t, later.seq).is_ok());
+        // Taken back: the worker finds nothing to claim.
+        assert!(!desk.claim_for_sending(t, later.seq).unwrap());
     }
 }

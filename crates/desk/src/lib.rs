@@ -94,6 +94,8 @@ pub struct Desk {
     /// Goes up whenever a privacy request is stored, so screens showing request
     /// markers re-read them only when there is something new.
     request_generation: std::sync::atomic::AtomicU64,
+    /// Replies the outbox worker is handing to the relay: `unsend` refuses them.
+    sending: Mutex<std::collections::HashSet<(TicketNo, u32)>>,
 }
 
 impl Desk {
@@ -114,6 +116,7 @@ impl Desk {
             senders: Mutex::new(inbound::SenderLimiter::default()),
             used_code_steps: Mutex::new(login::UsedCodeSteps::default()),
             request_generation: std::sync::atomic::AtomicU64::new(0),
+            sending: Mutex::new(std::collections::HashSet::new()),
         }
     }
 

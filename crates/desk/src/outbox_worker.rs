@@ -47,9 +47,15 @@ async fn send_due(desk: &Arc<Desk>) -> anyhow::Result<usize> {
     let sender = Sender::new(&relay, &hello)?;
     let mut sent = 0;
     for reply in due {
+        // Re-read under the ticket's hold: a reply taken back (`unsend`) is never sent.
+        let (d, ticket, seq) = (Arc::clone(desk), reply.ticket, reply.seq);
+        if !tokio::task::spawn_blocking(move || d.claim_for_sending(ticket, seq)).await?? {
+            continue;
+        }
         let result = sender.send_keeping(&reply.mail).await;
         let d = Arc::clone(desk);
         tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let _claim = Claim(&d, ticket, seq);
             match result {
                 Ok(mime) => {
                     d.reply_sent_as(reply.ticket, reply.seq, Timestamp::now(), Some(&mime))?
@@ -68,4 +74,13 @@ async fn send_due(desk: &Arc<Desk>) -> anyhow::Result<usize> {
         sent += 1;
     }
     Ok(sent)
+}
+
+/// Lets go of a reply claimed for sending once its fate is recorded (or that failed).
+struct Claim<'a>(&'a Desk, sealdesk_model::TicketNo, u32);
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        self.0.sent_or_failed(self.1, self.2);
+    }
 }

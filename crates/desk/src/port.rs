@@ -176,6 +176,14 @@ impl sealdesk_api::DeskPort for Desk {
         Desk::apply_macro(self, actor, name, tickets)
     }
 
+    fn undoable_replies(&self, actor: &Actor, number: TicketNo) -> Result<Vec<(u32, Timestamp)>> {
+        Desk::undoable_replies(self, actor, number)
+    }
+
+    fn unsend(&self, actor: &Actor, number: TicketNo, seq: u32) -> Result<Draft> {
+        Desk::unsend(self, actor, number, seq)
+    }
+
     fn set_presence(&self, session: u64, agent: &str, at: Option<(TicketNo, Activity)>) {
         Desk::set_presence(self, session, agent, at)
     }

@@ -257,8 +257,10 @@ impl Desk {
                 if let Some(id) = &message.message_id {
                     u.tx.index_message_id(id, number)?;
                 }
+                // Not before `mail.send_delay`: until then `Desk::unsend` takes it back.
+                let due = Timestamp(now.0 + self.config().mail.send_delay as i64);
                 u.tx.put_outbox(&sealdesk_model::OutboxEntry::new(
-                    number, seq, now, false, None,
+                    number, seq, due, false, None,
                 ))?;
             }
             if outbound && t.status == Status::New {

@@ -102,6 +102,20 @@ impl Tx<'_> {
         self.put(&store.t.message_ids, &key, KeySlot::Master, &ticket)
     }
 
+    /// Forgets a Message-ID (a reply taken back before it was sent).
+    pub fn unindex_message_id(&mut self, message_id: &str) {
+        let store = self.store;
+        let key = store.message_id_key(message_id);
+        self.remove(&store.t.message_ids, &key);
+    }
+
+    /// Removes a message from its thread: only for a reply taken back before it was
+    /// ever sent (`Desk::unsend`), so no original mail or notice refers to it.
+    pub fn remove_message(&mut self, ticket: TicketNo, seq: u32) {
+        let store = self.store;
+        self.remove(&store.t.messages, &message_key(ticket, seq));
+    }
+
     pub fn mark_mail_seen(
         &mut self,
         sender: &str,

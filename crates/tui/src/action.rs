@@ -5,7 +5,7 @@
 use super::popups::{FormAnswer, Popup};
 use super::screens::queue::StatusFilter;
 use super::screens::request::RequestStep;
-use sealdesk_model::{CustomerId, MessageKind, Priority, RequestId, RequestKind, Status, TicketNo};
+use sealdesk_model::{CustomerId, Priority, RequestId, RequestKind, Status, TicketNo};
 
 pub(crate) enum Action {
     Quit,
@@ -41,8 +41,6 @@ pub(crate) enum Action {
     Error(String),
     /// A popup's answer, for the screen on top (which opened the popup) to act on.
     Choice(Choice),
-    /// The editor on this ticket asks for a saved reply to insert (it comes back).
-    PickTemplate(TicketNo, Box<super::popups::Editor>),
     /// Pick a macro to apply to these tickets.
     PickMacro(Vec<TicketNo>),
     /// Apply the macro called `name` to these tickets.
@@ -72,8 +70,8 @@ pub(crate) enum Choice {
     MergeTarget(String),
     /// Confirmed: merge the ticket on screen into this one.
     Merge(TicketNo),
-    /// Reply or note text, from the editor.
-    Send(MessageKind, String),
+    /// Take this file (by name) off the draft being written on the ticket on screen.
+    Detach(String),
     StatusFilter(StatusFilter),
     /// The tag to filter the queue by, as typed; empty clears the filter.
     TagFilter(String),
@@ -99,6 +97,12 @@ pub(crate) enum Choice {
     AuditFilter(FormAnswer),
     /// A macro was applied (the queue clears its marks).
     MacroApplied,
+    /// A saved reply picked for the editor, filled for the ticket: the ticket screen
+    /// inserts `text` at its editor's cursor.
+    InsertTemplate {
+        name: String,
+        text: String,
+    },
 }
 
 impl Action {

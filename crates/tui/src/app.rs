@@ -319,6 +319,19 @@ impl App {
         if self.status.tick() {
             self.new_tickets = 0;
         }
+        let ctx = ctx!(self);
+        let top = self.screens.last_mut().expect("the queue is always there");
+        let action = top.tick(&ctx);
+        self.run(action);
+    }
+
+    /// The session ends (the agent quit, the client went away, the server is stopping):
+    /// the draft being written is saved. Safe to call more than once.
+    pub fn end_session(&mut self) {
+        let ctx = ctx!(self);
+        for screen in &mut self.screens {
+            screen.end(&ctx);
+        }
     }
 
     pub fn draw(&mut self, frame: &mut Frame) {
@@ -432,9 +445,6 @@ impl App {
             Action::SetSignature(text) => return Some(self.set_signature(&text)),
             Action::Info(text) => self.status.info(&text),
             Action::Error(text) => self.status.error(&text),
-            Action::PickTemplate(n, editor) => {
-                return Some(templates::insert_picker(&ctx!(self), n, editor))
-            }
             Action::PickMacro(tickets) => {
                 return Some(templates::macro_picker(&ctx!(self), tickets))
             }
@@ -539,11 +549,7 @@ impl App {
 
     /// Tells the desk which ticket this session is on, and whether it is replying.
     fn sync_presence(&mut self) {
-        let replying = match &self.popup {
-            Some(Popup::Editor(_)) => true,
-            Some(Popup::Templates(p)) => p.inserting(),
-            _ => false,
-        };
+        let replying = self.top().replying();
         let at = self.top().ticket().map(|n| {
             let activity = if replying {
                 Activity::Replying
@@ -568,9 +574,10 @@ impl App {
     }
 }
 
-/// A session that ends leaves every ticket.
+/// A session that ends keeps its draft and leaves every ticket.
 impl Drop for App {
     fn drop(&mut self) {
+        self.end_session();
         self.desk
             .set_presence(self.session.id, &self.session.agent.name, None);
     }

@@ -233,6 +233,45 @@ fn help_lists_every_key_of_the_screen() {
     assert!(s.contains("merge into another ticket"), "{s}");
 }
 
+/// The ticket screen's `?` names every key once: the ticket's own and the global ones
+/// never share a key, nor do the editor's and its To/Cc/Bcc lines'; the keys of Part 9
+/// (macro, undo send, saved reply, discard, detach, scrolling the thread) are there.
+#[test]
+fn no_key_is_bound_twice_on_the_ticket_screen() {
+    let fx = fixture();
+    fx.ticket("ann@example.com", "Ann", "Printer on fire", "help");
+    let mut app = fx.app("alice", 1);
+    code(&mut app, KeyCode::Enter);
+    let sections = app.help_sections();
+    let keys_of = |titles: &[&str]| -> Vec<String> {
+        sections
+            .iter()
+            .filter(|s| titles.iter().any(|t| s.title.starts_with(t)))
+            .flat_map(|s| s.rows.iter())
+            .flat_map(|(keys, _)| keys.split(", ").map(String::from).collect::<Vec<_>>())
+            .collect()
+    };
+    for group in [
+        &["Ticket", "Everywhere"][..],
+        &["While writing", "On a To/Cc/Bcc line"][..],
+    ] {
+        let keys = keys_of(group);
+        assert!(keys.len() > 5, "{group:?}: {keys:?}");
+        let mut seen = std::collections::HashSet::new();
+        for k in &keys {
+            assert!(seen.insert(k), "{k} is bound twice in {group:?}: {keys:?}");
+        }
+    }
+    let ticket = keys_of(&["Ticket"]);
+    for k in ["M", "u", "r", "n"] {
+        assert!(ticket.iter().any(|x| x == k), "{k} in {ticket:?}");
+    }
+    let writing = keys_of(&["While writing"]);
+    for k in ["Ctrl-T", "Ctrl-X", "Ctrl-O", "Alt-Up", "Esc", "Ctrl-S"] {
+        assert!(writing.iter().any(|x| x == k), "{k} in {writing:?}");
+    }
+}
+
 #[test]
 fn changes_from_other_sessions_show_up() {
     let fx = fixture();

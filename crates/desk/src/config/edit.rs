@@ -20,6 +20,7 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     ("mail.idle_timeout_seconds", Kind::Number, "seconds an SMTP client may stay silent between messages (read at start)"),
     ("mail.message_timeout_seconds", Kind::Number, "seconds from MAIL to the final dot of one message (read at start)"),
     ("mail.addresses", Kind::Table, "more support addresses: set mail.addresses.ADDR.name|signature|tags|assignee; mail.addresses.ADDR \"\" removes one"),
+    ("mail.send_delay", Kind::Number, "seconds a reply waits before it is sent, in which `u` takes it back (0 = at once)"),
     ("server.ssh", Kind::Text, "SSH listen address, e.g. 0.0.0.0:2222"),
     ("server.smtp", Kind::Text, "SMTP/LMTP listen address, e.g. 127.0.0.1:2525"),
     ("server.idle_timeout_minutes", Kind::Number, "minutes before an idle SSH session is closed"),

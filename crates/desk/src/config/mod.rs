@@ -96,6 +96,9 @@ pub struct MailConfig {
     /// Our name in the EHLO greeting towards the relay, e.g. `desk.example.com`; None:
     /// this machine's host name.
     pub hostname: Option<String>,
+    /// Seconds a reply waits before the outbox may send it, in which the agent can take
+    /// it back (`u` on the ticket); 0: sent at once, no undo.
+    pub send_delay: u64,
 }
 
 /// One support address of `mail.addresses`: how replies from it look, and what a new
@@ -132,6 +135,7 @@ impl Default for MailConfig {
             message_timeout_seconds: 600,
             addresses: std::collections::BTreeMap::new(),
             hostname: None,
+            send_delay: 10,
         }
     }
 }
@@ -347,6 +351,9 @@ impl Config {
                     ));
                 }
             }
+        }
+        if self.mail.send_delay > 3600 {
+            return Err("mail.send_delay is in seconds, at most 3600 (an hour): e.g. 10".into());
         }
         if let Some(relay) = &self.mail.relay {
             if !(relay.starts_with("smtp://") || relay.starts_with("smtps://")) {

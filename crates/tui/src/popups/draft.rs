@@ -1,10 +1,14 @@
 //! The text of a reply or note being written: lines, a cursor, a size cap, and a view
-//! that scrolls to follow the cursor.
+//! that soft-wraps lines at its width (by words where it can) and scrolls to follow the
+//! cursor. Only the agent's own line breaks are kept in the text; Up and Down move by
+//! screen rows.
 //!
 //! Every key costs at most one pass over the cursor's line (and, for a line break, one
 //! move of the line list), never a pass over the whole text: an agent, or a script
 //! typing for one, may type megabytes as keys, and a per-key cost that grows with the
-//! text makes typing quadratic. Drawing costs the visible part, once per frame.
+//! text makes typing quadratic. Wrapping is worked out only for lines being drawn and for the
+//! cursor's line (Up/Down), never for the whole text: drawing costs the visible lines,
+//! once per frame.
 //!
 //! Undo keeps the edits, not copies of the draft: where, what was removed, what was
 //! put in. Typed characters (and runs of Backspace or Delete) grow one step until the
@@ -135,10 +139,15 @@ pub(crate) struct Draft {
     col: usize,
     /// Bytes of text, counting each line break as one.
     len: usize,
-    /// The view: first line and first display column shown, and the rows last drawn.
+    /// Goes up with every change to the text, so the editor can tell a key that
+    /// changed it (to be saved) from one that only moved the cursor.
+    version: u64,
+    /// The view: the first screen row shown (a line and which of its wrapped rows),
+    /// the rows last drawn, and the width lines wrap at (none before the first draw).
     top: usize,
-    left: usize,
+    top_part: usize,
     page: usize,
+    wrap: usize,
     history: History,
 }
 
@@ -150,9 +159,11 @@ impl Draft {
             row: 0,
             col: 0,
             len: 0,
+            version: 0,
             top: 0,
-            left: 0,
+            top_part: 0,
             page: 10,
+            wrap: usize::MAX,
             history: History::default(),
         };
         draft.insert_str(text);
@@ -168,6 +179,10 @@ impl Draft {
     #[cfg(test)]
     pub(super) fn lines(&self) -> &[String] {
         &self.lines
+    }
+
+    pub(super) fn version(&self) -> u64 {
+        self.version
     }
 
     pub(super) fn is_empty(&self) -> bool {
@@ -191,6 +206,7 @@ impl Draft {
         self.lines[self.row].insert(self.col, c);
         self.col += c.len_utf8();
         self.len += c.len_utf8();
+        self.version = self.version.wrapping_add(1);
         let after = self.pos();
         match self.history.open(Kind::Typing) {
             Some(step) if step.after == before => {
@@ -275,6 +291,7 @@ impl Draft {
                 .expect("a character before the cursor");
             line.replace_range(start..self.col, "");
             self.len -= self.col - start;
+            self.version = self.version.wrapping_add(1);
             self.col = start;
             let after = self.pos();
             match self.history.open(Kind::Backspace) {
@@ -311,6 +328,7 @@ impl Draft {
             let end = next_boundary(line, self.col);
             let removed: String = line.drain(self.col..end).collect();
             self.len -= end - self.col;
+            self.version = self.version.wrapping_add(1);
             match self.history.open(Kind::Delete) {
                 Some(step) if step.at == at => {
                     step.removed.push_str(&removed);
@@ -476,6 +494,7 @@ impl Draft {
             self.col = col;
         }
         self.len += text.len();
+        self.version = self.version.wrapping_add(1);
     }
 
     /// Removes the text from `from` to `to` (which is not before it), puts the cursor at
@@ -499,6 +518,7 @@ impl Draft {
             removed
         };
         self.len -= removed.len();
+        self.version = self.version.wrapping_add(1);
         self.set_pos(from);
         removed
     }
@@ -520,23 +540,46 @@ impl Draft {
             Move::Left | Move::Right => {}
             Move::Home => self.col = 0,
             Move::End => self.col = line.len(),
-            Move::Up => self.go_to_row(self.row.saturating_sub(1)),
-            Move::Down => self.go_to_row(self.row + 1),
-            Move::PageUp => self.go_to_row(self.row.saturating_sub(self.page.max(1))),
-            Move::PageDown => self.go_to_row(self.row + self.page.max(1)),
+            Move::Up => self.screen_row_up(),
+            Move::Down => self.screen_row_down(),
+            Move::PageUp => (0..self.page.max(1)).for_each(|_| self.screen_row_up()),
+            Move::PageDown => (0..self.page.max(1)).for_each(|_| self.screen_row_down()),
         }
     }
 
-    /// To line `row` (clamped), at the same display column or the line's end.
-    fn go_to_row(&mut self, row: usize) {
-        let row = row.min(self.lines.len() - 1);
-        let column = width(&self.lines[self.row][..self.col]);
-        self.row = row;
-        self.col = offset_at_column(&self.lines[row], column);
+    /// One screen row up, at the same column on screen (or the row's end): within the
+    /// cursor's wrapped line, or to the last row of the line before. Costs the two
+    /// lines involved.
+    fn screen_row_up(&mut self) {
+        let starts = row_starts(&self.lines[self.row], self.wrap);
+        let part = part_of(&starts, self.col);
+        let column = width(&self.lines[self.row][starts[part]..self.col]);
+        if part > 0 {
+            self.col = at_column(&self.lines[self.row], &starts, part - 1, column);
+        } else if self.row > 0 {
+            self.row -= 1;
+            let starts = row_starts(&self.lines[self.row], self.wrap);
+            self.col = at_column(&self.lines[self.row], &starts, starts.len() - 1, column);
+        }
     }
 
-    /// Draws the visible part into `area`, scrolled so the cursor shows, and the cursor
-    /// as one cell in `cursor` style.
+    /// One screen row down (see [`Draft::screen_row_up`]).
+    fn screen_row_down(&mut self) {
+        let starts = row_starts(&self.lines[self.row], self.wrap);
+        let part = part_of(&starts, self.col);
+        let column = width(&self.lines[self.row][starts[part]..self.col]);
+        if part + 1 < starts.len() {
+            self.col = at_column(&self.lines[self.row], &starts, part + 1, column);
+        } else if self.row + 1 < self.lines.len() {
+            self.row += 1;
+            let starts = row_starts(&self.lines[self.row], self.wrap);
+            self.col = at_column(&self.lines[self.row], &starts, 0, column);
+        }
+    }
+
+    /// Draws the visible part into `area`, lines wrapped at its width (one column is
+    /// kept for the cursor after a full row), scrolled so the cursor shows, and the
+    /// cursor as one cell in `cursor` style.
     pub(super) fn render(&mut self, buf: &mut Buffer, area: Rect, style: Style, cursor: Style) {
         buf.set_style(area, style);
         if area.width == 0 || area.height == 0 {
@@ -544,41 +587,154 @@ impl Draft {
         }
         let (rows, cols) = (usize::from(area.height), usize::from(area.width));
         self.page = rows;
-        if self.row < self.top {
-            self.top = self.row;
-        } else if self.row >= self.top + rows {
-            self.top = self.row + 1 - rows;
-        }
-        let cursor_x = width(&self.lines[self.row][..self.col]);
-        if cursor_x < self.left {
-            self.left = cursor_x;
-        } else if cursor_x >= self.left + cols {
-            self.left = cursor_x + 1 - cols;
-        }
-        for (i, line) in self.lines[self.top..].iter().take(rows).enumerate() {
-            let y = area.y + i as u16;
-            let mut x = 0usize;
-            for c in line.chars() {
-                let w = c.width().unwrap_or(0);
-                if x >= self.left + cols {
-                    break;
+        self.wrap = cols.saturating_sub(1).max(1);
+        let cursor_starts = row_starts(&self.lines[self.row], self.wrap);
+        let cursor_part = part_of(&cursor_starts, self.col);
+        self.scroll_to_cursor(rows, cursor_part);
+        let mut y = 0;
+        let mut cursor_at = (0, 0);
+        'lines: for row in self.top..self.lines.len() {
+            let line = &self.lines[row];
+            let starts = if row == self.row {
+                cursor_starts.clone()
+            } else {
+                row_starts(line, self.wrap)
+            };
+            let first = if row == self.top { self.top_part } else { 0 };
+            for part in first..starts.len() {
+                if y >= rows {
+                    break 'lines;
                 }
-                // A wide character cut by the left edge is left out, not half drawn.
-                if x >= self.left && x + w <= self.left + cols {
-                    let cell_x = area.x + (x - self.left) as u16;
-                    if w > 0 {
-                        let mut utf8 = [0; 4];
-                        buf.set_stringn(cell_x, y, c.encode_utf8(&mut utf8), w, Style::default());
-                    }
+                let end = starts.get(part + 1).copied().unwrap_or(line.len());
+                let piece = &line[starts[part]..end];
+                draw_row(buf, area.x, area.y + y as u16, cols, piece);
+                if row == self.row && part == cursor_part {
+                    let x = width(&line[starts[part]..self.col]).min(cols - 1);
+                    cursor_at = (x, y);
                 }
-                x += w;
+                y += 1;
             }
         }
-        let (cx, cy) = (
-            area.x + (cursor_x - self.left) as u16,
-            area.y + (self.row - self.top) as u16,
-        );
+        let (cx, cy) = (area.x + cursor_at.0 as u16, area.y + cursor_at.1 as u16);
         buf.set_style(Rect::new(cx, cy, 1, 1), cursor);
+    }
+
+    /// Moves the view's top so the cursor's screen row (`part` of its line) is among
+    /// the `rows` shown; walks back at most `rows` screen rows from the cursor.
+    fn scroll_to_cursor(&mut self, rows: usize, part: usize) {
+        if self.top >= self.lines.len() {
+            (self.top, self.top_part) = (self.row, 0);
+        }
+        // The top line may have lost rows (text deleted, a wider view).
+        let top_rows = row_starts(&self.lines[self.top], self.wrap).len();
+        self.top_part = self.top_part.min(top_rows - 1);
+        if (self.row, part) < (self.top, self.top_part) {
+            (self.top, self.top_part) = (self.row, part);
+            return;
+        }
+        // Screen rows from the top to the cursor, counting no further than a screen.
+        let mut distance = 0;
+        for row in self.top..self.row {
+            distance += row_starts(&self.lines[row], self.wrap).len();
+            if row == self.top {
+                distance = distance.saturating_sub(self.top_part);
+            }
+            if distance >= rows {
+                break;
+            }
+        }
+        distance += part;
+        if self.top == self.row {
+            distance = part.saturating_sub(self.top_part);
+        }
+        if distance < rows {
+            return;
+        }
+        // The cursor on the last row shown: rows - 1 screen rows above it.
+        let mut above = rows - 1;
+        if part >= above {
+            (self.top, self.top_part) = (self.row, part - above);
+            return;
+        }
+        above -= part;
+        for row in (0..self.row).rev() {
+            let count = row_starts(&self.lines[row], self.wrap).len();
+            if count >= above {
+                (self.top, self.top_part) = (row, count - above);
+                return;
+            }
+            above -= count;
+        }
+        (self.top, self.top_part) = (0, 0);
+    }
+}
+
+/// Where each screen row of `line` starts (byte offsets; the first is 0) when it is
+/// wrapped at `wrap` cells: after the last space that fits, or at the width when a word
+/// is longer than a row. Spaces at a break hang at the end of their row. One pass.
+pub(super) fn row_starts(line: &str, wrap: usize) -> Vec<usize> {
+    let mut starts = vec![0];
+    let mut used = 0;
+    // Just after the last space on this row, and the width up to there.
+    let mut space: Option<(usize, usize)> = None;
+    for (i, c) in line.char_indices() {
+        let w = c.width().unwrap_or(0);
+        if used + w > wrap && used > 0 && c != ' ' {
+            let start = *starts.last().expect("never empty");
+            let (at, before) = match space {
+                Some((at, before)) if at > start => (at, before),
+                _ => (i, used),
+            };
+            starts.push(at);
+            used -= before;
+            space = None;
+        }
+        used += w;
+        if c == ' ' {
+            space = Some((i + 1, used));
+        }
+    }
+    starts
+}
+
+/// Which wrapped row of a line (with row `starts`) byte offset `col` is on.
+fn part_of(starts: &[usize], col: usize) -> usize {
+    starts.partition_point(|&s| s <= col).saturating_sub(1)
+}
+
+/// The offset at display `column` of wrapped row `part`, or that row's last place
+/// (before the next row's first character).
+fn at_column(line: &str, starts: &[usize], part: usize, column: usize) -> usize {
+    let start = starts[part];
+    let end = starts.get(part + 1).copied();
+    let piece = &line[start..end.unwrap_or(line.len())];
+    let at = start + offset_at_column(piece, column);
+    match end {
+        Some(end) if at >= end => prev_boundary(line, end).max(start),
+        _ => at,
+    }
+}
+
+/// Draws one screen row of text from `x`, at most `cols` cells; a wide character that
+/// does not fit is left out, not half drawn.
+fn draw_row(buf: &mut Buffer, x0: u16, y: u16, cols: usize, piece: &str) {
+    let mut x = 0usize;
+    for c in piece.chars() {
+        let w = c.width().unwrap_or(0);
+        if x + w > cols {
+            break;
+        }
+        if w > 0 {
+            let mut utf8 = [0; 4];
+            buf.set_stringn(
+                x0 + x as u16,
+                y,
+                c.encode_utf8(&mut utf8),
+                w,
+                Style::default(),
+            );
+        }
+        x += w;
     }
 }
 
@@ -740,28 +896,111 @@ mod tests {
         assert_eq!(d.lines().len(), DRAFT_MAX_LINES);
     }
 
+    fn drawn(d: &mut Draft, w: u16, h: u16) -> Vec<String> {
+        let area = Rect::new(0, 0, w, h);
+        let mut buf = Buffer::empty(area);
+        d.render(&mut buf, area, Style::default(), Style::default());
+        (0..h)
+            .map(|y| {
+                let row: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
+                row.trim_end().to_string()
+            })
+            .collect()
+    }
+
     #[test]
     fn the_view_follows_the_cursor() {
         let mut d = Draft::new(&format!("{}\n2\n3\n4", "x".repeat(100)));
-        let area = Rect::new(0, 0, 10, 2);
-        let mut buf = Buffer::empty(area);
-        d.render(&mut buf, area, Style::default(), Style::default());
         // The cursor is at the end of line 4: lines 3 and 4 show.
-        assert_eq!(buf[(0, 0)].symbol(), "3");
-        assert_eq!(buf[(0, 1)].symbol(), "4");
+        assert_eq!(drawn(&mut d, 10, 2), ["3", "4"]);
         d.move_cursor(Move::Up);
         d.move_cursor(Move::Up);
+        d.move_cursor(Move::Up);
+        // On the last wrapped row of the long line (9 cells a row, one kept for the
+        // cursor), scrolled up to it.
+        assert_eq!(drawn(&mut d, 10, 2), ["x", "2"]);
+        assert_eq!((d.top, d.top_part), (0, 11));
+        d.move_cursor(Move::Down);
+        d.move_cursor(Move::Down);
+        assert_eq!(drawn(&mut d, 10, 2), ["2", "3"]);
+        (0..20).for_each(|_| d.move_cursor(Move::Up));
+        d.move_cursor(Move::Home);
+        assert_eq!(drawn(&mut d, 10, 2), ["xxxxxxxxx", "xxxxxxxxx"]);
+        assert_eq!((d.top, d.top_part), (0, 0));
+        d.move_cursor(Move::PageDown);
+        d.move_cursor(Move::PageDown);
+        assert_eq!(d.cursor(), (0, 36));
+    }
+
+    #[test]
+    fn long_lines_wrap_by_words_and_the_text_keeps_its_own_breaks() {
+        assert_eq!(row_starts("", 5), [0]);
+        assert_eq!(row_starts("hello world", 20), [0]);
+        // The space hangs at the end of the first row.
+        assert_eq!(row_starts("hello world", 5), [0, 6]);
+        assert_eq!(row_starts("hello world", 8), [0, 6]);
+        // A word longer than a row is cut at the width.
+        assert_eq!(row_starts("abcdefghij", 4), [0, 4, 8]);
+        assert_eq!(row_starts("a abcdefghij", 4), [0, 2, 6, 10]);
+        // Wide characters count two cells.
+        assert_eq!(row_starts("漢字漢字", 5), [0, 6]);
+        let text = "The printer on the third floor is on fire again, and the toner smells odd.";
+        let mut d = Draft::new(text);
+        let rows = drawn(&mut d, 21, 6);
+        assert_eq!(
+            rows,
+            [
+                "The printer on the",
+                "third floor is on",
+                "fire again, and the",
+                "toner smells odd.",
+                "",
+                ""
+            ]
+        );
+        assert_eq!(d.text(), text, "wrapping adds no line breaks");
+    }
+
+    #[test]
+    fn the_view_holds_when_the_top_line_loses_rows() {
+        let mut d = Draft::new(&format!("{}\nend", "word ".repeat(40)));
+        d.move_cursor(Move::Up);
+        (0..3).for_each(|_| d.move_cursor(Move::Down));
+        drawn(&mut d, 21, 2);
+        assert!(d.top_part > 0, "scrolled into the long line");
+        // The long line shrinks to one row while the view is inside it.
         d.move_cursor(Move::Up);
         d.move_cursor(Move::End);
-        let mut buf = Buffer::empty(area);
-        d.render(&mut buf, area, Style::default(), Style::default());
-        assert_eq!(
-            (d.top, d.left),
-            (0, 91),
-            "scrolled to the end of the long line"
-        );
-        assert_eq!(buf[(8, 0)].symbol(), "x");
-        assert_eq!(buf[(9, 0)].symbol(), " ", "the cursor after the text");
+        while d.lines()[0].len() > 4 {
+            d.backspace();
+        }
+        d.move_cursor(Move::Down);
+        assert_eq!(drawn(&mut d, 21, 2), ["word", "end"]);
+    }
+
+    #[test]
+    fn up_and_down_move_by_screen_rows() {
+        let mut d = Draft::new("one two three four five\nsix");
+        drawn(&mut d, 11, 5); // rows: "one two ", "three four ", "five" / "six"
+        assert_eq!(row_starts(&d.lines()[0], d.wrap), [0, 8, 19]);
+        d.move_cursor(Move::Up); // from "six" end (column 3) to "five", column 3
+        assert_eq!(d.cursor(), (0, 22));
+        d.move_cursor(Move::Up);
+        assert_eq!(d.cursor(), (0, 11), "\"thr|ee\"");
+        d.move_cursor(Move::Up);
+        assert_eq!(d.cursor(), (0, 3));
+        d.move_cursor(Move::Up);
+        assert_eq!(d.cursor(), (0, 3), "nothing above");
+        d.move_cursor(Move::End);
+        d.move_cursor(Move::Down); // from the end of the line to "six"
+        assert_eq!(d.cursor(), (1, 3));
+        // A row's end is before the next row's first character.
+        let mut d = Draft::new("abcdefgh");
+        drawn(&mut d, 5, 3); // "abcd", "efgh"
+        d.move_cursor(Move::Up);
+        assert_eq!(d.cursor(), (0, 3));
+        d.move_cursor(Move::Down);
+        assert_eq!(d.cursor(), (0, 7));
     }
 
     /// Random edits and moves over mixed-width text, drawn at tiny and odd sizes: no

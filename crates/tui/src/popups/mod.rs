@@ -1,5 +1,6 @@
 //! Dialogs drawn over the current screen: help, pickers, one-line prompts,
-//! confirmations, small forms and the reply/note editor. A popup takes every key while it is open
+//! confirmations and small forms (the reply/note editor, a pane of the ticket screen,
+//! lives here too as it shares the text model). A popup takes every key while it is open
 //! and answers with an [`Outcome`]; it never touches the desk itself, so the screen that
 //! opened it stays the one place its operation happens.
 
@@ -12,7 +13,7 @@ mod prompt;
 pub(crate) mod template_manager;
 pub(crate) mod templates;
 
-pub(crate) use editor::{help_section as editor_help, Editor};
+pub(crate) use editor::{Editor, EditorEvent};
 pub(crate) use form::{Form, FormAnswer};
 pub(crate) use help::HelpPopup;
 pub(crate) use picker::Picker;
@@ -31,12 +32,10 @@ pub(crate) enum Popup {
     Picker(Picker),
     Prompt(Prompt),
     Confirm(Confirm),
-    /// Boxed: the text area is large next to the other popups.
-    Editor(Box<Editor>),
     /// Boxed: a form holds several fields and their options.
     Form(Box<Form>),
-    /// Saved replies or macros to pick from, with type-to-filter (boxed: it may hold
-    /// the editor it inserts into).
+    /// Saved replies or macros to pick from, with type-to-filter (boxed: it holds
+    /// every item's text).
     Templates(Box<TemplatePicker>),
     /// Saved replies to add, edit, rename and remove.
     ManageTemplates(Box<template_manager::TemplateManager>),
@@ -59,7 +58,6 @@ impl Popup {
             Popup::Picker(p) => p.handle(key),
             Popup::Prompt(p) => p.handle(key),
             Popup::Confirm(p) => p.handle(key),
-            Popup::Editor(p) => p.handle(key),
             Popup::Form(p) => p.handle(key),
             Popup::Templates(p) => p.handle(key),
             Popup::ManageTemplates(p) => p.handle(key),
@@ -70,7 +68,6 @@ impl Popup {
     pub(crate) fn paste(&mut self, text: &str) {
         match self {
             Popup::Prompt(p) => p.paste(text),
-            Popup::Editor(p) => p.paste(text),
             Popup::Form(p) => p.paste(text),
             Popup::Templates(p) => p.paste(text),
             Popup::ManageTemplates(p) => p.paste(text),
@@ -84,7 +81,6 @@ impl Popup {
             Popup::Picker(p) => p.draw(frame, area, theme),
             Popup::Prompt(p) => p.draw(frame, area, theme),
             Popup::Confirm(p) => p.draw(frame, area, theme),
-            Popup::Editor(p) => p.draw(frame, area, theme),
             Popup::Form(p) => p.draw(frame, area, theme),
             Popup::Templates(p) => p.draw(frame, area, theme),
             Popup::ManageTemplates(p) => p.draw(frame, area, theme),
@@ -98,7 +94,6 @@ impl Popup {
             Popup::Picker(_) => picker::hints(),
             Popup::Prompt(_) => prompt::prompt_hints(),
             Popup::Confirm(_) => prompt::confirm_hints(),
-            Popup::Editor(p) => p.hints(),
             Popup::Form(_) => form::hints(),
             Popup::Templates(_) => templates::hints(),
             Popup::ManageTemplates(p) => p.hints(),

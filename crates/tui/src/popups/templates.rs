@@ -3,9 +3,11 @@
 //! one ticket or the marked ones.
 //!
 //! The popup itself never calls the desk: the `*_picker` functions below read what it
-//! shows (the app calls them with the desk) and [`apply_macro`] carries out its answer.
+//! shows (the screens and the app call them with the desk) and [`apply_macro`] carries
+//! out its answer. A saved reply chosen comes back as [`Choice::InsertTemplate`] to the
+//! ticket screen, whose editor pane stays open under the picker.
 
-use super::{centered, frame_popup, Editor, Outcome};
+use super::{centered, frame_popup, Outcome};
 use crate::action::{Action, Choice};
 use crate::event::{KeyCode, KeyEvent};
 use crate::field;
@@ -76,8 +78,8 @@ pub(super) fn hints() -> Vec<(String, &'static str)> {
 
 /// What choosing an item does.
 enum Purpose {
-    /// Insert the chosen text into this editor, which comes back either way.
-    Insert(Box<Editor>),
+    /// Insert the chosen text into the ticket screen's editor.
+    Insert,
     /// Apply the chosen macro to these tickets.
     Apply(Vec<TicketNo>),
 }
@@ -160,11 +162,6 @@ impl TemplatePicker {
         Outcome::Stay
     }
 
-    /// Whether it inserts into an editor (the agent is still replying).
-    pub(crate) fn inserting(&self) -> bool {
-        matches!(self.purpose, Some(Purpose::Insert(_)))
-    }
-
     /// Pasted text goes into the filter.
     pub(crate) fn paste(&mut self, text: &str) {
         field::push_str(&mut self.filter, &sanitize::line(text));
@@ -174,17 +171,9 @@ impl TemplatePicker {
     fn answer(&mut self, chosen: Option<usize>) -> Outcome {
         let item = chosen.map(|i| self.items.swap_remove(i));
         match (self.purpose.take(), item) {
-            (Some(Purpose::Insert(mut editor)), Some((name, text))) => {
-                editor.paste(&text);
-                Outcome::Done(Action::Many(vec![
-                    editor.open(),
-                    Action::Info(format!(
-                        "inserted the saved reply {}",
-                        sanitize::line(&name)
-                    )),
-                ]))
+            (Some(Purpose::Insert), Some((name, text))) => {
+                Outcome::Done(Action::Choice(Choice::InsertTemplate { name, text }))
             }
-            (Some(Purpose::Insert(editor)), None) => Outcome::Done(editor.open()),
             (Some(Purpose::Apply(tickets)), Some((name, _))) => {
                 Outcome::Done(Action::ApplyMacro { name, tickets })
             }
@@ -262,9 +251,9 @@ impl TemplatePicker {
     }
 }
 
-/// The saved replies for the editor on ticket `n`, filled for it; the editor comes
-/// back when the picker closes, whatever is chosen.
-pub(crate) fn insert_picker(ctx: &Ctx, n: TicketNo, editor: Box<Editor>) -> Action {
+/// The saved replies for the editor on ticket `n`, filled for it; the one chosen comes
+/// back to the ticket screen as [`Choice::InsertTemplate`].
+pub(crate) fn insert_picker(ctx: &Ctx, n: TicketNo) -> Action {
     let actor = &ctx.session.actor;
     let loaded = ctx.desk.reply_templates(actor).and_then(|templates| {
         let values = ctx.desk.template_placeholders(actor, n)?;
@@ -280,9 +269,9 @@ pub(crate) fn insert_picker(ctx: &Ctx, n: TicketNo, editor: Box<Editor>) -> Acti
         Ok(items) => Action::popup(super::Popup::Templates(Box::new(TemplatePicker::new(
             format!("Insert a saved reply into {n}"),
             items,
-            Purpose::Insert(editor),
+            Purpose::Insert,
         )))),
-        Err(e) => Action::Many(vec![editor.open(), Action::Error(e.to_string())]),
+        Err(e) => Action::Error(e.to_string()),
     }
 }
 
@@ -344,7 +333,6 @@ pub(crate) fn apply_macro(ctx: &Ctx, name: &str, tickets: &[TicketNo]) -> Action
 mod tests {
     use super::*;
     use crate::keymap::ch;
-    use sealdesk_model::MessageKind;
 
     fn items() -> Vec<(String, String)> {
         ["refund", "shipping delay", "thanks"]
@@ -382,20 +370,19 @@ mod tests {
     }
 
     #[test]
-    fn the_editor_comes_back_with_the_text_or_without() {
-        let editor = Box::new(Editor::new(MessageKind::Outbound, TicketNo(4)));
-        let mut p = TemplatePicker::new("Pick".into(), items(), Purpose::Insert(editor));
+    fn the_chosen_text_goes_back_to_the_screen_esc_chooses_nothing() {
+        let mut p = TemplatePicker::new("Pick".into(), items(), Purpose::Insert);
         p.handle(ch('r'));
-        let Outcome::Done(Action::Many(actions)) = p.handle(key(KeyCode::Enter)) else {
-            panic!("Enter inserts")
-        };
-        assert!(matches!(&actions[0], Action::Popup(_)));
-        let editor = Box::new(Editor::new(MessageKind::Note, TicketNo(4)));
-        let mut p = TemplatePicker::new("Pick".into(), Vec::new(), Purpose::Insert(editor));
-        assert!(matches!(
-            p.handle(key(KeyCode::Esc)),
-            Outcome::Done(Action::Popup(_))
-        ));
+        match p.handle(key(KeyCode::Enter)) {
+            Outcome::Done(Action::Choice(Choice::InsertTemplate { name, text })) => {
+                assert_eq!((name.as_str(), text.as_str()), ("refund", "Text of refund"));
+            }
+            _ => panic!("Enter inserts"),
+        }
+        let mut p = TemplatePicker::new("Pick".into(), items(), Purpose::Insert);
+        assert!(matches!(p.handle(key(KeyCode::Esc)), Outcome::Close));
+        let mut p = TemplatePicker::new("Pick".into(), Vec::new(), Purpose::Insert);
+        assert!(matches!(p.handle(key(KeyCode::Enter)), Outcome::Close));
         let mut p = TemplatePicker::new("Pick".into(), Vec::new(), Purpose::Apply(vec![]));
         assert!(matches!(p.handle(key(KeyCode::Enter)), Outcome::Close));
     }

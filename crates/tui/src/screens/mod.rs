@@ -63,6 +63,7 @@ impl Screen {
     pub(crate) fn paste(&mut self, ctx: &Ctx, text: &str) -> Option<Action> {
         match self {
             Screen::Queue(s) => s.paste(ctx, text),
+            Screen::Ticket(s) => s.paste(ctx, text),
             _ => None,
         }
     }
@@ -149,7 +150,7 @@ impl Screen {
     pub(crate) fn hints(&self) -> Vec<(String, &'static str)> {
         match self {
             Screen::Queue(s) => s.hints(),
-            Screen::Ticket(_) => ticket::hints(),
+            Screen::Ticket(s) => s.hints(),
             Screen::Customer(_) => customer::hints(),
             Screen::Consent(_) => consent::hints(),
             Screen::Requests(_) => requests::hints(),
@@ -173,10 +174,34 @@ impl Screen {
         }
     }
 
-    /// True while the screen is taking typed text (queue search), so global keys such
-    /// as `T` and `?` are typed rather than acted on.
+    /// True while the screen is taking typed text (queue search, the reply editor), so
+    /// global keys such as `T` and `?` are typed rather than acted on.
     pub(crate) fn captures_text(&self) -> bool {
-        matches!(self, Screen::Queue(s) if s.searching())
+        match self {
+            Screen::Queue(s) => s.searching(),
+            Screen::Ticket(s) => s.editing(),
+            _ => false,
+        }
+    }
+
+    /// True while the agent is writing a reply or note here (presence says "replying").
+    pub(crate) fn replying(&self) -> bool {
+        matches!(self, Screen::Ticket(s) if s.editing())
+    }
+
+    /// Once a second, for the screen on top: a draft typed into is saved.
+    pub(crate) fn tick(&mut self, ctx: &Ctx) -> Option<Action> {
+        match self {
+            Screen::Ticket(s) => s.tick(ctx),
+            _ => None,
+        }
+    }
+
+    /// The session is ending: whatever is being written is saved.
+    pub(crate) fn end(&mut self, ctx: &Ctx) {
+        if let Screen::Ticket(s) = self {
+            s.end(ctx);
+        }
     }
 
     /// The ticket this screen shows, for presence.

@@ -213,6 +213,8 @@ pub(crate) struct QueueScreen {
     requests: HashMap<TicketNo, Urgency>,
     /// The desk's request generation and the time when `requests` was read.
     markers_read: (u64, Timestamp),
+    /// Tickets on which this agent keeps a draft (the ✎ column).
+    drafts: std::collections::HashSet<TicketNo>,
     list: ScrollList,
     searching: bool,
     /// Tickets marked with Space, for a macro to apply to all at once.
@@ -228,6 +230,7 @@ impl QueueScreen {
             rows: QueueView::default(),
             requests: HashMap::new(),
             markers_read: (0, Timestamp(0)),
+            drafts: Default::default(),
             list: ScrollList::default(),
             searching: false,
             marks: BTreeSet::new(),
@@ -292,6 +295,8 @@ impl QueueScreen {
         let selected = self.selected_number();
         self.rows.apply(&self.query, number, row);
         self.reselect(selected, true);
+        // A draft saved, sent or discarded touches its ticket.
+        self.reload_drafts(ctx);
         let (generation, read_at) = self.markers_read;
         let stale = generation != ctx.desk.request_generation()
             || Timestamp::now().0 - read_at.0 >= MARKERS_MAX_AGE_SECS;
@@ -302,8 +307,15 @@ impl QueueScreen {
         }
     }
 
-    /// Re-reads which tickets carry an open privacy request.
+    fn reload_drafts(&mut self, ctx: &Ctx) {
+        if let Ok(drafts) = ctx.desk.tickets_with_drafts(&ctx.session.actor) {
+            self.drafts = drafts.into_iter().collect();
+        }
+    }
+
+    /// Re-reads which tickets carry an open privacy request, and this agent's drafts.
     pub(crate) fn reload_markers(&mut self, ctx: &Ctx) -> Option<Action> {
+        self.reload_drafts(ctx);
         // Read the generation first: a request stored meanwhile makes the next change
         // read again.
         let generation = ctx.desk.request_generation();
@@ -572,13 +584,15 @@ impl QueueScreen {
             .unwrap_or(2)
             + usize::from(!self.marks.is_empty());
         let rows = visible.iter().map(|row| {
-            let number = row.ticket.number;
-            let marked = self.marks.contains(&number);
-            queue_row(row, self.requests.get(&number), marked, look)
+            let n = row.ticket.number;
+            let marked = self.marks.contains(&n);
+            let draft = self.drafts.contains(&n);
+            queue_row(row, self.requests.get(&n), marked, draft, look)
         });
         let widths = [
             Constraint::Length(number_width as u16),
             Constraint::Length(2),
+            Constraint::Length(1),
             Constraint::Length(7),
             Constraint::Length(6),
             Constraint::Length(4),
@@ -588,7 +602,7 @@ impl QueueScreen {
             Constraint::Length(5),
         ];
         let header = Row::new([
-            "#", "§", "status", "prio", "age", "customer", "subject", "assignee", "due",
+            "#", "§", "✎", "status", "prio", "age", "customer", "subject", "assignee", "due",
         ]);
         self.list
             .render_table(frame, table_area, theme, header, rows, widths);
@@ -601,12 +615,13 @@ impl QueueScreen {
 }
 
 /// The cells of one row; every text from mail is sanitised here. `request` is the
-/// urgency of the ticket's most urgent open privacy request, if it has one.
-/// A `marked` row's number is starred.
+/// urgency of the ticket's most urgent open privacy request, if it has one; `draft`
+/// says the agent keeps a draft on it. A `marked` row's number is starred.
 fn queue_row<'a>(
     row: &'a QueueRow,
     request: Option<&Urgency>,
     marked: bool,
+    draft: bool,
     look: &Look,
 ) -> Row<'a> {
     let theme = look.theme;
@@ -629,6 +644,10 @@ fn queue_row<'a>(
     Row::new([
         number,
         marker,
+        match draft {
+            true => Cell::from("✎").style(theme.style(Role::MsgOutbound)),
+            false => Cell::from(""),
+        },
         Cell::from(t.status.as_str()).style(theme.style(status_role(t.status))),
         Cell::from(t.priority.as_str()).style(theme.style(priority_role(t.priority))),
         Cell::from(t.created.age_at(look.now)).style(theme.style(Role::Muted)),

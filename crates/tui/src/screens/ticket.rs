@@ -2,15 +2,23 @@
 //! assign, status, priority, tags, merge), plus the customer's consent (`C`) and "this
 //! mail is a privacy request" (`P`).
 //!
+//! Replies and notes are written in an editor pane below the thread (beside it on a wide
+//! terminal), so the thread stays readable while writing. What is written is the
+//! agent's draft, kept by the desk: saved a moment after typing stops, at once on Esc
+//! and when the session ends, and brought back by `r` / `n`. A reply sent waits
+//! `mail.send_delay` in the outbox, in which `u` takes it back into the draft.
+//!
 //! Inbound mail, replies and internal notes must never be mistaken for each other, so
 //! each entry has a role-coloured header line and gutter *and* a word saying what it is
 //! ("inbound", "reply", "note"), which survives a monochrome terminal.
+
+mod writing;
 
 use super::{Ctx, Look};
 use crate::action::{Action, Choice};
 use crate::display::{delivery, human_size, minute, priority_role, status_role, when, wrap};
 use crate::event::{KeyCode, KeyEvent};
-use crate::keymap::{self, bind, ch, key, lookup, Binding, HelpSection};
+use crate::keymap::{bind, ch, key, lookup, Binding, HelpSection};
 use crate::popups::{Confirm, Editor, Picker, Popup, Prompt};
 use crate::privacy;
 use crate::theme::{Role, Theme};
@@ -22,8 +30,11 @@ use ratatui::Frame;
 use sealdesk_api::{ticket_files, Activity, Change, DeskError, ThreadEntry, Viewer};
 use sealdesk_model::sanitize;
 use sealdesk_model::{Attachment, AttachmentId, Message};
-use sealdesk_model::{MessageKind, Status, Ticket, TicketNo};
+use sealdesk_model::{MessageKind, Status, Ticket, TicketNo, Timestamp};
 use std::collections::HashMap;
+
+/// From this width the editor sits beside the thread rather than below it.
+const SIDE_BY_SIDE: u16 = 140;
 
 #[derive(Clone, Copy)]
 enum TicketKey {
@@ -39,6 +50,7 @@ enum TicketKey {
     Consent,
     PrivacyRequest,
     Macro,
+    Unsend,
     Back,
 }
 
@@ -103,6 +115,12 @@ const KEYS: &[Binding<TicketKey>] = &[
         None,
     ),
     bind(
+        &[ch('u')],
+        TicketKey::Unsend,
+        "undo send: the reply still waiting becomes the draft",
+        None,
+    ),
+    bind(
         &[key(KeyCode::Esc), ch('q')],
         TicketKey::Back,
         "back",
@@ -111,14 +129,9 @@ const KEYS: &[Binding<TicketKey>] = &[
 ];
 
 pub(super) fn help() -> Vec<HelpSection> {
-    vec![
-        list::help_section("Ticket", &MOVES, KEYS),
-        crate::popups::editor_help(),
-    ]
-}
-
-pub(super) fn hints() -> Vec<(String, &'static str)> {
-    keymap::hints(KEYS)
+    let mut sections = vec![list::help_section("Ticket", &MOVES, KEYS)];
+    sections.extend(Editor::help());
+    sections
 }
 
 pub(crate) struct TicketScreen {
@@ -127,9 +140,14 @@ pub(crate) struct TicketScreen {
     customer_label: String,
     /// Restriction and withdrawn or refused consents of the customer, in words.
     privacy_marks: Vec<String>,
-    /// A reply refused because the customer is restricted, waiting for an admin's
-    /// reason to send it anyway.
-    refused_reply: Option<String>,
+    /// The reply or note being written, if the editor is open (boxed: it is large next
+    /// to the rest of the screen).
+    editor: Option<Box<Editor>>,
+    /// This agent's replies still waiting out `mail.send_delay`: (seq, when it goes).
+    undoable: Vec<(u32, Timestamp)>,
+    /// While the editor is closed: this agent's draft here, in words ("draft reply,
+    /// 2 files"), for the thread's title.
+    draft_summary: Option<String>,
     /// Other sessions on this ticket.
     viewers: Vec<Viewer>,
     /// The participants a reply is Cc'd to by default (the header's "Cc:" line).
@@ -225,7 +243,9 @@ impl TicketScreen {
             thread,
             customer_label: String::new(),
             privacy_marks: Vec::new(),
-            refused_reply: None,
+            editor: None,
+            undoable: Vec::new(),
+            draft_summary: None,
             viewers: ctx.desk.viewers(number, ctx.session.id),
             cc: Vec::new(),
             scroll: ScrollView::default(),
@@ -233,9 +253,13 @@ impl TicketScreen {
             sftp: ctx.session.sftp.clone(),
             draft_files: Vec::new(),
         };
-        screen.draft_files = screen.load_draft_files(ctx);
         screen.customer_label = screen.load_customer_label(ctx);
         screen.cc = screen.load_cc(ctx);
+        screen.undoable = ctx
+            .desk
+            .undoable_replies(&ctx.session.actor, number)
+            .unwrap_or_default();
+        screen.reload_draft_files(ctx);
         screen.privacy_marks = ctx
             .desk
             .privacy_marks(&screen.ticket.customer)
@@ -245,13 +269,6 @@ impl TicketScreen {
 
     pub(crate) fn number(&self) -> TicketNo {
         self.ticket.number
-    }
-
-    fn load_draft_files(&self, ctx: &Ctx) -> Vec<Attachment> {
-        match ctx.desk.draft(&ctx.session.actor, self.ticket.number) {
-            Ok(Some(draft)) => draft.attachments,
-            _ => Vec::new(),
-        }
     }
 
     fn load_customer_label(&self, ctx: &Ctx) -> String {
@@ -277,9 +294,13 @@ impl TicketScreen {
         self.ticket = ticket;
         self.thread = thread;
         self.wrapped = None;
-        self.draft_files = self.load_draft_files(ctx);
         self.customer_label = self.load_customer_label(ctx);
         self.cc = self.load_cc(ctx);
+        self.undoable = ctx
+            .desk
+            .undoable_replies(&ctx.session.actor, self.ticket.number)
+            .unwrap_or_default();
+        self.reload_draft_files(ctx);
         self.privacy_marks = ctx
             .desk
             .privacy_marks(&self.ticket.customer)
@@ -289,12 +310,17 @@ impl TicketScreen {
 
     pub(crate) fn handle_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
         let n = self.ticket.number;
+        if let Some(editor) = &mut self.editor {
+            let event = editor.handle(pressed);
+            return self.editor_event(ctx, event);
+        }
         if self.scroll.handle_key(pressed).is_some() {
             return None;
         }
         match lookup(KEYS, pressed)? {
-            TicketKey::Reply => Some(Editor::new(MessageKind::Outbound, n).open()),
-            TicketKey::Note => Some(Editor::new(MessageKind::Note, n).open()),
+            TicketKey::Reply => self.open_editor(ctx, MessageKind::Outbound),
+            TicketKey::Note => self.open_editor(ctx, MessageKind::Note),
+            TicketKey::Unsend => self.unsend(ctx),
             TicketKey::Take => {
                 let me = ctx.session.agent.name.as_str();
                 let result = ctx.desk.assign(&ctx.session.actor, n, Some(me));
@@ -400,58 +426,17 @@ impl TicketScreen {
                 desk.merge(actor, n, into),
                 format!("{n} merged into {into}"),
             ),
-            Choice::Send(kind, text) => {
-                let sent = match kind {
-                    MessageKind::Note => desk.add_note(actor, n, &text),
-                    _ => desk.add_reply(actor, n, &text),
-                };
-                match sent {
-                    Ok(_) => {
-                        self.scroll.follow_end();
-                        let done = match kind {
-                            MessageKind::Note => format!("note added to {n}"),
-                            _ => format!("reply to {n} queued for sending"),
-                        };
-                        self.after(ctx, Ok(()), done)
-                    }
-                    // A restricted customer: an admin may send it anyway, with a reason.
-                    Err(e)
-                        if kind == MessageKind::Outbound
-                            && ctx.session.agent.role == sealdesk_model::AgentRole::Admin
-                            && matches!(desk.reply_refusal(n), Ok(Some(_))) =>
-                    {
-                        self.refused_reply = Some(text);
-                        Some(Action::popup(Popup::Prompt(
-                            Prompt::new(
-                                "Customer restricted: reason to send anyway (audited as an override)",
-                                "",
-                                |reason| Action::Choice(Choice::ReplyOverride(reason)),
-                            )
-                            .with_detail(e.to_string()),
-                        )))
-                    }
-                    // Reopen the editor with the draft, so nothing typed is lost.
-                    Err(e) => {
-                        let error = Some(format!("not sent: {e}"));
-                        Some(Editor::with_draft(kind, n, &text, error).open())
-                    }
-                }
-            }
-            Choice::ReplyOverride(reason) => {
-                let text = self.refused_reply.take()?;
-                match desk.add_reply_overriding(actor, n, &text, Some(&reason)) {
-                    Ok(_) => {
-                        self.scroll.follow_end();
-                        self.after(
-                            ctx,
-                            Ok(()),
-                            format!("reply to {n} queued for sending (override audited)"),
-                        )
-                    }
-                    Err(e) => {
-                        let error = Some(format!("not sent: {e}"));
-                        Some(Editor::with_draft(MessageKind::Outbound, n, &text, error).open())
-                    }
+            Choice::ReplyOverride(reason) => self.send(ctx, Some(&reason)),
+            Choice::InsertTemplate { name, text } => self.insert_template(ctx, &name, &text),
+            Choice::Detach(name) => {
+                let result = desk.detach_from_draft(actor, n, &name);
+                self.reload_draft_files(ctx);
+                match result {
+                    Ok(()) => Some(Action::Info(format!(
+                        "{} taken off the draft",
+                        sanitize::line(&name)
+                    ))),
+                    Err(e) => Some(Action::Error(e.to_string())),
                 }
             }
             Choice::NewRequest(kind) => {
@@ -506,26 +491,61 @@ impl TicketScreen {
     /// Re-reads everything, after changes may have been missed.
     pub(crate) fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
         self.viewers = ctx.desk.viewers(self.ticket.number, ctx.session.id);
+        self.update_warning(ctx);
         let problem = self.reload(ctx).err();
         problem.map(|e| Action::Error(e.to_string()))
     }
 
     pub(crate) fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
         match change {
-            Change::Ticket(n) if *n == self.ticket.number => match self.reload(ctx) {
-                Ok(true) => Some(Action::Info(format!("{n} was updated"))),
-                Ok(false) => None,
-                Err(e) => Some(Action::Error(e.to_string())),
-            },
+            Change::Ticket(n) if *n == self.ticket.number => {
+                let reloaded = self.reload(ctx);
+                self.update_warning(ctx);
+                match reloaded {
+                    Ok(true) => Some(Action::Info(format!("{n} was updated"))),
+                    Ok(false) => None,
+                    Err(e) => Some(Action::Error(e.to_string())),
+                }
+            }
             Change::Presence(n) if *n == self.ticket.number => {
                 self.viewers = ctx.desk.viewers(*n, ctx.session.id);
+                self.update_warning(ctx);
                 None
             }
             _ => None,
         }
     }
 
+    /// The header and thread, with the editor below them (beside them from
+    /// [`SIDE_BY_SIDE`] columns) while it is open.
     pub(crate) fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
+        let (ticket_area, editor_area) = match &self.editor {
+            None => (area, None),
+            Some(_) if area.width >= SIDE_BY_SIDE => {
+                let [left, right] =
+                    Layout::horizontal([Constraint::Percentage(50), Constraint::Fill(1)])
+                        .areas(area);
+                (left, Some(right))
+            }
+            Some(editor) => {
+                // The thread keeps at least a few lines; the editor takes about half.
+                let below_header = area.height.saturating_sub(5);
+                let wanted = (below_header / 2).max(editor.min_height());
+                let height = wanted
+                    .min(below_header.saturating_sub(4))
+                    .max(below_header.min(5));
+                let [top, bottom] =
+                    Layout::vertical([Constraint::Fill(1), Constraint::Length(height)]).areas(area);
+                (top, Some(bottom))
+            }
+        };
+        self.draw_ticket(frame, ticket_area, look);
+        if let (Some(editor), Some(editor_area)) = (&mut self.editor, editor_area) {
+            editor.draw(frame, editor_area, look.theme);
+        }
+    }
+
+    fn draw_ticket(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
         let theme = look.theme;
         let header_lines = self.header_lines(theme);
         let [header_area, thread_area] = Layout::vertical([
@@ -539,10 +559,29 @@ impl TicketScreen {
             .border_style(theme.style(Role::Border));
         frame.render_widget(Paragraph::new(header_lines).block(header), header_area);
 
+        let mut title = vec![Span::styled(
+            format!(" Thread ({}) ", self.thread.len()),
+            theme.style(Role::Title),
+        )];
+        if let (Some(summary), None) = (&self.draft_summary, &self.editor) {
+            title.push(Span::styled(
+                format!("✎ {summary}: r or n to go on "),
+                theme.style(Role::MsgOutbound),
+            ));
+        }
+        if let Some(left) = self.undo_window(look.now) {
+            title.push(Span::styled(
+                format!("sending in {left} s — u to undo "),
+                theme.style(Role::DueSoon),
+            ));
+        }
+        let focus = match self.editor {
+            Some(_) => Role::Border,
+            None => Role::BorderFocused,
+        };
         let block = Block::bordered()
-            .title(format!(" Thread ({}) ", self.thread.len()))
-            .title_style(theme.style(Role::Title))
-            .border_style(theme.style(Role::BorderFocused));
+            .title(Line::from(title))
+            .border_style(theme.style(focus));
         let inner = block.inner(thread_area);
         frame.render_widget(block, thread_area);
         let width = inner.width as usize;
@@ -557,6 +596,16 @@ impl TicketScreen {
         let window = self.scroll.keep_in_view(inner.height as usize, total);
         let visible = self.thread_lines(window, look);
         frame.render_widget(Paragraph::new(visible), inner);
+    }
+
+    /// Seconds until the newest reply that can still be taken back goes out.
+    fn undo_window(&self, now: Timestamp) -> Option<i64> {
+        let wall = Timestamp::now().0.max(now.0);
+        self.undoable
+            .iter()
+            .map(|&(_, due)| due.0 - wall)
+            .filter(|&left| left > 0)
+            .max()
     }
 
     fn header_lines(&self, theme: &Theme) -> Vec<Line<'static>> {
@@ -621,7 +670,8 @@ impl TicketScreen {
                 Span::raw(sanitize::line(&self.cc.join(", ")).into_owned()),
             ]));
         }
-        if !self.draft_files.is_empty() {
+        // While the editor is open it lists the files itself.
+        if self.editor.is_none() && !self.draft_files.is_empty() {
             let files: Vec<String> = self
                 .draft_files
                 .iter()
@@ -630,7 +680,13 @@ impl TicketScreen {
             lines.push(Line::from(vec![
                 Span::styled("your draft carries: ", muted),
                 Span::raw(files.join(", ")),
-                Span::styled(format!("   (in /tickets/{}/outgoing/)", t.number.0), muted),
+                Span::styled(
+                    format!(
+                        "   (in /tickets/{}/outgoing/; r, then Ctrl-O takes one off)",
+                        t.number.0
+                    ),
+                    muted,
+                ),
             ]));
         }
         lines
