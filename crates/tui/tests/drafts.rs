@@ -248,3 +248,111 @@ fn another_agent_replying_is_a_warning_in_the_editor() {
     assert!(!s.contains("bob"), "{s}");
     assert!(fx.desk.draft(&actor("bob"), n).unwrap().is_none());
 }
+
+/// Ctrl-T in the editor pane opens the saved-reply picker over it; the one chosen goes
+/// in at the cursor, filled for the ticket, and is kept with the draft. The pane stays
+/// open under the picker (the agent is still replying), and Esc in the picker inserts
+/// nothing.
+#[test]
+fn ctrl_t_inserts_a_saved_reply_into_the_pane_at_the_cursor() {
+    let fx = fixture();
+    let n = fx.ticket("ann@example.com", "Ann Lee", "Printer on fire", "help");
+    let alice = actor("alice");
+    fx.desk
+        .add_reply_template(
+            &alice,
+            "greeting",
+            "Hello {customer.name}, about {ticket}.",
+            sealdesk_model::Visibility::Personal,
+        )
+        .unwrap();
+    let mut app = fx.app("alice", 1);
+    code(&mut app, KeyCode::Enter);
+    keys(&mut app, "r");
+    typed(&mut app, "Hi. ");
+    press(&mut app, KeyEvent::ctrl('t'));
+    let s = screen(&mut app);
+    assert!(s.contains("Insert a saved reply into #1"), "{s}");
+    assert!(
+        s.contains("Thread (1)"),
+        "the ticket screen is under it: {s}"
+    );
+    code(&mut app, KeyCode::Esc);
+    press(&mut app, KeyEvent::ctrl('t'));
+    keys(&mut app, "gree");
+    code(&mut app, KeyCode::Enter);
+    let s = screen(&mut app);
+    assert!(s.contains("inserted the saved reply greeting"), "{s}");
+    assert!(s.contains("Hi. Hello Ann Lee, about #1."), "{s}");
+    typed(&mut app, " Thanks!");
+    code(&mut app, KeyCode::Esc);
+    let draft = fx.desk.draft(&alice, n).unwrap().unwrap();
+    assert_eq!(draft.body, "Hi. Hello Ann Lee, about #1. Thanks!");
+}
+
+/// The files on a draft are listed once: in the ticket's header while the editor is
+/// closed, in the editor while it is open, where Ctrl-O takes one off.
+#[test]
+fn the_drafts_files_are_listed_once_and_ctrl_o_takes_one_off() {
+    let fx = fixture();
+    let n = fx.ticket("ann@example.com", "Ann", "Printer on fire", "help");
+    let alice = actor("alice");
+    fx.desk
+        .attach_to_draft(&alice, n, "log.txt", "text/plain", b"12345")
+        .unwrap();
+    let mut app = fx.app("alice", 1);
+    code(&mut app, KeyCode::Enter);
+    let s = text(&render(&mut app, 120, 30));
+    assert!(
+        row_with(&s, "your draft carries:").contains("log.txt (5 B)"),
+        "{s}"
+    );
+    assert_eq!(s.matches("log.txt").count(), 1, "{s}");
+    keys(&mut app, "r");
+    let s = text(&render(&mut app, 120, 30));
+    assert!(!s.contains("your draft carries"), "{s}");
+    assert!(row_with(&s, "files:").contains("log.txt (5 B)"), "{s}");
+    assert_eq!(s.matches("log.txt").count(), 1, "{s}");
+    press(&mut app, KeyEvent::ctrl('o'));
+    assert!(screen(&mut app).contains("Take which file off the draft?"));
+    code(&mut app, KeyCode::Enter);
+    let s = screen(&mut app);
+    assert!(s.contains("log.txt taken off the draft"), "{s}");
+    assert!(!s.contains("files:"), "{s}");
+    // A draft with neither text nor files left is not kept.
+    let draft = fx.desk.draft(&alice, n).unwrap();
+    assert!(
+        draft.is_none_or(|d| d.attachments.is_empty()),
+        "a file is left"
+    );
+}
+
+/// `M` and `u` both work on the ticket screen, and a queue row shows the draft mark
+/// and the multi-select mark together.
+#[test]
+fn macro_and_undo_send_keys_and_both_queue_marks() {
+    let fx = fixture();
+    let n = fx.ticket("ann@example.com", "Ann", "Printer on fire", "help");
+    fx.ticket("bo@example.com", "Bo", "Invoice wrong", "help");
+    let mut app = fx.app("alice", 1);
+    // The queue is newest first: #2, then #1.
+    code(&mut app, KeyCode::Down);
+    code(&mut app, KeyCode::Enter);
+    assert!(screen(&mut app).contains("Printer on fire"));
+    keys(&mut app, "r");
+    typed(&mut app, "On its way.");
+    press(&mut app, KeyEvent::ctrl('s'));
+    assert!(screen(&mut app).contains("u to undo"));
+    keys(&mut app, "M");
+    assert!(screen(&mut app).contains(&format!("Apply a macro to {n}")));
+    code(&mut app, KeyCode::Esc);
+    keys(&mut app, "u");
+    assert!(screen(&mut app).contains("reply taken back"));
+    code(&mut app, KeyCode::Esc); // the editor closes, the draft is kept
+    code(&mut app, KeyCode::Esc); // back to the queue
+    code(&mut app, KeyCode::Char(' '));
+    let s = text(&render(&mut app, 120, 30));
+    let row = row_with(&s, "Printer on fire");
+    assert!(row.contains("*#1") && row.contains("✎"), "{s}");
+    assert!(!row_with(&s, "Invoice wrong").contains("✎"), "{s}");
+}
