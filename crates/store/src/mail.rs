@@ -33,8 +33,14 @@ impl Store {
         self.get(&self.t.seen_mail, &self.seen_key(sender, message_id))
     }
 
+    /// The original MIME of a message. One whose key is gone (its customer erased, the
+    /// message redacted, or the original dropped because it named an erased participant;
+    /// met in a restored earlier backup) reads as none: the message stands without it.
     pub fn raw_mail(&self, ticket: TicketNo, seq: u32) -> Result<Option<Vec<u8>>> {
-        self.get(&self.t.raw_mail, &message_key(ticket, seq))
+        match self.get(&self.t.raw_mail, &message_key(ticket, seq)) {
+            Err(super::StoreError::Erased) => Ok(None),
+            other => other,
+        }
     }
 
     // ---- quarantine ----
@@ -90,7 +96,11 @@ impl Store {
 
     /// One message of a thread.
     pub fn message(&self, ticket: TicketNo, seq: u32) -> Result<Option<sealdesk_model::Message>> {
-        self.get(&self.t.messages, &message_key(ticket, seq))
+        let key = message_key(ticket, seq);
+        match self.get(&self.t.messages, &key)? {
+            Some(m) => Ok(Some(self.with_parties(&key, m)?)),
+            None => Ok(None),
+        }
     }
 }
 
