@@ -125,6 +125,31 @@ fn a_colleague_in_cc_joins_gets_the_reply_and_is_not_quoted_to_the_requester() {
     assert!(out.cc.is_empty());
     assert!(out.text.contains("> Between us"), "{}", out.text);
 
+    // Bcc: delivered (the relay's envelope has it), seen by nobody else (no header),
+    // and not made a participant.
+    desk.cli(&[
+        "ticket",
+        "reply",
+        "1",
+        "--to",
+        "bob@example.com",
+        "--bcc",
+        "boss@example.com",
+        "--body",
+        "Copying the boss quietly.",
+    ]);
+    let out = &received(&sink, 4)[3];
+    assert_eq!(addresses(&out.to_mailboxes), vec!["bob@example.com"]);
+    assert!(out.cc.is_empty());
+    let envelope = sink.envelopes.lock().unwrap()[3].clone();
+    assert_eq!(envelope, vec!["bob@example.com", "boss@example.com"]);
+    let raw = String::from_utf8_lossy(&sink.received.lock().unwrap()[3]).into_owned();
+    assert!(!raw.to_lowercase().contains("boss@"), "{raw}");
+    assert_eq!(
+        show(&desk, 1)["participants"],
+        serde_json::json!(["bob@example.com", "carol@example.com"])
+    );
+
     // The ticket's header in the TUI names who a reply is Cc'd to.
     let tmux = Tmux::start_named(
         &desk,

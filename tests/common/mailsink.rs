@@ -14,6 +14,8 @@ pub(crate) struct Sink {
     pub received: Arc<Mutex<Vec<Vec<u8>>>>,
     /// The name each client gave in EHLO/HELO, in order.
     pub hellos: Arc<Mutex<Vec<String>>>,
+    /// The RCPT TO addresses of each mail kept in `received`, in the same order.
+    pub envelopes: Arc<Mutex<Vec<Vec<String>>>>,
 }
 
 impl Sink {
@@ -22,13 +24,17 @@ impl Sink {
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
         let hellos = Arc::new(Mutex::new(Vec::new()));
+        let envelopes = Arc::new(Mutex::new(Vec::new()));
         let store = Arc::clone(&received);
         let names = Arc::clone(&hellos);
+        let rcpts = Arc::clone(&envelopes);
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let store = Arc::clone(&store);
                 let names = Arc::clone(&names);
+                let rcpts = Arc::clone(&rcpts);
                 thread::spawn(move || {
+                    let mut to = Vec::new();
                     let mut out = stream.try_clone().unwrap();
                     let mut reader = BufReader::new(stream);
                     let _ = out.write_all(b"220 sink ESMTP\r\n");
@@ -42,6 +48,10 @@ impl Sink {
                         if upper.starts_with("EHLO") || upper.starts_with("HELO") {
                             let name = line.get(5..).unwrap_or("").trim().to_string();
                             names.lock().unwrap().push(name);
+                        }
+                        if upper.starts_with("RCPT TO:") {
+                            let addr = line[8..].trim().trim_matches(['<', '>']);
+                            to.push(addr.split('>').next().unwrap_or(addr).to_string());
                         }
                         if upper.starts_with("EHLO") {
                             let _ = out.write_all(b"250-sink\r\n250 8BITMIME\r\n");
@@ -62,7 +72,12 @@ impl Sink {
                                     &l
                                 });
                             }
-                            store.lock().unwrap().push(data);
+                            // Kept together, so `envelopes[i]` is the envelope of
+                            // `received[i]`.
+                            let mut kept = store.lock().unwrap();
+                            kept.push(data);
+                            rcpts.lock().unwrap().push(std::mem::take(&mut to));
+                            drop(kept);
                             let _ = out.write_all(b"250 queued\r\n");
                         } else if upper.starts_with("QUIT") {
                             let _ = out.write_all(b"221 bye\r\n");
@@ -78,6 +93,7 @@ impl Sink {
             port,
             received,
             hellos,
+            envelopes,
         }
     }
 

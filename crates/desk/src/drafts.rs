@@ -282,15 +282,17 @@ impl Desk {
                     "reply {seq} on ticket {number} is another agent's: only they can take it back"
                 )));
             }
-            // A draft begun meanwhile stays, after the reply taken back.
+            // A draft begun meanwhile stays, after the reply taken back. The signatures
+            // put on when it was staged come off: sending again puts them on again.
+            let text = self.unsigned_text(&message.text, &ticket, &me)?;
             let mut draft =
                 u.tx.store()
                     .draft(number, &me)?
                     .unwrap_or_else(|| Draft::new(number, &me, now));
             draft.body = if draft.body.trim().is_empty() {
-                message.text.clone()
+                text
             } else {
-                format!("{}\n\n{}", message.text, draft.body)
+                format!("{text}\n\n{}", draft.body)
             };
             draft.kind = MessageKind::Outbound;
             draft.parties = message.parties.clone();
@@ -299,7 +301,7 @@ impl Desk {
             draft.attachments = files;
             draft.updated = now;
             u.tx.remove_outbox(number, seq);
-            u.tx.remove_message(number, seq);
+            u.tx.remove_message(number, seq)?;
             if let Some(id) = &message.message_id {
                 u.tx.unindex_message_id(id);
             }
@@ -511,6 +513,41 @@ mod tests {
                 == 1
         );
         assert_eq!(again.attachments, vec![file]);
+    }
+
+    /// A signed reply taken back is the text the agent wrote: sent again, it carries
+    /// its signature once.
+    #[test]
+    fn a_reply_taken_back_loses_its_signature_until_sent_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path());
+        let admin = Actor::local_admin();
+        let t = ticket(&desk, &admin);
+        with_delay(&desk, 10);
+        desk.add_agent(
+            &admin,
+            "alice",
+            sealdesk_model::AgentRole::Agent,
+            &[crate::testing::public_key_line(1)],
+        )
+        .unwrap();
+        let alice = Actor::agent("alice", None, "test");
+        desk.set_signature(&alice, "alice", Some("{agent}, for {customer.name}"))
+            .unwrap();
+        desk.save_draft(
+            &alice,
+            t,
+            MessageKind::Outbound,
+            "Unplug it.",
+            &Parties::default(),
+        )
+        .unwrap();
+        let sent = desk.send_draft(&alice, t, None).unwrap();
+        assert_eq!(sent.text, "Unplug it.\n\n-- \nalice, for Ann\n");
+        let draft = desk.unsend(&alice, t, sent.seq).unwrap();
+        assert_eq!(draft.body, "Unplug it.");
+        let again = desk.send_draft(&alice, t, None).unwrap();
+        assert_eq!(again.text, sent.text);
     }
 
     #[test]

@@ -39,6 +39,28 @@ impl Desk {
     }
 }
 
+impl Desk {
+    /// `signed` without the signatures [`Desk::signed_text`] puts under a reply by
+    /// `agent` on `ticket` now: a reply taken back (`Desk::unsend`) becomes the text the
+    /// agent wrote, which is signed again when it is sent again. Left as it is when it
+    /// does not end with them (a signature changed meanwhile: the agent sees it).
+    pub(crate) fn unsigned_text(
+        &self,
+        signed: &str,
+        ticket: &Ticket,
+        agent: &str,
+    ) -> Result<String> {
+        let signatures = self.signed_text("", ticket, agent)?;
+        if signatures.is_empty() {
+            return Ok(signed.to_string());
+        }
+        Ok(signed
+            .strip_suffix(signatures.as_str())
+            .unwrap_or(signed)
+            .to_string())
+    }
+}
+
 /// Longest signature kept, in bytes.
 pub(crate) const SIGNATURE_MAX: usize = 4096;
 

@@ -301,6 +301,7 @@ impl Tables {
             &self.customer_meta,
             &self.drafts,
             &self.templates,
+            &self.message_parties,
         ]
     }
 }

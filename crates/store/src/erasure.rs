@@ -83,6 +83,8 @@ impl Store {
             self.remove_sealed_for(&self.t.attachments, &id)?;
             self.remove_sealed_for(&self.t.raw_mail, &id)?;
             self.remove_sealed_for(&self.t.quarantine, &id)?;
+            self.remove_sealed_for(&self.t.drafts, &id)?;
+            self.remove_sealed_for(&self.t.message_parties, &id)?;
             self.reapply_export_erasure(&id)?;
             self.remove_prefix(&self.t.consents, id.as_bytes())?;
             self.remove_prefix(&self.t.customer_tickets, id.as_bytes())?;
@@ -349,6 +351,9 @@ impl Tx<'_> {
         for (key, _) in store.sealed_for(&t.drafts, id)? {
             self.remove(&t.drafts, &key);
         }
+        for (key, _) in store.sealed_for(&t.message_parties, id)? {
+            self.remove(&t.message_parties, &key);
+        }
         self.scrub_participant(record)?;
         counts.exports = self.erase_exports(id)?;
         for key in store.keys_under(&t.customer_tickets, id.as_bytes())? {
@@ -399,20 +404,29 @@ impl Tx<'_> {
                 self.put_workflow(&ticket)?;
             }
             let prefix = number.0.to_be_bytes();
-            for item in t.messages.tree.scan_prefix(prefix) {
-                let (k, sealed) = item?;
-                let owner = match envelope::slot_of(t.messages.name, &sealed)? {
+            let parties: Vec<_> = t
+                .message_parties
+                .tree
+                .scan_prefix(prefix)
+                .collect::<std::result::Result<_, _>>()?;
+            for (k, sealed) in parties {
+                let owner = match envelope::slot_of(t.message_parties.name, &sealed)? {
                     KeySlot::Customer(c) | KeySlot::Record { customer: c, .. } => c,
                     KeySlot::Master => continue,
                 };
                 if owner == *id {
-                    continue; // their own: erased above
+                    continue; // their own: removed above
                 }
-                let Ok(mut m) = store.decode::<Message>(&t.messages, &k, &sealed) else {
+                let Ok(mut p) =
+                    store.decode::<sealdesk_model::Parties>(&t.message_parties, &k, &sealed)
+                else {
                     continue;
                 };
-                if scrub(&mut m.parties) {
-                    self.put_rotating(&t.messages, &k, KeySlot::Customer(owner), &m)?;
+                if scrub(&mut p) {
+                    // The message stays as it is (and readable in earlier backups);
+                    // only its recipients' record key is rotated, and the original
+                    // mail, whose headers name them, goes.
+                    self.put_rotating(&t.message_parties, &k, KeySlot::Customer(owner), &p)?;
                     self.remove_shredding(&t.raw_mail, &k)?;
                 }
             }
@@ -477,6 +491,9 @@ impl Tx<'_> {
                 self.remove_shredding(&t.attachments, a.id.as_bytes())?;
             }
             self.remove_shredding(&t.raw_mail, &k)?;
+            if self.current_slot(&t.message_parties, &k)?.is_some() {
+                self.remove_shredding(&t.message_parties, &k)?;
+            }
             self.put_rotating(&t.messages, &k, KeySlot::Master, &erased_message(m))?;
             count += 1;
         }

@@ -120,6 +120,9 @@ struct Tables {
     customer_meta: Table,
     /// Drafts, one per (ticket, agent), sealed with the ticket's customer's key.
     drafts: Table,
+    /// Each message's To/Cc/Bcc, at the message's key, sealed for the message's owner
+    /// under a record key of its own (see `records::put_message`).
+    message_parties: Table,
     /// Saved replies and macros, sealed with the master key (no customer data).
     templates: Table,
     /// Every tree above, in `idx` order.
@@ -127,7 +130,7 @@ struct Tables {
 }
 
 /// Every tree's name, in `Table::idx` order.
-const TREE_NAMES: [&str; 27] = [
+const TREE_NAMES: [&str; 28] = [
     "meta",
     "customers",
     "email_index",
@@ -155,6 +158,7 @@ const TREE_NAMES: [&str; 27] = [
     "customer_meta",
     "drafts",
     "templates",
+    "message_parties",
 ];
 
 impl Tables {
@@ -193,6 +197,7 @@ impl Tables {
             customer_meta: t(24),
             drafts: t(25),
             templates: t(26),
+            message_parties: t(27),
             trees: (0..TREE_NAMES.len())
                 .map(|idx| TreeRef::new(idx, slot.clone()))
                 .collect(),

@@ -33,8 +33,14 @@ impl Store {
         self.get(&self.t.seen_mail, &self.seen_key(sender, message_id))
     }
 
+    /// The original MIME of a message. One whose key is gone (its customer erased, the
+    /// message redacted, or the original dropped because it named an erased participant;
+    /// met in a restored earlier backup) reads as none: the message stands without it.
     pub fn raw_mail(&self, ticket: TicketNo, seq: u32) -> Result<Option<Vec<u8>>> {
-        self.get(&self.t.raw_mail, &message_key(ticket, seq))
+        match self.get(&self.t.raw_mail, &message_key(ticket, seq)) {
+            Err(super::StoreError::Erased) => Ok(None),
+            other => other,
+        }
     }
 
     // ---- quarantine ----
@@ -90,7 +96,11 @@ impl Store {
 
     /// One message of a thread.
     pub fn message(&self, ticket: TicketNo, seq: u32) -> Result<Option<sealdesk_model::Message>> {
-        self.get(&self.t.messages, &message_key(ticket, seq))
+        let key = message_key(ticket, seq);
+        match self.get(&self.t.messages, &key)? {
+            Some(m) => Ok(Some(self.with_parties(&key, m)?)),
+            None => Ok(None),
+        }
     }
 }
 
@@ -110,10 +120,16 @@ impl Tx<'_> {
     }
 
     /// Removes a message from its thread: only for a reply taken back before it was
-    /// ever sent (`Desk::unsend`), so no original mail or notice refers to it.
-    pub fn remove_message(&mut self, ticket: TicketNo, seq: u32) {
+    /// ever sent (`Desk::unsend`), so no original mail or notice refers to it. Its
+    /// To/Cc/Bcc, stored apart (see `put_message`), go with it.
+    pub fn remove_message(&mut self, ticket: TicketNo, seq: u32) -> Result<()> {
         let store = self.store;
-        self.remove(&store.t.messages, &message_key(ticket, seq));
+        let key = message_key(ticket, seq);
+        self.remove(&store.t.messages, &key);
+        if self.current_slot(&store.t.message_parties, &key)?.is_some() {
+            self.remove_shredding(&store.t.message_parties, &key)?;
+        }
+        Ok(())
     }
 
     pub fn mark_mail_seen(

@@ -198,11 +198,27 @@ impl Store {
 
     /// The thread of a ticket, in order; an erased message reads as `Err(Erased)`.
     pub fn messages(&self, ticket: TicketNo) -> Result<Vec<Result<Message>>> {
-        Ok(self
-            .scan::<Message>(&self.t.messages, &ticket.0.to_be_bytes())?
-            .into_iter()
-            .map(|(_, m)| m)
-            .collect())
+        let mut out = Vec::new();
+        for (key, m) in self.scan::<Message>(&self.t.messages, &ticket.0.to_be_bytes())? {
+            out.push(match m {
+                Ok(m) => self.with_parties(&key, m),
+                Err(e) => Err(e),
+            });
+        }
+        Ok(out)
+    }
+
+    /// `message` with its To/Cc/Bcc, which are stored apart (see [`Tx::put_message`]).
+    /// Parties whose record key is gone (their rewrite after an erasure shredded it)
+    /// read as none.
+    pub(super) fn with_parties(&self, key: &[u8], mut message: Message) -> Result<Message> {
+        match self.get::<Parties>(&self.t.message_parties, key) {
+            Ok(Some(parties)) => message.parties = parties,
+            Ok(None) => {} // none, or a message written before they were stored apart
+            Err(StoreError::Erased) => message.parties = Parties::default(),
+            Err(e) => return Err(e),
+        }
+        Ok(message)
     }
 
     pub fn attachment(&self, id: &AttachmentId) -> Result<Option<Vec<u8>>> {
@@ -394,11 +410,45 @@ impl Tx<'_> {
     }
 
     /// Rewrites a stored message (delivery state, erasure placeholder).
+    ///
+    /// Its To/Cc/Bcc are sealed apart, at the same key in `message_parties`, under a
+    /// record key of their own: an erased participant's address can then be taken out of
+    /// someone else's message, and out of that message's copies in earlier backups
+    /// (the parties' old key shredded), while the message itself stays readable there.
     pub(crate) fn put_message(&mut self, customer: &CustomerId, message: &Message) -> Result<()> {
         let store = self.store;
         let t = &store.t;
         let key = message_key(message.ticket, message.seq);
-        self.put(&t.messages, &key, KeySlot::Customer(*customer), message)
+        self.put_parties(&key, KeySlot::Customer(*customer), &message.parties)?;
+        let bare = Message {
+            parties: Parties::default(),
+            ..message.clone()
+        };
+        self.put(&t.messages, &key, KeySlot::Customer(*customer), &bare)
+    }
+
+    /// Stores (or, when empty, removes) the parties of the message at `key`, sealed for
+    /// the owner `slot` names.
+    fn put_parties(&mut self, key: &[u8], slot: KeySlot, parties: &Parties) -> Result<()> {
+        let store = self.store;
+        let table = &store.t.message_parties;
+        let owner = match slot {
+            KeySlot::Customer(c) | KeySlot::Record { customer: c, .. } => c,
+            KeySlot::Master => {
+                // A placeholder or a system note has no recipients of its own.
+                if self.current_slot(table, key)?.is_some() {
+                    self.remove_shredding(table, key)?;
+                }
+                return Ok(());
+            }
+        };
+        if parties.is_empty() {
+            if self.current_slot(table, key)?.is_some() {
+                self.remove_shredding(table, key)?;
+            }
+            return Ok(());
+        }
+        self.put(table, key, KeySlot::Customer(owner), parties)
     }
 
     /// Rewrites a stored message under the key that sealed it (its author's, or the
@@ -416,7 +466,12 @@ impl Tx<'_> {
                 )))
             }
         };
-        self.put(table, &key, slot, message)
+        self.put_parties(&key, slot, &message.parties)?;
+        let bare = Message {
+            parties: Parties::default(),
+            ..message.clone()
+        };
+        self.put(table, &key, slot, &bare)
     }
 
     /// Moves the whole thread of `from` to the end of `into`: each readable message
@@ -461,6 +516,7 @@ impl Tx<'_> {
                             }
                             _ => self.put_message(&owner, &message)?,
                         }
+                        self.move_parties(&key, &new_key)?;
                         self.move_raw_mail(&owner, from, old_seq, into, seq)?;
                     }
                     Err(StoreError::Erased) => {
@@ -476,6 +532,26 @@ impl Tx<'_> {
             moved += 1;
         }
         Ok(moved)
+    }
+
+    /// Moves a message's parties to the message's new place, under the record key
+    /// that sealed them (gone with it if that key is).
+    fn move_parties(&mut self, old_key: &[u8], new_key: &[u8]) -> Result<()> {
+        let store = self.store;
+        let table = &store.t.message_parties;
+        let Some(sealed) = table.tree.get(old_key)? else {
+            return Ok(());
+        };
+        match store.decode::<Parties>(table, old_key, &sealed) {
+            Ok(parties) => {
+                let slot = super::envelope::slot_of(table.name, &sealed)?;
+                self.put_sealed(table, new_key, slot, &parties)?;
+            }
+            Err(StoreError::Erased) => {}
+            Err(e) => return Err(e),
+        }
+        self.remove(table, old_key);
+        Ok(())
     }
 
     /// Moves a message's original mail to the message's new place, under the record

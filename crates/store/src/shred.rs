@@ -44,7 +44,7 @@ impl Store {
     }
 
     /// The trees whose customer values each have their own record key.
-    pub(super) fn deletable_tables(&self) -> [&Table; 8] {
+    pub(super) fn deletable_tables(&self) -> [&Table; 9] {
         let t = &self.t;
         [
             &t.customers,
@@ -55,6 +55,7 @@ impl Store {
             &t.raw_mail,
             &t.exports,
             &t.drafts,
+            &t.message_parties,
         ]
     }
 
@@ -572,7 +573,7 @@ mod tests {
     }
 
     #[test]
-    fn erasing_a_participant_takes_their_address_out_of_others_mail_and_old_copies() {
+    fn erasing_a_participant_takes_their_address_out_of_others_mail_and_old_copies_only() {
         use sealdesk_model::{Author, Draft, Message, Parties};
         let (_dir, paths) = scratch();
         let store = new_store(&paths);
@@ -619,6 +620,7 @@ mod tests {
         let t = &store.t;
         let mkey = crate::records::message_key(ticket.number, seq);
         let old_message = t.messages.tree.get(mkey).unwrap().unwrap().to_vec();
+        let old_parties = t.message_parties.tree.get(mkey).unwrap().unwrap().to_vec();
         let old_raw = t.raw_mail.tree.get(mkey).unwrap().unwrap().to_vec();
 
         let record = store
@@ -640,7 +642,12 @@ mod tests {
             vec!["Support <help@desk.example>".to_string()]
         );
         assert!(t.raw_mail.tree.get(mkey).unwrap().is_none());
-        for (table, sealed) in [(&t.messages, &old_message), (&t.raw_mail, &old_raw)] {
+        // The old copy of Ann's message (what an earlier backup holds) still opens,
+        // and names nobody: its recipients were sealed apart.
+        let old: Message = store.decode(&t.messages, &mkey, &old_message).unwrap();
+        assert_eq!(old.text, "It burns.");
+        assert!(old.parties.is_empty());
+        for (table, sealed) in [(&t.message_parties, &old_parties), (&t.raw_mail, &old_raw)] {
             let opened = store.decode::<serde::de::IgnoredAny>(table, &mkey, sealed);
             assert!(
                 matches!(opened, Err(StoreError::Erased)),
