@@ -76,28 +76,6 @@ fn text(out: &Output) -> String {
     )
 }
 
-fn agent_actor(name: &str) -> sealdesk_desk::Actor {
-    sealdesk_desk::Actor {
-        name: name.into(),
-        key_fingerprint: None,
-        source: "test".into(),
-        kind: sealdesk_desk::ActorKind::Agent,
-    }
-}
-
-/// The desk of a stopped server, opened by the test as the server would.
-fn open_desk(desk: &TestDesk) -> sealdesk_desk::Desk {
-    let paths = sealdesk_store::Paths {
-        data: desk.path("data"),
-        keys: desk.path("keys"),
-    };
-    let store = sealdesk_store::Store::open(&paths, None).unwrap();
-    let config =
-        sealdesk_desk::config::Config::load(&desk.path("data").join("sealdesk.toml"), false)
-            .unwrap();
-    sealdesk_desk::Desk::new(store, config)
-}
-
 #[test]
 fn an_attachment_downloads_byte_for_byte_audited_and_an_upload_goes_out_with_the_reply() {
     let sink = Sink::start();
@@ -167,29 +145,22 @@ fn an_attachment_downloads_byte_for_byte_audited_and_an_upload_goes_out_with_the
     );
     assert!(!targets.contains("scan"), "{targets}");
 
-    // Alice sends her draft (as the TUI's send does), and the file goes with the reply.
-    assert!(server.terminate().success());
-    {
-        let d = open_desk(&desk);
-        let alice = agent_actor("alice");
-        let draft = d
-            .draft(&alice, sealdesk_model::TicketNo(1))
-            .unwrap()
-            .unwrap();
-        assert_eq!(draft.attachments.len(), 1);
-        d.save_draft(
-            &alice,
-            sealdesk_model::TicketNo(1),
-            sealdesk_model::MessageKind::Outbound,
-            "The steps are attached.",
-            &draft.parties,
-        )
-        .unwrap();
-        d.send_draft(&alice, sealdesk_model::TicketNo(1), None)
-            .unwrap();
-        d.flush().unwrap();
-    }
-    let _server = desk.serve();
+    // Alice opens the ticket in the TUI (real ssh in tmux): `r` brings her draft back
+    // with the uploaded file on it; she writes and sends, and the file goes along.
+    let tmux = Tmux::start_named(
+        &desk,
+        "alice",
+        &interactive_ssh(&server, &key, "alice", &[]),
+    );
+    tmux.wait_for("Queue (");
+    tmux.send_keys("Enter");
+    tmux.wait_for("your draft carries: steps.bin");
+    tmux.send_keys("r");
+    tmux.wait_for("Ctrl-S");
+    tmux.wait_for("steps.bin");
+    tmux.type_text("The steps are attached.");
+    tmux.send_keys("C-s");
+    tmux.wait_for("queued for sending");
     let mail = sink.wait_for_mail(1);
     let m = sealdesk_mail::parse::parse(&mail[0]).unwrap();
     assert_eq!(m.to, vec!["ann@example.com"]);
