@@ -3,7 +3,7 @@
 //! to by default.
 
 use super::triage::{load_ticket, Compose};
-use super::write::Hold;
+use super::write::{Hold, Unit};
 use super::{Actor, Desk, DeskError, Result};
 use sealdesk_model::{
     sanitize, Attachment, AttachmentId, Author, Draft, Message, MessageKind, OutboxEntry, Parties,
@@ -79,10 +79,7 @@ impl Desk {
             let me = u.actor_name().to_string();
             let ticket = load_ticket(u, number)?;
             let now = Timestamp::now();
-            let mut draft =
-                u.tx.store()
-                    .draft(number, &me)?
-                    .unwrap_or_else(|| Draft::new(number, &me, now));
+            let mut draft = own_draft(u, number, &me, now)?;
             draft.kind = kind;
             draft.body = body.to_string();
             draft.parties = parties.clone();
@@ -119,10 +116,7 @@ impl Desk {
             let me = u.actor_name().to_string();
             let ticket = load_ticket(u, number)?;
             let now = Timestamp::now();
-            let mut draft =
-                u.tx.store()
-                    .draft(number, &me)?
-                    .unwrap_or_else(|| Draft::new(number, &me, now));
+            let mut draft = own_draft(u, number, &me, now)?;
             if let Some(old) = draft.attachments.iter().position(|a| a.name == name) {
                 let old = draft.attachments.remove(old);
                 u.tx.remove_attachment(&old.id);
@@ -285,10 +279,7 @@ impl Desk {
             // A draft begun meanwhile stays, after the reply taken back. The signatures
             // put on when it was staged come off: sending again puts them on again.
             let text = self.unsigned_text(&message.text, &ticket, &me)?;
-            let mut draft =
-                u.tx.store()
-                    .draft(number, &me)?
-                    .unwrap_or_else(|| Draft::new(number, &me, now));
+            let mut draft = own_draft(u, number, &me, now)?;
             draft.body = if draft.body.trim().is_empty() {
                 text
             } else {
@@ -352,6 +343,15 @@ impl Desk {
     pub(crate) fn sent_or_failed(&self, ticket: TicketNo, seq: u32) {
         self.sending.lock().remove(&(ticket, seq));
     }
+}
+
+/// The draft `agent` keeps on `number`, read inside a unit that holds the ticket, or a
+/// new empty one.
+fn own_draft(u: &Unit<'_>, number: TicketNo, agent: &str, now: Timestamp) -> Result<Draft> {
+    Ok(u.tx
+        .store()
+        .draft(number, agent)?
+        .unwrap_or_else(|| Draft::new(number, agent, now)))
 }
 
 fn no_ticket(number: TicketNo) -> DeskError {
