@@ -227,8 +227,8 @@ impl Desk {
     ) -> Result<Vec<(u32, Timestamp)>> {
         let now = Timestamp::now();
         let mut out = Vec::new();
-        for e in self.store.outbox()? {
-            if e.ticket != number || !self.may_unsend(&e, now) {
+        for e in self.store.outbox_of(number)? {
+            if !self.may_unsend(&e, now) {
                 continue;
             }
             let mine = self.store.message(number, e.seq)?.is_some_and(
@@ -254,9 +254,8 @@ impl Desk {
             let entry = u
                 .tx
                 .store()
-                .outbox()?
-                .into_iter()
-                .find(|e| e.ticket == number && e.seq == seq && e.composed.is_none());
+                .outbox_entry(number, seq)?
+                .filter(|e| e.composed.is_none());
             let too_late = || {
                 DeskError::Invalid(format!(
                     "the reply on ticket {number} has already gone to the relay: it cannot be taken back"
@@ -329,9 +328,8 @@ impl Desk {
             let now = Timestamp::now();
             let due =
                 u.tx.store()
-                    .outbox()?
-                    .iter()
-                    .any(|e| e.ticket == ticket && e.seq == seq && e.next_attempt <= now);
+                    .outbox_entry(ticket, seq)?
+                    .is_some_and(|e| e.next_attempt <= now);
             if due {
                 self.sending.lock().insert((ticket, seq));
             }

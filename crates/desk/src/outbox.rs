@@ -177,9 +177,8 @@ impl Desk {
             // is deleted once sent: its bytes as sent are not kept either.
             let composed = self
                 .store
-                .outbox()?
-                .iter()
-                .any(|e| e.ticket == ticket && e.seq == seq && e.composed.is_some());
+                .outbox_entry(ticket, seq)?
+                .is_some_and(|e| e.composed.is_some());
             if let (Some(mime), true, false) = (mime, ticket.0 != 0, composed) {
                 if let Some(t) = self.store.ticket(ticket)? {
                     match u.tx.put_raw_mail(&t.customer, ticket, seq, mime) {
@@ -206,8 +205,8 @@ impl Desk {
     ) -> Result<()> {
         let reason = sealdesk_model::sanitize::line(reason).into_owned();
         self.write(&Actor::system("outbox"), &[Hold::Ticket(ticket)], |u| {
-            let entries = self.store.outbox()?;
-            let entry = entries.iter().find(|e| e.ticket == ticket && e.seq == seq);
+            let entry = self.store.outbox_entry(ticket, seq)?;
+            let entry = entry.as_ref();
             if permanent || entry.is_none() {
                 self.drop_composed_attachment(u, ticket, seq)?;
                 set_delivery(
@@ -257,11 +256,7 @@ impl Desk {
     }
 
     fn drop_composed_attachment(&self, u: &mut Unit<'_>, ticket: TicketNo, seq: u32) -> Result<()> {
-        let entry = self
-            .store
-            .outbox()?
-            .into_iter()
-            .find(|e| e.ticket == ticket && e.seq == seq);
+        let entry = self.store.outbox_entry(ticket, seq)?;
         if let Some(a) = entry.and_then(|e| e.composed).and_then(|c| c.attachment) {
             u.tx.remove_attachment(&a.id);
         }
@@ -280,12 +275,7 @@ impl Desk {
                 self.mail_allowed(&c, super::MailPurpose::Reply)?;
             }
             let now = Timestamp::now();
-            let waiting: Vec<OutboxEntry> = self
-                .store
-                .outbox()?
-                .into_iter()
-                .filter(|e| e.ticket == number)
-                .collect();
+            let waiting: Vec<OutboxEntry> = self.store.outbox_of(number)?;
             for entry in &waiting {
                 let mut due = entry.clone();
                 due.next_attempt = now;
@@ -324,9 +314,7 @@ impl Desk {
     pub(crate) fn reply_attempts(&self, ticket: TicketNo, seq: u32) -> Result<u32> {
         Ok(self
             .store
-            .outbox()?
-            .into_iter()
-            .find(|e| e.ticket == ticket && e.seq == seq)
+            .outbox_entry(ticket, seq)?
             .map(|e| e.attempts)
             .unwrap_or(0))
     }

@@ -94,12 +94,7 @@ impl Desk {
                 "there is no ticket {number}: see `sealdesk ticket list`"
             ))
         })?;
-        let outbox: Vec<_> = self
-            .store
-            .outbox()?
-            .into_iter()
-            .filter(|e| e.ticket == number)
-            .collect();
+        let outbox = self.store.outbox_of(number)?;
         let thread = self
             .store
             .messages(number)?

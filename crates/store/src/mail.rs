@@ -94,6 +94,19 @@ impl Store {
             .collect()
     }
 
+    /// The outbox entries of one ticket (its key prefix), without reading the rest.
+    pub fn outbox_of(&self, ticket: TicketNo) -> Result<Vec<OutboxEntry>> {
+        self.scan::<OutboxEntry>(&self.t.outbox, &ticket.0.to_be_bytes())?
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect()
+    }
+
+    /// The outbox entry of message `seq` of `ticket`, if it waits there.
+    pub fn outbox_entry(&self, ticket: TicketNo, seq: u32) -> Result<Option<OutboxEntry>> {
+        self.get(&self.t.outbox, &message_key(ticket, seq))
+    }
+
     /// One message of a thread.
     pub fn message(&self, ticket: TicketNo, seq: u32) -> Result<Option<sealdesk_model::Message>> {
         let key = message_key(ticket, seq);
