@@ -575,4 +575,67 @@ mod tests {
         // Taken back: the worker finds nothing to claim.
         assert!(!desk.claim_for_sending(t, later.seq).unwrap());
     }
+
+    /// Eight agents write their drafts on one ticket at once, each saving and attaching
+    /// in turns, while a reply goes out: every acknowledged save is there afterwards,
+    /// each agent's own, none mixed with another's.
+    #[test]
+    fn many_agents_drafting_on_one_ticket_at_once_keep_their_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = std::sync::Arc::new(desk(dir.path()));
+        let admin = Actor::local_admin();
+        let t = ticket(&desk, &admin);
+        let agents: Vec<Actor> = (0..8u8)
+            .map(|i| {
+                let name = format!("agent{i}");
+                desk.add_agent(
+                    &admin,
+                    &name,
+                    sealdesk_model::AgentRole::Agent,
+                    &[crate::testing::public_key_line(10 + i)],
+                )
+                .unwrap();
+                Actor::agent(&name, None, "test")
+            })
+            .collect();
+        let threads: Vec<_> = agents
+            .iter()
+            .cloned()
+            .map(|a| {
+                let desk = std::sync::Arc::clone(&desk);
+                std::thread::spawn(move || {
+                    let mut last = String::new();
+                    for round in 0..20 {
+                        last = format!("{} round {round}", a.name);
+                        desk.save_draft(&a, t, MessageKind::Outbound, &last, &Parties::default())
+                            .unwrap();
+                        if round % 5 == 0 {
+                            let file = format!("{}-{round}.txt", a.name);
+                            desk.attach_to_draft(&a, t, &file, "text/plain", last.as_bytes())
+                                .unwrap();
+                        }
+                    }
+                    last
+                })
+            })
+            .collect();
+        desk.add_reply(&admin, t, "Meanwhile: we are on it.")
+            .unwrap();
+        let lasts: Vec<String> = threads.into_iter().map(|h| h.join().unwrap()).collect();
+        let mut owners = desk.drafting_on(&admin, t).unwrap();
+        owners.sort();
+        let mut expected: Vec<String> = agents.iter().map(|a| a.name.clone()).collect();
+        expected.sort();
+        assert_eq!(owners, expected);
+        for (a, last) in agents.iter().zip(&lasts) {
+            let d = desk.draft(a, t).unwrap().unwrap();
+            assert_eq!(&d.body, last);
+            let names: Vec<&str> = d.attachments.iter().map(|f| f.name.as_str()).collect();
+            assert_eq!(names.len(), 4, "{names:?}");
+            assert!(names.iter().all(|n| n.starts_with(&format!("{}-", a.name))));
+            for f in &d.attachments {
+                assert!(desk.store().attachment(&f.id).unwrap().is_some());
+            }
+        }
+    }
 }
