@@ -5,7 +5,7 @@ use sealdesk_desk::{
     Actor, Desk, NewTicket, ReplyFile, ThreadEntry, TicketFilter, ATTACHMENTS_PER_DRAFT,
     ATTACHMENT_MAX,
 };
-use sealdesk_model::{Parties, Status, Ticket, TicketNo, Timestamp};
+use sealdesk_model::{mailbox_address, Parties, Status, Ticket, TicketNo, Timestamp};
 use std::io::Read;
 
 #[derive(Subcommand, Debug)]
@@ -321,14 +321,10 @@ fn print_recipients(io: &mut Io, sent: &Parties, given: &Parties) -> Result<()> 
             writeln!(io.out, "  {line}: {}", safe(&list.join(", ")))?;
         }
     }
-    let bare = |a: &str| match (a.rfind('<'), a.rfind('>')) {
-        (Some(x), Some(y)) if x < y => a[x + 1..y].trim().to_lowercase(),
-        _ => a.trim().to_lowercase(),
-    };
-    let kept: Vec<String> = sent.all().map(|a| bare(a)).collect();
+    let kept: Vec<String> = sent.all().map(|a| mailbox_address(a)).collect();
     let dropped: Vec<String> = given
         .all()
-        .map(|a| bare(a))
+        .map(|a| mailbox_address(a))
         .filter(|a| !a.is_empty() && !kept.contains(a))
         .collect();
     if !dropped.is_empty() {

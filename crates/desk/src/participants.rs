@@ -16,13 +16,7 @@ pub(crate) const PARTICIPANTS_MAX: usize = 20;
 
 /// The address in a mailbox as written (`Ann <ann@example.com>` or the bare address),
 /// normalised.
-pub(crate) fn bare_address(written: &str) -> String {
-    let inner = match (written.rfind('<'), written.rfind('>')) {
-        (Some(a), Some(b)) if a < b => &written[a + 1..b],
-        _ => written,
-    };
-    normalize_email(inner)
-}
+pub(crate) use sealdesk_model::mailbox_address as bare_address;
 
 /// The To and Cc of an arriving mail as written, for its message's `parties`.
 pub(crate) fn parties_of(mail: &ParsedMail) -> Parties {

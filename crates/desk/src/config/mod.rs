@@ -143,12 +143,7 @@ impl Default for MailConfig {
 impl MailConfig {
     /// The bare address of `from`, lower-cased (`support@example.com`).
     pub(crate) fn sender_address(&self) -> Option<String> {
-        let from = self.from.as_deref()?;
-        let addr = match (from.rfind('<'), from.rfind('>')) {
-            (Some(a), Some(b)) if a < b => &from[a + 1..b],
-            _ => from,
-        };
-        Some(sealdesk_model::normalize_email(addr))
+        Some(sealdesk_model::mailbox_address(self.from.as_deref()?))
     }
 
     /// The domain for Message-IDs we create.

@@ -412,11 +412,8 @@ impl Editor {
         let mut checked: [Vec<String>; 3] = Default::default();
         for (i, list) in [&typed.to, &typed.cc, &typed.bcc].into_iter().enumerate() {
             for entry in list {
-                let address = match (entry.rfind('<'), entry.rfind('>')) {
-                    (Some(a), Some(b)) if a < b => entry[a + 1..b].trim(),
-                    _ => entry.as_str(),
-                };
-                if !sealdesk_model::is_plausible_email(address) {
+                let address = sealdesk_model::mailbox_address(entry);
+                if !sealdesk_model::is_plausible_email(&address) {
                     return Err(format!(
                         "{:?} in {} is not an email address: fix it, or Shift-Tab to the line",
                         sealdesk_model::sanitize::line(entry),
