@@ -18,6 +18,7 @@ mod inbound;
 mod login;
 mod mail_sink;
 mod notices;
+pub mod notify;
 mod outbox;
 mod outbox_worker;
 mod participants;

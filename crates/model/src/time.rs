@@ -6,8 +6,16 @@ use std::fmt;
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
+    /// The time now. Tests of the real binary can move the clock: with
+    /// `SEALDESK_TEST_CLOCK=FILE` set, the file holds Unix seconds T, and the clock
+    /// reads T at the moment the file was last written and runs on from there (rewrite
+    /// the file to jump). Without the variable (every real desk), the system clock.
     pub fn now() -> Self {
-        Timestamp(time::OffsetDateTime::now_utc().unix_timestamp())
+        let real = time::OffsetDateTime::now_utc().unix_timestamp();
+        match test_clock() {
+            Some(path) => Timestamp(test_clock_reading(path, real).unwrap_or(real)),
+            None => Timestamp(real),
+        }
     }
 
     pub fn plus_days(self, days: i64) -> Self {
@@ -41,6 +49,27 @@ impl Timestamp {
             s => format!("{}w", s / (86_400 * 7)),
         }
     }
+}
+
+/// The test clock's file, if `SEALDESK_TEST_CLOCK` names one (read once).
+fn test_clock() -> Option<&'static std::path::Path> {
+    static CLOCK: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    CLOCK
+        .get_or_init(|| std::env::var_os("SEALDESK_TEST_CLOCK").map(Into::into))
+        .as_deref()
+}
+
+/// T + (now - the file's mtime), or None when the file is missing or not a number.
+fn test_clock_reading(path: &std::path::Path, real: i64) -> Option<i64> {
+    let set: i64 = std::fs::read_to_string(path).ok()?.trim().parse().ok()?;
+    let written = std::fs::metadata(path)
+        .ok()?
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs() as i64;
+    Some(set + (real - written).max(0))
 }
 
 impl fmt::Display for Timestamp {

@@ -302,6 +302,9 @@ impl Tables {
             &self.drafts,
             &self.templates,
             &self.message_parties,
+            &self.notifications,
+            &self.ticket_seen,
+            &self.views,
         ]
     }
 }

@@ -125,12 +125,19 @@ struct Tables {
     message_parties: Table,
     /// Saved replies and macros, sealed with the master key (no customer data).
     templates: Table,
+    /// Notifications to agents (Part 10): each agent's list and the mail batch queue,
+    /// sealed with the master key; they hold ticket numbers and reasons, no customer text.
+    notifications: Table,
+    /// When each agent last opened each ticket (Part 10 unread markers), master-sealed.
+    ticket_seen: Table,
+    /// Saved queue views, per agent or shared (Part 10), master-sealed.
+    views: Table,
     /// Every tree above, in `idx` order.
     trees: Vec<TreeRef>,
 }
 
 /// Every tree's name, in `Table::idx` order.
-const TREE_NAMES: [&str; 28] = [
+const TREE_NAMES: [&str; 31] = [
     "meta",
     "customers",
     "email_index",
@@ -159,6 +166,9 @@ const TREE_NAMES: [&str; 28] = [
     "drafts",
     "templates",
     "message_parties",
+    "notifications",
+    "ticket_seen",
+    "views",
 ];
 
 impl Tables {
@@ -198,6 +208,9 @@ impl Tables {
             drafts: t(25),
             templates: t(26),
             message_parties: t(27),
+            notifications: t(28),
+            ticket_seen: t(29),
+            views: t(30),
             trees: (0..TREE_NAMES.len())
                 .map(|idx| TreeRef::new(idx, slot.clone()))
                 .collect(),
