@@ -77,6 +77,8 @@ fn every_model_type_round_trips_through_the_sealed_store() {
         due: Some(Timestamp(3)),
         address: None,
         participants: Vec::new(),
+        links: Vec::new(),
+        snoozed_until: None,
     };
     tx.put_ticket(&ticket).unwrap();
     let mut message = sample_message(ticket.number, &customer, "It burns.");

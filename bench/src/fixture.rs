@@ -225,6 +225,8 @@ pub(crate) fn add_ticket(
         due: None,
         address: None,
         participants: Vec::new(),
+        links: Vec::new(),
+        snoozed_until: None,
     };
     tx.put_ticket(&ticket)?;
     for i in 0..plan.messages {

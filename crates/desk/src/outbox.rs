@@ -406,6 +406,8 @@ mod tests {
             due: None,
             address: None,
             participants: Vec::new(),
+            links: Vec::new(),
+            snoozed_until: None,
         };
         assert_eq!(reply_subject(&t), "Re: [#12] Printer on fire");
         let prev = Message {

@@ -101,6 +101,8 @@ mod tests {
             due: None,
             address: None,
             participants: Vec::new(),
+            links: Vec::new(),
+            snoozed_until: None,
         }
     }
 
@@ -201,6 +203,8 @@ mod tests {
             due: (next(2) == 0).then(|| Timestamp(next(50) as i64)),
             address: None,
             participants: Vec::new(),
+            links: Vec::new(),
+            snoozed_until: None,
         };
         let queries = [
             QueueQuery::default(),

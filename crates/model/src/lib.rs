@@ -79,7 +79,7 @@ pub use template::{
     fill, is_valid_template_name, AssigneeChange, Macro, Placeholders, ReplyTemplate, TagChange,
     Visibility, PLACEHOLDER_NAMES,
 };
-pub use ticket::{Priority, Status, Ticket};
+pub use ticket::{LinkKind, Priority, Status, Ticket, TicketLink};
 pub use time::Timestamp;
 
 /// Why a word, an id or a ticket number (from the command line, a form or a file) did

@@ -22,7 +22,26 @@ pub struct Ticket {
     /// The others in the conversation besides `customer` (people in Cc, a colleague who
     /// wrote in), each a customer record with their own key. Replies Cc them.
     pub participants: Vec<CustomerId>,
+    // Part 10 (stored records grow only at the end; see the store's `upgrade`):
+    /// Links to other tickets, kept on both ends (related, duplicate).
+    pub links: Vec<TicketLink>,
+    /// Snoozed: pending until then, when it wakes by itself (a customer reply wakes it
+    /// earlier). None: not snoozed.
+    pub snoozed_until: Option<Timestamp>,
 }
+
+/// One end of a link between two tickets; the other ticket holds the reverse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketLink {
+    pub kind: LinkKind,
+    pub other: TicketNo,
+}
+
+word_enum!(
+    /// How two tickets are linked, seen from the ticket holding the link: `duplicate-of`
+    /// on the duplicate, `duplicated-by` on the one it duplicates.
+    LinkKind { Related => "related", DuplicateOf => "duplicate-of", DuplicatedBy => "duplicated-by" }
+);
 
 word_enum!(
     /// Where a ticket is in its life.
@@ -46,6 +65,8 @@ impl Ticket {
             due: None,
             address: None,
             participants: Vec::new(),
+            links: Vec::new(),
+            snoozed_until: None,
         }
     }
 }

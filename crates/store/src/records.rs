@@ -22,6 +22,9 @@ struct TicketWorkflow {
     // Part 9 (read as empty from older records, see `upgrade`):
     address: Option<String>,
     participants: Vec<CustomerId>,
+    // Part 10:
+    links: Vec<TicketLink>,
+    snoozed_until: Option<Timestamp>,
 }
 
 /// What of a profile is not personal: kept under the master key beside it.
@@ -193,6 +196,8 @@ impl Store {
             due: w.due,
             address: w.address,
             participants: w.participants,
+            links: w.links,
+            snoozed_until: w.snoozed_until,
         })
     }
 
@@ -358,6 +363,8 @@ impl Tx<'_> {
             due: ticket.due,
             address: ticket.address.clone(),
             participants: ticket.participants.clone(),
+            links: ticket.links.clone(),
+            snoozed_until: ticket.snoozed_until,
         };
         self.put(&t.tickets, &key, KeySlot::Master, &workflow)
     }

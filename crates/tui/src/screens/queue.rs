@@ -708,6 +708,8 @@ mod tests {
                     due: None,
                     address: None,
                     participants: Vec::new(),
+                    links: Vec::new(),
+                    snoozed_until: None,
                 };
                 QueueRow::new(ticket, None)
             })
