@@ -3,12 +3,14 @@
 //! The desk (`sealdesk-desk`) implements the port and re-exports these types; the TUI
 //! depends on this crate and the model only, so it cannot reach the store or sled.
 
+mod bulk;
 mod files;
 mod port;
 mod privacy;
 mod queue;
 mod tickets;
 
+pub use bulk::{bulk_summary, tag_words, BulkChange, BulkOutcome};
 pub use files::{path_safe_name, ticket_files, TicketFile};
 pub use port::DeskPort;
 pub use privacy::{

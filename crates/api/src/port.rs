@@ -42,6 +42,12 @@ pub trait DeskPort: Send + Sync {
     fn set_priority(&self, actor: &Actor, number: TicketNo, priority: Priority) -> Result<Ticket>;
     fn set_tags(&self, actor: &Actor, number: TicketNo, tags: &[String]) -> Result<Ticket>;
     fn merge(&self, actor: &Actor, from: TicketNo, into: TicketNo) -> Result<Ticket>;
+    fn bulk(
+        &self,
+        actor: &Actor,
+        tickets: &[TicketNo],
+        change: &crate::BulkChange,
+    ) -> Result<crate::BulkOutcome>;
 
     // Drafts and who a reply goes to.
     fn reply_parties(&self, actor: &Actor, number: TicketNo) -> Result<Parties>;

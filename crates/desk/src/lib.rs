@@ -6,6 +6,8 @@ mod alarms;
 mod attachments;
 pub use attachments::{content_type_for, export_file_name, ReplyFile};
 mod audit;
+mod bulk;
+pub use bulk::BULK_MAX;
 pub mod config;
 mod consent;
 mod customers;
@@ -63,6 +65,7 @@ pub use retention::RetentionReport;
 pub use tickets::{NewTicket, ThreadEntry, TicketFilter};
 pub use views::privacy::{AuditFilter, AuditPage, ConsentPage, Found, RequestRow};
 
+pub use sealdesk_api::{bulk_summary, BulkChange, BulkOutcome};
 pub use sealdesk_api::{path_safe_name, ticket_files, TicketFile};
 pub use sealdesk_api::{Actor, ActorKind, Change, DeskError, DeskPort, Result, StoreFailure};
 

@@ -87,6 +87,15 @@ impl sealdesk_api::DeskPort for Desk {
         Desk::merge(self, actor, from, into)
     }
 
+    fn bulk(
+        &self,
+        actor: &Actor,
+        tickets: &[TicketNo],
+        change: &crate::BulkChange,
+    ) -> Result<crate::BulkOutcome> {
+        Desk::bulk(self, actor, tickets, change)
+    }
+
     fn reply_parties(&self, actor: &Actor, number: TicketNo) -> Result<Parties> {
         Desk::reply_parties(self, actor, number)
     }

@@ -28,11 +28,30 @@ pub(super) fn load_ticket(u: &mut Unit<'_>, number: TicketNo) -> Result<Ticket> 
     })
 }
 
+/// Tags as stored: trimmed, lower-cased, deduplicated; one that cannot be a tag is
+/// refused.
+pub(super) fn clean_tags(tags: &[String]) -> Result<Vec<String>> {
+    let mut clean: Vec<String> = Vec::new();
+    for tag in tags {
+        let tag = sealdesk_model::sanitize::line(tag).trim().to_lowercase();
+        if tag.is_empty() || clean.contains(&tag) {
+            continue;
+        }
+        if tag.chars().count() > 40 || tag.contains(char::is_whitespace) || tag.contains(',') {
+            return Err(DeskError::Invalid(format!(
+                "tag {tag:?} is not allowed: use up to 40 characters without spaces or commas"
+            )));
+        }
+        clean.push(tag);
+    }
+    Ok(clean)
+}
+
 impl Desk {
     /// Changes one ticket's workflow as a unit of work: the ticket is read while held,
     /// `change` applied, the workflow stored (the subject is left alone, so this works
     /// on an erased customer's ticket too) and the change audited.
-    fn change_ticket(
+    pub(super) fn change_ticket(
         &self,
         actor: &Actor,
         number: TicketNo,
@@ -92,19 +111,7 @@ impl Desk {
 
     /// Replaces the tags. Tags are workflow labels: trimmed, lower-cased, deduplicated.
     pub fn set_tags(&self, actor: &Actor, number: TicketNo, tags: &[String]) -> Result<Ticket> {
-        let mut clean: Vec<String> = Vec::new();
-        for tag in tags {
-            let tag = sealdesk_model::sanitize::line(tag).trim().to_lowercase();
-            if tag.is_empty() || clean.contains(&tag) {
-                continue;
-            }
-            if tag.chars().count() > 40 || tag.contains(char::is_whitespace) || tag.contains(',') {
-                return Err(DeskError::Invalid(format!(
-                    "tag {tag:?} is not allowed: use up to 40 characters without spaces or commas"
-                )));
-            }
-            clean.push(tag);
-        }
+        let clean = clean_tags(tags)?;
         self.change_ticket(actor, number, "ticket.tags", |t| {
             t.tags = clean.clone();
             Ok(vec![])

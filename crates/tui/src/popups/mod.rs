@@ -4,6 +4,7 @@
 //! and answers with an [`Outcome`]; it never touches the desk itself, so the screen that
 //! opened it stays the one place its operation happens.
 
+pub(crate) mod bulk;
 mod draft;
 mod editor;
 mod form;

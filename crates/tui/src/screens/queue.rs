@@ -44,6 +44,8 @@ enum QueueKey {
     Quarantine,
     Audit,
     Mark,
+    MarkAll,
+    Bulk,
     Macro,
     Templates,
     Quit,
@@ -99,6 +101,18 @@ const KEYS: &[Binding<QueueKey>] = &[
         QueueKey::Mark,
         "mark or unmark the ticket (marked: *), for a macro",
         None,
+    ),
+    bind(
+        &[ch('*')],
+        QueueKey::MarkAll,
+        "mark every ticket listed (again: unmark all)",
+        None,
+    ),
+    bind(
+        &[ch('B')],
+        QueueKey::Bulk,
+        "change the marked tickets (or this one): status, priority, assignee, tags, macro, merge",
+        Some("bulk"),
     ),
     bind(
         &[ch('M')],
@@ -219,6 +233,8 @@ pub(crate) struct QueueScreen {
     searching: bool,
     /// Tickets marked with Space, for a macro to apply to all at once.
     marks: BTreeSet<TicketNo>,
+    /// The tickets the bulk action under way (`B`) is for.
+    bulk: Vec<TicketNo>,
 }
 
 impl QueueScreen {
@@ -234,6 +250,7 @@ impl QueueScreen {
             list: ScrollList::default(),
             searching: false,
             marks: BTreeSet::new(),
+            bulk: Vec::new(),
         };
         let problem = screen.reload(ctx, false);
         let markers = screen.reload_markers(ctx);
@@ -378,14 +395,20 @@ impl QueueScreen {
                 }
                 self.list.apply(Move::Down, self.rows.len());
             }
-            QueueKey::Macro => {
-                let tickets: Vec<TicketNo> = if self.marks.is_empty() {
-                    vec![self.selected_number()?]
+            QueueKey::MarkAll => {
+                let listed: Vec<TicketNo> =
+                    self.rows.rows().iter().map(|r| r.ticket.number).collect();
+                if listed.iter().all(|n| self.marks.contains(n)) {
+                    self.marks.clear();
                 } else {
-                    self.marks.iter().copied().collect()
-                };
-                return Some(Action::PickMacro(tickets));
+                    self.marks.extend(listed);
+                }
             }
+            QueueKey::Bulk => {
+                self.bulk = self.marked_or_selected()?;
+                return Some(crate::popups::bulk::menu(self.bulk.len()));
+            }
+            QueueKey::Macro => return Some(Action::PickMacro(self.marked_or_selected()?)),
             QueueKey::Templates => return Some(Action::ManageTemplates),
             QueueKey::Requests => return Some(Action::OpenRequests),
             QueueKey::Audit => return Some(Action::OpenAudit),
@@ -393,6 +416,14 @@ impl QueueScreen {
             QueueKey::Quit => return Some(Action::Quit),
         }
         None
+    }
+
+    /// The marked tickets, or the selected one when none is marked.
+    fn marked_or_selected(&self) -> Option<Vec<TicketNo>> {
+        if self.marks.is_empty() {
+            return Some(vec![self.selected_number()?]);
+        }
+        Some(self.marks.iter().copied().collect())
     }
 
     fn handle_search_key(&mut self, ctx: &Ctx, pressed: KeyEvent) -> Option<Action> {
@@ -481,6 +512,7 @@ impl QueueScreen {
                 self.marks.clear();
                 return None;
             }
+            Choice::Bulk(step) => return Some(crate::popups::bulk::step(ctx, &self.bulk, step)),
             _ => return None,
         }
         self.reload(ctx, false)
