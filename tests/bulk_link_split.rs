@@ -15,7 +15,14 @@ fn ticket(desk: &TestDesk, n: u64) -> serde_json::Value {
 
 fn create(desk: &TestDesk, from: &str, subject: &str, body: &str) {
     desk.cli(&[
-        "ticket", "create", "--from", from, "--subject", subject, "--body", body,
+        "ticket",
+        "create",
+        "--from",
+        from,
+        "--subject",
+        subject,
+        "--body",
+        body,
     ]);
 }
 
@@ -61,7 +68,11 @@ fn three_marked_tickets_closed_at_once_are_three_audit_events() {
     for n in 2..=4 {
         assert_eq!(ticket(&desk, n)["status"], "closed");
     }
-    assert_ne!(ticket(&desk, 1)["status"], "closed", "the unmarked one stays");
+    assert_ne!(
+        ticket(&desk, 1)["status"],
+        "closed",
+        "the unmarked one stays"
+    );
     let audit = desk.audit();
     let closes: Vec<&serde_json::Value> = audit
         .iter()

@@ -5,6 +5,7 @@
 
 mod bulk;
 mod files;
+mod links;
 mod port;
 mod privacy;
 mod queue;
@@ -12,6 +13,7 @@ mod tickets;
 
 pub use bulk::{bulk_summary, tag_words, BulkChange, BulkOutcome};
 pub use files::{path_safe_name, ticket_files, TicketFile};
+pub use links::{link_words, links_line, reverse_link};
 pub use port::DeskPort;
 pub use privacy::{
     is_finished, urgency, AuditFilter, AuditPage, AuditReport, Authority, ConsentPage,

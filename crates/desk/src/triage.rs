@@ -319,6 +319,7 @@ impl Desk {
             if !source.tags.iter().any(|t| t == "merged") {
                 source.tags.push("merged".into());
             }
+            super::links::move_links(u, &mut source, &mut target)?;
             // Whoever took part in the merged ticket takes part in the target.
             for id in std::iter::once(source.customer).chain(source.participants.clone()) {
                 if id != target.customer && !target.participants.contains(&id) {

@@ -487,58 +487,86 @@ impl Tx<'_> {
     /// many entries moved.
     pub fn move_thread(&mut self, from: TicketNo, into: TicketNo) -> Result<u32> {
         let store = self.store;
-        let table = &store.t.messages;
         let mut moved = 0;
-        for item in table.tree.scan_prefix(from.0.to_be_bytes()) {
+        for item in store.t.messages.tree.scan_prefix(from.0.to_be_bytes()) {
             let (key, sealed) = item?;
-            let seq = self.next_message_seq(into)?;
-            self.clear_stale_original(into, seq)?;
-            let new_key = message_key(into, seq);
-            let slot = super::envelope::slot_of(table.name, &sealed)?;
-            let owner = match slot {
-                KeySlot::Master => None,
-                KeySlot::Customer(owner)
-                | KeySlot::Record {
-                    customer: owner, ..
-                } => Some(owner),
-            };
-            match owner {
-                None => {
-                    // A placeholder or a system note: nobody's personal data.
-                    let mut entry: Message = store.decode(table, &key, &sealed)?;
-                    entry.ticket = into;
-                    entry.seq = seq;
-                    self.put(table, &new_key, KeySlot::Master, &entry)?;
-                }
-                Some(owner) => match store.decode::<Message>(table, &key, &sealed) {
-                    Ok(mut message) => {
-                        let old_seq = message.seq;
-                        message.ticket = into;
-                        message.seq = seq;
-                        // The record key moves with it: a later redaction reaches
-                        // the copy at the old place in earlier backups too.
-                        match slot {
-                            KeySlot::Record { .. } => {
-                                self.put_sealed(table, &new_key, slot, &message)?
-                            }
-                            _ => self.put_message(&owner, &message)?,
-                        }
-                        self.move_parties(&key, &new_key)?;
-                        self.move_raw_mail(&owner, from, old_seq, into, seq)?;
-                    }
-                    Err(StoreError::Erased) => {
-                        // Its author's key is gone: what stays is its place in the
-                        // thread, as the placeholder an erasure writes.
-                        let entry = Message::erased_placeholder(into, seq);
-                        self.put(table, &new_key, KeySlot::Master, &entry)?;
-                    }
-                    Err(e) => return Err(e),
-                },
-            }
-            self.remove(table, &key);
+            self.move_entry(from, &key, &sealed, into)?;
             moved += 1;
         }
         Ok(moved)
+    }
+
+    /// Moves message `seq` of `from` to the end of `into` (a split), as
+    /// [`Tx::move_thread`] moves each: re-sealed under the key that sealed it, with its
+    /// parties and original mail. Returns its new position.
+    pub fn move_message(&mut self, from: TicketNo, seq: u32, into: TicketNo) -> Result<u32> {
+        let store = self.store;
+        let key = message_key(from, seq);
+        let Some(sealed) = store.t.messages.tree.get(key)? else {
+            return Err(StoreError::Corrupt(format!(
+                "message {} vanished",
+                hex::encode(key)
+            )));
+        };
+        self.move_entry(from, &key, &sealed, into)
+    }
+
+    /// Moves one thread entry (stored at `key` of ticket `from`) to the end of `into`.
+    fn move_entry(
+        &mut self,
+        from: TicketNo,
+        key: &[u8],
+        sealed: &[u8],
+        into: TicketNo,
+    ) -> Result<u32> {
+        let store = self.store;
+        let table = &store.t.messages;
+        let seq = self.next_message_seq(into)?;
+        self.clear_stale_original(into, seq)?;
+        let new_key = message_key(into, seq);
+        let slot = super::envelope::slot_of(table.name, sealed)?;
+        let owner = match slot {
+            KeySlot::Master => None,
+            KeySlot::Customer(owner)
+            | KeySlot::Record {
+                customer: owner, ..
+            } => Some(owner),
+        };
+        match owner {
+            None => {
+                // A placeholder or a system note: nobody's personal data.
+                let mut entry: Message = store.decode(table, key, sealed)?;
+                entry.ticket = into;
+                entry.seq = seq;
+                self.put(table, &new_key, KeySlot::Master, &entry)?;
+            }
+            Some(owner) => match store.decode::<Message>(table, key, sealed) {
+                Ok(mut message) => {
+                    let old_seq = message.seq;
+                    message.ticket = into;
+                    message.seq = seq;
+                    // The record key moves with it: a later redaction reaches
+                    // the copy at the old place in earlier backups too.
+                    match slot {
+                        KeySlot::Record { .. } => {
+                            self.put_sealed(table, &new_key, slot, &message)?
+                        }
+                        _ => self.put_message(&owner, &message)?,
+                    }
+                    self.move_parties(key, &new_key)?;
+                    self.move_raw_mail(&owner, from, old_seq, into, seq)?;
+                }
+                Err(StoreError::Erased) => {
+                    // Its author's key is gone: what stays is its place in the
+                    // thread, as the placeholder an erasure writes.
+                    let entry = Message::erased_placeholder(into, seq);
+                    self.put(table, &new_key, KeySlot::Master, &entry)?;
+                }
+                Err(e) => return Err(e),
+            },
+        }
+        self.remove(table, key);
+        Ok(seq)
     }
 
     /// Moves a message's parties to the message's new place, under the record key
