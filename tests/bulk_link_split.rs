@@ -88,3 +88,175 @@ fn three_marked_tickets_closed_at_once_are_three_audit_events() {
     drop(tmux);
     drop(server);
 }
+
+#[test]
+fn two_tickets_linked_as_duplicate_show_both_ends() {
+    let d = common::TempDesk::init();
+    for (from, subject) in [
+        ("ann@example.com", "Printer"),
+        ("ben@example.com", "Printer too"),
+    ] {
+        common::ok(
+            &d,
+            &[
+                "ticket",
+                "create",
+                "--from",
+                from,
+                "--subject",
+                subject,
+                "--body",
+                "b",
+            ],
+        );
+    }
+    let out = common::ok(
+        &d,
+        &["ticket", "link", "2", "--to", "1", "--as", "duplicate"],
+    );
+    assert_eq!(out.trim(), "#2: duplicate of #1; #1: duplicated by #2");
+    let show = |n: &str| common::json(&d, &["ticket", "show", n, "--json"]);
+    assert_eq!(
+        show("2")["links"],
+        serde_json::json!([{ "kind": "duplicate-of", "ticket": 1 }])
+    );
+    assert_eq!(
+        show("1")["links"],
+        serde_json::json!([{ "kind": "duplicated-by", "ticket": 2 }])
+    );
+    assert!(common::ok(&d, &["ticket", "show", "1"]).contains("links: duplicated by #2"));
+    common::assert_clean_failure(
+        &d.cli(&["ticket", "link", "1", "--to", "1"]),
+        "cannot be linked to itself",
+    );
+    common::assert_clean_failure(
+        &d.cli(&["ticket", "link", "1", "--to", "9"]),
+        "no ticket #9",
+    );
+
+    common::ok(&d, &["ticket", "unlink", "1", "--from", "2"]);
+    assert_eq!(show("1")["links"], serde_json::json!([]));
+    assert_eq!(show("2")["links"], serde_json::json!([]));
+    common::assert_clean_failure(
+        &d.cli(&["ticket", "unlink", "1", "--from", "2"]),
+        "not linked",
+    );
+    let audit: Vec<serde_json::Value> = common::json(&d, &["audit", "export", "--json"])
+        .as_array()
+        .unwrap()
+        .clone();
+    let count = |a: &str| audit.iter().filter(|e| e["action"] == a).count();
+    assert_eq!(
+        (count("ticket.link"), count("ticket.unlink")),
+        (2, 2),
+        "one per end"
+    );
+}
+
+const CANARY: &str = "SplitCanary5Wq";
+
+fn texts(t: &serde_json::Value) -> Vec<String> {
+    t["thread"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn a_split_message_moves_with_its_files_and_the_customers_erasure_still_reaches_it() {
+    let d = common::TempDesk::with_support_address();
+    common::ingest(
+        &d,
+        "From: Ann <ann@example.com>\r\nTo: support@desk.example\r\nSubject: Login fails\r\nMessage-ID: <s1@example.com>\r\n\r\nI cannot log in.\r\n",
+    );
+    common::ingest(
+        &d,
+        &format!("From: Ann <ann@example.com>\r\nTo: support@desk.example\r\nSubject: Invoice question\r\nMessage-ID: <s2@example.com>\r\nIn-Reply-To: <s1@example.com>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nAlso my invoice {CANARY} is wrong.\r\n--B\r\nContent-Type: text/plain; name=\"{CANARY}.txt\"\r\nContent-Disposition: attachment; filename=\"{CANARY}.txt\"\r\n\r\nfile {CANARY}\r\n--B--\r\n"),
+    );
+    let show = |d: &common::TempDesk, n: &str| common::json(d, &["ticket", "show", n, "--json"]);
+    assert_eq!(show(&d, "1")["thread"].as_array().unwrap().len(), 2);
+    common::assert_clean_failure(
+        &d.cli(&["ticket", "split", "1", "--message", "7"]),
+        "has no message 7",
+    );
+
+    let out = common::ok(&d, &["ticket", "split", "1", "--message", "2"]);
+    assert!(
+        out.contains("split off into ticket #2 \"Invoice question\""),
+        "{out}"
+    );
+    let (old, new) = (show(&d, "1"), show(&d, "2"));
+    assert!(!texts(&old).iter().any(|t| t.contains(CANARY)), "{old}");
+    assert!(texts(&new)[0].contains(CANARY), "{new}");
+    assert_eq!(
+        new["thread"][0]["attachments"][0]["name"],
+        format!("{CANARY}.txt")
+    );
+    assert_eq!(new["subject"], "Invoice question");
+    assert_eq!(new["customer"], old["customer"]);
+    assert_eq!(
+        old["links"],
+        serde_json::json!([{ "kind": "related", "ticket": 2 }])
+    );
+    assert_eq!(
+        new["links"],
+        serde_json::json!([{ "kind": "related", "ticket": 1 }])
+    );
+    // What is left of #1 is one message: it is not split off alone.
+    common::assert_clean_failure(
+        &d.cli(&["ticket", "split", "1", "--message", "1"]),
+        "only this message",
+    );
+    let audit = common::json(&d, &["audit", "export", "--json"]);
+    let splits: Vec<&serde_json::Value> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "ticket.split")
+        .collect();
+    assert_eq!(splits.len(), 1);
+    assert_eq!(splits[0]["targets"][0], "#1");
+
+    // A backup holds the message at its new place; then Ann is erased.
+    let backup = d.dir.path().join("after-split.bak");
+    common::ok(&d, &["backup", "--out", backup.to_str().unwrap()]);
+    let out = common::ok(
+        &d,
+        &[
+            "customer",
+            "cancel",
+            "ann@example.com",
+            "--yes",
+            "--override",
+            "test: asked",
+        ],
+    );
+    assert!(out.contains("erased: 2 messages"), "{out}");
+    let erased = |d: &common::TempDesk| {
+        let t = show(d, "2");
+        assert_eq!(t["subject"], "[erased]", "{t}");
+        assert!(!t.to_string().contains(CANARY), "{t}");
+        let first = &t["thread"][0];
+        assert!(
+            first["kind"] == "erased" || first["text"] == "[erased]",
+            "{t}"
+        );
+        assert!(!common::ok(d, &["ticket", "show", "2"]).contains(CANARY));
+    };
+    erased(&d);
+    let hits = common::scan(&[&d.data, &d.keys], &common::needles(CANARY));
+    assert!(hits.is_empty(), "{hits:?}");
+
+    // The backup restored: the erasure is re-applied to the moved message too.
+    let restored = common::TempDesk {
+        dir: tempfile::tempdir().unwrap(),
+        data: d.dir.path().join("restored"),
+        keys: d.keys.clone(),
+    };
+    let out = common::ok(&restored, &["restore", backup.to_str().unwrap()]);
+    assert!(out.contains("re-applied 1 erasure"), "{out}");
+    erased(&restored);
+    assert!(restored.cli(&["audit", "verify"]).status.success());
+}

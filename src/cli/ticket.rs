@@ -2,10 +2,10 @@ use super::output::{fit, print_json, safe, safe_block, Io};
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use sealdesk_desk::{
-    Actor, Desk, NewTicket, ReplyFile, ThreadEntry, TicketFilter, ATTACHMENTS_PER_DRAFT,
-    ATTACHMENT_MAX,
+    links_line, Actor, Desk, NewTicket, ReplyFile, ThreadEntry, TicketFilter,
+    ATTACHMENTS_PER_DRAFT, ATTACHMENT_MAX,
 };
-use sealdesk_model::{mailbox_address, Parties, Status, Ticket, TicketNo, Timestamp};
+use sealdesk_model::{mailbox_address, LinkKind, Parties, Status, Ticket, TicketNo, Timestamp};
 use std::io::Read;
 
 #[derive(Subcommand, Debug)]
@@ -80,6 +80,30 @@ pub enum TicketCommand {
         #[arg(long = "attach", value_name = "FILE", conflicts_with = "note")]
         attach: Vec<std::path::PathBuf>,
     },
+    /// Link two tickets (both show the link); linking them again replaces it.
+    Link {
+        number: TicketNo,
+        /// The other ticket.
+        #[arg(long)]
+        to: TicketNo,
+        /// related, or duplicate: NUMBER is a duplicate of --to.
+        #[arg(long = "as", value_enum, default_value = "related")]
+        kind: LinkAs,
+    },
+    /// Take away the link between two tickets, at both ends.
+    Unlink {
+        number: TicketNo,
+        #[arg(long)]
+        from: TicketNo,
+    },
+    /// Split one message off into a new ticket for the same customer, linked to this
+    /// one as related; audited.
+    Split {
+        number: TicketNo,
+        /// The message's position in the thread (see `ticket show`).
+        #[arg(long)]
+        message: u32,
+    },
     /// Send the failed replies of a ticket again now, and those waiting for a retry at
     /// once (after fixing what made them fail, e.g. `mail.from`); audited.
     Retry { number: TicketNo },
@@ -98,6 +122,14 @@ pub enum TicketCommand {
         #[arg(long)]
         reason: String,
     },
+}
+
+/// How `ticket link` links: the kind as seen from the ticket named first.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum LinkAs {
+    Related,
+    /// The ticket named first duplicates the other.
+    Duplicate,
 }
 
 /// Whether the command reads its body from stdin (read on the client side, so it also
@@ -261,6 +293,32 @@ pub(super) fn run(
                 print_recipients(io, &message.parties, &given)?;
             }
         }
+        TicketCommand::Link { number, to, kind } => {
+            let kind = match kind {
+                LinkAs::Related => LinkKind::Related,
+                LinkAs::Duplicate => LinkKind::DuplicateOf,
+            };
+            let (here, there) = desk.link(actor, number, to, kind)?;
+            writeln!(
+                io.out,
+                "{number}: {}; {to}: {}",
+                links_line(&here.links),
+                links_line(&there.links)
+            )?;
+        }
+        TicketCommand::Unlink { number, from } => {
+            desk.unlink(actor, number, from)?;
+            writeln!(io.out, "{number} and {from} are no longer linked")?;
+        }
+        TicketCommand::Split { number, message } => {
+            let split = desk.split(actor, number, message)?;
+            writeln!(
+                io.out,
+                "message {message} of {number} split off into ticket {} \"{}\" (linked as related)",
+                split.number,
+                safe(split.subject.as_str())
+            )?;
+        }
         TicketCommand::Retry { number } => {
             let count = desk.retry_replies(actor, number)?;
             writeln!(
@@ -375,6 +433,9 @@ pub(super) fn ticket_json(t: &Ticket) -> serde_json::Value {
         "created": t.created.rfc3339(),
         "updated": t.updated.rfc3339(),
         "due": t.due.map(|d| d.rfc3339()),
+        "links": t.links.iter().map(|l| serde_json::json!({
+            "kind": l.kind.as_str(), "ticket": l.other.0,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -426,6 +487,9 @@ fn print_ticket(
         },
         t.created
     )?;
+    if !t.links.is_empty() {
+        writeln!(io.out, "links: {}", links_line(&t.links))?;
+    }
     print_people(io, t, participants)?;
     for entry in thread {
         writeln!(io.out)?;

@@ -48,6 +48,15 @@ pub trait DeskPort: Send + Sync {
         tickets: &[TicketNo],
         change: &crate::BulkChange,
     ) -> Result<crate::BulkOutcome>;
+    fn link(
+        &self,
+        actor: &Actor,
+        number: TicketNo,
+        other: TicketNo,
+        kind: sealdesk_model::LinkKind,
+    ) -> Result<(Ticket, Ticket)>;
+    fn unlink(&self, actor: &Actor, number: TicketNo, other: TicketNo) -> Result<(Ticket, Ticket)>;
+    fn split(&self, actor: &Actor, number: TicketNo, seq: u32) -> Result<Ticket>;
 
     // Drafts and who a reply goes to.
     fn reply_parties(&self, actor: &Actor, number: TicketNo) -> Result<Parties>;

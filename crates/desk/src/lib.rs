@@ -68,6 +68,7 @@ pub use tickets::{NewTicket, ThreadEntry, TicketFilter};
 pub use views::privacy::{AuditFilter, AuditPage, ConsentPage, Found, RequestRow};
 
 pub use sealdesk_api::{bulk_summary, BulkChange, BulkOutcome};
+pub use sealdesk_api::{link_words, links_line, reverse_link};
 pub use sealdesk_api::{path_safe_name, ticket_files, TicketFile};
 pub use sealdesk_api::{Actor, ActorKind, Change, DeskError, DeskPort, Result, StoreFailure};
 

@@ -96,6 +96,24 @@ impl sealdesk_api::DeskPort for Desk {
         Desk::bulk(self, actor, tickets, change)
     }
 
+    fn link(
+        &self,
+        actor: &Actor,
+        number: TicketNo,
+        other: TicketNo,
+        kind: sealdesk_model::LinkKind,
+    ) -> Result<(Ticket, Ticket)> {
+        Desk::link(self, actor, number, other, kind)
+    }
+
+    fn unlink(&self, actor: &Actor, number: TicketNo, other: TicketNo) -> Result<(Ticket, Ticket)> {
+        Desk::unlink(self, actor, number, other)
+    }
+
+    fn split(&self, actor: &Actor, number: TicketNo, seq: u32) -> Result<Ticket> {
+        Desk::split(self, actor, number, seq)
+    }
+
     fn reply_parties(&self, actor: &Actor, number: TicketNo) -> Result<Parties> {
         Desk::reply_parties(self, actor, number)
     }
