@@ -260,3 +260,60 @@ fn a_split_message_moves_with_its_files_and_the_customers_erasure_still_reaches_
     erased(&restored);
     assert!(restored.cli(&["audit", "verify"]).status.success());
 }
+
+#[test]
+fn split_and_link_from_the_ticket_screen() {
+    let desk = TestDesk::new();
+    let key = desk.keygen("alice");
+    desk.add_agent("alice", &key);
+    for raw in [
+        "From: Ann <ann@example.com>\r\nTo: support@desk.example\r\nSubject: Login fails\r\nMessage-ID: <t1@example.com>\r\n\r\nI cannot log in.\r\n",
+        "From: Ann <ann@example.com>\r\nTo: support@desk.example\r\nSubject: Re: Login fails\r\nMessage-ID: <t2@example.com>\r\nIn-Reply-To: <t1@example.com>\r\n\r\nAnd the invoice is wrong.\r\n",
+    ] {
+        let out = desk.cli_with_stdin(&["ingest"], raw.as_bytes());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let server = desk.serve();
+    let tmux = Tmux::start(&desk, &interactive_ssh(&server, &key, "alice", &[]));
+    tmux.wait_for("Queue (1)");
+    tmux.send_keys("Enter");
+    tmux.wait_for("Thread (");
+    tmux.send_keys("X");
+    tmux.wait_for("Split a message off #1");
+    tmux.send_keys("j");
+    tmux.send_keys("Enter");
+    tmux.wait_for("Split message 2 off #1");
+    tmux.send_keys("y");
+    // (The status line may say "1 new ticket" by now rather than what was done.)
+    tmux.wait_for("links: related #2");
+    assert!(!tmux.screen().contains("invoice is wrong"));
+
+    // #1 is a duplicate of #2 now: the link is replaced at both ends.
+    tmux.send_keys("K");
+    tmux.wait_for("Link #1");
+    tmux.send_keys("j");
+    tmux.send_keys("Enter");
+    tmux.wait_for("#1 is a duplicate of ticket number");
+    tmux.type_text("2");
+    tmux.send_keys("Enter");
+    tmux.wait_for("#1 is duplicate of #2 now");
+    tmux.wait_for("links: duplicate of #2");
+    tmux.send_keys("Escape");
+    tmux.wait_for("Queue (2)");
+
+    let two = ticket(&desk, 2);
+    assert!(two["thread"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("invoice is wrong"));
+    assert_eq!(
+        two["links"],
+        serde_json::json!([{ "kind": "duplicated-by", "ticket": 1 }])
+    );
+    let audit = desk.audit();
+    assert!(audit
+        .iter()
+        .any(|e| e["action"] == "ticket.split" && e["actor"] == "alice"));
+    drop(tmux);
+    drop(server);
+}

@@ -97,6 +97,8 @@ pub(crate) enum Choice {
     AuditFilter(FormAnswer),
     /// A macro was applied (the queue clears its marks).
     MacroApplied,
+    /// A step of a split or a link, for the ticket screen.
+    Links(super::screens::ticket::links::LinkStep),
     /// A step of a bulk action, for the queue (which holds its tickets).
     Bulk(super::popups::bulk::BulkStep),
     /// A saved reply picked for the editor, filled for the ticket: the ticket screen

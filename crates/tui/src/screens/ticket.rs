@@ -12,6 +12,7 @@
 //! each entry has a role-coloured header line and gutter *and* a word saying what it is
 //! ("inbound", "reply", "note"), which survives a monochrome terminal.
 
+pub(crate) mod links;
 mod writing;
 
 use super::{Ctx, Look};
@@ -51,6 +52,8 @@ enum TicketKey {
     PrivacyRequest,
     Macro,
     Unsend,
+    Split,
+    Link,
     Back,
 }
 
@@ -118,6 +121,18 @@ const KEYS: &[Binding<TicketKey>] = &[
         &[ch('u')],
         TicketKey::Unsend,
         "undo send: the reply still waiting becomes the draft",
+        None,
+    ),
+    bind(
+        &[ch('X')],
+        TicketKey::Split,
+        "split a message off into a new ticket",
+        None,
+    ),
+    bind(
+        &[ch('K')],
+        TicketKey::Link,
+        "link to another ticket (related, duplicate), or unlink",
         None,
     ),
     bind(
@@ -366,6 +381,8 @@ impl TicketScreen {
                 "{n} is a privacy request of kind"
             ))),
             TicketKey::Macro => Some(Action::PickMacro(vec![n])),
+            TicketKey::Split => Some(self.split_picker()),
+            TicketKey::Link => Some(self.link_menu()),
             TicketKey::Back => Some(Action::Back),
         }
     }
@@ -426,6 +443,7 @@ impl TicketScreen {
                 desk.merge(actor, n, into),
                 format!("{n} merged into {into}"),
             ),
+            Choice::Links(step) => self.link_step(ctx, step),
             Choice::ReplyOverride(reason) => self.send(ctx, Some(&reason)),
             Choice::InsertTemplate { name, text } => self.insert_template(ctx, &name, &text),
             Choice::Detach(name) => {
@@ -664,6 +682,12 @@ impl TicketScreen {
             Line::from(facts),
             Line::from(who),
         ];
+        if !t.links.is_empty() {
+            lines.push(Line::from(vec![
+                Span::styled("links: ", muted),
+                Span::styled(sealdesk_api::links_line(&t.links), theme.style(Role::Tag)),
+            ]));
+        }
         if !self.cc.is_empty() {
             lines.push(Line::from(vec![
                 Span::styled("Cc: ", muted),
