@@ -11,6 +11,7 @@
 //! are. So the customer's erasure still reaches the moved message, and a backup holds
 //! it wherever it was when the backup was made.
 
+use super::notify::{Event, Why};
 use super::triage::load_ticket;
 use super::{Actor, Desk, DeskError, Result};
 use sealdesk_model::{Author, LinkKind, Message, Ticket, TicketLink, TicketNo, Timestamp};
@@ -19,6 +20,17 @@ impl Desk {
     /// Splits message `seq` off ticket `number` into a new ticket; returns it (its
     /// first message is the moved one).
     pub fn split(&self, actor: &Actor, number: TicketNo, seq: u32) -> Result<Ticket> {
+        let split = self.split_unit(actor, number, seq)?;
+        self.notify(Event {
+            ticket: split.number,
+            why: Why::NewTicket,
+            cause: Some(actor.name.clone()),
+            mentioned: Vec::new(),
+        });
+        Ok(split)
+    }
+
+    fn split_unit(&self, actor: &Actor, number: TicketNo, seq: u32) -> Result<Ticket> {
         self.write(actor, &[], |u| {
             let mut source = load_ticket(u, number)?;
             let store = u.tx.store();
