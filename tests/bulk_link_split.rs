@@ -79,6 +79,21 @@ fn three_marked_tickets_closed_at_once_are_three_audit_events() {
         .filter(|e| e["action"] == "ticket.status" && e["actor"] == "alice")
         .collect();
     assert_eq!(closes.len(), 3, "one event per ticket: {closes:?}");
+    let by_alice: Vec<&str> = audit
+        .iter()
+        .filter(|e| e["actor"] == "alice")
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        by_alice,
+        [
+            "agent.login",
+            "ticket.status",
+            "ticket.status",
+            "ticket.status"
+        ],
+        "the bulk action adds exactly the three per-ticket events"
+    );
     let mut targets: Vec<String> = closes
         .iter()
         .map(|e| e["targets"][0].as_str().unwrap().to_string())
