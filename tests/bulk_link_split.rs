@@ -65,6 +65,23 @@ fn three_marked_tickets_closed_at_once_are_three_audit_events() {
     tmux.wait_for("3 closed");
     tmux.wait_for("Queue (1)");
 
+    // Tags in bulk: what is listed now (#1) gets +vip, its other tags stay.
+    tmux.send_keys("*");
+    tmux.wait_for("Queue (1, 1 marked)");
+    tmux.send_keys("B");
+    tmux.wait_for("Change 1 ticket");
+    for _ in 0..3 {
+        tmux.send_keys("j");
+    }
+    tmux.send_keys("Enter");
+    tmux.wait_for("Tags: +add -remove");
+    tmux.type_text("+vip -nothing");
+    tmux.send_keys("Enter");
+    tmux.wait_for("tag 1 ticket +vip -nothing?");
+    tmux.send_keys("y");
+    tmux.wait_for("1 retagged");
+    assert_eq!(ticket(&desk, 1)["tags"], serde_json::json!(["vip"]));
+
     for n in 2..=4 {
         assert_eq!(ticket(&desk, n)["status"], "closed");
     }
@@ -90,9 +107,10 @@ fn three_marked_tickets_closed_at_once_are_three_audit_events() {
             "agent.login",
             "ticket.status",
             "ticket.status",
-            "ticket.status"
+            "ticket.status",
+            "ticket.tags"
         ],
-        "the bulk action adds exactly the three per-ticket events"
+        "each bulk action adds exactly its per-ticket events"
     );
     let mut targets: Vec<String> = closes
         .iter()
