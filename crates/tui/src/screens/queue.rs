@@ -99,7 +99,7 @@ const KEYS: &[Binding<QueueKey>] = &[
     bind(
         &[ch(' ')],
         QueueKey::Mark,
-        "mark or unmark the ticket (marked: *), for a macro",
+        "mark or unmark the ticket (marked: *), for a macro or B",
         None,
     ),
     bind(
