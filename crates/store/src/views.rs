@@ -24,7 +24,7 @@ fn view_key(owner: Option<&str>, name: &str) -> Vec<u8> {
 impl Store {
     /// The shared views, by name.
     pub fn shared_views(&self) -> Result<Vec<SavedView>> {
-        self.views_under(&[b's'])
+        self.views_under(b"s")
     }
 
     /// `owner`'s own views, by name.
