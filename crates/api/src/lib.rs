@@ -8,6 +8,7 @@ mod port;
 mod privacy;
 mod queue;
 mod tickets;
+mod views;
 
 pub use files::{path_safe_name, ticket_files, TicketFile};
 pub use port::DeskPort;
@@ -15,7 +16,10 @@ pub use privacy::{
     is_finished, urgency, AuditFilter, AuditPage, AuditReport, Authority, ConsentPage,
     ErasureCounts, Found, NewConsent, PurposeState, Refusal, RequestRow, Urgency,
 };
-pub use queue::{AssigneeFilter, Matcher, QueueQuery, QueueRow, QueueView, SharedRow, SortKey};
+pub use queue::{
+    AgentMarks, AssigneeFilter, MarkerFilter, Matcher, QueueQuery, QueueRow, QueueView, SharedRow,
+    SortKey,
+};
 pub use tickets::{Activity, Filed, OutboxState, ThreadEntry, ThreadMessage, Viewer};
 
 use sealdesk_model::TicketNo;
