@@ -576,12 +576,16 @@ impl Handler for Connection {
                     .as_ref()
                     .map_or("NAME", |l| l.agent.name.as_str());
                 let port = self.state.port;
-                // A known command gets here only without a terminal.
+                // A known command gets here only without a terminal. Both answers start
+                // as the plain one does: scripts and people know that line.
+                let shown: String = command.chars().take(60).collect();
                 let line = match parsed {
                     Ok(_) => format!(
-                        "sealdesk: {command:?} needs a terminal: add -t (ssh -t -p {port} {name}@<host> {command})"
+                        "sealdesk: this is an interactive desk; {shown:?} needs a terminal: add -t (ssh -t -p {port} {name}@<host> {shown})"
                     ),
-                    Err(what) => format!("sealdesk: unknown command {command:?}: {what}"),
+                    Err(what) => format!(
+                        "sealdesk: this is an interactive desk; connect with a terminal (ssh -t -p {port} {name}@<host>); {what}"
+                    ),
                 };
                 self.say_and_close(channel, session, &line)
             }

@@ -68,6 +68,62 @@ mod tests {
     use sealdesk_model::Status;
 
     #[test]
+    fn marker_filters_test_the_row_and_the_agents_marks() {
+        use crate::queue::{AgentMarks, QueueRow};
+        use sealdesk_model::{ActivityKind, CustomerId, Ticket, TicketNo, Timestamp};
+        use std::sync::Arc;
+        let mut ticket = Ticket::new(
+            TicketNo(1),
+            "Printer".into(),
+            CustomerId([0; 16]),
+            Timestamp(1),
+        );
+        ticket.status = Status::Open;
+        let mut activity = sealdesk_model::TicketActivity::default();
+        activity.bump("system", &[ActivityKind::Inbound], Timestamp(1));
+        activity.bump("alice", &[ActivityKind::Reply], Timestamp(2));
+        activity.bump("system", &[ActivityKind::Inbound], Timestamp(3));
+        let row = QueueRow::new(ticket, None).with_activity(activity);
+        let marks = |seen: u64, draft: bool| {
+            Some(Arc::new(AgentMarks {
+                agent: "alice".into(),
+                seen: Arc::new([(TicketNo(1), seen)].into_iter().collect()),
+                drafts: if draft {
+                    [TicketNo(1)].into_iter().collect()
+                } else {
+                    Default::default()
+                },
+            }))
+        };
+        let q = |marker, marks| QueueQuery {
+            marker,
+            marks,
+            ..Default::default()
+        };
+        let hit = |q: &QueueQuery| q.matcher().matches(&row);
+        assert!(hit(&q(MarkerFilter::Unread, marks(2, false))));
+        assert!(
+            !hit(&q(MarkerFilter::Unread, marks(3, false))),
+            "seen it all"
+        );
+        assert!(
+            !hit(&q(MarkerFilter::Unread, None)),
+            "no marks: nobody to be unread for"
+        );
+        assert!(hit(&q(MarkerFilter::CustomerReplied, None)));
+        assert!(hit(&q(MarkerFilter::MyDrafts, marks(3, true))));
+        assert!(!hit(&q(MarkerFilter::MyDrafts, marks(3, false))));
+        // Typing on narrows while the marks stay; new marks re-run the query.
+        let m = marks(2, false);
+        let before = q(MarkerFilter::Unread, m.clone());
+        let mut after = q(MarkerFilter::Unread, m);
+        after.text = "pr".into();
+        assert!(after.narrows(&before));
+        after.marks = marks(2, false);
+        assert!(!after.narrows(&before));
+    }
+
+    #[test]
     fn a_query_survives_the_trip_through_a_view() {
         let q = QueueQuery {
             statuses: vec![Status::Pending],

@@ -168,3 +168,67 @@ impl Desk {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::desk;
+    use crate::{Actor, DeskError};
+    use sealdesk_model::{AgentRole, ViewQuery};
+
+    #[test]
+    fn agents_keep_their_own_views_and_admins_the_shared_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(dir.path());
+        let cli = Actor::local_admin();
+        for (seed, name, role) in [(1, "alice", AgentRole::Agent), (2, "bob", AgentRole::Admin)] {
+            let line = crate::testing::public_key_line(seed);
+            desk.add_agent(&cli, name, role, &[line]).unwrap();
+        }
+        let (alice, bob) = (
+            Actor::agent("alice", None, "t"),
+            Actor::agent("bob", None, "t"),
+        );
+        let q = ViewQuery::default();
+        assert!(matches!(
+            desk.save_view(&alice, None, "All", &q),
+            Err(DeskError::Forbidden(_))
+        ));
+        assert!(matches!(
+            desk.save_view(&alice, Some("bob"), "His", &q),
+            Err(DeskError::Forbidden(_))
+        ));
+        desk.save_view(&alice, Some("alice"), "zeta", &q).unwrap();
+        desk.save_view(&alice, Some("alice"), "alpha", &q).unwrap();
+        desk.save_view(&bob, None, "Team", &q).unwrap();
+        assert!(
+            desk.save_view(&bob, None, "", &q).is_err(),
+            "a name is needed"
+        );
+        let names: Vec<String> = desk
+            .saved_views(&alice)
+            .unwrap()
+            .into_iter()
+            .map(|v| v.name)
+            .collect();
+        assert_eq!(
+            names,
+            ["Team", "alpha", "zeta"],
+            "shared first, then own, by name"
+        );
+        assert!(desk.remove_view(&alice, None, "Team").is_err());
+        assert!(desk
+            .set_view_shared(&alice, Some("alice"), "alpha", true)
+            .is_err());
+        // Bob shares his own view; renaming onto a taken name is refused.
+        desk.save_view(&bob, Some("bob"), "Mine", &q).unwrap();
+        let shared = desk
+            .set_view_shared(&bob, Some("bob"), "Mine", true)
+            .unwrap();
+        assert!(shared.is_shared());
+        assert!(matches!(
+            desk.rename_view(&bob, None, "Mine", "Team"),
+            Err(DeskError::Conflict(_))
+        ));
+        assert_eq!(desk.saved_views(&cli).unwrap().len(), 4, "the CLI sees all");
+    }
+}
