@@ -123,7 +123,7 @@ const KEYS: &[Binding<QueueKey>] = &[
     bind(
         &[ch('m')],
         QueueKey::Markers,
-        "cycle marker filter: all, unread (●), customer replied (↩), my drafts (✎)",
+        "markers: all, unread ●, customer replied ↩, my drafts ✎",
         None,
     ),
     bind(
@@ -139,13 +139,13 @@ const KEYS: &[Binding<QueueKey>] = &[
             ch('9'),
         ],
         QueueKey::SwitchView,
-        "switch to saved view 1…9 (shared ones first, then yours, by name)",
+        "switch to saved view N (shared first, then yours)",
         None,
     ),
     bind(
         &[ch('V')],
         QueueKey::ManageViews,
-        "saved views: save the current one as…, rename, delete, share",
+        "saved views: save as…, rename, delete, share",
         Some("views"),
     ),
     bind(
