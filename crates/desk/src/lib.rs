@@ -172,6 +172,8 @@ impl Desk {
     fn store_reopened(&self) {
         let _builder = self.queue_build.lock();
         *self.queue.write() = QueueSlot::default();
+        // The same goes for the seen counts kept in memory.
+        self.seen.lock().clear();
     }
 
     /// The store's health, after giving a failing store a chance to recover.
