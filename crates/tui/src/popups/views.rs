@@ -32,6 +32,13 @@ pub(crate) enum ViewChoice {
     Share(ViewRef, bool),
 }
 
+impl Choice {
+    /// A view manager's answer, for the queue.
+    pub(crate) fn view(choice: ViewChoice) -> Action {
+        Action::Choice(Choice::View(choice))
+    }
+}
+
 fn label(nth: usize, view: &SavedView) -> String {
     let key = if nth < 9 {
         format!("{} ", nth + 1)

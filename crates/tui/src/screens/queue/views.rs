@@ -11,7 +11,7 @@
 //! title names the view, with `*` once the filter differs from what was saved.
 
 use super::{QueueScreen, StatusFilter};
-use crate::action::{Action, Choice};
+use crate::action::Action;
 use crate::popups::views::{self as popup, ViewChoice, ViewRef};
 use crate::screens::Ctx;
 use crate::theme::{Role, Theme};
@@ -269,11 +269,4 @@ pub(super) fn markers_cell(
         Role::MsgOutbound
     };
     Cell::from(text).style(theme.style(role))
-}
-
-impl Choice {
-    /// A view manager's answer.
-    pub(crate) fn view(choice: ViewChoice) -> Action {
-        Action::Choice(Choice::View(choice))
-    }
 }
