@@ -203,3 +203,33 @@ fn themes_are_checked_against_the_available_ones() {
         .status
         .success());
 }
+
+/// A deep link (`ssh -t … open N`) still asks for the second factor first; the ticket
+/// opens only after the code.
+#[test]
+fn a_deep_link_asks_for_the_code_first() {
+    let desk = TestDesk::new();
+    let key = desk.keygen("alice");
+    desk.add_agent("alice", &key);
+    let (totp, _) = enrol(&desk, "alice");
+    desk.cli(&[
+        "ticket",
+        "create",
+        "--from",
+        "ann@example.com",
+        "--subject",
+        "Printer on fire",
+        "--body",
+        "It burns.",
+    ]);
+    let server = desk.serve();
+    let mut words = server.ssh_words(&key, "alice", false);
+    words.insert(1, "-t".into());
+    words.extend(["open".into(), "1".into()]);
+    let tmux = Tmux::start(&desk, &words.join(" "));
+    tmux.wait_for(PROMPT);
+    assert!(!tmux.screen().contains("Printer on fire"));
+    tmux.type_line(&totp.generate_current().to_string());
+    let screen = tmux.wait_for("Thread (");
+    assert!(screen.contains("Printer on fire"), "{screen}");
+}

@@ -14,6 +14,7 @@ mod serve;
 mod status;
 mod templates;
 mod ticket;
+mod views;
 
 use crate::control;
 use anyhow::{bail, Context, Result};
@@ -72,6 +73,9 @@ pub enum Command {
     /// Macros: a reply plus status, tags, assignee and priority, applied in one go.
     #[command(subcommand)]
     Macro(templates::MacroCommand),
+    /// Saved queue views: agents switch with 1…9, `ssh -t … queue VIEW` opens one.
+    #[command(subcommand)]
+    View(views::ViewCommand),
     /// Look at customers.
     #[command(subcommand)]
     Customer(customer::CustomerCommand),
@@ -370,6 +374,7 @@ pub fn execute(
         Command::Agent(cmd) => agent::run(desk, actor, cmd, io),
         Command::Ticket(cmd) => ticket::run(desk, actor, cmd, stdin_text()?, files, io),
         Command::Customer(cmd) => customer::run(desk, actor, cmd, io),
+        Command::View(cmd) => views::run(desk, actor, cmd, io),
         Command::ReplyTemplate(cmd) => {
             templates::reply_template(desk, actor, cmd, stdin_text()?, io)
         }

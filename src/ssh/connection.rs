@@ -183,6 +183,20 @@ impl Connection {
         None
     }
 
+    /// Answers one line and closes the channel (exit status 1).
+    fn say_and_close(
+        &self,
+        channel: ChannelId,
+        session: &mut Session,
+        line: &str,
+    ) -> Result<(), russh::Error> {
+        session.channel_success(channel)?;
+        session.data(channel, format!("{line}\r\n").into_bytes())?;
+        session.exit_status_request(channel, 1)?;
+        session.eof(channel)?;
+        session.close(channel)
+    }
+
     /// Tells a client without a terminal what to do instead, and closes the channel.
     fn explain_and_close(
         &self,
@@ -208,6 +222,7 @@ impl Connection {
         &mut self,
         channel: ChannelId,
         session: &mut Session,
+        start: Option<sealdesk_tui::StartAt>,
     ) -> Result<(), russh::Error> {
         let (Some(login), Some(ch)) = (&self.login, self.channels.get_mut(&channel)) else {
             return session.channel_failure(channel);
@@ -229,6 +244,7 @@ impl Connection {
             actor: login.actor(self.peer),
             no_color: ch.no_color,
             connected_to: self.local,
+            start,
         };
         let ui: session::MakeUi = Box::new(move || make_ui(ctx));
         let (input_tx, input_rx) = mpsc::channel(INPUT_QUEUE);
@@ -532,22 +548,46 @@ impl Handler for Connection {
                 ch.channel = None;
                 self.explain_and_close(channel, session)
             }
-            Some(_) => self.start_session(channel, session),
+            Some(_) => self.start_session(channel, session, None),
             None => session.channel_failure(channel),
         }
     }
 
+    /// `ssh -t … open N` and `ssh -t … queue VIEW` (deep links) start the desk there;
+    /// any other command, or one without a terminal, is answered with one line.
     async fn exec_request(
         &mut self,
         channel: ChannelId,
-        _command: &[u8],
+        command: &[u8],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
+        let command =
+            sealdesk_model::sanitize::line(&String::from_utf8_lossy(command)).into_owned();
+        let parsed = sealdesk_tui::StartAt::parse(&command);
         match self.channels.get_mut(&channel) {
+            Some(ch) if !ch.started && ch.pty.is_some() && parsed.is_ok() => {
+                self.start_session(channel, session, parsed.ok())
+            }
             Some(ch) if !ch.started => {
                 ch.started = true;
                 ch.channel = None;
-                self.explain_and_close(channel, session)
+                let name = self
+                    .login
+                    .as_ref()
+                    .map_or("NAME", |l| l.agent.name.as_str());
+                let port = self.state.port;
+                // A known command gets here only without a terminal. Both answers start
+                // as the plain one does: scripts and people know that line.
+                let shown: String = command.chars().take(60).collect();
+                let line = match parsed {
+                    Ok(_) => format!(
+                        "sealdesk: this is an interactive desk; {shown:?} needs a terminal: add -t (ssh -t -p {port} {name}@<host> {shown})"
+                    ),
+                    Err(what) => format!(
+                        "sealdesk: this is an interactive desk; connect with a terminal (ssh -t -p {port} {name}@<host>); {what}"
+                    ),
+                };
+                self.say_and_close(channel, session, &line)
             }
             _ => session.channel_failure(channel),
         }

@@ -52,6 +52,8 @@ pub struct UiContext {
     pub no_color: bool,
     /// The address the agent connected to (for the `sftp` command the TUI shows).
     pub connected_to: Option<std::net::SocketAddr>,
+    /// Where to start (`ssh -t … open N`, `… queue VIEW`), if asked.
+    pub start: Option<sealdesk_tui::StartAt>,
 }
 
 /// The agents' TUI as a session's UI.
@@ -108,12 +110,11 @@ pub fn app_factory(themes_dir: std::path::PathBuf) -> UiFactory {
             actor: ctx.actor,
             sftp,
         };
-        Box::new(sealdesk_tui::App::new(
-            ctx.desk,
-            session,
-            theme,
-            themes_dir.clone(),
-            ctx.no_color,
-        )) as Box<dyn SessionUi>
+        let mut app =
+            sealdesk_tui::App::new(ctx.desk, session, theme, themes_dir.clone(), ctx.no_color);
+        if let Some(at) = ctx.start {
+            app.start_at(at);
+        }
+        Box::new(app) as Box<dyn SessionUi>
     })
 }

@@ -10,6 +10,7 @@ mod port;
 mod privacy;
 mod queue;
 mod tickets;
+mod views;
 
 pub use bulk::{bulk_summary, tag_words, BulkChange, BulkOutcome};
 pub use files::{path_safe_name, ticket_files, TicketFile};
@@ -19,7 +20,10 @@ pub use privacy::{
     is_finished, urgency, AuditFilter, AuditPage, AuditReport, Authority, ConsentPage,
     ErasureCounts, Found, NewConsent, PurposeState, Refusal, RequestRow, Urgency,
 };
-pub use queue::{AssigneeFilter, Matcher, QueueQuery, QueueRow, QueueView, SharedRow, SortKey};
+pub use queue::{
+    AgentMarks, AssigneeFilter, MarkerFilter, Matcher, QueueQuery, QueueRow, QueueView, SharedRow,
+    SortKey,
+};
 pub use tickets::{Activity, Filed, OutboxState, ThreadEntry, ThreadMessage, Viewer};
 
 use sealdesk_model::TicketNo;

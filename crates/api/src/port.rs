@@ -14,6 +14,7 @@ use sealdesk_model::{
     QuarantineId, QuarantineItem, ReplyTemplate, RequestId, RequestKind, Status, Ticket, TicketNo,
     Timestamp, Visibility,
 };
+use sealdesk_model::{SavedView, ViewQuery};
 use std::collections::HashMap;
 
 /// What the desk offers the terminal UI. Each method does what the `Desk` method of the
@@ -179,6 +180,37 @@ pub trait DeskPort: Send + Sync {
         typed: &str,
         authority: &Authority,
     ) -> Result<ErasureCounts>;
+
+    // Markers and saved views (Part 10).
+    /// `actor` opened `number`: what is there now is read (the unread marker goes).
+    fn mark_seen(&self, actor: &Actor, number: TicketNo) -> Result<u64>;
+    /// The activity count `actor` saw on each ticket they opened.
+    fn seen_counts(&self, actor: &Actor) -> Result<std::sync::Arc<HashMap<TicketNo, u64>>>;
+    /// Shared views, then `actor`'s own, each by name.
+    fn saved_views(&self, actor: &Actor) -> Result<Vec<SavedView>>;
+    /// `owner` None: a shared view.
+    fn save_view(
+        &self,
+        actor: &Actor,
+        owner: Option<&str>,
+        name: &str,
+        query: &ViewQuery,
+    ) -> Result<SavedView>;
+    fn rename_view(
+        &self,
+        actor: &Actor,
+        owner: Option<&str>,
+        name: &str,
+        new_name: &str,
+    ) -> Result<SavedView>;
+    fn set_view_shared(
+        &self,
+        actor: &Actor,
+        owner: Option<&str>,
+        name: &str,
+        shared: bool,
+    ) -> Result<SavedView>;
+    fn remove_view(&self, actor: &Actor, owner: Option<&str>, name: &str) -> Result<SavedView>;
 
     // The audit log.
     fn audit_page(&self, actor: &Actor, filter: &AuditFilter, limit: usize) -> Result<AuditPage>;

@@ -7,8 +7,11 @@
 //! of re-running its query, so 50 agents on 100,000 tickets cost 50 small updates per
 //! arriving mail, not 50 full queries and 50 copies of the queue.
 
-use sealdesk_model::{Customer, Personal, Priority, Status, Ticket, TicketNo, Timestamp};
+use sealdesk_model::{
+    Customer, Personal, Priority, Status, Ticket, TicketActivity, TicketNo, Timestamp,
+};
 use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// One queue row: the ticket and how to show its customer.
@@ -19,6 +22,8 @@ pub struct QueueRow {
     pub customer_label: Personal,
     /// Lower-cased subject and customer label, for free-text search.
     haystack: String,
+    /// Who did what last on the ticket (the unread and customer-replied markers).
+    pub activity: TicketActivity,
 }
 
 /// A row as the index and every session's view share it.
@@ -44,7 +49,54 @@ impl QueueRow {
             ticket,
             customer_label,
             haystack,
+            activity: TicketActivity::default(),
         }
+    }
+
+    /// The row with the ticket's recorded activity.
+    pub fn with_activity(mut self, activity: TicketActivity) -> QueueRow {
+        self.activity = activity;
+        self
+    }
+
+    /// The customer wrote after our latest reply.
+    pub fn customer_replied(&self) -> bool {
+        self.activity.customer_replied()
+    }
+}
+
+/// Which markers the queue keeps to (queue key `m` cycles them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum MarkerFilter {
+    #[default]
+    All,
+    /// Activity by someone else since the agent last opened the ticket.
+    Unread,
+    /// The customer wrote after our latest reply.
+    CustomerReplied,
+    /// The agent keeps a draft on the ticket.
+    MyDrafts,
+}
+
+/// One agent's side of the markers, held by their session: the activity count they saw
+/// on each ticket they opened, and the tickets they keep drafts on. Shared behind an
+/// [`Arc`] so a query carries it without copying.
+#[derive(Clone, Debug, Default)]
+pub struct AgentMarks {
+    pub agent: String,
+    pub seen: Arc<HashMap<TicketNo, u64>>,
+    pub drafts: HashSet<TicketNo>,
+}
+
+impl AgentMarks {
+    /// Someone else did something on the row's ticket since this agent last opened it.
+    pub fn unread(&self, row: &QueueRow) -> bool {
+        let seen = self.seen.get(&row.ticket.number).copied().unwrap_or(0);
+        row.activity.unread_for(&self.agent, seen)
+    }
+
+    pub fn draft(&self, number: TicketNo) -> bool {
+        self.drafts.contains(&number)
     }
 }
 
@@ -82,6 +134,10 @@ pub struct QueueQuery {
     /// Case-insensitive words that must all appear in subject, customer or tags.
     pub text: String,
     pub sort: SortKey,
+    pub marker: MarkerFilter,
+    /// The agent's marks the unread and drafts filters test against (without them,
+    /// those filters match nothing). A new `Arc` means the marks changed.
+    pub marks: Option<Arc<AgentMarks>>,
 }
 
 impl QueueQuery {
@@ -124,6 +180,8 @@ impl QueueQuery {
             && self.agent == before.agent
             && self.tag == before.tag
             && self.sort == before.sort
+            && self.marker == before.marker
+            && same_marks(&self.marks, &before.marks)
             && self.text.starts_with(&before.text)
     }
 }
@@ -152,9 +210,16 @@ impl Matcher<'_> {
             .tag
             .as_ref()
             .is_none_or(|tag| t.tags.iter().any(|x| x == tag));
+        let marker_ok = match q.marker {
+            MarkerFilter::All => true,
+            MarkerFilter::CustomerReplied => row.customer_replied(),
+            MarkerFilter::Unread => q.marks.as_ref().is_some_and(|m| m.unread(row)),
+            MarkerFilter::MyDrafts => q.marks.as_ref().is_some_and(|m| m.draft(t.number)),
+        };
         status_ok
             && assignee_ok
             && tag_ok
+            && marker_ok
             && self.words.iter().all(|w| row.haystack.contains(w.as_str()))
     }
 }
@@ -243,6 +308,14 @@ impl QueueView {
                 }
             }
         }
+    }
+}
+
+fn same_marks(a: &Option<Arc<AgentMarks>>, b: &Option<Arc<AgentMarks>>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        _ => false,
     }
 }
 

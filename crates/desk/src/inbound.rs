@@ -333,6 +333,7 @@ impl Desk {
             }
         }
         u.touch(ticket.number);
+        u.activity(ticket.number, sealdesk_model::ActivityKind::Inbound);
         Ok(if is_new {
             Filed::NewTicket(ticket.number)
         } else {
@@ -505,6 +506,7 @@ impl Desk {
         }
         u.audit(action, vec![number.to_string()], Some(&ticket.customer));
         u.touch(number);
+        u.activity(number, sealdesk_model::ActivityKind::Note);
         Ok(())
     }
 

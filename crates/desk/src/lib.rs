@@ -20,6 +20,8 @@ mod inbound;
 mod links;
 mod login;
 mod mail_sink;
+mod marks;
+pub use marks::SeenCounts;
 mod notices;
 pub mod notify;
 mod outbox;
@@ -33,6 +35,7 @@ mod request_mail;
 mod requests;
 mod restriction;
 mod retention;
+mod saved_views;
 mod signatures;
 mod split;
 mod templates;
@@ -103,6 +106,8 @@ pub struct Desk {
     request_generation: std::sync::atomic::AtomicU64,
     /// Replies the outbox worker is handing to the relay: `unsend` refuses them.
     sending: Mutex<std::collections::HashSet<(TicketNo, u32)>>,
+    /// Each agent's seen counts once read (see `marks`).
+    seen: Mutex<std::collections::HashMap<String, SeenCounts>>,
 }
 
 impl Desk {
@@ -124,6 +129,7 @@ impl Desk {
             used_code_steps: Mutex::new(login::UsedCodeSteps::default()),
             request_generation: std::sync::atomic::AtomicU64::new(0),
             sending: Mutex::new(std::collections::HashSet::new()),
+            seen: Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -172,6 +178,8 @@ impl Desk {
     fn store_reopened(&self) {
         let _builder = self.queue_build.lock();
         *self.queue.write() = QueueSlot::default();
+        // The same goes for the seen counts kept in memory.
+        self.seen.lock().clear();
     }
 
     /// The store's health, after giving a failing store a chance to recover.
@@ -208,12 +216,15 @@ impl Desk {
         let built = (|| -> Result<QueueIndex> {
             let mut idx = QueueIndex::default();
             let mut customers = std::collections::HashMap::new();
+            let mut activity = self.store.all_ticket_activity()?;
             for t in self.store.tickets()? {
                 let c = customers
                     .entry(t.customer)
                     .or_insert_with(|| self.store.customer(&t.customer).ok().flatten());
                 let number = t.number;
-                idx.apply_read(number, version, Some(queue::QueueRow::new(t, c.as_ref())));
+                let row = queue::QueueRow::new(t, c.as_ref())
+                    .with_activity(activity.remove(&number).unwrap_or_default());
+                idx.apply_read(number, version, Some(row));
             }
             Ok(idx)
         })();
@@ -242,7 +253,8 @@ impl Desk {
         let row = match self.store.ticket(number) {
             Ok(Some(t)) => {
                 let c = self.store.customer(&t.customer).ok().flatten();
-                Some(queue::QueueRow::new(t, c.as_ref()))
+                let activity = self.store.ticket_activity(number).unwrap_or_default();
+                Some(queue::QueueRow::new(t, c.as_ref()).with_activity(activity))
             }
             Ok(None) => None,
             Err(e) => {

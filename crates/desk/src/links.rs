@@ -73,6 +73,7 @@ impl Desk {
 fn store_both(u: &mut Unit<'_>, here: &mut Ticket, there: &mut Ticket) -> Result<()> {
     let now = Timestamp::now();
     for t in [here, there] {
+        u.activity(t.number, sealdesk_model::ActivityKind::Change);
         t.updated = now;
         u.tx.put_workflow(t)?;
         u.touch(t.number);

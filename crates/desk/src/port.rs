@@ -13,6 +13,7 @@ use sealdesk_model::{
     QuarantineId, QuarantineItem, ReplyTemplate, RequestId, RequestKind, Status, Ticket, TicketNo,
     Timestamp, Visibility,
 };
+use sealdesk_model::{SavedView, ViewQuery};
 use sealdesk_store::ErasureCounts;
 use std::collections::HashMap;
 
@@ -378,6 +379,52 @@ impl sealdesk_api::DeskPort for Desk {
         authority: &Authority,
     ) -> Result<ErasureCounts> {
         Desk::cancel_customer(self, actor, email, typed, authority)
+    }
+
+    fn mark_seen(&self, actor: &Actor, number: TicketNo) -> Result<u64> {
+        Desk::mark_seen(self, actor, number)
+    }
+
+    fn seen_counts(&self, actor: &Actor) -> Result<crate::SeenCounts> {
+        Desk::seen_counts(self, actor)
+    }
+
+    fn saved_views(&self, actor: &Actor) -> Result<Vec<SavedView>> {
+        Desk::saved_views(self, actor)
+    }
+
+    fn save_view(
+        &self,
+        actor: &Actor,
+        owner: Option<&str>,
+        name: &str,
+        query: &ViewQuery,
+    ) -> Result<SavedView> {
+        Desk::save_view(self, actor, owner, name, query)
+    }
+
+    fn rename_view(
+        &self,
+        actor: &Actor,
+        owner: Option<&str>,
+        name: &str,
+        new_name: &str,
+    ) -> Result<SavedView> {
+        Desk::rename_view(self, actor, owner, name, new_name)
+    }
+
+    fn set_view_shared(
+        &self,
+        actor: &Actor,
+        owner: Option<&str>,
+        name: &str,
+        shared: bool,
+    ) -> Result<SavedView> {
+        Desk::set_view_shared(self, actor, owner, name, shared)
+    }
+
+    fn remove_view(&self, actor: &Actor, owner: Option<&str>, name: &str) -> Result<SavedView> {
+        Desk::remove_view(self, actor, owner, name)
     }
 
     fn audit_page(&self, actor: &Actor, filter: &AuditFilter, limit: usize) -> Result<AuditPage> {

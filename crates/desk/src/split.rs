@@ -115,6 +115,8 @@ impl Desk {
             );
             u.touch(number);
             u.touch(split.number);
+            u.activity(number, sealdesk_model::ActivityKind::Change);
+            u.activity(split.number, sealdesk_model::ActivityKind::Change);
             Ok(split)
         })
     }

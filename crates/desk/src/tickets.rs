@@ -64,6 +64,7 @@ impl Desk {
                 Some(&customer.id),
             );
             u.touch(ticket.number);
+            u.activity(ticket.number, sealdesk_model::ActivityKind::Inbound);
             Ok((ticket, customer))
         })
     }

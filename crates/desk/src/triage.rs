@@ -5,8 +5,8 @@
 use super::write::{Hold, Unit};
 use super::{Actor, Desk, DeskError, Result};
 use sealdesk_model::{
-    Attachment, Author, Message, MessageKind, Parties, Priority, Status, Ticket, TicketNo,
-    Timestamp,
+    ActivityKind, Attachment, Author, Message, MessageKind, Parties, Priority, Status, Ticket,
+    TicketNo, Timestamp,
 };
 
 /// An agent's reply or note as it is about to be stored: what a draft becomes.
@@ -67,6 +67,7 @@ impl Desk {
             targets.extend(detail);
             u.audit(action, targets, Some(&ticket.customer));
             u.touch(number);
+            u.activity(number, ActivityKind::Change);
             Ok(ticket)
         })
     }
@@ -286,6 +287,13 @@ impl Desk {
                 Some(&t.customer),
             );
             u.touch(number);
+            u.activity(
+                number,
+                match kind {
+                    MessageKind::Outbound => ActivityKind::Reply,
+                    _ => ActivityKind::Note,
+                },
+            );
             Ok(message)
         }
     }
@@ -346,6 +354,8 @@ impl Desk {
             );
             u.touch(from);
             u.touch(into);
+            u.activity(from, ActivityKind::Change);
+            u.activity(into, ActivityKind::Change);
             Ok(target)
         })
     }

@@ -119,6 +119,8 @@ pub(super) struct Unit<'d> {
     touched: BTreeSet<TicketNo>,
     changes: Vec<Change>,
     after: Vec<AfterCommit<'d>>,
+    /// Activity for the queue markers, recorded with the unit (see `marks`).
+    activity: Vec<(TicketNo, sealdesk_model::ActivityKind)>,
 }
 
 impl<'d> Unit<'d> {
@@ -166,6 +168,13 @@ impl<'d> Unit<'d> {
     /// The ticket changed: its queue row is refreshed and sessions are told.
     pub(crate) fn touch(&mut self, ticket: TicketNo) {
         self.touched.insert(ticket);
+    }
+
+    /// Someone did something agents should see on `ticket` (a message, a change): the
+    /// ticket's activity count goes up with this unit (the unread markers). The caller
+    /// holds the ticket.
+    pub(crate) fn activity(&mut self, ticket: TicketNo, kind: sealdesk_model::ActivityKind) {
+        self.activity.push((ticket, kind));
     }
 
     /// Something else sessions should hear about once the unit is durable.
@@ -219,6 +228,7 @@ impl Desk {
                 touched: BTreeSet::new(),
                 changes: Vec::new(),
                 after: Vec::new(),
+                activity: Vec::new(),
             };
             let value = match operation(&mut unit) {
                 Err(DeskError::NeedsLocks) if !unit.wanted.is_empty() => {
@@ -233,6 +243,8 @@ impl Desk {
                 Err(e) => return Err(e),
                 Ok(v) => v,
             };
+            let activity = std::mem::take(&mut unit.activity);
+            crate::marks::stage_activity(&mut unit.tx, &actor.name, &activity)?;
             let Unit {
                 tx,
                 touched,

@@ -49,6 +49,7 @@ mod draft;
 mod export;
 mod ids;
 mod mail;
+mod marks;
 mod message;
 mod notice;
 mod request;
@@ -56,6 +57,7 @@ pub mod sanitize;
 mod template;
 mod ticket;
 mod time;
+mod view;
 
 pub use agent::{is_valid_agent_name, Agent, AgentRole};
 pub use audit::{AuditEvent, AuditEventJson, ChainBreak, ChainVerifier, EventHash, Pseudonym};
@@ -70,6 +72,7 @@ pub use ids::{
 pub use mail::{
     ComposedAttachment, ComposedMail, MailAttachment, OutboxEntry, OutgoingMail, QuarantineItem,
 };
+pub use marks::{ActivityKind, SeenMark, TicketActivity};
 pub use message::{Attachment, Author, Delivery, Message, MessageKind, Parties};
 pub use notice::{Notice, NoticeCopy, NoticeKind, NoticeLeftOut};
 pub use request::{
@@ -81,6 +84,7 @@ pub use template::{
 };
 pub use ticket::{LinkKind, Priority, Status, Ticket, TicketLink};
 pub use time::Timestamp;
+pub use view::{is_valid_view_name, SavedView, ViewAssignee, ViewMarker, ViewQuery, ViewSort};
 
 /// Why a word, an id or a ticket number (from the command line, a form or a file) did
 /// not parse; the message names what would.

@@ -24,10 +24,12 @@ mod mail;
 mod notices;
 mod records;
 mod retention;
+mod seen;
 mod shred;
 mod templates;
 mod tx;
 mod upgrade;
+mod views;
 
 pub use backup::{BackupSummary, OpGuard};
 pub use envelope::{RecordKeyId, FORMAT_VERSION};

@@ -107,6 +107,8 @@ pub(crate) enum Choice {
         name: String,
         text: String,
     },
+    /// What the saved-views manager asked for (the queue acts on it).
+    View(super::popups::views::ViewChoice),
 }
 
 impl Action {

@@ -147,6 +147,23 @@ impl App {
         app
     }
 
+    /// Goes where the session was asked to start (a deep link): a ticket, or the queue
+    /// with a saved view; an unknown one leaves the queue, with a one-line message.
+    pub fn start_at(&mut self, at: crate::StartAt) {
+        let action = match at {
+            crate::StartAt::Ticket(n) => Some(Action::OpenTicket(n)),
+            crate::StartAt::View(name) => {
+                let ctx = ctx!(self);
+                match self.screens.first_mut() {
+                    Some(Screen::Queue(queue)) => queue.switch_to_view_named(&ctx, &name),
+                    _ => None,
+                }
+            }
+        };
+        self.run(action);
+        self.sync_presence();
+    }
+
     /// The agent's role, for actions only admins may take.
     pub fn role(&self) -> AgentRole {
         self.session.agent.role

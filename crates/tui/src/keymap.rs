@@ -91,12 +91,32 @@ pub struct HelpSection {
 pub(crate) fn help_section<A>(title: &'static str, table: &[Binding<A>]) -> HelpSection {
     let rows = table
         .iter()
-        .map(|binding| {
-            let keys: Vec<String> = binding.keys.iter().map(ToString::to_string).collect();
-            (keys.join(", "), binding.help)
-        })
+        .map(|binding| (keys_label(binding.keys), binding.help))
         .collect();
     HelpSection { title, rows }
+}
+
+/// The keys of a binding as the help shows them: "j, Down", or a run of three or more
+/// consecutive characters as "1…9".
+fn keys_label(keys: &[KeyEvent]) -> String {
+    let shown: Vec<String> = keys.iter().map(ToString::to_string).collect();
+    let chars: Option<Vec<char>> = shown
+        .iter()
+        .map(|s| {
+            let mut c = s.chars();
+            match (c.next(), c.next()) {
+                (Some(one), None) => Some(one),
+                _ => None,
+            }
+        })
+        .collect();
+    if let Some(cs) = chars {
+        let run = cs.windows(2).all(|w| w[1] as u32 == w[0] as u32 + 1);
+        if cs.len() >= 3 && run {
+            return format!("{}…{}", cs[0], cs[cs.len() - 1]);
+        }
+    }
+    shown.join(", ")
 }
 
 /// (first key, hint) for every binding that has a hint, in table order.
@@ -153,6 +173,8 @@ mod tests {
         let section = help_section("Test", TABLE);
         assert_eq!(section.rows[0], ("j, Down".to_string(), "down"));
         assert_eq!(section.rows[2], ("Ctrl-S, Alt-Enter".to_string(), "send"));
+        assert_eq!(keys_label(&[ch('1'), ch('2'), ch('3')]), "1…3");
+        assert_eq!(keys_label(&[ch('a'), ch('c'), ch('d')]), "a, c, d");
         assert_eq!(
             hints(TABLE),
             [("G".to_string(), "end"), ("Ctrl-S".to_string(), "send")]

@@ -19,6 +19,7 @@ mod keymap;
 mod popups;
 mod privacy;
 mod screens;
+mod start;
 mod status;
 #[cfg(test)]
 mod test_desk;
@@ -29,3 +30,4 @@ pub use app::{App, SessionInfo};
 pub use keymap::HelpSection;
 /// How many audit events the audit screen holds at once (older ones page in).
 pub use screens::audit::WINDOW as AUDIT_WINDOW;
+pub use start::StartAt;

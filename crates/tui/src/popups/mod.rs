@@ -13,6 +13,7 @@ mod picker;
 mod prompt;
 pub(crate) mod template_manager;
 pub(crate) mod templates;
+pub(crate) mod views;
 
 pub(crate) use editor::{Editor, EditorEvent};
 pub(crate) use form::{Form, FormAnswer};

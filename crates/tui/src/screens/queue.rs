@@ -11,6 +11,8 @@
 //! if a request was stored since or the markers are a minute old (urgency moves with
 //! the clock): never per row, per search keystroke, or per arriving mail.
 
+mod views;
+
 use super::{Ctx, Look};
 use crate::action::{Action, Choice};
 use crate::display::{due_cell, priority_role, status_role};
@@ -23,7 +25,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row};
 use ratatui::Frame;
-use sealdesk_api::{AssigneeFilter, Change, QueueQuery, QueueRow, QueueView, SortKey, Urgency};
+use sealdesk_api::{
+    AgentMarks, AssigneeFilter, Change, MarkerFilter, QueueQuery, QueueRow, QueueView, SortKey,
+    Urgency,
+};
 use sealdesk_model::sanitize;
 use sealdesk_model::{Status, TicketNo, Timestamp};
 use std::collections::{BTreeSet, HashMap};
@@ -48,6 +53,9 @@ enum QueueKey {
     Bulk,
     Macro,
     Templates,
+    Markers,
+    SwitchView,
+    ManageViews,
     Quit,
 }
 
@@ -125,6 +133,34 @@ const KEYS: &[Binding<QueueKey>] = &[
         QueueKey::Templates,
         "saved replies: add, edit, rename, remove",
         None,
+    ),
+    bind(
+        &[ch('m')],
+        QueueKey::Markers,
+        "markers: all, unread ●, customer replied ↩, my drafts ✎",
+        None,
+    ),
+    bind(
+        &[
+            ch('1'),
+            ch('2'),
+            ch('3'),
+            ch('4'),
+            ch('5'),
+            ch('6'),
+            ch('7'),
+            ch('8'),
+            ch('9'),
+        ],
+        QueueKey::SwitchView,
+        "switch to saved view N (shared first, then yours)",
+        None,
+    ),
+    bind(
+        &[ch('V')],
+        QueueKey::ManageViews,
+        "saved views: save as…, rename, delete, share",
+        Some("views"),
     ),
     bind(
         &[ch('R')],
@@ -227,14 +263,14 @@ pub(crate) struct QueueScreen {
     requests: HashMap<TicketNo, Urgency>,
     /// The desk's request generation and the time when `requests` was read.
     markers_read: (u64, Timestamp),
-    /// Tickets on which this agent keeps a draft (the ✎ column).
-    drafts: std::collections::HashSet<TicketNo>,
     list: ScrollList,
     searching: bool,
     /// Tickets marked with Space, for a macro to apply to all at once.
     marks: BTreeSet<TicketNo>,
     /// The tickets the bulk action under way (`B`) is for.
     bulk: Vec<TicketNo>,
+    /// The saved view the queue was switched to, if any (its name is in the title).
+    views: views::State,
 }
 
 impl QueueScreen {
@@ -246,12 +282,13 @@ impl QueueScreen {
             rows: QueueView::default(),
             requests: HashMap::new(),
             markers_read: (0, Timestamp(0)),
-            drafts: Default::default(),
             list: ScrollList::default(),
             searching: false,
             marks: BTreeSet::new(),
             bulk: Vec::new(),
+            views: views::State::default(),
         };
+        screen.refresh_marks(ctx);
         let problem = screen.reload(ctx, false);
         let markers = screen.reload_markers(ctx);
         (screen, problem.or(markers))
@@ -305,15 +342,21 @@ impl QueueScreen {
     /// One ticket changed: moves its row (in, out or along the list) without
     /// re-running the query; the selection stays on the same ticket.
     fn ticket_changed(&mut self, ctx: &Ctx, number: TicketNo) -> Option<Action> {
-        let row = match ctx.desk.queue_row(number) {
-            Ok(row) => row,
-            Err(e) => return Some(Action::Error(e.to_string())),
-        };
-        let selected = self.selected_number();
-        self.rows.apply(&self.query, number, row);
-        self.reselect(selected, true);
-        // A draft saved, sent or discarded touches its ticket.
-        self.reload_drafts(ctx);
+        // A draft saved, sent or discarded touches its ticket: the marks first, and
+        // a queue filtered by them is queried again when they moved.
+        if self.refresh_marks(ctx) && self.query.marker != MarkerFilter::All {
+            if let Some(problem) = self.reload(ctx, true) {
+                return Some(problem);
+            }
+        } else {
+            let row = match ctx.desk.queue_row(number) {
+                Ok(row) => row,
+                Err(e) => return Some(Action::Error(e.to_string())),
+            };
+            let selected = self.selected_number();
+            self.rows.apply(&self.query, number, row);
+            self.reselect(selected, true);
+        }
         let (generation, read_at) = self.markers_read;
         let stale = generation != ctx.desk.request_generation()
             || Timestamp::now().0 - read_at.0 >= MARKERS_MAX_AGE_SECS;
@@ -324,15 +367,14 @@ impl QueueScreen {
         }
     }
 
-    fn reload_drafts(&mut self, ctx: &Ctx) {
-        if let Ok(drafts) = ctx.desk.tickets_with_drafts(&ctx.session.actor) {
-            self.drafts = drafts.into_iter().collect();
-        }
-    }
-
-    /// Re-reads which tickets carry an open privacy request, and this agent's drafts.
+    /// Re-reads which tickets carry an open privacy request, and this agent's marks
+    /// (drafts, what they saw).
     pub(crate) fn reload_markers(&mut self, ctx: &Ctx) -> Option<Action> {
-        self.reload_drafts(ctx);
+        if self.refresh_marks(ctx) && self.query.marker != MarkerFilter::All {
+            if let Some(problem) = self.reload(ctx, true) {
+                return Some(problem);
+            }
+        }
         // Read the generation first: a request stored meanwhile makes the next change
         // read again.
         let generation = ctx.desk.request_generation();
@@ -410,6 +452,23 @@ impl QueueScreen {
             }
             QueueKey::Macro => return Some(Action::PickMacro(self.marked_or_selected()?)),
             QueueKey::Templates => return Some(Action::ManageTemplates),
+            QueueKey::Markers => {
+                self.query.marker = match self.query.marker {
+                    MarkerFilter::All => MarkerFilter::Unread,
+                    MarkerFilter::Unread => MarkerFilter::CustomerReplied,
+                    MarkerFilter::CustomerReplied => MarkerFilter::MyDrafts,
+                    MarkerFilter::MyDrafts => MarkerFilter::All,
+                };
+                return self.reload(ctx, false);
+            }
+            QueueKey::SwitchView => {
+                let KeyCode::Char(digit) = pressed.code else {
+                    return None;
+                };
+                let nth = digit.to_digit(10)?.checked_sub(1)? as usize;
+                return self.switch_to_nth_view(ctx, nth);
+            }
+            QueueKey::ManageViews => return Some(self.view_manager(ctx)),
             QueueKey::Requests => return Some(Action::OpenRequests),
             QueueKey::Audit => return Some(Action::OpenAudit),
             QueueKey::Quarantine => return Some(Action::OpenQuarantine),
@@ -513,6 +572,7 @@ impl QueueScreen {
                 return None;
             }
             Choice::Bulk(step) => return Some(crate::popups::bulk::step(ctx, &self.bulk, step)),
+            Choice::View(choice) => return self.view_choice(ctx, choice),
             _ => return None,
         }
         self.reload(ctx, false)
@@ -562,8 +622,14 @@ impl QueueScreen {
             Some(tag) => format!(" · tag: {}", sanitize::line(tag)),
             None => String::new(),
         };
+        let marker = match self.query.marker {
+            MarkerFilter::All => "",
+            MarkerFilter::Unread => " · unread",
+            MarkerFilter::CustomerReplied => " · customer replied",
+            MarkerFilter::MyDrafts => " · my drafts",
+        };
         format!(
-            " {} · {assignee}{tag} · sort: {sort} ",
+            " {} · {assignee}{tag}{marker} · sort: {sort} ",
             self.status_filter.label()
         )
     }
@@ -572,8 +638,8 @@ impl QueueScreen {
         let theme = look.theme;
         let block = Block::bordered()
             .title(match self.marks.len() {
-                0 => format!(" Queue ({}) ", self.rows.len()),
-                marked => format!(" Queue ({}, {marked} marked) ", self.rows.len()),
+                0 => format!(" {} ({}) ", self.title(), self.rows.len()),
+                marked => format!(" {} ({}, {marked} marked) ", self.title(), self.rows.len()),
             })
             .title_top(Line::from(self.filter_summary()).right_aligned())
             .title_style(theme.style(Role::Title))
@@ -615,16 +681,16 @@ impl QueueScreen {
             .max()
             .unwrap_or(2)
             + usize::from(!self.marks.is_empty());
+        let agent = self.query.marks.as_deref();
         let rows = visible.iter().map(|row| {
             let n = row.ticket.number;
             let marked = self.marks.contains(&n);
-            let draft = self.drafts.contains(&n);
-            queue_row(row, self.requests.get(&n), marked, draft, look)
+            queue_row(row, self.requests.get(&n), marked, agent, look)
         });
         let widths = [
             Constraint::Length(number_width as u16),
             Constraint::Length(2),
-            Constraint::Length(1),
+            Constraint::Length(3),
             Constraint::Length(7),
             Constraint::Length(6),
             Constraint::Length(4),
@@ -634,7 +700,7 @@ impl QueueScreen {
             Constraint::Length(5),
         ];
         let header = Row::new([
-            "#", "§", "✎", "status", "prio", "age", "customer", "subject", "assignee", "due",
+            "#", "§", "new", "status", "prio", "age", "customer", "subject", "assignee", "due",
         ]);
         self.list
             .render_table(frame, table_area, theme, header, rows, widths);
@@ -647,13 +713,13 @@ impl QueueScreen {
 }
 
 /// The cells of one row; every text from mail is sanitised here. `request` is the
-/// urgency of the ticket's most urgent open privacy request, if it has one; `draft`
-/// says the agent keeps a draft on it. A `marked` row's number is starred.
+/// urgency of the ticket's most urgent open privacy request, if it has one; `agent`
+/// holds the agent's marks (unread, drafts). A `marked` row's number is starred.
 fn queue_row<'a>(
     row: &'a QueueRow,
     request: Option<&Urgency>,
     marked: bool,
-    draft: bool,
+    agent: Option<&AgentMarks>,
     look: &Look,
 ) -> Row<'a> {
     let theme = look.theme;
@@ -676,10 +742,7 @@ fn queue_row<'a>(
     Row::new([
         number,
         marker,
-        match draft {
-            true => Cell::from("✎").style(theme.style(Role::MsgOutbound)),
-            false => Cell::from(""),
-        },
+        views::markers_cell(row, agent, theme),
         Cell::from(t.status.as_str()).style(theme.style(status_role(t.status))),
         Cell::from(t.priority.as_str()).style(theme.style(priority_role(t.priority))),
         Cell::from(t.created.age_at(look.now)).style(theme.style(Role::Muted)),

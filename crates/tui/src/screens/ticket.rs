@@ -249,10 +249,18 @@ impl WrappedThread {
     }
 }
 
+/// The agent has the thread on screen: what is there is read (the queue's unread
+/// marker goes). Failing to record it only leaves the marker, so it is not an error
+/// worth interrupting the agent for.
+fn mark_seen(ctx: &Ctx, number: TicketNo) {
+    let _ = ctx.desk.mark_seen(&ctx.session.actor, number);
+}
+
 impl TicketScreen {
     /// Loads the ticket (an audited view).
     pub(crate) fn open(ctx: &Ctx, number: TicketNo) -> Result<TicketScreen, DeskError> {
         let (ticket, thread) = ctx.desk.ticket_thread(&ctx.session.actor, number)?;
+        mark_seen(ctx, number);
         let mut screen = TicketScreen {
             ticket,
             thread,
@@ -305,6 +313,7 @@ impl TicketScreen {
         let (ticket, thread) = ctx
             .desk
             .ticket_thread(&ctx.session.actor, self.ticket.number)?;
+        mark_seen(ctx, self.ticket.number);
         let changed = ticket != self.ticket || thread.len() != self.thread.len();
         self.ticket = ticket;
         self.thread = thread;
