@@ -729,7 +729,12 @@ fn help_lists_the_privacy_keys_and_small_screens_do_not_panic() {
                 c => keys(&mut app, &c.to_string()),
             }
         }
-        let s = text(&render(&mut app, 120, 60));
+        // The help scrolls (j) when a screen has more keys than fit: read every page.
+        let mut s = text(&render(&mut app, 120, 60));
+        for _ in 0..40 {
+            keys(&mut app, "j");
+            s.push_str(&text(&render(&mut app, 120, 60)));
+        }
         assert!(s.contains(wanted), "{wanted:?}:\n{s}");
         assert!(s.contains("find a customer or ticket"), "{s}");
         for section in app.help_sections() {

@@ -87,7 +87,9 @@ impl HelpPopup {
             }
         }
         let height = lines.len() as u16 + 2;
-        let popup = centered(area, 72, height);
+        // As wide as the longest line (at least 72), as far as the screen allows.
+        let widest = lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 2;
+        let popup = centered(area, widest.max(72), height);
         let inner = frame_popup(frame, popup, theme, &self.title);
         if lines.len() > inner.height as usize && popup.height > 2 {
             let more = Line::styled(" j/k: scroll ", theme.style(Role::Muted)).right_aligned();
