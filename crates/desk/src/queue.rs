@@ -103,6 +103,8 @@ mod tests {
             participants: Vec::new(),
             links: Vec::new(),
             snoozed_until: None,
+            due_by_hand: false,
+            sla: Default::default(),
         }
     }
 
@@ -205,6 +207,8 @@ mod tests {
             participants: Vec::new(),
             links: Vec::new(),
             snoozed_until: None,
+            due_by_hand: false,
+            sla: Default::default(),
         };
         let queries = [
             QueueQuery::default(),

@@ -710,6 +710,8 @@ mod tests {
                     participants: Vec::new(),
                     links: Vec::new(),
                     snoozed_until: None,
+                    due_by_hand: false,
+                    sla: Default::default(),
                 };
                 QueueRow::new(ticket, None)
             })
