@@ -31,6 +31,7 @@ mod requests;
 mod restriction;
 mod retention;
 mod signatures;
+mod sla;
 mod templates;
 mod tickets;
 pub mod totp;
@@ -60,6 +61,7 @@ pub use request_mail::CODE_MASK;
 pub use requests::{is_finished, request_json, urgency, Urgency};
 pub use restriction::{MailPurpose, Refusal, MARKETING_PURPOSE};
 pub use retention::RetentionReport;
+pub use sla::run_snooze_timer;
 pub use tickets::{NewTicket, ThreadEntry, TicketFilter};
 pub use views::privacy::{AuditFilter, AuditPage, ConsentPage, Found, RequestRow};
 
@@ -97,6 +99,8 @@ pub struct Desk {
     request_generation: std::sync::atomic::AtomicU64,
     /// Replies the outbox worker is handing to the relay: `unsend` refuses them.
     sending: Mutex<std::collections::HashSet<(TicketNo, u32)>>,
+    /// `[sla]` with its business calendar built (replaced with the config).
+    sla: RwLock<std::sync::Arc<sla::SlaRules>>,
 }
 
 impl Desk {
@@ -104,7 +108,9 @@ impl Desk {
         let catalogue = config.catalogue();
         store.set_suppress_after_erasure(config.privacy.suppress_after_erasure);
         let (changes, _) = broadcast::channel(1024);
+        let sla = RwLock::new(sla::SlaRules::new(&config.sla));
         Desk {
+            sla,
             config_path: Config::default_path(&store.paths().data),
             store,
             config: RwLock::new(config),
@@ -348,6 +354,9 @@ impl Desk {
             Ok(config)
         })?;
         self.replace_config(config.clone());
+        if key.starts_with("sla.") {
+            self.settle_all_dues()?;
+        }
         Ok(config)
     }
 
@@ -383,6 +392,7 @@ impl Desk {
         *self.catalogue.write() = config.catalogue();
         self.store
             .set_suppress_after_erasure(config.privacy.suppress_after_erasure);
+        self.replace_sla(&config.sla);
         *self.config.write() = config;
     }
 

@@ -7,7 +7,7 @@
 //! and view types are in `sealdesk_api` (the TUI names them); the index is here.
 
 pub use sealdesk_api::{AssigneeFilter, QueueQuery, QueueRow, QueueView, SharedRow, SortKey};
-use sealdesk_model::TicketNo;
+use sealdesk_model::{Ticket, TicketNo};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -58,6 +58,15 @@ impl QueueIndex {
     /// The highest ticket number there is.
     pub(crate) fn newest(&self) -> Option<TicketNo> {
         self.rows.keys().next_back().copied()
+    }
+
+    /// The numbers of the tickets for which `wanted` holds, in order.
+    pub(crate) fn numbers_where(&self, wanted: impl Fn(&Ticket) -> bool) -> Vec<TicketNo> {
+        self.rows
+            .iter()
+            .filter(|(_, r)| wanted(&r.ticket))
+            .map(|(n, _)| *n)
+            .collect()
     }
 
     /// The rows matching `q`, sorted as asked.
