@@ -42,6 +42,12 @@ pub trait DeskPort: Send + Sync {
     fn set_priority(&self, actor: &Actor, number: TicketNo, priority: Priority) -> Result<Ticket>;
     fn set_tags(&self, actor: &Actor, number: TicketNo, tags: &[String]) -> Result<Ticket>;
     fn merge(&self, actor: &Actor, from: TicketNo, into: TicketNo) -> Result<Ticket>;
+    /// Pending until `when` as typed (`2d`, `4h`, `mon 9:00`, `2026-12-03 10:00`);
+    /// empty or `-` wakes it now.
+    fn snooze(&self, actor: &Actor, number: TicketNo, when: &str) -> Result<Ticket>;
+    /// The due time by hand, as typed (`4h`, `2d`, `2026-12-03 10:00`); empty or `-`
+    /// gives it back to the SLA policy.
+    fn set_due(&self, actor: &Actor, number: TicketNo, when: &str) -> Result<Ticket>;
 
     // Drafts and who a reply goes to.
     fn reply_parties(&self, actor: &Actor, number: TicketNo) -> Result<Parties>;

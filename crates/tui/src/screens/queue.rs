@@ -46,6 +46,8 @@ enum QueueKey {
     Mark,
     Macro,
     Templates,
+    Snooze,
+    Due,
     Quit,
 }
 
@@ -82,6 +84,13 @@ const KEYS: &[Binding<QueueKey>] = &[
         None,
     ),
     bind(&[ch('t')], QueueKey::TagFilter, "filter by tag", None),
+    bind(
+        &[ch('z')],
+        QueueKey::Snooze,
+        "snooze the ticket until a time (it wakes by itself)",
+        None,
+    ),
+    bind(&[ch('D')], QueueKey::Due, "set the due time by hand", None),
     bind(
         &[ch('s')],
         QueueKey::Sort,
@@ -387,6 +396,14 @@ impl QueueScreen {
                 return Some(Action::PickMacro(tickets));
             }
             QueueKey::Templates => return Some(Action::ManageTemplates),
+            QueueKey::Snooze => {
+                let row = self.rows.get(self.list.selected())?;
+                return Some(crate::sla::snooze_prompt(&row.ticket));
+            }
+            QueueKey::Due => {
+                let row = self.rows.get(self.list.selected())?;
+                return Some(crate::sla::due_prompt(&row.ticket));
+            }
             QueueKey::Requests => return Some(Action::OpenRequests),
             QueueKey::Audit => return Some(Action::OpenAudit),
             QueueKey::Quarantine => return Some(Action::OpenQuarantine),
@@ -480,6 +497,13 @@ impl QueueScreen {
             Choice::MacroApplied => {
                 self.marks.clear();
                 return None;
+            }
+            Choice::Snooze(_) | Choice::Due(_) => {
+                let number = self.selected_number()?;
+                return match crate::sla::apply(ctx, number, &choice)? {
+                    Ok(done) => Some(Action::Info(done)),
+                    Err(e) => Some(Action::Error(e.to_string())),
+                };
             }
             _ => return None,
         }
@@ -599,7 +623,7 @@ impl QueueScreen {
             Constraint::Fill(1),
             Constraint::Fill(2),
             Constraint::Length(10),
-            Constraint::Length(5),
+            Constraint::Length(12),
         ];
         let header = Row::new([
             "#", "§", "✎", "status", "prio", "age", "customer", "subject", "assignee", "due",
@@ -632,7 +656,7 @@ fn queue_row<'a>(
         Some(Urgency::DueSoon) => Cell::from("§").style(theme.style(Role::DueSoon)),
         Some(_) => Cell::from("§").style(theme.style(Role::Tag)),
     };
-    let (due, due_role) = due_cell(t.due, look.now);
+    let (due, due_role) = due_cell(t, look.now);
     let assignee = match &t.assignee {
         Some(name) => Cell::from(sanitize::line(name)),
         None => Cell::from("-").style(theme.style(Role::Muted)),

@@ -51,6 +51,8 @@ enum TicketKey {
     PrivacyRequest,
     Macro,
     Unsend,
+    Snooze,
+    Due,
     Back,
 }
 
@@ -89,6 +91,13 @@ const KEYS: &[Binding<TicketKey>] = &[
     ),
     bind(&[ch('p')], TicketKey::Priority, "set the priority", None),
     bind(&[ch('t')], TicketKey::Tags, "edit tags", None),
+    bind(
+        &[ch('z')],
+        TicketKey::Snooze,
+        "snooze until a time (it wakes by itself, or when the customer writes)",
+        None,
+    ),
+    bind(&[ch('D')], TicketKey::Due, "set the due time by hand", None),
     bind(
         &[ch('m')],
         TicketKey::Merge,
@@ -366,6 +375,8 @@ impl TicketScreen {
                 "{n} is a privacy request of kind"
             ))),
             TicketKey::Macro => Some(Action::PickMacro(vec![n])),
+            TicketKey::Snooze => Some(crate::sla::snooze_prompt(&self.ticket)),
+            TicketKey::Due => Some(crate::sla::due_prompt(&self.ticket)),
             TicketKey::Back => Some(Action::Back),
         }
     }
@@ -421,6 +432,13 @@ impl TicketScreen {
                 )
             }
             Choice::MergeTarget(text) => Some(self.confirm_merge(ctx, &text)),
+            Choice::Snooze(_) | Choice::Due(_) => {
+                let result = crate::sla::apply(ctx, n, &choice)?;
+                match result {
+                    Ok(done) => self.after(ctx, Ok(()), done),
+                    Err(e) => Some(Action::Error(e.to_string())),
+                }
+            }
             Choice::Merge(into) => self.after(
                 ctx,
                 desk.merge(actor, n, into),
@@ -621,6 +639,11 @@ impl TicketScreen {
                 None => "-".into(),
             }),
         ];
+        if let Some((words, late)) = crate::sla::header_words(t, Timestamp::now()) {
+            facts.push(Span::styled(" · ", muted));
+            let role = if late { Role::Overdue } else { Role::DueSoon };
+            facts.push(Span::styled(words, theme.style(role)));
+        }
         if !t.tags.is_empty() {
             facts.push(Span::styled(" · tags: ", muted));
             let tags: Vec<String> = t
