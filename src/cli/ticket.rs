@@ -537,7 +537,10 @@ pub(super) fn delivery_text(d: &sealdesk_model::Delivery) -> String {
 fn sla_words(t: &Ticket, now: Timestamp) -> String {
     let mut line = String::new();
     if let Some(at) = t.snoozed_until {
-        line.push_str(&format!("snoozed until {at} (in {}) · ", now.age_at(at)));
+        line.push_str(&format!(
+            "snoozed until {at} (in {}) · ",
+            sealdesk_model::sla::time_left(now, at)
+        ));
     }
     match t.due {
         Some(due) => line.push_str(&format!(

@@ -440,7 +440,21 @@ pub fn due_words(due: Timestamp, now: Timestamp) -> String {
     if due <= now {
         format!("breached {}", due.age_at(now))
     } else {
-        format!("due {}", now.age_at(due))
+        format!("due {}", time_left(now, due))
+    }
+}
+
+/// The time from `now` until `at`, rounded to its unit (`2d` just after snoozing for
+/// two days, not `1d`): `45s`, `30m`, `2h`, `3d`, `5w`.
+pub fn time_left(now: Timestamp, at: Timestamp) -> String {
+    let s = (at.0 - now.0).max(0);
+    let round = |unit: i64| (s + unit / 2) / unit;
+    match s {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3_600 - 30 => format!("{}m", round(60)),
+        s if s < 86_400 - 1_800 => format!("{}h", round(3_600)),
+        s if s < 86_400 * 14 - 43_200 => format!("{}d", round(86_400)),
+        _ => format!("{}w", round(86_400 * 7)),
     }
 }
 

@@ -188,6 +188,18 @@ fn the_clock_stops_while_pending_and_meets_its_targets() {
         due_words(at("2026-12-07T10:00:00Z"), at("2026-12-07T10:15:00Z")),
         "breached 15m"
     );
+    let now = Timestamp(1_000_000);
+    for (secs, words) in [
+        (172_797, "2d"),
+        (7_170, "2h"),
+        (3_590, "1h"),
+        (89, "1m"),
+        (5, "5s"),
+        (86_000, "1d"),
+        (20 * 86_400, "3w"),
+    ] {
+        assert_eq!(time_left(now, Timestamp(now.0 + secs)), words, "{secs}");
+    }
 }
 
 #[test]

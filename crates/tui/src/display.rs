@@ -2,7 +2,7 @@
 //! is written, how a body is wrapped. Shared by every screen so they agree.
 
 use super::theme::Role;
-use sealdesk_model::sla::due_words;
+use sealdesk_model::sla::{due_words, time_left};
 use sealdesk_model::{Delivery, Priority, Status, Ticket, Timestamp};
 use unicode_width::UnicodeWidthChar;
 
@@ -30,7 +30,7 @@ pub(crate) fn priority_role(priority: Priority) -> Role {
 pub(crate) fn due_cell(ticket: &Ticket, now: Timestamp) -> (String, Role) {
     const SOON: i64 = 86_400;
     if let Some(wake) = ticket.snoozed_until {
-        return (format!("z {}", now.age_at(wake)), Role::Muted);
+        return (format!("z {}", time_left(now, wake)), Role::Muted);
     }
     match ticket.due {
         None => ("-".into(), Role::Muted),

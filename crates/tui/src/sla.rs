@@ -7,7 +7,7 @@ use crate::display::minute;
 use crate::popups::{Popup, Prompt};
 use crate::screens::Ctx;
 use sealdesk_api::DeskError;
-use sealdesk_model::sla::due_words;
+use sealdesk_model::sla::{due_words, time_left};
 use sealdesk_model::{Ticket, TicketNo, Timestamp};
 
 /// `z`: asks until when to snooze `ticket`.
@@ -49,7 +49,7 @@ pub(crate) fn apply(
                 Some(at) => format!(
                     "{number} snoozed until {} (in {})",
                     minute(at),
-                    Timestamp::now().age_at(at)
+                    time_left(Timestamp::now(), at)
                 ),
                 None => format!("{number} is awake (open)"),
             }),
@@ -72,7 +72,7 @@ pub(crate) fn apply(
 pub(crate) fn header_words(ticket: &Ticket, now: Timestamp) -> Option<(String, bool)> {
     if let Some(at) = ticket.snoozed_until {
         return Some((
-            format!("snoozed until {} (in {})", minute(at), now.age_at(at)),
+            format!("snoozed until {} (in {})", minute(at), time_left(now, at)),
             false,
         ));
     }
