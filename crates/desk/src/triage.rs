@@ -316,7 +316,9 @@ impl Desk {
                 let mut note = Message::note(ticket.number, Author::System, text, now);
                 u.tx.append_system_note(&mut note)?;
             }
+            let before = source.status;
             source.status = Status::Closed;
+            self.settle_sla(&mut source, before, now);
             if !source.tags.iter().any(|t| t == "merged") {
                 source.tags.push("merged".into());
             }

@@ -43,6 +43,7 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     ("retention.consent_evidence_days", Kind::Number, "delete superseded consent records after this many days (0 = never)"),
     ("retention.request_days", Kind::Number, "delete finished privacy requests after this many days (0 = never)"),
     ("sla.zone", Kind::Text, "time zone of the business hours (IANA name, e.g. Europe/Berlin; default UTC)"),
+    ("sla.due_soon_minutes", Kind::Number, "minutes before a due time that the \"due soon\" notification goes out (0 = none)"),
     ("sla.holidays", Kind::List, "dates without business hours, comma-separated, e.g. 2026-12-25,2026-12-26"),
     ("sla.hours", Kind::Table, "business hours per weekday: set sla.hours.mon|tue|…|sun \"09:00-17:00\" (several spans comma-separated; none set: round the clock)"),
     ("sla.policy", Kind::Table, "SLA policies: set sla.policy.NAME.first_response|next_response|resolution (e.g. 1h, 30m) and .priority|.address|.tag to match; sla.policy.NAME \"\" removes one"),
