@@ -209,10 +209,15 @@ impl Desk {
     }
 
     /// Recomputes every ticket's due time (at start, and after `sla.*` changed) and
-    /// stores those that differ; returns how many changed.
+    /// stores those that differ; returns how many changed. While a policy is on, the
+    /// clocks of tickets stored before SLAs were kept are read from their threads
+    /// first (once: they are stored as tracked).
     pub fn settle_all_dues(&self) -> Result<usize> {
         self.ensure_queue_index()?;
         let rules = self.sla_rules();
+        if rules.config.is_on() {
+            self.track_old_tickets(&rules)?;
+        }
         let stale: Vec<TicketNo> = {
             let slot = self.queue.read();
             slot.built
@@ -234,6 +239,40 @@ impl Desk {
             })?;
         }
         Ok(stale.len())
+    }
+
+    /// Reads the SLA clock of every ticket stored before SLAs were kept (not closed)
+    /// from its thread, and stores it with its due time.
+    fn track_old_tickets(&self, rules: &SlaRules) -> Result<()> {
+        let old: Vec<TicketNo> = {
+            let slot = self.queue.read();
+            slot.built
+                .as_ref()
+                .map(|idx| idx.numbers_where(|t| !t.sla.tracked && t.status != Status::Closed))
+                .unwrap_or_default()
+        };
+        let actor = Actor::system("sla policy");
+        for number in old {
+            self.write(&actor, &[Hold::Ticket(number)], |u| {
+                let mut t = load_ticket(u, number)?;
+                if t.sla.tracked {
+                    return Ok(());
+                }
+                let thread: Vec<_> =
+                    u.tx.store()
+                        .messages(number)?
+                        .into_iter()
+                        .flatten()
+                        .map(|m| (m.kind, m.at))
+                        .collect();
+                t.sla = sealdesk_model::SlaClock::from_thread(thread, t.status, t.updated);
+                t.due = rules.due_of(&t);
+                u.tx.put_workflow(&t)?;
+                u.touch(number);
+                Ok(())
+            })?;
+        }
+        Ok(())
     }
 
     /// Puts a changed `[sla]` in force: the calendar is built again and due times
@@ -299,6 +338,48 @@ pub async fn run_snooze_timer(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tickets::NewTicket;
+
+    #[test]
+    fn a_ticket_stored_before_slas_gets_its_clock_from_its_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = crate::testing::desk(dir.path());
+        let admin = Actor::local_admin();
+        let new = |subject| NewTicket {
+            from: "ann@example.com",
+            name: "",
+            subject,
+            body: "hello",
+            message_id: None,
+        };
+        let (answered, _) = desk.create_ticket(&admin, new("answered")).unwrap();
+        let (waiting, _) = desk.create_ticket(&admin, new("waiting")).unwrap();
+        desk.add_reply(&admin, answered.number, "on it").unwrap();
+        // As an older version stored them: no clock.
+        for n in [answered.number, waiting.number] {
+            let mut t = desk.store().ticket(n).unwrap().unwrap();
+            t.sla = sealdesk_model::SlaClock::default();
+            let mut tx = desk.store().begin();
+            tx.put_workflow(&t).unwrap();
+            desk.store().commit(tx).unwrap();
+        }
+        let mut config = desk.config();
+        config.sla.policy.insert(
+            "std".into(),
+            crate::config::sla::SlaPolicy {
+                first_response: Some("1h".into()),
+                ..Default::default()
+            },
+        );
+        desk.replace_config(config);
+        desk.settle_all_dues().unwrap();
+        let answered = desk.store().ticket(answered.number).unwrap().unwrap();
+        let waiting = desk.store().ticket(waiting.number).unwrap().unwrap();
+        assert!(answered.sla.tracked && answered.sla.first_reply.is_some());
+        assert_eq!(answered.due, None, "its first response was met long ago");
+        assert!(waiting.sla.tracked);
+        assert_eq!(waiting.due, Some(Timestamp(waiting.created.0 + 3600)));
+    }
 
     #[test]
     fn each_crossing_is_seen_once() {

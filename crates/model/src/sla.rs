@@ -6,7 +6,7 @@
 //! customer's message awaiting ours, solved, the pauses while pending), and
 //! [`SlaClock::due`] turns that and a policy's [`Targets`] into the next due time.
 
-use super::{Status, Timestamp};
+use super::{MessageKind, Status, Timestamp};
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
@@ -347,9 +347,44 @@ pub struct SlaClock {
     pub paused_since: Option<Timestamp>,
     /// Earlier pending stretches, oldest first.
     pub pauses: Vec<Pause>,
+    /// The clock has followed the ticket from its start. False: stored before SLAs
+    /// were kept, so it is read once from the thread ([`SlaClock::from_thread`]).
+    pub tracked: bool,
 }
 
 impl SlaClock {
+    /// The clock of a new ticket.
+    pub fn start() -> SlaClock {
+        SlaClock {
+            tracked: true,
+            ..SlaClock::default()
+        }
+    }
+
+    /// The clock of a ticket stored before SLAs were kept, as far as its thread tells
+    /// (customer mail and our replies, in order; notes do not count): a pending ticket
+    /// is taken as paused since its last update, a solved or closed one as solved then.
+    pub fn from_thread(
+        thread: impl IntoIterator<Item = (MessageKind, Timestamp)>,
+        status: Status,
+        updated: Timestamp,
+    ) -> SlaClock {
+        let mut clock = SlaClock::start();
+        for (kind, at) in thread {
+            match kind {
+                MessageKind::Inbound => clock.customer_wrote(at),
+                MessageKind::Outbound => clock.agent_replied(at),
+                _ => {}
+            }
+        }
+        match status {
+            Status::Pending => clock.paused_since = Some(updated),
+            Status::Solved | Status::Closed => clock.solved_at = Some(updated),
+            Status::New | Status::Open => {}
+        }
+        clock
+    }
+
     /// A customer's message came in.
     pub fn customer_wrote(&mut self, at: Timestamp) {
         if self.first_reply.is_some() && self.awaiting_since.is_none() {

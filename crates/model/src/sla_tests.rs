@@ -220,6 +220,28 @@ fn a_pause_after_the_target_was_reached_does_not_move_it() {
     assert_eq!(clock.due(created, &targets, &cal), Some(Timestamp(100)));
 }
 
+#[test]
+fn an_old_ticket_s_clock_is_read_from_its_thread() {
+    let t = |s| Timestamp(s);
+    let thread = [
+        (MessageKind::Inbound, t(10)),
+        (MessageKind::Note, t(15)),
+        (MessageKind::Outbound, t(20)),
+        (MessageKind::Inbound, t(30)),
+        (MessageKind::Inbound, t(40)),
+    ];
+    let clock = SlaClock::from_thread(thread, Status::Open, t(40));
+    assert!(clock.tracked);
+    assert_eq!(clock.first_reply, Some(t(20)));
+    assert_eq!(clock.awaiting_since, Some(t(30)));
+    let pending = SlaClock::from_thread(thread, Status::Pending, t(50));
+    assert_eq!(pending.paused_since, Some(t(50)));
+    assert_eq!(
+        SlaClock::from_thread([], Status::Closed, t(9)).solved_at,
+        Some(t(9))
+    );
+}
+
 proptest! {
     #[test]
     fn adding_then_counting_gives_the_seconds_back(

@@ -72,7 +72,7 @@ impl Ticket {
             links: Vec::new(),
             snoozed_until: None,
             due_by_hand: false,
-            sla: crate::SlaClock::default(),
+            sla: crate::SlaClock::start(),
         }
     }
 }
