@@ -87,7 +87,7 @@ const KEYS: &[Binding<QueueKey>] = &[
     bind(
         &[ch('z')],
         QueueKey::Snooze,
-        "snooze the ticket until a time (it wakes by itself)",
+        "snooze until a time: it wakes by itself",
         None,
     ),
     bind(&[ch('D')], QueueKey::Due, "set the due time by hand", None),

@@ -94,7 +94,7 @@ const KEYS: &[Binding<TicketKey>] = &[
     bind(
         &[ch('z')],
         TicketKey::Snooze,
-        "snooze until a time (it wakes by itself, or when the customer writes)",
+        "snooze until a time: it wakes by itself",
         None,
     ),
     bind(&[ch('D')], TicketKey::Due, "set the due time by hand", None),
