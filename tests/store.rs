@@ -79,6 +79,8 @@ fn every_model_type_round_trips_through_the_sealed_store() {
         participants: Vec::new(),
         links: Vec::new(),
         snoozed_until: None,
+        due_by_hand: false,
+        sla: Default::default(),
     };
     tx.put_ticket(&ticket).unwrap();
     let mut message = sample_message(ticket.number, &customer, "It burns.");

@@ -227,6 +227,8 @@ pub(crate) fn add_ticket(
         participants: Vec::new(),
         links: Vec::new(),
         snoozed_until: None,
+        due_by_hand: false,
+        sla: Default::default(),
     };
     tx.put_ticket(&ticket)?;
     for i in 0..plan.messages {

@@ -39,7 +39,8 @@ pub(super) fn run(desk: &Desk, actor: &Actor, cmd: ConfigCommand, io: &mut Io) -
                 let value = edit::get(&config, key).map_err(anyhow::Error::msg)?;
                 writeln!(io.out, "{key} = {}    # {meaning}", safe(&masked(&value)))?;
             }
-            for key in edit::address_keys(&config) {
+            let sla_keys = sealdesk_desk::config::sla::keys(&config);
+            for key in edit::address_keys(&config).into_iter().chain(sla_keys) {
                 let value = edit::get(&config, &key).map_err(anyhow::Error::msg)?;
                 writeln!(io.out, "{key} = {}", safe(&value))?;
             }

@@ -155,6 +155,11 @@ pub(super) async fn serve(
         Duration::from_secs(5),
         stopped(),
     ));
+    let snooze = tokio::spawn(sealdesk_desk::run_snooze_timer(
+        Arc::clone(&desk),
+        Duration::from_secs(2),
+        stopped(),
+    ));
     let housekeeping = tokio::spawn(housekeeping(Arc::clone(&desk), stopped()));
     let recovery = tokio::spawn(watch_store(Arc::clone(&desk), stopped()));
 
@@ -168,6 +173,7 @@ pub(super) async fn serve(
     }
     let _ = outbox.await;
     let _ = housekeeping.await;
+    let _ = snooze.await;
     let _ = recovery.await;
     if let Ok(Err(e)) = ssh.await {
         tracing::warn!("ssh stopped with an error: {e}");

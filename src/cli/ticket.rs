@@ -104,6 +104,18 @@ pub enum TicketCommand {
         #[arg(long)]
         message: u32,
     },
+    /// Change a ticket: snooze it, set its due time (more fields to come). Audited.
+    Set {
+        number: TicketNo,
+        /// Pending until then, when it wakes by itself: 2d, 4h, "mon 9:00",
+        /// "2026-12-03 10:00" (in sla.zone); "-" wakes it now.
+        #[arg(long, allow_hyphen_values = true)]
+        snooze: Option<String>,
+        /// Due then, whatever the SLA policy says: 4h, 2d, "2026-12-03 10:00"; "-"
+        /// gives the due time back to the policy.
+        #[arg(long, allow_hyphen_values = true)]
+        due: Option<String>,
+    },
     /// Send the failed replies of a ticket again now, and those waiting for a retry at
     /// once (after fixing what made them fail, e.g. `mail.from`); audited.
     Retry { number: TicketNo },
@@ -319,6 +331,31 @@ pub(super) fn run(
                 safe(split.subject.as_str())
             )?;
         }
+        TicketCommand::Set {
+            number,
+            snooze,
+            due,
+        } => {
+            if snooze.is_none() && due.is_none() {
+                bail!("nothing to change: give --snooze WHEN or --due WHEN (e.g. --snooze 2d)");
+            }
+            let mut ticket = None;
+            if let Some(when) = &snooze {
+                ticket = Some(desk.snooze(actor, number, when)?);
+            }
+            if let Some(when) = &due {
+                ticket = Some(desk.set_due(actor, number, when)?);
+            }
+            if let Some(t) = ticket {
+                let now = Timestamp::now();
+                writeln!(
+                    io.out,
+                    "ticket {number}: {} · {}",
+                    t.status,
+                    sla_words(&t, now)
+                )?;
+            }
+        }
         TicketCommand::Retry { number } => {
             let count = desk.retry_replies(actor, number)?;
             writeln!(
@@ -436,6 +473,8 @@ pub(super) fn ticket_json(t: &Ticket) -> serde_json::Value {
         "links": t.links.iter().map(|l| serde_json::json!({
             "kind": l.kind.as_str(), "ticket": l.other.0,
         })).collect::<Vec<_>>(),
+        "due_by_hand": t.due_by_hand,
+        "snoozed_until": t.snoozed_until.map(|d| d.rfc3339()),
     })
 }
 
@@ -490,6 +529,7 @@ fn print_ticket(
     if !t.links.is_empty() {
         writeln!(io.out, "links: {}", links_line(&t.links))?;
     }
+    writeln!(io.out, "{}", sla_words(t, Timestamp::now()))?;
     print_people(io, t, participants)?;
     for entry in thread {
         writeln!(io.out)?;
@@ -554,4 +594,25 @@ pub(super) fn delivery_text(d: &sealdesk_model::Delivery) -> String {
         Delivery::Sent { at } => format!("sent {at}"),
         Delivery::Failed { at, reason } => format!("failed {at}: {reason}"),
     }
+}
+
+/// The ticket's snooze and due time: `snoozed until 2026-12-03T09:00:00Z (in 2d) · due
+/// -`, `due 2026-12-07T10:00:00Z (due 2h, by hand)`.
+fn sla_words(t: &Ticket, now: Timestamp) -> String {
+    let mut line = String::new();
+    if let Some(at) = t.snoozed_until {
+        line.push_str(&format!(
+            "snoozed until {at} (in {}) · ",
+            sealdesk_model::sla::time_left(now, at)
+        ));
+    }
+    match t.due {
+        Some(due) => line.push_str(&format!(
+            "due {due} ({}{})",
+            sealdesk_model::sla::due_words(due, now),
+            if t.due_by_hand { ", by hand" } else { "" }
+        )),
+        None => line.push_str("due -"),
+    }
+    line
 }

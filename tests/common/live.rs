@@ -122,8 +122,17 @@ impl TestDesk {
     }
 
     pub(crate) fn serve(&self) -> Server {
-        let mut child = self
-            .command()
+        self.serve_with_env(&[])
+    }
+
+    /// Like [`TestDesk::serve`], with more environment for the server (e.g.
+    /// `SEALDESK_TEST_CLOCK`).
+    pub(crate) fn serve_with_env(&self, env: &[(&str, &Path)]) -> Server {
+        let mut command = self.command();
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command
             .args(["serve", "--ssh", "127.0.0.1:0", "--smtp", "127.0.0.1:0"])
             .env("SEALDESK_LOG", "info")
             .stdin(Stdio::null())

@@ -58,6 +58,12 @@ pub trait DeskPort: Send + Sync {
     ) -> Result<(Ticket, Ticket)>;
     fn unlink(&self, actor: &Actor, number: TicketNo, other: TicketNo) -> Result<(Ticket, Ticket)>;
     fn split(&self, actor: &Actor, number: TicketNo, seq: u32) -> Result<Ticket>;
+    /// Pending until `when` as typed (`2d`, `4h`, `mon 9:00`, `2026-12-03 10:00`);
+    /// empty or `-` wakes it now.
+    fn snooze(&self, actor: &Actor, number: TicketNo, when: &str) -> Result<Ticket>;
+    /// The due time by hand, as typed (`4h`, `2d`, `2026-12-03 10:00`); empty or `-`
+    /// gives it back to the SLA policy.
+    fn set_due(&self, actor: &Actor, number: TicketNo, when: &str) -> Result<Ticket>;
 
     // Drafts and who a reply goes to.
     fn reply_parties(&self, actor: &Actor, number: TicketNo) -> Result<Parties>;

@@ -251,6 +251,7 @@ impl Desk {
                 (ticket, true)
             }
         };
+        let before = if is_new { Status::New } else { ticket.status };
         // An out-of-office answer or other automatic mail is filed, but it is no sign
         // that the customer needs anything: the status stays.
         if !is_new
@@ -260,6 +261,19 @@ impl Desk {
             ticket.status = Status::Open;
         }
         ticket.updated = now;
+        if !mail.noise.is_automatic() {
+            ticket.sla.customer_wrote(now);
+        }
+        // A snoozed ticket the customer wrote to is awake again (open, see above).
+        let was_snoozed = ticket.snoozed_until.is_some();
+        self.settle_sla(&mut ticket, before, now);
+        if was_snoozed && ticket.snoozed_until.is_none() {
+            u.audit(
+                "ticket.woke",
+                vec![ticket.number.to_string(), "by=customer".into()],
+                Some(&customer.id),
+            );
+        }
         self.note_participants(u, &mut ticket, &customer, mail)?;
         if is_new {
             u.tx.put_ticket(&ticket)?;

@@ -37,6 +37,7 @@ mod restriction;
 mod retention;
 mod saved_views;
 mod signatures;
+mod sla;
 mod split;
 mod templates;
 mod tickets;
@@ -67,6 +68,7 @@ pub use request_mail::CODE_MASK;
 pub use requests::{is_finished, request_json, urgency, Urgency};
 pub use restriction::{MailPurpose, Refusal, MARKETING_PURPOSE};
 pub use retention::RetentionReport;
+pub use sla::run_snooze_timer;
 pub use tickets::{NewTicket, ThreadEntry, TicketFilter};
 pub use views::privacy::{AuditFilter, AuditPage, ConsentPage, Found, RequestRow};
 
@@ -108,6 +110,8 @@ pub struct Desk {
     sending: Mutex<std::collections::HashSet<(TicketNo, u32)>>,
     /// Each agent's seen counts once read (see `marks`).
     seen: Mutex<std::collections::HashMap<String, SeenCounts>>,
+    /// `[sla]` with its business calendar built (replaced with the config).
+    sla: RwLock<std::sync::Arc<sla::SlaRules>>,
 }
 
 impl Desk {
@@ -115,7 +119,9 @@ impl Desk {
         let catalogue = config.catalogue();
         store.set_suppress_after_erasure(config.privacy.suppress_after_erasure);
         let (changes, _) = broadcast::channel(1024);
+        let sla = RwLock::new(sla::SlaRules::new(&config.sla));
         Desk {
+            sla,
             config_path: Config::default_path(&store.paths().data),
             store,
             config: RwLock::new(config),
@@ -366,6 +372,9 @@ impl Desk {
             Ok(config)
         })?;
         self.replace_config(config.clone());
+        if key.starts_with("sla.") {
+            self.settle_all_dues()?;
+        }
         Ok(config)
     }
 
@@ -401,6 +410,7 @@ impl Desk {
         *self.catalogue.write() = config.catalogue();
         self.store
             .set_suppress_after_erasure(config.privacy.suppress_after_erasure);
+        self.replace_sla(&config.sla);
         *self.config.write() = config;
     }
 

@@ -408,6 +408,8 @@ mod tests {
             participants: Vec::new(),
             links: Vec::new(),
             snoozed_until: None,
+            due_by_hand: false,
+            sla: Default::default(),
         };
         assert_eq!(reply_subject(&t), "Re: [#12] Printer on fire");
         let prev = Message {

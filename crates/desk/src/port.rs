@@ -115,6 +115,14 @@ impl sealdesk_api::DeskPort for Desk {
         Desk::split(self, actor, number, seq)
     }
 
+    fn snooze(&self, actor: &Actor, number: TicketNo, when: &str) -> Result<Ticket> {
+        Desk::snooze(self, actor, number, when)
+    }
+
+    fn set_due(&self, actor: &Actor, number: TicketNo, when: &str) -> Result<Ticket> {
+        Desk::set_due(self, actor, number, when)
+    }
+
     fn reply_parties(&self, actor: &Actor, number: TicketNo) -> Result<Parties> {
         Desk::reply_parties(self, actor, number)
     }

@@ -7,7 +7,7 @@
 //! and view types are in `sealdesk_api` (the TUI names them); the index is here.
 
 pub use sealdesk_api::{AssigneeFilter, QueueQuery, QueueRow, QueueView, SharedRow, SortKey};
-use sealdesk_model::TicketNo;
+use sealdesk_model::{Ticket, TicketNo};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -60,6 +60,15 @@ impl QueueIndex {
         self.rows.keys().next_back().copied()
     }
 
+    /// The numbers of the tickets for which `wanted` holds, in order.
+    pub(crate) fn numbers_where(&self, wanted: impl Fn(&Ticket) -> bool) -> Vec<TicketNo> {
+        self.rows
+            .iter()
+            .filter(|(_, r)| wanted(&r.ticket))
+            .map(|(n, _)| *n)
+            .collect()
+    }
+
     /// The rows matching `q`, sorted as asked.
     pub(crate) fn query(&self, q: &QueueQuery) -> Vec<SharedRow> {
         let matcher = q.matcher();
@@ -103,6 +112,8 @@ mod tests {
             participants: Vec::new(),
             links: Vec::new(),
             snoozed_until: None,
+            due_by_hand: false,
+            sla: Default::default(),
         }
     }
 
@@ -205,6 +216,8 @@ mod tests {
             participants: Vec::new(),
             links: Vec::new(),
             snoozed_until: None,
+            due_by_hand: false,
+            sla: Default::default(),
         };
         let queries = [
             QueueQuery::default(),

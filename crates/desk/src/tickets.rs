@@ -39,12 +39,13 @@ impl Desk {
         self.write(actor, &[Hold::Address(address)], |u| {
             let customer = find_or_create_customer(u, new.from, new.name)?;
             let now = Timestamp::now();
-            let ticket = Ticket::new(
+            let mut ticket = Ticket::new(
                 u.tx.next_ticket_number(),
                 new.subject.trim().to_string(),
                 customer.id,
                 now,
             );
+            self.settle_sla(&mut ticket, Status::New, now);
             u.tx.put_ticket(&ticket)?;
             let mut message = Message::inbound(
                 ticket.number,

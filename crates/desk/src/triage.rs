@@ -60,8 +60,11 @@ impl Desk {
     ) -> Result<Ticket> {
         self.write(actor, &[Hold::Ticket(number)], |u| {
             let mut ticket = load_ticket(u, number)?;
+            let before = ticket.status;
             let detail = change(&mut ticket)?;
-            ticket.updated = Timestamp::now();
+            let now = Timestamp::now();
+            ticket.updated = now;
+            self.settle_sla(&mut ticket, before, now);
             u.tx.put_workflow(&ticket)?;
             let mut targets = vec![number.to_string()];
             targets.extend(detail);
@@ -271,10 +274,15 @@ impl Desk {
                     number, seq, due, false, None,
                 ))?;
             }
+            let before = t.status;
             if outbound && t.status == Status::New {
                 t.status = Status::Open;
             }
+            if outbound {
+                t.sla.agent_replied(now);
+            }
             t.updated = now;
+            self.settle_sla(&mut t, before, now);
             u.tx.put_workflow(&t)?;
             let action = if kind == MessageKind::Note {
                 "ticket.note"
@@ -323,7 +331,9 @@ impl Desk {
                 let mut note = Message::note(ticket.number, Author::System, text, now);
                 u.tx.append_system_note(&mut note)?;
             }
+            let before = source.status;
             source.status = Status::Closed;
+            self.settle_sla(&mut source, before, now);
             if !source.tags.iter().any(|t| t == "merged") {
                 source.tags.push("merged".into());
             }

@@ -54,6 +54,7 @@ mod message;
 mod notice;
 mod request;
 pub mod sanitize;
+pub mod sla;
 mod template;
 mod ticket;
 mod time;
@@ -78,6 +79,7 @@ pub use notice::{Notice, NoticeCopy, NoticeKind, NoticeLeftOut};
 pub use request::{
     Decision, DecisionOutcome, Extension, PrivacyRequest, RequestKind, RequestStatus, Verification,
 };
+pub use sla::{Calendar, Pause, SlaClock, Targets};
 pub use template::{
     fill, is_valid_template_name, AssigneeChange, Macro, Placeholders, ReplyTemplate, TagChange,
     Visibility, PLACEHOLDER_NAMES,

@@ -28,6 +28,10 @@ pub struct Ticket {
     /// Snoozed: pending until then, when it wakes by itself (a customer reply wakes it
     /// earlier). None: not snoozed.
     pub snoozed_until: Option<Timestamp>,
+    /// `due` was set by an agent: it stays until they clear it, whatever the SLA says.
+    pub due_by_hand: bool,
+    /// What the SLA targets start and stop on (see `sla::SlaClock`).
+    pub sla: crate::SlaClock,
 }
 
 /// One end of a link between two tickets; the other ticket holds the reverse.
@@ -67,6 +71,8 @@ impl Ticket {
             participants: Vec::new(),
             links: Vec::new(),
             snoozed_until: None,
+            due_by_hand: false,
+            sla: crate::SlaClock::start(),
         }
     }
 }

@@ -25,6 +25,8 @@ struct TicketWorkflow {
     // Part 10:
     links: Vec<TicketLink>,
     snoozed_until: Option<Timestamp>,
+    due_by_hand: bool,
+    sla: SlaClock,
 }
 
 /// What of a profile is not personal: kept under the master key beside it.
@@ -198,6 +200,8 @@ impl Store {
             participants: w.participants,
             links: w.links,
             snoozed_until: w.snoozed_until,
+            due_by_hand: w.due_by_hand,
+            sla: w.sla,
         })
     }
 
@@ -365,6 +369,8 @@ impl Tx<'_> {
             participants: ticket.participants.clone(),
             links: ticket.links.clone(),
             snoozed_until: ticket.snoozed_until,
+            due_by_hand: ticket.due_by_hand,
+            sla: ticket.sla.clone(),
         };
         self.put(&t.tickets, &key, KeySlot::Master, &workflow)
     }
@@ -691,5 +697,53 @@ impl Tx<'_> {
         let store = self.store;
         let t = &store.t;
         self.put(&t.requests, request.id.as_bytes(), KeySlot::Master, request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The workflow record as Part 10's groundwork stored it, before the SLA fields.
+    #[derive(Serialize)]
+    struct WorkflowBeforeSla {
+        number: TicketNo,
+        status: Status,
+        priority: Priority,
+        assignee: Option<String>,
+        tags: Vec<String>,
+        customer: CustomerId,
+        created: Timestamp,
+        updated: Timestamp,
+        due: Option<Timestamp>,
+        address: Option<String>,
+        participants: Vec<CustomerId>,
+        links: Vec<TicketLink>,
+        snoozed_until: Option<Timestamp>,
+    }
+
+    #[test]
+    fn a_workflow_stored_before_the_sla_fields_reads_with_an_empty_clock() {
+        let old = WorkflowBeforeSla {
+            number: TicketNo(4),
+            status: Status::Pending,
+            priority: Priority::High,
+            assignee: Some("alice".into()),
+            tags: vec!["vip".into()],
+            customer: CustomerId([7; 16]),
+            created: Timestamp(100),
+            updated: Timestamp(200),
+            due: Some(Timestamp(300)),
+            address: None,
+            participants: Vec::new(),
+            links: Vec::new(),
+            snoozed_until: Some(Timestamp(400)),
+        };
+        let bytes = bincode::serde::encode_to_vec(&old, bincode::config::standard()).unwrap();
+        let new: TicketWorkflow = crate::upgrade::decode(&bytes).unwrap();
+        assert_eq!(new.snoozed_until, Some(Timestamp(400)));
+        assert_eq!(new.due, Some(Timestamp(300)));
+        assert!(!new.due_by_hand);
+        assert_eq!(new.sla, SlaClock::default());
     }
 }

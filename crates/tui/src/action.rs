@@ -66,6 +66,11 @@ pub(crate) enum Choice {
     Assign(Option<String>),
     /// Comma-separated tags as typed.
     Tags(String),
+    /// Snooze the ticket on screen (or selected) until this, as typed; empty wakes it.
+    Snooze(String),
+    /// The due time by hand of the ticket on screen (or selected), as typed; empty
+    /// gives it back to the SLA policy.
+    Due(String),
     /// The ticket number as typed, to be checked and confirmed before merging.
     MergeTarget(String),
     /// Confirmed: merge the ticket on screen into this one.

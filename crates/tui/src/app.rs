@@ -417,7 +417,7 @@ impl App {
                 }
             }
             Action::OpenTicket(n) => match TicketScreen::open(&ctx!(self), n) {
-                Ok(screen) => self.screens.push(Screen::Ticket(screen)),
+                Ok(screen) => self.screens.push(Screen::Ticket(Box::new(screen))),
                 Err(e) => return Some(Action::Error(e.to_string())),
             },
             Action::OpenCustomer(id) => match CustomerScreen::open(&ctx!(self), id) {

@@ -2,7 +2,8 @@
 //! is written, how a body is wrapped. Shared by every screen so they agree.
 
 use super::theme::Role;
-use sealdesk_model::{Delivery, Priority, Status, Timestamp};
+use sealdesk_model::sla::{due_words, time_left};
+use sealdesk_model::{Delivery, Priority, Status, Ticket, Timestamp};
 use unicode_width::UnicodeWidthChar;
 
 pub(crate) fn status_role(status: Status) -> Role {
@@ -24,14 +25,18 @@ pub(crate) fn priority_role(priority: Priority) -> Role {
     }
 }
 
-/// A due date as a queue cell: time left ("3d"), or how late it is ("-2h").
-pub(crate) fn due_cell(due: Option<Timestamp>, now: Timestamp) -> (String, Role) {
+/// A ticket's due time as a queue cell: `due 3d`, `breached 2h`; a snoozed ticket
+/// shows when it wakes instead (`z 2d`).
+pub(crate) fn due_cell(ticket: &Ticket, now: Timestamp) -> (String, Role) {
     const SOON: i64 = 86_400;
-    match due {
+    if let Some(wake) = ticket.snoozed_until {
+        return (format!("z {}", time_left(now, wake)), Role::Muted);
+    }
+    match ticket.due {
         None => ("-".into(), Role::Muted),
-        Some(due) if due <= now => (format!("-{}", due.age_at(now)), Role::Overdue),
-        Some(due) if due.0 - now.0 <= SOON => (now.age_at(due), Role::DueSoon),
-        Some(due) => (now.age_at(due), Role::Base),
+        Some(due) if due <= now => (due_words(due, now), Role::Overdue),
+        Some(due) if due.0 - now.0 <= SOON => (due_words(due, now), Role::DueSoon),
+        Some(due) => (due_words(due, now), Role::Base),
     }
 }
 
@@ -147,18 +152,27 @@ mod tests {
         assert_eq!(minute(Timestamp(60)), "1970-01-01 00:01");
         assert_eq!(day(Timestamp(86_400)), "1970-01-02");
         let now = Timestamp(1_000_000);
-        assert_eq!(due_cell(None, now).0, "-");
+        let mut t = Ticket::new(
+            sealdesk_model::TicketNo(1),
+            "s".into(),
+            sealdesk_model::CustomerId([1; 16]),
+            now,
+        );
+        let mut cell = |due: Option<Timestamp>| {
+            t.due = due;
+            due_cell(&t, now)
+        };
+        assert_eq!(cell(None).0, "-");
         assert_eq!(
-            due_cell(Some(Timestamp(now.0 - 7_200)), now),
-            ("-2h".into(), Role::Overdue)
+            cell(Some(Timestamp(now.0 - 900))),
+            ("breached 15m".into(), Role::Overdue)
         );
         assert_eq!(
-            due_cell(Some(Timestamp(now.0 + 3_600)), now),
-            ("1h".into(), Role::DueSoon)
+            cell(Some(Timestamp(now.0 + 7_200))),
+            ("due 2h".into(), Role::DueSoon)
         );
-        assert_eq!(
-            due_cell(Some(now.plus_days(3)), now),
-            ("3d".into(), Role::Base)
-        );
+        assert_eq!(cell(Some(now.plus_days(3))), ("due 3d".into(), Role::Base));
+        t.snoozed_until = Some(now.plus_days(2));
+        assert_eq!(due_cell(&t, now), ("z 2d".into(), Role::Muted));
     }
 }

@@ -19,6 +19,7 @@ mod keymap;
 mod popups;
 mod privacy;
 mod screens;
+mod sla;
 mod start;
 mod status;
 #[cfg(test)]

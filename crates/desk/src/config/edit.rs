@@ -42,6 +42,11 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     ("retention.inactive_customer_days", Kind::Number, "erase customers without activity for this many days (0 = never)"),
     ("retention.consent_evidence_days", Kind::Number, "delete superseded consent records after this many days (0 = never)"),
     ("retention.request_days", Kind::Number, "delete finished privacy requests after this many days (0 = never)"),
+    ("sla.zone", Kind::Text, "time zone of the business hours (IANA name, e.g. Europe/Berlin; default UTC)"),
+    ("sla.due_soon_minutes", Kind::Number, "minutes before a due time that the \"due soon\" notification goes out (0 = none)"),
+    ("sla.holidays", Kind::List, "dates without business hours, comma-separated, e.g. 2026-12-25,2026-12-26"),
+    ("sla.hours", Kind::Table, "business hours per weekday: set sla.hours.mon|tue|…|sun \"09:00-17:00\" (several spans comma-separated; none set: round the clock)"),
+    ("sla.policy", Kind::Table, "SLA policies: set sla.policy.NAME.first_response|next_response|resolution (e.g. 1h, 30m) and .priority|.address|.tag to match; sla.policy.NAME \"\" removes one"),
     ("retention.quarantine_days", Kind::Number, "delete quarantined mail of a known sender after this many days (0 = with the customer)"),
 ];
 
@@ -92,7 +97,7 @@ pub fn address_keys(config: &Config) -> Vec<String> {
 }
 
 fn kind_of(key: &str) -> Result<Kind, KeyError> {
-    if address_key(key).is_some() {
+    if address_key(key).is_some() || super::sla::is_table_key(key) {
         return Ok(Kind::Table);
     }
     KEYS.iter()
@@ -118,6 +123,27 @@ pub fn get(config: &Config, key: &str) -> Result<String, KeyError> {
             .cloned()
             .collect::<Vec<_>>()
             .join(","));
+    }
+    match key {
+        "sla.hours" => {
+            return Ok(config
+                .sla
+                .hours
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(","))
+        }
+        "sla.policy" => {
+            return Ok(config
+                .sla
+                .policy
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(","))
+        }
+        _ => {}
     }
     if let Some((address, field)) = address_key(key) {
         let Some((_, entry)) = config.mail.support_address(address) else {
@@ -170,6 +196,10 @@ pub fn set(path: &Path, key: &str, value: &str) -> Result<Config, ConfigError> {
     let mut doc: toml_edit::DocumentMut = text
         .parse()
         .map_err(|e: toml_edit::TomlError| err(one_line(&e.to_string())))?;
+    if kind == Kind::Table && key.starts_with("sla.") {
+        super::sla::set_field(&mut doc, key, value).map_err(err)?;
+        return finish(path, &doc);
+    }
     if kind == Kind::Table {
         set_address_field(&mut doc, key, value).map_err(err)?;
         return finish(path, &doc);
@@ -378,6 +408,35 @@ mod tests {
             get(&Config::default(), "server.ssh").unwrap(),
             "127.0.0.1:2222"
         );
+    }
+
+    #[test]
+    fn sla_hours_and_policies_are_set_key_by_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sealdesk.toml");
+        set(&p, "sla.zone", "Europe/Berlin").unwrap();
+        set(&p, "sla.hours.mon", "09:00-12:00,13:00-17:00").unwrap();
+        set(&p, "sla.holidays", "2026-12-25,2026-12-26").unwrap();
+        set(&p, "sla.policy.urgent.priority", "urgent").unwrap();
+        let c = set(&p, "sla.policy.urgent.first_response", "1h").unwrap();
+        assert_eq!(get(&c, "sla.hours.mon").unwrap(), "09:00-12:00,13:00-17:00");
+        assert_eq!(get(&c, "sla.policy").unwrap(), "urgent");
+        assert_eq!(get(&c, "sla.policy.urgent.first_response").unwrap(), "1h");
+        assert_eq!(get(&c, "sla.holidays").unwrap(), "2026-12-25,2026-12-26");
+        assert_eq!(super::super::sla::keys(&c).len(), 3);
+        assert_eq!(Config::load(&p, true).unwrap().sla.policy.len(), 1);
+        for (key, value, needle) in [
+            ("sla.zone", "Atlantis/Capital", "IANA"),
+            ("sla.hours.mon", "9 to 5", "09:00-17:00"),
+            ("sla.hours.someday", "09:00-17:00", "not a weekday"),
+            ("sla.policy.urgent.resolution", "2 days", "business hours"),
+            ("sla.policy.gone", "", "nothing to remove"),
+        ] {
+            let e = set(&p, key, value).unwrap_err().to_string();
+            assert!(e.contains(needle), "{key}: {e}");
+        }
+        let c = set(&p, "sla.policy.urgent", "").unwrap();
+        assert!(!c.sla.is_on());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! Absent means defaults. Unknown keys are errors, so a typo never silently does nothing.
 
 pub mod edit;
+pub mod sla;
 
 use sealdesk_model::{Catalogue, CatalogueEntry};
 use serde::Deserialize;
@@ -18,6 +19,7 @@ pub struct Config {
     pub agent_email: std::collections::BTreeMap<String, String>,
     pub notice: NoticeConfig,
     pub retention: RetentionConfig,
+    pub sla: sla::SlaConfig,
 }
 
 /// `[notice]`: notices to chosen customers (see `desk::notices`).
@@ -410,6 +412,7 @@ impl Config {
                 ));
             }
         }
+        self.sla.validate()?;
         if self.notice.rate_per_minute == 0 {
             return Err("notice.rate_per_minute must be above 0".into());
         }

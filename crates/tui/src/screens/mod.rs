@@ -37,7 +37,7 @@ pub(crate) struct Look<'a> {
 
 pub(crate) enum Screen {
     Queue(queue::QueueScreen),
-    Ticket(ticket::TicketScreen),
+    Ticket(Box<ticket::TicketScreen>),
     Customer(customer::CustomerScreen),
     Consent(consent::ConsentScreen),
     Requests(requests::RequestsScreen),

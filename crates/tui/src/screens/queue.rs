@@ -56,6 +56,8 @@ enum QueueKey {
     Markers,
     SwitchView,
     ManageViews,
+    Snooze,
+    Due,
     Quit,
 }
 
@@ -92,6 +94,13 @@ const KEYS: &[Binding<QueueKey>] = &[
         None,
     ),
     bind(&[ch('t')], QueueKey::TagFilter, "filter by tag", None),
+    bind(
+        &[ch('z')],
+        QueueKey::Snooze,
+        "snooze until a time: it wakes by itself",
+        None,
+    ),
+    bind(&[ch('D')], QueueKey::Due, "set the due time by hand", None),
     bind(
         &[ch('s')],
         QueueKey::Sort,
@@ -469,6 +478,14 @@ impl QueueScreen {
                 return self.switch_to_nth_view(ctx, nth);
             }
             QueueKey::ManageViews => return Some(self.view_manager(ctx)),
+            QueueKey::Snooze => {
+                let row = self.rows.get(self.list.selected())?;
+                return Some(crate::sla::snooze_prompt(&row.ticket));
+            }
+            QueueKey::Due => {
+                let row = self.rows.get(self.list.selected())?;
+                return Some(crate::sla::due_prompt(&row.ticket));
+            }
             QueueKey::Requests => return Some(Action::OpenRequests),
             QueueKey::Audit => return Some(Action::OpenAudit),
             QueueKey::Quarantine => return Some(Action::OpenQuarantine),
@@ -573,6 +590,13 @@ impl QueueScreen {
             }
             Choice::Bulk(step) => return Some(crate::popups::bulk::step(ctx, &self.bulk, step)),
             Choice::View(choice) => return self.view_choice(ctx, choice),
+            Choice::Snooze(_) | Choice::Due(_) => {
+                let number = self.selected_number()?;
+                return match crate::sla::apply(ctx, number, &choice)? {
+                    Ok(done) => Some(Action::Info(done)),
+                    Err(e) => Some(Action::Error(e.to_string())),
+                };
+            }
             _ => return None,
         }
         self.reload(ctx, false)
@@ -697,7 +721,7 @@ impl QueueScreen {
             Constraint::Fill(1),
             Constraint::Fill(2),
             Constraint::Length(10),
-            Constraint::Length(5),
+            Constraint::Length(12),
         ];
         let header = Row::new([
             "#", "§", "new", "status", "prio", "age", "customer", "subject", "assignee", "due",
@@ -730,7 +754,7 @@ fn queue_row<'a>(
         Some(Urgency::DueSoon) => Cell::from("§").style(theme.style(Role::DueSoon)),
         Some(_) => Cell::from("§").style(theme.style(Role::Tag)),
     };
-    let (due, due_role) = due_cell(t.due, look.now);
+    let (due, due_role) = due_cell(t, look.now);
     let assignee = match &t.assignee {
         Some(name) => Cell::from(sanitize::line(name)),
         None => Cell::from("-").style(theme.style(Role::Muted)),
@@ -805,6 +829,8 @@ mod tests {
                     participants: Vec::new(),
                     links: Vec::new(),
                     snoozed_until: None,
+                    due_by_hand: false,
+                    sla: Default::default(),
                 };
                 QueueRow::new(ticket, None)
             })

@@ -54,6 +54,8 @@ enum TicketKey {
     Unsend,
     Split,
     Link,
+    Snooze,
+    Due,
     Back,
 }
 
@@ -92,6 +94,13 @@ const KEYS: &[Binding<TicketKey>] = &[
     ),
     bind(&[ch('p')], TicketKey::Priority, "set the priority", None),
     bind(&[ch('t')], TicketKey::Tags, "edit tags", None),
+    bind(
+        &[ch('z')],
+        TicketKey::Snooze,
+        "snooze until a time: it wakes by itself",
+        None,
+    ),
+    bind(&[ch('D')], TicketKey::Due, "set the due time by hand", None),
     bind(
         &[ch('m')],
         TicketKey::Merge,
@@ -392,6 +401,8 @@ impl TicketScreen {
             TicketKey::Macro => Some(Action::PickMacro(vec![n])),
             TicketKey::Split => Some(self.split_picker()),
             TicketKey::Link => Some(self.link_menu()),
+            TicketKey::Snooze => Some(crate::sla::snooze_prompt(&self.ticket)),
+            TicketKey::Due => Some(crate::sla::due_prompt(&self.ticket)),
             TicketKey::Back => Some(Action::Back),
         }
     }
@@ -447,6 +458,13 @@ impl TicketScreen {
                 )
             }
             Choice::MergeTarget(text) => Some(self.confirm_merge(ctx, &text)),
+            Choice::Snooze(_) | Choice::Due(_) => {
+                let result = crate::sla::apply(ctx, n, &choice)?;
+                match result {
+                    Ok(done) => self.after(ctx, Ok(()), done),
+                    Err(e) => Some(Action::Error(e.to_string())),
+                }
+            }
             Choice::Merge(into) => self.after(
                 ctx,
                 desk.merge(actor, n, into),
@@ -648,6 +666,11 @@ impl TicketScreen {
                 None => "-".into(),
             }),
         ];
+        if let Some((words, late)) = crate::sla::header_words(t, Timestamp::now()) {
+            facts.push(Span::styled(" · ", muted));
+            let role = if late { Role::Overdue } else { Role::DueSoon };
+            facts.push(Span::styled(words, theme.style(role)));
+        }
         if !t.tags.is_empty() {
             facts.push(Span::styled(" · tags: ", muted));
             let tags: Vec<String> = t
