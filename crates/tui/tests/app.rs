@@ -223,7 +223,7 @@ fn help_lists_every_key_of_the_screen() {
     assert!(!app.should_quit(), "q closes help, it does not quit");
     code(&mut app, KeyCode::Enter);
     keys(&mut app, "?");
-    let s = text(&render(&mut app, 120, 50));
+    let s = help_pages(&mut app, 120, 50);
     for section in app.help_sections() {
         for (keys, help) in section.rows {
             let row = row_with(&s, help);

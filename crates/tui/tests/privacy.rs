@@ -5,7 +5,9 @@ use sealdesk_tui::event::KeyCode;
 use sealdesk_tui::App;
 mod common;
 
-use common::{actor, code, fixture, keys, locate, render, row_with, screen, text, Fixture};
+use common::{
+    actor, code, fixture, help_pages, keys, locate, render, row_with, screen, text, Fixture,
+};
 use sealdesk_desk::{Actor, NewTicket};
 use sealdesk_model::{
     AuditEvent, ConsentActor, ConsentState, Customer, PrivacyRequest, RequestKind, RequestStatus,
@@ -729,12 +731,7 @@ fn help_lists_the_privacy_keys_and_small_screens_do_not_panic() {
                 c => keys(&mut app, &c.to_string()),
             }
         }
-        // The help scrolls (j) when a screen has more keys than fit: read every page.
-        let mut s = text(&render(&mut app, 120, 60));
-        for _ in 0..40 {
-            keys(&mut app, "j");
-            s.push_str(&text(&render(&mut app, 120, 60)));
-        }
+        let s = help_pages(&mut app, 120, 60);
         assert!(s.contains(wanted), "{wanted:?}:\n{s}");
         assert!(s.contains("find a customer or ticket"), "{s}");
         for section in app.help_sections() {

@@ -711,16 +711,19 @@ impl QueueScreen {
             let marked = self.marks.contains(&n);
             queue_row(row, self.requests.get(&n), marked, agent, look)
         });
+        // Below 100 columns the age column goes and the assignee narrows, so customer and
+        // subject keep room to be read.
+        let narrow = table_area.width < 100;
         let widths = [
             Constraint::Length(number_width as u16),
             Constraint::Length(2),
             Constraint::Length(3),
             Constraint::Length(7),
             Constraint::Length(6),
-            Constraint::Length(4),
+            Constraint::Length(if narrow { 0 } else { 4 }),
             Constraint::Fill(1),
             Constraint::Fill(2),
-            Constraint::Length(10),
+            Constraint::Length(if narrow { 8 } else { 10 }),
             Constraint::Length(12),
         ];
         let header = Row::new([

@@ -145,6 +145,17 @@ pub fn locate(buffer: &Buffer, needle: &str) -> Option<(u16, u16)> {
     })
 }
 
+/// Every page of the open `?` help at `width`×`height`: the help scrolls (j) when a
+/// screen has more keys than fit, so the pages are read down to the last one.
+pub fn help_pages(app: &mut App, width: u16, height: u16) -> String {
+    let mut pages = text(&render(app, width, height));
+    for _ in 0..60 {
+        keys(app, "j");
+        pages.push_str(&text(&render(app, width, height)));
+    }
+    pages
+}
+
 /// The row of the buffer that contains `needle`.
 pub fn row_with<'a>(screen: &'a str, needle: &str) -> &'a str {
     screen
