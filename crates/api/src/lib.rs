@@ -15,7 +15,10 @@ pub use privacy::{
     is_finished, urgency, AuditFilter, AuditPage, AuditReport, Authority, ConsentPage,
     ErasureCounts, Found, NewConsent, PurposeState, Refusal, RequestRow, Urgency,
 };
-pub use queue::{AssigneeFilter, Matcher, QueueQuery, QueueRow, QueueView, SharedRow, SortKey};
+pub use queue::{
+    AssigneeFilter, BodyHits, BodyProgress, Matcher, QueueQuery, QueueRow, QueueView, SharedRow,
+    SortKey,
+};
 pub use tickets::{Activity, Filed, OutboxState, ThreadEntry, ThreadMessage, Viewer};
 
 use sealdesk_model::TicketNo;

@@ -43,6 +43,12 @@ pub trait DeskPort: Send + Sync {
     fn set_tags(&self, actor: &Actor, number: TicketNo, tags: &[String]) -> Result<Ticket>;
     fn merge(&self, actor: &Actor, from: TicketNo, into: TicketNo) -> Result<Ticket>;
 
+    // Body search.
+    fn body_hits(&self, text: &str) -> Option<std::sync::Arc<crate::BodyHits>>;
+    fn body_progress(&self) -> crate::BodyProgress;
+    fn body_lines(&self, numbers: &[TicketNo], text: &str) -> Vec<(TicketNo, String)>;
+    fn find_in_bodies(&self, actor: &Actor, text: &str) -> Result<Vec<(TicketNo, String)>>;
+
     // Drafts and who a reply goes to.
     fn reply_parties(&self, actor: &Actor, number: TicketNo) -> Result<Parties>;
     fn draft(&self, actor: &Actor, number: TicketNo) -> Result<Option<Draft>>;

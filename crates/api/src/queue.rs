@@ -79,9 +79,63 @@ pub struct QueueQuery {
     /// The agent name for [`AssigneeFilter::Agent`].
     pub agent: Option<String>,
     pub tag: Option<String>,
-    /// Case-insensitive words that must all appear in subject, customer or tags.
+    /// Case-insensitive words that must all appear in subject, customer or tags, or
+    /// in a message body (see [`BodyHits`]).
     pub text: String,
     pub sort: SortKey,
+    /// Which tickets' bodies hold each word of `text` (the desk's body index answers
+    /// `DeskPort::body_hits`); used only while it was made for this very `text`.
+    pub bodies: Option<Arc<BodyHits>>,
+}
+
+/// How far the desk's body index build is: `done` of `total` tickets read; `ready`
+/// once all are (until then body search finds only what is read so far).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BodyProgress {
+    pub done: u64,
+    pub total: u64,
+    pub ready: bool,
+}
+
+impl BodyProgress {
+    /// "indexing bodies 45%" while building; `None` once ready or when not started.
+    pub fn label(&self) -> Option<String> {
+        if self.ready || self.total == 0 {
+            return None;
+        }
+        Some(format!("indexing bodies {}%", self.done * 100 / self.total))
+    }
+}
+
+/// The tickets whose message bodies match each word of a search text.
+#[derive(Debug, Default)]
+pub struct BodyHits {
+    text: String,
+    /// Per word of `text` (as `split_whitespace` gives them), ascending.
+    words: Vec<Vec<TicketNo>>,
+}
+
+impl BodyHits {
+    pub fn new(text: String, words: Vec<Vec<TicketNo>>) -> BodyHits {
+        BodyHits { text, words }
+    }
+
+    /// The search text these are the hits of.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether ticket `number`'s bodies match word `i` of the text.
+    pub fn has(&self, i: usize, number: TicketNo) -> bool {
+        self.words
+            .get(i)
+            .is_some_and(|w| w.binary_search(&number).is_ok())
+    }
+
+    /// Whether ticket `number`'s bodies match any word of the text.
+    pub fn any(&self, number: TicketNo) -> bool {
+        (0..self.words.len()).any(|i| self.has(i, number))
+    }
 }
 
 impl QueueQuery {
@@ -89,6 +143,7 @@ impl QueueQuery {
     pub fn matcher(&self) -> Matcher<'_> {
         Matcher {
             query: self,
+            bodies: self.bodies.as_deref().filter(|b| b.text == self.text),
             words: self
                 .text
                 .split_whitespace()
@@ -131,6 +186,7 @@ impl QueueQuery {
 /// A [`QueueQuery`] with its search words prepared.
 pub struct Matcher<'q> {
     query: &'q QueueQuery,
+    bodies: Option<&'q BodyHits>,
     words: Vec<String>,
 }
 
@@ -155,7 +211,9 @@ impl Matcher<'_> {
         status_ok
             && assignee_ok
             && tag_ok
-            && self.words.iter().all(|w| row.haystack.contains(w.as_str()))
+            && self.words.iter().enumerate().all(|(i, w)| {
+                row.haystack.contains(w.as_str()) || self.bodies.is_some_and(|b| b.has(i, t.number))
+            })
     }
 }
 

@@ -30,6 +30,7 @@ mod request_mail;
 mod requests;
 mod restriction;
 mod retention;
+mod search;
 mod signatures;
 mod templates;
 mod tickets;
@@ -55,7 +56,9 @@ pub use notices::{delivery_json, Audience, NewNotice, NoticePreview, NoticeRow, 
 pub use outbox::DueMail;
 pub use outbox_worker::run_outbox;
 pub use presence::{Activity, Viewer};
-pub use queue::{AssigneeFilter, QueueQuery, QueueRow, QueueView, SharedRow, SortKey};
+pub use queue::{
+    AssigneeFilter, BodyHits, BodyProgress, QueueQuery, QueueRow, QueueView, SharedRow, SortKey,
+};
 pub use request_mail::CODE_MASK;
 pub use requests::{is_finished, request_json, urgency, Urgency};
 pub use restriction::{MailPurpose, Refusal, MARKETING_PURPOSE};
@@ -97,6 +100,8 @@ pub struct Desk {
     request_generation: std::sync::atomic::AtomicU64,
     /// Replies the outbox worker is handing to the relay: `unsend` refuses them.
     sending: Mutex<std::collections::HashSet<(TicketNo, u32)>>,
+    /// The in-memory index over message bodies (see `search`).
+    bodies: search::BodySearch,
 }
 
 impl Desk {
@@ -118,6 +123,7 @@ impl Desk {
             used_code_steps: Mutex::new(login::UsedCodeSteps::default()),
             request_generation: std::sync::atomic::AtomicU64::new(0),
             sending: Mutex::new(std::collections::HashSet::new()),
+            bodies: search::BodySearch::default(),
         }
     }
 
@@ -146,6 +152,17 @@ impl Desk {
     /// The queue, filtered and sorted as asked.
     pub fn queue(&self, query: &QueueQuery) -> Result<Vec<SharedRow>> {
         self.ensure_queue_index()?;
+        let stale = query.bodies.as_ref().map(|b| b.text()) != Some(query.text.as_str());
+        let with_bodies;
+        let query = if stale && !query.text.trim().is_empty() {
+            with_bodies = QueueQuery {
+                bodies: self.body_hits(&query.text),
+                ..query.clone()
+            };
+            &with_bodies
+        } else {
+            query
+        };
         let slot = self.queue.read();
         Ok(slot
             .built
