@@ -58,7 +58,7 @@ const GLOBAL_KEYS: &[Binding<GlobalKey>] = &[
     bind(
         &[ch('F')],
         GlobalKey::Find,
-        "find a customer or ticket (address, name, number)",
+        "find a customer or ticket (address, name, number, words in messages)",
         None,
     ),
     bind(&[ch('T')], GlobalKey::Theme, "choose a colour theme", None),
@@ -346,10 +346,9 @@ impl App {
             theme: &self.theme,
             now: self.now,
         };
-        self.screens
-            .last_mut()
-            .expect("the queue is always there")
-            .draw(frame, main, &look);
+        let top = self.screens.last_mut().expect("the queue is always there");
+        top.prepare(&ctx!(self));
+        top.draw(frame, main, &look);
         if let Some(popup) = &mut self.popup {
             popup.draw(frame, main, &self.theme);
         }
@@ -466,21 +465,43 @@ impl App {
         None
     }
 
-    /// The global search (audited in the desk): one match opens, several are listed.
+    /// The global search (audited in the desk): one match opens, several are listed;
+    /// tickets whose bodies hold the words are listed with the matching line.
     fn find(&self, text: &str) -> Action {
-        match self.desk.search(&self.session.actor, text) {
-            Ok(Found::Ticket(n)) => Action::OpenTicket(n),
-            Ok(Found::Customers(found)) if found.len() == 1 => Action::OpenCustomer(found[0].0),
-            Ok(Found::Customers(found)) => {
-                let title = format!("{} customers match", found.len());
-                let items = found
-                    .into_iter()
-                    .map(|(id, label)| (label, Action::OpenCustomer(id)))
-                    .collect();
-                Action::popup(Popup::Picker(Picker::new(title, items, 0)))
-            }
-            Err(e) => Action::Error(e.to_string()),
+        let actor = &self.session.actor;
+        let found = self.desk.search(actor, text);
+        if let Ok(Found::Ticket(n)) = found {
+            return Action::OpenTicket(n);
         }
+        let tickets = match self.desk.find_in_bodies(actor, text) {
+            Ok(tickets) => tickets,
+            Err(e) if found.is_err() => return Action::Error(e.to_string()),
+            Err(_) => Vec::new(),
+        };
+        let customers = match found {
+            Ok(Found::Customers(found)) => found,
+            Ok(Found::Ticket(_)) => Vec::new(),
+            Err(e) if tickets.is_empty() => return Action::Error(e.to_string()),
+            Err(_) => Vec::new(),
+        };
+        if tickets.is_empty() && customers.len() == 1 {
+            return Action::OpenCustomer(customers[0].0);
+        }
+        let title = match (customers.len(), tickets.len()) {
+            (0, t) => format!("{t} tickets match"),
+            (c, 0) => format!("{c} customers match"),
+            (c, t) => format!("{c} customers and {t} tickets match"),
+        };
+        let items = customers
+            .into_iter()
+            .map(|(id, label)| (label, Action::OpenCustomer(id)))
+            .chain(
+                tickets
+                    .into_iter()
+                    .map(|(n, label)| (label, Action::OpenTicket(n))),
+            )
+            .collect();
+        Action::popup(Popup::Picker(Picker::new(title, items, 0)))
     }
 
     fn theme_picker(&self) -> Picker {

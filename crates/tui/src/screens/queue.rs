@@ -11,6 +11,7 @@
 //! if a request was stored since or the markers are a minute old (urgency moves with
 //! the clock): never per row, per search keystroke, or per arriving mail.
 
+use super::body_lines::BodyLines;
 use super::{Ctx, Look};
 use crate::action::{Action, Choice};
 use crate::display::{due_cell, priority_role, status_role};
@@ -66,7 +67,7 @@ const KEYS: &[Binding<QueueKey>] = &[
     bind(
         &[ch('/')],
         QueueKey::Search,
-        "search subject, customer and tags",
+        "search subject, customer, tags and messages",
         Some("search"),
     ),
     bind(
@@ -219,6 +220,10 @@ pub(crate) struct QueueScreen {
     searching: bool,
     /// Tickets marked with Space, for a macro to apply to all at once.
     marks: BTreeSet<TicketNo>,
+    /// Matching body lines beside the rows in view, and the body index's progress.
+    bodies: BodyLines,
+    /// Table rows the last frame had room for (where body lines are fetched for).
+    table_rows: usize,
 }
 
 impl QueueScreen {
@@ -234,7 +239,10 @@ impl QueueScreen {
             list: ScrollList::default(),
             searching: false,
             marks: BTreeSet::new(),
+            bodies: BodyLines::default(),
+            table_rows: 0,
         };
+        screen.bodies.poll_progress(ctx);
         let problem = screen.reload(ctx, false);
         let markers = screen.reload_markers(ctx);
         (screen, problem.or(markers))
@@ -254,6 +262,7 @@ impl QueueScreen {
     /// otherwise keeps the position (`keep_position`) or goes to the top.
     fn reload(&mut self, ctx: &Ctx, keep_position: bool) -> Option<Action> {
         let before = self.selected_number();
+        self.query.bodies = ctx.desk.body_hits(&self.query.text);
         match ctx.desk.queue(&self.query) {
             Ok(rows) => self.rows = QueueView::new(rows),
             Err(e) => return Some(Action::Error(e.to_string())),
@@ -269,6 +278,7 @@ impl QueueScreen {
             return self.reload(ctx, false);
         }
         let selected = self.selected_number();
+        self.query.bodies = ctx.desk.body_hits(&self.query.text);
         self.rows.narrow(&self.query);
         self.reselect(selected, false);
         None
@@ -293,6 +303,11 @@ impl QueueScreen {
             Err(e) => return Some(Action::Error(e.to_string())),
         };
         let selected = self.selected_number();
+        if !self.query.text.is_empty() {
+            // The change may have brought the words into (or out of) its bodies.
+            self.query.bodies = ctx.desk.body_hits(&self.query.text);
+            self.bodies.forget(number);
+        }
         self.rows.apply(&self.query, number, row);
         self.reselect(selected, true);
         // A draft saved, sent or discarded touches its ticket.
@@ -486,6 +501,25 @@ impl QueueScreen {
         self.reload(ctx, false)
     }
 
+    /// About once a second: follows the body index build; once it is done, a search
+    /// is run again over every body.
+    pub(crate) fn tick(&mut self, ctx: &Ctx) -> Option<Action> {
+        if self.bodies.poll_progress(ctx) && !self.query.text.is_empty() {
+            return self.reload(ctx, true);
+        }
+        None
+    }
+
+    /// Before drawing: the matching body lines of the rows about to be in view.
+    pub(crate) fn prepare(&mut self, ctx: &Ctx) {
+        if self.query.text.is_empty() || self.table_rows == 0 {
+            return;
+        }
+        let window = self.list.keep_in_view(self.table_rows, self.rows.len());
+        self.bodies
+            .fetch(ctx, &self.query, &self.rows.rows()[window]);
+    }
+
     /// Re-reads everything, after changes may have been missed.
     pub(crate) fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
         let problem = self.reload(ctx, true);
@@ -538,10 +572,14 @@ impl QueueScreen {
 
     pub(crate) fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
         let theme = look.theme;
+        let progress = match self.bodies.progress() {
+            Some(p) => format!("· {p} "),
+            None => String::new(),
+        };
         let block = Block::bordered()
             .title(match self.marks.len() {
-                0 => format!(" Queue ({}) ", self.rows.len()),
-                marked => format!(" Queue ({}, {marked} marked) ", self.rows.len()),
+                0 => format!(" Queue ({}) {progress}", self.rows.len()),
+                marked => format!(" Queue ({}, {marked} marked) {progress}", self.rows.len()),
             })
             .title_top(Line::from(self.filter_summary()).right_aligned())
             .title_style(theme.style(Role::Title))
@@ -572,10 +610,8 @@ impl QueueScreen {
         }
 
         // One line goes to the header row.
-        let window = self.list.keep_in_view(
-            (table_area.height as usize).saturating_sub(1),
-            self.rows.len(),
-        );
+        self.table_rows = (table_area.height as usize).saturating_sub(1);
+        let window = self.list.keep_in_view(self.table_rows, self.rows.len());
         let visible = &self.rows.rows()[window];
         let number_width = visible
             .iter()
@@ -587,7 +623,8 @@ impl QueueScreen {
             let n = row.ticket.number;
             let marked = self.marks.contains(&n);
             let draft = self.drafts.contains(&n);
-            queue_row(row, self.requests.get(&n), marked, draft, look)
+            let line = self.bodies.line(n);
+            queue_row(row, self.requests.get(&n), marked, draft, line, look)
         });
         let widths = [
             Constraint::Length(number_width as u16),
@@ -616,12 +653,14 @@ impl QueueScreen {
 
 /// The cells of one row; every text from mail is sanitised here. `request` is the
 /// urgency of the ticket's most urgent open privacy request, if it has one; `draft`
-/// says the agent keeps a draft on it. A `marked` row's number is starred.
+/// says the agent keeps a draft on it. A `marked` row's number is starred. `line` is
+/// the matching body line (already sanitised), shown after the subject.
 fn queue_row<'a>(
     row: &'a QueueRow,
     request: Option<&Urgency>,
     marked: bool,
     draft: bool,
+    line: Option<&'a str>,
     look: &Look,
 ) -> Row<'a> {
     let theme = look.theme;
@@ -652,7 +691,14 @@ fn queue_row<'a>(
         Cell::from(t.priority.as_str()).style(theme.style(priority_role(t.priority))),
         Cell::from(t.created.age_at(look.now)).style(theme.style(Role::Muted)),
         Cell::from(sanitize::line(row.customer_label.as_str())),
-        Cell::from(sanitize::line(t.subject.as_str())),
+        match line {
+            None => Cell::from(sanitize::line(t.subject.as_str())),
+            Some(line) => Cell::from(Line::from(vec![
+                Span::raw(sanitize::line(t.subject.as_str())),
+                Span::styled(" · ", theme.style(Role::Muted)),
+                Span::styled(line, theme.style(Role::Tag)),
+            ])),
+        },
         assignee,
         Cell::from(due).style(theme.style(due_role)),
     ])
