@@ -34,41 +34,51 @@ struct Doc {
     live: bool,
 }
 
-/// The documents of one term, ascending, as varint gaps.
+/// The documents of one term, ascending: the first, then the others as varint gaps
+/// (most terms, such as order numbers, are in one message: no allocation for those).
 #[derive(Default)]
 struct Postings {
-    bytes: Vec<u8>,
+    first: u32,
+    gaps: Vec<u8>,
     last: u32,
     len: u32,
 }
 
 impl Postings {
     fn push(&mut self, doc: u32) {
-        let mut gap = if self.len == 0 { doc } else { doc - self.last };
+        if self.len == 0 {
+            self.first = doc;
+            self.last = doc;
+            self.len = 1;
+            return;
+        }
+        let mut gap = doc - self.last;
         loop {
             let byte = (gap & 0x7f) as u8;
             gap >>= 7;
             if gap == 0 {
-                self.bytes.push(byte);
+                self.gaps.push(byte);
                 break;
             }
-            self.bytes.push(byte | 0x80);
+            self.gaps.push(byte | 0x80);
         }
         self.last = doc;
         self.len += 1;
     }
 
     fn for_each(&self, mut each: impl FnMut(u32)) {
-        let (mut doc, mut gap, mut shift) = (0u32, 0u32, 0);
-        let mut first = true;
-        for &b in &self.bytes {
+        if self.len == 0 {
+            return;
+        }
+        each(self.first);
+        let (mut doc, mut gap, mut shift) = (self.first, 0u32, 0);
+        for &b in &self.gaps {
             gap |= u32::from(b & 0x7f) << shift;
             if b & 0x80 != 0 {
                 shift += 7;
                 continue;
             }
-            doc = if first { gap } else { doc + gap };
-            first = false;
+            doc += gap;
             each(doc);
             gap = 0;
             shift = 0;
@@ -277,9 +287,32 @@ impl BodyIndex {
     /// Frees the slack the building left in the posting lists.
     pub(crate) fn shrink(&mut self) {
         for p in self.terms.values_mut() {
-            p.bytes.shrink_to_fit();
+            p.gaps.shrink_to_fit();
         }
         self.docs.shrink_to_fit();
+    }
+
+    /// About how many bytes the index holds on the heap (for the log).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        // A B-tree entry's key and value plus its share of the node, the key's text, and
+        // the gaps (each allocation rounded up as malloc does).
+        let round = |n: usize| if n == 0 { 0 } else { n.div_ceil(16) * 16 + 16 };
+        let terms: usize = self
+            .terms
+            .iter()
+            .map(|(k, p)| 72 + round(k.len()) + round(p.gaps.capacity()))
+            .sum();
+        let tickets: usize = self
+            .tickets
+            .values()
+            .map(|t| 48 + round(t.docs.len() * 4))
+            .sum();
+        terms + tickets + self.docs.capacity() * std::mem::size_of::<Doc>()
+    }
+
+    /// How many distinct terms there are.
+    pub(crate) fn term_count(&self) -> usize {
+        self.terms.len()
     }
 
     /// Once tombstones outnumber live documents, the lists are rewritten without them
@@ -310,7 +343,7 @@ impl BodyIndex {
                 }
             });
             if kept.len > 0 {
-                kept.bytes.shrink_to_fit();
+                kept.gaps.shrink_to_fit();
                 self.terms.insert(term, kept);
             }
         }

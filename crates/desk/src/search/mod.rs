@@ -65,9 +65,12 @@ impl Desk {
         }
         self.bodies.index.write().shrink();
         self.bodies.ready.store(true, Ordering::Release);
+        let index = self.bodies.index.read();
         tracing::info!(
-            "body index built: {} messages in {:.1}s",
-            self.bodies.index.read().live_docs(),
+            "body index built: {} messages, {} terms, about {:.1} MiB, in {:.1}s",
+            index.live_docs(),
+            index.term_count(),
+            index.heap_bytes() as f64 / (1024.0 * 1024.0),
             started.elapsed().as_secs_f64()
         );
     }
