@@ -402,6 +402,13 @@ impl App {
                 Ok(screen) => self.screens.push(Screen::Ticket(screen)),
                 Err(e) => return Some(Action::Error(e.to_string())),
             },
+            Action::OpenTicketFound(n, text) => match TicketScreen::open(&ctx!(self), n) {
+                Ok(mut screen) => {
+                    screen.jump_to_words(&text);
+                    self.screens.push(Screen::Ticket(screen));
+                }
+                Err(e) => return Some(Action::Error(e.to_string())),
+            },
             Action::OpenCustomer(id) => match CustomerScreen::open(&ctx!(self), id) {
                 Ok(screen) => self.screens.push(Screen::Customer(screen)),
                 Err(e) => return Some(Action::Error(e.to_string())),
@@ -498,7 +505,7 @@ impl App {
             .chain(
                 tickets
                     .into_iter()
-                    .map(|(n, label)| (label, Action::OpenTicket(n))),
+                    .map(|(n, label)| (label, Action::OpenTicketFound(n, text.to_string()))),
             )
             .collect();
         Action::popup(Popup::Picker(Picker::new(title, items, 0)))

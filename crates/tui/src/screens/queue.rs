@@ -353,7 +353,13 @@ impl QueueScreen {
             return None;
         }
         match lookup(KEYS, pressed)? {
-            QueueKey::Open => return self.selected_number().map(Action::OpenTicket),
+            QueueKey::Open => {
+                let n = self.selected_number()?;
+                return Some(match self.query.text.trim().is_empty() {
+                    true => Action::OpenTicket(n),
+                    false => Action::OpenTicketFound(n, self.query.text.clone()),
+                });
+            }
             QueueKey::Search => self.searching = true,
             QueueKey::StatusFilter => return Some(Action::popup(self.status_picker())),
             QueueKey::AssigneeFilter => {
