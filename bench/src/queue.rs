@@ -255,14 +255,22 @@ fn filter_table(desk: &Desk, agent: &str) -> Result<Table> {
 /// query.
 fn body_table(desk: &Desk, args: &QueueArgs) -> Result<Table> {
     let mut table = Table::timing("bench queue (f): body search, per keystroke");
+    let rss_before = own_rss();
     let t = Instant::now();
     desk.build_body_index();
     let built = t.elapsed();
+    let rss_after = own_rss();
     table.setup(format!(
         "the desk above ({} tickets, {} messages); body index built in process in {:.2} s (one thread, every message decrypted)",
         args.tickets,
         args.tickets * args.messages,
         built.as_secs_f64()
+    ));
+    table.setup(format!(
+        "this process's VmRSS {} before the build, {} after; the index counts itself at {}",
+        fmt_bytes(rss_before),
+        fmt_bytes(rss_after),
+        fmt_bytes(desk.body_progress().bytes)
     ));
     table.row(vec![
         "build the body index".into(),
@@ -342,6 +350,16 @@ fn body_table(desk: &Desk, args: &QueueArgs) -> Result<Table> {
         ),
     );
     Ok(table)
+}
+
+/// This process's resident memory (0 if unreadable).
+fn own_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(0, |kib| kib * 1024)
 }
 
 fn status(statuses: &[Status]) -> QueueQuery {

@@ -17,7 +17,7 @@ pub use privacy::{
 };
 pub use queue::{
     AssigneeFilter, BodyHits, BodyProgress, Matcher, QueueQuery, QueueRow, QueueView, SharedRow,
-    SortKey,
+    SortKey, TicketSet,
 };
 pub use tickets::{Activity, Filed, OutboxState, ThreadEntry, ThreadMessage, Viewer};
 

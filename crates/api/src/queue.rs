@@ -95,6 +95,8 @@ pub struct BodyProgress {
     pub done: u64,
     pub total: u64,
     pub ready: bool,
+    /// About how many bytes the index holds (counted once it is ready).
+    pub bytes: u64,
 }
 
 impl BodyProgress {
@@ -107,16 +109,49 @@ impl BodyProgress {
     }
 }
 
+/// A set of tickets as one bit per ticket number: a test per queue row is a shift and
+/// a mask (a search narrowing 100,000 rows asks once per row and word).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TicketSet(Vec<u64>);
+
+impl TicketSet {
+    pub fn insert(&mut self, number: TicketNo) {
+        let (word, bit) = ((number.0 / 64) as usize, number.0 % 64);
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << bit;
+    }
+
+    pub fn contains(&self, number: TicketNo) -> bool {
+        let (word, bit) = ((number.0 / 64) as usize, number.0 % 64);
+        self.0.get(word).is_some_and(|w| w & (1 << bit) != 0)
+    }
+
+    /// The tickets, ascending.
+    pub fn numbers(&self) -> Vec<TicketNo> {
+        let mut out = Vec::new();
+        for (i, &word) in self.0.iter().enumerate() {
+            let mut w = word;
+            while w != 0 {
+                out.push(TicketNo(i as u64 * 64 + u64::from(w.trailing_zeros())));
+                w &= w - 1;
+            }
+        }
+        out
+    }
+}
+
 /// The tickets whose message bodies match each word of a search text.
 #[derive(Debug, Default)]
 pub struct BodyHits {
     text: String,
-    /// Per word of `text` (as `split_whitespace` gives them), ascending.
-    words: Vec<Vec<TicketNo>>,
+    /// Per word of `text` (as `split_whitespace` gives them).
+    words: Vec<TicketSet>,
 }
 
 impl BodyHits {
-    pub fn new(text: String, words: Vec<Vec<TicketNo>>) -> BodyHits {
+    pub fn new(text: String, words: Vec<TicketSet>) -> BodyHits {
         BodyHits { text, words }
     }
 
@@ -127,9 +162,7 @@ impl BodyHits {
 
     /// Whether ticket `number`'s bodies match word `i` of the text.
     pub fn has(&self, i: usize, number: TicketNo) -> bool {
-        self.words
-            .get(i)
-            .is_some_and(|w| w.binary_search(&number).is_ok())
+        self.words.get(i).is_some_and(|w| w.contains(number))
     }
 
     /// Whether ticket `number`'s bodies match any word of the text.

@@ -4,6 +4,7 @@
 //! ticket's new contents get new ids, the old ones are tombstoned at once (so a search
 //! never sees them again) and dropped from the posting lists by a compaction later.
 
+use sealdesk_api::TicketSet;
 use sealdesk_model::{CustomerId, TicketNo};
 use std::collections::{BTreeMap, HashMap};
 
@@ -125,6 +126,8 @@ pub(crate) struct BodyIndex {
     docs: Vec<Doc>,
     tickets: HashMap<TicketNo, TicketDocs>,
     dead: usize,
+    /// Goes up with every change: answers computed before are stale.
+    generation: u64,
 }
 
 impl BodyIndex {
@@ -140,6 +143,7 @@ impl BodyIndex {
         if !self.forget_ticket(number, version) {
             return;
         }
+        self.generation += 1;
         let mut ids = Vec::with_capacity(docs.len());
         for doc in docs {
             let Ok(id) = u32::try_from(self.docs.len()) else {
@@ -172,6 +176,7 @@ impl BodyIndex {
     /// Tombstones ticket `number`'s documents, unless they were read after `version`;
     /// says whether it did.
     pub(crate) fn forget_ticket(&mut self, number: TicketNo, version: u64) -> bool {
+        self.generation += 1;
         if let Some(old) = self.tickets.get_mut(&number) {
             if old.version > version {
                 return false;
@@ -209,9 +214,9 @@ impl BodyIndex {
         }
     }
 
-    /// Tickets (ascending) with a message holding every term of `terms`; the last term
-    /// also matches as a prefix when `prefix_last`. No terms: no tickets.
-    pub(crate) fn tickets_matching(&self, terms: &[String], prefix_last: bool) -> Vec<TicketNo> {
+    /// Tickets with a message holding every term of `terms`; the last term also matches
+    /// as a prefix when `prefix_last`. No terms: no tickets.
+    pub(crate) fn tickets_matching(&self, terms: &[String], prefix_last: bool) -> TicketSet {
         let mut docs: Option<DocSet> = None;
         for (i, term) in terms.iter().enumerate() {
             let prefix = prefix_last && i + 1 == terms.len();
@@ -221,17 +226,15 @@ impl BodyIndex {
                 Some(d) => d.intersect(&set),
             }
         }
-        let mut out = Vec::new();
+        let mut out = TicketSet::default();
         if let Some(docs) = docs {
             docs.for_each(|id| {
                 let doc = &self.docs[id as usize];
                 if doc.live {
-                    out.push(doc.ticket);
+                    out.insert(doc.ticket);
                 }
             });
         }
-        out.sort_unstable();
-        out.dedup();
         out
     }
 
@@ -277,6 +280,11 @@ impl BodyIndex {
             p.for_each(|id| set.insert(id));
         }
         set
+    }
+
+    /// Which state of the index this is (see `generation`).
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// How many documents are searchable.
@@ -369,8 +377,8 @@ mod tests {
         super::super::tokenize::query_terms(text)
     }
 
-    fn nums(t: Vec<TicketNo>) -> Vec<u64> {
-        t.into_iter().map(|n| n.0).collect()
+    fn nums(t: TicketSet) -> Vec<u64> {
+        t.numbers().into_iter().map(|n| n.0).collect()
     }
 
     const ANN: CustomerId = CustomerId([1; 16]);
@@ -446,25 +454,37 @@ mod tests {
     fn a_replaced_ticket_matches_only_its_new_text() {
         let mut idx = sample();
         idx.put_ticket(TicketNo(1), 2, ANN, vec![doc(1, "all fixed")]);
-        assert!(idx.tickets_matching(&q("smoking"), false).is_empty());
+        assert!(idx
+            .tickets_matching(&q("smoking"), false)
+            .numbers()
+            .is_empty());
         assert_eq!(nums(idx.tickets_matching(&q("fixed"), false)), [1]);
         // A read from before that update does not bring the old text back.
         idx.put_ticket(TicketNo(1), 1, ANN, vec![doc(1, "smoking")]);
-        assert!(idx.tickets_matching(&q("smoking"), false).is_empty());
+        assert!(idx
+            .tickets_matching(&q("smoking"), false)
+            .numbers()
+            .is_empty());
         idx.forget_ticket(TicketNo(1), 3);
-        assert!(idx.tickets_matching(&q("fixed"), false).is_empty());
+        assert!(idx
+            .tickets_matching(&q("fixed"), false)
+            .numbers()
+            .is_empty());
     }
 
     #[test]
     fn forgetting_a_customer_removes_all_their_tickets_at_once() {
         let mut idx = sample();
         idx.forget_customer(&ANN, 2);
-        assert!(idx.tickets_matching(&q("smok"), true).is_empty());
+        assert!(idx.tickets_matching(&q("smok"), true).numbers().is_empty());
         assert_eq!(nums(idx.tickets_matching(&q("東京"), true)), [2]);
         assert_eq!(idx.live_docs(), 2);
         // An older read (the builder's) cannot bring them back.
         idx.put_ticket(TicketNo(3), 1, ANN, vec![doc(1, "Smoke alarm")]);
-        assert!(idx.tickets_matching(&q("smoke"), false).is_empty());
+        assert!(idx
+            .tickets_matching(&q("smoke"), false)
+            .numbers()
+            .is_empty());
     }
 
     #[test]
@@ -480,10 +500,22 @@ mod tests {
         idx.compact();
         assert_eq!(idx.docs.len(), 3000);
         assert_eq!(nums(idx.tickets_matching(&q("word2999"), false)), [2999]);
-        assert_eq!(idx.tickets_matching(&q("common"), false).len(), 3000);
-        assert!(idx.tickets_matching(&q("round1"), false).is_empty());
-        assert_eq!(idx.tickets_matching(&q("round2"), false).len(), 3000);
-        assert_eq!(idx.tickets_matching(&q("round"), true).len(), 3000);
+        assert_eq!(
+            idx.tickets_matching(&q("common"), false).numbers().len(),
+            3000
+        );
+        assert!(idx
+            .tickets_matching(&q("round1"), false)
+            .numbers()
+            .is_empty());
+        assert_eq!(
+            idx.tickets_matching(&q("round2"), false).numbers().len(),
+            3000
+        );
+        assert_eq!(
+            idx.tickets_matching(&q("round"), true).numbers().len(),
+            3000
+        );
     }
 
     #[test]

@@ -9,9 +9,10 @@ mod tokenize;
 
 use crate::{Actor, Desk, Result};
 use index::{BodyIndex, DocInput};
-use parking_lot::RwLock;
-use sealdesk_api::{BodyHits, BodyProgress};
+use parking_lot::{Mutex, RwLock};
+use sealdesk_api::{BodyHits, BodyProgress, TicketSet};
 use sealdesk_model::{Author, CustomerId, TicketNo};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -24,7 +25,18 @@ pub(crate) struct BodySearch {
     ready: AtomicBool,
     done: AtomicU64,
     total: AtomicU64,
+    /// The index's size as counted when the build finished.
+    bytes: AtomicU64,
+    /// The ticket sets of words asked for lately (word, as a prefix), valid for one
+    /// generation of the index.
+    recent: Mutex<(u64, RecentWords)>,
 }
+
+/// Per (word, as a prefix): the tickets whose bodies hold it.
+type RecentWords = HashMap<(String, bool), TicketSet>;
+
+/// Words kept in `recent` before it starts over.
+const RECENT_WORDS: usize = 64;
 
 /// At most this many tickets are listed by `F` from bodies.
 const FIND_LIMIT: usize = 50;
@@ -66,6 +78,9 @@ impl Desk {
         self.bodies.index.write().shrink();
         self.bodies.ready.store(true, Ordering::Release);
         let index = self.bodies.index.read();
+        self.bodies
+            .bytes
+            .store(index.heap_bytes() as u64, Ordering::Release);
         tracing::info!(
             "body index built: {} messages, {} terms, about {:.1} MiB, in {:.1}s",
             index.live_docs(),
@@ -81,6 +96,7 @@ impl Desk {
             done: self.bodies.done.load(Ordering::Acquire),
             total: self.bodies.total.load(Ordering::Acquire),
             ready: self.bodies.ready.load(Ordering::Acquire),
+            bytes: self.bodies.bytes.load(Ordering::Acquire),
         }
     }
 
@@ -143,12 +159,21 @@ impl Desk {
         }
         let open_end = !text.ends_with(char::is_whitespace);
         let index = self.bodies.index.read();
+        let mut recent = self.bodies.recent.lock();
+        if recent.0 != index.generation() || recent.1.len() > RECENT_WORDS {
+            *recent = (index.generation(), HashMap::new());
+        }
         let hits = words
             .iter()
             .enumerate()
             .map(|(i, w)| {
-                let terms = tokenize::query_terms(w);
-                index.tickets_matching(&terms, open_end && i + 1 == words.len())
+                let prefix = open_end && i + 1 == words.len();
+                // Typing on re-asks for every earlier word: those come from here.
+                recent
+                    .1
+                    .entry((w.to_string(), prefix))
+                    .or_insert_with(|| index.tickets_matching(&tokenize::query_terms(w), prefix))
+                    .clone()
             })
             .collect();
         Some(Arc::new(BodyHits::new(text.to_string(), hits)))
