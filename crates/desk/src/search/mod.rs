@@ -159,21 +159,29 @@ impl Desk {
         }
         let open_end = !text.ends_with(char::is_whitespace);
         let index = self.bodies.index.read();
-        let mut recent = self.bodies.recent.lock();
-        if recent.0 != index.generation() || recent.1.len() > RECENT_WORDS {
-            *recent = (index.generation(), HashMap::new());
-        }
+        let generation = index.generation();
         let hits = words
             .iter()
             .enumerate()
             .map(|(i, w)| {
-                let prefix = open_end && i + 1 == words.len();
-                // Typing on re-asks for every earlier word: those come from here.
-                recent
-                    .1
-                    .entry((w.to_string(), prefix))
-                    .or_insert_with(|| index.tickets_matching(&tokenize::query_terms(w), prefix))
-                    .clone()
+                let key = (w.to_string(), open_end && i + 1 == words.len());
+                // Typing on re-asks for every earlier word: those come from `recent`
+                // (looked up and filled without computing under its lock).
+                let known = {
+                    let recent = self.bodies.recent.lock();
+                    (recent.0 == generation)
+                        .then(|| recent.1.get(&key).cloned())
+                        .flatten()
+                };
+                known.unwrap_or_else(|| {
+                    let set = index.tickets_matching(&tokenize::query_terms(w), key.1);
+                    let mut recent = self.bodies.recent.lock();
+                    if recent.0 != generation || recent.1.len() >= RECENT_WORDS {
+                        *recent = (generation, HashMap::new());
+                    }
+                    recent.1.insert(key, set.clone());
+                    set
+                })
             })
             .collect();
         Some(Arc::new(BodyHits::new(text.to_string(), hits)))
