@@ -58,7 +58,7 @@ const GLOBAL_KEYS: &[Binding<GlobalKey>] = &[
     bind(
         &[ch('F')],
         GlobalKey::Find,
-        "find a customer or ticket (address, name, number, words in messages)",
+        "find a customer or ticket (address, name, number, words)",
         None,
     ),
     bind(&[ch('T')], GlobalKey::Theme, "choose a colour theme", None),

@@ -221,9 +221,9 @@ impl Desk {
         out
     }
 
-    /// Tickets matching every word of `text` as the queue search does (subject,
-    /// customer, tags or bodies) for `F`, newest first, each labelled with its subject
-    /// and the matching line; at most [`FIND_LIMIT`]. Audited.
+    /// Tickets whose messages hold every word of `text` (for `F`, which finds customers
+    /// by address and name besides), newest first, each labelled with its subject and
+    /// the matching line; at most [`FIND_LIMIT`]. Audited.
     pub fn find_in_bodies(&self, actor: &Actor, text: &str) -> Result<Vec<(TicketNo, String)>> {
         let query = sealdesk_api::QueueQuery {
             statuses: sealdesk_model::Status::ALL.to_vec(),
@@ -235,7 +235,13 @@ impl Desk {
         if query.bodies.is_none() {
             return Ok(Vec::new());
         }
+        let words = text.split_whitespace().count();
+        let in_bodies = |n: TicketNo| {
+            let hits = query.bodies.as_deref();
+            (0..words).all(|i| hits.is_some_and(|h| h.has(i, n)))
+        };
         let mut rows = self.queue(&query)?;
+        rows.retain(|r| in_bodies(r.ticket.number));
         rows.truncate(FIND_LIMIT);
         self.audit_only(
             actor,
