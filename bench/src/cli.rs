@@ -36,6 +36,9 @@ pub(crate) enum BenchCommand {
         tickets: usize,
         #[arg(long, default_value_t = 10_000)]
         customers: usize,
+        /// Messages per ticket (the customer's mail, then replies and answers in turn).
+        #[arg(long, default_value_t = 3)]
+        messages: usize,
         /// Keystrokes timed in the SSH session.
         #[arg(long, default_value_t = 300)]
         keystrokes: usize,
@@ -130,6 +133,7 @@ pub(crate) fn run(args: BenchArgs) -> Result<()> {
         BenchCommand::Queue {
             tickets,
             customers,
+            messages,
             keystrokes,
             sessions,
             runs,
@@ -140,6 +144,7 @@ pub(crate) fn run(args: BenchArgs) -> Result<()> {
             &QueueArgs {
                 tickets,
                 customers: customers.clamp(1, tickets.max(1)),
+                messages: messages.max(1),
                 keys: keystrokes,
                 sessions: sessions.max(1),
                 runs: runs.max(1),

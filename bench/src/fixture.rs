@@ -233,7 +233,7 @@ pub(crate) fn add_ticket(
     tx.put_ticket(&ticket)?;
     for i in 0..plan.messages {
         let inbound = i % 2 == 0;
-        let text = Words::body(rng, plan.text_len);
+        let text = Words::thread_body(rng, plan.text_len);
         let mut attachments = Vec::new();
         if let (0, Some(len)) = (i, plan.attachment) {
             let id = AttachmentId::random();
@@ -322,6 +322,7 @@ pub(crate) fn fill_queue(
     tickets: usize,
     customers: usize,
     agents: &[String],
+    messages: usize,
 ) -> Result<()> {
     let started = Instant::now();
     let mut fill = Filler::new(store);
@@ -363,7 +364,7 @@ pub(crate) fn fill_queue(
             tags,
             created: Timestamp(created),
             updated: Timestamp(updated),
-            messages: 1,
+            messages,
             text_len: 600,
             attachment: None,
         };

@@ -84,6 +84,7 @@ pub(crate) fn run(place: &Place, args: &LoadArgs) -> Result<()> {
         args.tickets,
         (args.tickets / 10).max(1),
         &names,
+        1,
     )?;
     drop(store);
     register_agents(&bench.open()?, &agents)?;

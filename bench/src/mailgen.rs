@@ -88,6 +88,15 @@ const SENTENCES: &[&str] = &[
     "Screenshots are attached if they help.",
 ];
 
+/// Sentences in Japanese, Chinese and Korean, for some of the bodies body search reads.
+const CJK_SENTENCES: &[&str] = &[
+    "東京都の倉庫から発送してください。",
+    "請求書の金額が間違っています。",
+    "我的订单还没有到，请帮我查一下。",
+    "비밀번호를 재설정할 수 없습니다.",
+    "パスワードをリセットできません。",
+];
+
 /// Text for tickets and mail.
 pub(crate) struct Words;
 
@@ -107,6 +116,25 @@ impl Words {
     pub(crate) fn subject(rng: &mut Rng) -> String {
         let n = 1000 + rng.below(90_000);
         rng.pick(SUBJECTS).replace("{n}", &n.to_string())
+    }
+
+    /// A message of a ticket's thread for body search: [`Words::body`] with what makes
+    /// real bodies' vocabularies large (an order reference and a tracking code unique to
+    /// the message) and, in one message in ten, a CJK sentence.
+    pub(crate) fn thread_body(rng: &mut Rng, len: usize) -> String {
+        let mut out = Words::body(rng, len);
+        let _ = write!(
+            out,
+            "Order R{:06}, tracking {:010x}.\r\n",
+            rng.below(1_000_000),
+            rng.next_u64() & 0xff_ffff_ffff
+        );
+        if rng.chance(10) {
+            let sentence: &&str = rng.pick(CJK_SENTENCES);
+            out.push_str(sentence);
+            out.push_str("\r\n");
+        }
+        out
     }
 
     /// Paragraphs of sentences, about `len` bytes.

@@ -83,6 +83,8 @@ pub(crate) struct Server {
     pub spawned: Instant,
     /// When it printed that the SSH server listens.
     pub listening: Instant,
+    /// Where its log goes.
+    log: std::path::PathBuf,
 }
 
 /// Resident memory of a process, from /proc.
@@ -143,6 +145,7 @@ impl Server {
             smtp: smtp.expect("set above"),
             spawned,
             listening,
+            log: log.to_path_buf(),
         })
     }
 
@@ -177,6 +180,21 @@ impl Server {
             .collect();
         let ticks = fields.get(10).copied().unwrap_or(0) + fields.get(11).copied().unwrap_or(0);
         Ok(Duration::from_millis(ticks * 1000 / CLOCK_TICKS_PER_SECOND))
+    }
+
+    /// Polls the log until a line contains `needle`; when it was seen.
+    pub(crate) fn wait_for_log(&self, needle: &str, limit: Duration) -> Result<Instant> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+            if text.contains(needle) {
+                return Ok(Instant::now());
+            }
+            if Instant::now() > deadline {
+                bail!("the server log never said {needle:?} within {limit:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Waits until the server uses (almost) no CPU for a moment: nothing queued.

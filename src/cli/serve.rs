@@ -63,6 +63,8 @@ pub(super) async fn serve(
     ready: Ready,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<()> {
+    // Body search: built in the background; logins and filters do not wait for it.
+    desk.index_bodies();
     let config = desk.config();
     let ssh_addr = match args.ssh {
         Some(a) => a,

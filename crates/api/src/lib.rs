@@ -21,8 +21,8 @@ pub use privacy::{
     ErasureCounts, Found, NewConsent, PurposeState, Refusal, RequestRow, Urgency,
 };
 pub use queue::{
-    AgentMarks, AssigneeFilter, MarkerFilter, Matcher, QueueQuery, QueueRow, QueueView, SharedRow,
-    SortKey,
+    AgentMarks, AssigneeFilter, BodyHits, BodyProgress, MarkerFilter, Matcher, QueueQuery,
+    QueueRow, QueueView, SharedRow, SortKey, TicketSet,
 };
 pub use tickets::{Activity, Filed, OutboxState, ThreadEntry, ThreadMessage, Viewer};
 

@@ -65,6 +65,12 @@ pub trait DeskPort: Send + Sync {
     /// gives it back to the SLA policy.
     fn set_due(&self, actor: &Actor, number: TicketNo, when: &str) -> Result<Ticket>;
 
+    // Body search.
+    fn body_hits(&self, text: &str) -> Option<std::sync::Arc<crate::BodyHits>>;
+    fn body_progress(&self) -> crate::BodyProgress;
+    fn body_lines(&self, numbers: &[TicketNo], text: &str) -> Vec<(TicketNo, String)>;
+    fn find_in_bodies(&self, actor: &Actor, text: &str) -> Result<Vec<(TicketNo, String)>>;
+
     // Drafts and who a reply goes to.
     fn reply_parties(&self, actor: &Actor, number: TicketNo) -> Result<Parties>;
     fn draft(&self, actor: &Actor, number: TicketNo) -> Result<Option<Draft>>;

@@ -131,13 +131,100 @@ pub struct QueueQuery {
     /// The agent name for [`AssigneeFilter::Agent`].
     pub agent: Option<String>,
     pub tag: Option<String>,
-    /// Case-insensitive words that must all appear in subject, customer or tags.
+    /// Case-insensitive words that must all appear in subject, customer or tags, or
+    /// in a message body (see [`BodyHits`]).
     pub text: String,
     pub sort: SortKey,
     pub marker: MarkerFilter,
     /// The agent's marks the unread and drafts filters test against (without them,
     /// those filters match nothing). A new `Arc` means the marks changed.
     pub marks: Option<Arc<AgentMarks>>,
+    /// Which tickets' bodies hold each word of `text` (the desk's body index answers
+    /// `DeskPort::body_hits`); used only while it was made for this very `text`.
+    pub bodies: Option<Arc<BodyHits>>,
+}
+
+/// How far the desk's body index build is: `done` of `total` tickets read; `ready`
+/// once all are (until then body search finds only what is read so far).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BodyProgress {
+    pub done: u64,
+    pub total: u64,
+    pub ready: bool,
+    /// About how many bytes the index holds (counted once it is ready).
+    pub bytes: u64,
+}
+
+impl BodyProgress {
+    /// "indexing bodies 45%" while building; `None` once ready or when not started.
+    pub fn label(&self) -> Option<String> {
+        if self.ready || self.total == 0 {
+            return None;
+        }
+        Some(format!("indexing bodies {}%", self.done * 100 / self.total))
+    }
+}
+
+/// A set of tickets as one bit per ticket number: a test per queue row is a shift and
+/// a mask (a search narrowing 100,000 rows asks once per row and word).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TicketSet(Vec<u64>);
+
+impl TicketSet {
+    pub fn insert(&mut self, number: TicketNo) {
+        let (word, bit) = ((number.0 / 64) as usize, number.0 % 64);
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << bit;
+    }
+
+    pub fn contains(&self, number: TicketNo) -> bool {
+        let (word, bit) = ((number.0 / 64) as usize, number.0 % 64);
+        self.0.get(word).is_some_and(|w| w & (1 << bit) != 0)
+    }
+
+    /// The tickets, ascending.
+    pub fn numbers(&self) -> Vec<TicketNo> {
+        let mut out = Vec::new();
+        for (i, &word) in self.0.iter().enumerate() {
+            let mut w = word;
+            while w != 0 {
+                out.push(TicketNo(i as u64 * 64 + u64::from(w.trailing_zeros())));
+                w &= w - 1;
+            }
+        }
+        out
+    }
+}
+
+/// The tickets whose message bodies match each word of a search text.
+#[derive(Debug, Default)]
+pub struct BodyHits {
+    text: String,
+    /// Per word of `text` (as `split_whitespace` gives them).
+    words: Vec<TicketSet>,
+}
+
+impl BodyHits {
+    pub fn new(text: String, words: Vec<TicketSet>) -> BodyHits {
+        BodyHits { text, words }
+    }
+
+    /// The search text these are the hits of.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether ticket `number`'s bodies match word `i` of the text.
+    pub fn has(&self, i: usize, number: TicketNo) -> bool {
+        self.words.get(i).is_some_and(|w| w.contains(number))
+    }
+
+    /// Whether ticket `number`'s bodies match any word of the text.
+    pub fn any(&self, number: TicketNo) -> bool {
+        (0..self.words.len()).any(|i| self.has(i, number))
+    }
 }
 
 impl QueueQuery {
@@ -145,6 +232,7 @@ impl QueueQuery {
     pub fn matcher(&self) -> Matcher<'_> {
         Matcher {
             query: self,
+            bodies: self.bodies.as_deref().filter(|b| b.text == self.text),
             words: self
                 .text
                 .split_whitespace()
@@ -189,6 +277,7 @@ impl QueueQuery {
 /// A [`QueueQuery`] with its search words prepared.
 pub struct Matcher<'q> {
     query: &'q QueueQuery,
+    bodies: Option<&'q BodyHits>,
     words: Vec<String>,
 }
 
@@ -220,7 +309,9 @@ impl Matcher<'_> {
             && assignee_ok
             && tag_ok
             && marker_ok
-            && self.words.iter().all(|w| row.haystack.contains(w.as_str()))
+            && self.words.iter().enumerate().all(|(i, w)| {
+                row.haystack.contains(w.as_str()) || self.bodies.is_some_and(|b| b.has(i, t.number))
+            })
     }
 }
 

@@ -58,6 +58,7 @@ impl QueueQuery {
                 ViewMarker::Drafts => MarkerFilter::MyDrafts,
             },
             marks: None,
+            bodies: None,
         }
     }
 }
@@ -134,6 +135,7 @@ mod tests {
             sort: SortKey::Priority,
             marker: MarkerFilter::CustomerReplied,
             marks: None,
+            bodies: None,
         };
         let back = QueueQuery::from_view(&q.to_view(), "alice");
         assert_eq!(back.to_view(), q.to_view());

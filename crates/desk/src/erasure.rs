@@ -187,6 +187,7 @@ impl Desk {
             u.touch(n);
         }
         u.after_commit(move |desk| {
+            desk.forget_bodies_of(&id);
             desk.store.destroy_customer_key(&id)?;
             Ok(())
         });

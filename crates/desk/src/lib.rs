@@ -36,6 +36,7 @@ mod requests;
 mod restriction;
 mod retention;
 mod saved_views;
+mod search;
 mod signatures;
 mod sla;
 mod split;
@@ -63,7 +64,9 @@ pub use notices::{delivery_json, Audience, NewNotice, NoticePreview, NoticeRow, 
 pub use outbox::DueMail;
 pub use outbox_worker::run_outbox;
 pub use presence::{Activity, Viewer};
-pub use queue::{AssigneeFilter, QueueQuery, QueueRow, QueueView, SharedRow, SortKey};
+pub use queue::{
+    AssigneeFilter, BodyHits, BodyProgress, QueueQuery, QueueRow, QueueView, SharedRow, SortKey,
+};
 pub use request_mail::CODE_MASK;
 pub use requests::{is_finished, request_json, urgency, Urgency};
 pub use restriction::{MailPurpose, Refusal, MARKETING_PURPOSE};
@@ -112,6 +115,8 @@ pub struct Desk {
     seen: Mutex<std::collections::HashMap<String, SeenCounts>>,
     /// `[sla]` with its business calendar built (replaced with the config).
     sla: RwLock<std::sync::Arc<sla::SlaRules>>,
+    /// The in-memory index over message bodies (see `search`).
+    bodies: search::BodySearch,
 }
 
 impl Desk {
@@ -136,6 +141,7 @@ impl Desk {
             request_generation: std::sync::atomic::AtomicU64::new(0),
             sending: Mutex::new(std::collections::HashSet::new()),
             seen: Mutex::new(std::collections::HashMap::new()),
+            bodies: search::BodySearch::default(),
         }
     }
 
@@ -164,6 +170,17 @@ impl Desk {
     /// The queue, filtered and sorted as asked.
     pub fn queue(&self, query: &QueueQuery) -> Result<Vec<SharedRow>> {
         self.ensure_queue_index()?;
+        let stale = query.bodies.as_ref().map(|b| b.text()) != Some(query.text.as_str());
+        let with_bodies;
+        let query = if stale && !query.text.trim().is_empty() {
+            with_bodies = QueueQuery {
+                bodies: self.body_hits(&query.text),
+                ..query.clone()
+            };
+            &with_bodies
+        } else {
+            query
+        };
         let slot = self.queue.read();
         Ok(slot
             .built

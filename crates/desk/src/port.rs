@@ -123,6 +123,22 @@ impl sealdesk_api::DeskPort for Desk {
         Desk::set_due(self, actor, number, when)
     }
 
+    fn body_hits(&self, text: &str) -> Option<std::sync::Arc<sealdesk_api::BodyHits>> {
+        Desk::body_hits(self, text)
+    }
+
+    fn body_progress(&self) -> sealdesk_api::BodyProgress {
+        Desk::body_progress(self)
+    }
+
+    fn body_lines(&self, numbers: &[TicketNo], text: &str) -> Vec<(TicketNo, String)> {
+        Desk::body_lines(self, numbers, text)
+    }
+
+    fn find_in_bodies(&self, actor: &Actor, text: &str) -> Result<Vec<(TicketNo, String)>> {
+        Desk::find_in_bodies(self, actor, text)
+    }
+
     fn reply_parties(&self, actor: &Actor, number: TicketNo) -> Result<Parties> {
         Desk::reply_parties(self, actor, number)
     }

@@ -6,7 +6,9 @@
 //! filtered view ([`QueueView`]) is a sorted list of pointers into it. The row, query
 //! and view types are in `sealdesk_api` (the TUI names them); the index is here.
 
-pub use sealdesk_api::{AssigneeFilter, QueueQuery, QueueRow, QueueView, SharedRow, SortKey};
+pub use sealdesk_api::{
+    AssigneeFilter, BodyHits, BodyProgress, QueueQuery, QueueRow, QueueView, SharedRow, SortKey,
+};
 use sealdesk_model::{Ticket, TicketNo};
 use std::collections::BTreeMap;
 use std::sync::Arc;

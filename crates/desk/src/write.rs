@@ -260,6 +260,7 @@ impl Desk {
             };
             for &n in &touched {
                 self.refresh_queue_row(n);
+                self.refresh_bodies(n);
             }
             if after.is_empty() {
                 // Others may build on this commit now: theirs are acknowledged only

@@ -12,6 +12,9 @@ pub(crate) enum Action {
     /// Close the screen on top (the queue at the bottom stays).
     Back,
     OpenTicket(TicketNo),
+    /// Open a ticket found by a search: its thread starts at the first message that
+    /// holds a word of the text.
+    OpenTicketFound(TicketNo, String),
     OpenCustomer(CustomerId),
     /// The consent ledger of a customer.
     OpenConsent(CustomerId),

@@ -58,7 +58,7 @@ const GLOBAL_KEYS: &[Binding<GlobalKey>] = &[
     bind(
         &[ch('F')],
         GlobalKey::Find,
-        "find a customer or ticket (address, name, number)",
+        "find a customer or ticket (address, name, number, words)",
         None,
     ),
     bind(&[ch('T')], GlobalKey::Theme, "choose a colour theme", None),
@@ -134,7 +134,7 @@ impl App {
             theme,
             themes_dir,
             no_color,
-            screens: vec![Screen::Queue(queue)],
+            screens: vec![Screen::Queue(Box::new(queue))],
             popup: None,
             status: StatusLine::default(),
             now,
@@ -363,10 +363,9 @@ impl App {
             theme: &self.theme,
             now: self.now,
         };
-        self.screens
-            .last_mut()
-            .expect("the queue is always there")
-            .draw(frame, main, &look);
+        let top = self.screens.last_mut().expect("the queue is always there");
+        top.prepare(&ctx!(self));
+        top.draw(frame, main, &look);
         if let Some(popup) = &mut self.popup {
             popup.draw(frame, main, &self.theme);
         }
@@ -418,6 +417,13 @@ impl App {
             }
             Action::OpenTicket(n) => match TicketScreen::open(&ctx!(self), n) {
                 Ok(screen) => self.screens.push(Screen::Ticket(Box::new(screen))),
+                Err(e) => return Some(Action::Error(e.to_string())),
+            },
+            Action::OpenTicketFound(n, text) => match TicketScreen::open(&ctx!(self), n) {
+                Ok(mut screen) => {
+                    screen.jump_to_words(&text);
+                    self.screens.push(Screen::Ticket(Box::new(screen)));
+                }
                 Err(e) => return Some(Action::Error(e.to_string())),
             },
             Action::OpenCustomer(id) => match CustomerScreen::open(&ctx!(self), id) {
@@ -483,21 +489,43 @@ impl App {
         None
     }
 
-    /// The global search (audited in the desk): one match opens, several are listed.
+    /// The global search (audited in the desk): one match opens, several are listed;
+    /// tickets whose bodies hold the words are listed with the matching line.
     fn find(&self, text: &str) -> Action {
-        match self.desk.search(&self.session.actor, text) {
-            Ok(Found::Ticket(n)) => Action::OpenTicket(n),
-            Ok(Found::Customers(found)) if found.len() == 1 => Action::OpenCustomer(found[0].0),
-            Ok(Found::Customers(found)) => {
-                let title = format!("{} customers match", found.len());
-                let items = found
-                    .into_iter()
-                    .map(|(id, label)| (label, Action::OpenCustomer(id)))
-                    .collect();
-                Action::popup(Popup::Picker(Picker::new(title, items, 0)))
-            }
-            Err(e) => Action::Error(e.to_string()),
+        let actor = &self.session.actor;
+        let found = self.desk.search(actor, text);
+        if let Ok(Found::Ticket(n)) = found {
+            return Action::OpenTicket(n);
         }
+        let tickets = match self.desk.find_in_bodies(actor, text) {
+            Ok(tickets) => tickets,
+            Err(e) if found.is_err() => return Action::Error(e.to_string()),
+            Err(_) => Vec::new(),
+        };
+        let customers = match found {
+            Ok(Found::Customers(found)) => found,
+            Ok(Found::Ticket(_)) => Vec::new(),
+            Err(e) if tickets.is_empty() => return Action::Error(e.to_string()),
+            Err(_) => Vec::new(),
+        };
+        if tickets.is_empty() && customers.len() == 1 {
+            return Action::OpenCustomer(customers[0].0);
+        }
+        let title = match (customers.len(), tickets.len()) {
+            (0, t) => format!("{t} tickets match"),
+            (c, 0) => format!("{c} customers match"),
+            (c, t) => format!("{c} customers and {t} tickets match"),
+        };
+        let items = customers
+            .into_iter()
+            .map(|(id, label)| (label, Action::OpenCustomer(id)))
+            .chain(
+                tickets
+                    .into_iter()
+                    .map(|(n, label)| (label, Action::OpenTicketFound(n, text.to_string()))),
+            )
+            .collect();
+        Action::popup(Popup::Picker(Picker::new(title, items, 0)))
     }
 
     fn theme_picker(&self) -> Picker {

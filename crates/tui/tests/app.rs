@@ -213,7 +213,7 @@ fn help_lists_every_key_of_the_screen() {
     let s = text(&render(&mut app, 120, 50));
     for wanted in [
         "/",
-        "search subject, customer and tags",
+        "search subject, customer, tags and messages",
         "Ctrl-C",
         "quit sealdesk",
     ] {

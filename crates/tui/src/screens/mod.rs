@@ -3,6 +3,7 @@
 //! changes, and draws itself; the app only routes to the one on top.
 
 pub(crate) mod audit;
+mod body_lines;
 pub(crate) mod consent;
 pub(crate) mod customer;
 pub(crate) mod quarantine;
@@ -36,7 +37,7 @@ pub(crate) struct Look<'a> {
 }
 
 pub(crate) enum Screen {
-    Queue(queue::QueueScreen),
+    Queue(Box<queue::QueueScreen>),
     Ticket(Box<ticket::TicketScreen>),
     Customer(customer::CustomerScreen),
     Consent(consent::ConsentScreen),
@@ -193,7 +194,16 @@ impl Screen {
     pub(crate) fn tick(&mut self, ctx: &Ctx) -> Option<Action> {
         match self {
             Screen::Ticket(s) => s.tick(ctx),
+            Screen::Queue(s) => s.tick(ctx),
             _ => None,
+        }
+    }
+
+    /// Just before drawing: reads what the frame will show that is read per frame
+    /// (the queue's matching body lines).
+    pub(crate) fn prepare(&mut self, ctx: &Ctx) {
+        if let Screen::Queue(s) = self {
+            s.prepare(ctx);
         }
     }
 

@@ -13,6 +13,7 @@
 
 mod views;
 
+use super::body_lines::BodyLines;
 use super::{Ctx, Look};
 use crate::action::{Action, Choice};
 use crate::display::{due_cell, priority_role, status_role};
@@ -78,7 +79,7 @@ const KEYS: &[Binding<QueueKey>] = &[
     bind(
         &[ch('/')],
         QueueKey::Search,
-        "search subject, customer and tags",
+        "search subject, customer, tags and messages",
         Some("search"),
     ),
     bind(
@@ -280,6 +281,10 @@ pub(crate) struct QueueScreen {
     bulk: Vec<TicketNo>,
     /// The saved view the queue was switched to, if any (its name is in the title).
     views: views::State,
+    /// Matching body lines beside the rows in view, and the body index's progress.
+    bodies: BodyLines,
+    /// Table rows the last frame had room for (where body lines are fetched for).
+    table_rows: usize,
 }
 
 impl QueueScreen {
@@ -296,8 +301,11 @@ impl QueueScreen {
             marks: BTreeSet::new(),
             bulk: Vec::new(),
             views: views::State::default(),
+            bodies: BodyLines::default(),
+            table_rows: 0,
         };
         screen.refresh_marks(ctx);
+        screen.bodies.poll_progress(ctx);
         let problem = screen.reload(ctx, false);
         let markers = screen.reload_markers(ctx);
         (screen, problem.or(markers))
@@ -317,6 +325,7 @@ impl QueueScreen {
     /// otherwise keeps the position (`keep_position`) or goes to the top.
     fn reload(&mut self, ctx: &Ctx, keep_position: bool) -> Option<Action> {
         let before = self.selected_number();
+        self.query.bodies = ctx.desk.body_hits(&self.query.text);
         match ctx.desk.queue(&self.query) {
             Ok(rows) => self.rows = QueueView::new(rows),
             Err(e) => return Some(Action::Error(e.to_string())),
@@ -332,6 +341,7 @@ impl QueueScreen {
             return self.reload(ctx, false);
         }
         let selected = self.selected_number();
+        self.query.bodies = ctx.desk.body_hits(&self.query.text);
         self.rows.narrow(&self.query);
         self.reselect(selected, false);
         None
@@ -351,6 +361,11 @@ impl QueueScreen {
     /// One ticket changed: moves its row (in, out or along the list) without
     /// re-running the query; the selection stays on the same ticket.
     fn ticket_changed(&mut self, ctx: &Ctx, number: TicketNo) -> Option<Action> {
+        if !self.query.text.is_empty() {
+            // The change may have brought the words into (or out of) its bodies.
+            self.query.bodies = ctx.desk.body_hits(&self.query.text);
+            self.bodies.forget(number);
+        }
         // A draft saved, sent or discarded touches its ticket: the marks first, and
         // a queue filtered by them is queried again when they moved.
         if self.refresh_marks(ctx) && self.query.marker != MarkerFilter::All {
@@ -406,7 +421,13 @@ impl QueueScreen {
             return None;
         }
         match lookup(KEYS, pressed)? {
-            QueueKey::Open => return self.selected_number().map(Action::OpenTicket),
+            QueueKey::Open => {
+                let n = self.selected_number()?;
+                return Some(match self.query.text.trim().is_empty() {
+                    true => Action::OpenTicket(n),
+                    false => Action::OpenTicketFound(n, self.query.text.clone()),
+                });
+            }
             QueueKey::Search => self.searching = true,
             QueueKey::StatusFilter => return Some(Action::popup(self.status_picker())),
             QueueKey::AssigneeFilter => {
@@ -602,6 +623,25 @@ impl QueueScreen {
         self.reload(ctx, false)
     }
 
+    /// About once a second: follows the body index build; once it is done, a search
+    /// is run again over every body.
+    pub(crate) fn tick(&mut self, ctx: &Ctx) -> Option<Action> {
+        if self.bodies.poll_progress(ctx) && !self.query.text.is_empty() {
+            return self.reload(ctx, true);
+        }
+        None
+    }
+
+    /// Before drawing: the matching body lines of the rows about to be in view.
+    pub(crate) fn prepare(&mut self, ctx: &Ctx) {
+        if self.query.text.is_empty() || self.table_rows == 0 {
+            return;
+        }
+        let window = self.list.keep_in_view(self.table_rows, self.rows.len());
+        self.bodies
+            .fetch(ctx, &self.query, &self.rows.rows()[window]);
+    }
+
     /// Re-reads everything, after changes may have been missed.
     pub(crate) fn refresh(&mut self, ctx: &Ctx) -> Option<Action> {
         let problem = self.reload(ctx, true);
@@ -660,10 +700,18 @@ impl QueueScreen {
 
     pub(crate) fn draw(&mut self, frame: &mut Frame, area: Rect, look: &Look) {
         let theme = look.theme;
+        let progress = match self.bodies.progress() {
+            Some(p) => format!("· {p} "),
+            None => String::new(),
+        };
         let block = Block::bordered()
             .title(match self.marks.len() {
-                0 => format!(" {} ({}) ", self.title(), self.rows.len()),
-                marked => format!(" {} ({}, {marked} marked) ", self.title(), self.rows.len()),
+                0 => format!(" {} ({}) {progress}", self.title(), self.rows.len()),
+                marked => format!(
+                    " {} ({}, {marked} marked) {progress}",
+                    self.title(),
+                    self.rows.len()
+                ),
             })
             .title_top(Line::from(self.filter_summary()).right_aligned())
             .title_style(theme.style(Role::Title))
@@ -694,10 +742,8 @@ impl QueueScreen {
         }
 
         // One line goes to the header row.
-        let window = self.list.keep_in_view(
-            (table_area.height as usize).saturating_sub(1),
-            self.rows.len(),
-        );
+        self.table_rows = (table_area.height as usize).saturating_sub(1);
+        let window = self.list.keep_in_view(self.table_rows, self.rows.len());
         let visible = &self.rows.rows()[window];
         let number_width = visible
             .iter()
@@ -709,7 +755,8 @@ impl QueueScreen {
         let rows = visible.iter().map(|row| {
             let n = row.ticket.number;
             let marked = self.marks.contains(&n);
-            queue_row(row, self.requests.get(&n), marked, agent, look)
+            let line = self.bodies.line(n);
+            queue_row(row, self.requests.get(&n), marked, agent, line, look)
         });
         // Below 100 columns the age column goes and the assignee narrows, so customer and
         // subject keep room to be read.
@@ -741,12 +788,14 @@ impl QueueScreen {
 
 /// The cells of one row; every text from mail is sanitised here. `request` is the
 /// urgency of the ticket's most urgent open privacy request, if it has one; `agent`
-/// holds the agent's marks (unread, drafts). A `marked` row's number is starred.
+/// holds the agent's marks (unread, drafts). A `marked` row's number is starred. `line`
+/// is the matching body line (already sanitised), shown after the subject.
 fn queue_row<'a>(
     row: &'a QueueRow,
     request: Option<&Urgency>,
     marked: bool,
     agent: Option<&AgentMarks>,
+    line: Option<&'a str>,
     look: &Look,
 ) -> Row<'a> {
     let theme = look.theme;
@@ -774,7 +823,14 @@ fn queue_row<'a>(
         Cell::from(t.priority.as_str()).style(theme.style(priority_role(t.priority))),
         Cell::from(t.created.age_at(look.now)).style(theme.style(Role::Muted)),
         Cell::from(sanitize::line(row.customer_label.as_str())),
-        Cell::from(sanitize::line(t.subject.as_str())),
+        match line {
+            None => Cell::from(sanitize::line(t.subject.as_str())),
+            Some(line) => Cell::from(Line::from(vec![
+                Span::raw(sanitize::line(t.subject.as_str())),
+                Span::styled(" · ", theme.style(Role::Muted)),
+                Span::styled(line, theme.style(Role::Tag)),
+            ])),
+        },
         assignee,
         Cell::from(due).style(theme.style(due_role)),
     ])

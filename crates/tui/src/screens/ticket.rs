@@ -185,6 +185,9 @@ pub(crate) struct TicketScreen {
     sftp: Option<String>,
     /// The files on this agent's draft reply (uploaded to `outgoing/` or attached).
     draft_files: Vec<Attachment>,
+    /// Search words (lower-cased) the next frame scrolls to: the first message holding
+    /// one of them starts the view (opened from a search).
+    find: Option<Vec<String>>,
 }
 
 /// Message bodies and attachment lines wrapped to a width: the costly part of drawing a
@@ -284,6 +287,7 @@ impl TicketScreen {
             wrapped: None,
             sftp: ctx.session.sftp.clone(),
             draft_files: Vec::new(),
+            find: None,
         };
         screen.customer_label = screen.load_customer_label(ctx);
         screen.cc = screen.load_cc(ctx);
@@ -638,9 +642,43 @@ impl TicketScreen {
             ));
         }
         let total = self.wrapped.as_ref().map_or(1, WrappedThread::total);
+        if let Some(words) = self.find.take() {
+            if let Some(line) = self.first_line_with(&words) {
+                self.scroll.show_from(line);
+            }
+        }
         let window = self.scroll.keep_in_view(inner.height as usize, total);
         let visible = self.thread_lines(window, look);
         frame.render_widget(Paragraph::new(visible), inner);
+    }
+
+    /// The thread starts at the first message holding a word of `text` when next drawn.
+    pub(crate) fn jump_to_words(&mut self, text: &str) {
+        let words: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
+        self.find = (!words.is_empty()).then_some(words);
+    }
+
+    /// The screen line where the first message holding one of `words` (or an
+    /// attachment named with one) begins, with the thread wrapped as drawn.
+    fn first_line_with(&self, words: &[String]) -> Option<usize> {
+        let wrapped = self.wrapped.as_ref()?;
+        let mut at = 0;
+        for (i, entry) in self.thread.iter().enumerate() {
+            if let ThreadEntry::Message(m) = entry {
+                let text = m.message.text.to_lowercase();
+                let names = m.message.attachments.iter().map(|a| a.name.to_lowercase());
+                let holds = |w: &String| text.contains(w.as_str());
+                if words.iter().any(holds)
+                    || names
+                        .into_iter()
+                        .any(|n| words.iter().any(|w| n.contains(w.as_str())))
+                {
+                    return Some(at);
+                }
+            }
+            at += wrapped.lines_of(i);
+        }
+        None
     }
 
     /// Seconds until the newest reply that can still be taken back goes out.
@@ -958,5 +996,50 @@ mod tests {
                 .any(|l| l.contains("your draft carries: steps.txt") && l.contains("outgoing")),
             "{header:#?}"
         );
+    }
+
+    #[test]
+    fn opened_from_a_search_the_thread_starts_at_the_first_matching_message() {
+        let fx = fixture();
+        let long: String = (0..60).map(|i| format!("filler {i}\n")).collect();
+        let n = fx.ticket("ann@example.com", "Ann", "Long", &long);
+        fx.desk
+            .add_note(&actor("alice"), n, "the Zeppelin part ships")
+            .unwrap();
+        fx.desk.add_note(&actor("alice"), n, &long).unwrap();
+        let session = fx.session("alice", 1);
+        let ctx = Ctx {
+            desk: &*fx.desk,
+            session: &session,
+        };
+        let theme = Theme::default_dark();
+        let look = Look {
+            theme: &theme,
+            now: sealdesk_model::Timestamp::now(),
+        };
+        let draw = |screen: &mut TicketScreen| {
+            let mut terminal =
+                ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 30)).unwrap();
+            terminal.draw(|f| screen.draw(f, f.area(), &look)).unwrap();
+            let buffer = terminal.backend().buffer().clone();
+            (0..buffer.area.height)
+                .map(|y| {
+                    (0..buffer.area.width)
+                        .map(|x| buffer[(x, y)].symbol().to_string())
+                        .collect::<String>()
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let mut plain_open = TicketScreen::open(&ctx, n).unwrap();
+        assert!(
+            !draw(&mut plain_open).contains("Zeppelin"),
+            "it follows the end"
+        );
+        let mut found = TicketScreen::open(&ctx, n).unwrap();
+        found.jump_to_words("zeppel");
+        let screen = draw(&mut found);
+        assert!(screen.contains("Zeppelin part ships"), "{screen}");
+        assert!(!screen.contains("filler 59"), "{screen}");
     }
 }

@@ -219,6 +219,11 @@ impl ScrollView {
         self.top = (to < self.max_top).then_some(to);
     }
 
+    /// Shows the lines from `line` on (clamped to the last page when drawn).
+    pub(crate) fn show_from(&mut self, line: usize) {
+        self.top = Some(line);
+    }
+
     /// Follows the end again (after sending a message, say).
     pub(crate) fn follow_end(&mut self) {
         self.top = None;

@@ -1,0 +1,330 @@
+//! Search that reads message bodies: an inverted index in memory only (nothing of it
+//! is written to disk, so it cannot outlive crypto-shredding), built at start by a
+//! background thread that decrypts every message, kept current by every unit of work
+//! (the tickets a unit touched are read again), and forgetting an erased customer at
+//! once. The queue search and `F` ask it which tickets hold each typed word.
+
+mod index;
+mod tokenize;
+
+use crate::{Actor, Desk, Result};
+use index::{BodyIndex, DocInput};
+use parking_lot::{Mutex, RwLock};
+use sealdesk_api::{BodyHits, BodyProgress, TicketSet};
+use sealdesk_model::{Author, CustomerId, TicketNo};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// The index and its build state, owned by the desk.
+#[derive(Default)]
+pub(crate) struct BodySearch {
+    index: RwLock<BodyIndex>,
+    /// Set when the build starts: from then on every unit keeps the index current.
+    started: AtomicBool,
+    ready: AtomicBool,
+    done: AtomicU64,
+    total: AtomicU64,
+    /// The index's size as counted when the build finished.
+    bytes: AtomicU64,
+    /// The ticket sets of words asked for lately (word, as a prefix), valid for one
+    /// generation of the index.
+    recent: Mutex<(u64, RecentWords)>,
+}
+
+/// Per (word, as a prefix): the tickets whose bodies hold it.
+type RecentWords = HashMap<(String, bool), TicketSet>;
+
+/// Words kept in `recent` before it starts over.
+const RECENT_WORDS: usize = 64;
+
+/// At most this many tickets are listed by `F` from bodies.
+const FIND_LIMIT: usize = 50;
+
+impl Desk {
+    /// Starts building the body index in a background thread (once; `serve` calls it).
+    /// Searches answer from what is indexed so far meanwhile.
+    pub fn index_bodies(self: &Arc<Desk>) {
+        if self.bodies.started.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let desk = Arc::clone(self);
+        let spawned = std::thread::Builder::new()
+            .name("body-index".into())
+            .spawn(move || desk.build_body_index());
+        if let Err(e) = spawned {
+            tracing::warn!("body search is off: cannot start its thread: {e}");
+        }
+    }
+
+    /// Builds the body index in the calling thread (the bench and tests time it).
+    pub fn build_body_index(&self) {
+        self.bodies.started.store(true, Ordering::Release);
+        let started = std::time::Instant::now();
+        let numbers = match self.store.tickets() {
+            Ok(tickets) => tickets.into_iter().map(|t| t.number).collect::<Vec<_>>(),
+            Err(e) => {
+                tracing::warn!("body search is off: cannot list the tickets: {e}");
+                return;
+            }
+        };
+        self.bodies
+            .total
+            .store(numbers.len() as u64, Ordering::Release);
+        for number in numbers {
+            self.index_ticket(number);
+            self.bodies.done.fetch_add(1, Ordering::AcqRel);
+        }
+        self.bodies.index.write().shrink();
+        self.bodies.ready.store(true, Ordering::Release);
+        let index = self.bodies.index.read();
+        self.bodies
+            .bytes
+            .store(index.heap_bytes() as u64, Ordering::Release);
+        tracing::info!(
+            "body index built: {} messages, {} terms, about {:.1} MiB, in {:.1}s",
+            index.live_docs(),
+            index.term_count(),
+            index.heap_bytes() as f64 / (1024.0 * 1024.0),
+            started.elapsed().as_secs_f64()
+        );
+    }
+
+    /// How far the body index build is.
+    pub fn body_progress(&self) -> BodyProgress {
+        BodyProgress {
+            done: self.bodies.done.load(Ordering::Acquire),
+            total: self.bodies.total.load(Ordering::Acquire),
+            ready: self.bodies.ready.load(Ordering::Acquire),
+            bytes: self.bodies.bytes.load(Ordering::Acquire),
+        }
+    }
+
+    /// Reads ticket `number`'s messages again into the body index (after a unit
+    /// touched it), if the index is in use. Decrypts outside the index lock.
+    pub(crate) fn refresh_bodies(&self, number: TicketNo) {
+        if self.bodies.started.load(Ordering::Acquire) {
+            self.index_ticket(number);
+        }
+    }
+
+    fn index_ticket(&self, number: TicketNo) {
+        let version = self.store.commits();
+        match self.read_docs(number) {
+            Ok(Some((customer, docs))) => self
+                .bodies
+                .index
+                .write()
+                .put_ticket(number, version, customer, docs),
+            Ok(None) => {
+                self.bodies.index.write().forget_ticket(number, version);
+            }
+            Err(e) => tracing::warn!("bodies of {number} not indexed: {e}"),
+        }
+    }
+
+    /// Ticket `number`'s customer and its readable messages as documents; erased
+    /// messages are left out.
+    fn read_docs(&self, number: TicketNo) -> Result<Option<(CustomerId, Vec<DocInput>)>> {
+        let Some(ticket) = self.store.ticket(number)? else {
+            return Ok(None);
+        };
+        let mut docs = Vec::new();
+        for message in self.store.messages(number)?.into_iter().flatten() {
+            if matches!(message.author, Author::Erased) {
+                continue;
+            }
+            let names = message.attachments.iter().map(|a| a.name.as_str());
+            docs.push(DocInput::new(
+                message.seq,
+                std::iter::once(message.text.as_str()).chain(names),
+            ));
+        }
+        Ok(Some((ticket.customer, docs)))
+    }
+
+    /// An erased customer's messages leave the index at once (their tickets are read
+    /// again as the erasure's unit touched them, too).
+    pub(crate) fn forget_bodies_of(&self, customer: &CustomerId) {
+        let version = self.store.commits();
+        self.bodies.index.write().forget_customer(customer, version);
+    }
+
+    /// Per word of `text`, the tickets whose messages hold it; the last word matches
+    /// as a prefix unless a space follows it. `None` for an empty text.
+    pub fn body_hits(&self, text: &str) -> Option<Arc<BodyHits>> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        if words.is_empty() {
+            return None;
+        }
+        let open_end = !text.ends_with(char::is_whitespace);
+        let index = self.bodies.index.read();
+        let generation = index.generation();
+        let hits = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let key = (w.to_string(), open_end && i + 1 == words.len());
+                // Typing on re-asks for every earlier word: those come from `recent`
+                // (looked up and filled without computing under its lock).
+                let known = {
+                    let recent = self.bodies.recent.lock();
+                    (recent.0 == generation)
+                        .then(|| recent.1.get(&key).cloned())
+                        .flatten()
+                };
+                known.unwrap_or_else(|| {
+                    let set = index.tickets_matching(&tokenize::query_terms(w), key.1);
+                    let mut recent = self.bodies.recent.lock();
+                    if recent.0 != generation || recent.1.len() >= RECENT_WORDS {
+                        *recent = (generation, HashMap::new());
+                    }
+                    recent.1.insert(key, set.clone());
+                    set
+                })
+            })
+            .collect();
+        Some(Arc::new(BodyHits::new(text.to_string(), hits)))
+    }
+
+    /// For each of `numbers`, the first line of its messages (or an attachment name)
+    /// that best matches `text`, sanitised: what the queue shows beside the rows in
+    /// view. Reads (decrypts) just those tickets' messages.
+    pub fn body_lines(&self, numbers: &[TicketNo], text: &str) -> Vec<(TicketNo, String)> {
+        let wanted = Wanted::new(text);
+        if wanted.terms.is_empty() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for &number in numbers {
+            let seqs = self.matching_seqs(number, text);
+            let messages = seqs
+                .iter()
+                .filter_map(|&seq| self.store.message(number, seq).ok().flatten());
+            let mut best: Option<(usize, String)> = None;
+            for message in messages {
+                if matches!(message.author, Author::Erased) {
+                    continue;
+                }
+                let names = message.attachments.iter().map(|a| a.name.as_str());
+                for line in message.text.lines().chain(names) {
+                    let score = wanted.score(line);
+                    if score > best.as_ref().map_or(0, |b| b.0) {
+                        best = Some((score, line.trim().to_string()));
+                    }
+                }
+            }
+            if let Some((_, line)) = best {
+                out.push((number, shorten(&sealdesk_model::sanitize::line(&line))));
+            }
+        }
+        out
+    }
+
+    /// Tickets whose messages hold every word of `text` (for `F`, which finds customers
+    /// by address and name besides), newest first, each labelled with its subject and
+    /// the matching line; at most [`FIND_LIMIT`]. Audited.
+    pub fn find_in_bodies(&self, actor: &Actor, text: &str) -> Result<Vec<(TicketNo, String)>> {
+        let query = sealdesk_api::QueueQuery {
+            statuses: sealdesk_model::Status::ALL.to_vec(),
+            sort: sealdesk_api::SortKey::Number,
+            text: text.to_string(),
+            bodies: self.body_hits(text),
+            ..Default::default()
+        };
+        if query.bodies.is_none() {
+            return Ok(Vec::new());
+        }
+        let words = text.split_whitespace().count();
+        let in_bodies = |n: TicketNo| {
+            let hits = query.bodies.as_deref();
+            (0..words).all(|i| hits.is_some_and(|h| h.has(i, n)))
+        };
+        let mut rows = self.queue(&query)?;
+        rows.retain(|r| in_bodies(r.ticket.number));
+        rows.truncate(FIND_LIMIT);
+        self.audit_only(
+            actor,
+            "ticket.search",
+            vec!["by=body".into(), format!("matches={}", rows.len())],
+            None,
+        )?;
+        let numbers: Vec<TicketNo> = rows.iter().map(|r| r.ticket.number).collect();
+        let lines: std::collections::HashMap<TicketNo, String> =
+            self.body_lines(&numbers, text).into_iter().collect();
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let n = row.ticket.number;
+                let subject = sealdesk_model::sanitize::line(row.ticket.subject.as_str());
+                match lines.get(&n) {
+                    Some(line) => (n, format!("#{n} {subject} · {line}")),
+                    None => (n, format!("#{n} {subject}")),
+                }
+            })
+            .collect())
+    }
+}
+
+impl Desk {
+    /// The messages of ticket `number` that match a word of `text`, in thread order.
+    fn matching_seqs(&self, number: TicketNo, text: &str) -> Vec<u32> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let open_end = !text.ends_with(char::is_whitespace);
+        let index = self.bodies.index.read();
+        let mut seqs: Vec<u32> = words
+            .iter()
+            .enumerate()
+            .flat_map(|(i, w)| {
+                let terms = tokenize::query_terms(w);
+                index.seqs_matching(number, &terms, open_end && i + 1 == words.len())
+            })
+            .collect();
+        seqs.sort_unstable();
+        seqs.dedup();
+        seqs
+    }
+}
+
+/// The query's terms for scoring lines: every word's terms, the last as a prefix.
+struct Wanted {
+    terms: Vec<(String, bool)>,
+}
+
+impl Wanted {
+    fn new(text: &str) -> Wanted {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let open_end = !text.ends_with(char::is_whitespace);
+        let mut terms = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            let t = tokenize::query_terms(w);
+            let last = t.len();
+            for (j, term) in t.into_iter().enumerate() {
+                let prefix = open_end && i + 1 == words.len() && j + 1 == last;
+                terms.push((term, prefix));
+            }
+        }
+        Wanted { terms }
+    }
+
+    /// How many of the wanted terms `line` holds.
+    fn score(&self, line: &str) -> usize {
+        let have = tokenize::term_set(line);
+        self.terms
+            .iter()
+            .filter(|(t, prefix)| match prefix {
+                true => have.iter().any(|h| h.starts_with(t.as_str())),
+                false => have.contains(t),
+            })
+            .count()
+    }
+}
+
+/// A matching line cut to what a queue row can show.
+fn shorten(line: &str) -> String {
+    const MAX: usize = 160;
+    match line.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{}…", &line[..at]),
+        None => line.to_string(),
+    }
+}
