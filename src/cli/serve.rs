@@ -155,6 +155,11 @@ pub(super) async fn serve(
         Duration::from_secs(5),
         stopped(),
     ));
+    desk.set_ssh_port(server.local_addr().port());
+    let notifier = tokio::spawn(sealdesk_desk::notify::run_notifier(
+        Arc::clone(&desk),
+        stopped(),
+    ));
     let housekeeping = tokio::spawn(housekeeping(Arc::clone(&desk), stopped()));
     let recovery = tokio::spawn(watch_store(Arc::clone(&desk), stopped()));
 
@@ -167,6 +172,7 @@ pub(super) async fn serve(
         }
     }
     let _ = outbox.await;
+    let _ = notifier.await;
     let _ = housekeeping.await;
     let _ = recovery.await;
     if let Ok(Err(e)) = ssh.await {

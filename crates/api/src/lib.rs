@@ -4,12 +4,14 @@
 //! depends on this crate and the model only, so it cannot reach the store or sled.
 
 mod files;
+mod notify;
 mod port;
 mod privacy;
 mod queue;
 mod tickets;
 
 pub use files::{path_safe_name, ticket_files, TicketFile};
+pub use notify::NotifySettings;
 pub use port::DeskPort;
 pub use privacy::{
     is_finished, urgency, AuditFilter, AuditPage, AuditReport, Authority, ConsentPage,
@@ -32,6 +34,8 @@ pub enum Change {
     Agents,
     /// Who is viewing or replying on a ticket changed.
     Presence(TicketNo),
+    /// This agent's notification list changed (Part 10).
+    Notified(String),
 }
 
 /// Who is acting, and from where: goes into every audit event. What they may do is

@@ -97,6 +97,8 @@ pub struct Desk {
     request_generation: std::sync::atomic::AtomicU64,
     /// Replies the outbox worker is handing to the relay: `unsend` refuses them.
     sending: Mutex<std::collections::HashSet<(TicketNo, u32)>>,
+    /// Where agents reach the SSH server, for notification deep links.
+    notifier: notify::NotifyState,
 }
 
 impl Desk {
@@ -118,6 +120,7 @@ impl Desk {
             used_code_steps: Mutex::new(login::UsedCodeSteps::default()),
             request_generation: std::sync::atomic::AtomicU64::new(0),
             sending: Mutex::new(std::collections::HashSet::new()),
+            notifier: notify::NotifyState::default(),
         }
     }
 

@@ -119,6 +119,8 @@ pub(super) struct Unit<'d> {
     touched: BTreeSet<TicketNo>,
     changes: Vec<Change>,
     after: Vec<AfterCommit<'d>>,
+    /// Notifications to record once the unit is done (see `notify`).
+    notices: Vec<crate::notify::Event>,
 }
 
 impl<'d> Unit<'d> {
@@ -175,6 +177,11 @@ impl<'d> Unit<'d> {
         }
     }
 
+    /// Tells the notifier of `event` once the unit is durable and its locks are let go.
+    pub(crate) fn notify(&mut self, event: crate::notify::Event) {
+        self.notices.push(event);
+    }
+
     /// Runs `then` once the unit is durable, still holding its locks.
     pub(crate) fn after_commit(&mut self, then: impl FnOnce(&Desk) -> Result<()> + 'd) {
         self.after.push(Box::new(then));
@@ -219,6 +226,7 @@ impl Desk {
                 touched: BTreeSet::new(),
                 changes: Vec::new(),
                 after: Vec::new(),
+                notices: Vec::new(),
             };
             let value = match operation(&mut unit) {
                 Err(DeskError::NeedsLocks) if !unit.wanted.is_empty() => {
@@ -238,6 +246,7 @@ impl Desk {
                 touched,
                 changes,
                 after,
+                notices,
                 ..
             } = unit;
             let commit = if tx.is_empty() {
@@ -271,6 +280,14 @@ impl Desk {
             }
             for change in changes {
                 self.announce(change);
+            }
+            if !notices.is_empty() {
+                // Recording them is a unit of its own.
+                drop(op);
+                drop(_in_unit);
+                for event in notices {
+                    self.notify(event);
+                }
             }
             return Ok(value);
         }

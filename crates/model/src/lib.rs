@@ -51,6 +51,7 @@ mod ids;
 mod mail;
 mod message;
 mod notice;
+mod notification;
 mod request;
 pub mod sanitize;
 mod template;
@@ -72,6 +73,7 @@ pub use mail::{
 };
 pub use message::{Attachment, Author, Delivery, Message, MessageKind, Parties};
 pub use notice::{Notice, NoticeCopy, NoticeKind, NoticeLeftOut};
+pub use notification::{Notification, NotifyPrefs, NotifyTopic, NotifyWhy};
 pub use request::{
     Decision, DecisionOutcome, Extension, PrivacyRequest, RequestKind, RequestStatus, Verification,
 };
