@@ -85,14 +85,33 @@ fn assignment_reply_and_mention_reach_the_agent_batched_and_without_customer_tex
     desk.cli(&["macro", "add", "to-alice", "--assign", "alice"]);
     desk.cli(&["macro", "add", "to-nobody", "--assign", "none"]);
     let listed = desk.cli(&["agent", "list"]);
-    assert!(listed.contains("assigned,replied,mentioned,sla"), "{listed}");
+    assert!(
+        listed.contains("assigned,replied,mentioned,sla"),
+        "{listed}"
+    );
     let server = desk.serve();
 
-    customer_mail(&server, "CanarySubject7781", "c1@example.net", "", "CanaryBody5530 one");
-    customer_mail(&server, "CanarySubject7781 two", "c2@example.net", "", "CanaryBody5530 two");
+    customer_mail(
+        &server,
+        "CanarySubject7781",
+        "c1@example.net",
+        "",
+        "CanaryBody5530 one",
+    );
+    customer_mail(
+        &server,
+        "CanarySubject7781 two",
+        "c2@example.net",
+        "",
+        "CanaryBody5530 two",
+    );
 
     // Bob assigns #1 to Alice in the TUI (unassign, alice, bob (me)), then takes #2.
-    let bob = Tmux::start_named(&desk, "bob", &interactive_ssh(&server, &bob_key, "bob", &[]));
+    let bob = Tmux::start_named(
+        &desk,
+        "bob",
+        &interactive_ssh(&server, &bob_key, "bob", &[]),
+    );
     bob.wait_for("Queue (");
     open_ticket(&bob, 1);
     bob.send_keys("A");
@@ -141,7 +160,10 @@ fn assignment_reply_and_mention_reach_the_agent_batched_and_without_customer_tex
 
     // "Assigned to me" off: a new assignment stays quiet, a reply still reaches her.
     let set = desk.cli(&["agent", "set", "alice", "--notify", "-assigned"]);
-    assert!(set.contains("alice is told about: replied,mentioned,sla"), "{set}");
+    assert!(
+        set.contains("alice is told about: replied,mentioned,sla"),
+        "{set}"
+    );
     desk.cli(&["macro", "apply", "to-nobody", "--ticket", "2"]);
     desk.cli(&["macro", "apply", "to-alice", "--ticket", "2"]);
     customer_mail(
@@ -177,7 +199,12 @@ fn assignment_reply_and_mention_reach_the_agent_batched_and_without_customer_tex
     assert_no_customer_text(&list);
     // A mention in a note arrives in the open list by itself.
     desk.cli(&[
-        "ticket", "reply", "1", "--note", "--body", "@alice have a look, not @carol",
+        "ticket",
+        "reply",
+        "1",
+        "--note",
+        "--body",
+        "@alice have a look, not @carol",
     ]);
     alice.wait_for("you were mentioned in a note");
     alice.wait_for("Notifications (5 unread of 5)");
