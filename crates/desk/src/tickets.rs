@@ -64,6 +64,11 @@ impl Desk {
                 Some(&customer.id),
             );
             u.touch(ticket.number);
+            u.notify(crate::notify::Event::new(
+                ticket.number,
+                crate::notify::Why::NewTicket,
+                Some(u.actor_name()),
+            ));
             Ok((ticket, customer))
         })
     }
