@@ -184,6 +184,21 @@ fn assignment_reply_and_mention_reach_the_agent_batched_and_without_customer_tex
         "Bob caused everything he could have heard of"
     );
 
+    // With `notify.include_subject` the subject comes along, sanitized; still no name,
+    // address or body.
+    desk.cli(&["config", "set", "notify.include_subject", "true"]);
+    customer_mail(
+        &server,
+        "Re: CanarySubject7781 two",
+        "c5@example.net",
+        "In-Reply-To: <c2@example.net>\r\n",
+        "CanaryBody5530 five",
+    );
+    sink.wait_for_mail(4);
+    let m = &mails_to(&sink, "alice@team.example")[3];
+    assert!(m.contains("subject: CanarySubject7781 two"), "{m}");
+    assert_no_customer_text(&m.replace("CanarySubject7781", ""));
+
     // Alice's TUI: the unread count, the list newest first, Enter opens and marks read.
     let alice = Tmux::start_named(
         &desk,
@@ -191,9 +206,9 @@ fn assignment_reply_and_mention_reach_the_agent_batched_and_without_customer_tex
         &interactive_ssh(&server, &alice_key, "alice", &[]),
     );
     alice.wait_for("Queue (");
-    alice.wait_for("4 unread (N)");
+    alice.wait_for("5 unread (N)");
     alice.send_keys("N");
-    let list = alice.wait_for("Notifications (4 unread of 4)");
+    let list = alice.wait_for("Notifications (5 unread of 5)");
     assert!(list.contains("the customer replied"), "{list}");
     assert!(list.contains("assigned to you"), "{list}");
     assert_no_customer_text(&list);
@@ -207,11 +222,11 @@ fn assignment_reply_and_mention_reach_the_agent_batched_and_without_customer_tex
         "@alice have a look, not @carol",
     ]);
     alice.wait_for("you were mentioned in a note");
-    alice.wait_for("Notifications (5 unread of 5)");
+    alice.wait_for("Notifications (6 unread of 6)");
     alice.send_keys("Enter");
     alice.wait_for("Thread (");
     alice.send_keys("Escape");
-    alice.wait_for("Notifications (4 unread of 5)");
+    alice.wait_for("Notifications (5 unread of 6)");
 
     // Bob's own list is empty: nothing he did is news to him.
     bob.wait_for("Queue (");
