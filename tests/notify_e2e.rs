@@ -228,6 +228,33 @@ fn assignment_reply_and_mention_reach_the_agent_batched_and_without_customer_tex
     alice.send_keys("Escape");
     alice.wait_for("Notifications (5 unread of 6)");
 
+    // The settings screen (O): her address, "assigned" off; Space turns it back on.
+    alice.send_keys("Escape");
+    alice.wait_for("Queue (");
+    alice.send_keys("O");
+    let settings = alice.wait_for("Notification settings");
+    assert!(settings.contains("alice@team.example"), "{settings}");
+    assert!(
+        settings
+            .lines()
+            .any(|l| l.contains("[ ]") && l.contains("assigned")),
+        "{settings}"
+    );
+    alice.send_keys("Space");
+    alice.wait_until("assigned on", WAIT, |s| {
+        s.lines()
+            .any(|l| l.contains("[x]") && l.contains("assigned"))
+    });
+    let listed: serde_json::Value =
+        serde_json::from_str(&desk.cli(&["agent", "list", "--json"])).unwrap();
+    let alice_row = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "alice")
+        .unwrap();
+    assert_eq!(alice_row["notify"], "assigned,replied,mentioned,sla");
+
     // Bob's own list is empty: nothing he did is news to him.
     bob.wait_for("Queue (");
     bob.send_keys("N");
