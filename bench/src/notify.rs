@@ -101,8 +101,14 @@ pub(crate) fn run(place: &Place, args: &NotifyArgs) -> Result<()> {
     let mut table =
         Table::timing("Notification latency: customer reply → notification mail at the relay");
     table.setup(format!(
-        "one agent (replies on), notify.batch_window = {} s (the batching wait excluded), {} replies in sequence over one SMTP connection; the relay is a sink on loopback",
-        args.window, args.replies
+        "one agent (replies on), notify.batch_window = {} s ({}), {} replies in sequence over one SMTP connection; the relay is a sink on loopback",
+        args.window,
+        if args.window == 0 {
+            "no batching wait"
+        } else {
+            "the wait for the window included"
+        },
+        args.replies
     ));
     table.samples(
         "reply sent → mail accepted by the sink",
