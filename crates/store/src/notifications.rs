@@ -161,6 +161,22 @@ impl Tx<'_> {
         )
     }
 
+    /// Removes everything kept for agent `name`: topics, list, mail queue, last mail.
+    pub fn forget_agent_notifications(&mut self, name: &str) -> Result<()> {
+        let store = self.store;
+        let t = &store.t.notifications;
+        let mut keys = vec![name_key(PREFS, name), name_key(LAST_MAIL, name)];
+        for kind in [LIST, PENDING] {
+            for item in t.tree.scan_prefix(list_prefix(kind, name)) {
+                keys.push(item?.0.to_vec());
+            }
+        }
+        for k in keys {
+            self.remove(t, &k);
+        }
+        Ok(())
+    }
+
     pub fn put_due_mark(&mut self, ticket: TicketNo, mark: &DueMark) -> Result<()> {
         let store = self.store;
         self.put(
@@ -227,5 +243,13 @@ mod tests {
         store.commit(tx).unwrap();
         assert_eq!(store.unread_notifications("alice").unwrap(), 1);
         assert_eq!(store.pending_notifications().unwrap().len(), 1);
+
+        let mut tx = store.begin();
+        tx.forget_agent_notifications("al").unwrap();
+        store.commit(tx).unwrap();
+        assert!(store.notifications("al").unwrap().is_empty());
+        assert!(store.pending_notifications().unwrap().is_empty());
+        assert_eq!(store.notifications("alice").unwrap().len(), 2, "only al's");
+        assert!(store.notify_prefs("alice").unwrap().is_some());
     }
 }
