@@ -20,7 +20,7 @@ const TICK: Duration = Duration::from_secs(1);
 const DUE_CHECK: Duration = Duration::from_secs(15);
 
 /// The notifier of a serving desk: mails batches as they fall due and checks due times,
-/// until `shutdown`. Woken early by every change (a new notification is one).
+/// until `shutdown`. Woken early by each new notification.
 pub async fn run_notifier(desk: Arc<Desk>, shutdown: impl std::future::Future<Output = ()>) {
     tokio::pin!(shutdown);
     let mut changes = desk.subscribe();
@@ -46,7 +46,21 @@ pub async fn run_notifier(desk: Arc<Desk>, shutdown: impl std::future::Future<Ou
         tokio::select! {
             _ = &mut shutdown => break,
             _ = tokio::time::sleep(TICK) => {}
-            _ = changes.recv() => {}
+            _ = notified(&mut changes) => {}
+        }
+    }
+}
+
+/// Waits for a new notification (or for changes missed); every other change (a flood
+/// of drafts being typed, presence) is passed over without a look at the store.
+async fn notified(changes: &mut tokio::sync::broadcast::Receiver<Change>) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match changes.recv().await {
+            Ok(Change::Notified(_)) | Err(RecvError::Lagged(_)) => return,
+            Ok(_) => {}
+            // No desk, no notifications: the tick and the shutdown are left.
+            Err(RecvError::Closed) => std::future::pending::<()>().await,
         }
     }
 }
