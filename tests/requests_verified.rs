@@ -784,6 +784,42 @@ fn alarms_reach_admins_by_mail_and_the_log_at_start() {
 }
 
 #[test]
+fn alarm_mail_follows_the_privacy_notification_topic() {
+    let sink = Sink::start();
+    let desk = configured_desk(Some(sink.port));
+    let admin_key = desk.keygen("boss");
+    desk.add_admin("boss", &admin_key);
+    let agent_key = desk.keygen("alice");
+    desk.add_agent("alice", &agent_key);
+    desk.cli(&["agent", "set", "boss", "--email", "boss@desk.example"]);
+    desk.cli(&["agent", "set", "alice", "--email", "alice@desk.example"]);
+    // The admin opts out, the agent in.
+    desk.cli(&["agent", "set", "boss", "--notify", "-privacy"]);
+    desk.cli(&["agent", "set", "alice", "--notify", "+privacy"]);
+    desk.cli_with_stdin(&["ingest"], ANN.as_bytes());
+    let id = request_id(&desk.cli(&[
+        "request",
+        "open",
+        "ann@example.com",
+        "--kind",
+        "erasure",
+        "--ticket",
+        "1",
+    ]));
+    let paths = sealdesk_store::Paths {
+        data: desk.path("data"),
+        keys: desk.path("keys"),
+    };
+    backdate(&paths, &id, 1);
+    let _server = desk.serve();
+    let got = mails(&sink, 1);
+    assert_eq!(got[0].to, vec!["alice@desk.example"], "the topic decides");
+    assert!(got[0].text.contains(&id), "{}", got[0].text);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(sink.received.lock().unwrap().len(), 1, "nothing to boss");
+}
+
+#[test]
 fn deadlines_outside_1_to_90_days_are_refused() {
     let d = TempDesk::init();
     for (key, value) in [

@@ -4,6 +4,7 @@
 use crate::ingest::IngestArgs;
 use crate::load::LoadArgs;
 use crate::mailgen::MailSize;
+use crate::notify::NotifyArgs;
 use crate::privacy::PrivacyArgs;
 use crate::queue::QueueArgs;
 use crate::{server, Place};
@@ -98,6 +99,16 @@ pub(crate) enum BenchCommand {
         note_ms: u64,
     },
     /// Export and erasure of one customer among many, and audit verification.
+    /// Notification latency: a customer's reply over SMTP → the notification mail
+    /// accepted by a real SMTP sink (the batching window excluded: see --window).
+    Notify {
+        /// Replies timed, one after another.
+        #[arg(long, default_value_t = 50)]
+        replies: usize,
+        /// `notify.batch_window` in seconds (0: mail as soon as recorded).
+        #[arg(long, default_value_t = 0)]
+        window: u64,
+    },
     Privacy {
         /// Tickets of each customer exported and erased.
         #[arg(long, default_value_t = 1_000)]
@@ -186,6 +197,13 @@ pub(crate) fn run(args: BenchArgs) -> Result<()> {
                 runs: runs.max(1),
                 mail_rate: mail_rate.max(1),
                 note_every: std::time::Duration::from_millis(note_ms.max(1)),
+            },
+        )?,
+        BenchCommand::Notify { replies, window } => crate::notify::run(
+            &place,
+            &NotifyArgs {
+                replies: replies.max(1),
+                window,
             },
         )?,
         BenchCommand::Privacy {

@@ -12,6 +12,7 @@ mod fixture;
 mod ingest;
 mod load;
 mod mailgen;
+mod notify;
 mod privacy;
 mod probe;
 mod queue;

@@ -28,12 +28,13 @@ pub enum AgentCommand {
     },
     /// Remove an agent; their keys stop working at once.
     Remove { name: String },
-    /// Change an agent's second factor, colour theme, role, alarm address or signature.
+    /// Change an agent's second factor, colour theme, role, mail address, signature or
+    /// notifications.
     #[command(group(
         ArgGroup::new("change")
             .required(true)
             .multiple(true)
-            .args(["totp", "no_totp", "theme", "role", "email", "signature", "signature_file", "no_signature"])
+            .args(["totp", "no_totp", "theme", "role", "email", "signature", "signature_file", "no_signature", "notify"])
     ))]
     Set {
         name: String,
@@ -63,6 +64,10 @@ pub enum AgentCommand {
         /// Put no signature under their replies.
         #[arg(long)]
         no_signature: bool,
+        /// What they are told about (TUI list and mail to --email): a full list
+        /// (assigned,replied,new,mentioned,sla,privacy), changes (+new,-sla) or none.
+        #[arg(long, value_name = "TOPICS", allow_hyphen_values = true)]
+        notify: Option<String>,
         /// Where custom themes are (as for `serve`; the shipped themes are built in).
         #[arg(long, env = "SEALDESK_THEMES", default_value = "themes")]
         themes: PathBuf,
@@ -130,6 +135,7 @@ pub(super) fn run(desk: &Desk, actor: &Actor, cmd: AgentCommand, io: &mut Io) ->
                             "second_factor": a.totp_secret.is_some(),
                             "email": emails.get(&a.name),
                             "signature": a.signature,
+                            "notify": desk.notify_prefs(&a.name).map(|p| p.list()).unwrap_or_default(),
                             "created": a.created.rfc3339(),
                         })
                     })
@@ -141,16 +147,22 @@ pub(super) fn run(desk: &Desk, actor: &Actor, cmd: AgentCommand, io: &mut Io) ->
                     "no agents yet: sealdesk agent add NAME --key-file ~/.ssh/id_ed25519.pub"
                 )?;
             } else {
-                writeln!(io.out, "{:<20} {:<6} {:<4} KEYS", "NAME", "ROLE", "TOTP")?;
+                writeln!(
+                    io.out,
+                    "{:<20} {:<6} {:<4} {:<34} KEYS",
+                    "NAME", "ROLE", "TOTP", "NOTIFY"
+                )?;
                 for a in &agents {
                     let fps: Vec<String> = a.keys.iter().map(|k| fingerprint(k)).collect();
                     let totp = if a.totp_secret.is_some() { "yes" } else { "no" };
+                    let notify = desk.notify_prefs(&a.name)?.list();
                     writeln!(
                         io.out,
-                        "{:<20} {:<6} {:<4} {}",
+                        "{:<20} {:<6} {:<4} {:<34} {}",
                         a.name,
                         a.role.as_str(),
                         totp,
+                        notify,
                         fps.join(", ")
                     )?;
                 }
@@ -171,9 +183,25 @@ pub(super) fn run(desk: &Desk, actor: &Actor, cmd: AgentCommand, io: &mut Io) ->
             signature,
             signature_file,
             no_signature,
+            notify,
         } => {
             if let Some(theme) = &theme {
                 check_theme(&themes, theme)?;
+            }
+            if let Some(spec) = &notify {
+                let prefs = desk.set_notify_prefs(actor, &name, spec)?;
+                writeln!(io.out, "{name} is told about: {}", prefs.list())?;
+            }
+            let others = signature.is_some()
+                || signature_file.is_some()
+                || no_signature
+                || email.is_some()
+                || totp
+                || no_totp
+                || theme.is_some()
+                || role.is_some();
+            if !others {
+                return Ok(0);
             }
             if let Some(path) = &signature_file {
                 let text = std::fs::read_to_string(path).with_context(|| {

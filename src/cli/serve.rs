@@ -162,6 +162,11 @@ pub(super) async fn serve(
         Duration::from_secs(2),
         stopped(),
     ));
+    desk.set_ssh_port(server.local_addr().port());
+    let notifier = tokio::spawn(sealdesk_desk::notify::run_notifier(
+        Arc::clone(&desk),
+        stopped(),
+    ));
     let housekeeping = tokio::spawn(housekeeping(Arc::clone(&desk), stopped()));
     let recovery = tokio::spawn(watch_store(Arc::clone(&desk), stopped()));
 
@@ -174,6 +179,7 @@ pub(super) async fn serve(
         }
     }
     let _ = outbox.await;
+    let _ = notifier.await;
     let _ = housekeeping.await;
     let _ = snooze.await;
     let _ = recovery.await;

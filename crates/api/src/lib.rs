@@ -6,6 +6,7 @@
 mod bulk;
 mod files;
 mod links;
+mod notify;
 mod port;
 mod privacy;
 mod queue;
@@ -15,6 +16,7 @@ mod views;
 pub use bulk::{bulk_summary, tag_words, BulkChange, BulkOutcome};
 pub use files::{path_safe_name, ticket_files, TicketFile};
 pub use links::{link_words, links_line, reverse_link};
+pub use notify::NotifySettings;
 pub use port::DeskPort;
 pub use privacy::{
     is_finished, urgency, AuditFilter, AuditPage, AuditReport, Authority, ConsentPage,
@@ -40,6 +42,8 @@ pub enum Change {
     Agents,
     /// Who is viewing or replying on a ticket changed.
     Presence(TicketNo),
+    /// This agent's notification list changed (Part 10).
+    Notified(String),
 }
 
 /// Who is acting, and from where: goes into every audit event. What they may do is

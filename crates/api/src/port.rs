@@ -227,4 +227,16 @@ pub trait DeskPort: Send + Sync {
     // The audit log.
     fn audit_page(&self, actor: &Actor, filter: &AuditFilter, limit: usize) -> Result<AuditPage>;
     fn verify_audit(&self) -> Result<AuditReport>;
+
+    // Notifications (Part 10).
+    fn notifications(&self, actor: &Actor) -> Result<Vec<sealdesk_model::Notification>>;
+    fn unread_notifications(&self, actor: &Actor) -> Result<usize>;
+    fn mark_notification_read(&self, actor: &Actor, seq: u64) -> Result<()>;
+    fn notify_settings(&self, actor: &Actor, name: &str) -> Result<crate::NotifySettings>;
+    fn set_notify_prefs(
+        &self,
+        actor: &Actor,
+        name: &str,
+        spec: &str,
+    ) -> Result<sealdesk_model::NotifyPrefs>;
 }

@@ -104,6 +104,8 @@ impl Desk {
         self.write(actor, &[Hold::Settings], |u| {
             let agent = self.agent_named(name)?;
             u.tx.remove_agent(&agent.id)?;
+            // A later agent of the same name starts with nothing of theirs.
+            u.tx.forget_agent_notifications(&agent.name)?;
             u.audit("agent.remove", vec![agent.id.to_string()], None);
             u.announce(Change::Agents);
             Ok(agent)

@@ -6,7 +6,9 @@
 
 use super::write::Hold;
 use super::{is_finished, urgency, Actor, Desk, DeskError, Result, Urgency};
-use sealdesk_model::{AgentRole, ComposedMail, PrivacyRequest, QuarantineItem, Timestamp};
+use sealdesk_model::{
+    ComposedMail, NotifyPrefs, NotifyTopic, PrivacyRequest, QuarantineItem, Timestamp,
+};
 
 /// What needs someone's attention now.
 #[derive(Debug, Clone, Default)]
@@ -85,17 +87,22 @@ impl Desk {
         Ok(report)
     }
 
-    /// The admins' addresses for alarms: agents whose role is admin now and who have an
-    /// address in `[agent_email]`.
+    /// The addresses for alarms: agents with an address in `[agent_email]` whose
+    /// `privacy` notification topic is on (by default: admins, see
+    /// `NotifyTopic::default_for`; `agent set NAME --notify +privacy / -privacy`).
     pub(crate) fn admin_addresses(&self) -> Result<Vec<String>> {
         let emails = self.config().agent_email;
-        Ok(self
-            .store
-            .agents()?
-            .into_iter()
-            .filter(|a| a.role == AgentRole::Admin)
-            .filter_map(|a| emails.get(&a.name).cloned())
-            .collect())
+        let mut out = Vec::new();
+        for a in self.store.agents()? {
+            let prefs = NotifyPrefs::effective(self.store.notify_prefs(&a.name)?, a.role);
+            if !prefs.wants(NotifyTopic::Privacy) {
+                continue;
+            }
+            if let Some(e) = emails.get(&a.name) {
+                out.push(e.clone());
+            }
+        }
+        Ok(out)
     }
 
     /// Builds the report for the last day; unless it is quiet, logs its warning line and,

@@ -2,6 +2,7 @@
 //! Nothing that arrives is dropped; a message is acknowledged (250, exit 0) only after
 //! this returns, and everything it wrote is flushed by then.
 
+use super::notify::{Event, Why};
 use super::write::{Hold, Unit};
 use super::{Actor, Desk, DeskError, Result};
 use sealdesk_mail::parse::{self, ParsedMail};
@@ -348,6 +349,14 @@ impl Desk {
         }
         u.touch(ticket.number);
         u.activity(ticket.number, sealdesk_model::ActivityKind::Inbound);
+        if is_new {
+            u.notify(Event::new(ticket.number, Why::NewTicket, None));
+            if ticket.assignee.is_some() {
+                u.notify(Event::new(ticket.number, Why::Assigned, None));
+            }
+        } else if !mail.noise.is_automatic() {
+            u.notify(Event::new(ticket.number, Why::CustomerReplied, None));
+        }
         Ok(if is_new {
             Filed::NewTicket(ticket.number)
         } else {

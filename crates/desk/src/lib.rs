@@ -117,6 +117,8 @@ pub struct Desk {
     sla: RwLock<std::sync::Arc<sla::SlaRules>>,
     /// The in-memory index over message bodies (see `search`).
     bodies: search::BodySearch,
+    /// Where agents reach the SSH server, for notification deep links.
+    notifier: notify::NotifyState,
 }
 
 impl Desk {
@@ -142,6 +144,7 @@ impl Desk {
             sending: Mutex::new(std::collections::HashSet::new()),
             seen: Mutex::new(std::collections::HashMap::new()),
             bodies: search::BodySearch::default(),
+            notifier: notify::NotifyState::default(),
         }
     }
 

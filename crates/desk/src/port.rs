@@ -458,4 +458,29 @@ impl sealdesk_api::DeskPort for Desk {
     fn verify_audit(&self) -> Result<AuditReport> {
         Desk::verify_audit(self)
     }
+
+    fn notifications(&self, actor: &Actor) -> Result<Vec<sealdesk_model::Notification>> {
+        Desk::notifications(self, actor)
+    }
+
+    fn unread_notifications(&self, actor: &Actor) -> Result<usize> {
+        Desk::unread_notifications(self, actor)
+    }
+
+    fn mark_notification_read(&self, actor: &Actor, seq: u64) -> Result<()> {
+        Desk::mark_notification_read(self, actor, seq)
+    }
+
+    fn notify_settings(&self, actor: &Actor, name: &str) -> Result<sealdesk_api::NotifySettings> {
+        Desk::notify_settings(self, actor, name)
+    }
+
+    fn set_notify_prefs(
+        &self,
+        actor: &Actor,
+        name: &str,
+        spec: &str,
+    ) -> Result<sealdesk_model::NotifyPrefs> {
+        Desk::set_notify_prefs(self, actor, name, spec)
+    }
 }

@@ -181,36 +181,6 @@ impl Desk {
         Ok(woken)
     }
 
-    /// Tells the assignees of tickets whose due time came near (`sla.due_soon_minutes`)
-    /// or passed between `last` and `now`: each crossing once, as the timer sees it.
-    pub(crate) fn announce_due(&self, last: Timestamp, now: Timestamp) -> Result<usize> {
-        self.ensure_queue_index()?;
-        let soon = i64::from(self.sla_rules().config.due_soon_minutes) * 60;
-        let mut events = Vec::new();
-        {
-            let slot = self.queue.read();
-            let Some(idx) = slot.built.as_ref() else {
-                return Ok(0);
-            };
-            for n in idx.numbers_where(|t| t.due.is_some() && is_running(t.status)) {
-                let Some(row) = idx.get(n) else { continue };
-                if let Some(why) = row.ticket.due.and_then(|d| crossed(d, last, now, soon)) {
-                    events.push(Event {
-                        ticket: n,
-                        why,
-                        cause: None,
-                        mentioned: Vec::new(),
-                    });
-                }
-            }
-        }
-        let count = events.len();
-        for event in events {
-            self.notify(event);
-        }
-        Ok(count)
-    }
-
     /// Recomputes every ticket's due time (at start, and after `sla.*` changed) and
     /// stores those that differ; returns how many changed. While a policy is on, the
     /// clocks of tickets stored before SLAs were kept are read from their threads
@@ -285,23 +255,8 @@ impl Desk {
     }
 }
 
-/// Whether a ticket in `status` has SLA targets running (not pending, solved, closed).
-fn is_running(status: Status) -> bool {
-    matches!(status, Status::New | Status::Open)
-}
-
-/// What a due time crossed between the timer's last look and this one: it passed
-/// (breached), or it came within `soon` seconds.
-fn crossed(due: Timestamp, last: Timestamp, now: Timestamp, soon: i64) -> Option<Why> {
-    if last < due && due <= now {
-        return Some(Why::Breached);
-    }
-    let warn = Timestamp(due.0 - soon);
-    (soon > 0 && last < warn && warn <= now).then_some(Why::DueSoon)
-}
-
-/// Wakes snoozed tickets, and announces due times that come near or pass, every
-/// `every` until shutdown (run by `serve`).
+/// Wakes snoozed tickets every `every` until shutdown (run by `serve`). Due times that
+/// come near or pass are the notifier's to announce (`notify::due`).
 pub async fn run_snooze_timer(
     desk: Arc<Desk>,
     every: Duration,
@@ -315,22 +270,16 @@ pub async fn run_snooze_timer(
         Ok(Err(e)) => tracing::warn!("sla: due times not recomputed: {e}"),
         Err(e) => tracing::warn!("sla: due times not recomputed: {e}"),
     }
-    let mut last = Timestamp::now();
     loop {
         let d = Arc::clone(&desk);
         let now = Timestamp::now();
-        let done = tokio::task::spawn_blocking(move || {
-            let woken = d.wake_snoozed(now);
-            (woken, d.announce_due(last, now))
-        });
-        match done.await {
-            Ok((Ok(woken), _)) if !woken.is_empty() => {
+        match tokio::task::spawn_blocking(move || d.wake_snoozed(now)).await {
+            Ok(Ok(woken)) if !woken.is_empty() => {
                 tracing::info!("snooze: {} ticket(s) woke", woken.len())
             }
-            Ok((Err(e), _)) | Ok((_, Err(e))) => tracing::warn!("sla timer: {e}"),
+            Ok(Err(e)) => tracing::warn!("snooze timer: {e}"),
             _ => {}
         }
-        last = now;
         tokio::select! {
             _ = &mut shutdown => break,
             _ = tokio::time::sleep(every) => {}
@@ -382,31 +331,5 @@ mod tests {
         assert_eq!(answered.due, None, "its first response was met long ago");
         assert!(waiting.sla.tracked);
         assert_eq!(waiting.due, Some(Timestamp(waiting.created.0 + 3600)));
-    }
-
-    #[test]
-    fn each_crossing_is_seen_once() {
-        let due = Timestamp(10_000);
-        let soon = 3_600;
-        assert_eq!(
-            crossed(due, Timestamp(6_000), Timestamp(6_401), soon),
-            Some(Why::DueSoon)
-        );
-        assert_eq!(crossed(due, Timestamp(6_401), Timestamp(6_403), soon), None);
-        assert_eq!(
-            crossed(due, Timestamp(9_999), Timestamp(10_000), soon),
-            Some(Why::Breached)
-        );
-        assert_eq!(
-            crossed(due, Timestamp(10_000), Timestamp(12_000), soon),
-            None
-        );
-        // A jump over both: breached is what counts.
-        assert_eq!(
-            crossed(due, Timestamp(0), Timestamp(20_000), soon),
-            Some(Why::Breached)
-        );
-        assert_eq!(crossed(due, Timestamp(6_000), Timestamp(7_000), 0), None);
-        assert!(!is_running(Status::Pending) && is_running(Status::Open));
     }
 }

@@ -66,6 +66,11 @@ impl Desk {
             );
             u.touch(ticket.number);
             u.activity(ticket.number, sealdesk_model::ActivityKind::Inbound);
+            u.notify(crate::notify::Event::new(
+                ticket.number,
+                crate::notify::Why::NewTicket,
+                Some(u.actor_name()),
+            ));
             Ok((ticket, customer))
         })
     }

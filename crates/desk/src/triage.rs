@@ -2,6 +2,7 @@
 //! Each operation is durable before it returns, audited, reflected in the queue index
 //! and announced to every open session.
 
+use super::notify::{Event, Why};
 use super::write::{Hold, Unit};
 use super::{Actor, Desk, DeskError, Result};
 use sealdesk_model::{
@@ -104,13 +105,19 @@ impl Desk {
                 )));
             }
         }
-        self.change_ticket(actor, number, "ticket.assign", |t| {
+        let before = std::cell::RefCell::new(None);
+        let ticket = self.change_ticket(actor, number, "ticket.assign", |t| {
+            *before.borrow_mut() = Some(t.assignee.clone());
             t.assignee = agent.map(String::from);
             if t.status == Status::New && agent.is_some() {
                 t.status = Status::Open;
             }
             Ok(vec![format!("assignee={}", agent.unwrap_or("-"))])
-        })
+        })?;
+        if agent.is_some() && before.into_inner().flatten().as_deref() != agent {
+            self.notify(Event::new(number, Why::Assigned, Some(&actor.name)));
+        }
+        Ok(ticket)
     }
 
     /// Replaces the tags. Tags are workflow labels: trimmed, lower-cased, deduplicated.
@@ -294,6 +301,16 @@ impl Desk {
                 vec![number.to_string(), format!("message={seq}")],
                 Some(&t.customer),
             );
+            if kind == MessageKind::Note {
+                let agents = u.tx.store().agents()?;
+                let mentioned = super::notify::mentions(text, &agents);
+                if !mentioned.is_empty() {
+                    u.notify(Event {
+                        mentioned,
+                        ..Event::new(number, Why::Mentioned, Some(u.actor_name()))
+                    });
+                }
+            }
             u.touch(number);
             u.activity(
                 number,

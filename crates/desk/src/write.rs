@@ -121,6 +121,8 @@ pub(super) struct Unit<'d> {
     after: Vec<AfterCommit<'d>>,
     /// Activity for the queue markers, recorded with the unit (see `marks`).
     activity: Vec<(TicketNo, sealdesk_model::ActivityKind)>,
+    /// Notifications to record once the unit is done (see `notify`).
+    notices: Vec<crate::notify::Event>,
 }
 
 impl<'d> Unit<'d> {
@@ -184,6 +186,11 @@ impl<'d> Unit<'d> {
         }
     }
 
+    /// Tells the notifier of `event` once the unit is durable and its locks are let go.
+    pub(crate) fn notify(&mut self, event: crate::notify::Event) {
+        self.notices.push(event);
+    }
+
     /// Runs `then` once the unit is durable, still holding its locks.
     pub(crate) fn after_commit(&mut self, then: impl FnOnce(&Desk) -> Result<()> + 'd) {
         self.after.push(Box::new(then));
@@ -229,6 +236,7 @@ impl Desk {
                 changes: Vec::new(),
                 after: Vec::new(),
                 activity: Vec::new(),
+                notices: Vec::new(),
             };
             let value = match operation(&mut unit) {
                 Err(DeskError::NeedsLocks) if !unit.wanted.is_empty() => {
@@ -250,6 +258,7 @@ impl Desk {
                 touched,
                 changes,
                 after,
+                notices,
                 ..
             } = unit;
             let commit = if tx.is_empty() {
@@ -284,6 +293,14 @@ impl Desk {
             }
             for change in changes {
                 self.announce(change);
+            }
+            if !notices.is_empty() {
+                // Recording them is a unit of its own.
+                drop(op);
+                drop(_in_unit);
+                for event in notices {
+                    self.notify(event);
+                }
             }
             return Ok(value);
         }

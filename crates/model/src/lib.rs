@@ -52,6 +52,7 @@ mod mail;
 mod marks;
 mod message;
 mod notice;
+mod notification;
 mod request;
 pub mod sanitize;
 pub mod sla;
@@ -76,6 +77,7 @@ pub use mail::{
 pub use marks::{ActivityKind, SeenMark, TicketActivity};
 pub use message::{Attachment, Author, Delivery, Message, MessageKind, Parties};
 pub use notice::{Notice, NoticeCopy, NoticeKind, NoticeLeftOut};
+pub use notification::{Notification, NotifyPrefs, NotifyTopic, NotifyWhy};
 pub use request::{
     Decision, DecisionOutcome, Extension, PrivacyRequest, RequestKind, RequestStatus, Verification,
 };

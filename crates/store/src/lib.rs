@@ -22,6 +22,7 @@ mod keys_backup;
 mod live;
 mod mail;
 mod notices;
+mod notifications;
 mod records;
 mod retention;
 mod seen;
@@ -38,6 +39,7 @@ pub use error::{Result, StoreError};
 pub use health::{Failure, HealthReport, Recovery};
 pub use keys::{create_private_dir, demo_public_key, tighten_modes, write_user_key, KeyPaths};
 pub use keys_backup::{restore_keys, KeysBackupSummary};
+pub use notifications::{DueMark, NOTIFICATIONS_KEPT};
 /// What one erasure removed (defined in `sealdesk_api`: the desk returns it to its front ends).
 pub use sealdesk_api::ErasureCounts;
 pub use shred::Redaction;

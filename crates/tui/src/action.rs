@@ -25,6 +25,10 @@ pub(crate) enum Action {
     OpenAudit,
     /// Quarantined mail (admins only).
     OpenQuarantine,
+    /// The agent's notification list (`N`).
+    OpenNotifications,
+    /// What the agent is told about (`O`).
+    OpenNotifySettings,
     /// The global search, as typed: an address, part of a name, or a ticket number.
     Find(String),
     /// Several actions in order, e.g. an error for the status line and the form again.

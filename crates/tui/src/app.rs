@@ -11,6 +11,8 @@ use super::popups::{template_manager, templates, HelpPopup, Outcome, Picker, Pop
 use super::screens::audit::AuditScreen;
 use super::screens::consent::ConsentScreen;
 use super::screens::customer::CustomerScreen;
+use super::screens::notifications::NotificationsScreen;
+use super::screens::notify_settings::NotifySettingsScreen;
 use super::screens::quarantine::QuarantineScreen;
 use super::screens::queue::QueueScreen;
 use super::screens::request::RequestScreen;
@@ -44,6 +46,8 @@ enum GlobalKey {
     Find,
     Theme,
     Signature,
+    Notifications,
+    NotifySettings,
     Quit,
 }
 
@@ -66,6 +70,18 @@ const GLOBAL_KEYS: &[Binding<GlobalKey>] = &[
         &[ch('W')],
         GlobalKey::Signature,
         "write the signature under your replies",
+        None,
+    ),
+    bind(
+        &[ch('N')],
+        GlobalKey::Notifications,
+        "your notifications, newest first",
+        None,
+    ),
+    bind(
+        &[ch('O')],
+        GlobalKey::NotifySettings,
+        "choose what you are notified of",
         None,
     ),
     bind(
@@ -110,6 +126,8 @@ pub struct App {
     /// Where this session last told the desk it is, so a key that moves nothing does not
     /// take the desk's presence lock (a flood of keys would take it for every one).
     presence: Option<(TicketNo, Activity)>,
+    /// The agent's unread notifications, for the status line.
+    unread: usize,
     quit: bool,
 }
 
@@ -141,8 +159,10 @@ impl App {
             newest,
             new_tickets: 0,
             presence: None,
+            unread: 0,
             quit: false,
         };
+        app.count_unread();
         app.run(problem);
         app
     }
@@ -212,6 +232,8 @@ impl App {
                     Action::Find,
                 )))),
                 Some(GlobalKey::Signature) => Some(self.signature_prompt()),
+                Some(GlobalKey::Notifications) => Some(Action::OpenNotifications),
+                Some(GlobalKey::NotifySettings) => Some(Action::OpenNotifySettings),
                 _ => Some(Action::PickTheme),
             }
         } else {
@@ -237,6 +259,9 @@ impl App {
     /// reloads what it shows; only the top screen's message reaches the status line.
     pub fn on_change(&mut self, change: Change) {
         self.count_new_ticket(&change);
+        if matches!(&change, Change::Notified(name) if *name == self.session.agent.name) {
+            self.count_unread();
+        }
         if change == Change::Agents {
             self.follow_own_record();
         }
@@ -301,6 +326,12 @@ impl App {
         self.status.info(&text);
     }
 
+    fn count_unread(&mut self) {
+        if let Ok(n) = self.desk.unread_notifications(&self.session.actor) {
+            self.unread = n;
+        }
+    }
+
     /// "3 new tickets" on the status line when a ticket above the newest one known
     /// appears.
     fn count_new_ticket(&mut self, change: &Change) {
@@ -327,6 +358,7 @@ impl App {
             }
         }
         self.run(action);
+        self.count_unread();
         self.sync_presence();
     }
 
@@ -380,11 +412,14 @@ impl App {
             }
         };
         let crumbs: Vec<String> = self.screens.iter().map(Screen::crumb).collect();
-        let who = format!(
+        let mut who = format!(
             "{} ({})",
             self.session.agent.name,
             self.session.agent.role.as_str()
         );
+        if self.unread > 0 {
+            who.push_str(&format!(" · {} unread (N)", self.unread));
+        }
         let view = StatusView {
             who: &who,
             crumbs: &crumbs.join(" › "),
@@ -449,6 +484,14 @@ impl App {
             },
             Action::OpenQuarantine => match QuarantineScreen::open(&ctx!(self)) {
                 Ok(screen) => self.screens.push(Screen::Quarantine(screen)),
+                Err(e) => return Some(Action::Error(e.to_string())),
+            },
+            Action::OpenNotifications => match NotificationsScreen::open(&ctx!(self)) {
+                Ok(screen) => self.screens.push(Screen::Notifications(screen)),
+                Err(e) => return Some(Action::Error(e.to_string())),
+            },
+            Action::OpenNotifySettings => match NotifySettingsScreen::open(&ctx!(self)) {
+                Ok(screen) => self.screens.push(Screen::NotifySettings(screen)),
                 Err(e) => return Some(Action::Error(e.to_string())),
             },
             Action::Find(text) => return Some(self.find(&text)),

@@ -20,6 +20,43 @@ pub struct Config {
     pub notice: NoticeConfig,
     pub retention: RetentionConfig,
     pub sla: sla::SlaConfig,
+    pub notify: NotifyConfig,
+    pub ssh: SshConfig,
+}
+
+/// `[notify]`: notifications to agents (see `desk::notify`).
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifyConfig {
+    /// Seconds between two notification mails to one agent at most one of; what
+    /// happens meanwhile waits and goes in one mail.
+    pub batch_window: u64,
+    /// Put the ticket's subject (sanitized) in notification mail; off: no customer
+    /// text at all.
+    pub include_subject: bool,
+    /// Minutes before a ticket's due time that "due soon" is sent.
+    pub due_soon_minutes: u64,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            batch_window: 60,
+            include_subject: false,
+            due_soon_minutes: 60,
+        }
+    }
+}
+
+/// `[ssh]`: how agents reach this desk from outside, for the deep links in
+/// notification mail (`ssh -t -p PORT NAME@HOST open N`).
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SshConfig {
+    /// The host name agents use; default: `mail.hostname`, else this machine's name.
+    pub public_host: Option<String>,
+    /// The port agents use; default: the port `serve` listens on.
+    pub public_port: Option<u16>,
 }
 
 /// `[notice]`: notices to chosen customers (see `desk::notices`).
@@ -413,6 +450,17 @@ impl Config {
             }
         }
         self.sla.validate()?;
+        if self.notify.batch_window > 86_400 {
+            return Err("notify.batch_window is in seconds, at most 86400 (a day): e.g. 60".into());
+        }
+        if let Some(host) = &self.ssh.public_host {
+            if !sealdesk_mail::send::is_host_name(host) {
+                return Err(format!(
+                    "ssh.public_host: {:?} is not a host name: use the name agents ssh to, e.g. desk.example.com",
+                    sealdesk_model::sanitize::line(host)
+                ));
+            }
+        }
         if self.notice.rate_per_minute == 0 {
             return Err("notice.rate_per_minute must be above 0".into());
         }

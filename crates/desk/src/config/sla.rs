@@ -21,7 +21,7 @@ use sealdesk_model::{Priority, Ticket};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SlaConfig {
     /// IANA time zone of the business hours; empty: UTC.
@@ -32,20 +32,6 @@ pub struct SlaConfig {
     pub holidays: Vec<String>,
     /// Policies by name.
     pub policy: BTreeMap<String, SlaPolicy>,
-    /// How long before a due time its "due soon" notification goes out (0: none).
-    pub due_soon_minutes: u32,
-}
-
-impl Default for SlaConfig {
-    fn default() -> Self {
-        SlaConfig {
-            zone: String::new(),
-            hours: BTreeMap::new(),
-            holidays: Vec::new(),
-            policy: BTreeMap::new(),
-            due_soon_minutes: 60,
-        }
-    }
 }
 
 /// One SLA policy: its targets (business time, e.g. `1h`, `30m`, `16h`) and what it

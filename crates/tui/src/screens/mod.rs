@@ -6,6 +6,8 @@ pub(crate) mod audit;
 mod body_lines;
 pub(crate) mod consent;
 pub(crate) mod customer;
+pub(crate) mod notifications;
+pub(crate) mod notify_settings;
 pub(crate) mod quarantine;
 pub(crate) mod queue;
 pub(crate) mod request;
@@ -45,6 +47,8 @@ pub(crate) enum Screen {
     Request(request::RequestScreen),
     Audit(audit::AuditScreen),
     Quarantine(quarantine::QuarantineScreen),
+    Notifications(notifications::NotificationsScreen),
+    NotifySettings(notify_settings::NotifySettingsScreen),
 }
 
 impl Screen {
@@ -58,6 +62,8 @@ impl Screen {
             Screen::Request(s) => s.handle_key(ctx, key),
             Screen::Audit(s) => s.handle_key(ctx, key),
             Screen::Quarantine(s) => s.handle_key(key),
+            Screen::Notifications(s) => s.handle_key(ctx, key),
+            Screen::NotifySettings(s) => s.handle_key(ctx, key),
         }
     }
 
@@ -79,6 +85,7 @@ impl Screen {
             Screen::Request(s) => s.choose(ctx, choice),
             Screen::Audit(s) => s.choose(ctx, choice),
             Screen::Quarantine(s) => s.choose(ctx, choice),
+            Screen::Notifications(_) | Screen::NotifySettings(_) => None,
         }
     }
 
@@ -94,6 +101,8 @@ impl Screen {
             // Consent changes are not announced; the audit log is re-read on `r` only.
             Screen::Consent(_) | Screen::Audit(_) => None,
             Screen::Quarantine(s) => s.on_change(ctx, change),
+            Screen::Notifications(s) => s.on_change(ctx, change),
+            Screen::NotifySettings(_) => None,
         }
     }
 
@@ -119,6 +128,8 @@ impl Screen {
             Screen::Request(s) => s.refresh(ctx),
             Screen::Audit(s) => s.refresh(ctx),
             Screen::Quarantine(s) => s.refresh(ctx),
+            Screen::Notifications(s) => s.refresh(ctx),
+            Screen::NotifySettings(s) => s.refresh(ctx),
         }
     }
 
@@ -132,6 +143,8 @@ impl Screen {
             Screen::Request(s) => s.draw(frame, area, look),
             Screen::Audit(s) => s.draw(frame, area, look),
             Screen::Quarantine(s) => s.draw(frame, area, look),
+            Screen::Notifications(s) => s.draw(frame, area, look),
+            Screen::NotifySettings(s) => s.draw(frame, area, look),
         }
     }
 
@@ -145,6 +158,8 @@ impl Screen {
             Screen::Request(_) => request::help(),
             Screen::Audit(_) => audit::help(),
             Screen::Quarantine(_) => quarantine::help(),
+            Screen::Notifications(_) => notifications::help(),
+            Screen::NotifySettings(_) => notify_settings::help(),
         }
     }
 
@@ -158,6 +173,8 @@ impl Screen {
             Screen::Request(_) => request::hints(),
             Screen::Audit(_) => audit::hints(),
             Screen::Quarantine(_) => quarantine::hints(),
+            Screen::Notifications(_) => notifications::hints(),
+            Screen::NotifySettings(_) => notify_settings::hints(),
         }
     }
 
@@ -172,6 +189,8 @@ impl Screen {
             Screen::Request(s) => s.crumb(),
             Screen::Audit(_) => "Audit log".into(),
             Screen::Quarantine(_) => "Quarantine".into(),
+            Screen::Notifications(_) => "Notifications".into(),
+            Screen::NotifySettings(_) => "Notification settings".into(),
         }
     }
 

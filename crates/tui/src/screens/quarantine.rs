@@ -137,7 +137,7 @@ impl QuarantineScreen {
     pub(crate) fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
         match change {
             Change::Ticket(_) => self.refresh(ctx),
-            Change::Agents | Change::Presence(_) => None,
+            Change::Agents | Change::Presence(_) | Change::Notified(_) => None,
         }
     }
 

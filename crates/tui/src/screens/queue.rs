@@ -651,7 +651,7 @@ impl QueueScreen {
     pub(crate) fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
         match change {
             Change::Ticket(number) => self.ticket_changed(ctx, *number),
-            Change::Agents | Change::Presence(_) => None,
+            Change::Agents | Change::Presence(_) | Change::Notified(_) => None,
         }
     }
 

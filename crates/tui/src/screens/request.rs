@@ -315,7 +315,7 @@ impl RequestScreen {
     pub(crate) fn on_change(&mut self, ctx: &Ctx, change: &Change) -> Option<Action> {
         match change {
             Change::Ticket(_) => self.refresh(ctx),
-            Change::Agents | Change::Presence(_) => None,
+            Change::Agents | Change::Presence(_) | Change::Notified(_) => None,
         }
     }
 
