@@ -4,28 +4,12 @@
 
 mod common;
 
+use common::clock::{assert_near, set_clock};
 use common::live::*;
 use common::mailsink::{mail, smtp_send};
 use std::path::Path;
 use std::process::Output;
 use time::macros::datetime;
-use time::OffsetDateTime;
-
-fn set_clock(file: &Path, at: OffsetDateTime) {
-    std::fs::write(file, at.unix_timestamp().to_string()).unwrap();
-}
-
-/// The clock runs on from where the test set it, so times are compared to the second
-/// or so a command takes.
-fn assert_near(value: &serde_json::Value, expected: OffsetDateTime) {
-    let text = value
-        .as_str()
-        .unwrap_or_else(|| panic!("not a time: {value}"));
-    let got = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| panic!("not a time: {text}"));
-    let off = (got - expected).whole_seconds();
-    assert!((0..=5).contains(&off), "{text} is not {expected}");
-}
 
 fn show(desk: &TestDesk, n: &str) -> serde_json::Value {
     serde_json::from_str(&desk.cli(&["ticket", "show", n, "--json"])).unwrap()

@@ -2,6 +2,7 @@
 //! a byte scanner for plaintext at rest.
 #![allow(dead_code)]
 
+pub(crate) mod clock;
 pub(crate) mod deep_scan;
 pub(crate) mod live;
 pub(crate) mod mailsink;
