@@ -231,6 +231,7 @@ async fn watch_store(desk: Arc<Desk>, shutdown: impl std::future::Future<Output 
         }
         let d = Arc::clone(&desk);
         let _ = tokio::task::spawn_blocking(move || d.store_health()).await;
+        desk.rebuild_bodies_if_stale();
     }
 }
 

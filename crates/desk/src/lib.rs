@@ -204,8 +204,9 @@ impl Desk {
     fn store_reopened(&self) {
         let _builder = self.queue_build.lock();
         *self.queue.write() = QueueSlot::default();
-        // The same goes for the seen counts kept in memory.
+        // The same goes for the seen counts kept in memory, and the body index.
         self.seen.lock().clear();
+        self.bodies_reopened();
     }
 
     /// The store's health, after giving a failing store a chance to recover.

@@ -27,6 +27,8 @@ pub(crate) struct BodySearch {
     total: AtomicU64,
     /// The index's size as counted when the build finished.
     bytes: AtomicU64,
+    /// Set when the store was reopened after a disk failure: the index is built again.
+    stale: AtomicBool,
     /// The ticket sets of words asked for lately (word, as a prefix), valid for one
     /// generation of the index.
     recent: Mutex<(u64, RecentWords)>,
@@ -54,6 +56,28 @@ impl Desk {
             .spawn(move || desk.build_body_index());
         if let Err(e) = spawned {
             tracing::warn!("body search is off: cannot start its thread: {e}");
+        }
+    }
+
+    /// After the store was reopened (a disk failure), the index may hold messages of
+    /// units that never reached the disk: it starts over and is built again in the
+    /// background, as at start (`serve`'s store watch calls this).
+    pub fn rebuild_bodies_if_stale(self: &Arc<Desk>) {
+        if !self.bodies.stale.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        *self.bodies.index.write() = BodyIndex::default();
+        self.bodies.recent.lock().1.clear();
+        self.bodies.ready.store(false, Ordering::Release);
+        self.bodies.done.store(0, Ordering::Release);
+        self.bodies.started.store(false, Ordering::Release);
+        self.index_bodies();
+    }
+
+    /// Marks the index for a rebuild if it is in use (see [`Desk::rebuild_bodies_if_stale`]).
+    pub(crate) fn bodies_reopened(&self) {
+        if self.bodies.started.load(Ordering::Acquire) {
+            self.bodies.stale.store(true, Ordering::Release);
         }
     }
 
@@ -326,5 +350,55 @@ fn shorten(line: &str) -> String {
     match line.char_indices().nth(MAX) {
         Some((at, _)) => format!("{}…", &line[..at]),
         None => line.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tickets::NewTicket;
+
+    fn found(desk: &Desk, word: &str) -> bool {
+        desk.body_hits(word).is_some_and(|h| h.any(TicketNo(1)))
+    }
+
+    /// After the store is reopened (a disk failure) the index starts over from what is
+    /// on disk: what it held of units that never got there is gone.
+    #[test]
+    fn a_reopened_store_gets_its_body_index_built_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = Arc::new(crate::testing::desk(dir.path()));
+        let admin = Actor::local_admin();
+        let ticket = NewTicket {
+            from: "ann@example.com",
+            name: "",
+            subject: "Printer",
+            body: "the toner smells",
+            message_id: None,
+        };
+        let (t, _) = desk.create_ticket(&admin, ticket).unwrap();
+        desk.build_body_index();
+        assert!(found(&desk, "toner"));
+        // A message the index took from a unit that never reached the disk.
+        let ghost = DocInput::new(9, ["ghostword"]);
+        let customer = t.customer;
+        desk.bodies
+            .index
+            .write()
+            .put_ticket(t.number, u64::MAX, customer, vec![ghost]);
+        assert!(found(&desk, "ghostword"));
+
+        desk.bodies_reopened();
+        desk.rebuild_bodies_if_stale();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !desk.body_progress().ready {
+            assert!(std::time::Instant::now() < deadline, "not rebuilt");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(!found(&desk, "ghostword"));
+        assert!(found(&desk, "toner"));
+        // Nothing stale: a second call does nothing.
+        desk.rebuild_bodies_if_stale();
+        assert!(desk.body_progress().ready);
     }
 }
