@@ -117,7 +117,6 @@ impl Desk {
 mod tests {
     use super::*;
     use crate::testing::audit_events;
-    use crate::NewTicket;
     use sealdesk_model::Status;
 
     fn desk() -> (tempfile::TempDir, Desk) {
@@ -131,14 +130,7 @@ mod tests {
     }
 
     fn ticket(desk: &Desk, from: &str) -> TicketNo {
-        let new = NewTicket {
-            from,
-            name: "",
-            subject: "s",
-            body: "b",
-            message_id: None,
-        };
-        desk.create_ticket(&admin(), new).unwrap().0.number
+        crate::testing::new_ticket(desk, from, "s", "b")
     }
 
     fn count_actions(desk: &Desk, action: &str) -> usize {

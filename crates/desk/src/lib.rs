@@ -464,6 +464,22 @@ pub mod testing {
         Desk::new(new_store(&paths), Config::default())
     }
 
+    /// A ticket created by the local admin for a customer at `from` with one message
+    /// (`body`); returns its number.
+    pub fn new_ticket(desk: &Desk, from: &str, subject: &str, body: &str) -> TicketNo {
+        let new = NewTicket {
+            from,
+            name: "",
+            subject,
+            body,
+            message_id: None,
+        };
+        desk.create_ticket(&Actor::local_admin(), new)
+            .unwrap()
+            .0
+            .number
+    }
+
     /// Makes a new store at `paths` and opens it. sled's flusher thread may hold the
     /// file lock for a moment after `init` drops its handle, so a lock error is retried
     /// briefly.

@@ -110,20 +110,9 @@ pub(super) fn move_links(u: &mut Unit<'_>, source: &mut Ticket, target: &mut Tic
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::NewTicket;
 
     fn ticket(desk: &Desk, from: &str) -> TicketNo {
-        let new = NewTicket {
-            from,
-            name: "",
-            subject: "s",
-            body: "b",
-            message_id: None,
-        };
-        desk.create_ticket(&Actor::local_admin(), new)
-            .unwrap()
-            .0
-            .number
+        crate::testing::new_ticket(desk, from, "s", "b")
     }
 
     fn links(desk: &Desk, n: TicketNo) -> String {
