@@ -78,8 +78,10 @@ fn two_agents_triage_and_see_each_others_changes_live() {
     alice.wait_for("Ctrl-S");
     alice.type_text("Please unplug it, a technician is on the way.");
     alice.send_keys("C-s");
+    // The thread's title offers the undo once the reply is stored (the editor alone
+    // shows the typed text too, before Ctrl-S has been handled).
     alice.wait_until("the reply in the thread", LIVE, |s| {
-        s.contains("reply") && s.contains("technician is on the way")
+        s.contains("u to undo") && s.contains("technician is on the way")
     });
     let shown = desk.cli(&["ticket", "show", "2", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&shown).unwrap();
