@@ -305,6 +305,11 @@ impl Tables {
             &self.notifications,
             &self.ticket_seen,
             &self.views,
+            &self.webhooks,
+            &self.webhook_queue,
+            &self.webhook_log,
+            &self.imports,
+            &self.imap_state,
         ]
     }
 }

@@ -136,12 +136,22 @@ struct Tables {
     ticket_seen: Table,
     /// Saved queue views, per agent or shared (Part 10), master-sealed.
     views: Table,
+    /// Part 11: webhook definitions (master-sealed).
+    webhooks: Table,
+    /// Part 11: the durable webhook delivery queue.
+    webhook_queue: Table,
+    /// Part 11: each hook's delivery log.
+    webhook_log: Table,
+    /// Part 11: what `sealdesk import` filed already (resumable imports).
+    imports: Table,
+    /// Part 11: per IMAP account and folder, UIDVALIDITY and progress.
+    imap_state: Table,
     /// Every tree above, in `idx` order.
     trees: Vec<TreeRef>,
 }
 
 /// Every tree's name, in `Table::idx` order.
-const TREE_NAMES: [&str; 31] = [
+const TREE_NAMES: [&str; 36] = [
     "meta",
     "customers",
     "email_index",
@@ -173,6 +183,11 @@ const TREE_NAMES: [&str; 31] = [
     "notifications",
     "ticket_seen",
     "views",
+    "webhooks",
+    "webhook_queue",
+    "webhook_log",
+    "imports",
+    "imap_state",
 ];
 
 impl Tables {
@@ -215,6 +230,11 @@ impl Tables {
             notifications: t(28),
             ticket_seen: t(29),
             views: t(30),
+            webhooks: t(31),
+            webhook_queue: t(32),
+            webhook_log: t(33),
+            imports: t(34),
+            imap_state: t(35),
             trees: (0..TREE_NAMES.len())
                 .map(|idx| TreeRef::new(idx, slot.clone()))
                 .collect(),
