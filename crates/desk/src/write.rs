@@ -123,6 +123,9 @@ pub(super) struct Unit<'d> {
     activity: Vec<(TicketNo, sealdesk_model::ActivityKind)>,
     /// Notifications to record once the unit is done (see `notify`).
     notices: Vec<crate::notify::Event>,
+    /// Set by imports (Part 11): the unit files old mail and tells nobody (no
+    /// notifications, webhooks or acknowledgements).
+    quiet: bool,
 }
 
 impl<'d> Unit<'d> {
@@ -188,7 +191,22 @@ impl<'d> Unit<'d> {
 
     /// Tells the notifier of `event` once the unit is durable and its locks are let go.
     pub(crate) fn notify(&mut self, event: crate::notify::Event) {
-        self.notices.push(event);
+        if !self.quiet {
+            self.notices.push(event);
+        }
+    }
+
+    /// This unit tells nobody: no notifications, webhooks or acknowledgements (imports
+    /// of old mail). Writers that send or announce outward check [`Unit::is_quiet`].
+    #[allow(dead_code)] // Part 11's import sets it
+    pub(crate) fn set_quiet(&mut self) {
+        self.quiet = true;
+    }
+
+    /// Whether this unit tells nobody (see [`Unit::set_quiet`]).
+    #[allow(dead_code)] // Part 11's webhooks and import read it
+    pub(crate) fn is_quiet(&self) -> bool {
+        self.quiet
     }
 
     /// Runs `then` once the unit is durable, still holding its locks.
@@ -237,6 +255,7 @@ impl Desk {
                 after: Vec::new(),
                 activity: Vec::new(),
                 notices: Vec::new(),
+                quiet: false,
             };
             let value = match operation(&mut unit) {
                 Err(DeskError::NeedsLocks) if !unit.wanted.is_empty() => {
