@@ -55,6 +55,10 @@ pub(crate) enum BenchCommand {
         /// Mails sent at once (4 SMTP connections) with all sessions open.
         #[arg(long, default_value_t = 500)]
         burst: usize,
+        /// Run the server with `search.bodies = false` (no body index): the baseline
+        /// the body index's memory and start-up are compared with.
+        #[arg(long)]
+        no_bodies: bool,
     },
     /// Durable ingest throughput over SMTP and `sealdesk ingest`, the in-memory bound,
     /// and mail → agent's screen latency.
@@ -150,6 +154,7 @@ pub(crate) fn run(args: BenchArgs) -> Result<()> {
             runs,
             probes,
             burst,
+            no_bodies,
         } => crate::queue::run(
             &place,
             &QueueArgs {
@@ -161,6 +166,7 @@ pub(crate) fn run(args: BenchArgs) -> Result<()> {
                 runs: runs.max(1),
                 probes,
                 burst: burst.max(1),
+                bodies: !no_bodies,
             },
         )?,
         BenchCommand::Ingest {

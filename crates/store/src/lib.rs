@@ -643,7 +643,14 @@ fn open_db(paths: &Paths) -> Result<sled::Db> {
     let db_path = paths.db();
     let config = sled::Config::new()
         .path(&db_path)
-        .cache_capacity(64 * 1024 * 1024);
+        .cache_capacity(
+            std::env::var("SEALDESK_SLED_CACHE_MB")
+                .ok()
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(64)
+                * 1024
+                * 1024,
+        );
     // sled's background flusher can hold the lock for a moment after a `Db` in this
     // process was dropped (init, then open): retry briefly before calling it taken.
     let deadline = std::time::Instant::now() + std::time::Duration::from_millis(1500);

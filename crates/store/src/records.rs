@@ -148,6 +148,18 @@ impl Store {
         Ok(!self.t.tickets.tree.tree()?.is_empty())
     }
 
+    /// Every ticket's number, in order, from the keys alone (nothing decrypted).
+    pub fn ticket_numbers(&self) -> Result<Vec<TicketNo>> {
+        let mut out = Vec::new();
+        for key in self.t.tickets.tree.scan_prefix([]).keys() {
+            let key = key?;
+            if let Ok(bytes) = <[u8; 8]>::try_from(key.as_ref()) {
+                out.push(TicketNo(u64::from_be_bytes(bytes)));
+            }
+        }
+        Ok(out)
+    }
+
     /// All tickets in number order.
     pub fn tickets(&self) -> Result<Vec<Ticket>> {
         let mut out = Vec::new();

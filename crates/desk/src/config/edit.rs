@@ -43,6 +43,7 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     ("notify.include_subject", Kind::Bool, "put the ticket's subject in notification mail (true/false; default false: no customer text)"),
     ("notify.due_soon_minutes", Kind::Number, "minutes before a ticket's due time that \"due soon\" is sent (default 60)"),
     ("ssh.public_host", Kind::Text, "the host agents ssh to, for deep links in notification mail (default: mail.hostname, else this machine's name)"),
+    ("search.bodies", Kind::Bool, "search message bodies too, from an index in memory (true/false; default true; read at start; false saves its memory)"),
     ("ssh.public_port", Kind::Number, "the port agents ssh to, for deep links (default: the port serve listens on)"),
     ("retention.inactive_customer_days", Kind::Number, "erase customers without activity for this many days (0 = never)"),
     ("retention.consent_evidence_days", Kind::Number, "delete superseded consent records after this many days (0 = never)"),

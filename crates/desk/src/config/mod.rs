@@ -22,6 +22,22 @@ pub struct Config {
     pub sla: sla::SlaConfig,
     pub notify: NotifyConfig,
     pub ssh: SshConfig,
+    pub search: SearchConfig,
+}
+
+/// `[search]`: the queue search and `F`.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SearchConfig {
+    /// Search message bodies too, from an index in memory built at start; off: subjects,
+    /// names and tags only, and the index's memory is saved (read at start).
+    pub bodies: bool,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig { bodies: true }
+    }
 }
 
 /// `[notify]`: notifications to agents (see `desk::notify`).

@@ -3,6 +3,12 @@
 //! ticket, sequence number and customer. Documents are never changed in place: a
 //! ticket's new contents get new ids, the old ones are tombstoned at once (so a search
 //! never sees them again) and dropped from the posting lists by a compaction later.
+//!
+//! The dictionary has two tiers: most terms sit frozen in four flat buffers (their
+//! texts and posting lists end to end, with offsets: about 20 bytes a term), and the
+//! terms of documents added since the last freeze sit in a small B-tree (about 100 bytes
+//! a term) that is merged into the frozen tier once it holds a quarter as many terms.
+//! A term can be in both; its documents in the tree are all newer than those frozen.
 
 use sealdesk_api::TicketSet;
 use sealdesk_model::{CustomerId, TicketNo};
@@ -35,6 +41,35 @@ struct Doc {
     live: bool,
 }
 
+/// Appends `value` as a varint (7 bits a byte, low first).
+fn put_varint(out: &mut Vec<u8>, mut value: u32) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// Calls `each` with the running sum of the varints in `bytes`, starting from `start`.
+fn for_each_gap(bytes: &[u8], start: u32, mut each: impl FnMut(u32)) {
+    let (mut doc, mut gap, mut shift) = (start, 0u32, 0);
+    for &b in bytes {
+        gap |= u32::from(b & 0x7f) << shift;
+        if b & 0x80 != 0 {
+            shift += 7;
+            continue;
+        }
+        doc += gap;
+        each(doc);
+        gap = 0;
+        shift = 0;
+    }
+}
+
 /// The documents of one term, ascending: the first, then the others as varint gaps
 /// (most terms, such as order numbers, are in one message: no allocation for those).
 #[derive(Default)]
@@ -53,16 +88,7 @@ impl Postings {
             self.len = 1;
             return;
         }
-        let mut gap = doc - self.last;
-        loop {
-            let byte = (gap & 0x7f) as u8;
-            gap >>= 7;
-            if gap == 0 {
-                self.gaps.push(byte);
-                break;
-            }
-            self.gaps.push(byte | 0x80);
-        }
+        put_varint(&mut self.gaps, doc - self.last);
         self.last = doc;
         self.len += 1;
     }
@@ -72,18 +98,101 @@ impl Postings {
             return;
         }
         each(self.first);
-        let (mut doc, mut gap, mut shift) = (self.first, 0u32, 0);
-        for &b in &self.gaps {
-            gap |= u32::from(b & 0x7f) << shift;
-            if b & 0x80 != 0 {
-                shift += 7;
-                continue;
-            }
-            doc += gap;
-            each(doc);
-            gap = 0;
-            shift = 0;
+        for_each_gap(&self.gaps, self.first, each);
+    }
+}
+
+/// The frozen tier: term `i`'s text is `text[text_at[i]..text_at[i + 1]]` and its
+/// documents the varint gaps (the first from 0) in `posts[post_at[i]..post_at[i + 1]]`;
+/// terms ascending.
+struct Frozen {
+    text: Vec<u8>,
+    text_at: Vec<u32>,
+    posts: Vec<u8>,
+    post_at: Vec<u32>,
+}
+
+impl Default for Frozen {
+    fn default() -> Frozen {
+        Frozen {
+            text: Vec::new(),
+            text_at: vec![0],
+            posts: Vec::new(),
+            post_at: vec![0],
         }
+    }
+}
+
+impl Frozen {
+    fn len(&self) -> usize {
+        self.text_at.len() - 1
+    }
+
+    fn term(&self, i: usize) -> &[u8] {
+        &self.text[self.text_at[i] as usize..self.text_at[i + 1] as usize]
+    }
+
+    fn for_each(&self, i: usize, each: impl FnMut(u32)) {
+        let posts = &self.posts[self.post_at[i] as usize..self.post_at[i + 1] as usize];
+        for_each_gap(posts, 0, each);
+    }
+
+    /// The terms equal to `term`, or (with `prefix`) starting with it: a range of indexes.
+    fn matching(&self, term: &str, prefix: bool) -> std::ops::Range<usize> {
+        let term = term.as_bytes();
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.term(mid) < term {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let start = lo;
+        if !prefix {
+            return if start < self.len() && self.term(start) == term {
+                start..start + 1
+            } else {
+                start..start
+            };
+        }
+        // Terms starting with `term` follow it in order: find where they stop.
+        let mut hi = self.len();
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.term(mid).starts_with(term) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        start..lo
+    }
+
+    /// Appends one term with its (ascending) documents.
+    fn push(&mut self, term: &[u8], docs: &[u32]) {
+        self.text.extend_from_slice(term);
+        self.text_at.push(self.text.len() as u32);
+        let mut last = 0;
+        for &doc in docs {
+            put_varint(&mut self.posts, doc - last);
+            last = doc;
+        }
+        self.post_at.push(self.posts.len() as u32);
+    }
+
+    fn shrink(&mut self) {
+        self.text.shrink_to_fit();
+        self.text_at.shrink_to_fit();
+        self.posts.shrink_to_fit();
+        self.post_at.shrink_to_fit();
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.text.capacity()
+            + self.posts.capacity()
+            + (self.text_at.capacity() + self.post_at.capacity()) * 4
     }
 }
 
@@ -114,15 +223,29 @@ impl DocSet {
     }
 }
 
+/// A ticket's documents: ids `first..first + count` (a ticket's messages are put in
+/// together and get consecutive ids; a compaction keeps them consecutive).
 struct TicketDocs {
     /// The store's commit count read before these documents were.
     version: u64,
-    docs: Vec<u32>,
+    first: u32,
+    count: u32,
 }
+
+impl TicketDocs {
+    fn ids(&self) -> std::ops::Range<u32> {
+        self.first..self.first + self.count
+    }
+}
+
+/// Terms the B-tree tier holds at least before it is frozen.
+const FREEZE_MIN: usize = 16 * 1024;
 
 #[derive(Default)]
 pub(crate) struct BodyIndex {
+    /// Terms of documents added since the last freeze.
     terms: BTreeMap<Box<str>, Postings>,
+    frozen: Frozen,
     docs: Vec<Doc>,
     tickets: HashMap<TicketNo, TicketDocs>,
     dead: usize,
@@ -144,12 +267,16 @@ impl BodyIndex {
             return;
         }
         self.generation += 1;
-        let mut ids = Vec::with_capacity(docs.len());
-        for doc in docs {
-            let Ok(id) = u32::try_from(self.docs.len()) else {
-                tracing::warn!("the body index is full: ticket {number} is not searchable");
-                break;
-            };
+        let Ok(first) = u32::try_from(self.docs.len()) else {
+            tracing::warn!("the body index is full: ticket {number} is not searchable");
+            return;
+        };
+        if u32::try_from(self.docs.len() + docs.len()).is_err() {
+            tracing::warn!("the body index is full: ticket {number} is not searchable");
+            return;
+        }
+        let count = docs.len() as u32;
+        for (id, doc) in (first..).zip(docs) {
             self.docs.push(Doc {
                 ticket: number,
                 seq: doc.seq,
@@ -166,11 +293,18 @@ impl BodyIndex {
                     }
                 }
             }
-            ids.push(id);
         }
-        self.tickets
-            .insert(number, TicketDocs { version, docs: ids });
-        self.compact_if_due();
+        self.tickets.insert(
+            number,
+            TicketDocs {
+                version,
+                first,
+                count,
+            },
+        );
+        if !self.compact_if_due() && self.terms.len() > FREEZE_MIN.max(self.frozen.len() / 4) {
+            self.freeze(None);
+        }
     }
 
     /// Tombstones ticket `number`'s documents, unless they were read after `version`;
@@ -182,7 +316,9 @@ impl BodyIndex {
                 return false;
             }
             old.version = version;
-            for id in std::mem::take(&mut old.docs) {
+            let ids = old.ids();
+            old.count = 0;
+            for id in ids {
                 let doc = &mut self.docs[id as usize];
                 if doc.live {
                     doc.live = false;
@@ -194,13 +330,13 @@ impl BodyIndex {
                 number,
                 TicketDocs {
                     version,
-                    docs: Vec::new(),
+                    first: 0,
+                    count: 0,
                 },
             );
         }
         true
     }
-
     /// Tombstones every document of `customer` at once (an erasure).
     pub(crate) fn forget_customer(&mut self, customer: &CustomerId, version: u64) {
         let theirs: Vec<TicketNo> = self
@@ -255,19 +391,21 @@ impl BodyIndex {
             .map(|(i, t)| self.docs_of(t, prefix_last && i + 1 == terms.len()))
             .collect();
         entry
-            .docs
-            .iter()
-            .filter(|&&id| {
+            .ids()
+            .filter(|&id| {
                 sets.iter()
                     .all(|s| s.0[id as usize / 64] & (1 << (id % 64)) != 0)
             })
-            .map(|&id| self.docs[id as usize].seq)
+            .map(|id| self.docs[id as usize].seq)
             .collect()
     }
 
     fn docs_of(&self, term: &str, prefix: bool) -> DocSet {
         use std::ops::Bound::{Included, Unbounded};
         let mut set = DocSet::empty(self.docs.len());
+        for i in self.frozen.matching(term, prefix) {
+            self.frozen.for_each(i, |id| set.insert(id));
+        }
         if prefix {
             for (_, p) in self
                 .terms
@@ -292,12 +430,11 @@ impl BodyIndex {
         self.docs.len() - self.dead
     }
 
-    /// Frees the slack the building left in the posting lists.
+    /// Freezes every term and frees the slack the building left.
     pub(crate) fn shrink(&mut self) {
-        for p in self.terms.values_mut() {
-            p.gaps.shrink_to_fit();
-        }
+        self.freeze(None);
         self.docs.shrink_to_fit();
+        self.tickets.shrink_to_fit();
     }
 
     /// About how many bytes the index holds on the heap (for the log).
@@ -310,26 +447,96 @@ impl BodyIndex {
             .iter()
             .map(|(k, p)| 72 + round(k.len()) + round(p.gaps.capacity()))
             .sum();
-        let tickets: usize = self
-            .tickets
-            .values()
-            .map(|t| 48 + round(t.docs.len() * 4))
-            .sum();
-        terms + tickets + self.docs.capacity() * std::mem::size_of::<Doc>()
+        // A hash map entry (key, value, control byte) at its load factor.
+        let tickets = self.tickets.capacity() * (8 + std::mem::size_of::<TicketDocs>() + 1);
+        terms
+            + self.frozen.heap_bytes()
+            + tickets
+            + self.docs.capacity() * std::mem::size_of::<Doc>()
     }
 
     /// How many distinct terms there are.
     pub(crate) fn term_count(&self) -> usize {
-        self.terms.len()
+        let mut n = self.frozen.len();
+        for term in self.terms.keys() {
+            if self.frozen.matching(term, false).is_empty() {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Merges the B-tree tier into the frozen one; with `renumbered` (old id → new id,
+    /// `u32::MAX` for a dropped document) the documents are renumbered on the way and
+    /// terms left without documents dropped.
+    fn freeze(&mut self, renumbered: Option<&[u32]>) {
+        if self.terms.is_empty() && renumbered.is_none() {
+            return;
+        }
+        let old = std::mem::take(&mut self.frozen);
+        let delta = std::mem::take(&mut self.terms);
+        let mut new = Frozen {
+            text: Vec::with_capacity(old.text.len() + delta.len() * 8),
+            text_at: Vec::with_capacity(old.len() + delta.len() + 1),
+            posts: Vec::with_capacity(old.posts.len() + delta.len() * 2),
+            post_at: Vec::with_capacity(old.len() + delta.len() + 1),
+        };
+        new.text_at.push(0);
+        new.post_at.push(0);
+        let mut docs: Vec<u32> = Vec::new();
+        let keep = |id: u32, docs: &mut Vec<u32>| match renumbered {
+            None => docs.push(id),
+            Some(map) => {
+                let to = map[id as usize];
+                if to != u32::MAX {
+                    docs.push(to);
+                }
+            }
+        };
+        let mut i = 0;
+        let mut delta = delta.into_iter().peekable();
+        loop {
+            let frozen_term = (i < old.len()).then(|| old.term(i));
+            let delta_term = delta.peek().map(|(k, _)| k.as_bytes());
+            let (take_frozen, take_delta) = match (frozen_term, delta_term) {
+                (None, None) => break,
+                (Some(_), None) => (true, false),
+                (None, Some(_)) => (false, true),
+                (Some(f), Some(d)) => (f <= d, d <= f),
+            };
+            docs.clear();
+            let term: Vec<u8> = if take_frozen {
+                old.term(i).to_vec()
+            } else {
+                delta_term.unwrap_or_default().to_vec()
+            };
+            if take_frozen {
+                old.for_each(i, |id| keep(id, &mut docs));
+                i += 1;
+            }
+            if take_delta {
+                if let Some((_, p)) = delta.next() {
+                    // Documents in the tree are newer than the frozen ones.
+                    p.for_each(|id| keep(id, &mut docs));
+                }
+            }
+            if !docs.is_empty() {
+                new.push(&term, &docs);
+            }
+        }
+        new.shrink();
+        self.frozen = new;
     }
 
     /// Once tombstones outnumber live documents, the lists are rewritten without them
     /// (the ids renumbered): amortised, each document is rewritten a bounded number of
-    /// times.
-    fn compact_if_due(&mut self) {
+    /// times. Says whether it did.
+    fn compact_if_due(&mut self) -> bool {
         if self.dead > self.live_docs().max(4096) {
             self.compact();
+            return true;
         }
+        false
     }
 
     pub(crate) fn compact(&mut self) {
@@ -341,24 +548,14 @@ impl BodyIndex {
                 docs.push(*doc);
             }
         }
-        let terms = std::mem::take(&mut self.terms);
-        for (term, p) in terms {
-            let mut kept = Postings::default();
-            p.for_each(|id| {
-                let new = renumbered[id as usize];
-                if new != u32::MAX {
-                    kept.push(new);
-                }
-            });
-            if kept.len > 0 {
-                kept.gaps.shrink_to_fit();
-                self.terms.insert(term, kept);
-            }
-        }
+        self.freeze(Some(&renumbered));
         for entry in self.tickets.values_mut() {
-            for id in &mut entry.docs {
-                *id = renumbered[*id as usize];
-            }
+            // A ticket's documents are all live or all dead (forgotten together).
+            entry.first = if entry.count == 0 {
+                0
+            } else {
+                renumbered[entry.first as usize]
+            };
         }
         self.docs = docs;
         self.dead = 0;
@@ -516,6 +713,94 @@ mod tests {
             idx.tickets_matching(&q("round"), true).numbers().len(),
             3000
         );
+    }
+
+    #[test]
+    fn frozen_and_new_terms_answer_together() {
+        let mut idx = sample();
+        idx.freeze(None);
+        assert_eq!(idx.terms.len(), 0, "all frozen");
+        // New documents for a frozen term, and new terms sharing a frozen prefix.
+        idx.put_ticket(
+            TicketNo(4),
+            1,
+            BOB,
+            vec![doc(1, "smoking again, smoky room")],
+        );
+        assert_eq!(nums(idx.tickets_matching(&q("smoking"), false)), [1, 4]);
+        assert_eq!(nums(idx.tickets_matching(&q("smok"), true)), [1, 3, 4]);
+        assert_eq!(nums(idx.tickets_matching(&q("smoky"), false)), [4]);
+        assert_eq!(idx.term_count(), {
+            let mut all = idx.frozen.len();
+            all += idx
+                .terms
+                .keys()
+                .filter(|k| idx.frozen.matching(k, false).is_empty())
+                .count();
+            all
+        });
+        // Replacing a frozen ticket hides its frozen text at once.
+        idx.put_ticket(TicketNo(1), 2, ANN, vec![doc(1, "fixed")]);
+        assert_eq!(nums(idx.tickets_matching(&q("smoking"), false)), [4]);
+        idx.freeze(None);
+        assert_eq!(nums(idx.tickets_matching(&q("smoking"), false)), [4]);
+        idx.compact();
+        assert_eq!(nums(idx.tickets_matching(&q("smok"), true)), [3, 4]);
+        assert_eq!(nums(idx.tickets_matching(&q("fixed"), false)), [1]);
+        assert_eq!(idx.seqs_matching(TicketNo(4), &q("room"), false), [1]);
+        assert_eq!(idx.live_docs(), 5);
+    }
+
+    /// Many puts, forgets, freezes and compactions in a fixed pseudo-random order: the
+    /// index answers as a plain map of each ticket's words does.
+    #[test]
+    fn the_tiers_agree_with_a_plain_model() {
+        let mut idx = BodyIndex::default();
+        let mut model: std::collections::BTreeMap<u64, Vec<String>> = Default::default();
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let words = ["alpha", "alpine", "beta", "bet", "gamma", "東京", "zeta9"];
+        for version in 1..4000u64 {
+            let n = next() % 300 + 1;
+            match next() % 10 {
+                0 => {
+                    idx.forget_ticket(TicketNo(n), version);
+                    model.remove(&n);
+                }
+                1 => idx.freeze(None),
+                2 if version % 7 == 0 => idx.compact(),
+                _ => {
+                    let text: Vec<String> = (0..next() % 4 + 1)
+                        .map(|_| {
+                            let w = words[(next() % words.len() as u64) as usize];
+                            format!("{w}{}", next() % 5)
+                        })
+                        .collect();
+                    idx.put_ticket(TicketNo(n), version, ANN, vec![doc(1, &text.join(" "))]);
+                    model.insert(n, text);
+                }
+            }
+            if version % 97 == 0 {
+                for w in [
+                    "alp", "alpha1", "bet", "beta", "東京", "zeta93", "gamma4", "x",
+                ] {
+                    let want: Vec<u64> = model
+                        .iter()
+                        .filter(|(_, ws)| {
+                            ws.iter()
+                                .any(|t| q(t).iter().any(|term| term.starts_with(&q(w)[0])))
+                        })
+                        .map(|(n, _)| *n)
+                        .collect();
+                    assert_eq!(nums(idx.tickets_matching(&q(w), true)), want, "{w}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -47,6 +47,12 @@ impl Desk {
     /// Starts building the body index in a background thread (once; `serve` calls it).
     /// Searches answer from what is indexed so far meanwhile.
     pub fn index_bodies(self: &Arc<Desk>) {
+        if !self.config().search.bodies {
+            if !self.bodies.ready.swap(true, Ordering::AcqRel) {
+                tracing::info!("body search is off (search.bodies = false): subjects, names and tags only");
+            }
+            return;
+        }
         if self.bodies.started.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -85,8 +91,8 @@ impl Desk {
     pub fn build_body_index(&self) {
         self.bodies.started.store(true, Ordering::Release);
         let started = std::time::Instant::now();
-        let numbers = match self.store.tickets() {
-            Ok(tickets) => tickets.into_iter().map(|t| t.number).collect::<Vec<_>>(),
+        let numbers = match self.store.ticket_numbers() {
+            Ok(numbers) => numbers,
             Err(e) => {
                 tracing::warn!("body search is off: cannot list the tickets: {e}");
                 return;
