@@ -266,20 +266,81 @@ fn the_pipe_variant_runs_sealdesk_ingest_as_the_desk_user() {
     assert_only_desk_addresses(&outcome, &["help@example.com"]);
     pf.wait_for_log(&["to=<help@example.com>", "relay=sealdesk", "status=sent"]);
     // Read back as the desk's user (root would find files that are not its own).
-    let list = wait_for_tickets(
-        || {
-            let mut cmd = desk.command();
-            cmd.uid(uid).gid(gid);
-            let out = run(cmd.args(["ticket", "list", "--json"]), WAIT);
-            assert!(
-                out.status.success(),
-                "ticket list as nobody: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            String::from_utf8_lossy(&out.stdout).into_owned()
-        },
-        1,
-        &pf,
-    );
+    let as_desk_user = || {
+        let mut cmd = desk.command();
+        cmd.uid(uid).gid(gid);
+        let out = run(cmd.args(["ticket", "list", "--json"]), WAIT);
+        assert!(
+            out.status.success(),
+            "ticket list as nobody: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let list = wait_for_tickets(as_desk_user, 1, &pf);
     assert_eq!(list[0]["subject"], "Through the pipe", "{list}");
+
+    // With `serve` running as that user, the data dir is the server's: the pipe's
+    // `ingest` can only file the message through the server's control socket (0600,
+    // the same user only), which is why `user=` must be the user running `serve`.
+    let server = ServeAs::start(&desk, uid, gid);
+    let outcome = send_from_outside(
+        port,
+        CUSTOMER,
+        &["help@example.com"],
+        &message(
+            "Ann <ann@customer.example>",
+            "help@example.com",
+            "While the desk runs",
+            "p2@customer.example",
+            "Piped again.",
+        ),
+    );
+    assert_only_desk_addresses(&outcome, &["help@example.com"]);
+    let list = wait_for_tickets(as_desk_user, 2, &pf);
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["subject"] == "While the desk runs"),
+        "{list}"
+    );
+    assert!(pf.queue().contains("Mail queue is empty"), "{}", pf.queue());
+    drop(server);
+}
+
+/// `sealdesk serve` as another user (the desk's), killed when dropped.
+struct ServeAs(std::process::Child);
+
+impl ServeAs {
+    fn start(desk: &TestDesk, uid: u32, gid: u32) -> ServeAs {
+        let mut cmd = desk.command();
+        cmd.uid(uid)
+            .gid(gid)
+            .args(["serve", "--ssh", "127.0.0.1:0", "--smtp", "127.0.0.1:0"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let mut server = ServeAs(cmd.spawn().expect("start sealdesk serve"));
+        let socket = desk.path("data").join("control.sock");
+        let deadline = Instant::now() + WAIT;
+        while std::os::unix::net::UnixStream::connect(&socket).is_err() {
+            if let Some(status) = server.0.try_wait().unwrap() {
+                panic!("sealdesk serve as uid {uid} exited: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server never opened {socket:?}"
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+}
+
+impl Drop for ServeAs {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
