@@ -1,5 +1,6 @@
 //! `contrib/postfix.md` followed literally, with a real Postfix: a private instance on
-//! loopback (tests/common/postfix.rs) gets the doc's `main.cf`, transport, recipient and
+//! loopback (tests/common/postfix.rs) gets the doc's `main.cf` lines (with `postconf -e`,
+//! as the doc says, over a Debian-like `mynetworks`), transport, recipient and
 //! `master.cf` lines, the desk gets the doc's `sealdesk config set` lines, and mail from
 //! an outside client goes through Postfix into a ticket, unknown addresses are refused at
 //! RCPT, and the desk's reply goes back out through Postfix to the customer's server.
@@ -110,7 +111,7 @@ fn mail_through_postfix_becomes_a_ticket_and_the_reply_goes_back_out() {
     assert!(server.smtp_port > 0, "banner: {}", server.banner);
 
     let mut pf = Postfix::new(port);
-    pf.append("main.cf", &pf.local(&block(&doc, "postfix-main.cf")));
+    pf.set_main_cf(&pf.local(&block(&doc, "postfix-main.cf")));
     let lmtp = swap(
         &block(&doc, "postfix-transport"),
         "lmtp:inet:127.0.0.1:2525",
@@ -244,7 +245,7 @@ fn the_pipe_variant_runs_sealdesk_ingest_as_the_desk_user() {
     let master = swap(&master, "user=sealdesk", "user=nobody");
 
     let mut pf = Postfix::new(port);
-    pf.append("main.cf", &pf.local(&block(&doc, "postfix-main.cf")));
+    pf.set_main_cf(&pf.local(&block(&doc, "postfix-main.cf")));
     pf.append("master.cf", &master);
     pf.map("transport", &block(&doc, "postfix-transport-pipe"));
     pf.map("relay_recipients", &block(&doc, "postfix-relay-recipients"));
