@@ -117,8 +117,9 @@ fn mail_through_postfix_becomes_a_ticket_and_the_reply_goes_back_out() {
         "lmtp:inet:127.0.0.1:2525",
         &format!("lmtp:inet:127.0.0.1:{}", server.smtp_port),
     );
-    pf.map("transport", &transport(&lmtp, &sink));
-    pf.map("relay_recipients", &block(&doc, "postfix-relay-recipients"));
+    pf.write("transport", &transport(&lmtp, &sink));
+    pf.write("relay_recipients", &block(&doc, "postfix-relay-recipients"));
+    pf.postmap_as_documented(&block(&doc, "sh postfix-commands"));
     pf.check();
     pf.start();
 
@@ -247,8 +248,9 @@ fn the_pipe_variant_runs_sealdesk_ingest_as_the_desk_user() {
     let mut pf = Postfix::new(port);
     pf.set_main_cf(&pf.local(&block(&doc, "postfix-main.cf")));
     pf.append("master.cf", &master);
-    pf.map("transport", &block(&doc, "postfix-transport-pipe"));
-    pf.map("relay_recipients", &block(&doc, "postfix-relay-recipients"));
+    pf.write("transport", &block(&doc, "postfix-transport-pipe"));
+    pf.write("relay_recipients", &block(&doc, "postfix-relay-recipients"));
+    pf.postmap_as_documented(&block(&doc, "sh postfix-commands"));
     pf.check();
     pf.start();
 

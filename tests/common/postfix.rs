@@ -232,12 +232,29 @@ impl Postfix {
         )
     }
 
-    /// Writes a lookup table into the config dir and runs `postmap` on it.
-    pub(crate) fn map(&self, name: &str, text: &str) {
-        let path = self.conf.join(name);
-        fs::write(&path, text).unwrap();
-        let out = self.command("postmap").arg(&path).output().unwrap();
-        assert!(out.status.success(), "postmap {name}: {}", self.log());
+    /// Writes a file (a lookup table) into the config dir.
+    pub(crate) fn write(&self, name: &str, text: &str) {
+        fs::write(self.conf.join(name), text).unwrap();
+    }
+
+    /// Runs the doc's `postmap FILE…` line (from `commands`) against this instance.
+    pub(crate) fn postmap_as_documented(&self, commands: &str) {
+        let line = commands
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("postmap "))
+            .expect("contrib/postfix.md has a postmap line");
+        let line = self.local(line);
+        let out = self
+            .command("postmap")
+            .args(line.split_whitespace())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "postmap {line}: {}{}",
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
     }
 
     /// A Postfix command against this instance (`-c` its config dir).
