@@ -9,4 +9,5 @@ pub mod cli;
 pub mod control;
 
 pub mod harden;
+pub mod memory;
 pub mod ssh;

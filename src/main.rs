@@ -1,5 +1,5 @@
 use clap::Parser;
-use sealdesk::cli::{run, Cli};
+use sealdesk::cli::{run, Cli, Command};
 
 fn main() {
     // Before any file is created or key read: files 0600, no core dumps.
@@ -19,6 +19,9 @@ fn main() {
         }));
     }
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
+        sealdesk::memory::fewer_malloc_arenas();
+    }
     let code = match run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -643,14 +643,11 @@ fn open_db(paths: &Paths) -> Result<sled::Db> {
     let db_path = paths.db();
     let config = sled::Config::new()
         .path(&db_path)
-        .cache_capacity(
-            std::env::var("SEALDESK_SLED_CACHE_MB")
-                .ok()
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(64)
-                * 1024
-                * 1024,
-        );
+        // sled's page cache. The desk keeps the queue (every ticket's row) and the body
+        // index in memory, so sled's cache serves opening a thread and writes; 64 MiB
+        // of it filled with message pages as the body index was built (BENCHMARKS.md,
+        // Part 10), 16 MiB costs no measured latency.
+        .cache_capacity(16 * 1024 * 1024);
     // sled's background flusher can hold the lock for a moment after a `Db` in this
     // process was dropped (init, then open): retry briefly before calling it taken.
     let deadline = std::time::Instant::now() + std::time::Duration::from_millis(1500);

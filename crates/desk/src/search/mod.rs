@@ -49,7 +49,9 @@ impl Desk {
     pub fn index_bodies(self: &Arc<Desk>) {
         if !self.config().search.bodies {
             if !self.bodies.ready.swap(true, Ordering::AcqRel) {
-                tracing::info!("body search is off (search.bodies = false): subjects, names and tags only");
+                tracing::info!(
+                    "body search is off (search.bodies = false): subjects, names and tags only"
+                );
             }
             return;
         }
