@@ -429,7 +429,10 @@ fn a_failing_hook_is_disabled_admins_are_told_and_text_goes_only_where_asked() {
         .any(|e| e["action"] == "webhook.disable"));
     let told = sink.wait_for_mail(1);
     let mail = String::from_utf8_lossy(told.last().unwrap()).into_owned();
-    assert!(mail.contains("webhook"), "{mail}");
+    assert!(
+        mail.contains("a webhook was disabled: see `sealdesk webhook list`"),
+        "{mail}"
+    );
     for c in CANARIES {
         assert!(!mail.contains(c), "customer text {c:?} in the admin mail");
     }

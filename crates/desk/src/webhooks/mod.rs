@@ -6,6 +6,8 @@
 //! keeps failing is disabled and admins are told.
 
 mod payload;
+#[cfg(test)]
+mod tests;
 mod worker;
 
 pub use payload::{sign, signature_header};
