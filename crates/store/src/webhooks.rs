@@ -66,6 +66,17 @@ impl Store {
             .collect()
     }
 
+    /// The first `n` deliveries queued for `hook` (a long queue is not read whole).
+    pub fn webhook_queue_first(&self, hook: u64, n: usize) -> Result<Vec<WebhookDelivery>> {
+        let t = &self.t.webhook_queue;
+        let mut out = Vec::new();
+        for item in t.tree.scan_prefix(hook.to_be_bytes()).take(n) {
+            let (k, v) = item?;
+            out.push(self.decode(t, &k, &v)?);
+        }
+        Ok(out)
+    }
+
     /// The highest delivery id ever queued and still queued or logged (0: none): new
     /// ids start above it.
     pub fn last_webhook_delivery_id(&self) -> Result<u64> {
@@ -243,6 +254,13 @@ mod tests {
             .map(|d| d.id)
             .collect();
         assert_eq!(ids, vec![5, 70, 300]);
+        let first: Vec<u64> = store
+            .webhook_queue_first(1, 2)
+            .unwrap()
+            .iter()
+            .map(|d| d.id)
+            .collect();
+        assert_eq!(first, vec![5, 70]);
         assert_eq!(store.last_webhook_delivery_id().unwrap(), 400);
         assert_eq!(store.webhook_log(1).unwrap().len(), 1);
         let mut tx = store.begin();

@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 /// How often the queue is looked at besides after each change.
 const TICK: Duration = Duration::from_secs(1);
 
+/// Deliveries read from a hook's queue at a time.
+const BATCH: usize = 100;
+
 /// How often privacy requests are checked for `request.due`.
 const REQUEST_CHECK: Duration = Duration::from_secs(60);
 
@@ -114,28 +117,61 @@ pub(super) fn post(
 }
 
 impl Desk {
-    /// Sends what is due of every enabled hook's queue, in order per hook.
+    /// Sends what is due of every enabled hook's queue, in order per hook; the hooks
+    /// side by side, so a slow receiver holds up only its own deliveries.
     pub fn deliver_webhooks(&self, now: Timestamp) -> Result<usize> {
-        let timeout = Duration::from_secs(self.config().webhook.timeout_seconds);
-        let mut sent = 0;
+        let mut hooks = Vec::new();
         for hook in self.store.webhooks()?.into_iter().filter(|h| h.enabled) {
-            for d in self.store.webhook_queue(hook.id)? {
-                if d.next_at > now {
-                    break;
-                }
-                let body = payload::body(self, &hook, &d)?;
-                let attempt = post(&hook, &d, &body, timeout);
-                let ok = attempt.ok();
-                if !self.record_attempt(hook.id, d, attempt)? {
-                    break;
-                }
-                sent += 1;
-                if !ok {
-                    break;
-                }
+            let head = self.store.webhook_queue_first(hook.id, 1)?;
+            if head.first().is_some_and(|d| d.next_at <= now) {
+                hooks.push(hook);
             }
         }
+        let results: Vec<Result<usize>> = std::thread::scope(|s| {
+            let running: Vec<_> = hooks
+                .iter()
+                .map(|hook| s.spawn(move || self.deliver_hook(hook, now)))
+                .collect();
+            running
+                .into_iter()
+                .map(|t| {
+                    t.join().unwrap_or_else(|_| {
+                        tracing::warn!("webhooks: a delivery thread panicked");
+                        Ok(0)
+                    })
+                })
+                .collect()
+        });
+        let mut sent = 0;
+        for r in results {
+            sent += r?;
+        }
         Ok(sent)
+    }
+
+    /// Sends what is due of `hook`'s queue, oldest first, up to the first failure.
+    fn deliver_hook(&self, hook: &Webhook, now: Timestamp) -> Result<usize> {
+        let timeout = Duration::from_secs(self.config().webhook.timeout_seconds);
+        let mut sent = 0;
+        loop {
+            let batch = self.store.webhook_queue_first(hook.id, BATCH)?;
+            let full = batch.len() == BATCH;
+            for d in batch {
+                if d.next_at > now {
+                    return Ok(sent);
+                }
+                let body = payload::body(self, hook, &d)?;
+                let attempt = post(hook, &d, &body, timeout);
+                let ok = attempt.ok();
+                if !self.record_attempt(hook.id, d, attempt)? || !ok {
+                    return Ok(sent);
+                }
+                sent += 1;
+            }
+            if !full {
+                return Ok(sent);
+            }
+        }
     }
 
     /// Records a try: a 2xx takes the delivery off the queue, a failure sets its next
