@@ -50,7 +50,10 @@ pub async fn run_webhooks(desk: Arc<Desk>, shutdown: impl std::future::Future<Ou
         tokio::select! {
             _ = &mut shutdown => break,
             _ = tokio::time::sleep(TICK) => {}
-            _ = changes.recv() => {}
+            _ = changes.recv() => {
+                // A burst of changes is one look at the queues.
+                while changes.try_recv().is_ok() {}
+            }
         }
     }
 }
