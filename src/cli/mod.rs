@@ -15,6 +15,8 @@ mod status;
 mod templates;
 mod ticket;
 mod views;
+// Part 11
+mod webhook;
 
 use crate::control;
 use anyhow::{bail, Context, Result};
@@ -130,6 +132,9 @@ pub enum Command {
     /// Privacy requests (access, export, correction, erasure…) and their deadlines.
     #[command(subcommand)]
     Request(privacy::RequestCommand),
+    /// Webhooks: signed HTTP POSTs to other systems when tickets change (admins only).
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
     /// Run the desk: the SSH server agents log in to, the SMTP/LMTP listener, the
     /// outbox and the control socket; stops on Ctrl-C or SIGTERM.
     Serve(serve::ServeArgs),
@@ -408,6 +413,7 @@ pub fn execute(
         Command::Keys(cmd) => keys::run(desk, actor, cmd, io),
         Command::Consent(cmd) => privacy::consent(desk, actor, cmd, io),
         Command::Request(cmd) => privacy::request(desk, actor, cmd, io),
+        Command::Webhook(cmd) => webhook::run(desk, actor, cmd, io),
         Command::Notice(cmd) => notice::run(desk, actor, cmd, io),
         Command::Serve(_) | Command::Demo(_) => bail!("the server is running already"),
         Command::Retention(RetentionCommand::Run { dry_run, as_of }) => {

@@ -167,6 +167,8 @@ pub(super) async fn serve(
         Arc::clone(&desk),
         stopped(),
     ));
+    // Part 11: webhooks
+    let webhooks = tokio::spawn(sealdesk_desk::run_webhooks(Arc::clone(&desk), stopped()));
     let housekeeping = tokio::spawn(housekeeping(Arc::clone(&desk), stopped()));
     let recovery = tokio::spawn(watch_store(Arc::clone(&desk), stopped()));
 
@@ -180,6 +182,7 @@ pub(super) async fn serve(
     }
     let _ = outbox.await;
     let _ = notifier.await;
+    let _ = webhooks.await;
     let _ = housekeeping.await;
     let _ = snooze.await;
     let _ = recovery.await;

@@ -357,6 +357,17 @@ impl Desk {
         } else if !mail.noise.is_automatic() {
             u.notify(Event::new(ticket.number, Why::CustomerReplied, None));
         }
+        // Part 11: webhooks (a quiet unit, an import, queues none)
+        if is_new {
+            u.ticket_webhook(sealdesk_model::WebhookEvent::TicketCreated, &ticket)?;
+        } else {
+            if !mail.noise.is_automatic() {
+                u.ticket_webhook(sealdesk_model::WebhookEvent::CustomerReplied, &ticket)?;
+            }
+            if ticket.status != before {
+                u.ticket_webhook(sealdesk_model::WebhookEvent::TicketStatus, &ticket)?;
+            }
+        }
         Ok(if is_new {
             Filed::NewTicket(ticket.number)
         } else {

@@ -45,6 +45,8 @@ mod tickets;
 pub mod totp;
 mod triage;
 mod views;
+// Part 11
+pub mod webhooks;
 mod write;
 #[cfg(test)]
 mod write_tests;
@@ -74,6 +76,7 @@ pub use retention::RetentionReport;
 pub use sla::run_snooze_timer;
 pub use tickets::{NewTicket, ThreadEntry, TicketFilter};
 pub use views::privacy::{AuditFilter, AuditPage, ConsentPage, Found, RequestRow};
+pub use webhooks::run_webhooks;
 
 pub use sealdesk_api::{bulk_summary, BulkChange, BulkOutcome};
 pub use sealdesk_api::{link_words, links_line, reverse_link};
@@ -119,6 +122,8 @@ pub struct Desk {
     bodies: search::BodySearch,
     /// Where agents reach the SSH server, for notification deep links.
     notifier: notify::NotifyState,
+    /// Part 11: the next webhook delivery id.
+    webhooks: webhooks::WebhookState,
 }
 
 impl Desk {
@@ -145,6 +150,7 @@ impl Desk {
             seen: Mutex::new(std::collections::HashMap::new()),
             bodies: search::BodySearch::default(),
             notifier: notify::NotifyState::default(),
+            webhooks: webhooks::WebhookState::default(),
         }
     }
 

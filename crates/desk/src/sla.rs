@@ -91,6 +91,9 @@ impl Desk {
             t.snoozed_until = until;
             t.updated = now;
             u.tx.put_workflow(&t)?;
+            if t.status != before {
+                u.ticket_webhook(sealdesk_model::WebhookEvent::TicketStatus, &t)?;
+            }
             let what = until.map_or("until=-".to_string(), |at| format!("until={at}"));
             u.audit(
                 "ticket.snooze",
@@ -159,6 +162,9 @@ impl Desk {
                 t.snoozed_until = None;
                 t.updated = now;
                 u.tx.put_workflow(&t)?;
+                if t.status != before {
+                    u.ticket_webhook(sealdesk_model::WebhookEvent::TicketStatus, &t)?;
+                }
                 u.audit(
                     "ticket.woke",
                     vec![number.to_string(), "by=timer".into()],

@@ -103,6 +103,8 @@ impl Desk {
             }
             source.updated = now;
             u.tx.put_workflow(&source)?;
+            // Part 11: the new ticket is a new ticket to webhooks too.
+            u.ticket_webhook(sealdesk_model::WebhookEvent::TicketCreated, &split)?;
             u.audit(
                 "ticket.split",
                 vec![

@@ -59,6 +59,7 @@ impl Desk {
                 new.message_id.clone(),
             );
             u.tx.append_message(&customer.id, &mut message)?;
+            u.ticket_webhook(sealdesk_model::WebhookEvent::TicketCreated, &ticket)?;
             u.audit(
                 "ticket.create",
                 vec![ticket.number.to_string()],

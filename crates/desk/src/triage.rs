@@ -5,6 +5,7 @@
 use super::notify::{Event, Why};
 use super::write::{Hold, Unit};
 use super::{Actor, Desk, DeskError, Result};
+use sealdesk_model::WebhookEvent;
 use sealdesk_model::{
     ActivityKind, Attachment, Author, Message, MessageKind, Parties, Priority, Status, Ticket,
     TicketNo, Timestamp,
@@ -62,11 +63,19 @@ impl Desk {
         self.write(actor, &[Hold::Ticket(number)], |u| {
             let mut ticket = load_ticket(u, number)?;
             let before = ticket.status;
+            let assignee_before = ticket.assignee.clone();
             let detail = change(&mut ticket)?;
             let now = Timestamp::now();
             ticket.updated = now;
             self.settle_sla(&mut ticket, before, now);
             u.tx.put_workflow(&ticket)?;
+            // Part 11: webhooks
+            if ticket.status != before {
+                u.ticket_webhook(WebhookEvent::TicketStatus, &ticket)?;
+            }
+            if ticket.assignee != assignee_before {
+                u.ticket_webhook(WebhookEvent::TicketAssigned, &ticket)?;
+            }
             let mut targets = vec![number.to_string()];
             targets.extend(detail);
             u.audit(action, targets, Some(&ticket.customer));
@@ -291,6 +300,9 @@ impl Desk {
             t.updated = now;
             self.settle_sla(&mut t, before, now);
             u.tx.put_workflow(&t)?;
+            if t.status != before {
+                u.ticket_webhook(WebhookEvent::TicketStatus, &t)?;
+            }
             let action = if kind == MessageKind::Note {
                 "ticket.note"
             } else {
@@ -365,6 +377,9 @@ impl Desk {
             target.updated = now;
             u.tx.put_workflow(&source)?;
             u.tx.put_workflow(&target)?;
+            if source.status != before {
+                u.ticket_webhook(WebhookEvent::TicketStatus, &source)?;
+            }
             u.audit(
                 "ticket.merge",
                 vec![

@@ -209,6 +209,34 @@ impl<'d> Unit<'d> {
         self.quiet
     }
 
+    /// Part 11: queues `event` for every hook that wants it, in this unit (so it is
+    /// queued if and only if the change commits); nothing in a quiet unit.
+    pub(crate) fn webhook(
+        &mut self,
+        event: sealdesk_model::WebhookEvent,
+        about: crate::webhooks::About,
+    ) -> Result<()> {
+        if self.quiet {
+            return Ok(());
+        }
+        crate::webhooks::stage(self.desk, &mut self.tx, self.actor, event, about)
+    }
+
+    /// Part 11: [`Unit::webhook`] about `ticket` (its customer's text for the hooks
+    /// that include it).
+    pub(crate) fn ticket_webhook(
+        &mut self,
+        event: sealdesk_model::WebhookEvent,
+        ticket: &sealdesk_model::Ticket,
+    ) -> Result<()> {
+        let about = crate::webhooks::About {
+            ticket: Some(crate::webhooks::snapshot(ticket)),
+            request: None,
+            customer: Some(ticket.customer),
+        };
+        self.webhook(event, about)
+    }
+
     /// Runs `then` once the unit is durable, still holding its locks.
     pub(crate) fn after_commit(&mut self, then: impl FnOnce(&Desk) -> Result<()> + 'd) {
         self.after.push(Box::new(then));

@@ -60,6 +60,8 @@ mod template;
 mod ticket;
 mod time;
 mod view;
+// Part 11
+mod webhook;
 
 pub use agent::{is_valid_agent_name, Agent, AgentRole};
 pub use audit::{AuditEvent, AuditEventJson, ChainBreak, ChainVerifier, EventHash, Pseudonym};
@@ -89,6 +91,9 @@ pub use template::{
 pub use ticket::{LinkKind, Priority, Status, Ticket, TicketLink};
 pub use time::Timestamp;
 pub use view::{is_valid_view_name, SavedView, ViewAssignee, ViewMarker, ViewQuery, ViewSort};
+pub use webhook::{
+    RequestSnapshot, TicketSnapshot, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent,
+};
 
 /// Why a word, an id or a ticket number (from the command line, a form or a file) did
 /// not parse; the message names what would.

@@ -24,6 +24,9 @@ pub enum NotifyWhy {
     Woke,
     /// A privacy request on the ticket's customer is due (Part 7's alarms).
     PrivacyDue,
+    /// Part 11: a webhook was disabled after failing again and again (admins are told;
+    /// the notification's ticket is #0, it concerns no ticket).
+    WebhookDisabled,
 }
 
 impl NotifyWhy {
@@ -35,7 +38,7 @@ impl NotifyWhy {
             NotifyWhy::NewTicket => NotifyTopic::New,
             NotifyWhy::Mentioned => NotifyTopic::Mentioned,
             NotifyWhy::DueSoon | NotifyWhy::Breached => NotifyTopic::Sla,
-            NotifyWhy::PrivacyDue => NotifyTopic::Privacy,
+            NotifyWhy::PrivacyDue | NotifyWhy::WebhookDisabled => NotifyTopic::Privacy,
         }
     }
 
@@ -50,6 +53,7 @@ impl NotifyWhy {
             NotifyWhy::Breached => "due time passed",
             NotifyWhy::Woke => "woke up from snooze",
             NotifyWhy::PrivacyDue => "privacy request due",
+            NotifyWhy::WebhookDisabled => "a webhook was disabled: see `sealdesk webhook list`",
         }
     }
 }

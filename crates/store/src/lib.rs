@@ -31,6 +31,8 @@ mod templates;
 mod tx;
 mod upgrade;
 mod views;
+// Part 11
+mod webhooks;
 
 pub use backup::{BackupSummary, OpGuard};
 pub use envelope::{RecordKeyId, FORMAT_VERSION};
@@ -44,6 +46,7 @@ pub use notifications::{DueMark, NOTIFICATIONS_KEPT};
 pub use sealdesk_api::ErasureCounts;
 pub use shred::Redaction;
 pub use tx::{CommitNo, Tx};
+pub use webhooks::WEBHOOK_LOG_KEPT;
 
 use envelope::{KeySlot, SealKey};
 use hmac::{Hmac, KeyInit, Mac};

@@ -52,6 +52,10 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     ("sla.holidays", Kind::List, "dates without business hours, comma-separated, e.g. 2026-12-25,2026-12-26"),
     ("sla.hours", Kind::Table, "business hours per weekday: set sla.hours.mon|tue|…|sun \"09:00-17:00\" (several spans comma-separated; none set: round the clock)"),
     ("sla.policy", Kind::Table, "SLA policies: set sla.policy.NAME.first_response|next_response|resolution (e.g. 1h, 30m) and .priority|.address|.tag to match; sla.policy.NAME \"\" removes one"),
+    // Part 11: webhooks
+    ("webhook.max_failures", Kind::Number, "failed tries in a row after which a webhook is disabled and admins are told (default 10)"),
+    ("webhook.retry_base_seconds", Kind::Number, "seconds before a webhook's first retry; later ones wait 6, 30, 180, 720, 2160 times as long (default 10)"),
+    ("webhook.timeout_seconds", Kind::Number, "seconds one webhook POST may take (default 10)"),
     ("retention.quarantine_days", Kind::Number, "delete quarantined mail of a known sender after this many days (0 = with the customer)"),
 ];
 

@@ -23,6 +23,31 @@ pub struct Config {
     pub notify: NotifyConfig,
     pub ssh: SshConfig,
     pub search: SearchConfig,
+    // Part 11: webhooks
+    pub webhook: WebhookConfig,
+}
+
+/// `[webhook]`: delivery of webhooks (see `desk::webhooks`).
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookConfig {
+    /// Failed tries in a row after which a hook is disabled (admins are told).
+    pub max_failures: u32,
+    /// The first retry's wait in seconds; later ones wait 6, 30, 180, 720, 2160 times
+    /// as long (10 s, 1 min, 5 min, 30 min, 2 h, 6 h at the default 10).
+    pub retry_base_seconds: u64,
+    /// Seconds one POST may take, connecting included.
+    pub timeout_seconds: u64,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        WebhookConfig {
+            max_failures: 10,
+            retry_base_seconds: 10,
+            timeout_seconds: 10,
+        }
+    }
 }
 
 /// `[search]`: the queue search and `F`.
@@ -476,6 +501,16 @@ impl Config {
                     sealdesk_model::sanitize::line(host)
                 ));
             }
+        }
+        // Part 11: webhooks
+        if self.webhook.max_failures == 0 || self.webhook.retry_base_seconds == 0 {
+            return Err(
+                "webhook.max_failures and webhook.retry_base_seconds must be above 0: e.g. 10"
+                    .into(),
+            );
+        }
+        if !(1..=300).contains(&self.webhook.timeout_seconds) {
+            return Err("webhook.timeout_seconds must be between 1 and 300: e.g. 10".into());
         }
         if self.notice.rate_per_minute == 0 {
             return Err("notice.rate_per_minute must be above 0".into());

@@ -135,6 +135,11 @@ impl Desk {
         let include_subject = self.config().notify.include_subject;
         let mut body = String::from("What happened on your desk:\n");
         for n in items {
+            // Part 11: about a webhook, not a ticket.
+            if n.why == sealdesk_model::NotifyWhy::WebhookDisabled {
+                body.push_str(&format!("\n{}  {}\n", n.why.describe(), n.at.rfc3339()));
+                continue;
+            }
             let ticket = self.store.ticket(n.ticket)?;
             let status = ticket.as_ref().map(|t| t.status.as_str()).unwrap_or("gone");
             let by = match &n.cause {

@@ -106,7 +106,7 @@ impl Desk {
         };
         let topic = event.why.topic();
         let assignee = match event.why {
-            Why::NewTicket | Why::Mentioned => None,
+            Why::NewTicket | Why::Mentioned | Why::WebhookDisabled => None,
             _ => match self.store.ticket(event.ticket)? {
                 Some(t) => t.assignee,
                 None => return Ok(Vec::new()),
@@ -124,6 +124,7 @@ impl Desk {
             let concerned = match event.why {
                 Why::NewTicket => true,
                 Why::Mentioned => event.mentioned.contains(&a.name),
+                Why::WebhookDisabled => a.role == sealdesk_model::AgentRole::Admin,
                 Why::DueSoon | Why::Breached if assignee.is_none() => p.wants(NotifyTopic::New),
                 _ => assignee.as_deref() == Some(a.name.as_str()),
             };
