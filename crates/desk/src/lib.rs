@@ -41,6 +41,7 @@ mod signatures;
 mod sla;
 mod split;
 mod templates;
+mod ticket_set;
 mod tickets;
 pub mod totp;
 mod triage;
@@ -72,6 +73,7 @@ pub use requests::{is_finished, request_json, urgency, Urgency};
 pub use restriction::{MailPurpose, Refusal, MARKETING_PURPOSE};
 pub use retention::RetentionReport;
 pub use sla::run_snooze_timer;
+pub use ticket_set::{FieldChange, TicketChanges};
 pub use tickets::{NewTicket, ThreadEntry, TicketFilter};
 pub use views::privacy::{AuditFilter, AuditPage, ConsentPage, Found, RequestRow};
 
