@@ -316,6 +316,12 @@ impl Desk {
         }
     }
 
+    /// Refuses unless the actor is an admin now (see [`Desk::require_admin`]): for
+    /// front ends that run admin-only commands for agents (`ssh NAME@desk COMMAND`).
+    pub fn check_admin(&self, actor: &Actor, what: &str) -> Result<()> {
+        self.require_admin(actor, what)
+    }
+
     /// The role an actor has right now (agents: their record; CLI and desk: admin).
     pub(crate) fn current_role(&self, actor: &Actor) -> Result<Option<AgentRole>> {
         Ok(match actor.kind {

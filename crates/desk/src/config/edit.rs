@@ -44,6 +44,7 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     ("notify.due_soon_minutes", Kind::Number, "minutes before a ticket's due time that \"due soon\" is sent (default 60)"),
     ("ssh.public_host", Kind::Text, "the host agents ssh to, for deep links in notification mail (default: mail.hostname, else this machine's name)"),
     ("ssh.public_port", Kind::Number, "the port agents ssh to, for deep links (default: the port serve listens on)"),
+    ("ssh.exec_per_minute", Kind::Number, "commands one key may run per minute over `ssh NAME@desk COMMAND` (default 120; read at start)"),
     ("retention.inactive_customer_days", Kind::Number, "erase customers without activity for this many days (0 = never)"),
     ("retention.consent_evidence_days", Kind::Number, "delete superseded consent records after this many days (0 = never)"),
     ("retention.request_days", Kind::Number, "delete finished privacy requests after this many days (0 = never)"),
