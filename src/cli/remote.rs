@@ -103,6 +103,8 @@ fn access(command: &Command) -> Access {
                 "--out writes a file on the server: the archive is kept in the desk; fetch it with sftp from /exports/",
             ),
             customer::CustomerCommand::Cancel { .. } => Admin("erase a customer"),
+            // Legal hold, restriction, minor: the record's privacy flags.
+            customer::CustomerCommand::Set { .. } => Admin("change a customer's record"),
             _ => Agent,
         },
         Command::Request(_) | Command::Consent(_) | Command::View(_) => Agent,
