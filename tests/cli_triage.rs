@@ -252,6 +252,8 @@ fn ticket_list_filters_by_status_assignee_tag_customer_and_time() {
     );
     let out = d.cli(&["ticket", "list", "--assignee", "zed"]);
     assert_clean_failure(&out, "no agent named zed");
+    let out = d.cli(&["ticket", "list", "--assignee", "me"]);
+    assert_clean_failure(&out, "name the agent instead");
     let out = d.cli(&["ticket", "list", "--since", "yesterdayish"]);
     assert_clean_failure(&out, "is not a time");
 

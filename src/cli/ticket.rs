@@ -383,7 +383,12 @@ pub(super) fn run(
             let assignee = match assignee.as_deref().map(str::trim) {
                 None => None,
                 Some("none" | "-") => Some(None),
-                Some("me") => Some(Some(actor.name.clone())),
+                Some("me") if actor.kind == sealdesk_desk::ActorKind::Agent => {
+                    Some(Some(actor.name.clone()))
+                }
+                Some("me") => bail!(
+                    "--assignee me is the agent running the command (over SSH): name the agent instead"
+                ),
                 Some(name) => Some(Some(name.to_string())),
             };
             let filter = TicketFilter {
