@@ -393,8 +393,7 @@ impl Connection {
                 self.state.exec_rate.per_window()
             );
             let response = crate::cli::refusal(&line, crate::cli::exit::RATE_LIMITED);
-            let handle = session.handle();
-            tokio::spawn(async move { super::exec::answer(&handle, channel, response, pty).await });
+            super::exec::refuse(session.handle(), channel, response, pty);
             return Ok(());
         }
         tracing::info!(peer = %self.peer, agent = %login.agent.name, key = %fingerprint, command = %verb, "ssh exec");
@@ -640,10 +639,7 @@ impl Handler for Connection {
                             "the command has an unterminated quote: close it (the words are split as a shell does)",
                             crate::cli::exit::USAGE,
                         );
-                        let handle = session.handle();
-                        tokio::spawn(async move {
-                            super::exec::answer(&handle, channel, response, pty).await
-                        });
+                        super::exec::refuse(session.handle(), channel, response, pty);
                         Ok(())
                     }
                     _ => session.channel_failure(channel),

@@ -79,8 +79,13 @@ async fn read_stdin(mut rx: mpsc::Receiver<Input>) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// Answers at once with `response` (a refusal before anything ran), in the background.
+pub(super) fn refuse(handle: Handle, channel: ChannelId, response: Response, pty: bool) {
+    tokio::spawn(async move { answer(&handle, channel, response, pty).await });
+}
+
 /// Writes stdout, then stderr (extended data 1), the exit status, EOF and close.
-pub(super) async fn answer(handle: &Handle, channel: ChannelId, response: Response, pty: bool) {
+async fn answer(handle: &Handle, channel: ChannelId, response: Response, pty: bool) {
     let lines = |text: String| {
         if pty {
             text.replace('\n', "\r\n")
