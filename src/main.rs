@@ -30,7 +30,7 @@ fn main() {
                 "sealdesk: error: {}",
                 sealdesk_model::sanitize::line(&format!("{e:#}"))
             );
-            1
+            sealdesk::cli::exit_code(&e)
         }
     };
     std::process::exit(code);

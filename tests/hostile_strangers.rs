@@ -77,11 +77,11 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// `ssh` in BatchMode running a command from `source` (127.0.0.N): the desk answers
-/// a command without a terminal with a hint, which proves the login worked.
+/// `ssh` in BatchMode without a terminal from `source` (127.0.0.N): the desk answers
+/// a shell without a terminal with a hint, which proves the login worked.
 fn ssh_command(server: &Server, key: &Path, user: &str, source: &str) -> Command {
     let mut cmd = server.ssh(key, user);
-    cmd.args(["-b", source, "true"]);
+    cmd.args(["-b", source, "-T"]);
     cmd
 }
 
@@ -406,7 +406,7 @@ fn ssh_with_code(
     cmd.args(&words[1..])
         .args(["-b", source])
         .args(["-o", &format!("NumberOfPasswordPrompts={prompts}")])
-        .arg("true")
+        .arg("-T")
         .env("SSH_ASKPASS", &askpass)
         .env("SSH_ASKPASS_REQUIRE", "force")
         .env("DISPLAY", ":0");
@@ -507,7 +507,7 @@ fn a_client_that_offers_nothing_is_audited_once() {
             false => w,
         })
         .collect();
-    let out = run(Command::new(&words[0]).args(&words[1..]).arg("true"), WAIT);
+    let out = run(Command::new(&words[0]).args(&words[1..]).arg("-T"), WAIT);
     assert!(!out.status.success());
     wait_until("the refusal audited", WAIT, || {
         reasons(&desk.audit()).contains(&"no credentials offered".to_string())

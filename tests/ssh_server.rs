@@ -42,10 +42,10 @@ fn without_a_terminal_one_line_explains_and_the_session_ends() {
     );
     assert!(started.elapsed() < Duration::from_secs(10));
 
-    // A command gets the same answer.
+    // A command is the CLI's (tests/ssh_api.rs): one it does not know is a usage error.
     let out = run(server.ssh(&key, "alice").arg("ls"), WAIT);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("this is an interactive desk"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unrecognized subcommand 'ls'"));
 }
 
 #[test]

@@ -479,7 +479,8 @@ fn openssh_login(server: &Server, key: &Path, user: &str) -> Result<Instant> {
             "ConnectTimeout=30",
         ])
         .arg(format!("{user}@127.0.0.1"))
-        .arg("true")
+        // No command (a command is the CLI's over SSH): the shell's explanation line.
+        .arg("-T")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -10,6 +10,8 @@ mod notice;
 mod output;
 mod privacy;
 mod qr;
+// Part 11 api: the CLI over `ssh NAME@desk COMMAND`, exit codes
+mod remote;
 mod serve;
 mod status;
 mod templates;
@@ -28,6 +30,9 @@ use sealdesk_store::{Paths, Store};
 use std::io::Write;
 use std::path::PathBuf;
 use zeroize::Zeroizing;
+
+// Part 11 api
+pub use remote::{execute_for_agent, exit, exit_code, refusal, split_command, wants_stdin};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -485,7 +490,7 @@ pub fn execute_request(desk: &Desk, actor: &Actor, request: control::Request) ->
                     if is_ingest {
                         mail::EX_TEMPFAIL
                     } else {
-                        1
+                        exit_code(&e)
                     }
                 }
             }

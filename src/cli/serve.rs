@@ -87,6 +87,8 @@ pub(super) async fn serve(
         login_timeout: Duration::from_secs(config.server.login_timeout_seconds.max(1)),
         max_unauthenticated: config.server.max_unauthenticated,
         max_unauthenticated_per_ip: config.server.max_unauthenticated_per_address,
+        // Part 11 api
+        exec_per_minute: config.ssh.exec_rate(),
         ..ServerOptions::default()
     };
     // Build the queue index now, so the first agent to log in does not wait for it.

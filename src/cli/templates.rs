@@ -120,7 +120,9 @@ pub enum MacroCommand {
 
 /// The text a command takes from a file or stdin, read here on the client side (it
 /// travels to a running server as the request's stdin); `None` if it takes none.
-pub(super) fn client_text(command: &super::Command) -> Result<Option<Vec<u8>>> {
+/// Where the text of a command comes from: `Some(Some(file))` a file, `Some(None)`
+/// stdin; `None` if it takes no text that way.
+pub(super) fn text_source(command: &super::Command) -> Option<Option<&PathBuf>> {
     use super::Command;
     let file = match command {
         Command::ReplyTemplate(ReplyTemplateCommand::Add {
@@ -135,7 +137,14 @@ pub(super) fn client_text(command: &super::Command) -> Result<Option<Vec<u8>>> {
         Command::Macro(
             MacroCommand::Add { settings, .. } | MacroCommand::Edit { settings, .. },
         ) if settings.reply_file.is_some() => &settings.reply_file,
-        _ => return Ok(None),
+        _ => return None,
+    };
+    Some(file.as_ref())
+}
+
+pub(super) fn client_text(command: &super::Command) -> Result<Option<Vec<u8>>> {
+    let Some(file) = text_source(command) else {
+        return Ok(None);
     };
     let text = match file {
         Some(path) => std::fs::read_to_string(path).with_context(|| {

@@ -2,10 +2,13 @@ use super::output::{fit, print_json, safe, safe_block, Io};
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use sealdesk_desk::{
-    links_line, Actor, Desk, NewTicket, ReplyFile, ThreadEntry, TicketFilter,
-    ATTACHMENTS_PER_DRAFT, ATTACHMENT_MAX,
+    links_line, Actor, Desk, FieldChange, NewTicket, ReplyFile, ThreadEntry, TicketChanges,
+    TicketFilter, ATTACHMENTS_PER_DRAFT, ATTACHMENT_MAX,
 };
-use sealdesk_model::{mailbox_address, LinkKind, Parties, Status, Ticket, TicketNo, Timestamp};
+use sealdesk_model::{
+    mailbox_address, AssigneeChange, LinkKind, Parties, Priority, Status, TagChange, Ticket,
+    TicketNo, Timestamp,
+};
 use std::io::Read;
 
 #[derive(Subcommand, Debug)]
@@ -21,12 +24,28 @@ pub enum TicketCommand {
         subject: String,
         #[arg(long)]
         body: Option<String>,
-    },
-    /// List tickets.
-    List {
-        /// Only tickets with this status: new, open, pending, solved, closed.
+        /// Print what was created as JSON (see docs/api.md).
         #[arg(long)]
-        status: Option<Status>,
+        json: bool,
+    },
+    /// List tickets (every one, or those the filters let through).
+    List {
+        /// Only tickets with this status: new, open, pending, solved, closed; `all`
+        /// (the default) lists every status.
+        #[arg(long, value_parser = parse_status_filter)]
+        status: Option<StatusFilter>,
+        /// Only tickets assigned to this agent; `none`: unassigned; `me`: yours (over SSH).
+        #[arg(long, value_name = "NAME|none|me")]
+        assignee: Option<String>,
+        /// Only tickets with this tag.
+        #[arg(long)]
+        tag: Option<String>,
+        /// Only tickets of the customer with this address.
+        #[arg(long, value_name = "EMAIL")]
+        customer: Option<String>,
+        /// Only tickets updated since then: 2d, 4h, 30m (ago), 2026-11-01 or RFC 3339.
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -79,6 +98,9 @@ pub enum TicketCommand {
         /// a running server sends the reply; at most 20 files of 20 MiB).
         #[arg(long = "attach", value_name = "FILE", conflicts_with = "note")]
         attach: Vec<std::path::PathBuf>,
+        /// Print what was added as JSON (see docs/api.md).
+        #[arg(long)]
+        json: bool,
     },
     /// Link two tickets (both show the link); linking them again replaces it.
     Link {
@@ -89,12 +111,16 @@ pub enum TicketCommand {
         /// related, or duplicate: NUMBER is a duplicate of --to.
         #[arg(long = "as", value_enum, default_value = "related")]
         kind: LinkAs,
+        #[arg(long)]
+        json: bool,
     },
     /// Take away the link between two tickets, at both ends.
     Unlink {
         number: TicketNo,
         #[arg(long)]
         from: TicketNo,
+        #[arg(long)]
+        json: bool,
     },
     /// Split one message off into a new ticket for the same customer, linked to this
     /// one as related; audited.
@@ -103,22 +129,62 @@ pub enum TicketCommand {
         /// The message's position in the thread (see `ticket show`).
         #[arg(long)]
         message: u32,
+        #[arg(long)]
+        json: bool,
     },
-    /// Change a ticket: snooze it, set its due time (more fields to come). Audited.
+    /// Change a ticket's status, priority, assignee, tags, due time or snooze: one
+    /// audited change per field that changes.
     Set {
         number: TicketNo,
+        /// new, open, pending, solved, closed.
+        #[arg(long)]
+        status: Option<Status>,
+        /// low, normal, high, urgent.
+        #[arg(long)]
+        priority: Option<Priority>,
+        /// Assign to this agent (`me`: yourself, over SSH).
+        #[arg(long, value_name = "NAME", conflicts_with = "unassign")]
+        assign: Option<String>,
+        /// Take the assignee off.
+        #[arg(long)]
+        unassign: bool,
+        /// Tags to add and take off, comma-separated: +vip,-old (a bare word adds).
+        #[arg(
+            long,
+            value_name = "+a,-b",
+            allow_hyphen_values = true,
+            value_delimiter = ','
+        )]
+        tag: Vec<String>,
         /// Pending until then, when it wakes by itself: 2d, 4h, "mon 9:00",
         /// "2026-12-03 10:00" (in sla.zone); "-" wakes it now.
-        #[arg(long, allow_hyphen_values = true)]
+        #[arg(long, allow_hyphen_values = true, conflicts_with = "status")]
         snooze: Option<String>,
         /// Due then, whatever the SLA policy says: 4h, 2d, "2026-12-03 10:00"; "-"
         /// gives the due time back to the policy.
         #[arg(long, allow_hyphen_values = true)]
         due: Option<String>,
+        /// Print what changed as JSON (see docs/api.md).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Merge a ticket into another: its thread moves to the end of --into, it is
+    /// closed with a note pointing there and tagged `merged`; audited.
+    Merge {
+        number: TicketNo,
+        /// The ticket that receives the thread.
+        #[arg(long)]
+        into: TicketNo,
+        #[arg(long)]
+        json: bool,
     },
     /// Send the failed replies of a ticket again now, and those waiting for a retry at
     /// once (after fixing what made them fail, e.g. `mail.from`); audited.
-    Retry { number: TicketNo },
+    Retry {
+        number: TicketNo,
+        #[arg(long)]
+        json: bool,
+    },
     /// Delete one message (or one attachment of it) for good, also from earlier
     /// backups: the text becomes "[redacted: REASON]", the original mail goes. Admins
     /// only; audited.
@@ -134,6 +200,72 @@ pub enum TicketCommand {
         #[arg(long)]
         reason: String,
     },
+}
+
+/// `ticket list --status`: one status, or every one (`all`).
+#[derive(Clone, Copy, Debug)]
+pub struct StatusFilter(Option<Status>);
+
+fn parse_status_filter(text: &str) -> Result<StatusFilter, String> {
+    if text.trim().eq_ignore_ascii_case("all") {
+        return Ok(StatusFilter(None));
+    }
+    text.parse::<Status>()
+        .map(|s| StatusFilter(Some(s)))
+        .map_err(|e| format!("{e}, or all"))
+}
+
+/// `--since`: `2d`, `4h`, `30m` ago, or a date or RFC 3339 time.
+fn parse_since(text: &str, now: Timestamp) -> Result<Timestamp> {
+    let t = text.trim();
+    let unit = match t.chars().last() {
+        Some('d') => Some(86_400),
+        Some('h') => Some(3_600),
+        Some('m') => Some(60),
+        _ => None,
+    };
+    if let Some(unit) = unit {
+        if let Ok(n) = t[..t.len() - 1].parse::<i64>() {
+            return Ok(Timestamp(now.0 - n.saturating_mul(unit)));
+        }
+    }
+    super::notice::parse_time(t, false).map_err(|_| {
+        anyhow::anyhow!(
+            "--since {:?} is not a time: use 2d, 4h, 30m, 2026-11-01 or 2026-11-01T08:00:00Z",
+            safe(t)
+        )
+    })
+}
+
+/// What a write command prints with `--json`: the same shape for every one (see
+/// docs/api.md): the action, the ticket, the fields that changed, and what else it made.
+fn change_json(
+    action: &str,
+    ticket: TicketNo,
+    changes: &[FieldChange],
+    extra: serde_json::Value,
+) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "action": action,
+        "ticket": ticket.0,
+        "changes": changes,
+    });
+    if let (Some(obj), serde_json::Value::Object(more)) = (v.as_object_mut(), extra) {
+        obj.extend(more);
+    }
+    v
+}
+
+fn field(
+    name: &'static str,
+    before: impl Into<serde_json::Value>,
+    after: impl Into<serde_json::Value>,
+) -> FieldChange {
+    FieldChange {
+        field: name,
+        before: before.into(),
+        after: after.into(),
+    }
 }
 
 /// How `ticket link` links: the kind as seen from the ticket named first.
@@ -211,6 +343,7 @@ pub(super) fn run(
             name,
             subject,
             body,
+            json,
         } => {
             let body = match body.or(stdin) {
                 Some(b) if !b.trim().is_empty() => b,
@@ -226,10 +359,48 @@ pub(super) fn run(
                     message_id: None,
                 },
             )?;
-            writeln!(io.out, "created ticket {}", ticket.number)?;
+            if json {
+                let status = serde_json::Value::Null;
+                let v = change_json(
+                    "ticket.create",
+                    ticket.number,
+                    &[field("status", status, ticket.status.as_str())],
+                    serde_json::json!({ "customer": ticket.customer.to_string() }),
+                );
+                print_json(io.out, &v)?;
+            } else {
+                writeln!(io.out, "created ticket {}", ticket.number)?;
+            }
         }
-        TicketCommand::List { status, json } => {
-            let tickets = desk.list_tickets(actor, &TicketFilter { status })?;
+        TicketCommand::List {
+            status,
+            assignee,
+            tag,
+            customer,
+            since,
+            json,
+        } => {
+            let assignee = match assignee.as_deref().map(str::trim) {
+                None => None,
+                Some("none" | "-") => Some(None),
+                Some("me") if actor.kind == sealdesk_desk::ActorKind::Agent => {
+                    Some(Some(actor.name.clone()))
+                }
+                Some("me") => bail!(
+                    "--assignee me is the agent running the command (over SSH): name the agent instead"
+                ),
+                Some(name) => Some(Some(name.to_string())),
+            };
+            let filter = TicketFilter {
+                status: status.and_then(|s| s.0),
+                assignee,
+                tag,
+                customer,
+                updated_since: since
+                    .map(|t| parse_since(&t, Timestamp::now()))
+                    .transpose()?,
+            };
+            let tickets = desk.list_tickets(actor, &filter)?;
             if json {
                 print_json(io.out, &tickets.iter().map(ticket_json).collect::<Vec<_>>())?;
             } else if tickets.is_empty() {
@@ -264,6 +435,7 @@ pub(super) fn run(
             cc,
             bcc,
             attach,
+            json,
         } => {
             if attach.len() != files.len() {
                 bail!("the --attach files did not all arrive: run the command again");
@@ -287,6 +459,18 @@ pub(super) fn run(
             } else {
                 desk.add_reply_addressed(actor, number, &body, &given, override_reason.as_deref())?
             };
+            if json {
+                let kind = if note { "ticket.note" } else { "ticket.reply" };
+                let extra = serde_json::json!({
+                    "message": message.seq,
+                    "to": message.parties.to,
+                    "cc": message.parties.cc,
+                    "bcc": message.parties.bcc,
+                    "attachments": message.attachments.len(),
+                });
+                print_json(io.out, &change_json(kind, number, &[], extra))?;
+                return Ok(0);
+            }
             let what = if note {
                 "note"
             } else {
@@ -305,12 +489,25 @@ pub(super) fn run(
                 print_recipients(io, &message.parties, &given)?;
             }
         }
-        TicketCommand::Link { number, to, kind } => {
+        TicketCommand::Link {
+            number,
+            to,
+            kind,
+            json,
+        } => {
             let kind = match kind {
                 LinkAs::Related => LinkKind::Related,
                 LinkAs::Duplicate => LinkKind::DuplicateOf,
             };
             let (here, there) = desk.link(actor, number, to, kind)?;
+            if json {
+                let extra = serde_json::json!({
+                    "other": to.0, "kind": kind.as_str(),
+                    "links": links_json(&here), "other_links": links_json(&there),
+                });
+                print_json(io.out, &change_json("ticket.link", number, &[], extra))?;
+                return Ok(0);
+            }
             writeln!(
                 io.out,
                 "{number}: {}; {to}: {}",
@@ -318,12 +515,26 @@ pub(super) fn run(
                 links_line(&there.links)
             )?;
         }
-        TicketCommand::Unlink { number, from } => {
+        TicketCommand::Unlink { number, from, json } => {
             desk.unlink(actor, number, from)?;
+            if json {
+                let extra = serde_json::json!({ "other": from.0 });
+                print_json(io.out, &change_json("ticket.unlink", number, &[], extra))?;
+                return Ok(0);
+            }
             writeln!(io.out, "{number} and {from} are no longer linked")?;
         }
-        TicketCommand::Split { number, message } => {
+        TicketCommand::Split {
+            number,
+            message,
+            json,
+        } => {
             let split = desk.split(actor, number, message)?;
+            if json {
+                let extra = serde_json::json!({ "message": message, "new_ticket": split.number.0 });
+                print_json(io.out, &change_json("ticket.split", number, &[], extra))?;
+                return Ok(0);
+            }
             writeln!(
                 io.out,
                 "message {message} of {number} split off into ticket {} \"{}\" (linked as related)",
@@ -333,31 +544,106 @@ pub(super) fn run(
         }
         TicketCommand::Set {
             number,
+            status,
+            priority,
+            assign,
+            unassign,
+            tag,
             snooze,
             due,
+            json,
         } => {
-            if snooze.is_none() && due.is_none() {
-                bail!("nothing to change: give --snooze WHEN or --due WHEN (e.g. --snooze 2d)");
+            let mut tags = Vec::new();
+            for word in &tag {
+                match TagChange::parse(word) {
+                    Some(change) => tags.push(change),
+                    None if word.trim().is_empty() => {}
+                    None => bail!("--tag {:?} names no tag: use +tag or -tag", safe(word)),
+                }
             }
-            let mut ticket = None;
-            if let Some(when) = &snooze {
-                ticket = Some(desk.snooze(actor, number, when)?);
+            let changes = TicketChanges {
+                status,
+                priority,
+                assignee: match (assign.as_deref().map(str::trim), unassign) {
+                    (_, true) => Some(AssigneeChange::Nobody),
+                    (Some("me"), _) => Some(AssigneeChange::Me),
+                    (Some(name), _) => Some(AssigneeChange::Agent(name.to_string())),
+                    (None, false) => None,
+                },
+                tags,
+                due,
+                snooze,
+            };
+            if changes.is_empty() {
+                bail!("nothing to change: give --status, --priority, --assign, --unassign, --tag, --due or --snooze (e.g. --status pending)");
             }
-            if let Some(when) = &due {
-                ticket = Some(desk.set_due(actor, number, when)?);
-            }
-            if let Some(t) = ticket {
-                let now = Timestamp::now();
+            let (t, changed) = desk.set_ticket_fields(actor, number, &changes)?;
+            if json {
+                print_json(
+                    io.out,
+                    &change_json("ticket.set", number, &changed, serde_json::json!({})),
+                )?;
+            } else {
+                let what: Vec<String> = changed
+                    .iter()
+                    .map(|c| format!("{} {} → {}", c.field, plain(&c.before), plain(&c.after)))
+                    .collect();
                 writeln!(
                     io.out,
-                    "ticket {number}: {} · {}",
+                    "ticket {number}: {}",
+                    if what.is_empty() {
+                        "nothing changed (it was so already)".to_string()
+                    } else {
+                        safe(&what.join(", ")).into_owned()
+                    }
+                )?;
+                writeln!(
+                    io.out,
+                    "ticket {number}: {} · {} · assignee {} · tags {} · {}",
                     t.status,
-                    sla_words(&t, now)
+                    t.priority,
+                    t.assignee.as_deref().unwrap_or("-"),
+                    if t.tags.is_empty() {
+                        "-".to_string()
+                    } else {
+                        t.tags.join(", ")
+                    },
+                    sla_words(&t, Timestamp::now())
                 )?;
             }
         }
-        TicketCommand::Retry { number } => {
+        TicketCommand::Merge { number, into, json } => {
+            let before = desk.ticket_now(number)?;
+            let target = desk.merge(actor, number, into)?;
+            if json {
+                let mut tags = before.tags.clone();
+                TagChange::Add("merged".into()).apply(&mut tags);
+                let changed: Vec<FieldChange> = [
+                    field("status", before.status.as_str(), Status::Closed.as_str()),
+                    field("tags", before.tags.clone(), tags),
+                ]
+                .into_iter()
+                .filter(|c| c.before != c.after)
+                .collect();
+                let extra = serde_json::json!({ "into": target.number.0 });
+                print_json(
+                    io.out,
+                    &change_json("ticket.merge", number, &changed, extra),
+                )?;
+            } else {
+                writeln!(
+                    io.out,
+                    "ticket {number} merged into {into}: its thread is at the end of {into}; {number} is closed"
+                )?;
+            }
+        }
+        TicketCommand::Retry { number, json } => {
             let count = desk.retry_replies(actor, number)?;
+            if json {
+                let extra = serde_json::json!({ "queued": count });
+                print_json(io.out, &change_json("ticket.retry", number, &[], extra))?;
+                return Ok(0);
+            }
             writeln!(
                 io.out,
                 "{count} repl{} of ticket {number} queued for sending now",
@@ -456,6 +742,24 @@ pub(super) fn read_stdin_body() -> Result<String> {
         bail!("the body is empty: pass --body TEXT or pipe the text on stdin");
     }
     Ok(body)
+}
+
+/// A JSON value as a word: `open`, `-` for none, `a, b` for a list.
+fn plain(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "-".into(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(a) if a.is_empty() => "-".into(),
+        serde_json::Value::Array(a) => a.iter().map(plain).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+fn links_json(t: &Ticket) -> serde_json::Value {
+    t.links
+        .iter()
+        .map(|l| serde_json::json!({ "kind": l.kind.as_str(), "ticket": l.other.0 }))
+        .collect()
 }
 
 pub(super) fn ticket_json(t: &Ticket) -> serde_json::Value {

@@ -7,7 +7,7 @@
 //! pool ([`desk_call`]), so a slow disk never stalls the async workers.
 
 use super::auth::{check_key, fingerprint, shown_user, AuthTrail, AwaitingCode, KeyCheck};
-use super::limits::{AuditBudget, ConnectionLimiter, ConnectionSlot, StrangerSlot};
+use super::limits::{AuditBudget, ConnectionLimiter, ConnectionSlot, ExecRate, StrangerSlot};
 use super::session::{self, Input, Setup};
 use super::ui::{UiContext, UiFactory};
 use super::ServerOptions;
@@ -47,6 +47,8 @@ pub(super) struct ServerState {
     pub agents: Arc<ConnectionLimiter<AgentId>>,
     /// How many refused logins reach the audit log per minute.
     pub audit_budget: AuditBudget,
+    /// Commands per key per minute over `ssh NAME@desk COMMAND`.
+    pub exec_rate: ExecRate,
 }
 
 /// Where a connection counts: among the strangers until it proves an agent's key.
@@ -358,6 +360,66 @@ impl Connection {
         }
     }
 
+    /// `ssh NAME@desk COMMAND …` (not a deep link): the CLI command, run as this agent
+    /// (see [`super::exec`]); answered with its output and exit status.
+    fn start_exec(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+        words: Vec<String>,
+    ) -> Result<(), russh::Error> {
+        let (Some(login), Some(ch)) = (&self.login, self.channels.get_mut(&channel)) else {
+            return session.channel_failure(channel);
+        };
+        if ch.started {
+            return session.channel_failure(channel);
+        }
+        ch.started = true;
+        ch.channel = None;
+        let pty = ch.pty.is_some();
+        // Only the command's first words: the rest may be a customer's text.
+        let verb: Vec<&str> = words.iter().take(2).map(String::as_str).collect();
+        let verb = sealdesk_model::sanitize::line(&verb.join(" ")).into_owned();
+        let fingerprint = login.key_fingerprint.clone();
+        session.channel_success(channel)?;
+        if !self
+            .state
+            .exec_rate
+            .allow(&fingerprint, std::time::Instant::now())
+        {
+            tracing::info!(peer = %self.peer, agent = %login.agent.name, key = %fingerprint, command = %verb, "ssh exec refused: over the rate limit");
+            let line = format!(
+                "rate limit: this key ran {} commands in the last minute (ssh.exec_per_minute); wait and try again",
+                self.state.exec_rate.per_window()
+            );
+            let response = crate::cli::refusal(&line, crate::cli::exit::RATE_LIMITED);
+            super::exec::refuse(session.handle(), channel, response, pty);
+            return Ok(());
+        }
+        tracing::info!(peer = %self.peer, agent = %login.agent.name, key = %fingerprint, command = %verb, "ssh exec");
+        let stdin = if crate::cli::wants_stdin(&words) {
+            let (tx, rx) = mpsc::channel(INPUT_QUEUE);
+            ch.input = Some(tx);
+            Some(rx)
+        } else {
+            None
+        };
+        let mut actor = login.actor(self.peer);
+        actor.source = format!("ssh exec {}", self.peer);
+        super::exec::start(
+            super::exec::Job {
+                desk: Arc::clone(&self.state.desk),
+                actor,
+                args: words,
+                stdin,
+                pty,
+            },
+            session.handle(),
+            channel,
+        );
+        Ok(())
+    }
+
     fn input_for(&self, channel: ChannelId) -> Option<mpsc::Sender<Input>> {
         self.channels.get(&channel)?.input.clone()
     }
@@ -553,16 +615,38 @@ impl Handler for Connection {
         }
     }
 
-    /// `ssh -t … open N` and `ssh -t … queue VIEW` (deep links) start the desk there;
-    /// any other command, or one without a terminal, is answered with one line.
+    /// `ssh -t … open N` and `ssh -t … queue VIEW` (deep links) start the desk there
+    /// (without a terminal they are answered with one line); any other command is the
+    /// CLI's, run as the agent ([`Connection::start_exec`]).
     async fn exec_request(
         &mut self,
         channel: ChannelId,
         command: &[u8],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        let command =
-            sealdesk_model::sanitize::line(&String::from_utf8_lossy(command)).into_owned();
+        let raw = String::from_utf8_lossy(command).into_owned();
+        let verb = raw.split_whitespace().next().unwrap_or("");
+        if !matches!(verb, "open" | "queue" | "") {
+            return match crate::cli::split_command(&raw) {
+                Some(words) => self.start_exec(channel, session, words),
+                None => match self.channels.get_mut(&channel) {
+                    Some(ch) if !ch.started => {
+                        ch.started = true;
+                        ch.channel = None;
+                        let pty = ch.pty.is_some();
+                        session.channel_success(channel)?;
+                        let response = crate::cli::refusal(
+                            "the command has an unterminated quote: close it (the words are split as a shell does)",
+                            crate::cli::exit::USAGE,
+                        );
+                        super::exec::refuse(session.handle(), channel, response, pty);
+                        Ok(())
+                    }
+                    _ => session.channel_failure(channel),
+                },
+            };
+        }
+        let command = sealdesk_model::sanitize::line(&raw).into_owned();
         let parsed = sealdesk_tui::StartAt::parse(&command);
         match self.channels.get_mut(&channel) {
             Some(ch) if !ch.started && ch.pty.is_some() && parsed.is_ok() => {

@@ -328,9 +328,71 @@ impl AuditBudget {
     }
 }
 
+/// Commands per key per minute over `ssh NAME@desk COMMAND`: a sliding window of
+/// start times per key fingerprint (only registered agents' keys get here, so the map
+/// stays small; keys idle for a window are forgotten).
+#[derive(Debug)]
+pub(super) struct ExecRate {
+    per_window: usize,
+    window: Duration,
+    keys: Mutex<HashMap<String, std::collections::VecDeque<Instant>>>,
+}
+
+impl ExecRate {
+    pub(super) fn new(per_window: u32, window: Duration) -> ExecRate {
+        ExecRate {
+            per_window: per_window.max(1) as usize,
+            window,
+            keys: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether `key` may start one more command now; counted if so.
+    pub(super) fn allow(&self, key: &str, now: Instant) -> bool {
+        let mut keys = self.keys.lock();
+        let window = self.window;
+        keys.retain(|_, starts| {
+            while starts
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= window)
+            {
+                starts.pop_front();
+            }
+            !starts.is_empty()
+        });
+        let starts = keys.entry(key.to_string()).or_default();
+        if starts.len() >= self.per_window {
+            return false;
+        }
+        starts.push_back(now);
+        true
+    }
+
+    pub(super) fn per_window(&self) -> usize {
+        self.per_window
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exec_rate_counts_per_key_within_the_window() {
+        let rate = ExecRate::new(3, Duration::from_secs(60));
+        let t0 = Instant::now();
+        for i in 0..3 {
+            assert!(rate.allow("SHA256:a", t0 + Duration::from_secs(i)));
+        }
+        assert!(!rate.allow("SHA256:a", t0 + Duration::from_secs(10)));
+        assert!(
+            rate.allow("SHA256:b", t0 + Duration::from_secs(10)),
+            "another key has its own count"
+        );
+        // The first start leaves the window: one more fits, not two.
+        assert!(rate.allow("SHA256:a", t0 + Duration::from_secs(60)));
+        assert!(!rate.allow("SHA256:a", t0 + Duration::from_secs(60)));
+    }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()

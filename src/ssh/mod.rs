@@ -7,6 +7,7 @@
 
 mod auth;
 mod connection;
+mod exec;
 mod limits;
 mod server;
 mod session;

@@ -7,7 +7,7 @@
 
 use super::auth::AuthTrail;
 use super::connection::{audit_refusal, desk_call, Connection, ServerState};
-use super::limits::{AuditBudget, ConnectionLimiter, StrangerPool, StrangerSlot};
+use super::limits::{AuditBudget, ConnectionLimiter, ExecRate, StrangerPool, StrangerSlot};
 use super::session::stopped;
 use super::ui::UiFactory;
 use anyhow::{Context, Result};
@@ -57,6 +57,8 @@ pub struct ServerOptions {
     pub keepalive_max: usize,
     /// How long shutdown waits for sessions to restore their agents' terminals.
     pub shutdown_grace: Duration,
+    /// Commands one key may run per minute over `ssh NAME@desk COMMAND`.
+    pub exec_per_minute: u32,
 }
 
 impl Default for ServerOptions {
@@ -74,6 +76,7 @@ impl Default for ServerOptions {
             keepalive_interval: Duration::from_secs(30),
             keepalive_max: 4,
             shutdown_grace: Duration::from_secs(2),
+            exec_per_minute: sealdesk_desk::config::SshConfig::EXEC_PER_MINUTE,
         }
     }
 }
@@ -162,6 +165,7 @@ impl SshServer {
                 self.opts.max_connections,
             ),
             audit_budget: AuditBudget::new(REFUSALS_AUDITED, REFUSAL_WINDOW),
+            exec_rate: ExecRate::new(self.opts.exec_per_minute, Duration::from_secs(60)),
         });
         let strangers = StrangerPool::new(
             self.opts.max_unauthenticated_per_ip,

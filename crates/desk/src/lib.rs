@@ -41,6 +41,7 @@ mod signatures;
 mod sla;
 mod split;
 mod templates;
+mod ticket_set;
 mod tickets;
 pub mod totp;
 mod triage;
@@ -74,6 +75,7 @@ pub use requests::{is_finished, request_json, urgency, Urgency};
 pub use restriction::{MailPurpose, Refusal, MARKETING_PURPOSE};
 pub use retention::RetentionReport;
 pub use sla::run_snooze_timer;
+pub use ticket_set::{FieldChange, TicketChanges};
 pub use tickets::{NewTicket, ThreadEntry, TicketFilter};
 pub use views::privacy::{AuditFilter, AuditPage, ConsentPage, Found, RequestRow};
 pub use webhooks::run_webhooks;
@@ -318,6 +320,12 @@ impl Desk {
                 sealdesk_model::sanitize::line(&actor.name)
             ))),
         }
+    }
+
+    /// Refuses unless the actor is an admin now (see [`Desk::require_admin`]): for
+    /// front ends that run admin-only commands for agents (`ssh NAME@desk COMMAND`).
+    pub fn check_admin(&self, actor: &Actor, what: &str) -> Result<()> {
+        self.require_admin(actor, what)
     }
 
     /// The role an actor has right now (agents: their record; CLI and desk: admin).

@@ -20,6 +20,42 @@ pub struct NewTicket<'a> {
 #[derive(Default, Clone, Debug)]
 pub struct TicketFilter {
     pub status: Option<Status>,
+    /// Only tickets assigned to this agent, or (`Some(None)`) to nobody.
+    pub assignee: Option<Option<String>>,
+    /// Only tickets carrying this tag.
+    pub tag: Option<String>,
+    /// Only tickets of the customer with this address (none known: no tickets).
+    pub customer: Option<String>,
+    /// Only tickets updated at or after this time.
+    pub updated_since: Option<Timestamp>,
+}
+
+impl TicketFilter {
+    /// The filter as audit targets: which filters were used, never the address.
+    fn audit_words(&self) -> Vec<String> {
+        let mut words = Vec::new();
+        if let Some(s) = self.status {
+            words.push(format!("status={s}"));
+        }
+        match &self.assignee {
+            Some(Some(name)) => words.push(format!("assignee={name}")),
+            Some(None) => words.push("assignee=-".into()),
+            None => {}
+        }
+        if let Some(tag) = &self.tag {
+            words.push(format!("tag={tag}"));
+        }
+        if self.customer.is_some() {
+            words.push("customer=given".into());
+        }
+        if let Some(at) = self.updated_since {
+            words.push(format!("since={at}"));
+        }
+        if words.is_empty() {
+            words.push("all".into());
+        }
+        words
+    }
 }
 
 impl Desk {
@@ -76,18 +112,44 @@ impl Desk {
         })
     }
 
+    /// The tickets the filter lets through (every one without filters); audited.
+    /// An unknown assignee is refused; an unknown customer address lists nothing.
     pub fn list_tickets(&self, actor: &Actor, filter: &TicketFilter) -> Result<Vec<Ticket>> {
+        if let Some(Some(name)) = &filter.assignee {
+            if self.store.agent_by_name(name)?.is_none() {
+                return Err(DeskError::NotFound(format!(
+                    "no agent named {}: see `sealdesk agent list`",
+                    sealdesk_model::sanitize::line(name)
+                )));
+            }
+        }
+        let customer = match &filter.customer {
+            Some(email) => match self.store.customer_by_email(email)? {
+                Some(c) => Some(c.id),
+                None => {
+                    self.audit_only(actor, "ticket.list", filter.audit_words(), None)?;
+                    return Ok(Vec::new());
+                }
+            },
+            None => None,
+        };
+        let tag = filter.tag.as_deref().map(|t| t.trim().to_lowercase());
         let tickets: Vec<Ticket> = self
             .store
             .tickets()?
             .into_iter()
             .filter(|t| filter.status.is_none_or(|s| t.status == s))
+            .filter(|t| {
+                filter
+                    .assignee
+                    .as_ref()
+                    .is_none_or(|a| t.assignee.as_deref() == a.as_deref())
+            })
+            .filter(|t| tag.as_ref().is_none_or(|tag| t.tags.contains(tag)))
+            .filter(|t| customer.is_none_or(|c| t.customer == c))
+            .filter(|t| filter.updated_since.is_none_or(|at| t.updated >= at))
             .collect();
-        let what = filter
-            .status
-            .map(|s| format!("status={s}"))
-            .unwrap_or_else(|| "all".into());
-        self.audit_only(actor, "ticket.list", vec![what], None)?;
+        self.audit_only(actor, "ticket.list", filter.audit_words(), None)?;
         Ok(tickets)
     }
 

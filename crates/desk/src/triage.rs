@@ -32,7 +32,7 @@ pub(super) fn load_ticket(u: &mut Unit<'_>, number: TicketNo) -> Result<Ticket> 
 
 /// Tags as stored: trimmed, lower-cased, deduplicated; one that cannot be a tag is
 /// refused.
-pub(super) fn clean_tags(tags: &[String]) -> Result<Vec<String>> {
+pub(crate) fn clean_tags(tags: &[String]) -> Result<Vec<String>> {
     let mut clean: Vec<String> = Vec::new();
     for tag in tags {
         let tag = sealdesk_model::sanitize::line(tag).trim().to_lowercase();

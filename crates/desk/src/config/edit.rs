@@ -45,6 +45,7 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     ("ssh.public_host", Kind::Text, "the host agents ssh to, for deep links in notification mail (default: mail.hostname, else this machine's name)"),
     ("search.bodies", Kind::Bool, "search message bodies too, from an index in memory (true/false; default true; read at start; false saves its memory)"),
     ("ssh.public_port", Kind::Number, "the port agents ssh to, for deep links (default: the port serve listens on)"),
+    ("ssh.exec_per_minute", Kind::Number, "commands one key may run per minute over `ssh NAME@desk COMMAND` (default 120; read at start)"),
     ("retention.inactive_customer_days", Kind::Number, "erase customers without activity for this many days (0 = never)"),
     ("retention.consent_evidence_days", Kind::Number, "delete superseded consent records after this many days (0 = never)"),
     ("retention.request_days", Kind::Number, "delete finished privacy requests after this many days (0 = never)"),

@@ -98,6 +98,19 @@ pub struct SshConfig {
     pub public_host: Option<String>,
     /// The port agents use; default: the port `serve` listens on.
     pub public_port: Option<u16>,
+    // Part 11 api
+    /// Commands one key may run per minute over `ssh NAME@desk COMMAND`; default
+    /// [`SshConfig::EXEC_PER_MINUTE`] (read at start).
+    pub exec_per_minute: Option<u32>,
+}
+
+impl SshConfig {
+    pub const EXEC_PER_MINUTE: u32 = 120;
+
+    /// `exec_per_minute`, or its default.
+    pub fn exec_rate(&self) -> u32 {
+        self.exec_per_minute.unwrap_or(Self::EXEC_PER_MINUTE).max(1)
+    }
 }
 
 /// `[notice]`: notices to chosen customers (see `desk::notices`).
