@@ -6,6 +6,8 @@
 //! `desk::run_outbox`). The transports move bytes and report outcomes, so each side is
 //! testable without the other.
 
+// Part 11: hosted mailboxes over IMAP.
+pub mod imap;
 pub mod parse;
 pub mod send;
 pub mod smtp;
