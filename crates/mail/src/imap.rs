@@ -53,61 +53,19 @@ pub enum Credentials {
     OAuth2Command(String),
 }
 
-/// How long a command for a token may run.
-const TOKEN_COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
-
 impl Credentials {
     pub(crate) async fn secret(&self) -> anyhow::Result<Secret> {
         match self {
             Credentials::PasswordFile(path) => {
-                let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
-                    anyhow!("password_file {}: cannot read it ({e})", path.display())
-                })?);
-                let line = text.lines().next().unwrap_or("").trim_end_matches('\r');
-                if line.is_empty() {
-                    return Err(anyhow!(
-                        "password_file {}: the first line is empty; put the password there",
-                        path.display()
-                    ));
-                }
-                Ok(Secret::Password(zeroize::Zeroizing::new(line.to_string())))
+                crate::secret::password_from_file("password_file", path).map(Secret::Password)
             }
             Credentials::OAuth2Command(command) => {
-                token_from_command(command).await.map(Secret::Bearer)
+                crate::secret::token_from_command("oauth2_command", command)
+                    .await
+                    .map(Secret::Bearer)
             }
         }
     }
-}
-
-/// Runs `command` and takes the first line of its output as a bearer token. Its
-/// output never reaches a log: only whether it failed.
-pub async fn token_from_command(command: &str) -> anyhow::Result<zeroize::Zeroizing<String>> {
-    let run = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(TOKEN_COMMAND_TIMEOUT, run)
-        .await
-        .map_err(|_| anyhow!("oauth2_command did not finish within 30 s"))?
-        .map_err(|e| anyhow!("oauth2_command cannot run ({e})"))?;
-    let stdout = zeroize::Zeroizing::new(output.stdout);
-    if !output.status.success() {
-        return Err(anyhow!(
-            "oauth2_command failed ({}); run it by hand to see why",
-            output.status
-        ));
-    }
-    let text = String::from_utf8_lossy(&stdout);
-    let token = text.lines().next().unwrap_or("").trim();
-    if token.is_empty() {
-        return Err(anyhow!(
-            "oauth2_command printed no token; it must print the access token on its first line"
-        ));
-    }
-    Ok(zeroize::Zeroizing::new(token.to_string()))
 }
 
 /// One mailbox to fetch from.

@@ -9,6 +9,8 @@
 // Part 11: hosted mailboxes over IMAP.
 pub mod imap;
 pub mod parse;
+// Part 11: password files and OAuth2 token commands.
+pub mod secret;
 pub mod send;
 pub mod smtp;
 

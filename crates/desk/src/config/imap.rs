@@ -180,6 +180,13 @@ impl MailConfig {
         {
             return Err("mail.relay_password_file / relay_oauth2_command need mail.relay, e.g. smtp://support%40example.com@smtp.example.com:587?tls=starttls".into());
         }
+        if let (Some(relay), true) = (
+            &self.relay,
+            self.relay_password_file.is_some() || self.relay_oauth2_command.is_some(),
+        ) {
+            sealdesk_mail::send::RelayConfig::parse_user_only(relay)
+                .map_err(|e| format!("mail.relay: {e}"))?;
+        }
         Ok(())
     }
 }
@@ -224,5 +231,37 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ok.mail.imap_accounts().unwrap()[0].port, 10143);
+    }
+
+    #[test]
+    fn a_relay_secret_beside_the_url_wants_the_user_in_the_url_and_no_password() {
+        let relay = |url: &str, extra: &str| load(&format!("[mail]\nrelay = \"{url}\"\n{extra}"));
+        relay(
+            "smtp://me%40example.com@smtp.example.com:587?tls=starttls",
+            "relay_password_file = \"/etc/pw\"",
+        )
+        .unwrap();
+        for (url, extra, needle) in [
+            (
+                "smtps://u:p@smtp.example.com",
+                "relay_password_file = \"/p\"",
+                "keep only the user name",
+            ),
+            (
+                "smtps://smtp.example.com",
+                "relay_oauth2_command = \"tok\"",
+                "need the user name",
+            ),
+            (
+                "smtps://u@smtp.example.com",
+                "relay_oauth2_command = \"t\"\nrelay_password_file = \"/p\"",
+                "not both",
+            ),
+        ] {
+            let e = relay(url, extra).unwrap_err();
+            assert!(e.contains(needle), "{url}: {e}");
+        }
+        let e = load("[mail]\nrelay_password_file = \"/p\"\n").unwrap_err();
+        assert!(e.contains("need mail.relay"), "{e}");
     }
 }
