@@ -42,7 +42,7 @@ fn account(dovecot: &Dovecot, tls: Tls, after: After) -> ImapAccount {
         folder: "INBOX".into(),
         after,
         poll: Duration::from_secs(1),
-        ca_file: Some(common::dovecot::test_cert()),
+        ca_file: Some(dovecot.cert()),
     }
 }
 

@@ -1,7 +1,8 @@
 //! Part 11 (imap): a private Dovecot on loopback for the IMAP tests and the bench: its
 //! own config, base and state dirs in a temp dir, a passwd-file with one user, Maildir
 //! mail, high ports, plain login over loopback and (optionally) implicit TLS with the
-//! throwaway certificate in tests/fixtures/imap. Never the system instance.
+//! throwaway certificate in tests/fixtures/imap. Never the system instance. The bench
+//! (`sealdesk-bench imap`) includes this file too.
 #![allow(dead_code)]
 
 use std::net::TcpListener;
@@ -12,14 +13,10 @@ use std::time::{Duration, Instant};
 pub(crate) const USER: &str = "desk";
 pub(crate) const PASSWORD: &str = "imap-test-password";
 
-/// The throwaway certificate (CN and SAN localhost / 127.0.0.1) Dovecot serves TLS with.
-pub(crate) fn test_cert() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/imap/test-cert.pem")
-}
-
-fn test_key() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/imap/test-key.pem")
-}
+/// The throwaway certificate (CN and SAN localhost / 127.0.0.1) and its key, built
+/// in so that the bench (which includes this file) needs no path to the fixtures.
+const TEST_CERT: &str = include_str!("../fixtures/imap/test-cert.pem");
+const TEST_KEY: &str = include_str!("../fixtures/imap/test-key.pem");
 
 /// A running private Dovecot; stopped when dropped.
 pub(crate) struct Dovecot {
@@ -72,6 +69,8 @@ impl Dovecot {
             ),
         )
         .unwrap();
+        std::fs::write(root.join("cert.pem"), TEST_CERT).unwrap();
+        std::fs::write(root.join("key.pem"), TEST_KEY).unwrap();
         let (port, tls_port) = (free_port(), free_port());
         let r = root.display();
         let conf = root.join("dovecot.conf");
@@ -86,8 +85,8 @@ info_log_path = {r}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
 ssl = yes
-ssl_cert = <{cert}
-ssl_key = <{key}
+ssl_cert = <{r}/cert.pem
+ssl_key = <{r}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 first_valid_uid = 1
@@ -117,9 +116,7 @@ service imap-login {{
 service anvil {{
   chroot =
 }}
-",
-                cert = test_cert().display(),
-                key = test_key().display(),
+"
             ),
         )
         .unwrap();
@@ -149,6 +146,11 @@ service anvil {{
             std::thread::sleep(Duration::from_millis(50));
         }
         dovecot
+    }
+
+    /// The server's certificate, for `ca_file`.
+    pub(crate) fn cert(&self) -> PathBuf {
+        self.dir.path().join("cert.pem")
     }
 
     pub(crate) fn log(&self) -> String {
