@@ -52,6 +52,10 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     ("sla.hours", Kind::Table, "business hours per weekday: set sla.hours.mon|tue|…|sun \"09:00-17:00\" (several spans comma-separated; none set: round the clock)"),
     ("sla.policy", Kind::Table, "SLA policies: set sla.policy.NAME.first_response|next_response|resolution (e.g. 1h, 30m) and .priority|.address|.tag to match; sla.policy.NAME \"\" removes one"),
     ("retention.quarantine_days", Kind::Number, "delete quarantined mail of a known sender after this many days (0 = with the customer)"),
+    // Part 11 (imap): the relay's secret beside its URL. IMAP accounts are
+    // `[mail.imap.NAME]` tables in the file (docs/imap.md), read at start.
+    ("mail.relay_password_file", Kind::Text, "file whose first line is the relay password; the user stays in mail.relay (smtp://user%40example.com@host:587?tls=starttls)"),
+    ("mail.relay_oauth2_command", Kind::Text, "command printing an OAuth2 access token for the relay (XOAUTH2); the user stays in mail.relay"),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
