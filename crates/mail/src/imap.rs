@@ -191,7 +191,15 @@ async fn session(
         file_pass(account, &mut session, sink, uid_validity, can_move).await?;
         // A pass that worked means the account works: the next failure starts over.
         *backoff = BACKOFF_FIRST;
-        while session.unsolicited_responses.try_recv().is_ok() {}
+        // Mail that arrived while we were busy (an EXISTS among the replies to our own
+        // commands) is filed now, not after the next IDLE wakes up.
+        let mut arrived = false;
+        while let Ok(response) = session.unsolicited_responses.try_recv() {
+            arrived |= matches!(response, async_imap::types::UnsolicitedResponse::Exists(_));
+        }
+        if arrived {
+            continue;
+        }
         if can_idle {
             let mut idle = session.idle();
             idle.init().await?;
@@ -272,7 +280,15 @@ async fn file_pass(
             })
             .await?;
         }
-        flag(session, &account.after, uid, can_move).await?;
+        flag(session, &account.after, uid, can_move)
+            .await
+            .map_err(|e| match &account.after {
+                After::Move(to) => anyhow!(
+                    "cannot move UID {uid} to {to:?} ({e:#}); check mail.imap.{}.move_to names an existing folder",
+                    account.name
+                ),
+                _ => anyhow!("cannot flag UID {uid} ({e:#})"),
+            })?;
     }
     Ok(())
 }
