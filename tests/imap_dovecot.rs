@@ -318,3 +318,59 @@ fn sigkill_in_the_middle_of_many_messages_loses_and_duplicates_nothing() {
     expected.sort();
     assert_eq!(subjects, expected, "{}", server.log());
 }
+
+#[test]
+fn starttls_on_the_plain_port_and_delete_after_filing() {
+    let dovecot = Dovecot::start();
+    let sink = Arc::new(Recorder {
+        dovecot_conf: dovecot.conf.clone(),
+        failing: Mutex::new(false),
+        got: Mutex::new(Vec::new()),
+        progress: Mutex::new(HashMap::new()),
+    });
+    for n in 0..3 {
+        dovecot.append(
+            "INBOX",
+            &mail(
+                &format!("d{n} <d{n}@example.com>"),
+                &format!("delete {n}"),
+                &format!("d{n}@example.com"),
+            ),
+        );
+    }
+    let (stop, handle) = fetch(
+        account(&dovecot, Tls::StartTls, After::Delete),
+        sink.clone(),
+    );
+    wait_until("the messages deleted", Duration::from_secs(20), || {
+        dovecot.uids("INBOX", "ALL").is_empty()
+    });
+    stop.send(true).unwrap();
+    handle.join().unwrap();
+    let got = sink.got.lock();
+    assert_eq!(got.len(), 3);
+    assert!(
+        got.iter().all(|(_, unseen)| *unseen),
+        "deleted before stored"
+    );
+    // The bookmark: the highest UID stored under the folder's UIDVALIDITY.
+    assert_eq!(sink.progress.lock()["test/INBOX"].last_uid, 3);
+}
+
+#[test]
+fn a_bad_account_is_refused_at_load_in_one_line_naming_the_key() {
+    let desk = configured_desk(None);
+    let config = desk.path("data").join("sealdesk.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[mail.imap.work]\nhost = \"imap.example.com\"\nuser = \"u\"\npassword_file = \"/p\"\ntls = \"none\"\n");
+    std::fs::write(&config, text).unwrap();
+    let out = desk.try_cli(&["ticket", "list"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("mail.imap.work.tls") && err.contains("loopback"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
