@@ -29,17 +29,16 @@ pub fn password_from_file(what: &str, path: &Path) -> anyhow::Result<Zeroizing<S
 /// Runs `command` (`sh -c`) and takes the first line of its output as a bearer token.
 /// `what` names the setting.
 pub async fn token_from_command(what: &str, command: &str) -> anyhow::Result<Zeroizing<String>> {
-    let run = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(TOKEN_COMMAND_TIMEOUT, run)
-        .await
-        .map_err(|_| anyhow!("{what} did not finish within 30 s"))?
-        .map_err(|e| anyhow!("{what} cannot run ({e})"))?;
+    // A std child on a blocking thread: tokio's `process` feature would put a child
+    // reaper into every runtime of the binary for this one rare call.
+    let command = command.to_string();
+    let run = tokio::task::spawn_blocking(move || run_with_timeout(&command));
+    let output = match run.await {
+        Ok(Ok(Some(output))) => output,
+        Ok(Ok(None)) => return Err(anyhow!("{what} did not finish within 30 s")),
+        Ok(Err(e)) => return Err(anyhow!("{what} cannot run ({e})")),
+        Err(e) => return Err(anyhow!("{what} cannot run ({e})")),
+    };
     let stdout = Zeroizing::new(output.stdout);
     if !output.status.success() {
         return Err(anyhow!(
@@ -55,6 +54,44 @@ pub async fn token_from_command(what: &str, command: &str) -> anyhow::Result<Zer
         ));
     }
     Ok(Zeroizing::new(token.to_string()))
+}
+
+/// Runs `sh -c command` with stdin closed and stderr dropped; None if it outran
+/// [`TOKEN_COMMAND_TIMEOUT`] (then it is killed).
+fn run_with_timeout(command: &str) -> std::io::Result<Option<std::process::Output>> {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let mut stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.read_to_end(&mut out);
+        out
+    });
+    let deadline = std::time::Instant::now() + TOKEN_COMMAND_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let stdout = reader.join().unwrap_or_default();
+    Ok(Some(std::process::Output {
+        status,
+        stdout,
+        stderr: Vec::new(),
+    }))
 }
 
 #[cfg(test)]
