@@ -50,7 +50,7 @@ async fn relay(script: Script) -> (u16, JoinHandle<Seen>) {
             let verb = line.split(' ').next().unwrap().to_ascii_uppercase();
             let reply = match verb.as_str() {
                 "EHLO" if script.auth.is_some() => {
-                    "250-relay.test\r\n250-8BITMIME\r\n250 AUTH PLAIN LOGIN".into()
+                    "250-relay.test\r\n250-8BITMIME\r\n250 AUTH PLAIN LOGIN XOAUTH2".into()
                 }
                 "EHLO" => "250-relay.test\r\n250 8BITMIME".to_string(),
                 "AUTH" => script.auth.unwrap_or("503 5.5.1 no AUTH here").into(),
@@ -299,5 +299,71 @@ async fn connection_refused_is_temporary() {
         err.reason.contains("127.0.0.1:"),
         "names the relay: {}",
         err.reason
+    );
+}
+
+// ---- Part 11 (imap): relay secrets from a file or a command, not the URL ----
+
+async fn send_with_secret(
+    port: u16,
+    secret: sealdesk_mail::send::RelaySecret,
+) -> Result<(), SendError> {
+    let (relay, user) =
+        RelayConfig::parse_user_only(&format!("smtp://desk%40example.com@127.0.0.1:{port}"))
+            .unwrap();
+    let sender = Sender::with_secret(&relay, "desk.example.com", &user, secret).unwrap();
+    tokio::time::timeout(Duration::from_secs(60), sender.send(&mail()))
+        .await
+        .expect("send finishes")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_file_and_an_oauth2_token_command_log_in_to_the_relay() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("relay-password");
+    std::fs::write(&file, "from-file pw\n").unwrap();
+    let (port, seen) = relay(Script {
+        auth: Some("235 2.7.0 Authentication successful"),
+        ..ACCEPT
+    })
+    .await;
+    let password =
+        sealdesk_mail::secret::password_from_file("mail.relay_password_file", &file).unwrap();
+    send_with_secret(port, sealdesk_mail::send::RelaySecret::Password(password))
+        .await
+        .expect("accepted");
+    let seen = seen.await.unwrap();
+    let auth = seen
+        .commands
+        .iter()
+        .find(|c| c.starts_with("AUTH PLAIN "))
+        .expect("AUTH PLAIN");
+    let decoded = B64.decode(auth.trim_start_matches("AUTH PLAIN ")).unwrap();
+    assert_eq!(decoded, b"\0desk@example.com\0from-file pw");
+
+    let (port, seen) = relay(Script {
+        auth: Some("235 2.7.0 Authentication successful"),
+        ..ACCEPT
+    })
+    .await;
+    let token =
+        sealdesk_mail::secret::token_from_command("mail.relay_oauth2_command", "echo ya29.token")
+            .await
+            .unwrap();
+    send_with_secret(port, sealdesk_mail::send::RelaySecret::OAuth2Token(token))
+        .await
+        .expect("accepted");
+    let seen = seen.await.unwrap();
+    let auth = seen
+        .commands
+        .iter()
+        .find(|c| c.starts_with("AUTH XOAUTH2 "))
+        .expect("AUTH XOAUTH2");
+    let decoded = B64
+        .decode(auth.trim_start_matches("AUTH XOAUTH2 "))
+        .unwrap();
+    assert_eq!(
+        decoded,
+        b"user=desk@example.com\x01auth=Bearer ya29.token\x01\x01"
     );
 }

@@ -60,6 +60,15 @@ pub(crate) enum BenchCommand {
         #[arg(long)]
         no_bodies: bool,
     },
+    /// Part 11: mail appended to a hosted mailbox (a private Dovecot) → ticket stored,
+    /// through IDLE.
+    Imap {
+        #[arg(long, default_value_t = 200)]
+        appends: usize,
+        /// Milliseconds between appends.
+        #[arg(long, default_value_t = 50)]
+        gap_ms: u64,
+    },
     /// Durable ingest throughput over SMTP and `sealdesk ingest`, the in-memory bound,
     /// and mail → agent's screen latency.
     Ingest {
@@ -167,6 +176,13 @@ pub(crate) fn run(args: BenchArgs) -> Result<()> {
                 probes,
                 burst: burst.max(1),
                 bodies: !no_bodies,
+            },
+        )?,
+        BenchCommand::Imap { appends, gap_ms } => crate::imap::run(
+            &place,
+            &crate::imap::ImapArgs {
+                appends: appends.max(1),
+                gap: std::time::Duration::from_millis(gap_ms),
             },
         )?,
         BenchCommand::Ingest {

@@ -9,6 +9,8 @@
 
 mod cli;
 mod fixture;
+// Part 11: IMAP IDLE latency.
+mod imap;
 mod ingest;
 mod load;
 mod mailgen;

@@ -173,6 +173,8 @@ pub(super) async fn serve(
     let webhooks = tokio::spawn(sealdesk_desk::run_webhooks(Arc::clone(&desk), stopped()));
     let housekeeping = tokio::spawn(housekeeping(Arc::clone(&desk), stopped()));
     let recovery = tokio::spawn(watch_store(Arc::clone(&desk), stopped()));
+    // Part 11 (imap): one fetcher per `[mail.imap.NAME]` account.
+    let imap = spawn_imap(&desk, &config, &stop_tx)?;
 
     let ssh = tokio::spawn(server.run(stopped()));
     shutdown.await;
@@ -188,6 +190,9 @@ pub(super) async fn serve(
     let _ = housekeeping.await;
     let _ = snooze.await;
     let _ = recovery.await;
+    for task in imap {
+        let _ = task.await;
+    }
     if let Ok(Err(e)) = ssh.await {
         tracing::warn!("ssh stopped with an error: {e}");
     }
@@ -196,6 +201,32 @@ pub(super) async fn serve(
 }
 
 /// Once at start and then daily: retention rules and expired exports.
+/// Part 11 (imap): starts `sealdesk_mail::imap::run` for each configured account; each
+/// files through the same `DeskSink` as SMTP and stops when `stop` turns true.
+fn spawn_imap(
+    desk: &Arc<Desk>,
+    config: &sealdesk_desk::config::Config,
+    stop: &watch::Sender<bool>,
+) -> Result<Vec<tokio::task::JoinHandle<()>>> {
+    let accounts = config
+        .mail
+        .imap_accounts()
+        .map_err(|e| anyhow::anyhow!("{e}; fix it in the config"))?;
+    let sink: Arc<dyn sealdesk_mail::imap::ImapSink> = Arc::new(sealdesk_desk::DeskSink {
+        desk: Arc::clone(desk),
+    });
+    Ok(accounts
+        .into_iter()
+        .map(|account| {
+            tokio::spawn(sealdesk_mail::imap::run(
+                account,
+                Arc::clone(&sink),
+                stop.subscribe(),
+            ))
+        })
+        .collect())
+}
+
 async fn housekeeping(desk: Arc<Desk>, shutdown: impl std::future::Future<Output = ()>) {
     tokio::pin!(shutdown);
     loop {

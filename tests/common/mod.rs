@@ -6,6 +6,8 @@ pub(crate) mod clock;
 pub(crate) mod deep_scan;
 pub(crate) mod live;
 pub(crate) mod mailsink;
+// Part 11 (imap)
+pub(crate) mod dovecot;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;

@@ -16,6 +16,8 @@ pub use drafts::{ATTACHMENTS_PER_DRAFT, ATTACHMENT_MAX};
 mod erasure;
 mod export;
 mod gate;
+// Part 11: IMAP progress and the sink for fetched mail.
+mod imap;
 mod inbound;
 mod links;
 mod login;

@@ -17,14 +17,32 @@ impl MailSink for DeskSink {
 
     fn deliver(&self, envelope: Envelope) -> DeliveryOutcome {
         let source = format!("smtp {}", envelope.peer);
+        self.deliver_from(
+            &source,
+            &envelope.data,
+            Some(&envelope.mail_from),
+            &envelope.rcpt_to,
+        )
+    }
+}
+
+impl DeskSink {
+    /// Files one message that arrived by SMTP/LMTP or IMAP (`source` says which).
+    pub(crate) fn deliver_from(
+        &self,
+        source: &str,
+        raw: &[u8],
+        envelope_from: Option<&str>,
+        rcpt_to: &[String],
+    ) -> DeliveryOutcome {
         let incoming = Incoming {
-            raw: &envelope.data,
-            envelope_from: Some(&envelope.mail_from),
-            source: &source,
+            raw,
+            envelope_from,
+            source,
         };
-        match self.desk.receive_mail_to(incoming, &envelope.rcpt_to) {
+        match self.desk.receive_mail_to(incoming, rcpt_to) {
             Ok(filed) => {
-                tracing::info!(peer = %envelope.peer, "mail {}", sealdesk_model::sanitize::line(&format!("{filed:?}")));
+                tracing::info!(source = %source, "mail {}", sealdesk_model::sanitize::line(&format!("{filed:?}")));
                 DeliveryOutcome::Stored
             }
             // The store logged it once when it began failing; not again per mail.
@@ -39,7 +57,7 @@ impl MailSink for DeskSink {
                 )
             }
             Err(e) => {
-                tracing::error!(peer = %envelope.peer, "mail could not be stored: {e}");
+                tracing::error!(source = %source, "mail could not be stored: {e}");
                 DeliveryOutcome::TempFail(
                     "cannot store the message right now; try again later".into(),
                 )

@@ -2,7 +2,7 @@
 //! and backoff, and records queued / sent / failed on each reply.
 
 use super::Desk;
-use sealdesk_mail::send::{retry_delay, RelayConfig, Sender};
+use sealdesk_mail::send::{retry_delay, RelayConfig, RelaySecret, Sender};
 use sealdesk_model::Timestamp;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,14 +37,19 @@ async fn send_due(desk: &Arc<Desk>) -> anyhow::Result<usize> {
     let Some(relay_url) = config.relay.clone() else {
         return Ok(0);
     };
-    let relay = RelayConfig::parse(&relay_url)?;
+    // A bad URL is reported at every look, not only when a reply is due.
+    if config.relay_password_file.is_some() || config.relay_oauth2_command.is_some() {
+        RelayConfig::parse_user_only(&relay_url)?;
+    } else {
+        RelayConfig::parse(&relay_url)?;
+    }
     let hello = config.hello_name();
     let d = Arc::clone(desk);
     let due = tokio::task::spawn_blocking(move || d.due_replies(Timestamp::now())).await??;
     if due.is_empty() {
         return Ok(0);
     }
-    let sender = Sender::new(&relay, &hello)?;
+    let sender = relay_sender(&config, &relay_url, &hello).await?;
     let mut sent = 0;
     for reply in due {
         // Re-read under the ticket's hold: a reply taken back (`unsend`) is never sent.
@@ -74,6 +79,28 @@ async fn send_due(desk: &Arc<Desk>) -> anyhow::Result<usize> {
         sent += 1;
     }
     Ok(sent)
+}
+
+/// The sender for `mail.relay`: its URL's own credentials, or (Part 11) the user in
+/// the URL with the password of `mail.relay_password_file` or the token printed by
+/// `mail.relay_oauth2_command`, read anew for each batch (tokens expire).
+async fn relay_sender(
+    config: &crate::config::MailConfig,
+    url: &str,
+    hello: &str,
+) -> anyhow::Result<Sender> {
+    let secret = match (&config.relay_password_file, &config.relay_oauth2_command) {
+        (Some(file), _) => RelaySecret::Password(sealdesk_mail::secret::password_from_file(
+            "mail.relay_password_file",
+            file,
+        )?),
+        (None, Some(command)) => RelaySecret::OAuth2Token(
+            sealdesk_mail::secret::token_from_command("mail.relay_oauth2_command", command).await?,
+        ),
+        (None, None) => return Ok(Sender::new(&RelayConfig::parse(url)?, hello)?),
+    };
+    let (relay, user) = RelayConfig::parse_user_only(url)?;
+    Ok(Sender::with_secret(&relay, hello, &user, secret)?)
 }
 
 /// Lets go of a reply claimed for sending once its fate is recorded (or that failed).

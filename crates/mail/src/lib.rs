@@ -6,7 +6,11 @@
 //! `desk::run_outbox`). The transports move bytes and report outcomes, so each side is
 //! testable without the other.
 
+// Part 11: hosted mailboxes over IMAP.
+pub mod imap;
 pub mod parse;
+// Part 11: password files and OAuth2 token commands.
+pub mod secret;
 pub mod send;
 pub mod smtp;
 

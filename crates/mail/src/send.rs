@@ -11,9 +11,16 @@ mod relay;
 use message::{build_message, fold_headers};
 pub use relay::{RelayConfig, RelayError, Security};
 
-use lettre::transport::smtp::authentication::Credentials;
+/// Part 11: a relay secret kept out of the URL (see [`Sender::with_secret`]).
+pub enum RelaySecret {
+    Password(zeroize::Zeroizing<String>),
+    OAuth2Token(zeroize::Zeroizing<String>),
+}
+
+use lettre::transport::smtp::authentication::{Credentials, Mechanism, DEFAULT_MECHANISMS};
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::AsyncSmtpTransportBuilder;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use sealdesk_model::sanitize;
 use sealdesk_model::OutgoingMail;
@@ -57,6 +64,42 @@ impl Sender {
     /// `hello_name` is our name in EHLO, e.g. `desk.example.com`; many relays refuse
     /// `localhost`.
     pub fn new(relay: &RelayConfig, hello_name: &str) -> Result<Sender, SendError> {
+        let mut builder = Sender::builder(relay, hello_name)?;
+        if let Some((user, password)) = &relay.credentials {
+            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+        }
+        Ok(Sender {
+            transport: builder.build(),
+            relay: relay.to_string(),
+        })
+    }
+
+    /// Part 11: [`Sender::new`] for a relay whose secret is not in its URL: `user`
+    /// with a password (from `mail.relay_password_file`) or an OAuth2 access token
+    /// (from `mail.relay_oauth2_command`, sent with SASL XOAUTH2).
+    pub fn with_secret(
+        relay: &RelayConfig,
+        hello_name: &str,
+        user: &str,
+        secret: RelaySecret,
+    ) -> Result<Sender, SendError> {
+        let (password, mechanisms) = match secret {
+            RelaySecret::Password(p) => (p, DEFAULT_MECHANISMS.to_vec()),
+            RelaySecret::OAuth2Token(t) => (t, vec![Mechanism::Xoauth2]),
+        };
+        let builder = Sender::builder(relay, hello_name)?
+            .credentials(Credentials::new(user.to_string(), password.to_string()))
+            .authentication(mechanisms);
+        Ok(Sender {
+            transport: builder.build(),
+            relay: format!("{relay} as {}", sanitize::line(user)),
+        })
+    }
+
+    fn builder(
+        relay: &RelayConfig,
+        hello_name: &str,
+    ) -> Result<AsyncSmtpTransportBuilder, SendError> {
         if !is_host_name(hello_name) {
             return Err(SendError::permanent(format!(
                 "the hello name {:?} is not a host name: set it to this host's name, e.g. desk.example.com",
@@ -73,18 +116,13 @@ impl Sender {
             Security::StartTls => Tls::Required(tls()?),
             Security::Tls => Tls::Wrapper(tls()?),
         };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&relay.host)
-            .port(relay.port)
-            .tls(tls)
-            .timeout(Some(RELAY_TIMEOUT))
-            .hello_name(ClientId::Domain(hello_name.to_string()));
-        if let Some((user, password)) = &relay.credentials {
-            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
-        }
-        Ok(Sender {
-            transport: builder.build(),
-            relay: relay.to_string(),
-        })
+        Ok(
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&relay.host)
+                .port(relay.port)
+                .tls(tls)
+                .timeout(Some(RELAY_TIMEOUT))
+                .hello_name(ClientId::Domain(hello_name.to_string())),
+        )
     }
 
     /// One delivery attempt. Ok means the relay accepted the mail (250 after DATA).

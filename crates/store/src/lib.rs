@@ -16,6 +16,8 @@ mod erasure;
 mod error;
 mod exports;
 mod health;
+// Part 11 (imap)
+mod imap_state;
 mod keyring;
 mod keys;
 mod keys_backup;
@@ -39,6 +41,7 @@ pub use envelope::{RecordKeyId, FORMAT_VERSION};
 pub use erasure::ErasureRecord;
 pub use error::{Result, StoreError};
 pub use health::{Failure, HealthReport, Recovery};
+pub use imap_state::ImapProgress;
 pub use keys::{create_private_dir, demo_public_key, tighten_modes, write_user_key, KeyPaths};
 pub use keys_backup::{restore_keys, KeysBackupSummary};
 pub use notifications::{DueMark, NOTIFICATIONS_KEPT};

@@ -58,6 +58,10 @@ pub const KEYS: &[(&str, Kind, &str)] = &[
     ("webhook.retry_base_seconds", Kind::Number, "seconds before a webhook's first retry; later ones wait 6, 30, 180, 720, 2160 times as long (default 10)"),
     ("webhook.timeout_seconds", Kind::Number, "seconds one webhook POST may take (default 10)"),
     ("retention.quarantine_days", Kind::Number, "delete quarantined mail of a known sender after this many days (0 = with the customer)"),
+    // Part 11 (imap): the relay's secret beside its URL. IMAP accounts are
+    // `[mail.imap.NAME]` tables in the file (docs/imap.md), read at start.
+    ("mail.relay_password_file", Kind::Text, "file whose first line is the relay password; the user stays in mail.relay (smtp://user%40example.com@host:587?tls=starttls)"),
+    ("mail.relay_oauth2_command", Kind::Text, "command printing an OAuth2 access token for the relay (XOAUTH2); the user stays in mail.relay"),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,11 +2,15 @@
 //! Absent means defaults. Unknown keys are errors, so a typo never silently does nothing.
 
 pub mod edit;
+// Part 11: `[mail.imap.NAME]` accounts.
+pub mod imap;
 pub mod sla;
 
 use sealdesk_model::{Catalogue, CatalogueEntry};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+
+pub use imap::ImapAccountConfig;
 
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -192,6 +196,13 @@ pub struct MailConfig {
     /// Seconds a reply waits before the outbox may send it, in which the agent can take
     /// it back (`u` on the ticket); 0: sent at once, no undo.
     pub send_delay: u64,
+    // ---- Part 11 (imap) ----
+    /// Hosted mailboxes to fetch from (`[mail.imap.NAME]`), each filed like SMTP mail.
+    pub imap: std::collections::BTreeMap<String, ImapAccountConfig>,
+    /// A file whose first line is the relay's password (instead of one in `relay`).
+    pub relay_password_file: Option<PathBuf>,
+    /// A command printing an OAuth2 access token for the relay (SASL XOAUTH2).
+    pub relay_oauth2_command: Option<String>,
 }
 
 /// One support address of `mail.addresses`: how replies from it look, and what a new
@@ -229,6 +240,9 @@ impl Default for MailConfig {
             addresses: std::collections::BTreeMap::new(),
             hostname: None,
             send_delay: 10,
+            imap: std::collections::BTreeMap::new(),
+            relay_password_file: None,
+            relay_oauth2_command: None,
         }
     }
 }
@@ -440,6 +454,8 @@ impl Config {
                 }
             }
         }
+        self.mail.validate_imap()?;
+        self.mail.validate_relay_auth()?;
         if self.mail.send_delay > 3600 {
             return Err("mail.send_delay is in seconds, at most 3600 (an hour): e.g. 10".into());
         }

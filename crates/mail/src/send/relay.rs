@@ -50,12 +50,32 @@ pub enum RelayError {
     Conflict(String),
     #[error("the relay URL has {0}, which sealdesk does not use: only ?tls=… may follow the host, e.g. {EXAMPLE}")]
     Unexpected(String),
+    // Part 11: a password file or an OAuth2 command beside the URL.
+    #[error("the relay URL has a password while mail.relay_password_file or mail.relay_oauth2_command is set: keep only the user name in the URL, e.g. smtp://support%40example.com@smtp.example.com:587?tls=starttls")]
+    PasswordTwice,
+    #[error("mail.relay_password_file / mail.relay_oauth2_command need the user name in the relay URL, e.g. smtp://support%40example.com@smtp.example.com:587?tls=starttls")]
+    NoUser,
 }
 
 const EXAMPLE: &str = "smtp://user:password@mail.example.com:587?tls=starttls";
 
 impl RelayConfig {
     pub fn parse(url: &str) -> Result<RelayConfig, RelayError> {
+        Self::parse_inner(url, false).map(|(relay, _)| relay)
+    }
+
+    /// Part 11: the URL when the secret comes from `mail.relay_password_file` or
+    /// `mail.relay_oauth2_command`: it names the user and no password. Returns the
+    /// relay (without credentials) and the user name.
+    pub fn parse_user_only(url: &str) -> Result<(RelayConfig, String), RelayError> {
+        let (relay, user) = Self::parse_inner(url, true)?;
+        Ok((relay, user.ok_or(RelayError::NoUser)?))
+    }
+
+    fn parse_inner(
+        url: &str,
+        user_only: bool,
+    ) -> Result<(RelayConfig, Option<String>), RelayError> {
         let parsed = Url::parse(url.trim()).map_err(|e| RelayError::NotAUrl(e.to_string()))?;
         let implicit_tls = match parsed.scheme() {
             "smtp" => false,
@@ -100,6 +120,21 @@ impl RelayConfig {
             Security::StartTls => 587,
             Security::Tls => 465,
         });
+        if user_only {
+            return match (parsed.username(), parsed.password()) {
+                (_, Some(_)) => Err(RelayError::PasswordTwice),
+                ("", None) => Err(RelayError::NoUser),
+                (user, None) => Ok((
+                    RelayConfig {
+                        host,
+                        port,
+                        security,
+                        credentials: None,
+                    },
+                    Some(decode(user)?),
+                )),
+            };
+        }
         let credentials = match (parsed.username(), parsed.password()) {
             ("", None) => None,
             (user, Some(password)) if !user.is_empty() && !password.is_empty() => {
@@ -107,12 +142,15 @@ impl RelayConfig {
             }
             _ => return Err(RelayError::HalfCredentials),
         };
-        Ok(RelayConfig {
-            host,
-            port,
-            security,
-            credentials,
-        })
+        Ok((
+            RelayConfig {
+                host,
+                port,
+                security,
+                credentials,
+            },
+            None,
+        ))
     }
 }
 
@@ -181,6 +219,29 @@ mod tests {
             security,
             credentials: creds.map(|(u, p)| (u.into(), p.into())),
         }
+    }
+
+    #[test]
+    fn a_user_only_url_for_a_password_file_or_token_command() {
+        let (r, user) = RelayConfig::parse_user_only(
+            "smtp://support%40example.com@smtp.example.com:587?tls=starttls",
+        )
+        .unwrap();
+        assert_eq!(user, "support@example.com");
+        assert_eq!(r, relay("smtp.example.com", 587, Security::StartTls, None));
+        assert_eq!(
+            RelayConfig::parse_user_only("smtps://u:p@smtp.example.com"),
+            Err(RelayError::PasswordTwice)
+        );
+        assert_eq!(
+            RelayConfig::parse_user_only("smtps://smtp.example.com"),
+            Err(RelayError::NoUser)
+        );
+        // Without a file or command, a user alone is still half the credentials.
+        assert_eq!(
+            RelayConfig::parse("smtps://u@smtp.example.com"),
+            Err(RelayError::HalfCredentials)
+        );
     }
 
     #[test]
