@@ -6,6 +6,7 @@
 //! `desk::run_outbox`). The transports move bytes and report outcomes, so each side is
 //! testable without the other.
 
+pub mod mbox;
 pub mod parse;
 pub mod send;
 pub mod smtp;

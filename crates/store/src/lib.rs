@@ -16,6 +16,7 @@ mod erasure;
 mod error;
 mod exports;
 mod health;
+mod imports;
 mod keyring;
 mod keys;
 mod keys_backup;
