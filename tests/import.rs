@@ -43,11 +43,16 @@ fn rfc2822(t: i64) -> String {
 
 fn asctime(t: i64) -> String {
     let d = OffsetDateTime::from_unix_timestamp(t).unwrap();
-    let f = time::format_description::parse(
-        "[weekday repr:short] [month repr:short] [day padding:space] [hour]:[minute]:[second] [year]",
+    let weekday = &d.weekday().to_string()[..3];
+    let month = &d.month().to_string()[..3];
+    format!(
+        "{weekday} {month} {:>2} {:02}:{:02}:{:02} {}",
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second(),
+        d.year()
     )
-    .unwrap();
-    d.format(&f).unwrap()
 }
 
 fn time_of(value: &serde_json::Value) -> i64 {

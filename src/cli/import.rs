@@ -116,16 +116,18 @@ fn file_batch(
     messages: &[Mail],
     status: Option<Status>,
 ) -> Result<Vec<(Imported, DateFrom)>> {
-    let mut outcomes = Vec::with_capacity(messages.len());
-    for (raw, mailbox_date) in messages {
-        let message = ImportMessage {
+    let batch: Vec<ImportMessage<'_>> = messages
+        .iter()
+        .map(|(raw, mailbox_date)| ImportMessage {
             raw,
             mailbox_date: *mailbox_date,
-        };
-        let o = desk.import_mail(actor, message, status)?;
-        outcomes.push((o.imported, o.date));
-    }
-    desk.make_durable()?;
+        })
+        .collect();
+    let outcomes: Vec<(Imported, DateFrom)> = desk
+        .import_batch(actor, &batch, status)?
+        .into_iter()
+        .map(|o| (o.imported, o.date))
+        .collect();
     if !messages.is_empty() {
         let mut s = Summary::default();
         for (imported, date) in &outcomes {

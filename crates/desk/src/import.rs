@@ -3,7 +3,7 @@
 //! filed), but with its own Date: as its time, telling nobody (a quiet unit: no
 //! acknowledgement, notification or webhook), and marked in the `imports` tree in the
 //! same unit, so a second run skips it. Units do not wait for their flush: the importer
-//! calls [`Desk::make_durable`] once per batch before it reports the batch as stored.
+//! makes each batch durable ([`Desk::import_batch`]) before it reports it as stored.
 
 use super::inbound::{message_time, quarantine_mail, DateFrom, Filing, Incoming};
 use super::write::{Hold, Unit};
@@ -40,17 +40,52 @@ pub struct ImportOutcome {
     pub date: DateFrom,
 }
 
+/// A message parsed and keyed, ready to file (the part of an import that needs no
+/// lock, done for a batch on several threads).
+struct Prepared<'a> {
+    incoming: Incoming<'a>,
+    checked: std::result::Result<sealdesk_mail::parse::ParsedMail, super::inbound::Unfileable>,
+    key: [u8; 32],
+    at: Timestamp,
+    date: DateFrom,
+}
+
 impl Desk {
-    /// Imports one message (admin only). `status` is what the tickets it creates
-    /// become (`None`: new, as live mail). Not durable until [`Desk::make_durable`].
-    pub fn import_mail(
+    /// Imports a batch of messages in their order (admin only) and makes it durable.
+    /// `status` is what the tickets it creates become (`None`: new, as live mail).
+    /// Parsing runs on every core; filing runs one message after another, so a reply
+    /// finds the thread an earlier message of the mailbox started.
+    pub fn import_batch(
         &self,
         actor: &Actor,
-        message: ImportMessage<'_>,
+        messages: &[ImportMessage<'_>],
         status: Option<Status>,
-    ) -> Result<ImportOutcome> {
+    ) -> Result<Vec<ImportOutcome>> {
         self.require_admin(actor, "import mail")?;
         self.ensure_writable()?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let chunk = messages.len().div_ceil(threads).max(1);
+        let prepared: Vec<Prepared<'_>> = std::thread::scope(|scope| {
+            let parts: Vec<_> = messages
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || part.iter().map(|m| self.prepare(m)).collect::<Vec<_>>())
+                })
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        let mut outcomes = Vec::with_capacity(prepared.len());
+        for p in &prepared {
+            outcomes.push(self.file_prepared(actor, p, status)?);
+        }
+        self.make_durable()?;
+        Ok(outcomes)
+    }
+
+    fn prepare<'a>(&self, message: &ImportMessage<'a>) -> Prepared<'a> {
         let incoming = Incoming {
             raw: message.raw,
             envelope_from: None,
@@ -65,6 +100,22 @@ impl Desk {
         };
         let (at, date) = message_time(mail_date, message.mailbox_date);
         let key = self.store.import_key(message_id, message.raw);
+        Prepared {
+            incoming,
+            checked,
+            key,
+            at,
+            date,
+        }
+    }
+
+    fn file_prepared(
+        &self,
+        actor: &Actor,
+        p: &Prepared<'_>,
+        status: Option<Status>,
+    ) -> Result<ImportOutcome> {
+        let (key, incoming, date) = (p.key, &p.incoming, p.date);
         if self.store.imported(&key)?.is_some() {
             return Ok(ImportOutcome {
                 imported: Imported::Skipped,
@@ -72,26 +123,26 @@ impl Desk {
             });
         }
         let filing = Filing {
-            at: Some(at),
+            at: Some(p.at),
             status,
             import: true,
             ..Filing::default()
         };
         let mut holds = vec![Hold::Address(key)];
-        let filed = match &checked {
+        let filed = match &p.checked {
             Ok(mail) => {
                 holds.extend(self.holds_for(mail)?);
                 self.write(actor, &holds, |u| {
                     if !begin_import(u, &key)? {
                         return Ok(None);
                     }
-                    let filed = self.file_checked(u, &incoming, mail, &[], &filing)?;
+                    let filed = self.file_checked(u, incoming, mail, &[], &filing)?;
                     u.tx.mark_imported(&key, filed_ticket(&filed))?;
                     Ok(Some(filed))
                 })?
             }
             Err(reason) => {
-                let sender = self.quarantine_owner(&incoming);
+                let sender = self.quarantine_owner(incoming);
                 holds.extend(
                     sender
                         .iter()
@@ -107,7 +158,7 @@ impl Desk {
                         }
                         None => None,
                     };
-                    let filed = quarantine_mail(u, &incoming, reason.to_string(), owner.as_ref())?;
+                    let filed = quarantine_mail(u, incoming, reason.to_string(), owner.as_ref())?;
                     u.tx.mark_imported(&key, None)?;
                     Ok(Some(filed))
                 })?

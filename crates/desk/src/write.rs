@@ -227,7 +227,7 @@ impl<'d> Unit<'d> {
 
 impl Desk {
     /// Makes every unit committed so far durable (see [`Unit::defer_durability`]).
-    pub fn make_durable(&self) -> Result<()> {
+    pub(crate) fn make_durable(&self) -> Result<()> {
         Ok(self.store.wait_durable(self.store.latest_commit())?)
     }
 
