@@ -9,6 +9,7 @@
 
 mod cli;
 mod fixture;
+mod import;
 mod ingest;
 mod load;
 mod mailgen;
