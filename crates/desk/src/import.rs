@@ -7,7 +7,7 @@
 
 use super::inbound::{message_time, quarantine_mail, DateFrom, Filing, Incoming};
 use super::write::{Hold, Unit};
-use super::{Actor, Desk, Filed, Result};
+use super::{Actor, Desk, DeskError, Filed, Result};
 use sealdesk_model::{Status, Ticket, TicketNo, Timestamp};
 
 const SOURCE: &str = "import";
@@ -77,10 +77,19 @@ impl Desk {
                 .flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
                 .collect()
         });
+        // New senders' keys in one keyring fsync, not one each.
+        let senders: Vec<&str> = prepared
+            .iter()
+            .filter_map(|p| p.checked.as_ref().ok().map(|m| m.from.as_str()))
+            .collect();
+        self.store.premake_customer_keys(&senders)?;
         let mut outcomes = Vec::with_capacity(prepared.len());
-        for p in &prepared {
+        let filed = prepared.iter().try_for_each(|p| {
             outcomes.push(self.file_prepared(actor, p, status)?);
-        }
+            Ok::<(), DeskError>(())
+        });
+        self.store.forget_premade_keys();
+        filed?;
         self.make_durable()?;
         Ok(outcomes)
     }

@@ -6,7 +6,7 @@
 
 use super::envelope::KeySlot;
 use super::{hmac32, Result, Store, Tx};
-use sealdesk_model::TicketNo;
+use sealdesk_model::{CustomerId, TicketNo};
 
 impl Store {
     /// The import key of a message: by its Message-ID when it has one (the same mail
@@ -23,6 +23,37 @@ impl Store {
                 hmac32(&self.index_key, &text)
             }
         }
+    }
+
+    /// Makes customer keys ahead for those of `emails` who are no customer yet (one
+    /// keyring append and fsync instead of one per new customer); creating the
+    /// customer then takes the key made for the address ([`Store::premade_customer_id`]).
+    pub fn premake_customer_keys(&self, emails: &[&str]) -> Result<()> {
+        let mut ids = Vec::new();
+        {
+            let mut premade = self.premade.lock();
+            for email in emails {
+                let key = self.email_key(email);
+                if premade.contains_key(&key) || self.customer_by_email(email)?.is_some() {
+                    continue;
+                }
+                let id = CustomerId::random();
+                premade.insert(key, id);
+                ids.push(id);
+            }
+        }
+        let _appends = self.key_appends.lock();
+        self.keyring.write().add_many(&ids)
+    }
+
+    /// The id whose key was made ahead for a new customer with address `email`.
+    pub fn premade_customer_id(&self, email: &str) -> Option<CustomerId> {
+        self.premade.lock().get(&self.email_key(email)).copied()
+    }
+
+    /// Forgets the keys made ahead (the batch is filed; unused ones open nothing).
+    pub fn forget_premade_keys(&self) {
+        self.premade.lock().clear();
     }
 
     /// Where an earlier import put this message: `Some(None)` quarantined it,
