@@ -31,7 +31,7 @@ pub(super) struct Filing {
     pub at: Option<Timestamp>,
     /// `ingest --keep-date`: `at` is read from the Date: header once parsed.
     pub keep_date: bool,
-    /// An import: every ticket it files into ends in this status (else as live mail).
+    /// An import: the status of the tickets it creates (else new, as live mail).
     pub status: Option<Status>,
     /// An import of old mail: a reply joins its thread even when that ticket is
     /// closed (it is history, not a new request), and an imported ticket whose SLA
