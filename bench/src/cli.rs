@@ -1,6 +1,7 @@
 //! `sealdesk-bench …`: benchmarks on throwaway desks in a scratch dir (never the data
 //! dir). Run them on a release build; see BENCHMARKS.md for figures and how to read them.
 
+use crate::import::ImportArgs;
 use crate::ingest::IngestArgs;
 use crate::load::LoadArgs;
 use crate::mailgen::MailSize;
@@ -90,6 +91,18 @@ pub(crate) enum BenchCommand {
         #[arg(long, default_value_t = 100)]
         probes: usize,
         /// Fresh desks per throughput measurement.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
+    /// `sealdesk import mbox` of generated mail: messages/s and peak memory, without a
+    /// server and through a running one.
+    Import {
+        #[arg(long, default_value_t = 10_000)]
+        messages: usize,
+        /// Message size: 4k (text, some HTML) or 100k (with an attachment).
+        #[arg(long, default_value = "4k", value_parser = MailSize::parse)]
+        size: MailSize,
+        /// Fresh desks per setup.
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
@@ -205,6 +218,18 @@ pub(crate) fn run(args: BenchArgs) -> Result<()> {
                 runs: runs.max(1),
             },
         )?,
+        BenchCommand::Import {
+            messages,
+            size,
+            runs,
+        } => crate::import::run(
+            &place,
+            &ImportArgs {
+                messages: messages.max(1),
+                size,
+                runs: runs.max(1),
+            },
+        )?,
         BenchCommand::Load {
             tickets,
             presses,
@@ -308,6 +333,14 @@ mod tests {
             &["sealdesk-bench", "privacy", "--audit-events", "10"],
             &[
                 "sealdesk-bench",
+                "import",
+                "--messages",
+                "50",
+                "--runs",
+                "1",
+            ],
+            &[
+                "sealdesk-bench",
                 "load",
                 "--presses",
                 "4",
@@ -322,6 +355,7 @@ mod tests {
                     BenchCommand::Queue { .. }
                         | BenchCommand::Ingest { .. }
                         | BenchCommand::Privacy { .. }
+                        | BenchCommand::Import { .. }
                         | BenchCommand::Load { .. }
                 ),
                 "{args:?}"

@@ -11,6 +11,7 @@ mod cli;
 mod fixture;
 // Part 11: IMAP IDLE latency.
 mod imap;
+mod import;
 mod ingest;
 mod load;
 mod mailgen;

@@ -34,6 +34,7 @@ pub(super) fn ingest(
     desk: &Desk,
     envelope_from: Option<&str>,
     envelope_to: &[String],
+    keep_date: bool,
     raw: &[u8],
     io: &mut Io,
 ) -> Result<i32> {
@@ -45,7 +46,11 @@ pub(super) fn ingest(
         envelope_from,
         source: "ingest",
     };
-    let filed = desk.receive_mail_to(incoming, envelope_to)?;
+    let filed = if keep_date {
+        desk.receive_mail_keeping_date(incoming, envelope_to)?
+    } else {
+        desk.receive_mail_to(incoming, envelope_to)?
+    };
     writeln!(io.out, "{}", filed)?;
     Ok(0)
 }

@@ -4,6 +4,7 @@ mod agent;
 mod config;
 mod customer;
 mod demo;
+mod import;
 mod keys;
 mod mail;
 mod notice;
@@ -99,7 +100,15 @@ pub enum Command {
         /// ${recipient}): a new ticket belongs to the first support address among them.
         #[arg(long, value_name = "ADDR")]
         to: Vec<String>,
+        /// Keep the message's Date: as its time and a new ticket's (old mail); a
+        /// missing or garbled Date: means now.
+        #[arg(long)]
+        keep_date: bool,
     },
+    /// Import old mail (mbox, Maildir, .eml): original dates kept, threaded as live
+    /// mail, nothing sent; run again to resume, what was imported is skipped.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Messages that could not become tickets, kept with the reason.
     #[command(subcommand)]
     Quarantine(mail::QuarantineCommand),
@@ -268,6 +277,12 @@ pub fn run(cli: Cli) -> Result<i32> {
             };
             return demo::run(args);
         }
+        Command::Import(_) => {
+            let Command::Import(cmd) = cli.command else {
+                unreachable!()
+            };
+            return import::run(&cli.global, cmd);
+        }
         _ => {}
     }
     let is_ingest = matches!(cli.command, Command::Ingest { .. });
@@ -391,13 +406,28 @@ pub fn execute(
         Command::Macro(cmd) => templates::macro_command(desk, actor, cmd, stdin_text()?, io),
         Command::Audit(AuditCommand::Verify) => audit_verify(desk, io),
         Command::Status { json } => status::run(desk, json, io),
-        Command::Ingest { from, to } => mail::ingest(
+        Command::Ingest {
+            from,
+            to,
+            keep_date,
+        } => mail::ingest(
             desk,
             from.as_deref(),
             &to,
+            keep_date,
             stdin.as_deref().unwrap_or_default(),
             io,
         ),
+        Command::Import(import::ImportCommand::Batch { status }) => import::batch(
+            desk,
+            actor,
+            status,
+            stdin.as_deref().unwrap_or_default(),
+            io,
+        ),
+        Command::Import(_) => {
+            bail!("run `sealdesk import` on the desk's machine: it reads the mailbox itself")
+        }
         Command::Quarantine(cmd) => mail::quarantine(desk, actor, cmd, io),
         Command::Config(cmd) => config::run(desk, actor, cmd, io),
         Command::Backup { out } => {

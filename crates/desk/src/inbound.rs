@@ -23,6 +23,48 @@ pub struct Incoming<'a> {
     pub source: &'a str,
 }
 
+/// How a message is filed beyond the live defaults (imports, `ingest --keep-date`).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Filing {
+    /// The message's own time (its Date:, see [`message_time`]) for the message and a
+    /// new ticket, instead of now.
+    pub at: Option<Timestamp>,
+    /// `ingest --keep-date`: `at` is read from the Date: header once parsed.
+    pub keep_date: bool,
+    /// An import: the status of the tickets it creates (else new, as live mail).
+    pub status: Option<Status>,
+    /// An import of old mail: a reply joins its thread even when that ticket is
+    /// closed (it is history, not a new request), and an imported ticket whose SLA
+    /// due time passed long ago is marked as told (no breach notice for old mail).
+    pub import: bool,
+}
+
+/// Where a message's time came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DateFrom {
+    /// Its Date: header.
+    Header,
+    /// The mailbox's own record (an mbox `From ` line, a Maildir file name).
+    Mailbox,
+    /// Neither was usable: the time of filing.
+    Now,
+}
+
+/// A message's time: its Date: header, else the mailbox's date, else now. A date more
+/// than a day ahead of now is garbled (a wrong clock) and not used.
+pub fn message_time(
+    header: Option<Timestamp>,
+    mailbox: Option<Timestamp>,
+) -> (Timestamp, DateFrom) {
+    let now = Timestamp::now();
+    let usable = |t: &Timestamp| t.0 > 0 && t.0 <= now.0 + 86_400;
+    match (header.filter(usable), mailbox.filter(usable)) {
+        (Some(t), _) => (t, DateFrom::Header),
+        (None, Some(t)) => (t, DateFrom::Mailbox),
+        (None, None) => (now, DateFrom::Now),
+    }
+}
+
 /// Per-sender sliding window of arrival times.
 #[derive(Default)]
 pub(super) struct SenderLimiter {
@@ -58,7 +100,21 @@ impl Desk {
     /// Like [`Desk::receive_mail`], with the envelope recipients (RCPT TO): a new
     /// ticket belongs to the first support address among them.
     pub fn receive_mail_to(&self, incoming: Incoming<'_>, envelope_to: &[String]) -> Result<Filed> {
-        self.file_mail(incoming, true, envelope_to)
+        self.file_mail(incoming, true, envelope_to, Filing::default())
+    }
+
+    /// Like [`Desk::receive_mail_to`], keeping the message's Date: as its time (and a
+    /// new ticket's): `sealdesk ingest --keep-date` for old mail.
+    pub fn receive_mail_keeping_date(
+        &self,
+        incoming: Incoming<'_>,
+        envelope_to: &[String],
+    ) -> Result<Filed> {
+        let filing = Filing {
+            keep_date: true,
+            ..Filing::default()
+        };
+        self.file_mail(incoming, true, envelope_to, filing)
     }
 
     fn file_mail(
@@ -66,6 +122,7 @@ impl Desk {
         incoming: Incoming<'_>,
         apply_rules: bool,
         envelope_to: &[String],
+        mut filing: Filing,
     ) -> Result<Filed> {
         // Refused before the rules see it: a sender retrying while the disk is full
         // must not run into the rate limit.
@@ -90,15 +147,18 @@ impl Desk {
                 });
             }
         };
+        if filing.keep_date {
+            filing.at = Some(message_time(mail.date, None).0);
+        }
         let holds = self.holds_for(&mail)?;
         self.write(&actor, &holds, |u| {
-            self.file_checked(u, &incoming, &mail, envelope_to)
+            self.file_checked(u, &incoming, &mail, envelope_to, &filing)
         })
     }
 
     /// Parses a message and applies the rules that quarantine it (size, loop, rate);
     /// `Err` is the reason to quarantine it.
-    fn check_mail(
+    pub(super) fn check_mail(
         &self,
         incoming: &Incoming<'_>,
         apply_rules: bool,
@@ -151,7 +211,7 @@ impl Desk {
 
     /// What filing `mail` will hold: the sender's address, and every ticket it may
     /// thread into (looked up now, checked again once held).
-    fn holds_for(&self, mail: &ParsedMail) -> Result<Vec<Hold>> {
+    pub(super) fn holds_for(&self, mail: &ParsedMail) -> Result<Vec<Hold>> {
         let mut holds = vec![Hold::Address(self.store.email_key(&mail.from))];
         holds.extend(self.participant_holds(mail));
         let ids = mail.in_reply_to.iter().chain(mail.references.iter().rev());
@@ -169,12 +229,13 @@ impl Desk {
     }
 
     /// Files a parsed message that passed the rules, inside its unit of work.
-    fn file_checked(
+    pub(super) fn file_checked(
         &self,
         u: &mut Unit<'_>,
         incoming: &Incoming<'_>,
         mail: &ParsedMail,
         envelope_to: &[String],
+        filing: &Filing,
     ) -> Result<Filed> {
         u.hold(Hold::Address(self.store.email_key(&mail.from)))?;
         if let Some(id) = &mail.message_id {
@@ -190,7 +251,7 @@ impl Desk {
         if let Some(receipt) = &mail.receipt {
             return self.note_receipt(u, incoming, mail, receipt);
         }
-        self.file_parsed(u, incoming, mail, envelope_to)
+        self.file_parsed(u, incoming, mail, envelope_to, filing)
     }
 
     /// Whether a message whose sender and Message-ID were seen before (filed as `seq`
@@ -228,17 +289,18 @@ impl Desk {
         incoming: &Incoming<'_>,
         mail: &ParsedMail,
         envelope_to: &[String],
+        filing: &Filing,
     ) -> Result<Filed> {
         let config = self.config().mail;
         // Threading first (it may ask for tickets not held yet, which runs the unit
         // again), and only then a new customer's key.
         let known = self.store.customer_by_email(&mail.from)?;
-        let existing = self.thread_target(u, mail, known.as_ref())?;
+        let existing = self.thread_target(u, mail, known.as_ref(), filing)?;
         let customer = match known {
             Some(c) => c,
             None => super::tickets::find_or_create_customer(u, &mail.from, &mail.from_name)?,
         };
-        let now = Timestamp::now();
+        let now = filing.at.unwrap_or_else(Timestamp::now);
         let (mut ticket, is_new) = match existing {
             Some(t) => (t, false),
             None => {
@@ -255,19 +317,29 @@ impl Desk {
         let before = if is_new { Status::New } else { ticket.status };
         // An out-of-office answer or other automatic mail is filed, but it is no sign
         // that the customer needs anything: the status stays.
+        // An import leaves the status of a thread it files into as it is, and gives
+        // the tickets it makes its own (`import --status`).
         if !is_new
+            && !filing.import
             && !mail.noise.is_automatic()
             && matches!(ticket.status, Status::Pending | Status::Solved)
         {
             ticket.status = Status::Open;
         }
-        ticket.updated = now;
+        if let (true, Some(status)) = (is_new, filing.status) {
+            ticket.status = status;
+        }
+        // Old mail filed into a thread does not make it look touched earlier.
+        ticket.updated = ticket.updated.max(now);
         if !mail.noise.is_automatic() {
             ticket.sla.customer_wrote(now);
         }
         // A snoozed ticket the customer wrote to is awake again (open, see above).
         let was_snoozed = ticket.snoozed_until.is_some();
         self.settle_sla(&mut ticket, before, now);
+        if filing.import {
+            super::import::mark_old_due_told(u, &ticket)?;
+        }
         if was_snoozed && ticket.snoozed_until.is_none() {
             u.audit(
                 "ticket.woke",
@@ -342,7 +414,7 @@ impl Desk {
         let ack_allowed = self
             .mail_allowed(&customer, super::MailPurpose::Optional)
             .is_ok();
-        if is_new && !mail.noise.is_automatic() && ack_allowed {
+        if is_new && !mail.noise.is_automatic() && ack_allowed && !u.is_quiet() {
             if let (Some(template), Some(_)) = (&config.ack_template, &config.from) {
                 self.queue_acknowledgement(u, &ticket, template, &mail.message_id)?;
             }
@@ -385,8 +457,10 @@ impl Desk {
         u: &mut Unit<'_>,
         mail: &ParsedMail,
         sender: Option<&Customer>,
+        filing: &Filing,
     ) -> Result<Option<Ticket>> {
-        let joins = |t: &Ticket| t.status != Status::Closed || mail.noise.is_automatic();
+        let joins =
+            |t: &Ticket| t.status != Status::Closed || mail.noise.is_automatic() || filing.import;
         let ids = mail.in_reply_to.iter().chain(mail.references.iter().rev());
         for id in ids {
             if let Some(n) = self.store.ticket_for_message_id(id)? {
@@ -621,7 +695,7 @@ impl Desk {
                 )));
             }
             u.audit("quarantine.view", vec![id.to_string()], None);
-            let filed = self.file_checked(u, &incoming, &mail, &[])?;
+            let filed = self.file_checked(u, &incoming, &mail, &[], &Filing::default())?;
             if let Filed::Quarantined(_, reason) = &filed {
                 // Still not fileable (a bounce for mail the desk never sent): the
                 // whole unit is dropped, so the original stays where it was.
@@ -672,7 +746,7 @@ fn still_unfileable(id: &QuarantineId, reason: &str) -> DeskError {
 }
 
 /// Stages a message in quarantine with the reason.
-fn quarantine_mail(
+pub(super) fn quarantine_mail(
     u: &mut Unit<'_>,
     incoming: &Incoming<'_>,
     reason: String,

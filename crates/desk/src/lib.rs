@@ -18,6 +18,8 @@ mod export;
 mod gate;
 // Part 11: IMAP progress and the sink for fetched mail.
 mod imap;
+mod import;
+pub use import::{ImportMessage, ImportOutcome, Imported};
 mod inbound;
 mod links;
 mod login;
@@ -62,7 +64,7 @@ pub use customers::CustomerRow;
 pub use export::archive as export_archive;
 pub use export::{ExportFile, EXPORT_SCHEMA_VERSION};
 pub use gate::Authority;
-pub use inbound::{Filed, Incoming};
+pub use inbound::{message_time, DateFrom, Filed, Incoming};
 pub use login::{CodeCheck, LoginRefusal};
 pub use mail_sink::DeskSink;
 pub use notices::{delivery_json, Audience, NewNotice, NoticePreview, NoticeRow, SendProgress};

@@ -209,6 +209,10 @@ pub(super) fn find_or_create_customer(
         return Ok(c);
     }
     let mut customer = Customer::new(email, name.trim());
+    // An import made this sender's key ahead with the rest of its batch's.
+    if let Some(id) = store.premade_customer_id(email) {
+        customer.id = id;
+    }
     // Someone who was erased before starts afresh, flagged, without anything old.
     customer.flags.previously_erased = store.is_suppressed(email)?;
     u.tx.insert_customer(&customer)?;

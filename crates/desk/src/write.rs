@@ -126,6 +126,9 @@ pub(super) struct Unit<'d> {
     /// Set by imports (Part 11): the unit files old mail and tells nobody (no
     /// notifications, webhooks or acknowledgements).
     quiet: bool,
+    /// Set by imports (Part 11): the unit does not wait for its flush; the importer
+    /// makes a batch durable at once with [`Desk::make_durable`].
+    deferred: bool,
 }
 
 impl<'d> Unit<'d> {
@@ -198,13 +201,11 @@ impl<'d> Unit<'d> {
 
     /// This unit tells nobody: no notifications, webhooks or acknowledgements (imports
     /// of old mail). Writers that send or announce outward check [`Unit::is_quiet`].
-    #[allow(dead_code)] // Part 11's import sets it
     pub(crate) fn set_quiet(&mut self) {
         self.quiet = true;
     }
 
     /// Whether this unit tells nobody (see [`Unit::set_quiet`]).
-    #[allow(dead_code)] // Part 11's webhooks and import read it
     pub(crate) fn is_quiet(&self) -> bool {
         self.quiet
     }
@@ -237,6 +238,14 @@ impl<'d> Unit<'d> {
         self.webhook(event, about)
     }
 
+    /// The unit returns once committed, without waiting for its flush (a unit with
+    /// work after commit still waits). Its caller must [`Desk::make_durable`] before it
+    /// reports anything as stored: imports, which file thousands of messages and flush
+    /// once per batch. A crash loses a suffix of such units, each whole or not at all.
+    pub(crate) fn defer_durability(&mut self) {
+        self.deferred = true;
+    }
+
     /// Runs `then` once the unit is durable, still holding its locks.
     pub(crate) fn after_commit(&mut self, then: impl FnOnce(&Desk) -> Result<()> + 'd) {
         self.after.push(Box::new(then));
@@ -244,6 +253,11 @@ impl<'d> Unit<'d> {
 }
 
 impl Desk {
+    /// Makes every unit committed so far durable (see [`Unit::defer_durability`]).
+    pub(crate) fn make_durable(&self) -> Result<()> {
+        Ok(self.store.wait_durable(self.store.latest_commit())?)
+    }
+
     /// Fails at once while the store is failing, after giving it a chance to recover
     /// (see `store::health`).
     pub(super) fn ensure_writable(&self) -> Result<()> {
@@ -284,6 +298,7 @@ impl Desk {
                 activity: Vec::new(),
                 notices: Vec::new(),
                 quiet: false,
+                deferred: false,
             };
             let value = match operation(&mut unit) {
                 Err(DeskError::NeedsLocks) if !unit.wanted.is_empty() => {
@@ -306,6 +321,7 @@ impl Desk {
                 changes,
                 after,
                 notices,
+                deferred,
                 ..
             } = unit;
             let commit = if tx.is_empty() {
@@ -329,8 +345,10 @@ impl Desk {
             // A unit that wrote nothing may still have read what others committed
             // but did not flush yet (a duplicate found, a thread shown): it answers
             // only once that is durable too.
-            self.store
-                .wait_durable(commit.unwrap_or_else(|| self.store.latest_commit()))?;
+            if !deferred || !after.is_empty() {
+                self.store
+                    .wait_durable(commit.unwrap_or_else(|| self.store.latest_commit()))?;
+            }
             for then in after {
                 then(self)?;
             }

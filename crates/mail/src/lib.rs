@@ -8,6 +8,7 @@
 
 // Part 11: hosted mailboxes over IMAP.
 pub mod imap;
+pub mod mbox;
 pub mod parse;
 // Part 11: password files and OAuth2 token commands.
 pub mod secret;

@@ -181,6 +181,27 @@ impl Keyring {
         Ok(())
     }
 
+    /// Creates fresh keys for the `ids` that have none, appended with one write and one
+    /// fsync (a customer key that ends up unused opens nothing).
+    pub(crate) fn add_many(&mut self, ids: &[CustomerId]) -> Result<()> {
+        let mut records = Vec::new();
+        let mut fresh = Vec::new();
+        for id in ids {
+            if self.customers.contains_key(id) || fresh.iter().any(|(f, _)| f == id) {
+                continue;
+            }
+            let raw = random_key();
+            records.extend(self.record(KIND_CUSTOMER, id.as_bytes(), &raw));
+            fresh.push((*id, raw));
+        }
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        self.append(&records, fresh.len())?;
+        self.customers.extend(fresh);
+        Ok(())
+    }
+
     /// Hands out an unused record key, appending a batch of fresh ones (one write, one
     /// fsync) when the reservoir is empty (the store does the same in steps, see
     /// `Store::take_record_key`).

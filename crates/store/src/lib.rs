@@ -18,6 +18,7 @@ mod exports;
 mod health;
 // Part 11 (imap)
 mod imap_state;
+mod imports;
 mod keyring;
 mod keys;
 mod keys_backup;
@@ -278,6 +279,9 @@ pub struct Store {
     /// Serialises appends to and rewrites of the keyring file (taken before the
     /// keyring's own lock), so a batch can be written without holding the keyring.
     key_appends: std::sync::Arc<Mutex<()>>,
+    /// Part 11: customer keys made ahead for new senders of an import batch (one keyring
+    /// fsync for the batch), by address key (see `imports`).
+    premade: Mutex<std::collections::HashMap<[u8; 32], CustomerId>>,
     /// A refill of record keys running ahead of need (see `shred`).
     refiller: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Last ticket number handed out.
@@ -390,6 +394,7 @@ impl Store {
             master: seal,
             keyring: std::sync::Arc::new(RwLock::new(keyring)),
             key_appends: std::sync::Arc::new(Mutex::new(())),
+            premade: Mutex::new(std::collections::HashMap::new()),
             refiller: Mutex::new(None),
             ticket_counter: Mutex::new(0),
             audit_head: Mutex::new((0, EventHash::GENESIS)),
