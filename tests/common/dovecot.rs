@@ -1,7 +1,7 @@
 //! Part 11 (imap): a private Dovecot on loopback for the IMAP tests and the bench: its
 //! own config, base and state dirs in a temp dir, a passwd-file with one user, Maildir
 //! mail, high ports, plain login over loopback and (optionally) implicit TLS with the
-//! throwaway certificate in tests/fixtures/imap. Never the system instance. The bench
+//! a throwaway certificate made for each instance. Never the system instance. The bench
 //! (`sealdesk-bench imap`) includes this file too.
 #![allow(dead_code)]
 
@@ -13,10 +13,43 @@ use std::time::{Duration, Instant};
 pub(crate) const USER: &str = "desk";
 pub(crate) const PASSWORD: &str = "imap-test-password";
 
-/// The throwaway certificate (CN and SAN localhost / 127.0.0.1) and its key, built
-/// in so that the bench (which includes this file) needs no path to the fixtures.
-const TEST_CERT: &str = include_str!("../fixtures/imap/test-cert.pem");
-const TEST_KEY: &str = include_str!("../fixtures/imap/test-key.pem");
+/// Makes a throwaway self-signed certificate (CN and SAN localhost / 127.0.0.1, not a
+/// CA, valid two days) and its key in `root` with the openssl CLI, so that no private key
+/// is kept in the repository. openssl comes with Dovecot's `ssl-cert` (`.ci/run` also
+/// installs it by name).
+fn make_certificate(root: &Path) {
+    require("/usr/bin/openssl");
+    let out = Command::new("/usr/bin/openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-keyout",
+        ])
+        .arg(root.join("key.pem"))
+        .arg("-out")
+        .arg(root.join("cert.pem"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("cannot run openssl");
+    assert!(
+        out.status.success(),
+        "openssl could not make the test certificate: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
 
 /// A running private Dovecot; stopped when dropped.
 pub(crate) struct Dovecot {
@@ -69,8 +102,7 @@ impl Dovecot {
             ),
         )
         .unwrap();
-        std::fs::write(root.join("cert.pem"), TEST_CERT).unwrap();
-        std::fs::write(root.join("key.pem"), TEST_KEY).unwrap();
+        make_certificate(root);
         let (port, tls_port) = (free_port(), free_port());
         let r = root.display();
         let conf = root.join("dovecot.conf");
