@@ -89,6 +89,10 @@ impl Desk {
             Ok::<(), DeskError>(())
         });
         self.store.forget_premade_keys();
+        if filed.is_err() {
+            // What was filed before the error is searchable all the same.
+            self.refresh_deferred_bodies();
+        }
         filed?;
         self.make_durable()?;
         Ok(outcomes)

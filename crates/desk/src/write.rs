@@ -254,8 +254,11 @@ impl<'d> Unit<'d> {
 
 impl Desk {
     /// Makes every unit committed so far durable (see [`Unit::defer_durability`]).
+    /// The body index reads the tickets those units touched now, too.
     pub(crate) fn make_durable(&self) -> Result<()> {
-        Ok(self.store.wait_durable(self.store.latest_commit())?)
+        let durable = self.store.wait_durable(self.store.latest_commit());
+        self.refresh_deferred_bodies();
+        Ok(durable?)
     }
 
     /// Fails at once while the store is failing, after giving it a chance to recover
@@ -332,7 +335,11 @@ impl Desk {
             };
             for &n in &touched {
                 self.refresh_queue_row(n);
-                self.refresh_bodies(n);
+                if deferred {
+                    self.refresh_bodies_later(n);
+                } else {
+                    self.refresh_bodies(n);
+                }
             }
             if after.is_empty() {
                 // Others may build on this commit now: theirs are acknowledged only

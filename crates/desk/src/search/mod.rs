@@ -32,6 +32,9 @@ pub(crate) struct BodySearch {
     /// The ticket sets of words asked for lately (word, as a prefix), valid for one
     /// generation of the index.
     recent: Mutex<(u64, RecentWords)>,
+    /// Tickets that units with deferred durability (imports) touched: read again once
+    /// per batch, not once per message (see [`Desk::refresh_deferred_bodies`]).
+    later: Mutex<std::collections::BTreeSet<TicketNo>>,
 }
 
 /// Per (word, as a prefix): the tickets whose bodies hold it.
@@ -136,6 +139,23 @@ impl Desk {
     /// touched it), if the index is in use. Decrypts outside the index lock.
     pub(crate) fn refresh_bodies(&self, number: TicketNo) {
         if self.bodies.started.load(Ordering::Acquire) {
+            self.index_ticket(number);
+        }
+    }
+
+    /// Like [`Desk::refresh_bodies`], for a unit whose durability is deferred (an
+    /// import): the ticket is read again by [`Desk::refresh_deferred_bodies`], once
+    /// however many of the batch's messages it got.
+    pub(crate) fn refresh_bodies_later(&self, number: TicketNo) {
+        if self.bodies.started.load(Ordering::Acquire) {
+            self.bodies.later.lock().insert(number);
+        }
+    }
+
+    /// Reads the tickets [`Desk::refresh_bodies_later`] collected into the index.
+    pub(crate) fn refresh_deferred_bodies(&self) {
+        let numbers = std::mem::take(&mut *self.bodies.later.lock());
+        for number in numbers {
             self.index_ticket(number);
         }
     }
@@ -399,5 +419,35 @@ mod tests {
         // Nothing stale: a second call does nothing.
         desk.rebuild_bodies_if_stale();
         assert!(desk.body_progress().ready);
+    }
+
+    /// An import batch's tickets are read into the index once, when the batch is made
+    /// durable: searchable then, and a thread's messages all of them.
+    #[test]
+    fn imported_mail_is_searchable_once_its_batch_is_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = Arc::new(crate::testing::desk(dir.path()));
+        desk.build_body_index();
+        let first = b"From: Ann <ann@example.com>\r\nTo: support@example.com\r\nSubject: Old\r\nMessage-ID: <i1@example.com>\r\nDate: Mon, 05 Jan 2024 10:00:00 +0000\r\n\r\nthe zeppelin is late\r\n";
+        let reply = b"From: Ann <ann@example.com>\r\nTo: support@example.com\r\nSubject: Re: Old\r\nMessage-ID: <i2@example.com>\r\nIn-Reply-To: <i1@example.com>\r\nDate: Tue, 06 Jan 2024 10:00:00 +0000\r\n\r\nand the xylophone too\r\n";
+        let batch = [
+            crate::ImportMessage {
+                raw: first,
+                mailbox_date: None,
+            },
+            crate::ImportMessage {
+                raw: reply,
+                mailbox_date: None,
+            },
+        ];
+        desk.import_batch(&Actor::local_admin(), &batch, None)
+            .unwrap();
+        let n = desk.newest_ticket().unwrap();
+        assert!(found(&desk, "zeppelin", n));
+        assert!(
+            found(&desk, "xylophone", n),
+            "the reply threaded in is indexed too"
+        );
+        assert!(desk.bodies.later.lock().is_empty());
     }
 }
