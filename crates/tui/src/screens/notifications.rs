@@ -79,6 +79,10 @@ impl NotificationsScreen {
                         item.read = true;
                     }
                 }
+                if n.ticket.0 == 0 {
+                    // About the desk, not a ticket (a webhook disabled).
+                    return Some(Action::Info(n.why.describe().to_string()));
+                }
                 Some(Action::OpenTicket(n.ticket))
             }
             NotificationKey::Back => Some(Action::Back),
@@ -134,7 +138,11 @@ impl NotificationsScreen {
             let row = Row::new([
                 Cell::from(if n.read { " " } else { "●" }),
                 Cell::from(n.at.age_at(look.now)),
-                Cell::from(n.ticket.to_string()),
+                Cell::from(if n.ticket.0 == 0 {
+                    "-".to_string()
+                } else {
+                    n.ticket.to_string()
+                }),
                 Cell::from(n.why.describe()),
                 Cell::from(by),
             ]);
