@@ -14,22 +14,37 @@ use sealdesk_api::TicketSet;
 use sealdesk_model::{CustomerId, TicketNo};
 use std::collections::{BTreeMap, HashMap};
 
-/// One message as the index takes it: its number in the thread and its distinct terms.
+/// One message as the index takes it: its number in the thread and its distinct terms,
+/// kept end to end in one string (one allocation per message, not one per word).
 pub(crate) struct DocInput {
     pub(crate) seq: u32,
-    pub(crate) terms: Vec<String>,
+    text: String,
+    spans: Vec<(u32, u32)>,
 }
 
 impl DocInput {
     /// The message text and attachment names of message `seq`, as terms.
     pub(crate) fn new<'t>(seq: u32, texts: impl IntoIterator<Item = &'t str>) -> DocInput {
-        let mut terms = Vec::new();
-        for text in texts {
-            super::tokenize::terms(text, |t| terms.push(t.to_string()));
+        let mut text = String::new();
+        let mut spans: Vec<(u32, u32)> = Vec::new();
+        for t in texts {
+            super::tokenize::terms(t, |term| {
+                let start = text.len() as u32;
+                text.push_str(term);
+                spans.push((start, text.len() as u32));
+            });
         }
-        terms.sort_unstable();
-        terms.dedup();
-        DocInput { seq, terms }
+        let at = |&(a, b): &(u32, u32)| &text.as_bytes()[a as usize..b as usize];
+        spans.sort_unstable_by(|x, y| at(x).cmp(at(y)));
+        spans.dedup_by(|x, y| at(x) == at(y));
+        DocInput { seq, text, spans }
+    }
+
+    /// The distinct terms, ascending.
+    pub(crate) fn terms(&self) -> impl Iterator<Item = &str> {
+        self.spans
+            .iter()
+            .map(|&(a, b)| &self.text[a as usize..b as usize])
     }
 }
 
@@ -283,13 +298,13 @@ impl BodyIndex {
                 customer,
                 live: true,
             });
-            for term in doc.terms {
-                match self.terms.get_mut(term.as_str()) {
+            for term in doc.terms() {
+                match self.terms.get_mut(term) {
                     Some(p) => p.push(id),
                     None => {
                         let mut p = Postings::default();
                         p.push(id);
-                        self.terms.insert(term.into_boxed_str(), p);
+                        self.terms.insert(term.into(), p);
                     }
                 }
             }

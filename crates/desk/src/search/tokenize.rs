@@ -85,7 +85,11 @@ fn segments(text: &str, mut each: impl FnMut(Segment<'_>)) {
             if !cjk.is_empty() {
                 flush(&mut word, &mut cjk, &mut each);
             }
-            word.extend(c.to_lowercase());
+            if c.is_ascii() {
+                word.push(c.to_ascii_lowercase());
+            } else {
+                word.extend(c.to_lowercase());
+            }
         } else {
             flush(&mut word, &mut cjk, &mut each);
         }
