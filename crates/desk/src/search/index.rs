@@ -23,21 +23,44 @@ pub(crate) struct DocInput {
 }
 
 impl DocInput {
-    /// The message text and attachment names of message `seq`, as terms.
+    /// The message text and attachment names of message `seq`, as terms. The words
+    /// are gathered in a scratch buffer of this thread's and only the distinct terms
+    /// copied out, each document in two allocations of its exact size: the building
+    /// thread then leaves no trail of freed buffers among the index's own.
     pub(crate) fn new<'t>(seq: u32, texts: impl IntoIterator<Item = &'t str>) -> DocInput {
-        let mut text = String::new();
-        let mut spans: Vec<(u32, u32)> = Vec::new();
-        for t in texts {
-            super::tokenize::terms(t, |term| {
-                let start = text.len() as u32;
-                text.push_str(term);
-                spans.push((start, text.len() as u32));
-            });
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<(String, Vec<(u32, u32)>)> =
+                const { std::cell::RefCell::new((String::new(), Vec::new())) };
         }
-        let at = |&(a, b): &(u32, u32)| &text.as_bytes()[a as usize..b as usize];
-        spans.sort_unstable_by(|x, y| at(x).cmp(at(y)));
-        spans.dedup_by(|x, y| at(x) == at(y));
-        DocInput { seq, text, spans }
+        SCRATCH.with(|scratch| {
+            let (all, found) = &mut *scratch.borrow_mut();
+            all.clear();
+            found.clear();
+            for t in texts {
+                super::tokenize::terms(t, |term| {
+                    let start = all.len() as u32;
+                    all.push_str(term);
+                    found.push((start, all.len() as u32));
+                });
+            }
+            let at = |&(a, b): &(u32, u32)| &all.as_bytes()[a as usize..b as usize];
+            found.sort_unstable_by(|x, y| at(x).cmp(at(y)));
+            found.dedup_by(|x, y| at(x) == at(y));
+            let size: usize = found.iter().map(|&(a, b)| (b - a) as usize).sum();
+            let mut text = String::with_capacity(size);
+            let mut spans = Vec::with_capacity(found.len());
+            for &(a, b) in found.iter() {
+                let start = text.len() as u32;
+                text.push_str(&all[a as usize..b as usize]);
+                spans.push((start, text.len() as u32));
+            }
+            if all.capacity() > 1 << 20 {
+                // One huge message does not keep a megabyte per thread.
+                *all = String::new();
+                *found = Vec::new();
+            }
+            DocInput { seq, text, spans }
+        })
     }
 
     /// The distinct terms, ascending.
