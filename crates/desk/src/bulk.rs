@@ -79,14 +79,7 @@ impl Desk {
                     ));
                 }
                 // Refused at once rather than on every ticket.
-                let added: Vec<String> = changes
-                    .iter()
-                    .filter_map(|c| match c {
-                        TagChange::Add(t) => Some(t.clone()),
-                        TagChange::Remove(_) => None,
-                    })
-                    .collect();
-                clean_tags(&added)?;
+                clean_tags(&TagChange::added(changes))?;
                 each(&|n| self.change_tags(actor, n, changes))
             }
             BulkChange::Macro(name) => self.apply_macro(actor, name, &numbers)?,

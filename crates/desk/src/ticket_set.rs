@@ -85,15 +85,7 @@ impl Desk {
             Some(AssigneeChange::Nobody) => Some(None),
             None => None,
         };
-        let added: Vec<String> = changes
-            .tags
-            .iter()
-            .filter_map(|c| match c {
-                TagChange::Add(t) => Some(t.clone()),
-                TagChange::Remove(_) => None,
-            })
-            .collect();
-        clean_tags(&added)?;
+        clean_tags(&TagChange::added(&changes.tags))?;
 
         let first = self.ticket_now(number)?;
         let mut now = first.clone();

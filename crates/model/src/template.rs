@@ -114,6 +114,17 @@ pub enum TagChange {
 }
 
 impl TagChange {
+    /// The tags that `changes` add (to check them before anything changes).
+    pub fn added(changes: &[TagChange]) -> Vec<String> {
+        changes
+            .iter()
+            .filter_map(|c| match c {
+                TagChange::Add(t) => Some(t.clone()),
+                TagChange::Remove(_) => None,
+            })
+            .collect()
+    }
+
     /// `+billing` or `-billing` (a bare word adds).
     pub fn parse(word: &str) -> Option<TagChange> {
         let word = word.trim();
