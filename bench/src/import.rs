@@ -87,7 +87,7 @@ pub(crate) fn run(place: &Place, args: &ImportArgs) -> Result<()> {
         let server = runs.iter().filter_map(|r| r.server_peak).max();
         table.row(vec![
             if with_server {
-                "through `serve` (control socket, batches of 500)".into()
+                "through `serve` (control socket, batches of 2,000)".into()
             } else {
                 "no server (the CLI opens the store)".into()
             },

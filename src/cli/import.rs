@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// A batch: at most this many messages…
-const BATCH_MESSAGES: usize = 500;
+const BATCH_MESSAGES: usize = 2000;
 /// …or this many bytes (well inside the control socket's 64 MiB frame, as base64).
 const BATCH_BYTES: usize = 16 << 20;
 
