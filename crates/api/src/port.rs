@@ -239,4 +239,12 @@ pub trait DeskPort: Send + Sync {
         name: &str,
         spec: &str,
     ) -> Result<sealdesk_model::NotifyPrefs>;
+
+    // Reports (Part 12).
+    /// One report over the desk's tickets and requests; counts only, no customer text.
+    fn report(
+        &self,
+        actor: &Actor,
+        query: &sealdesk_model::ReportQuery,
+    ) -> Result<sealdesk_model::Report>;
 }

@@ -35,6 +35,7 @@ mod port;
 mod presence;
 mod queue;
 mod redact;
+mod reports;
 mod request_mail;
 mod requests;
 mod restriction;

@@ -483,4 +483,12 @@ impl sealdesk_api::DeskPort for Desk {
     ) -> Result<sealdesk_model::NotifyPrefs> {
         Desk::set_notify_prefs(self, actor, name, spec)
     }
+
+    fn report(
+        &self,
+        actor: &Actor,
+        query: &sealdesk_model::ReportQuery,
+    ) -> Result<sealdesk_model::Report> {
+        Desk::report(self, actor, query)
+    }
 }

@@ -53,6 +53,7 @@ mod marks;
 mod message;
 mod notice;
 mod notification;
+mod report;
 mod request;
 pub mod sanitize;
 pub mod sla;
@@ -80,6 +81,7 @@ pub use marks::{ActivityKind, SeenMark, TicketActivity};
 pub use message::{Attachment, Author, Delivery, Message, MessageKind, Parties};
 pub use notice::{Notice, NoticeCopy, NoticeKind, NoticeLeftOut};
 pub use notification::{Notification, NotifyPrefs, NotifyTopic, NotifyWhy};
+pub use report::{Column, GroupBy, Period, Report, ReportKind, ReportQuery, Row, Unit};
 pub use request::{
     Decision, DecisionOutcome, Extension, PrivacyRequest, RequestKind, RequestStatus, Verification,
 };
