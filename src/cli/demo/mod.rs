@@ -91,10 +91,16 @@ fn run_in(dir: &Path, args: DemoArgs) -> Result<i32> {
         passphrase_file: None,
         config: None,
     };
+    let known_hosts = dir.join("known_hosts");
+    let host_key = paths.key_paths().host_key();
     let ready: Ready = Box::new(move |ssh, fingerprint, smtp| {
+        // The demo's own known_hosts, written before the line is printed: each demo
+        // (a new temp dir) has a new host key, and the user's ~/.ssh/known_hosts would
+        // refuse the second one ("REMOTE HOST IDENTIFICATION HAS CHANGED").
+        write_known_hosts(&known_hosts, &host_key, ssh)?;
         let identity = generated
             .as_ref()
-            .map(|p| format!(" -i {}", p.display()))
+            .map(|p| format!(" -i {}", shell_word(&p.display().to_string())))
             .unwrap_or_default();
         println!(
             "sealdesk demo is running with {} tickets.",
@@ -112,11 +118,17 @@ fn run_in(dir: &Path, args: DemoArgs) -> Result<i32> {
         println!("Log in with:");
         println!();
         println!(
-            "    ssh -p {}{identity} -o StrictHostKeyChecking=accept-new {name}@{}",
+            "    ssh -o UserKnownHostsFile={} -p {}{identity} {name}@{}",
+            shell_word(&known_hosts.display().to_string()),
             ssh.port(),
             ssh.ip()
         );
         println!();
+        println!("This line works on every run: it checks the demo's host key against");
+        println!(
+            "{}, and leaves your ~/.ssh/known_hosts alone.",
+            known_hosts.display()
+        );
         println!("Press Ctrl-C here to stop the demo.");
         Ok(())
     });
@@ -182,4 +194,36 @@ fn user_key(dir: &Path) -> Result<(String, Option<PathBuf>)> {
     let private = dir.join("demo_ed25519");
     let public = sealdesk_store::write_user_key(&private)?;
     Ok((public, Some(private)))
+}
+
+/// Writes `path` as a known_hosts file holding the demo's host key for `addr`
+/// (`[127.0.0.1]:2222` unless the port is 22), so ssh checks the key instead of asking.
+fn write_known_hosts(path: &Path, host_key: &Path, addr: SocketAddr) -> Result<()> {
+    let key = russh::keys::load_secret_key(host_key, None)
+        .with_context(|| format!("cannot read the demo host key {}", host_key.display()))?;
+    let public = key
+        .public_key()
+        .to_openssh()
+        .context("cannot encode the demo host key")?;
+    let host = match addr.port() {
+        22 => addr.ip().to_string(),
+        port => format!("[{}]:{port}", addr.ip()),
+    };
+    std::fs::write(path, format!("{host} {public}\n")).with_context(|| {
+        format!(
+            "cannot write {}: check that the demo dir is writable",
+            path.display()
+        )
+    })
+}
+
+/// `word` as one shell word: as it is when it holds nothing a shell would split or
+/// expand, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:,@%=".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
