@@ -56,6 +56,9 @@ pub mod webhooks;
 mod write;
 #[cfg(test)]
 mod write_tests;
+// Part 12 (demo)
+mod history;
+pub use history::{PastRequest, PastStep};
 
 pub use agents::{fingerprint, AgentChanges, AgentUpdate, SecondFactor};
 pub use alarms::AlarmReport;

@@ -16,7 +16,7 @@ pub use sealdesk_api::{is_finished, urgency, Urgency};
 pub(super) const CODE_VALID_SECS: i64 = 24 * 3600;
 
 impl Desk {
-    fn deadline_days(&self, kind: RequestKind) -> u32 {
+    pub(super) fn deadline_days(&self, kind: RequestKind) -> u32 {
         let p = self.config().privacy;
         match kind {
             RequestKind::Access | RequestKind::Export => p.access_days,

@@ -57,16 +57,6 @@ fn run_in(dir: &Path, args: DemoArgs) -> Result<i32> {
     }
     let desk = Arc::new(Desk::new(Store::open(&paths, None)?, Config::default()));
     let me = Actor::local_admin();
-    if desk.has_no_tickets()? {
-        desk.set_config_key(&me, "mail.ingest", "support@desk.example")?;
-        desk.set_config_key(&me, "mail.from", "Demo Support <support@desk.example>")?;
-        desk.set_config_key(
-            &me,
-            "mail.ack_template",
-            "Thanks, we got your message and filed it as ticket {ticket}.",
-        )?;
-        data::populate(&desk)?;
-    }
     let name = agent_name();
     let (key_line, generated) = user_key(dir)?;
     if desk.find_agent(&name)?.is_none() {
@@ -77,10 +67,18 @@ fn run_in(dir: &Path, args: DemoArgs) -> Result<i32> {
             std::slice::from_ref(&key_line),
         )?;
     }
-    if desk.find_agent("alice")?.is_none() {
-        // A second agent, so assignment has someone to pick (no key that logs in).
-        let other = sealdesk_store::demo_public_key("alice@demo");
-        desk.add_agent(&me, "alice", AgentRole::Agent, &[other])?;
+    for other in data::AGENTS {
+        if *other != name && desk.find_agent(other)?.is_none() {
+            // Colleagues to assign to and count in reports (no key that logs in).
+            let key = sealdesk_store::demo_public_key(&format!("{other}@demo"));
+            desk.add_agent(&me, other, AgentRole::Agent, &[key])?;
+        }
+    }
+    if desk.has_no_tickets()? {
+        for (key, value) in DEMO_CONFIG {
+            desk.set_config_key(&me, key, value)?;
+        }
+        data::populate(&desk, &name)?;
     }
 
     let ssh = free_or(args.ssh);
@@ -145,6 +143,30 @@ fn run_in(dir: &Path, args: DemoArgs) -> Result<i32> {
     ))?;
     Ok(0)
 }
+
+/// The demo desk's settings: two support addresses, an acknowledgement, and SLA
+/// policies (round the clock) that some demo tickets meet, some miss and some are
+/// about to miss.
+const DEMO_CONFIG: &[(&str, &str)] = &[
+    ("mail.ingest", "support@desk.example"),
+    ("mail.from", "Demo Support <support@desk.example>"),
+    (
+        "mail.ack_template",
+        "Thanks, we got your message and filed it as ticket {ticket}.",
+    ),
+    ("mail.addresses.billing@desk.example.name", "Billing"),
+    ("mail.addresses.billing@desk.example.tags", "billing"),
+    ("sla.policy.standard.first_response", "8h"),
+    ("sla.policy.standard.next_response", "24h"),
+    ("sla.policy.standard.resolution", "120h"),
+    ("sla.policy.urgent.priority", "urgent"),
+    ("sla.policy.urgent.first_response", "1h"),
+    ("sla.policy.urgent.next_response", "4h"),
+    ("sla.policy.urgent.resolution", "24h"),
+    ("sla.policy.billing.address", "billing@desk.example"),
+    ("sla.policy.billing.first_response", "4h"),
+    ("sla.policy.billing.resolution", "72h"),
+];
 
 /// The requested address if its port is free, else the same IP with a free port.
 fn free_or(addr: SocketAddr) -> SocketAddr {
