@@ -7,8 +7,7 @@ use super::serve::{serve, shutdown_signal, Ready, ServeArgs};
 use super::Global;
 use anyhow::{Context, Result};
 use clap::Args;
-use sealdesk_desk::config::Config;
-use sealdesk_desk::{Actor, Desk};
+use sealdesk_desk::Actor;
 use sealdesk_model::{is_valid_agent_name, AgentRole};
 use sealdesk_store::{Paths, Store};
 use std::net::SocketAddr;
@@ -55,7 +54,15 @@ fn run_in(dir: &Path, args: DemoArgs) -> Result<i32> {
     if !paths.db().exists() {
         Store::init(&paths, None)?;
     }
-    let desk = Arc::new(Desk::new(Store::open(&paths, None)?, Config::default()));
+    let g = Global {
+        data: paths.data.clone(),
+        keys: paths.keys.clone(),
+        passphrase_file: None,
+        config: None,
+    };
+    // The demo's own sealdesk.toml (written on the first run), so a kept `--dir` desk
+    // runs again with its addresses and SLA policies.
+    let desk = Arc::new(g.open_desk()?);
     let me = Actor::local_admin();
     let name = agent_name();
     let (key_line, generated) = user_key(dir)?;
@@ -83,12 +90,6 @@ fn run_in(dir: &Path, args: DemoArgs) -> Result<i32> {
 
     let ssh = free_or(args.ssh);
     let smtp = free_or(args.smtp);
-    let g = Global {
-        data: paths.data.clone(),
-        keys: paths.keys.clone(),
-        passphrase_file: None,
-        config: None,
-    };
     let known_hosts = dir.join("known_hosts");
     let host_key = paths.key_paths().host_key();
     let ready: Ready = Box::new(move |ssh, fingerprint, smtp| {
