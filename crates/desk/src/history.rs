@@ -241,3 +241,115 @@ impl Desk {
         Ok(request)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{audit_events, public_key_line};
+    use crate::ImportMessage;
+    use sealdesk_model::AgentRole;
+
+    /// A desk with agent alice and one ticket filed from mail dated 2026-01-01 09:00 UTC.
+    fn desk_with_old_ticket(dir: &std::path::Path) -> (Desk, TicketNo, Timestamp) {
+        let desk = crate::testing::desk(dir);
+        let admin = Actor::local_admin();
+        desk.add_agent(&admin, "alice", AgentRole::Agent, &[public_key_line(1)])
+            .unwrap();
+        let raw = "From: Ann <ann@example.com>\r\nTo: support@desk.example\r\nSubject: Printer\r\nMessage-ID: <old@example.com>\r\nDate: Thu, 1 Jan 2026 09:00:00 +0000\r\n\r\nIt smokes.\r\n";
+        let outcome = desk
+            .import_batch(
+                &admin,
+                &[ImportMessage {
+                    raw: raw.as_bytes(),
+                    mailbox_date: None,
+                }],
+                None,
+            )
+            .unwrap();
+        let crate::Imported::Filed(n) = outcome[0].imported else {
+            panic!("not filed: {outcome:?}");
+        };
+        (desk, n, Timestamp(1_767_258_000))
+    }
+
+    #[test]
+    fn a_past_reply_went_out_then_and_the_clocks_follow_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (desk, n, created) = desk_with_old_ticket(dir.path());
+        let admin = Actor::local_admin();
+        let replied = Timestamp(created.0 + 25 * 60);
+        let reply = PastStep::Reply {
+            agent: "alice",
+            text: "Unplug it, please.",
+        };
+        let t = desk.record_past(&admin, n, replied, reply).unwrap();
+        assert_eq!(t.created, created);
+        assert_eq!(t.status, Status::Open);
+        assert_eq!(t.sla.first_reply, Some(replied));
+        assert_eq!(t.updated, replied, "updated is the reply's time, not now");
+        let solved = Timestamp(created.0 + 3 * 3600);
+        let t = desk
+            .record_past(&admin, n, solved, PastStep::Status(Status::Solved))
+            .unwrap();
+        assert_eq!(t.sla.solved_at, Some(solved));
+        let thread: Vec<Message> = desk
+            .store
+            .messages(n)
+            .unwrap()
+            .into_iter()
+            .flatten()
+            .collect();
+        let ours = &thread[1];
+        assert_eq!(
+            ours.author,
+            Author::Agent {
+                name: "alice".into()
+            }
+        );
+        assert_eq!(ours.at, replied);
+        assert_eq!(ours.delivery, Some(Delivery::Sent { at: replied }));
+        assert_eq!(ours.in_reply_to.as_deref(), Some("old@example.com"));
+        assert!(
+            desk.store.outbox().unwrap().is_empty(),
+            "history sends nothing"
+        );
+        let events = audit_events(&desk);
+        let reply_event = events.iter().find(|e| e.action == "history.reply").unwrap();
+        assert!(reply_event.targets.contains(&format!("at={replied}")));
+        assert!(reply_event.at > replied, "the audit keeps the real time");
+    }
+
+    #[test]
+    fn history_is_for_admins_and_for_the_past_of_the_ticket() {
+        let dir = tempfile::tempdir().unwrap();
+        let (desk, n, created) = desk_with_old_ticket(dir.path());
+        let admin = Actor::local_admin();
+        let step = || PastStep::Status(Status::Solved);
+        let alice = Actor::agent("alice", None, "test");
+        let later = Timestamp(created.0 + 60);
+        assert!(matches!(
+            desk.record_past(&alice, n, later, step()),
+            Err(DeskError::Forbidden(_))
+        ));
+        let future = Timestamp(Timestamp::now().0 + 3600);
+        assert!(matches!(
+            desk.record_past(&admin, n, future, step()),
+            Err(DeskError::Invalid(_))
+        ));
+        let before = Timestamp(created.0 - 60);
+        assert!(matches!(
+            desk.record_past(&admin, n, before, step()),
+            Err(DeskError::Invalid(_))
+        ));
+        let ghost = PastStep::Assign("nobody");
+        assert!(matches!(
+            desk.record_past(&admin, n, later, ghost),
+            Err(DeskError::NotFound(_))
+        ));
+        let untouched = desk.store.ticket(n).unwrap().unwrap();
+        assert_eq!(untouched.status, Status::New);
+        assert!(!audit_events(&desk)
+            .iter()
+            .any(|e| e.action.starts_with("history.")));
+    }
+}
