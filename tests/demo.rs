@@ -407,6 +407,17 @@ fn the_demo_desk_has_something_for_every_screen_and_report() {
     assert!(requests
         .iter()
         .any(|r| r["status"] == "completed" && time(&r["decision"]["at"]) > time(&r["received"])));
+    let consents = json(&dir, &["consent", "list", "meiling@example.tw", "--json"]);
+    assert!(
+        consents.to_string().contains("withdrawn"),
+        "a consent given and withdrawn: {consents}"
+    );
+    let quarantine = json(&dir, &["quarantine", "list", "--json"]);
+    assert_eq!(
+        quarantine.as_array().unwrap().len(),
+        1,
+        "one quarantined mail"
+    );
     // And the history says it is history.
     let audit = json(&dir, &["audit", "export", "--json"]);
     assert!(audit

@@ -122,13 +122,7 @@ enum Then<'a> {
 
 /// Writes one message in RFC 5322 form, dated `at`.
 fn raw_mail(m: &First, id: &str, reply_to: Option<&str>, body: &str, at: Timestamp) -> String {
-    let date = time::OffsetDateTime::from_unix_timestamp(at.0)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc2822)
-                .ok()
-        })
-        .unwrap_or_default();
+    let date = rfc2822(at);
     let subject = match reply_to {
         Some(_) => format!("Re: {}", m.subject),
         None => m.subject.clone(),
@@ -160,6 +154,17 @@ fn raw_mail(m: &First, id: &str, reply_to: Option<&str>, body: &str, at: Timesta
         )),
     }
     raw
+}
+
+/// `at` as a Date: header writes it.
+fn rfc2822(at: Timestamp) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at.0)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc2822)
+                .ok()
+        })
+        .unwrap_or_default()
 }
 
 /// Midnight (UTC) `days` ago, plus `hour`:`minute`, but at least `margin` before now.
@@ -400,6 +405,19 @@ pub(super) fn populate(desk: &Desk, me: &str) -> anyhow::Result<usize> {
         }
     }
     let ticket = |key: &str| numbers[key];
+    // Mail without a sender cannot become a ticket: one for the quarantine screen.
+    let stray = format!(
+        "To: support@desk.example\r\nSubject: Fwd: scanned invoice\r\nMessage-ID: <stray@mail.example>\r\nDate: {}\r\n\r\nSee the attached scan.\r\n",
+        rfc2822(Timestamp(now.0 - 5 * HOUR))
+    );
+    desk.import_batch(
+        &admin,
+        &[ImportMessage {
+            raw: stray.as_bytes(),
+            mailbox_date: None,
+        }],
+        None,
+    )?;
     let system = Actor {
         name: "demo".into(),
         key_fingerprint: None,
