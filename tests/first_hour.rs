@@ -127,7 +127,7 @@ fn notice_files_are_read_where_the_cli_runs_while_serving() {
     let (server_dir, my_dir) = (desk.path("server-cwd"), desk.path("me"));
     std::fs::create_dir_all(&server_dir).unwrap();
     std::fs::create_dir_all(&my_dir).unwrap();
-    let _server = desk.serve_in(&server_dir);
+    let server = desk.serve_in(&server_dir);
     std::fs::write(
         my_dir.join("body.txt"),
         "Dear {customer.name},\n\nall is well.\n",
@@ -157,6 +157,28 @@ fn notice_files_are_read_where_the_cli_runs_while_serving() {
         "{}",
         stderr(&o)
     );
+    // Over SSH an admin gives the text itself; a file option stays the server's.
+    let key = desk.keygen("carol");
+    desk.add_admin("carol", &key);
+    let create = [
+        "notice",
+        "create",
+        "--kind",
+        "incident",
+        "--subject",
+        "Maintenance",
+        "--body",
+        "'Dear {customer.name}'",
+        "--address",
+        "nobody@example.com",
+    ];
+    let o = ssh_exec(&server, &key, "carol", &create);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).trim().starts_with("ntc_"), "{}", stdout(&o));
+    let mut with_file = create[..6].to_vec();
+    with_file.extend(["--body-file", "body.txt", "--all"]);
+    let o = ssh_exec(&server, &key, "carol", &with_file);
+    assert_one_line(&o, 6, &["not over SSH", "--body TEXT"]);
 }
 
 #[test]
@@ -324,4 +346,21 @@ fn help_lists_the_desk_options_only_where_they_apply() {
             "{args:?}:\n{text}"
         );
     }
+}
+
+#[test]
+fn a_missing_test_tool_is_one_line_naming_its_package() {
+    let stop = std::panic::catch_unwind(|| common::live::need("sealdesk-no-such-tool"))
+        .expect_err("a missing program stops the test");
+    let line = stop.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        line.contains("sealdesk-no-such-tool is not installed")
+            && line.contains("scripts/test")
+            && line.contains("apt-get install -y sealdesk-no-such-tool")
+            && !line.contains('\n'),
+        "{line}"
+    );
+    // Present programs pass, by name or by path.
+    common::live::need("sh");
+    common::live::need("/bin/sh");
 }

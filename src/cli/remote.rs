@@ -324,6 +324,7 @@ mod tests {
             "quarantine list",
             "status",
             "ticket redact 1 --message 1 --reason r",
+            "notice create --kind incident --subject s --body b --address a@example.com",
         ] {
             assert!(matches!(access(&command(line)), Access::Admin(_)), "{line}");
         }
@@ -339,6 +340,8 @@ mod tests {
             "customer export a@example.com --out /tmp/a.zip",
             "reply-template add x --file /etc/passwd",
             "agent add x --key-file /root/.ssh/id.pub",
+            "notice create --kind incident --subject s --body-file /etc/passwd --all",
+            "notice create --kind incident --subject s --body b --addresses /etc/passwd",
         ] {
             assert!(matches!(access(&command(line)), Access::Never(_)), "{line}");
         }

@@ -304,10 +304,14 @@ impl Drop for Server {
 }
 
 /// The Debian package of each outside program the tests drive.
-const PACKAGES: [(&str, &str); 9] = [
+const PACKAGES: [(&str, &str); 13] = [
     ("tmux", "tmux"),
     ("ssh", "openssh-client"),
     ("ssh-keygen", "openssh-client"),
+    ("sftp", "openssh-client"),
+    ("scp", "openssh-client"),
+    ("kill", "procps"),
+    ("pgrep", "procps"),
     ("python3", "python3"),
     ("openssl", "openssl"),
     ("dovecot", "dovecot-imapd"),
