@@ -5,6 +5,8 @@ use sealdesk_desk::{Actor, Audience, Desk, NewNotice, SendProgress};
 use sealdesk_model::{NoticeId, NoticeKind, Timestamp};
 use std::path::PathBuf;
 
+// One value per process, parsed from the command line: boxing `Create` would save nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum NoticeCommand {
     /// Write a notice to chosen customers; prints its id. Placeholders:
