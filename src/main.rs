@@ -1,5 +1,4 @@
-use clap::Parser;
-use sealdesk::cli::{run, Cli, Command};
+use sealdesk::cli::{run, usage, Cli, Command};
 
 fn main() {
     // Before any file is created or key read: files 0600, no core dumps.
@@ -18,7 +17,7 @@ fn main() {
             eprintln!("sealdesk: internal error at {at}; please report it (details are withheld because they may contain customer data)");
         }));
     }
-    let cli = Cli::parse();
+    let cli = parse();
     if matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
         sealdesk::memory::fewer_malloc_arenas();
     }
@@ -34,4 +33,24 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// The command line, or the process ends: `--help`/`--version` as clap prints them,
+/// a parse error as one line naming the fix, exit code 2 (docs/api.md).
+fn parse() -> Cli {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    match sealdesk::cli::parse(&args) {
+        Ok(cli) => cli,
+        Err(e) if usage::is_help(&e) => e.exit(),
+        Err(e) => {
+            eprintln!(
+                "sealdesk: error: {}",
+                usage::one_line(&e, &args, usage::Caller::Local)
+            );
+            std::process::exit(sealdesk::cli::exit::USAGE);
+        }
+    }
 }

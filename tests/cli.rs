@@ -386,7 +386,7 @@ fn the_product_has_no_bench_command() {
     let o = d.cli(&["bench", "queue"]);
     assert!(!o.status.success());
     assert!(
-        stderr(&o).contains("unrecognized subcommand"),
+        stderr(&o).contains("unknown command 'bench'") && stderr(&o).trim().lines().count() == 1,
         "{}",
         stderr(&o)
     );

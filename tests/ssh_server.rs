@@ -45,7 +45,11 @@ fn without_a_terminal_one_line_explains_and_the_session_ends() {
     // A command is the CLI's (tests/ssh_api.rs): one it does not know is a usage error.
     let out = run(server.ssh(&key, "alice").arg("ls"), WAIT);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unrecognized subcommand 'ls'"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown command 'ls'") && err.trim().lines().count() == 1,
+        "{err}"
+    );
 }
 
 #[test]

@@ -135,6 +135,8 @@ pub(crate) enum BenchCommand {
         #[arg(long, default_value_t = 0)]
         window: u64,
     },
+    /// Export and erasure of one customer with many tickets among many other customers'
+    /// tickets, and verification of a long audit chain.
     Privacy {
         /// Tickets of each customer exported and erased.
         #[arg(long, default_value_t = 1_000)]
@@ -145,11 +147,13 @@ pub(crate) enum BenchCommand {
         /// Other customers' tickets (2 messages each).
         #[arg(long, default_value_t = 20_000)]
         others: usize,
+        /// The customers those tickets belong to.
         #[arg(long, default_value_t = 2_000)]
         other_customers: usize,
         /// Customers exported and erased, and audit verifications.
         #[arg(long, default_value_t = 3)]
         runs: usize,
+        /// Events in the audit chain verified.
         #[arg(long, default_value_t = 1_000_000)]
         audit_events: usize,
     },

@@ -93,20 +93,13 @@ pub(super) fn run(desk: &Desk, actor: &Actor, cmd: AgentCommand, io: &mut Io) ->
     match cmd {
         AgentCommand::Add {
             name,
-            mut keys,
+            keys,
             key_files,
             role,
         } => {
-            for path in key_files {
-                let text = std::fs::read_to_string(&path).with_context(|| {
-                    format!("cannot read {}: check the --key-file path", path.display())
-                })?;
-                keys.extend(
-                    text.lines()
-                        .map(str::trim)
-                        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                        .map(String::from),
-                );
+            // The CLI sends the keys themselves (client_files); a path here is the server's.
+            if !key_files.is_empty() {
+                bail!("--key-file is read by the sealdesk CLI: run `sealdesk agent add` where the file is, or give the key line with --key");
             }
             let agent = desk.add_agent(actor, &name, role.into(), &keys)?;
             writeln!(
@@ -203,14 +196,8 @@ pub(super) fn run(desk: &Desk, actor: &Actor, cmd: AgentCommand, io: &mut Io) ->
             if !others {
                 return Ok(0);
             }
-            if let Some(path) = &signature_file {
-                let text = std::fs::read_to_string(path).with_context(|| {
-                    format!(
-                        "cannot read {}: check the --signature-file path (UTF-8 text)",
-                        path.display()
-                    )
-                })?;
-                set_signature(desk, actor, &name, Some(&text), io)?;
+            if signature_file.is_some() {
+                bail!("--signature-file is read by the sealdesk CLI: run `sealdesk agent set` where the file is, or give --signature TEXT");
             } else if signature.is_some() || no_signature {
                 set_signature(desk, actor, &name, signature.as_deref(), io)?;
             }

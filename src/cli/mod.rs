@@ -1,6 +1,8 @@
 //! The admin CLI: clap definitions and one small function per subcommand.
 
 mod agent;
+// Part 12: files named on the command line are read by the CLI itself
+mod client_files;
 mod config;
 mod customer;
 mod demo;
@@ -17,6 +19,8 @@ mod serve;
 mod status;
 mod templates;
 mod ticket;
+// Part 12: one-line parse errors
+pub mod usage;
 mod views;
 // Part 11
 mod webhook;
@@ -46,6 +50,43 @@ pub struct Cli {
     pub global: Global,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The ids of [`Global`]'s options: the desk's own dirs and files.
+const GLOBAL_IDS: [&str; 4] = ["data", "keys", "passphrase_file", "config"];
+
+/// Commands that never open the desk at `--data`/`--keys` (the demo makes its own), so
+/// their `--help` does not list the global options (they are still accepted).
+const WITHOUT_DESK: [&str; 1] = ["demo"];
+
+/// The command-line definition: [`Cli`], with the global options hidden in the help of
+/// the commands that ignore them. Every parser (main, control socket, SSH) uses it.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    // Global options reach the subcommands when the command is built.
+    cmd.build();
+    for name in WITHOUT_DESK {
+        // In place (`mut_arg` would reorder a built command's args and break its lookup).
+        cmd = cmd.mut_subcommand(name, |sub| {
+            sub.mut_args(|a| {
+                if GLOBAL_IDS.contains(&a.get_id().as_str()) {
+                    a.hide(true)
+                } else {
+                    a
+                }
+            })
+        });
+    }
+    cmd
+}
+
+/// Parses the words after the program name.
+pub fn parse(args: &[String]) -> Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    let argv = std::iter::once("sealdesk".to_string()).chain(args.iter().cloned());
+    let matches = command().try_get_matches_from(argv)?;
+    Cli::from_arg_matches(&matches)
 }
 
 #[derive(Args, Debug, Clone)]
@@ -317,12 +358,14 @@ fn run_command(cli: Cli) -> Result<i32> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     absolutize_out_paths(&mut args)?;
     let mut command = cli.command;
+    if let Some(inlined) = client_files::inline(&command, &args)? {
+        args = inlined;
+        command = reparse(&args)?;
+    }
     if let Command::Customer(cmd) = &command {
         if let Some(extra) = customer::confirm_cancel_interactively(cmd)? {
             args.extend(extra);
-            command =
-                Cli::try_parse_from(std::iter::once("sealdesk".to_string()).chain(args.clone()))?
-                    .command;
+            command = reparse(&args)?;
         }
     }
     // A running server holds the store's lock: hand it the command instead.
@@ -356,14 +399,25 @@ fn run_command(cli: Cli) -> Result<i32> {
     )
 }
 
-/// A running server may have another working directory: `--out` paths go to it whole.
+/// The command line the CLI changed (files read, answers added), parsed again.
+fn reparse(args: &[String]) -> Result<Command> {
+    parse(args)
+        .map(|cli| cli.command)
+        .map_err(|e| anyhow::anyhow!(usage::one_line(&e, args, usage::Caller::Local)))
+}
+
+/// A running server may have another working directory: `--out` paths (files the
+/// server writes) go to it whole. Files the CLI reads are read here (client_files).
 fn absolutize_out_paths(args: &mut [String]) -> Result<()> {
     let cwd = std::env::current_dir()?;
-    for i in 1..args.len() {
-        let is_path = ["--out", "--body-file", "--addresses", "--signature-file"]
-            .contains(&args[i - 1].as_str());
-        if is_path && !args[i].starts_with('/') {
-            args[i] = cwd.join(&args[i]).to_string_lossy().into_owned();
+    let absolute = |path: &str| cwd.join(path).to_string_lossy().into_owned();
+    for i in 0..args.len() {
+        if let Some(path) = args[i].strip_prefix("--out=") {
+            if !path.starts_with('/') {
+                args[i] = format!("--out={}", absolute(path));
+            }
+        } else if i > 0 && args[i - 1] == "--out" && !args[i].starts_with('/') {
+            args[i] = absolute(&args[i]);
         }
     }
     Ok(())
@@ -501,8 +555,7 @@ pub fn execute_request(desk: &Desk, actor: &Actor, request: control::Request) ->
         .into_iter()
         .map(|(name, bytes)| sealdesk_desk::ReplyFile { name, bytes })
         .collect();
-    let argv = std::iter::once("sealdesk".to_string()).chain(request.args);
-    let code = match Cli::try_parse_from(argv) {
+    let code = match parse(&request.args) {
         Ok(cli) => {
             let is_ingest = matches!(cli.command, Command::Ingest { .. });
             let mut io = Io {
@@ -525,9 +578,14 @@ pub fn execute_request(desk: &Desk, actor: &Actor, request: control::Request) ->
                 }
             }
         }
+        Err(e) if usage::is_help(&e) => {
+            let _ = write!(out, "{}", e.render());
+            exit::OK
+        }
         Err(e) => {
-            let _ = write!(err, "{e}");
-            2
+            let line = usage::one_line(&e, &request.args, usage::Caller::Local);
+            let _ = writeln!(err, "sealdesk: error: {line}");
+            exit::USAGE
         }
     };
     control::Response {

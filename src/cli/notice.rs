@@ -5,11 +5,13 @@ use sealdesk_desk::{Actor, Audience, Desk, NewNotice, SendProgress};
 use sealdesk_model::{NoticeId, NoticeKind, Timestamp};
 use std::path::PathBuf;
 
+// One value per process, parsed from the command line: boxing `Create` would save nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum NoticeCommand {
     /// Write a notice to chosen customers; prints its id. Placeholders:
     /// {customer.name}, {customer.email}.
-    #[command(group(ArgGroup::new("audience").required(true).args(["all", "tag", "touched_by", "addresses"])))]
+    #[command(group(ArgGroup::new("audience").required(true).args(["all", "tag", "touched_by", "addresses", "address"])))]
     Create {
         /// incident, policy-change, transfer, end-of-service or other. Restricted
         /// customers get only incident, transfer and end-of-service; `other` counts
@@ -18,9 +20,12 @@ pub enum NoticeCommand {
         kind: NoticeKind,
         #[arg(long)]
         subject: String,
-        /// A UTF-8 text file with the body.
-        #[arg(long)]
-        body_file: PathBuf,
+        /// A UTF-8 text file with the body (the CLI reads it and sends the text).
+        #[arg(long, required_unless_present = "body", conflicts_with = "body")]
+        body_file: Option<PathBuf>,
+        /// The body itself, instead of --body-file.
+        #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
+        body: Option<String>,
         /// Every customer.
         #[arg(long)]
         all: bool,
@@ -40,6 +45,9 @@ pub enum NoticeCommand {
         /// A file with one address a line.
         #[arg(long)]
         addresses: Option<PathBuf>,
+        /// One address (repeatable), instead of --addresses FILE.
+        #[arg(long, value_name = "ADDR", conflicts_with = "addresses")]
+        address: Vec<String>,
     },
     /// How many would be mailed, and three mails as they would go out.
     Preview { id: NoticeId },
@@ -65,19 +73,22 @@ pub(super) fn run(desk: &Desk, actor: &Actor, cmd: NoticeCommand, io: &mut Io) -
             kind,
             subject,
             body_file,
+            body,
             all,
             tag,
             touched_by,
             since,
             until,
             addresses,
+            address,
         } => {
-            let body = std::fs::read_to_string(&body_file).with_context(|| {
-                format!(
-                    "cannot read {} as UTF-8 text: check --body-file",
-                    body_file.display()
-                )
-            })?;
+            // The CLI sends the files' text (client_files); a path here is the server's.
+            if body_file.is_some() || addresses.is_some() {
+                bail!("--body-file and --addresses are read by the sealdesk CLI: run `sealdesk notice create` where the files are");
+            }
+            let Some(body) = body else {
+                bail!("give the body: --body-file FILE or --body TEXT");
+            };
             let audience = if all {
                 Audience::All
             } else if let Some(tag) = tag {
@@ -88,17 +99,8 @@ pub(super) fn run(desk: &Desk, actor: &Actor, cmd: NoticeCommand, io: &mut Io) -
                     since: parse_time(since.as_deref().unwrap_or_default(), false)?,
                     until: parse_time(until.as_deref().unwrap_or_default(), true)?,
                 }
-            } else if let Some(path) = addresses {
-                let text = std::fs::read_to_string(&path).with_context(|| {
-                    format!("cannot read {}: check --addresses", path.display())
-                })?;
-                Audience::Addresses(
-                    text.lines()
-                        .map(str::trim)
-                        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                        .map(String::from)
-                        .collect(),
-                )
+            } else if !address.is_empty() {
+                Audience::Addresses(address)
             } else {
                 bail!("choose the audience: --all, --tag T, --touched-by AGENT --since T --until T, or --addresses FILE");
             };

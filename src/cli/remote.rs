@@ -7,10 +7,12 @@
 //! desk at the moment the command runs, not at login).
 
 use super::output::Io;
-use super::{agent, config, customer, notice, templates, ticket, AuditCommand, Cli, Command};
+use super::{
+    agent, config, customer, notice, templates, ticket, usage, AuditCommand, Cli, Command,
+};
 use crate::control;
 use clap::parser::ValueSource;
-use clap::{CommandFactory, FromArgMatches, Parser};
+use clap::FromArgMatches;
 use sealdesk_desk::{Actor, Desk, DeskError};
 use std::io::Write;
 
@@ -114,7 +116,7 @@ fn access(command: &Command) -> Access {
         },
         Command::Agent(cmd) => match cmd {
             agent::AgentCommand::Add { key_files, .. } if !key_files.is_empty() => {
-                Never("--key-file names a file on the server; give the key line with --key")
+                Never("--key-file names a file on the server; give the key line with --key \"$(cat FILE.pub)\"")
             }
             agent::AgentCommand::Set {
                 signature_file: Some(_),
@@ -131,9 +133,13 @@ fn access(command: &Command) -> Access {
             }
             _ => Admin("read or change the config"),
         },
-        Command::Notice(notice::NoticeCommand::Create { .. }) => {
-            Never("--body-file names a file on the server: create the notice there")
-        }
+        Command::Notice(notice::NoticeCommand::Create {
+            body_file,
+            addresses,
+            ..
+        }) if body_file.is_some() || addresses.is_some() => Never(
+            "--body-file and --addresses name files on the server: give --body TEXT and --address ADDR",
+        ),
         Command::Notice(_) => Admin("send notices"),
         Command::Quarantine(_) => Admin("handle the quarantine"),
         Command::Audit(AuditCommand::Export { .. } | AuditCommand::Verify) => {
@@ -168,8 +174,7 @@ pub fn split_command(line: &str) -> Option<Vec<String>> {
 
 /// Whether the command reads its body from stdin (the exec channel's data until EOF).
 pub fn wants_stdin(args: &[String]) -> bool {
-    let argv = std::iter::once("sealdesk".to_string()).chain(args.iter().cloned());
-    match Cli::try_parse_from(argv) {
+    match super::parse(args) {
         Ok(cli) => match &cli.command {
             Command::Ticket(cmd) => ticket::needs_stdin(cmd),
             c @ (Command::ReplyTemplate(_) | Command::Macro(_)) => {
@@ -198,34 +203,23 @@ pub fn execute_for_agent(
     args: Vec<String>,
     stdin: Option<Vec<u8>>,
 ) -> control::Response {
-    let argv = std::iter::once("sealdesk".to_string()).chain(args);
-    let matches = match Cli::command().try_get_matches_from(argv) {
+    let argv = std::iter::once("sealdesk".to_string()).chain(args.iter().cloned());
+    let matches = match super::command().try_get_matches_from(argv) {
         Ok(m) => m,
+        Err(e) if usage::is_help(&e) => {
+            return control::Response {
+                stdout: e.render().to_string(),
+                stderr: String::new(),
+                code: exit::OK,
+            };
+        }
         Err(e) => {
-            let code = match e.kind() {
-                clap::error::ErrorKind::DisplayHelp
-                | clap::error::ErrorKind::DisplayVersion
-                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => exit::OK,
-                _ => exit::USAGE,
-            };
-            let text = e.render().to_string();
-            return if code == exit::OK {
-                control::Response {
-                    stdout: text,
-                    stderr: String::new(),
-                    code,
-                }
-            } else {
-                control::Response {
-                    stdout: String::new(),
-                    stderr: text,
-                    code,
-                }
-            };
+            let line = usage::one_line(&e, &args, usage::Caller::Ssh);
+            return refusal(&format!("error: {line}"), exit::USAGE);
         }
     };
     // The server's own dirs and files: not an agent's to choose.
-    for id in ["data", "keys", "passphrase_file", "config"] {
+    for id in super::GLOBAL_IDS {
         if matches.value_source(id) == Some(ValueSource::CommandLine) {
             return refusal(
                 &format!(
@@ -238,7 +232,10 @@ pub fn execute_for_agent(
     }
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
-        Err(e) => return refusal(&e.to_string(), exit::USAGE),
+        Err(e) => {
+            let line = usage::one_line(&e, &args, usage::Caller::Ssh);
+            return refusal(&format!("error: {line}"), exit::USAGE);
+        }
     };
     match access(&cli.command) {
         Access::Agent => {}
@@ -282,9 +279,7 @@ mod tests {
 
     fn command(line: &str) -> Command {
         let args = split_command(line).unwrap();
-        Cli::try_parse_from(std::iter::once("sealdesk".to_string()).chain(args))
-            .unwrap()
-            .command
+        super::super::parse(&args).unwrap().command
     }
 
     #[test]
@@ -329,6 +324,7 @@ mod tests {
             "quarantine list",
             "status",
             "ticket redact 1 --message 1 --reason r",
+            "notice create --kind incident --subject s --body b --address a@example.com",
         ] {
             assert!(matches!(access(&command(line)), Access::Admin(_)), "{line}");
         }
@@ -344,6 +340,8 @@ mod tests {
             "customer export a@example.com --out /tmp/a.zip",
             "reply-template add x --file /etc/passwd",
             "agent add x --key-file /root/.ssh/id.pub",
+            "notice create --kind incident --subject s --body-file /etc/passwd --all",
+            "notice create --kind incident --subject s --body b --addresses /etc/passwd",
         ] {
             assert!(matches!(access(&command(line)), Access::Never(_)), "{line}");
         }

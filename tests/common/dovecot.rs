@@ -71,9 +71,14 @@ fn free_port() -> u16 {
 }
 
 fn require(path: &str) {
+    let package = if path.ends_with("openssl") {
+        "openssl"
+    } else {
+        "dovecot-imapd"
+    };
     assert!(
         Path::new(path).exists(),
-        "{path} is missing: install Dovecot (apt-get install dovecot-imapd; .ci/run does)"
+        "{path} is missing: run scripts/test (it installs what the tests need), or `sudo apt-get install -y {package}`"
     );
 }
 

@@ -132,6 +132,18 @@ impl TestDesk {
         for (name, value) in env {
             command.env(name, value);
         }
+        self.start_server(command)
+    }
+
+    /// Like [`TestDesk::serve`], with `cwd` as the server's working directory (the
+    /// CLI run elsewhere must not depend on it).
+    pub(crate) fn serve_in(&self, cwd: &Path) -> Server {
+        let mut command = self.command();
+        command.current_dir(cwd);
+        self.start_server(command)
+    }
+
+    fn start_server(&self, mut command: Command) -> Server {
         let mut child = command
             .args(["serve", "--ssh", "127.0.0.1:0", "--smtp", "127.0.0.1:0"])
             .env("SEALDESK_LOG", "info")
@@ -233,6 +245,7 @@ impl Server {
     /// The `ssh` command line for `user` with `key` and nothing else: no agent, no
     /// config, no known hosts. Without `batch` it may ask for a code.
     pub(crate) fn ssh_words(&self, key: &Path, user: &str, batch: bool) -> Vec<String> {
+        need("ssh");
         let mut words: Vec<String> = ["ssh", "-F", "/dev/null", "-p"].map(String::from).to_vec();
         words.push(self.port.to_string());
         words.push("-i".into());
@@ -290,8 +303,48 @@ impl Drop for Server {
     }
 }
 
+/// The Debian package of each outside program the tests drive.
+const PACKAGES: [(&str, &str); 13] = [
+    ("tmux", "tmux"),
+    ("ssh", "openssh-client"),
+    ("ssh-keygen", "openssh-client"),
+    ("sftp", "openssh-client"),
+    ("scp", "openssh-client"),
+    ("kill", "procps"),
+    ("pgrep", "procps"),
+    ("python3", "python3"),
+    ("openssl", "openssl"),
+    ("dovecot", "dovecot-imapd"),
+    ("doveadm", "dovecot-imapd"),
+    ("postfix", "postfix"),
+    ("postmap", "postfix"),
+];
+
+/// Stops the test with one line naming the package to install when `program` (a
+/// name looked up in PATH, or a path) is missing, instead of a backtrace about
+/// "No such file or directory".
+pub(crate) fn need(program: &str) {
+    let found = if program.contains('/') {
+        Path::new(program).is_file()
+    } else {
+        std::env::var_os("PATH")
+            .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(program).is_file()))
+    };
+    if !found {
+        let name = program.rsplit('/').next().unwrap_or(program);
+        let package = PACKAGES
+            .iter()
+            .find(|(p, _)| *p == name)
+            .map_or(name, |(_, package)| package);
+        panic!(
+            "{name} is not installed: run scripts/test (it installs what the tests need), or `sudo apt-get install -y {package}`"
+        );
+    }
+}
+
 /// Runs a command to completion within `limit`, killing it if it hangs.
 pub(crate) fn run(cmd: &mut Command, limit: Duration) -> Output {
+    need(&cmd.get_program().to_string_lossy());
     let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

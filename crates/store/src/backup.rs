@@ -60,7 +60,7 @@ impl Store {
     pub fn backup(&self, out: &Path) -> Result<BackupSummary> {
         let _exclusive = self.gate.write();
         if out.exists() {
-            return Err(StoreError::AlreadyInitialized(out.into()));
+            return Err(StoreError::OutExists(out.into()));
         }
         self.flush()?;
         let partial = partial_path(out);
@@ -74,7 +74,7 @@ impl Store {
         let mut guard = RemoveOnDrop(Some(partial.clone()));
         let summary = self.write_snapshot(&partial)?;
         publish(&partial, out).map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => StoreError::AlreadyInitialized(out.into()),
+            std::io::ErrorKind::AlreadyExists => StoreError::OutExists(out.into()),
             _ => StoreError::io(ctx())(e),
         })?;
         guard.0 = None;
@@ -365,10 +365,7 @@ mod tests {
         let bytes = std::fs::read(&out).unwrap();
         assert!(bytes.starts_with(MAGIC));
         // Never overwritten, and a refused backup leaves no partial file behind.
-        assert!(matches!(
-            store.backup(&out),
-            Err(StoreError::AlreadyInitialized(_))
-        ));
+        assert!(matches!(store.backup(&out), Err(StoreError::OutExists(_))));
         assert_eq!(std::fs::read(&out).unwrap(), bytes);
         assert!(!partial_path(&out).exists());
         // A backup into a directory that does not exist fails and leaves nothing.

@@ -9,6 +9,9 @@ pub enum StoreError {
     NotInitialized(PathBuf),
     #[error("{0} already holds a sealdesk setup; refusing to overwrite it (pick another --data / --keys, or move the old one away first)")]
     AlreadyInitialized(PathBuf),
+    /// A backup (data or keys) would replace an existing file.
+    #[error("{0} exists already; refusing to overwrite it: choose another --out, or remove that file first")]
+    OutExists(PathBuf),
     #[error("another sealdesk process holds this data dir ({0}); stop it (or talk to the running server) and try again")]
     Locked(PathBuf),
     #[error("no master key in {0}: point --keys / SEALDESK_KEYS at the keys dir that `sealdesk init` created for this data dir")]

@@ -57,7 +57,7 @@ impl Store {
     /// durable and every condemned key destroyed first, so it holds no such key.
     pub fn backup_keys(&self, out: &Path) -> Result<KeysBackupSummary> {
         if out.exists() {
-            return Err(StoreError::AlreadyInitialized(out.into()));
+            return Err(StoreError::OutExists(out.into()));
         }
         self.flush()?;
         self.shred_durable()?;
