@@ -4,6 +4,8 @@ mod agent;
 mod config;
 mod customer;
 mod demo;
+// Part 12
+mod doctor;
 mod import;
 mod keys;
 mod mail;
@@ -154,6 +156,17 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// A throwaway desk with demo data on loopback; prints the ssh line. Ctrl-C stops it.
     Demo(demo::DemoArgs),
+    /// Check this desk's setup (file modes, config, mail relay, ports, disk, clock,
+    /// backups, second factors): one line each with its fix. Exits 1 when something must
+    /// be fixed, 0 when at most warnings remain.
+    Doctor {
+        /// An array of {check, level, message, fix}.
+        #[arg(long)]
+        json: bool,
+        /// What the store knows, as JSON (asked of a running server).
+        #[arg(long, hide = true)]
+        facts: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -277,6 +290,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             };
             return demo::run(args);
         }
+        Command::Doctor { json, facts: false } => return doctor::run(g, *json),
         Command::Import(_) => {
             let Command::Import(cmd) = cli.command else {
                 unreachable!()
@@ -451,6 +465,7 @@ pub fn execute(
         Command::Webhook(cmd) => webhook::run(desk, actor, cmd, io),
         Command::Notice(cmd) => notice::run(desk, actor, cmd, io),
         Command::Serve(_) | Command::Demo(_) => bail!("the server is running already"),
+        Command::Doctor { .. } => doctor::print_facts(desk, io),
         Command::Retention(RetentionCommand::Run { dry_run, as_of }) => {
             let now = match as_of {
                 Some(t) => notice::parse_time(&t, false)?,
