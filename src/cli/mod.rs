@@ -5,6 +5,7 @@ mod config;
 mod customer;
 mod demo;
 // Part 12
+mod defaults;
 mod doctor;
 mod import;
 mod keys;
@@ -53,10 +54,10 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct Global {
     /// The data dir (the sealed database).
-    #[arg(long, global = true, env = "SEALDESK_DATA", default_value = "data")]
+    #[arg(long, global = true, env = "SEALDESK_DATA", default_value_os_t = defaults::data())]
     pub data: PathBuf,
     /// The keys dir (master key, keyring, SSH host key); keep it apart from the data.
-    #[arg(long, global = true, env = "SEALDESK_KEYS", default_value = "keys")]
+    #[arg(long, global = true, env = "SEALDESK_KEYS", default_value_os_t = defaults::keys())]
     pub keys: PathBuf,
     /// A file whose first line is the passphrase protecting the master key
     /// (or set SEALDESK_PASSPHRASE).
