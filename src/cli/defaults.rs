@@ -19,6 +19,15 @@ pub(super) fn keys() -> PathBuf {
     from_file("SEALDESK_KEYS").unwrap_or_else(|| "keys".into())
 }
 
+/// `var` from the environment, else from the package's file (for `doctor`, which checks
+/// the ports the service will take: `SEALDESK_SSH`, `SEALDESK_SMTP`).
+pub(super) fn setting(var: &str) -> Option<String> {
+    std::env::var(var).ok().or_else(|| {
+        let text = std::fs::read_to_string(PACKAGE_DEFAULTS).ok()?;
+        value(&text, var)
+    })
+}
+
 fn from_file(var: &str) -> Option<PathBuf> {
     let text = std::fs::read_to_string(PACKAGE_DEFAULTS).ok()?;
     value(&text, var).map(PathBuf::from)

@@ -13,7 +13,8 @@ const DISK_WARN_BYTES: u64 = 1 << 30;
 const DISK_FAIL_BYTES: u64 = 100 << 20;
 
 /// The SSH and SMTP ports `serve` would take: free, or held by this desk's server.
-/// `SEALDESK_SSH` / `SEALDESK_SMTP` win over the config, as they do for `serve`.
+/// `SEALDESK_SSH` / `SEALDESK_SMTP` (the environment, or the package's
+/// /etc/default/sealdesk that the unit reads) win over the config, as they do for `serve`.
 pub(super) fn ports(config: &Config, server_running: bool) -> Vec<Finding> {
     [
         ("ssh port", "SEALDESK_SSH", &config.server.ssh, "server.ssh"),
@@ -26,7 +27,7 @@ pub(super) fn ports(config: &Config, server_running: bool) -> Vec<Finding> {
     ]
     .into_iter()
     .map(|(check, var, configured, key)| {
-        let text = std::env::var(var).unwrap_or_else(|_| configured.clone());
+        let text = crate::cli::defaults::setting(var).unwrap_or_else(|| configured.clone());
         port(check, &text, key, server_running)
     })
     .collect()
