@@ -6,6 +6,9 @@ mod client_files;
 mod config;
 mod customer;
 mod demo;
+// Part 12
+mod defaults;
+mod doctor;
 mod import;
 mod keys;
 mod mail;
@@ -92,10 +95,10 @@ pub fn parse(args: &[String]) -> Result<Cli, clap::Error> {
 #[derive(Args, Debug, Clone)]
 pub struct Global {
     /// The data dir (the sealed database).
-    #[arg(long, global = true, env = "SEALDESK_DATA", default_value = "data")]
+    #[arg(long, global = true, env = "SEALDESK_DATA", default_value_os_t = defaults::data())]
     pub data: PathBuf,
     /// The keys dir (master key, keyring, SSH host key); keep it apart from the data.
-    #[arg(long, global = true, env = "SEALDESK_KEYS", default_value = "keys")]
+    #[arg(long, global = true, env = "SEALDESK_KEYS", default_value_os_t = defaults::keys())]
     pub keys: PathBuf,
     /// A file whose first line is the passphrase protecting the master key
     /// (or set SEALDESK_PASSPHRASE).
@@ -195,6 +198,17 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// A throwaway desk with demo data on loopback; prints the ssh line. Ctrl-C stops it.
     Demo(demo::DemoArgs),
+    /// Check this desk's setup (file modes, config, mail relay, ports, disk, clock,
+    /// backups, second factors): one line each with its fix. Exits 1 when something must
+    /// be fixed, 0 when at most warnings remain.
+    Doctor {
+        /// An array of {check, level, message, fix}.
+        #[arg(long)]
+        json: bool,
+        /// What the store knows, as JSON (asked of a running server).
+        #[arg(long, hide = true)]
+        facts: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -318,6 +332,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             };
             return demo::run(args);
         }
+        Command::Doctor { json, facts: false } => return doctor::run(g, *json),
         Command::Import(_) => {
             let Command::Import(cmd) = cli.command else {
                 unreachable!()
@@ -505,6 +520,7 @@ pub fn execute(
         Command::Webhook(cmd) => webhook::run(desk, actor, cmd, io),
         Command::Notice(cmd) => notice::run(desk, actor, cmd, io),
         Command::Serve(_) | Command::Demo(_) => bail!("the server is running already"),
+        Command::Doctor { .. } => doctor::print_facts(desk, io),
         Command::Retention(RetentionCommand::Run { dry_run, as_of }) => {
             let now = match as_of {
                 Some(t) => notice::parse_time(&t, false)?,

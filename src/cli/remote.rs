@@ -88,6 +88,9 @@ fn access(command: &Command) -> Access {
             Never("it starts, creates or replaces the desk itself: run it on the server")
         }
         Command::Backup { .. } => Never("--out writes a file on the server: run it on the server"),
+        Command::Doctor { .. } => {
+            Never("it checks the server's own files, ports and clock: run it on the server")
+        }
         Command::Keys(_) => Never("keys never leave the server: run it there"),
         Command::Ingest { .. } => Never(
             "mail comes in from the MTA on the server (ingest is the MTA's pipe, not an agent's); use `ticket create` to open a ticket",

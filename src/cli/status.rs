@@ -93,7 +93,7 @@ fn print_text(r: &HealthReport, io: &mut Io) -> Result<()> {
     Ok(())
 }
 
-fn human(bytes: u64) -> String {
+pub(super) fn human(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut value = bytes as f64;
     let mut unit = 0;

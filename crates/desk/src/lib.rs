@@ -11,6 +11,9 @@ pub use bulk::BULK_MAX;
 pub mod config;
 mod consent;
 mod customers;
+// Part 12
+mod doctor;
+pub use doctor::DoctorFacts;
 mod drafts;
 pub use drafts::{ATTACHMENTS_PER_DRAFT, ATTACHMENT_MAX};
 mod erasure;

@@ -103,6 +103,15 @@ async fn relay_sender(
     Ok(Sender::with_secret(&relay, hello, &user, secret)?)
 }
 
+/// Part 12 (doctor): the relay's sender, connected and authenticated, then QUIT.
+pub(crate) async fn probe_relay(
+    config: &crate::config::MailConfig,
+    url: &str,
+) -> anyhow::Result<()> {
+    let sender = relay_sender(config, url, &config.hello_name()).await?;
+    Ok(sender.probe().await?)
+}
+
 /// Lets go of a reply claimed for sending once its fate is recorded (or that failed).
 struct Claim<'a>(&'a Desk, sealdesk_model::TicketNo, u32);
 

@@ -145,6 +145,19 @@ impl Sender {
         }
     }
 
+    /// Part 12 (doctor): connects as a send would (TLS, EHLO, AUTH with the configured
+    /// credentials), then says QUIT: no mail is sent.
+    pub async fn probe(&self) -> Result<(), SendError> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(SendError::new(
+                false,
+                &format!("{} did not answer NOOP: check the relay's log", self.relay),
+            )),
+            Err(e) => Err(self.classify(&e)),
+        }
+    }
+
     fn classify(&self, e: &lettre::transport::smtp::Error) -> SendError {
         let relay = &self.relay;
         // lettre's Display carries the relay's reply text, never our credentials.

@@ -633,6 +633,21 @@ impl Store {
         Ok(head)
     }
 
+    /// Part 12 (doctor): visits audit events newest first while `visit` returns true,
+    /// so finding the last backup does not decrypt the whole log.
+    pub fn audit_newest_first(
+        &self,
+        mut visit: impl FnMut(AuditEvent) -> Result<bool>,
+    ) -> Result<()> {
+        for item in self.t.audit.tree.iter().rev() {
+            let (k, v) = item?;
+            if !visit(self.decode(&self.t.audit, &k, &v)?)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Visits audit events in order. Stops at the first error (a tampered value).
     pub fn for_each_audit(&self, mut visit: impl FnMut(AuditEvent) -> Result<()>) -> Result<()> {
         for item in self.t.audit.tree.iter() {
