@@ -223,6 +223,7 @@ impl Desk {
         // The same goes for the seen counts kept in memory, and the body index.
         self.seen.lock().clear();
         self.bodies_reopened();
+        self.arrivals_reopened();
     }
 
     /// The store's health, after giving a failing store a chance to recover.

@@ -1,8 +1,10 @@
 //! Busiest hours of the week: when customer messages came in, per weekday and local
-//! hour. The times of inbound messages are kept in memory ([`Arrivals`]): read from
-//! the store once, on the first `hours` report, then kept current by every unit of
-//! work (the tickets a unit touched are read again). An erased customer's messages
-//! keep their kind and time in their placeholders, so they still count.
+//! hour. The times of inbound messages are kept in memory ([`Arrivals`]): gathered
+//! while the body index is built (which reads every message anyway, at `serve`), or
+//! else read from the store on the first `hours` report; then kept current by every
+//! unit of work (the tickets a unit touched are read again, once, with their bodies
+//! when the body index is on). An erased customer's messages keep their kind and time
+//! in their placeholders, so they still count.
 
 use super::table::Table;
 use super::Scope;
@@ -10,16 +12,17 @@ use crate::{Desk, Result};
 use jiff::tz::TimeZone;
 use parking_lot::{Mutex, RwLock};
 use sealdesk_model::sla::WEEKDAYS;
-use sealdesk_model::{Column, MessageKind, Row, TicketNo, Unit};
+use sealdesk_model::{Column, Message, MessageKind, Row, TicketNo, Unit};
 use std::collections::HashMap;
 
-/// Per ticket, the times its customer messages came in.
-type Times = HashMap<TicketNo, Vec<i64>>;
+/// Per ticket, the store's commit count it was read at and the times its customer
+/// messages came in.
+type Times = HashMap<TicketNo, (u64, Vec<i64>)>;
 
 #[derive(Default)]
 pub(crate) struct Arrivals {
     slot: RwLock<Slot>,
-    /// One builder at a time.
+    /// Held by whoever builds them (a report, or the body index's build).
     build: Mutex<()>,
 }
 
@@ -27,51 +30,85 @@ pub(crate) struct Arrivals {
 struct Slot {
     built: Option<Times>,
     building: bool,
-    /// Tickets read again while the build ran: these readings are newer.
+    /// Tickets read while the build runs.
     early: Times,
+}
+
+/// Puts in `times` read at `version` unless a later reading is there.
+fn put(all: &mut Times, number: TicketNo, version: u64, times: Vec<i64>) {
+    if all.get(&number).is_none_or(|(v, _)| *v <= version) {
+        all.insert(number, (version, times));
+    }
+}
+
+/// The times of the customer messages among `messages`.
+pub(crate) fn inbound_times<'m>(messages: impl IntoIterator<Item = &'m Message>) -> Vec<i64> {
+    messages
+        .into_iter()
+        .filter(|m| m.kind == MessageKind::Inbound)
+        .map(|m| m.at.0)
+        .collect()
 }
 
 impl Desk {
     /// Reads ticket `number`'s arrival times again (after a unit touched it), if they
-    /// are kept.
+    /// are kept and the body index does not read the ticket anyway.
     pub(crate) fn refresh_arrivals(&self, number: TicketNo) {
-        {
-            let slot = self.arrivals.slot.read();
-            if slot.built.is_none() && !slot.building {
-                return;
-            }
+        if self.bodies_in_use() || !self.arrivals_in_use() {
+            return;
         }
-        let times = match self.read_arrivals(number) {
-            Ok(times) => times,
-            Err(e) => {
-                tracing::warn!("arrival times of {number} not refreshed: {e}");
-                return;
-            }
-        };
+        let version = self.store.commits();
+        match self.read_arrivals(number) {
+            Ok(times) => self.feed_arrivals(number, version, times),
+            Err(e) => tracing::warn!("arrival times of {number} not refreshed: {e}"),
+        }
+    }
+
+    fn arrivals_in_use(&self) -> bool {
+        let slot = self.arrivals.slot.read();
+        slot.built.is_some() || slot.building
+    }
+
+    /// Ticket `number`'s arrival times as read at `version` (by the body index or a
+    /// refresh), if they are kept.
+    pub(crate) fn feed_arrivals(&self, number: TicketNo, version: u64, times: Vec<i64>) {
         let mut slot = self.arrivals.slot.write();
         let slot = &mut *slot;
         match slot.built.as_mut() {
-            Some(all) => {
-                all.insert(number, times);
-            }
-            None if slot.building => {
-                slot.early.insert(number, times);
-            }
+            Some(all) => put(all, number, version, times),
+            None if slot.building => put(&mut slot.early, number, version, times),
             None => {}
         }
+    }
+
+    /// The body index's build gathers the arrival times too: `gather` runs it while
+    /// they are being built, unless they are already.
+    pub(crate) fn gathering_arrivals(&self, gather: impl FnOnce()) {
+        let _builder = self.arrivals.build.lock();
+        let own = {
+            let mut slot = self.arrivals.slot.write();
+            let own = slot.built.is_none();
+            slot.building |= own;
+            own
+        };
+        gather();
+        if own {
+            let mut slot = self.arrivals.slot.write();
+            slot.building = false;
+            slot.built = Some(std::mem::take(&mut slot.early));
+        }
+    }
+
+    /// After the store was reopened: read again when next needed.
+    pub(crate) fn arrivals_reopened(&self) {
+        *self.arrivals.slot.write() = Slot::default();
     }
 
     /// The times of ticket `number`'s customer messages (none if it is gone). A message
     /// that cannot be read at all (only a restored old backup has such) is left out.
     fn read_arrivals(&self, number: TicketNo) -> Result<Vec<i64>> {
-        Ok(self
-            .store
-            .messages(number)?
-            .into_iter()
-            .flatten()
-            .filter(|m| m.kind == MessageKind::Inbound)
-            .map(|m| m.at.0)
-            .collect())
+        let messages: Vec<Message> = self.store.messages(number)?.into_iter().flatten().collect();
+        Ok(inbound_times(&messages))
     }
 
     fn ensure_arrivals(&self) -> Result<()> {
@@ -83,19 +120,19 @@ impl Desk {
             return Ok(());
         }
         self.arrivals.slot.write().building = true;
-        let built = (|| -> Result<Times> {
-            let mut all = Times::new();
+        let built = (|| -> Result<()> {
             for number in self.store.ticket_numbers()? {
-                all.insert(number, self.read_arrivals(number)?);
+                let version = self.store.commits();
+                let times = self.read_arrivals(number)?;
+                self.feed_arrivals(number, version, times);
             }
-            Ok(all)
+            Ok(())
         })();
         let mut slot = self.arrivals.slot.write();
         slot.building = false;
         let early = std::mem::take(&mut slot.early);
-        let mut all = built?;
-        all.extend(early);
-        slot.built = Some(all);
+        built?;
+        slot.built = Some(early);
         Ok(())
     }
 
@@ -112,7 +149,12 @@ impl Desk {
         let mut local = LocalHours::new(&scope.zone);
         {
             let slot = self.arrivals.slot.read();
-            for &at in slot.built.iter().flat_map(|all| all.values()).flatten() {
+            for &at in slot
+                .built
+                .iter()
+                .flat_map(|all| all.values())
+                .flat_map(|(_, times)| times)
+            {
                 if at < scope.from.0 || at >= scope.to.0 {
                     continue;
                 }

@@ -13,7 +13,7 @@ mod privacy;
 mod table;
 mod tickets;
 
-pub(crate) use hours::Arrivals;
+pub(crate) use hours::{inbound_times, Arrivals};
 
 use crate::sla::SlaRules;
 use crate::{Actor, Desk, DeskError, Result, SharedRow};
