@@ -131,8 +131,8 @@ pub struct Desk {
     notifier: notify::NotifyState,
     /// Part 11: the next webhook delivery id.
     webhooks: webhooks::WebhookState,
-    /// Part 12: the times customer messages came in, for the `hours` report.
-    arrivals: reports::Arrivals,
+    /// Part 12: what reports keep in memory (customer messages' times, requests' dates).
+    report_memory: reports::ReportMemory,
 }
 
 impl Desk {
@@ -160,7 +160,7 @@ impl Desk {
             bodies: search::BodySearch::default(),
             notifier: notify::NotifyState::default(),
             webhooks: webhooks::WebhookState::default(),
-            arrivals: reports::Arrivals::default(),
+            report_memory: reports::ReportMemory::default(),
         }
     }
 
@@ -224,6 +224,7 @@ impl Desk {
         self.seen.lock().clear();
         self.bodies_reopened();
         self.arrivals_reopened();
+        self.requests_reopened();
     }
 
     /// The store's health, after giving a failing store a chance to recover.

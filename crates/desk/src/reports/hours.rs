@@ -65,14 +65,14 @@ impl Desk {
     }
 
     fn arrivals_in_use(&self) -> bool {
-        let slot = self.arrivals.slot.read();
+        let slot = self.report_memory.arrivals.slot.read();
         slot.built.is_some() || slot.building
     }
 
     /// Ticket `number`'s arrival times as read at `version` (by the body index or a
     /// refresh), if they are kept.
     pub(crate) fn feed_arrivals(&self, number: TicketNo, version: u64, times: Vec<i64>) {
-        let mut slot = self.arrivals.slot.write();
+        let mut slot = self.report_memory.arrivals.slot.write();
         let slot = &mut *slot;
         match slot.built.as_mut() {
             Some(all) => put(all, number, version, times),
@@ -84,16 +84,16 @@ impl Desk {
     /// The body index's build gathers the arrival times too: `gather` runs it while
     /// they are being built, unless they are already.
     pub(crate) fn gathering_arrivals(&self, gather: impl FnOnce()) {
-        let _builder = self.arrivals.build.lock();
+        let _builder = self.report_memory.arrivals.build.lock();
         let own = {
-            let mut slot = self.arrivals.slot.write();
+            let mut slot = self.report_memory.arrivals.slot.write();
             let own = slot.built.is_none();
             slot.building |= own;
             own
         };
         gather();
         if own {
-            let mut slot = self.arrivals.slot.write();
+            let mut slot = self.report_memory.arrivals.slot.write();
             slot.building = false;
             slot.built = Some(std::mem::take(&mut slot.early));
         }
@@ -101,7 +101,7 @@ impl Desk {
 
     /// After the store was reopened: read again when next needed.
     pub(crate) fn arrivals_reopened(&self) {
-        *self.arrivals.slot.write() = Slot::default();
+        *self.report_memory.arrivals.slot.write() = Slot::default();
     }
 
     /// The times of ticket `number`'s customer messages (none if it is gone). A message
@@ -112,14 +112,14 @@ impl Desk {
     }
 
     fn ensure_arrivals(&self) -> Result<()> {
-        if self.arrivals.slot.read().built.is_some() {
+        if self.report_memory.arrivals.slot.read().built.is_some() {
             return Ok(());
         }
-        let _builder = self.arrivals.build.lock();
-        if self.arrivals.slot.read().built.is_some() {
+        let _builder = self.report_memory.arrivals.build.lock();
+        if self.report_memory.arrivals.slot.read().built.is_some() {
             return Ok(());
         }
-        self.arrivals.slot.write().building = true;
+        self.report_memory.arrivals.slot.write().building = true;
         let built = (|| -> Result<()> {
             for number in self.store.ticket_numbers()? {
                 let version = self.store.commits();
@@ -128,7 +128,7 @@ impl Desk {
             }
             Ok(())
         })();
-        let mut slot = self.arrivals.slot.write();
+        let mut slot = self.report_memory.arrivals.slot.write();
         slot.building = false;
         let early = std::mem::take(&mut slot.early);
         built?;
@@ -148,7 +148,7 @@ impl Desk {
         let mut table: Table<[i64; 24]> = Table::fixed(WEEKDAYS.iter().map(|d| d.to_string()));
         let mut local = LocalHours::new(&scope.zone);
         {
-            let slot = self.arrivals.slot.read();
+            let slot = self.report_memory.arrivals.slot.read();
             for &at in slot
                 .built
                 .iter()

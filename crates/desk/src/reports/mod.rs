@@ -13,7 +13,14 @@ mod privacy;
 mod table;
 mod tickets;
 
-pub(crate) use hours::{inbound_times, Arrivals};
+pub(crate) use hours::inbound_times;
+
+/// What reports keep in memory beside the queue index.
+#[derive(Default)]
+pub(crate) struct ReportMemory {
+    arrivals: hours::Arrivals,
+    requests: privacy::RequestFacts,
+}
 
 use crate::sla::SlaRules;
 use crate::{Actor, Desk, DeskError, Result, SharedRow};
@@ -182,7 +189,29 @@ mod tests {
             .flat_map(|r| r.values.iter().flatten())
             .sum();
         assert_eq!(received, 2, "two customer messages");
-        assert_eq!(ask(ReportKind::Privacy, None).rows.len(), 7);
+        let privacy = ask(ReportKind::Privacy, None);
+        assert_eq!(privacy.rows.len(), 7);
+        assert_eq!(privacy.rows[0].values[0], Some(0));
+        // A request stored since is counted: what is kept of requests is read again.
+        let ann = desk.find_customer(&admin, "ann@example.com").unwrap();
+        desk.open_request(&admin, &ann, sealdesk_model::RequestKind::Access, Some(a))
+            .unwrap();
+        let privacy = ask(ReportKind::Privacy, None);
+        assert_eq!(privacy.rows[0].label, "access");
+        assert_eq!(
+            privacy.rows[0].values[..4],
+            [Some(1), Some(0), Some(0), Some(1)]
+        );
+        // Arrival times kept since the first `hours` follow new mail.
+        desk.add_reply(&admin, b, "a reply is not a customer message")
+            .unwrap();
+        let hours = ask(ReportKind::Hours, None);
+        let again: i64 = hours
+            .rows
+            .iter()
+            .flat_map(|r| r.values.iter().flatten())
+            .sum();
+        assert_eq!(again, 2);
         assert!(ask(ReportKind::Sla, None)
             .rows
             .iter()

@@ -146,6 +146,13 @@ fn outcome(t: &Ticket, targets: &Targets, calendar: &Calendar, to: Timestamp) ->
     let clock = &t.sla;
     let paused = clock.paused_since.filter(|&p| p < to);
     let judge = |start: Timestamp, target: i64, done: Option<Timestamp>| {
+        // Business time never runs faster than the wall clock: what was done (or is
+        // still running) within `target` wall-clock seconds needs no calendar.
+        match done.filter(|&d| d < to) {
+            Some(d) if d.0 - start.0 <= target => return Outcome::Met,
+            None if to.0 - start.0 < target => return Outcome::Running,
+            _ => {}
+        }
         let Some(due) = clock.target_reached(start, target, calendar) else {
             return Outcome::Running;
         };
