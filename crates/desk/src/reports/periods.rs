@@ -8,14 +8,15 @@ use sealdesk_model::{Period, Timestamp};
 /// More rows than a screen or a spreadsheet wants: a range is refused past this.
 pub(super) const MAX_PERIODS: usize = 1_000;
 
-/// The range a query asks for, with its defaults: `to` now, `from` 12 weeks (or, by
-/// day, 30 days) before `to`.
+/// The range a query asks for, with its defaults: `to` the end of the current second
+/// (what happened this very second is in), `from` 12 weeks (or, by day, 30 days) before
+/// `to`.
 pub(super) fn range(
     from: Option<Timestamp>,
     to: Option<Timestamp>,
     period: Period,
 ) -> Result<(Timestamp, Timestamp)> {
-    let to = to.unwrap_or_else(Timestamp::now);
+    let to = to.unwrap_or_else(|| Timestamp(Timestamp::now().0 + 1));
     let back = match period {
         Period::Week => 12 * 7,
         Period::Day => 30,
