@@ -124,6 +124,23 @@ pub(crate) enum BenchCommand {
         #[arg(long, default_value_t = 100)]
         note_ms: u64,
     },
+    /// Part 12: each report (volume, backlog, response-times, sla, hours, privacy) over
+    /// a big desk: median and p99 of --runs, against the 200 ms target.
+    Report {
+        #[arg(long, default_value_t = 100_000)]
+        tickets: usize,
+        #[arg(long, default_value_t = 10_000)]
+        customers: usize,
+        /// Messages per ticket (the customer's mail, then replies and answers in turn).
+        #[arg(long, default_value_t = 3)]
+        messages: usize,
+        /// Privacy requests.
+        #[arg(long, default_value_t = 2_000)]
+        requests: usize,
+        /// Timed runs of each report.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+    },
     /// Export and erasure of one customer among many, and audit verification.
     /// Notification latency: a customer's reply over SMTP → the notification mail
     /// accepted by a real SMTP sink (the batching window excluded: see --window).
@@ -193,6 +210,22 @@ pub(crate) fn run(args: BenchArgs) -> Result<()> {
                 probes,
                 burst: burst.max(1),
                 bodies: !no_bodies,
+            },
+        )?,
+        BenchCommand::Report {
+            tickets,
+            customers,
+            messages,
+            requests,
+            runs,
+        } => crate::reports::run(
+            &place,
+            &crate::reports::ReportArgs {
+                tickets,
+                customers: customers.clamp(1, tickets.max(1)),
+                messages: messages.max(1),
+                requests,
+                runs: runs.max(1),
             },
         )?,
         BenchCommand::Imap { appends, gap_ms } => crate::imap::run(

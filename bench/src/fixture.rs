@@ -9,8 +9,9 @@ use anyhow::{Context, Result};
 use sealdesk_desk::config::Config;
 use sealdesk_desk::{Actor, Desk};
 use sealdesk_model::{
-    AgentRole, Attachment, AttachmentId, AuditEvent, Author, Customer, EventHash, Message,
-    MessageKind, Priority, Status, Ticket, Timestamp,
+    AgentRole, Attachment, AttachmentId, AuditEvent, Author, Customer, Decision, DecisionOutcome,
+    EventHash, Message, MessageKind, Priority, PrivacyRequest, RequestId, RequestKind,
+    RequestStatus, SlaClock, Status, Ticket, Timestamp,
 };
 use sealdesk_store::{create_private_dir, Paths, Store, Tx};
 use std::path::{Path, PathBuf};
@@ -228,7 +229,7 @@ pub(crate) fn add_ticket(
         links: Vec::new(),
         snoozed_until: None,
         due_by_hand: false,
-        sla: Default::default(),
+        sla: bench_clock(plan),
     };
     tx.put_ticket(&ticket)?;
     for i in 0..plan.messages {
@@ -292,6 +293,65 @@ pub(crate) fn add_ticket(
     Ok(ticket)
 }
 
+/// The SLA clock of a planned ticket, as its thread and status would have set it: a
+/// first reply within minutes to hours when there is one (spread by the subject, not
+/// the generator, so the desks other benchmarks build stay as they were), solved at
+/// its last update, pending since then.
+fn bench_clock(plan: &TicketPlan<'_>) -> SlaClock {
+    let spread = plan
+        .subject
+        .bytes()
+        .fold(17_i64, |h, b| (h * 31 + i64::from(b)) % 14_400);
+    SlaClock {
+        first_reply: (plan.messages > 1).then(|| Timestamp(plan.created.0 + 300 + spread)),
+        solved_at: matches!(plan.status, Status::Solved | Status::Closed).then_some(plan.updated),
+        paused_since: (plan.status == Status::Pending).then_some(plan.updated),
+        tracked: true,
+        ..SlaClock::start()
+    }
+}
+
+/// `n` privacy requests of `people` received over the last 120 days: a third still
+/// open (due 30 days after), most others completed, some denied.
+pub(crate) fn add_requests(
+    fill: &mut Filler<'_>,
+    rng: &mut Rng,
+    people: &[Customer],
+    n: usize,
+) -> Result<()> {
+    let now = Timestamp::now().0;
+    for _ in 0..n {
+        let received = Timestamp(now - rng.below(120 * 86_400) as i64);
+        let decided = Timestamp((received.0 + rng.below(20 * 86_400) as i64).min(now));
+        let (status, decision) = match rng.below(3) {
+            0 => (RequestStatus::Verified, None),
+            _ if rng.chance(85) => (RequestStatus::Completed, Some(DecisionOutcome::Completed)),
+            _ => (RequestStatus::Denied, Some(DecisionOutcome::Denied)),
+        };
+        let request = PrivacyRequest {
+            id: RequestId::random(),
+            customer: people[rng.below(people.len() as u64) as usize].id,
+            ticket: None,
+            kind: *rng.pick(RequestKind::ALL),
+            status,
+            received,
+            due: received.plus_days(30),
+            extension: None,
+            verification: None,
+            pending_code: None,
+            decision: decision.map(|outcome| Decision {
+                outcome,
+                reason: String::new(),
+                by: "agent00".into(),
+                at: decided,
+            }),
+        };
+        fill.tx.put_request(&request)?;
+        fill.step()?;
+    }
+    Ok(())
+}
+
 /// One audit event, unflushed.
 pub(crate) fn audit(
     fill: &mut Filler<'_>,
@@ -323,7 +383,7 @@ pub(crate) fn fill_queue(
     customers: usize,
     agents: &[String],
     messages: usize,
-) -> Result<()> {
+) -> Result<Vec<Customer>> {
     let started = Instant::now();
     let mut fill = Filler::new(store);
     let people = add_customers(&mut fill, rng, customers, 0)?;
@@ -377,5 +437,6 @@ pub(crate) fn fill_queue(
             ));
         }
     }
-    fill.finish()
+    fill.finish()?;
+    Ok(people)
 }

@@ -19,6 +19,8 @@ mod notify;
 mod privacy;
 mod probe;
 mod queue;
+// Part 12
+mod reports;
 mod screen;
 mod server;
 mod smtp_client;

@@ -18,6 +18,8 @@ mod privacy;
 mod qr;
 // Part 11 api: the CLI over `ssh NAME@desk COMMAND`, exit codes
 mod remote;
+// Part 12
+mod report;
 mod serve;
 mod status;
 mod templates;
@@ -209,6 +211,9 @@ pub enum Command {
         #[arg(long, hide = true)]
         facts: bool,
     },
+    /// Figures: volume, backlog, response-times, sla, hours or privacy, as a table,
+    /// --json or --csv.
+    Report(report::ReportArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -518,6 +523,7 @@ pub fn execute(
         Command::Consent(cmd) => privacy::consent(desk, actor, cmd, io),
         Command::Request(cmd) => privacy::request(desk, actor, cmd, io),
         Command::Webhook(cmd) => webhook::run(desk, actor, cmd, io),
+        Command::Report(args) => report::run(desk, actor, args, io),
         Command::Notice(cmd) => notice::run(desk, actor, cmd, io),
         Command::Serve(_) | Command::Demo(_) => bail!("the server is running already"),
         Command::Doctor { .. } => doctor::print_facts(desk, io),

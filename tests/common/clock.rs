@@ -19,3 +19,16 @@ pub(crate) fn assert_near(value: &serde_json::Value, expected: OffsetDateTime) {
     let off = (got - expected).whole_seconds();
     assert!((0..=5).contains(&off), "{text} is not {expected}");
 }
+
+/// Sets the clock in `file` to `at` and stops it there: the file's modification time is
+/// put a day ahead, and the clock never runs backwards from a file written "later"
+/// (for figures that must come out to the second, such as durations in reports).
+pub(crate) fn stop_clock(file: &Path, at: OffsetDateTime) {
+    set_clock(file, at);
+    let ahead = std::time::SystemTime::now() + std::time::Duration::from_secs(86_400);
+    std::fs::File::options()
+        .write(true)
+        .open(file)
+        .and_then(|f| f.set_modified(ahead))
+        .unwrap();
+}

@@ -137,6 +137,8 @@ pub struct Desk {
     notifier: notify::NotifyState,
     /// Part 11: the next webhook delivery id.
     webhooks: webhooks::WebhookState,
+    /// Part 12: what reports keep in memory (customer messages' times, requests' dates).
+    report_memory: reports::ReportMemory,
 }
 
 impl Desk {
@@ -164,6 +166,7 @@ impl Desk {
             bodies: search::BodySearch::default(),
             notifier: notify::NotifyState::default(),
             webhooks: webhooks::WebhookState::default(),
+            report_memory: reports::ReportMemory::default(),
         }
     }
 
@@ -226,6 +229,8 @@ impl Desk {
         // The same goes for the seen counts kept in memory, and the body index.
         self.seen.lock().clear();
         self.bodies_reopened();
+        self.arrivals_reopened();
+        self.requests_reopened();
     }
 
     /// The store's health, after giving a failing store a chance to recover.

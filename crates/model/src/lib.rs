@@ -81,7 +81,9 @@ pub use marks::{ActivityKind, SeenMark, TicketActivity};
 pub use message::{Attachment, Author, Delivery, Message, MessageKind, Parties};
 pub use notice::{Notice, NoticeCopy, NoticeKind, NoticeLeftOut};
 pub use notification::{Notification, NotifyPrefs, NotifyTopic, NotifyWhy};
-pub use report::{Column, GroupBy, Period, Report, ReportKind, ReportQuery, Row, Unit};
+pub use report::{
+    duration_words, Column, GroupBy, Period, Report, ReportKind, ReportQuery, Row, Unit,
+};
 pub use request::{
     Decision, DecisionOutcome, Extension, PrivacyRequest, RequestKind, RequestStatus, Verification,
 };

@@ -109,3 +109,35 @@ impl Report {
         self.columns.iter().position(|c| c.name == name)
     }
 }
+
+/// A duration as people read it in a table: `45s`, `12m`, `3h 20m`, `2d 4h`.
+pub fn duration_words(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3_600 => format!("{}m", s / 60),
+        s if s < 86_400 => match (s / 3_600, (s % 3_600) / 60) {
+            (h, 0) => format!("{h}h"),
+            (h, m) => format!("{h}h {m}m"),
+        },
+        s => match (s / 86_400, (s % 86_400) / 3_600) {
+            (d, 0) => format!("{d}d"),
+            (d, h) => format!("{d}d {h}h"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn durations_read_as_words() {
+        use super::duration_words as w;
+        assert_eq!(w(45), "45s");
+        assert_eq!(w(12 * 60 + 5), "12m");
+        assert_eq!(w(3 * 3600 + 20 * 60 + 9), "3h 20m");
+        assert_eq!(w(7200), "2h");
+        assert_eq!(w(2 * 86_400 + 4 * 3600 + 59), "2d 4h");
+        assert_eq!(w(86_400), "1d");
+        assert_eq!(w(-5), "0s");
+    }
+}

@@ -37,6 +37,9 @@ pub(crate) struct BodySearch {
     later: Mutex<std::collections::BTreeSet<TicketNo>>,
 }
 
+/// A ticket's customer, its messages as documents, and its customer messages' times.
+type TicketDocs = (CustomerId, Vec<DocInput>, Vec<i64>);
+
 /// Per (word, as a prefix): the tickets whose bodies hold it.
 type RecentWords = HashMap<(String, bool), TicketSet>;
 
@@ -85,6 +88,11 @@ impl Desk {
         self.index_bodies();
     }
 
+    /// Whether the index is in use: every unit's touched tickets are read into it.
+    pub(crate) fn bodies_in_use(&self) -> bool {
+        self.bodies.started.load(Ordering::Acquire)
+    }
+
     /// Marks the index for a rebuild if it is in use (see [`Desk::rebuild_bodies_if_stale`]).
     pub(crate) fn bodies_reopened(&self) {
         if self.bodies.started.load(Ordering::Acquire) {
@@ -106,10 +114,13 @@ impl Desk {
         self.bodies
             .total
             .store(numbers.len() as u64, Ordering::Release);
-        for number in numbers {
-            self.index_ticket(number);
-            self.bodies.done.fetch_add(1, Ordering::AcqRel);
-        }
+        // Part 12: the `hours` report's arrival times are gathered on the way.
+        self.gathering_arrivals(|| {
+            for number in numbers {
+                self.index_ticket(number);
+                self.bodies.done.fetch_add(1, Ordering::AcqRel);
+            }
+        });
         self.bodies.index.write().shrink();
         self.bodies.ready.store(true, Ordering::Release);
         let index = self.bodies.index.read();
@@ -163,26 +174,32 @@ impl Desk {
     fn index_ticket(&self, number: TicketNo) {
         let version = self.store.commits();
         match self.read_docs(number) {
-            Ok(Some((customer, docs))) => self
-                .bodies
-                .index
-                .write()
-                .put_ticket(number, version, customer, docs),
+            Ok(Some((customer, docs, arrivals))) => {
+                self.feed_arrivals(number, version, arrivals);
+                self.bodies
+                    .index
+                    .write()
+                    .put_ticket(number, version, customer, docs)
+            }
             Ok(None) => {
+                self.feed_arrivals(number, version, Vec::new());
                 self.bodies.index.write().forget_ticket(number, version);
             }
             Err(e) => tracing::warn!("bodies of {number} not indexed: {e}"),
         }
     }
 
-    /// Ticket `number`'s customer and its readable messages as documents; erased
-    /// messages are left out.
-    fn read_docs(&self, number: TicketNo) -> Result<Option<(CustomerId, Vec<DocInput>)>> {
+    /// Ticket `number`'s customer and its readable messages as documents (erased
+    /// messages are left out), and the times of its customer messages (erased ones
+    /// included) for the `hours` report.
+    fn read_docs(&self, number: TicketNo) -> Result<Option<TicketDocs>> {
         let Some(ticket) = self.store.ticket(number)? else {
             return Ok(None);
         };
         let mut docs = Vec::new();
-        for message in self.store.messages(number)?.into_iter().flatten() {
+        let messages: Vec<_> = self.store.messages(number)?.into_iter().flatten().collect();
+        let arrivals = crate::reports::inbound_times(&messages);
+        for message in messages {
             if matches!(message.author, Author::Erased) {
                 continue;
             }
@@ -192,7 +209,7 @@ impl Desk {
                 std::iter::once(message.text.as_str()).chain(names),
             ));
         }
-        Ok(Some((ticket.customer, docs)))
+        Ok(Some((ticket.customer, docs, arrivals)))
     }
 
     /// An erased customer's messages leave the index at once (their tickets are read
