@@ -29,6 +29,8 @@ pub(crate) enum Action {
     OpenNotifications,
     /// What the agent is told about (`O`).
     OpenNotifySettings,
+    /// The reports: charts of how the desk is doing.
+    OpenReports,
     /// The global search, as typed: an address, part of a name, or a ticket number.
     Find(String),
     /// Several actions in order, e.g. an error for the status line and the form again.

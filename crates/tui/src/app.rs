@@ -15,6 +15,7 @@ use super::screens::notifications::NotificationsScreen;
 use super::screens::notify_settings::NotifySettingsScreen;
 use super::screens::quarantine::QuarantineScreen;
 use super::screens::queue::QueueScreen;
+use super::screens::reports::ReportsScreen;
 use super::screens::request::RequestScreen;
 use super::screens::requests::RequestsScreen;
 use super::screens::ticket::TicketScreen;
@@ -494,6 +495,10 @@ impl App {
                 Ok(screen) => self.screens.push(Screen::NotifySettings(screen)),
                 Err(e) => return Some(Action::Error(e.to_string())),
             },
+            Action::OpenReports => {
+                let screen = ReportsScreen::open(&ctx!(self));
+                self.screens.push(Screen::Reports(Box::new(screen)));
+            }
             Action::Find(text) => return Some(self.find(&text)),
             Action::Many(actions) => {
                 for action in actions {
