@@ -131,6 +131,8 @@ pub struct Desk {
     notifier: notify::NotifyState,
     /// Part 11: the next webhook delivery id.
     webhooks: webhooks::WebhookState,
+    /// Part 12: the times customer messages came in, for the `hours` report.
+    arrivals: reports::Arrivals,
 }
 
 impl Desk {
@@ -158,6 +160,7 @@ impl Desk {
             bodies: search::BodySearch::default(),
             notifier: notify::NotifyState::default(),
             webhooks: webhooks::WebhookState::default(),
+            arrivals: reports::Arrivals::default(),
         }
     }
 

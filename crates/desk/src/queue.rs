@@ -57,6 +57,11 @@ impl QueueIndex {
             .collect()
     }
 
+    /// Every row, in ticket order (reports count over them).
+    pub(crate) fn all_rows(&self) -> Vec<SharedRow> {
+        self.rows.values().cloned().collect()
+    }
+
     /// The highest ticket number there is.
     pub(crate) fn newest(&self) -> Option<TicketNo> {
         self.rows.keys().next_back().copied()

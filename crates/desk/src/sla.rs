@@ -32,6 +32,16 @@ impl SlaRules {
         })
     }
 
+    /// The business calendar (reports read its zone and measure targets in it).
+    pub(crate) fn calendar(&self) -> &Calendar {
+        &self.calendar
+    }
+
+    /// The targets of the policy that applies to `ticket`, if any.
+    pub(crate) fn targets_for(&self, ticket: &Ticket) -> Option<sealdesk_model::Targets> {
+        self.config.policy_for(ticket).map(|(_, t)| t)
+    }
+
     /// What `ticket.due` should be now.
     fn due_of(&self, ticket: &Ticket) -> Option<Timestamp> {
         if ticket.due_by_hand {
@@ -53,7 +63,7 @@ fn read_when(text: &str, calendar: &Calendar) -> Result<Option<Timestamp>> {
 }
 
 impl Desk {
-    fn sla_rules(&self) -> Arc<SlaRules> {
+    pub(crate) fn sla_rules(&self) -> Arc<SlaRules> {
         Arc::clone(&self.sla.read())
     }
 

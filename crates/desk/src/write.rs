@@ -335,6 +335,7 @@ impl Desk {
             };
             for &n in &touched {
                 self.refresh_queue_row(n);
+                self.refresh_arrivals(n);
                 if deferred {
                     self.refresh_bodies_later(n);
                 } else {

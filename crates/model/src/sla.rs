@@ -70,6 +70,11 @@ impl Calendar {
         self.week.iter().any(|d| !d.is_empty())
     }
 
+    /// The time zone (reports count periods, weekdays and hours in it).
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.zone
+    }
+
     /// The time zone's name (`UTC` for the default).
     pub fn zone_name(&self) -> &str {
         self.zone.iana_name().unwrap_or("UTC")
@@ -451,6 +456,18 @@ impl SlaClock {
             .into_iter()
             .filter_map(|(start, target)| self.reached(start, target, calendar))
             .min()
+    }
+
+    /// When `target` business seconds have run since `start`, not counting the pauses
+    /// recorded so far (a pause still running is the caller's to consider): whether a
+    /// target was met or missed (reports).
+    pub fn target_reached(
+        &self,
+        start: Timestamp,
+        target: i64,
+        calendar: &Calendar,
+    ) -> Option<Timestamp> {
+        self.reached(start, target, calendar)
     }
 
     /// When `target` business seconds have run since `start`, not counting the pauses.
