@@ -39,6 +39,8 @@ pub(crate) enum Action {
     Popup(Box<Popup>),
     /// Show the keys of the screen on top.
     Help,
+    /// Show the status line's last messages.
+    ShowMessages,
     PickTheme,
     SetTheme(String),
     /// The signature under this agent's replies, as typed in one line (`\n` between
