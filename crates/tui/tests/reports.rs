@@ -30,8 +30,8 @@ fn percent_opens_reports_from_the_queue_and_help_lists_every_key() {
     // This week's row counts the two tickets just made: opened 2, solved 0.
     let latest = s
         .lines()
-        .filter(|l| l.contains("-W"))
-        .last()
+        .rev()
+        .find(|l| l.contains("-W"))
         .unwrap_or_else(|| panic!("{s}"));
     assert!(
         latest
