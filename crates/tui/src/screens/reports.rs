@@ -138,7 +138,7 @@ const KINDS: [ReportKind; 6] = [
     ReportKind::Privacy,
 ];
 
-/// What a report's rows are per (hours and privacy requests have fixed rows).
+/// Whether a report can group its rows (hours and privacy requests have fixed rows).
 fn takes_grouping(kind: ReportKind) -> bool {
     !matches!(kind, ReportKind::Hours | ReportKind::Privacy)
 }

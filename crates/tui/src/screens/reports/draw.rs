@@ -191,17 +191,22 @@ pub(super) fn screen(s: &mut ReportsScreen, frame: &mut Frame, area: Rect, theme
 /// "per week · 2026-09-07 → 2026-11-30 · UTC", and what the charted figures are.
 fn draw_summary(frame: &mut Frame, area: Rect, theme: &Theme, report: &Report) {
     let mut words = Vec::new();
-    if report.kind != ReportKind::Hours && report.kind != ReportKind::Privacy {
+    if rows_are_periods(report.kind) {
         words.push(format!("per {}", report.period));
     }
     if let Some(by) = report.by {
         words.push(format!("by {by}"));
     }
-    words.push(format!(
-        "{} → {}",
-        display::day(report.from),
-        display::day(report.to)
-    ));
+    if report.kind == ReportKind::Backlog {
+        // A snapshot: the tickets still open at the end of the range.
+        words.push(format!("open at {}", display::minute(report.to)));
+    } else {
+        words.push(format!(
+            "{} → {}",
+            display::day(report.from),
+            display::day(report.to)
+        ));
+    }
     words.push(sanitize::line(&report.zone).into_owned());
     frame.render_widget(
         Paragraph::new(Line::styled(words.join(" · "), theme.style(Role::Muted))),
@@ -341,8 +346,18 @@ fn draw_chart(
     ])
     .areas(area);
 
+    // Names are cut to share the line when they do not all fit on it.
+    let full: usize = names.iter().map(|n| n.width() + 5).sum();
+    let room = if full > legend.width as usize {
+        (legend.width as usize / names.len().max(1))
+            .saturating_sub(5)
+            .max(1)
+    } else {
+        usize::MAX
+    };
     let mut spans = Vec::new();
     for (i, name) in names.iter().enumerate() {
+        let name: String = name.chars().take(room).collect();
         spans.push(Span::styled(format!("█{} ", letters[i]), style(i)));
         spans.push(Span::raw(format!("{name}  ")));
     }

@@ -387,3 +387,35 @@ fn labels_levels_and_durations() {
     assert_eq!(duration(12_000), "3h 20m");
     assert_eq!(duration(90_000), "1d 1h");
 }
+
+#[test]
+fn a_legend_too_long_for_the_line_cuts_names_but_keeps_every_series() {
+    let names = [
+        "under_1_day",
+        "days_1_3",
+        "days_3_7",
+        "weeks_1_2",
+        "weeks_2_4",
+        "over_4_weeks",
+    ];
+    let cols: Vec<(&str, Unit)> = names.iter().map(|n| (*n, Unit::Count)).collect();
+    let rows = ["alice", "bob", "unassigned"]
+        .iter()
+        .map(|a| (a.to_string(), vec![Some(1); 6]))
+        .collect();
+    let mut report = report(ReportKind::Backlog, columns(&cols), rows);
+    report.by = Some(sealdesk_model::GroupBy::Agent);
+    let mut screen = showing(report);
+    let s = text(&render(&mut screen, &Theme::default()));
+    let legend = row_with(&s, "█a ");
+    for letter in ['a', 'b', 'c', 'd', 'e', 'f'] {
+        assert!(legend.contains(&format!("█{letter} ")), "{legend:?}\n{s}");
+    }
+    assert!(s.contains("by agent") && s.contains("open at "), "{s}");
+}
+
+fn row_with<'a>(s: &'a str, needle: &str) -> &'a str {
+    s.lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle:?}:\n{s}"))
+}
