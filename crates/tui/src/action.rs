@@ -29,6 +29,8 @@ pub(crate) enum Action {
     OpenNotifications,
     /// What the agent is told about (`O`).
     OpenNotifySettings,
+    /// The reports: charts of how the desk is doing.
+    OpenReports,
     /// The global search, as typed: an address, part of a name, or a ticket number.
     Find(String),
     /// Several actions in order, e.g. an error for the status line and the form again.
@@ -37,6 +39,8 @@ pub(crate) enum Action {
     Popup(Box<Popup>),
     /// Show the keys of the screen on top.
     Help,
+    /// Show the status line's last messages.
+    ShowMessages,
     PickTheme,
     SetTheme(String),
     /// The signature under this agent's replies, as typed in one line (`\n` between

@@ -7,7 +7,9 @@
 use super::action::Action;
 use super::event::{Event, KeyEvent};
 use super::keymap::{self, bind, ch, ctrl, lookup, Binding, HelpSection};
-use super::popups::{template_manager, templates, HelpPopup, Outcome, Picker, Popup, Prompt};
+use super::popups::{
+    template_manager, templates, HelpPopup, MessagesPopup, Outcome, Picker, Popup, Prompt,
+};
 use super::screens::audit::AuditScreen;
 use super::screens::consent::ConsentScreen;
 use super::screens::customer::CustomerScreen;
@@ -15,6 +17,7 @@ use super::screens::notifications::NotificationsScreen;
 use super::screens::notify_settings::NotifySettingsScreen;
 use super::screens::quarantine::QuarantineScreen;
 use super::screens::queue::QueueScreen;
+use super::screens::reports::ReportsScreen;
 use super::screens::request::RequestScreen;
 use super::screens::requests::RequestsScreen;
 use super::screens::ticket::TicketScreen;
@@ -48,6 +51,7 @@ enum GlobalKey {
     Signature,
     Notifications,
     NotifySettings,
+    Messages,
     Quit,
 }
 
@@ -82,6 +86,12 @@ const GLOBAL_KEYS: &[Binding<GlobalKey>] = &[
         &[ch('O')],
         GlobalKey::NotifySettings,
         "choose what you are notified of",
+        None,
+    ),
+    bind(
+        &[ch('H')],
+        GlobalKey::Messages,
+        "the last messages of the status line, whole",
         None,
     ),
     bind(
@@ -234,6 +244,7 @@ impl App {
                 Some(GlobalKey::Signature) => Some(self.signature_prompt()),
                 Some(GlobalKey::Notifications) => Some(Action::OpenNotifications),
                 Some(GlobalKey::NotifySettings) => Some(Action::OpenNotifySettings),
+                Some(GlobalKey::Messages) => Some(Action::ShowMessages),
                 _ => Some(Action::PickTheme),
             }
         } else {
@@ -341,7 +352,7 @@ impl App {
             self.new_tickets += 1;
             let s = if self.new_tickets == 1 { "" } else { "s" };
             let text = format!("{} new ticket{s}", self.new_tickets);
-            self.status.info(&text);
+            self.status.count(&text);
         }
     }
 
@@ -389,18 +400,6 @@ impl App {
         if area.width == 0 || area.height == 0 {
             return;
         }
-        let [main, status] =
-            Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
-        let look = Look {
-            theme: &self.theme,
-            now: self.now,
-        };
-        let top = self.screens.last_mut().expect("the queue is always there");
-        top.prepare(&ctx!(self));
-        top.draw(frame, main, &look);
-        if let Some(popup) = &mut self.popup {
-            popup.draw(frame, main, &self.theme);
-        }
         let hints = match &self.popup {
             Some(popup) => popup.hints(),
             None if self.top().captures_text() => self.top().hints(),
@@ -420,11 +419,30 @@ impl App {
         if self.unread > 0 {
             who.push_str(&format!(" · {} unread (N)", self.unread));
         }
+        let crumbs = crumbs.join(" › ");
         let view = StatusView {
             who: &who,
-            crumbs: &crumbs.join(" › "),
+            crumbs: &crumbs,
             hints: &hints,
         };
+        // A long message takes more lines while it shows; the screen keeps at least half.
+        let lines = self
+            .status
+            .height(area.width, &view)
+            .min(area.height / 2)
+            .max(1);
+        let [main, status] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(lines)]).areas(area);
+        let look = Look {
+            theme: &self.theme,
+            now: self.now,
+        };
+        let top = self.screens.last_mut().expect("the queue is always there");
+        top.prepare(&ctx!(self));
+        top.draw(frame, main, &look);
+        if let Some(popup) = &mut self.popup {
+            popup.draw(frame, main, &self.theme);
+        }
         self.status.draw(frame, status, &self.theme, &view);
     }
 
@@ -494,6 +512,10 @@ impl App {
                 Ok(screen) => self.screens.push(Screen::NotifySettings(screen)),
                 Err(e) => return Some(Action::Error(e.to_string())),
             },
+            Action::OpenReports => {
+                let screen = ReportsScreen::open(&ctx!(self));
+                self.screens.push(Screen::Reports(Box::new(screen)));
+            }
             Action::Find(text) => return Some(self.find(&text)),
             Action::Many(actions) => {
                 for action in actions {
@@ -505,6 +527,10 @@ impl App {
                 let sections = self.help_sections();
                 let title = format!("Keys: {}", self.top().crumb());
                 self.popup = Some(Popup::Help(HelpPopup::new(title, sections)));
+            }
+            Action::ShowMessages => {
+                let messages = MessagesPopup::new(self.status.history());
+                self.popup = Some(Popup::Messages(messages));
             }
             Action::PickTheme => self.popup = Some(Popup::Picker(self.theme_picker())),
             Action::SetTheme(name) => return self.set_theme(&name),

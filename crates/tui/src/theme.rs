@@ -96,6 +96,17 @@ roles! {
     InputCursor = "input_cursor",
     /// Body of a popup dialog.
     Popup = "popup",
+    /// The series of a report's bar chart, in column order (a fifth column takes the
+    /// first again); bars also carry a letter, so they read without colour.
+    Chart1 = "chart_1",
+    Chart2 = "chart_2",
+    Chart3 = "chart_3",
+    Chart4 = "chart_4",
+    /// The cells of a heat grid by how busy they are; the cell's character
+    /// (` .:-=+*#%@`) carries the level too.
+    HeatLow = "heat_low",
+    HeatMid = "heat_mid",
+    HeatHigh = "heat_high",
 }
 
 impl Role {

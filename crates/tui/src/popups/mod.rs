@@ -9,6 +9,7 @@ mod draft;
 mod editor;
 mod form;
 mod help;
+mod messages;
 mod picker;
 mod prompt;
 pub(crate) mod template_manager;
@@ -18,6 +19,7 @@ pub(crate) mod views;
 pub(crate) use editor::{Editor, EditorEvent};
 pub(crate) use form::{Form, FormAnswer};
 pub(crate) use help::HelpPopup;
+pub(crate) use messages::MessagesPopup;
 pub(crate) use picker::Picker;
 pub(crate) use prompt::{Confirm, Prompt};
 pub(crate) use templates::TemplatePicker;
@@ -41,6 +43,8 @@ pub(crate) enum Popup {
     Templates(Box<TemplatePicker>),
     /// Saved replies to add, edit, rename and remove.
     ManageTemplates(Box<template_manager::TemplateManager>),
+    /// The status line's last messages, whole.
+    Messages(MessagesPopup),
 }
 
 /// What a popup's key press amounts to.
@@ -63,6 +67,7 @@ impl Popup {
             Popup::Form(p) => p.handle(key),
             Popup::Templates(p) => p.handle(key),
             Popup::ManageTemplates(p) => p.handle(key),
+            Popup::Messages(p) => p.handle(key),
         }
     }
 
@@ -73,7 +78,7 @@ impl Popup {
             Popup::Form(p) => p.paste(text),
             Popup::Templates(p) => p.paste(text),
             Popup::ManageTemplates(p) => p.paste(text),
-            Popup::Help(_) | Popup::Picker(_) | Popup::Confirm(_) => {}
+            Popup::Help(_) | Popup::Picker(_) | Popup::Confirm(_) | Popup::Messages(_) => {}
         }
     }
 
@@ -86,6 +91,7 @@ impl Popup {
             Popup::Form(p) => p.draw(frame, area, theme),
             Popup::Templates(p) => p.draw(frame, area, theme),
             Popup::ManageTemplates(p) => p.draw(frame, area, theme),
+            Popup::Messages(p) => p.draw(frame, area, theme),
         }
     }
 
@@ -99,6 +105,7 @@ impl Popup {
             Popup::Form(_) => form::hints(),
             Popup::Templates(_) => templates::hints(),
             Popup::ManageTemplates(p) => p.hints(),
+            Popup::Messages(_) => messages::hints(),
         }
     }
 }

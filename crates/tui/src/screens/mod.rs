@@ -1,5 +1,5 @@
 //! The full-size screens of the stack: the queue at the bottom, tickets, customers and
-//! the privacy screens (consent, requests, audit log) opened on top. Each screen handles keys (through its key table), reacts to desk
+//! the privacy screens (consent, requests, audit log) and reports opened on top. Each screen handles keys (through its key table), reacts to desk
 //! changes, and draws itself; the app only routes to the one on top.
 
 pub(crate) mod audit;
@@ -10,6 +10,7 @@ pub(crate) mod notifications;
 pub(crate) mod notify_settings;
 pub(crate) mod quarantine;
 pub(crate) mod queue;
+pub(crate) mod reports;
 pub(crate) mod request;
 pub(crate) mod requests;
 pub(crate) mod ticket;
@@ -49,6 +50,8 @@ pub(crate) enum Screen {
     Quarantine(quarantine::QuarantineScreen),
     Notifications(notifications::NotificationsScreen),
     NotifySettings(notify_settings::NotifySettingsScreen),
+    /// Boxed: it holds the report on screen.
+    Reports(Box<reports::ReportsScreen>),
 }
 
 impl Screen {
@@ -64,6 +67,7 @@ impl Screen {
             Screen::Quarantine(s) => s.handle_key(key),
             Screen::Notifications(s) => s.handle_key(ctx, key),
             Screen::NotifySettings(s) => s.handle_key(ctx, key),
+            Screen::Reports(s) => s.handle_key(ctx, key),
         }
     }
 
@@ -85,7 +89,7 @@ impl Screen {
             Screen::Request(s) => s.choose(ctx, choice),
             Screen::Audit(s) => s.choose(ctx, choice),
             Screen::Quarantine(s) => s.choose(ctx, choice),
-            Screen::Notifications(_) | Screen::NotifySettings(_) => None,
+            Screen::Notifications(_) | Screen::NotifySettings(_) | Screen::Reports(_) => None,
         }
     }
 
@@ -103,6 +107,7 @@ impl Screen {
             Screen::Quarantine(s) => s.on_change(ctx, change),
             Screen::Notifications(s) => s.on_change(ctx, change),
             Screen::NotifySettings(_) => None,
+            Screen::Reports(s) => s.on_change(change),
         }
     }
 
@@ -130,6 +135,7 @@ impl Screen {
             Screen::Quarantine(s) => s.refresh(ctx),
             Screen::Notifications(s) => s.refresh(ctx),
             Screen::NotifySettings(s) => s.refresh(ctx),
+            Screen::Reports(s) => s.refresh(ctx),
         }
     }
 
@@ -145,6 +151,7 @@ impl Screen {
             Screen::Quarantine(s) => s.draw(frame, area, look),
             Screen::Notifications(s) => s.draw(frame, area, look),
             Screen::NotifySettings(s) => s.draw(frame, area, look),
+            Screen::Reports(s) => s.draw(frame, area, look),
         }
     }
 
@@ -160,6 +167,7 @@ impl Screen {
             Screen::Quarantine(_) => quarantine::help(),
             Screen::Notifications(_) => notifications::help(),
             Screen::NotifySettings(_) => notify_settings::help(),
+            Screen::Reports(_) => reports::help(),
         }
     }
 
@@ -175,6 +183,7 @@ impl Screen {
             Screen::Quarantine(_) => quarantine::hints(),
             Screen::Notifications(_) => notifications::hints(),
             Screen::NotifySettings(_) => notify_settings::hints(),
+            Screen::Reports(_) => reports::hints(),
         }
     }
 
@@ -191,6 +200,7 @@ impl Screen {
             Screen::Quarantine(_) => "Quarantine".into(),
             Screen::Notifications(_) => "Notifications".into(),
             Screen::NotifySettings(_) => "Notification settings".into(),
+            Screen::Reports(_) => "Reports".into(),
         }
     }
 
@@ -214,6 +224,7 @@ impl Screen {
         match self {
             Screen::Ticket(s) => s.tick(ctx),
             Screen::Queue(s) => s.tick(ctx),
+            Screen::Reports(s) => s.tick(ctx),
             _ => None,
         }
     }

@@ -47,6 +47,7 @@ enum QueueKey {
     Sort,
     ClearSearch,
     Requests,
+    Reports,
     Quarantine,
     Audit,
     Mark,
@@ -177,6 +178,12 @@ const KEYS: &[Binding<QueueKey>] = &[
         QueueKey::Requests,
         "privacy requests, most urgent first",
         Some("requests"),
+    ),
+    bind(
+        &[ch('%')],
+        QueueKey::Reports,
+        "reports: volume, backlog, response times, SLA, busiest hours, privacy",
+        Some("reports"),
     ),
     bind(
         &[ch('L')],
@@ -508,6 +515,7 @@ impl QueueScreen {
                 return Some(crate::sla::due_prompt(&row.ticket));
             }
             QueueKey::Requests => return Some(Action::OpenRequests),
+            QueueKey::Reports => return Some(Action::OpenReports),
             QueueKey::Audit => return Some(Action::OpenAudit),
             QueueKey::Quarantine => return Some(Action::OpenQuarantine),
             QueueKey::Quit => return Some(Action::Quit),
