@@ -3,7 +3,7 @@
 //! and the demo desk's data, read back through the CLI.
 mod common;
 
-use common::live::{run, TestDesk, Tmux, BIN, WAIT};
+use common::live::{run, signal_and_wait, TestDesk, Tmux, BIN, WAIT};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -92,20 +92,7 @@ impl Demo {
 
     /// Ctrl-C, as the user stops it; waits for it to exit.
     fn interrupt(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        assert!(Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success());
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "the demo did not stop on Ctrl-C");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        signal_and_wait(&mut self.child, "-INT", "the demo did not stop on Ctrl-C")
     }
 }
 

@@ -22,7 +22,7 @@ use sealdesk_model::{Agent, AgentId};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 
@@ -122,6 +122,11 @@ struct ChannelState {
     started: bool,
     /// Set while a session runs; dropping it ends the session.
     input: Option<mpsc::Sender<Input>>,
+    /// Set by a terminal session once its input is a flood (faster than anyone types):
+    /// from then on what does not fit its queue is dropped instead of waited for, so
+    /// the connection reads on to a close that follows, and a client gone mid-flood
+    /// leaves only its queue behind, not the megabytes still in the socket.
+    flooding: Arc<AtomicBool>,
     /// The channel itself, until it is started: an SFTP subsystem takes it as its
     /// stream; a terminal session drops it (its input comes through `data`, and an
     /// unread channel queue would stall the connection).
@@ -266,6 +271,7 @@ impl Connection {
                 session_id,
                 agent: login.agent.name.clone(),
                 agent_id: login.agent.id,
+                flooding: Arc::clone(&ch.flooding),
             },
             session.handle(),
             channel,
@@ -420,8 +426,9 @@ impl Connection {
         Ok(())
     }
 
-    fn input_for(&self, channel: ChannelId) -> Option<mpsc::Sender<Input>> {
-        self.channels.get(&channel)?.input.clone()
+    fn input_for(&self, channel: ChannelId) -> Option<(mpsc::Sender<Input>, bool)> {
+        let ch = self.channels.get(&channel)?;
+        Some((ch.input.clone()?, ch.flooding.load(Ordering::Relaxed)))
     }
 }
 
@@ -555,6 +562,7 @@ impl Handler for Connection {
                 no_color: false,
                 started: false,
                 input: None,
+                flooding: Arc::default(),
                 channel: Some(channel),
             },
         );
@@ -722,7 +730,7 @@ impl Handler for Connection {
         _pix_height: u32,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        if let Some(input) = self.input_for(channel) {
+        if let Some((input, _)) = self.input_for(channel) {
             let _ = input
                 .send(Input::Resize {
                     cols: col_width,
@@ -741,9 +749,16 @@ impl Handler for Connection {
         data: &[u8],
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        if let Some(input) = self.input_for(channel) {
+        match self.input_for(channel) {
+            // A flood: what does not fit the session's queue is dropped.
+            Some((input, true)) => {
+                let _ = input.try_send(Input::Bytes(data.to_vec()));
+            }
             // Waits while the session is busy: backpressure on this client only.
-            let _ = input.send(Input::Bytes(data.to_vec())).await;
+            Some((input, false)) => {
+                let _ = input.send(Input::Bytes(data.to_vec())).await;
+            }
+            None => {}
         }
         Ok(())
     }

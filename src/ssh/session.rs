@@ -64,6 +64,9 @@ pub(super) struct Setup {
     pub agent: String,
     /// Which agent logged in; the session ends if this agent is removed.
     pub agent_id: AgentId,
+    /// Set here once the input is a flood; the connection then drops what does not fit
+    /// the input queue (see `ChannelState::flooding`).
+    pub flooding: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Why a session ended.
@@ -225,7 +228,8 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
                         break Ending::ClientGone;
                     }
                     if flood.handled(taken, Instant::now()) {
-                        tracing::info!(session = s.session_id, agent = %s.agent, "input faster than anyone types; this session now yields the CPU to others");
+                        tracing::info!(session = s.session_id, agent = %s.agent, "input faster than anyone types; this session now yields the CPU to others, and input beyond its queue is dropped");
+                        s.flooding.store(true, std::sync::atomic::Ordering::Relaxed);
                         yield_cpu_to_others();
                     }
                     esc_deadline = parser.has_pending().then(|| last_input + ESC_TIMEOUT);
@@ -626,6 +630,7 @@ mod tests {
             session_id: 1,
             agent: "alice".into(),
             agent_id,
+            flooding: Arc::default(),
         };
         let task = tokio::spawn(run(setup, out_tx));
         Harness {

@@ -279,20 +279,30 @@ impl Server {
 
     /// Asks the server to stop as the CLI's signal handling would, and waits for it.
     pub(crate) fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        assert!(Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success());
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "the server did not stop");
-            thread::sleep(Duration::from_millis(50));
+        signal_and_wait(&mut self.child, "-TERM", "the server did not stop")
+    }
+}
+
+/// Sends `signal` (`-TERM`, `-INT`) to `child` with kill(1) and waits for it to exit;
+/// `stuck` is the failure when it has not within the wait.
+pub(crate) fn signal_and_wait(
+    child: &mut std::process::Child,
+    signal: &str,
+    stuck: &str,
+) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args([signal, &pid])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
         }
+        assert!(Instant::now() < deadline, "{stuck}");
+        thread::sleep(Duration::from_millis(50));
     }
 }
 

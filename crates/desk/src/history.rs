@@ -9,7 +9,7 @@
 //! event itself carries the real time of the write: the log tells a backdated record
 //! from a live one.
 
-use super::triage::{clean_tags, load_ticket};
+use super::triage::{clean_tags, load_ticket, thread_references};
 use super::write::Hold;
 use super::{Actor, Desk, DeskError, Result};
 use sealdesk_model::{
@@ -109,14 +109,7 @@ impl Desk {
             let mut detail = vec![number.to_string(), format!("at={at}")];
             match &step {
                 PastStep::Reply { agent, text } => {
-                    let ids: Vec<String> =
-                        u.tx.store()
-                            .messages(number)?
-                            .into_iter()
-                            .flatten()
-                            .filter_map(|m| m.message_id)
-                            .collect();
-                    let references = ids[ids.len().saturating_sub(20)..].to_vec();
+                    let (in_reply_to, references) = thread_references(u, number)?;
                     let parties = self.reply_recipients(u, &mut t, &Default::default())?;
                     let author = Author::Agent {
                         name: agent.to_string(),
@@ -124,7 +117,7 @@ impl Desk {
                     let id = sealdesk_mail::new_message_id(&domain);
                     let mut message =
                         Message::outbound(number, author, text.to_string(), at, id.clone())
-                            .threaded(ids.last().cloned(), references)
+                            .threaded(in_reply_to, references)
                             .addressed(parties);
                     message.delivery = Some(Delivery::Sent { at });
                     let seq = u.tx.append_message(&t.customer, &mut message)?;

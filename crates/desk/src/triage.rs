@@ -23,6 +23,23 @@ pub(crate) struct Compose {
 }
 
 /// The ticket, read inside a unit that holds it.
+/// What a reply on `number` threads under: In-Reply-To the latest message with an id,
+/// References the thread's ids (the last 20).
+pub(super) fn thread_references(
+    u: &mut Unit<'_>,
+    number: TicketNo,
+) -> Result<(Option<String>, Vec<String>)> {
+    let ids: Vec<String> =
+        u.tx.store()
+            .messages(number)?
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m.message_id)
+            .collect();
+    let references = ids[ids.len().saturating_sub(20)..].to_vec();
+    Ok((ids.last().cloned(), references))
+}
+
 pub(super) fn load_ticket(u: &mut Unit<'_>, number: TicketNo) -> Result<Ticket> {
     u.hold(Hold::Ticket(number))?;
     u.tx.store().ticket(number)?.ok_or_else(|| {
@@ -249,17 +266,10 @@ impl Desk {
             // In-Reply-To the latest message with an id, References the thread's ids
             // (the last 20).
             let (message_id, in_reply_to, references) = if outbound {
-                let ids: Vec<String> =
-                    u.tx.store()
-                        .messages(number)?
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|m| m.message_id)
-                        .collect();
-                let refs = ids[ids.len().saturating_sub(20)..].to_vec();
+                let (in_reply_to, refs) = thread_references(u, number)?;
                 (
                     Some(sealdesk_mail::new_message_id(domain)),
-                    ids.last().cloned(),
+                    in_reply_to,
                     refs,
                 )
             } else {
