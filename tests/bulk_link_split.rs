@@ -13,19 +13,6 @@ fn ticket(desk: &TestDesk, n: u64) -> serde_json::Value {
     serde_json::from_str(&desk.cli(&["ticket", "show", &n.to_string(), "--json"])).unwrap()
 }
 
-fn create(desk: &TestDesk, from: &str, subject: &str, body: &str) {
-    desk.cli(&[
-        "ticket",
-        "create",
-        "--from",
-        from,
-        "--subject",
-        subject,
-        "--body",
-        body,
-    ]);
-}
-
 #[test]
 fn three_marked_tickets_closed_at_once_are_three_audit_events() {
     let desk = TestDesk::new();
@@ -37,7 +24,7 @@ fn three_marked_tickets_closed_at_once_are_three_audit_events() {
         ("cat@example.com", "Charlie"),
         ("dan@example.com", "Delta"),
     ] {
-        create(&desk, from, subject, "Help?");
+        desk.create_ticket(from, subject, "Help?");
     }
     let server = desk.serve();
     let tmux = Tmux::start(&desk, &interactive_ssh(&server, &key, "alice", &[]));

@@ -29,16 +29,7 @@ fn reports_draw_bars_and_the_hours_grid_at_80_by_24() {
         ("ben@example.com", "Invoice wrong"),
         ("cy@example.com", "Password reset"),
     ] {
-        desk.cli(&[
-            "ticket",
-            "create",
-            "--from",
-            from,
-            "--subject",
-            subject,
-            "--body",
-            "help",
-        ]);
+        desk.create_ticket(from, subject, "help");
     }
     // A report's range is [from, to) with `to` now, in whole seconds: a ticket made
     // this very second counts from the next one.

@@ -69,16 +69,7 @@ fn desk_with_tickets() -> TestDesk {
         ("ann@example.com", "Older question"),
         ("ben@example.com", "Printer on fire"),
     ] {
-        desk.cli(&[
-            "ticket",
-            "create",
-            "--from",
-            from,
-            "--subject",
-            subject,
-            "--body",
-            "first",
-        ]);
+        desk.create_ticket(from, subject, "first");
     }
     desk
 }

@@ -101,6 +101,21 @@ impl TestDesk {
         self.cli(&["agent", "add", name, "--key-file", public.to_str().unwrap()]);
     }
 
+    /// `ticket create` from `from` with `subject` and `body`, through the CLI (and so
+    /// through a running server's control socket when one runs).
+    pub(crate) fn create_ticket(&self, from: &str, subject: &str, body: &str) {
+        self.cli(&[
+            "ticket",
+            "create",
+            "--from",
+            from,
+            "--subject",
+            subject,
+            "--body",
+            body,
+        ]);
+    }
+
     /// Registers an agent with the admin role.
     pub(crate) fn add_admin(&self, name: &str, key: &Path) {
         let public = key.with_extension("pub");
