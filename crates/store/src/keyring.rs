@@ -25,6 +25,7 @@
 use super::envelope::{KeySlot, RecordKeyId, SealKey};
 use super::error::{Result, StoreError};
 use super::keys::sync_dir;
+use super::record_keys::RecordKeys;
 use hkdf::Hkdf;
 use sealdesk_model::CustomerId;
 use sha2::Sha256;
@@ -60,7 +61,7 @@ pub(crate) struct Keyring {
     desk_id: [u8; 16],
     wrap: SealKey,
     customers: HashMap<CustomerId, RawKey>,
-    records: HashMap<RecordKeyId, WrappedKey>,
+    records: RecordKeys,
     /// Record keys appended by this process and not handed out yet. Keys from an
     /// earlier run are never handed out again: which of them seal something is known
     /// only to the data dir.
@@ -282,7 +283,7 @@ impl Keyring {
             .collect();
         let gone_records: HashSet<&RecordKeyId> = records
             .iter()
-            .filter(|r| self.records.contains_key(*r))
+            .filter(|r| self.records.contains_key(r))
             .collect();
         let n = gone_customers.len() + gone_records.len();
         if n == 0 {
@@ -291,7 +292,7 @@ impl Keyring {
         let mut customers_left = self.customers.clone();
         customers_left.retain(|c, _| !gone_customers.contains(c));
         let mut records_left = self.records.clone();
-        records_left.retain(|r, _| !gone_records.contains(r));
+        records_left.retain(|r| !gone_records.contains(r));
         let bytes = self.file_bytes(&customers_left, &records_left);
         replace_file(&self.path, &bytes)?;
         self.records_on_disk = AtomicUsize::new(customers_left.len() + records_left.len());
@@ -348,7 +349,7 @@ impl Keyring {
     fn file_bytes(
         &self,
         customers: &HashMap<CustomerId, RawKey>,
-        records: &HashMap<RecordKeyId, WrappedKey>,
+        records: &RecordKeys,
     ) -> Zeroizing<Vec<u8>> {
         let mut bytes = Zeroizing::new(Vec::with_capacity(
             HEADER_LEN + (customers.len() + records.len()) * RECORD_LEN,
@@ -358,7 +359,7 @@ impl Keyring {
         for (id, raw) in customers {
             bytes.extend_from_slice(&self.record(KIND_CUSTOMER, id.as_bytes(), raw));
         }
-        for (id, wrapped) in records {
+        for (id, wrapped) in records.iter() {
             bytes.push(KIND_RECORD);
             bytes.extend_from_slice(id);
             bytes.extend_from_slice(wrapped);
@@ -374,7 +375,7 @@ impl Keyring {
 /// What a keyring file holds.
 struct Parsed {
     customers: HashMap<CustomerId, RawKey>,
-    records: HashMap<RecordKeyId, WrappedKey>,
+    records: RecordKeys,
     v1: bool,
 }
 
@@ -396,9 +397,10 @@ fn parse(path: &Path, desk_id: &[u8; 16], wrap: &SealKey, bytes: &[u8]) -> Resul
     let len = if v1 { V1_RECORD_LEN } else { RECORD_LEN };
     let mut out = Parsed {
         customers: HashMap::new(),
-        records: HashMap::new(),
+        records: RecordKeys::default(),
         v1,
     };
+    let mut records = Vec::new();
     for record in bytes[HEADER_LEN..].chunks_exact(len) {
         let (kind, rest) = if v1 {
             (KIND_CUSTOMER, record)
@@ -409,7 +411,7 @@ fn parse(path: &Path, desk_id: &[u8; 16], wrap: &SealKey, bytes: &[u8]) -> Resul
         if kind == KIND_RECORD {
             // Checked when used (see `WrappedKey`).
             let wrapped: WrappedKey = rest[16..].try_into().expect("record length is fixed");
-            out.records.insert(id, wrapped);
+            records.push((id, wrapped));
             continue;
         }
         let aad = if v1 {
@@ -430,6 +432,7 @@ fn parse(path: &Path, desk_id: &[u8; 16], wrap: &SealKey, bytes: &[u8]) -> Resul
             _ => return Err(damaged("unknown key kind")),
         };
     }
+    out.records = RecordKeys::from_unsorted(records);
     Ok(out)
 }
 

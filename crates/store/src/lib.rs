@@ -26,6 +26,7 @@ mod live;
 mod mail;
 mod notices;
 mod notifications;
+mod record_keys;
 mod records;
 mod retention;
 mod seen;
