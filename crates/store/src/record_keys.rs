@@ -2,11 +2,11 @@
 //! table the server keeps for every stored message.
 //!
 //! A `HashMap` of them held twice their size: 16-byte ids and 72-byte wrapped keys in
-//! a table of power-of-two buckets, rehashed into one twice as big as it fills (11.7 MiB
-//! for the 62,700 keys of a 10,000-ticket desk, BENCHMARKS.md, Part 10). Here the keys
-//! read at start sit in one exactly sized vector sorted by id and found by binary
-//! search; keys made since then wait in a small map, merged into the vector (a linear
-//! merge in place) once they are an eighth of it.
+//! a table of power-of-two buckets, rehashed into one twice as big as it fills (11.1
+//! MiB for the 62,700 keys of a 10,000-ticket desk; BENCHMARKS.md, Part 10, third
+//! pass). Here the keys read at start sit in one exactly sized vector sorted by id and
+//! found by binary search; keys made since then wait in a small map, merged into the
+//! vector (a linear merge in place) once they are an eighth of it.
 
 use super::envelope::RecordKeyId;
 use super::keyring::WrappedKey;
@@ -94,7 +94,8 @@ impl RecordKeys {
         fresh.sort_unstable_by_key(|(id, _)| *id);
         let old = self.sorted.len();
         self.sorted.reserve_exact(fresh.len());
-        // Placeholders, overwritten below: every slot is written once, from the end.
+        // Placeholders: filled from the end down, largest id first, until every fresh key
+        // is placed; the old keys below that point are already where they belong.
         self.sorted.extend_from_slice(&fresh);
         let (mut i, mut j) = (old, fresh.len());
         for k in (0..self.sorted.len()).rev() {
