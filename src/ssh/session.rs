@@ -482,11 +482,18 @@ impl FramePace {
 
 /// Room for the next frame: not before `not_before`, and only once the writer has
 /// taken the previous one.
+///
+/// A frame already due does not wait on the runtime's timer: its clock moves only when
+/// this thread parks, and a session whose input queue is never empty (a flood) hardly
+/// parks, so a `sleep_until` of a past instant could stay pending for as long as the
+/// flood lasts and the agent would see no frame at all.
 async fn frame_slot(
     out: &mpsc::Sender<Output>,
     not_before: Instant,
 ) -> Result<mpsc::Permit<'_, Output>, mpsc::error::SendError<()>> {
-    sleep_until(not_before).await;
+    if Instant::now() < not_before {
+        sleep_until(not_before).await;
+    }
     out.reserve().await
 }
 
@@ -532,6 +539,33 @@ mod tests {
     use sealdesk_store::Paths;
     use sealdesk_tui::event::{KeyCode, KeyEvent};
     use tokio::time::timeout;
+
+    /// A flooded session polls `frame_slot` without ever parking its thread; a frame
+    /// that is due must be ready at once, not when the runtime's timer next moves.
+    #[test]
+    fn a_due_frame_is_ready_without_the_timer_moving() {
+        fn ready_at_once<F: std::future::Future>(f: F) -> bool {
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            std::pin::pin!(f).poll(&mut cx).is_ready()
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (out, _frames) = mpsc::channel(1);
+            let due = Instant::now() + Duration::from_millis(5);
+            // Busy, as with a flood: the thread does not park, so the timer stands still.
+            std::thread::sleep(Duration::from_millis(30));
+            assert!(
+                ready_at_once(frame_slot(&out, due)),
+                "a due frame waited on the timer"
+            );
+            // One not yet due still waits.
+            let later = Instant::now() + Duration::from_secs(60);
+            assert!(!ready_at_once(frame_slot(&out, later)));
+        });
+    }
 
     #[test]
     fn endings() {
