@@ -514,8 +514,7 @@ async fn live(server: &Server, agents: &[AgentKey], args: &QueueArgs) -> Result<
     if args.bodies {
         server.wait_for_log("body index built", FRAME_WAIT)?;
     }
-    server.wait_idle().await?;
-    let indexed_memory = server.memory()?;
+    let indexed_memory = server.settled_memory().await?;
     let mut term = Terminal::open(
         server.ssh,
         loopback_source(0, PER_ADDRESS),
@@ -526,8 +525,7 @@ async fn live(server: &Server, agents: &[AgentKey], args: &QueueArgs) -> Result<
     .await?;
     term.wait_for(FRAME_WAIT, full_frame).await?;
     term.drain(Duration::from_millis(500)).await?;
-    server.wait_idle().await?;
-    let one_memory = server.memory()?;
+    let one_memory = server.settled_memory().await?;
 
     keystroke_table(&mut term, args).await?.print();
 
@@ -552,15 +550,14 @@ async fn live(server: &Server, agents: &[AgentKey], args: &QueueArgs) -> Result<
         others.push(t.keep_open());
     }
     let opened = opening.elapsed();
-    server.wait_idle().await?;
-    let many_memory = server.memory()?;
+    let many_memory = server.settled_memory().await?;
 
     let mut memory = Table::new(
         "bench queue (d): server memory (VmRSS)",
         &["sessions", "VmRSS", "VmHWM (peak)", "note"],
     );
     memory.setup(format!(
-        "`sealdesk serve` on the desk above; pty {COLS}×{ROWS} sessions, each past its first frame, server idle"
+        "`sealdesk serve` on the desk above; pty {COLS}×{ROWS} sessions, each past its first frame; read 1 s after the server went idle"
     ));
     let mem_row = |what: &str, m: Memory, note: &str| {
         vec![

@@ -216,6 +216,15 @@ impl Server {
         self.child.id()
     }
 
+    /// The server's memory once it has settled: idle, and past the moment it hands freed
+    /// memory back to the system (half a second after the work that freed it, see
+    /// `sealdesk::memory::give_back_soon`), as it stands between an agent's actions.
+    pub(crate) async fn settled_memory(&self) -> Result<Memory> {
+        self.wait_idle().await?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        self.memory()
+    }
+
     pub(crate) fn memory(&self) -> Result<Memory> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
             .context("cannot read the server's /proc status")?;

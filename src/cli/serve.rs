@@ -64,6 +64,8 @@ pub(super) async fn serve(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<()> {
     // Body search: built in the background; logins and filters do not wait for it.
+    // What the build freed goes back to the system once it is done.
+    desk.after_body_index(crate::memory::give_back_soon);
     desk.index_bodies();
     let config = desk.config();
     let ssh_addr = match args.ssh {

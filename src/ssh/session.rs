@@ -198,6 +198,7 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
     tracing::info!(session = s.session_id, agent = %s.agent, cols = term.size().0, rows = term.size().1, "session started");
 
     let mut flood = FloodWatch::new(Instant::now());
+    let mut first_frame = true;
     let ending = loop {
         if ui.should_quit() {
             break Ending::Quit;
@@ -271,6 +272,11 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
                 };
                 term.draw(|frame| ui.draw(frame));
                 slot.send(Output::Frame(term.take_output()));
+                if first_frame {
+                    // What opening the session allocated for a moment is freed by now.
+                    first_frame = false;
+                    crate::memory::give_back_soon();
+                }
                 dirty = false;
                 pace.drawn(urgent, changed, Instant::now());
                 urgent = false;
@@ -295,6 +301,8 @@ async fn run(mut s: Setup, out: mpsc::Sender<Output>) {
             exit_status: ending.exit_status(),
         })
         .await;
+    drop(ui);
+    crate::memory::give_back_soon();
 }
 
 /// Input bytes handled in one turn of the loop before it looks at shutdown, changes and

@@ -673,8 +673,9 @@ fn open_db(paths: &Paths) -> Result<sled::Db> {
         // sled's page cache. The desk keeps the queue (every ticket's row) and the body
         // index in memory, so sled's cache serves opening a thread and writes; 64 MiB
         // of it filled with message pages as the body index was built (BENCHMARKS.md,
-        // Part 10), 16 MiB costs no measured latency.
-        .cache_capacity(16 * 1024 * 1024);
+        // Part 10). 4 MiB holds the pages a session's thread and the writes touch and
+        // costs no measured latency (BENCHMARKS.md, Part 10, fourth pass).
+        .cache_capacity(4 * 1024 * 1024);
     // sled's background flusher can hold the lock for a moment after a `Db` in this
     // process was dropped (init, then open): retry briefly before calling it taken.
     let deadline = std::time::Instant::now() + std::time::Duration::from_millis(1500);
