@@ -4,8 +4,9 @@
 //! arena keeps what its thread freed for that thread's next allocations. The server runs a
 //! thread per SSH session plus tokio's and the body index builder's: measured at 10,000
 //! tickets and 10 sessions (BENCHMARKS.md, Part 10), the arenas held about 20 MiB that two
-//! arenas do not, and one arena 3 MiB less again (fourth pass), with no measured cost in
-//! latency on two cores. `MALLOC_ARENA_MAX` is read by glibc once, before `main`, so
+//! arenas do not, and one arena 3 MiB less again (fourth pass; `j` → frame no slower, but
+//! mail reaching ten open screens and a burst of mail were slower in the same runs, see
+//! there). `MALLOC_ARENA_MAX` is read by glibc once, before `main`, so
 //! `serve` and `demo` start themselves again (the same process: `exec` keeps the PID, the
 //! open files and the environment) with `MALLOC_ARENA_MAX=1`, unless the admin set it.
 //!

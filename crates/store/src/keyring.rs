@@ -432,7 +432,7 @@ fn parse(path: &Path, desk_id: &[u8; 16], wrap: &SealKey, bytes: &[u8]) -> Resul
             _ => return Err(damaged("unknown key kind")),
         };
     }
-    if customer_key_among(&records, desk_id, wrap).is_some() {
+    if customer_key_among(&records, desk_id, wrap) {
         return Err(damaged("a customer key's kind byte is damaged"));
     }
     out.records = RecordKeys::from_unsorted(records);
@@ -449,28 +449,30 @@ fn customer_key_among(
     records: &[(RecordKeyId, WrappedKey)],
     desk_id: &[u8; 16],
     wrap: &SealKey,
-) -> Option<RecordKeyId> {
+) -> bool {
     let opens = |kind, id: &RecordKeyId, wrapped: &WrappedKey| {
         wrap.open_raw(&wrap_aad(desk_id, kind, id), wrapped)
             .map(Zeroizing::new)
             .is_some()
     };
-    let find = |part: &[(RecordKeyId, WrappedKey)]| {
+    let any = |part: &[(RecordKeyId, WrappedKey)]| {
         part.iter()
-            .find(|(id, w)| !opens(KIND_RECORD, id, w) && opens(KIND_CUSTOMER, id, w))
-            .map(|(id, _)| *id)
+            .any(|(id, w)| !opens(KIND_RECORD, id, w) && opens(KIND_CUSTOMER, id, w))
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads < 2 || records.len() < 4096 {
-        return find(records);
+        return any(records);
     }
     let part = records.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let parts: Vec<_> = records
             .chunks(part)
-            .map(|chunk| scope.spawn(move || find(chunk)))
+            .map(|chunk| scope.spawn(move || any(chunk)))
             .collect();
-        parts.into_iter().find_map(|p| p.join().unwrap_or(None))
+        // A panic in a part is this thread's panic (the scope joins the parts not asked).
+        parts
+            .into_iter()
+            .any(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
     })
 }
 
