@@ -666,6 +666,31 @@ mod properties {
         assert!(Keyring::load(&path, DESK, wrap()).is_err());
     }
 
+    /// The same with enough record keys that they are checked on several threads.
+    #[test]
+    fn a_customer_key_among_many_record_keys_is_found_on_every_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keyring");
+        Keyring::create(&path, DESK).unwrap();
+        let mut ring = Keyring::load(&path, DESK, wrap()).unwrap();
+        ring.add(CustomerId([1; 16])).unwrap();
+        while ring.records.len() < 5000 {
+            ring.take_record_key().unwrap();
+        }
+        ring.add(CustomerId([2; 16])).unwrap();
+        drop(ring);
+        let good = fs::read(&path).unwrap();
+        assert!(Keyring::load(&path, DESK, wrap()).is_ok());
+        // The first customer sits in the first thread's part, the second in the last's.
+        for at in [HEADER_LEN, good.len() - RECORD_LEN] {
+            let mut bytes = good.clone();
+            assert_eq!(bytes[at], KIND_CUSTOMER);
+            bytes[at] = KIND_RECORD;
+            let path = write(dir.path(), &bytes);
+            assert!(Keyring::load(&path, DESK, wrap()).is_err(), "at {at}");
+        }
+    }
+
     #[test]
     fn a_stale_rewrite_is_removed_at_load_and_the_live_file_kept() {
         let dir = tempfile::tempdir().unwrap();
